@@ -1,1 +1,58 @@
-export const placeholder = 1;
+// The only public surface of @tufpm/models.
+export {
+  TufError,
+  MetadataParseError,
+  UnsignedMetadataError,
+  ExpiredMetadataError,
+  RollbackError,
+  VersionMismatchError,
+  LengthMismatchError,
+  HashMismatchError,
+  UnsupportedAlgorithmError,
+  RepositoryError,
+} from './errors.js';
+export { canonicalize, canonicalString, compareCodePoints } from './canonical-json.js';
+export { parseJsonStrict, DEFAULT_MAX_JSON_LENGTH, type ParseJsonOptions } from './json-strict.js';
+export {
+  digest,
+  digestHex,
+  verifyHashes,
+  constantTimeEqualHex,
+  isSupportedHashAlgorithm,
+  SUPPORTED_HASH_ALGORITHMS,
+  type HashAlgorithm,
+} from './hashes.js';
+export { setCryptoBackend, getCryptoBackend, ed25519Verify, type CryptoBackend } from './crypto-backend.js';
+export { Key, type KeyVal } from './key.js';
+export {
+  generateEd25519KeyPair,
+  generateEcdsaP256KeyPair,
+  signerFromPem,
+  keyFromPublicPem,
+  ed25519KeyFromPublicHex,
+  keyWithComputedId,
+  type Signer,
+} from './signer.js';
+export {
+  Signed,
+  Signature,
+  SPECIFICATION_VERSION,
+  TOP_LEVEL_ROLE_NAMES,
+  isTopLevelRole,
+  type TopLevelRole,
+  type SignedOptions,
+} from './signed.js';
+export { Role, DelegatedRole, type DelegatedRoleOptions } from './role.js';
+export { SuccinctRoles, type SuccinctRolesOptions } from './succinct-roles.js';
+export { Delegations, type DelegationsOptions, type RoleForTarget } from './delegations.js';
+export { compilePathPattern, matchPathPattern, type CompiledPathPattern } from './path-pattern.js';
+export { MetaFile } from './meta-file.js';
+export { TargetFile } from './target-file.js';
+export { Root, type RootOptions } from './root.js';
+export { Timestamp, type TimestampOptions } from './timestamp.js';
+export { Snapshot, type SnapshotOptions } from './snapshot.js';
+export { Targets, type TargetsOptions } from './targets.js';
+export { Metadata, type SignedByType } from './metadata.js';
+export { getVerificationResult, type VerificationResult } from './verification.js';
+export { parseExpires, formatExpires } from './fields.js';
+export { encodeRoleName, decodeRoleName } from './role-name.js';

@@ -1,0 +1,156 @@
+import { MetadataParseError } from './errors.js';
+
+export type JsonObject = Record<string, unknown>;
+
+export function isPlainObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function asObject(v: unknown, what: string): JsonObject {
+  if (!isPlainObject(v)) throw new MetadataParseError(`${what} must be a JSON object`);
+  return v;
+}
+
+/**
+ * Reads the fields of one JSON object strictly and remembers which ones it consumed, so that the
+ * rest can be kept verbatim as `unrecognized` and re-serialised (the signature covers them too).
+ */
+export class FieldReader {
+  private readonly seen = new Set<string>();
+  readonly obj: JsonObject;
+
+  constructor(obj: unknown, readonly what: string) {
+    this.obj = asObject(obj, what);
+  }
+
+  private has(name: string): boolean {
+    return Object.prototype.hasOwnProperty.call(this.obj, name);
+  }
+
+  private take(name: string): unknown {
+    this.seen.add(name);
+    if (!this.has(name)) throw new MetadataParseError(`${this.what}: missing field "${name}"`);
+    return this.obj[name];
+  }
+
+  optional(name: string): boolean {
+    this.seen.add(name);
+    return this.has(name);
+  }
+
+  raw(name: string): unknown {
+    return this.take(name);
+  }
+
+  string(name: string): string {
+    const v = this.take(name);
+    if (typeof v !== 'string') throw new MetadataParseError(`${this.what}: "${name}" must be a string`);
+    return v;
+  }
+
+  /** An integer >= min (JSON numbers are already integers; this also refuses booleans and strings). */
+  int(name: string, min: number): number {
+    const v = this.take(name);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v)) {
+      throw new MetadataParseError(`${this.what}: "${name}" must be an integer`);
+    }
+    if (v < min) throw new MetadataParseError(`${this.what}: "${name}" must be >= ${min}, got ${v}`);
+    return v;
+  }
+
+  bool(name: string): boolean {
+    const v = this.take(name);
+    if (typeof v !== 'boolean') throw new MetadataParseError(`${this.what}: "${name}" must be a boolean`);
+    return v;
+  }
+
+  object(name: string): JsonObject {
+    return asObject(this.take(name), `${this.what}.${name}`);
+  }
+
+  array(name: string): unknown[] {
+    const v = this.take(name);
+    if (!Array.isArray(v)) throw new MetadataParseError(`${this.what}: "${name}" must be an array`);
+    return v;
+  }
+
+  stringArray(name: string): string[] {
+    const arr = this.array(name);
+    for (const s of arr) {
+      if (typeof s !== 'string') throw new MetadataParseError(`${this.what}: "${name}" must contain only strings`);
+    }
+    return arr as string[];
+  }
+
+  /** The fields not consumed so far, kept verbatim. */
+  rest(): JsonObject {
+    const out: JsonObject = {};
+    for (const k of Object.keys(this.obj)) {
+      if (!this.seen.has(k)) defineField(out, k, this.obj[k]);
+    }
+    return out;
+  }
+}
+
+/** Sets a property safely even for the key "__proto__". */
+export function defineField(target: JsonObject, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
+}
+
+/** Copies `unrecognized` into `out` without letting it shadow the fields the model owns. */
+export function withUnrecognized(known: JsonObject, unrecognized: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const k of Object.keys(unrecognized)) defineField(out, k, unrecognized[k]);
+  for (const k of Object.keys(known)) defineField(out, k, known[k]);
+  return out;
+}
+
+/** Parses a hashes object: non-empty, string values (algorithms are checked when verifying). */
+export function parseHashes(v: unknown, what: string): Record<string, string> {
+  const obj = asObject(v, what);
+  const keys = Object.keys(obj);
+  if (keys.length === 0) throw new MetadataParseError(`${what} must list at least one hash`);
+  const out: Record<string, string> = {};
+  for (const k of keys) {
+    const h = obj[k];
+    if (typeof h !== 'string') throw new MetadataParseError(`${what}.${k} must be a string`);
+    defineField(out, k, h);
+  }
+  return out;
+}
+
+/**
+ * `YYYY-MM-DDTHH:MM:SSZ` exactly (what python-tuf writes and accepts). Anything else, including
+ * valid RFC 3339 variants with fractions or offsets, is malformed: never "never expires".
+ */
+const EXPIRES = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;
+
+export function parseExpires(v: unknown, what: string): Date {
+  if (typeof v !== 'string') throw new MetadataParseError(`${what}: "expires" must be a string`);
+  const m = EXPIRES.exec(v);
+  if (m === null) throw new MetadataParseError(`${what}: "expires" is not YYYY-MM-DDTHH:MM:SSZ: ${JSON.stringify(v)}`);
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(0);
+  date.setUTCFullYear(y, mo - 1, d);
+  date.setUTCHours(h, mi, s, 0);
+  // Date normalises out-of-range fields (month 13, Feb 30, 24:00); a round trip exposes them.
+  if (
+    y < 1 || date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d ||
+    date.getUTCHours() !== h || date.getUTCMinutes() !== mi || date.getUTCSeconds() !== s
+  ) {
+    throw new MetadataParseError(`${what}: "expires" is not a valid date: ${JSON.stringify(v)}`);
+  }
+  return date;
+}
+
+export function formatExpires(d: Date): string {
+  if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new MetadataParseError('expires must be a valid Date');
+  const y = d.getUTCFullYear();
+  if (y < 1 || y > 9999) throw new MetadataParseError('expires year must be within 0001..9999');
+  const p2 = (n: number): string => String(n).padStart(2, '0');
+  return `${String(y).padStart(4, '0')}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())}T${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}Z`;
+}

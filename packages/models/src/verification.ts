@@ -1,0 +1,59 @@
+import { MetadataParseError, UnsignedMetadataError, UnsupportedAlgorithmError } from './errors.js';
+import type { Key } from './key.js';
+import type { Metadata } from './metadata.js';
+import type { Role } from './role.js';
+import type { Signed } from './signed.js';
+
+export interface VerificationResult {
+  /** distinctKeys >= threshold */
+  verified: boolean;
+  threshold: number;
+  /** keyids (of the role) whose signature verified, in the role's keyid order */
+  signedBy: string[];
+  /** number of distinct public keys among signedBy: what counts towards the threshold */
+  distinctKeys: number;
+}
+
+/**
+ * TUF 5.3.4 / 5.4.3 / 5.5.3 / 5.6.3: counts the role's keys that signed `delegate`'s canonical bytes.
+ * - Only keyids listed in the role count; signatures by other keyids are ignored.
+ * - Keys count by their public key material, so one key listed under two keyids counts once.
+ * - A key of an unsupported type or with unparsable material counts as not signed; it does not
+ *   stop the other keys from being checked.
+ */
+export function getVerificationResult(keys: ReadonlyMap<string, Key>, role: Role, delegate: Metadata<Signed>): VerificationResult {
+  const data = delegate.signedBytes();
+  const signedBy: string[] = [];
+  const fingerprints = new Set<string>();
+  const seen = new Set<string>();
+  for (const keyid of role.keyids) {
+    if (seen.has(keyid)) continue;
+    seen.add(keyid);
+    const key = keys.get(keyid);
+    const sig = delegate.signatures.get(keyid);
+    if (key === undefined || sig === undefined) continue;
+    let ok: boolean;
+    try {
+      ok = key.verify(data, sig.sig);
+    } catch (err) {
+      if (err instanceof UnsupportedAlgorithmError || err instanceof MetadataParseError) continue;
+      throw err;
+    }
+    if (ok) {
+      signedBy.push(keyid);
+      fingerprints.add(key.publicKeyFingerprint);
+    }
+  }
+  return { verified: fingerprints.size >= role.threshold, threshold: role.threshold, signedBy, distinctKeys: fingerprints.size };
+}
+
+/** Like getVerificationResult, but throws UnsignedMetadataError when the threshold is not reached. */
+export function verifyThreshold(keys: ReadonlyMap<string, Key>, role: Role, delegate: Metadata<Signed>, roleName: string): VerificationResult {
+  const result = getVerificationResult(keys, role, delegate);
+  if (!result.verified) {
+    throw new UnsignedMetadataError(
+      `${roleName} was signed by ${result.distinctKeys}/${result.threshold} required distinct keys`,
+    );
+  }
+  return result;
+}
