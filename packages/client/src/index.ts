@@ -1,1 +1,23 @@
-export {};
+// @tufpm/client public surface.
+export { TrustedMetadataSet, pathKey } from './trusted-metadata-set.js';
+export { ClassicSnapshotView, type SnapshotView } from './snapshot-view.js';
+export { Updater, type UpdaterOptions } from './updater.js';
+export type { TargetInfo } from './target-info.js';
+export { searchTarget, type RoleLoader } from './delegation-search.js';
+export { DEFAULT_CONFIG, resolveConfig, type UpdaterConfig } from './config.js';
+export type { Fetcher, FetchOptions } from './fetcher.js';
+export { HttpFetcher, type HttpFetcherOptions } from './http-fetcher.js';
+export { DEFAULT_RETRY, downloadBytes, withRetries, type RetryPolicy } from './download.js';
+export { MetadataCache, ensurePrivateDir, writeFileAtomic } from './cache.js';
+export { StreamHasher, hashStream, verifyDigest, type StreamDigest } from './hash-stream.js';
+export { joinUrl, metadataFileName, targetUrl } from './urls.js';
+export { runConformanceClient } from './cli/run.js';
+export {
+  CacheError,
+  ConfigError,
+  DelegationLimitError,
+  DownloadError,
+  LoadOrderError,
+  SlowRetrievalError,
+  TargetNotFoundError,
+} from './errors.js';

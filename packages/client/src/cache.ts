@@ -1,0 +1,90 @@
+// Local metadata cache: one file per role, holding the exact bytes that were verified, named
+// `<encodeURIComponent(role)>.json` so a role name can never escape the directory. Writes are atomic
+// (temp file in the same directory, fsync, rename): a crash leaves the old or the new file, never half.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, statSync } from 'node:fs';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { encodeRoleName } from '@tufpm/models';
+import { CacheError } from './errors.js';
+
+function isErrno(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
+}
+
+/** Create `dir` (and parents) with mode 0700 when missing; an existing directory is left as the user made it. */
+export function ensurePrivateDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new CacheError(`cannot create directory ${dir}`, { cause: err });
+  }
+  if (!statSync(dir).isDirectory()) throw new CacheError(`${dir} is not a directory`);
+}
+
+/** Write `data` to `path` atomically: temp file (mode 0600) in the same directory, fsync, rename. */
+export async function writeFileAtomic(path: string, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  let handle;
+  try {
+    handle = await open(tmp, 'wx', 0o600);
+    if (data instanceof Uint8Array) {
+      await handle.writeFile(data);
+    } else {
+      for await (const chunk of data) await handle.write(chunk);
+    }
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await rename(tmp, path);
+  } catch (err) {
+    if (handle !== undefined) await handle.close().catch(() => undefined);
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+export class MetadataCache {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+    ensurePrivateDir(dir);
+  }
+
+  pathFor(roleName: string): string {
+    return join(this.dir, `${encodeRoleName(roleName)}.json`);
+  }
+
+  /** The cached bytes, or undefined when there is no entry. I/O errors other than "missing" are thrown. */
+  async read(roleName: string, maxLength: number): Promise<Uint8Array | undefined> {
+    const path = this.pathFor(roleName);
+    try {
+      const st = statSync(path);
+      // a local file larger than the network limit is as suspect as a remote one: treat it as corrupt
+      if (!st.isFile() || st.size > maxLength) return undefined;
+      return new Uint8Array(await readFile(path));
+    } catch (err) {
+      if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return undefined;
+      throw new CacheError(`cannot read ${path}`, { cause: err });
+    }
+  }
+
+  async write(roleName: string, data: Uint8Array): Promise<void> {
+    const path = this.pathFor(roleName);
+    try {
+      await writeFileAtomic(path, data);
+    } catch (err) {
+      throw new CacheError(`cannot write ${path}`, { cause: err });
+    }
+  }
+
+  async remove(roleName: string): Promise<void> {
+    const path = this.pathFor(roleName);
+    try {
+      await rm(path, { force: true });
+    } catch (err) {
+      throw new CacheError(`cannot remove ${path}`, { cause: err });
+    }
+  }
+}

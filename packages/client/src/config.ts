@@ -1,0 +1,43 @@
+// Updater limits. Every default is a bound against a TUF attack; raising one weakens that bound only.
+import { ConfigError } from './errors.js';
+
+export interface UpdaterConfig {
+  /** TUF 5.3.3: bound on root versions fetched in one refresh. python-tuf uses 32; we pick 256 so a client
+   *  offline for years (a root a week) still catches up in one refresh, while a hostile mirror serving
+   *  endless roots still cannot keep it busy for long (each root is bounded by rootMaxLength). */
+  maxRootRotations: number;
+  /** TUF 5.6.7: roles visited per target search. npm's profile visits 1-3 roles per package, but a single
+   *  delegator may list one role per package, so the bound is generous. */
+  maxDelegations: number;
+  /** TUF 5.3.2 / endless data: byte limits for files whose length is not known from a signed parent. */
+  rootMaxLength: number;
+  timestampMaxLength: number;
+  snapshotMaxLength: number;
+  targetsMaxLength: number;
+  /** consistent snapshots: fetch targets as `<dir>/<hash>.<name>` (TUF 5.7.3). npm registries serve
+   *  tarballs at their plain path, so integrations set this to false. */
+  prefixTargetsWithHash: boolean;
+  /** parallel role fetches in getTargetInfos */
+  concurrency: number;
+}
+
+export const DEFAULT_CONFIG: Readonly<UpdaterConfig> = Object.freeze({
+  maxRootRotations: 256,
+  maxDelegations: 10_000,
+  rootMaxLength: 512_000,
+  timestampMaxLength: 16_384,
+  snapshotMaxLength: 100_000_000,
+  targetsMaxLength: 5_000_000,
+  prefixTargetsWithHash: true,
+  concurrency: 8,
+});
+
+export function resolveConfig(partial: Partial<UpdaterConfig> | undefined): UpdaterConfig {
+  const config: UpdaterConfig = { ...DEFAULT_CONFIG, ...(partial ?? {}) };
+  for (const key of ['maxRootRotations', 'maxDelegations', 'rootMaxLength', 'timestampMaxLength', 'snapshotMaxLength', 'targetsMaxLength', 'concurrency'] as const) {
+    const v = config[key];
+    if (!Number.isSafeInteger(v) || v < 1) throw new ConfigError(`config.${key} must be a positive integer, got ${String(v)}`);
+  }
+  if (typeof config.prefixTargetsWithHash !== 'boolean') throw new ConfigError('config.prefixTargetsWithHash must be a boolean');
+  return config;
+}

@@ -1,0 +1,46 @@
+// Byte-limited downloads with retries that never weaken checks: only network-level failures are retried,
+// every attempt is checked from scratch, and nothing a failed attempt produced is kept.
+import { LengthMismatchError } from '@tufpm/models';
+import { DownloadError } from './errors.js';
+import type { Fetcher } from './fetcher.js';
+
+export interface RetryPolicy {
+  retries: number;
+  /** delay before attempt n (1-based) in ms */
+  backoffMs: (attempt: number) => number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { retries: 2, backoffMs: (n) => 100 * n };
+
+/** Run `attempt` again only when it failed with a retryable DownloadError (network error, HTTP 5xx). */
+export async function withRetries<T>(policy: RetryPolicy, attempt: () => Promise<T>): Promise<T> {
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      // verification failures, 404, length and slow-retrieval errors are final
+      if (!(err instanceof DownloadError) || !err.retryable || n >= policy.retries) throw err;
+      await new Promise((r) => setTimeout(r, policy.backoffMs(n + 1)));
+    }
+  }
+}
+
+/** Collect a body into memory, counting bytes again so no Fetcher can exceed maxLength (endless data). */
+export async function downloadBytes(fetcher: Fetcher, url: string, maxLength: number, policy: RetryPolicy = DEFAULT_RETRY): Promise<Uint8Array> {
+  return withRetries(policy, async () => {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for await (const chunk of fetcher.fetch(url, { maxLength })) {
+      total += chunk.length;
+      if (total > maxLength) throw new LengthMismatchError(`${url}: more than ${maxLength} bytes received`);
+      chunks.push(chunk);
+    }
+    const out = new Uint8Array(total);
+    let offset = 0;
+    for (const c of chunks) {
+      out.set(c, offset);
+      offset += c.length;
+    }
+    return out;
+  });
+}

@@ -1,0 +1,229 @@
+// TrustedMetadataSet: the pure half of the client (TUF 5.2-5.6). Bytes in, verified objects out, no I/O,
+// no clock reads (the reference time is fixed at construction), load order enforced:
+// root (any number of updates) -> timestamp -> snapshot -> targets -> delegated targets.
+// Delegated roles are stored per delegation path (['targets', 'unclaimed', 'unclaimed-3a']): a role is only
+// ever trusted as "verified by the delegator at the end of this path", never globally by name.
+import {
+  ExpiredMetadataError,
+  Metadata,
+  RepositoryError,
+  RollbackError,
+  UnsignedMetadataError,
+  VersionMismatchError,
+  type Root,
+  type Signed,
+  type Snapshot,
+  type Targets,
+  type Timestamp,
+  type VerificationResult,
+} from '@tufpm/models';
+import { LoadOrderError } from './errors.js';
+import { ClassicSnapshotView, type SnapshotView } from './snapshot-view.js';
+
+const TOP_LEVEL = new Set(['root', 'timestamp', 'snapshot', 'targets']);
+
+/** Key of a delegation path; JSON keeps it unambiguous whatever characters role names contain. */
+export function pathKey(path: readonly string[]): string {
+  return JSON.stringify(path);
+}
+
+function requireVerified(result: VerificationResult | undefined, what: string): void {
+  // models throws when the threshold is not met; this guards against a result object reporting failure
+  if (result !== undefined && result.verified === false) {
+    throw new UnsignedMetadataError(`${what}: signature threshold not reached`);
+  }
+}
+
+export class TrustedMetadataSet {
+  readonly referenceTime: Date;
+  #root: Metadata<Root>;
+  #timestamp: Metadata<Timestamp> | undefined;
+  #snapshot: Metadata<Snapshot> | undefined;
+  #snapshotView: SnapshotView | undefined;
+  readonly #roles = new Map<string, Metadata<Targets>>();
+
+  /**
+   * TUF 5.2: load the trusted root. It is trusted because the user installed it, but must still be a
+   * well-formed root signed by its own threshold. Its expiry is checked after the update loop (5.3.10).
+   */
+  constructor(rootBytes: Uint8Array, referenceTime: Date) {
+    this.referenceTime = referenceTime;
+    const root = Metadata.root(rootBytes);
+    requireVerified(root.signed.verifyDelegate('root', root), 'trusted root');
+    this.#root = root;
+  }
+
+  get root(): Metadata<Root> {
+    return this.#root;
+  }
+  get timestamp(): Metadata<Timestamp> | undefined {
+    return this.#timestamp;
+  }
+  get snapshot(): Metadata<Snapshot> | undefined {
+    return this.#snapshot;
+  }
+  get snapshotView(): SnapshotView | undefined {
+    return this.#snapshotView;
+  }
+  get targets(): Metadata<Targets> | undefined {
+    return this.#roles.get(pathKey(['targets']));
+  }
+  /** the role verified at the end of `path` (['targets', ...delegated names]) in this set, if any */
+  getRole(path: readonly string[]): Metadata<Targets> | undefined {
+    return this.#roles.get(pathKey(path));
+  }
+
+  /** TUF 5.3.4-5.3.9: accept root N+1, signed by the trusted root's threshold and by its own. */
+  updateRoot(bytes: Uint8Array): Metadata<Root> {
+    // TUF 5.3: the root may not change once timestamp has been loaded in this refresh
+    if (this.#timestamp !== undefined) throw new LoadOrderError('cannot update root after timestamp');
+    const newRoot = Metadata.root(bytes);
+    // TUF 5.3.4: signed by a threshold of the keys of the trusted root's root role (old keys)
+    requireVerified(this.#root.signed.verifyDelegate('root', newRoot), `root v${newRoot.signed.version} (old threshold)`);
+    // TUF 5.3.5: the version is exactly trusted + 1 (no skipping, no rollback)
+    const expected = this.#root.signed.version + 1;
+    if (newRoot.signed.version !== expected) {
+      throw new VersionMismatchError(`root version ${newRoot.signed.version}, expected ${expected}`);
+    }
+    // TUF 5.3.4: signed by a threshold of its own root role (new keys)
+    requireVerified(newRoot.signed.verifyDelegate('root', newRoot), `root v${newRoot.signed.version} (new threshold)`);
+    // TUF 5.3.8: the new root becomes trusted (intermediate roots may be expired: 5.3.10 checks the final one)
+    this.#root = newRoot;
+    return newRoot;
+  }
+
+  /**
+   * TUF 5.4: accept a timestamp. Returns updated=false when its version equals the trusted one (the trusted
+   * one is kept). An expired timestamp is stored before ExpiredMetadataError is thrown, so that a cached
+   * expired timestamp still serves as the rollback reference for the next one.
+   */
+  updateTimestamp(bytes: Uint8Array): { metadata: Metadata<Timestamp>; updated: boolean } {
+    if (this.#snapshot !== undefined) throw new LoadOrderError('cannot update timestamp after snapshot');
+    // TUF 5.3.10: the final root must not be expired (root is final once timestamp loads)
+    if (this.#root.signed.isExpired(this.referenceTime)) {
+      throw new ExpiredMetadataError(`root v${this.#root.signed.version} expired at ${this.#root.signed.expires.toISOString()}`);
+    }
+    const ts = Metadata.timestamp(bytes);
+    // TUF 5.4.2: signed by a threshold of the timestamp keys of the trusted root
+    requireVerified(this.#root.signed.verifyDelegate('timestamp', ts), 'timestamp');
+    const trusted = this.#timestamp;
+    if (trusted !== undefined) {
+      // TUF 5.4.3.1: rollback of the timestamp version
+      if (ts.signed.version < trusted.signed.version) {
+        throw new RollbackError(`timestamp version ${ts.signed.version} < trusted ${trusted.signed.version}`);
+      }
+      if (ts.signed.version === trusted.signed.version) {
+        this.#checkFinalTimestamp();
+        return { metadata: trusted, updated: false };
+      }
+      // TUF 5.4.3.2: rollback of the snapshot version it points to
+      if (ts.signed.snapshotMeta.version < trusted.signed.snapshotMeta.version) {
+        throw new RollbackError(
+          `timestamp lists snapshot version ${ts.signed.snapshotMeta.version} < trusted ${trusted.signed.snapshotMeta.version}`,
+        );
+      }
+    }
+    this.#timestamp = ts;
+    this.#checkFinalTimestamp();
+    return { metadata: ts, updated: true };
+  }
+
+  #checkFinalTimestamp(): void {
+    const ts = this.#timestamp!;
+    // TUF 5.4.4: freeze attack on timestamp
+    if (ts.signed.isExpired(this.referenceTime)) {
+      throw new ExpiredMetadataError(`timestamp v${ts.signed.version} expired at ${ts.signed.expires.toISOString()}`);
+    }
+  }
+
+  /**
+   * TUF 5.5: accept a snapshot. `fromCache` = bytes this client verified and stored before; their hashes
+   * are not checked against the current timestamp (it may point to a newer snapshot) but the signatures
+   * are, and such a snapshot is kept as rollback reference even when it is not the final one.
+   */
+  updateSnapshot(bytes: Uint8Array, fromCache = false): Metadata<Snapshot> {
+    if (this.#timestamp === undefined) throw new LoadOrderError('cannot update snapshot before timestamp');
+    if (this.targets !== undefined) throw new LoadOrderError('cannot update snapshot after targets');
+    this.#checkFinalTimestamp();
+    const meta = this.#timestamp.signed.snapshotMeta;
+    // TUF 5.5.2: length and hashes from the timestamp, when it lists them (mix-and-match, endless data)
+    if (!fromCache) meta.verifyLengthAndHashes(bytes);
+    const snap = Metadata.snapshot(bytes);
+    // TUF 5.5.3: signed by a threshold of the snapshot keys of the trusted root
+    requireVerified(this.#root.signed.verifyDelegate('snapshot', snap), 'snapshot');
+    const trusted = this.#snapshot;
+    if (trusted !== undefined) {
+      // TUF 5.5.5: no targets role may disappear or go back in version
+      for (const [name, old] of trusted.signed.meta) {
+        const next = snap.signed.meta.get(name);
+        if (next === undefined) throw new RollbackError(`snapshot v${snap.signed.version} drops ${name}`);
+        if (next.version < old.version) {
+          throw new RollbackError(`snapshot lists ${name} version ${next.version} < trusted ${old.version}`);
+        }
+      }
+    }
+    this.#snapshot = snap;
+    this.#snapshotView = new ClassicSnapshotView(snap.signed);
+    this.#checkFinalSnapshot();
+    return snap;
+  }
+
+  #checkFinalSnapshot(): void {
+    const snap = this.#snapshot!;
+    // TUF 5.5.4: the version the timestamp announced (mix-and-match)
+    const expected = this.#timestamp!.signed.snapshotMeta.version;
+    if (snap.signed.version !== expected) {
+      throw new VersionMismatchError(`snapshot version ${snap.signed.version}, timestamp expects ${expected}`);
+    }
+    // TUF 5.5.6: freeze attack on snapshot
+    if (snap.signed.isExpired(this.referenceTime)) {
+      throw new ExpiredMetadataError(`snapshot v${snap.signed.version} expired at ${snap.signed.expires.toISOString()}`);
+    }
+  }
+
+  /** TUF 5.6: top-level targets. */
+  updateTargets(bytes: Uint8Array): Metadata<Targets> {
+    return this.updateDelegatedTargets(bytes, 'targets', []);
+  }
+
+  /**
+   * TUF 5.6 / 5.7.x: accept role `roleName` as delegated by the role verified at `delegatorPath`
+   * (empty path = the root delegating top-level targets). The same bytes reached through another path
+   * are verified again against that path's delegator: trust is per delegation, not per role name.
+   */
+  updateDelegatedTargets(bytes: Uint8Array, roleName: string, delegatorPath: readonly string[]): Metadata<Targets> {
+    if (this.#snapshot === undefined || this.#snapshotView === undefined) {
+      throw new LoadOrderError('cannot update targets before snapshot');
+    }
+    this.#checkFinalSnapshot();
+    let verify: (md: Metadata<Signed>) => VerificationResult;
+    if (delegatorPath.length === 0) {
+      if (roleName !== 'targets') throw new LoadOrderError(`only targets is delegated by root, not ${roleName}`);
+      const root = this.#root.signed;
+      verify = (md) => root.verifyDelegate('targets', md);
+    } else {
+      // a delegated role named like a top-level role would overwrite that role's cache file
+      if (TOP_LEVEL.has(roleName)) throw new RepositoryError(`delegated role may not be named ${roleName}`);
+      const delegator = this.#roles.get(pathKey(delegatorPath));
+      if (delegator === undefined) throw new LoadOrderError(`delegator ${delegatorPath.join(' -> ')} is not trusted yet`);
+      verify = (md) => delegator.signed.verifyDelegate(roleName, md);
+    }
+    // TUF 5.6.1: the snapshot must list the role (5.6.1 / 5.6.2: its length and hashes, when given)
+    const meta = this.#snapshotView.metaFor(roleName);
+    if (meta === undefined) throw new RepositoryError(`snapshot v${this.#snapshotView.version} does not list ${roleName}`);
+    meta.verifyLengthAndHashes(bytes);
+    const md = Metadata.targets(bytes);
+    // TUF 5.6.3: signed by a threshold of the delegator's keys for this role (distinct keys, counted by models)
+    requireVerified(verify(md), `${roleName} (delegated by ${delegatorPath.at(-1) ?? 'root'})`);
+    // TUF 5.6.4: exactly the version the snapshot lists (rollback and mix-and-match)
+    if (md.signed.version !== meta.version) {
+      throw new VersionMismatchError(`${roleName} version ${md.signed.version}, snapshot lists ${meta.version}`);
+    }
+    // TUF 5.6.5: freeze attack
+    if (md.signed.isExpired(this.referenceTime)) {
+      throw new ExpiredMetadataError(`${roleName} v${md.signed.version} expired at ${md.signed.expires.toISOString()}`);
+    }
+    this.#roles.set(pathKey([...delegatorPath, roleName]), md);
+    return md;
+  }
+}

@@ -1,0 +1,301 @@
+// Updater: the I/O half of the client (TUF 5.1-5.7). Network, cache and error policy around the pure
+// TrustedMetadataSet. One Updater = one session: refresh once, then any number of target lookups; each
+// role is fetched at most once and verified at most once per delegation path.
+import { join } from 'node:path';
+import { RepositoryError, TufError, type Metadata, type Root, type Targets } from '@tufpm/models';
+import { MetadataCache, ensurePrivateDir } from './cache.js';
+import { resolveConfig, type UpdaterConfig } from './config.js';
+import { DEFAULT_RETRY, downloadBytes, type RetryPolicy } from './download.js';
+import { searchTarget } from './delegation-search.js';
+import { CacheError, ConfigError, DownloadError, TargetNotFoundError } from './errors.js';
+import type { Fetcher } from './fetcher.js';
+import { HttpFetcher } from './http-fetcher.js';
+import type { TargetInfo } from './target-info.js';
+import { downloadTargetToFile, fetchTargetBytes, findCachedTarget } from './targets.js';
+import { TrustedMetadataSet, pathKey } from './trusted-metadata-set.js';
+import { joinUrl, metadataFileName } from './urls.js';
+
+export interface UpdaterOptions {
+  /** local metadata directory: root.json must be there (see the conformance `init`); created 0700 when missing */
+  metadataDir: string;
+  metadataBaseUrl: string;
+  targetBaseUrl?: string;
+  /** where downloadTarget writes when no explicit file path is given */
+  targetDir?: string;
+  fetcher?: Fetcher;
+  /** reference time for expiry checks, read once per refresh */
+  clock?: () => Date;
+  config?: Partial<UpdaterConfig>;
+  retry?: RetryPolicy;
+}
+
+// Verification failures of *cached* files: the cache entry is ignored and the file fetched again; the
+// remote copy then faces every check. Anything else (I/O, load-order bugs) propagates.
+const CACHE_RECOVERABLE = new Set([
+  'TUF_PARSE', 'TUF_THRESHOLD', 'TUF_EXPIRED', 'TUF_ROLLBACK', 'TUF_VERSION_MISMATCH',
+  'TUF_LENGTH', 'TUF_HASH', 'TUF_UNSUPPORTED_ALGORITHM', 'TUF_REPOSITORY',
+]);
+
+function isCacheRecoverable(err: unknown): boolean {
+  return err instanceof TufError && CACHE_RECOVERABLE.has(err.code);
+}
+
+/** TUF 5.3.11: were keys of `role` removed between two roots? */
+function keysRotated(before: Root, after: Root, role: 'timestamp' | 'snapshot'): boolean {
+  const oldIds = before.roles.get(role)?.keyids ?? [];
+  const newIds = new Set(after.roles.get(role)?.keyids ?? []);
+  return oldIds.some((id) => !newIds.has(id));
+}
+
+export class Updater {
+  readonly config: UpdaterConfig;
+  readonly #cache: MetadataCache;
+  readonly #metadataBaseUrl: string;
+  readonly #targetBaseUrl: string | undefined;
+  readonly #targetDir: string | undefined;
+  readonly #fetcher: Fetcher;
+  readonly #clock: () => Date;
+  readonly #retry: RetryPolicy;
+  #refreshing: Promise<TrustedMetadataSet> | undefined;
+  #trusted: TrustedMetadataSet | undefined;
+  readonly #roleLoads = new Map<string, Promise<Metadata<Targets>>>();
+  readonly #localBytes = new Map<string, Promise<Uint8Array | undefined>>();
+  readonly #remoteBytes = new Map<string, Promise<Uint8Array>>();
+  readonly #persisted = new Set<string>();
+
+  constructor(options: UpdaterOptions) {
+    if (typeof options.metadataDir !== 'string' || options.metadataDir === '') throw new ConfigError('metadataDir is required');
+    if (typeof options.metadataBaseUrl !== 'string' || options.metadataBaseUrl === '') throw new ConfigError('metadataBaseUrl is required');
+    this.config = resolveConfig(options.config);
+    this.#cache = new MetadataCache(options.metadataDir);
+    this.#metadataBaseUrl = options.metadataBaseUrl;
+    this.#targetBaseUrl = options.targetBaseUrl;
+    this.#targetDir = options.targetDir;
+    this.#fetcher = options.fetcher ?? new HttpFetcher();
+    this.#clock = options.clock ?? (() => new Date());
+    this.#retry = options.retry ?? DEFAULT_RETRY;
+  }
+
+  /** The verified metadata of this session (after refresh): versions for lockfile pins, consistent_snapshot, ... */
+  get trustedSet(): TrustedMetadataSet | undefined {
+    return this.#trusted;
+  }
+
+  /** TUF 5.1-5.6 for the top-level roles. Runs once per Updater; later calls return the same result. */
+  refresh(): Promise<TrustedMetadataSet> {
+    this.#refreshing ??= this.#refresh();
+    return this.#refreshing;
+  }
+
+  async #refresh(): Promise<TrustedMetadataSet> {
+    // TUF 5.1: fix the reference time once for the whole refresh
+    const now = this.#clock();
+    const rootBytes = await this.#cache.read('root', this.config.rootMaxLength);
+    if (rootBytes === undefined) throw new CacheError(`no trusted root.json in ${this.#cache.dir}`);
+    // TUF 5.2: load the trusted root
+    const trusted = new TrustedMetadataSet(rootBytes, now);
+    const initialRoot = trusted.root.signed;
+    await this.#updateRoot(trusted);
+    // TUF 5.3.11: after a rotation of timestamp or snapshot keys, drop the cached timestamp and snapshot so
+    // that a fast-forwarded version signed by the old (possibly compromised) keys cannot block updates
+    const finalRoot = trusted.root.signed;
+    if (finalRoot !== initialRoot && (keysRotated(initialRoot, finalRoot, 'timestamp') || keysRotated(initialRoot, finalRoot, 'snapshot'))) {
+      await this.#cache.remove('timestamp');
+      await this.#cache.remove('snapshot');
+    }
+    await this.#updateTimestamp(trusted);
+    await this.#updateSnapshot(trusted);
+    this.#trusted = trusted;
+    // TUF 5.6: top-level targets
+    await this.#loadRole(['targets']);
+    return trusted;
+  }
+
+  async #updateRoot(trusted: TrustedMetadataSet): Promise<void> {
+    // TUF 5.3.3: fetch root N+1 until none is left, at most maxRootRotations times
+    for (let i = 0; i < this.config.maxRootRotations; i++) {
+      const version = trusted.root.signed.version + 1;
+      let bytes: Uint8Array;
+      try {
+        bytes = await this.#download(metadataFileName('root', version), this.config.rootMaxLength);
+      } catch (err) {
+        // "not found" ends the chain; every other failure (network, endless data) fails the refresh
+        if (err instanceof DownloadError && (err.status === 404 || err.status === 403)) return;
+        throw err;
+      }
+      trusted.updateRoot(bytes);
+      // TUF 5.3.8: persist each accepted root (exact bytes)
+      await this.#cache.write('root', bytes);
+    }
+  }
+
+  async #updateTimestamp(trusted: TrustedMetadataSet): Promise<void> {
+    const local = await this.#cache.read('timestamp', this.config.timestampMaxLength);
+    if (local !== undefined) {
+      try {
+        trusted.updateTimestamp(local);
+      } catch (err) {
+        // an expired cached timestamp is still kept as rollback reference by the set; a corrupt one is ignored
+        if (!isCacheRecoverable(err)) throw err;
+      }
+    }
+    // TUF 5.4.1: timestamp.json is never version-prefixed
+    const remote = await this.#download(metadataFileName('timestamp', undefined), this.config.timestampMaxLength);
+    const { updated } = trusted.updateTimestamp(remote);
+    // TUF 5.4.5: persist the new timestamp
+    if (updated) await this.#cache.write('timestamp', remote);
+  }
+
+  async #updateSnapshot(trusted: TrustedMetadataSet): Promise<void> {
+    const local = await this.#cache.read('snapshot', this.config.snapshotMaxLength);
+    if (local !== undefined) {
+      try {
+        trusted.updateSnapshot(local, true);
+        return; // the cached snapshot is the one the timestamp names and is valid: no download
+      } catch (err) {
+        if (!isCacheRecoverable(err)) throw err;
+      }
+    }
+    const meta = trusted.timestamp!.signed.snapshotMeta;
+    // TUF 5.5.1: length from the timestamp when signed there, the configured bound otherwise
+    const maxLength = meta.length ?? this.config.snapshotMaxLength;
+    const consistent = trusted.root.signed.consistentSnapshot;
+    const remote = await this.#download(metadataFileName('snapshot', consistent ? meta.version : undefined), maxLength);
+    trusted.updateSnapshot(remote);
+    // TUF 5.5.7: persist
+    await this.#cache.write('snapshot', remote);
+  }
+
+  /** The role at the end of `path`, verified against its delegator on that path; memoized per path. */
+  #loadRole(path: readonly string[]): Promise<Metadata<Targets>> {
+    const key = pathKey(path);
+    let load = this.#roleLoads.get(key);
+    if (load === undefined) {
+      load = this.#loadRoleOnce(path);
+      this.#roleLoads.set(key, load);
+    }
+    return load;
+  }
+
+  async #loadRoleOnce(path: readonly string[]): Promise<Metadata<Targets>> {
+    const trusted = this.#trusted!;
+    const name = path[path.length - 1]!;
+    const delegatorPath = path.slice(0, -1);
+    const local = await this.#readLocal(name);
+    if (local !== undefined) {
+      try {
+        // the cached bytes face the same checks as remote ones, against *this* path's delegator
+        return trusted.updateDelegatedTargets(local, name, delegatorPath);
+      } catch (err) {
+        if (!isCacheRecoverable(err)) throw err;
+      }
+    }
+    const remote = await this.#fetchRemote(name);
+    const md = trusted.updateDelegatedTargets(remote, name, delegatorPath);
+    if (!this.#persisted.has(name)) {
+      this.#persisted.add(name);
+      // TUF 5.6.6: persist the verified role
+      await this.#cache.write(name, remote);
+    }
+    return md;
+  }
+
+  #readLocal(name: string): Promise<Uint8Array | undefined> {
+    let read = this.#localBytes.get(name);
+    if (read === undefined) {
+      read = this.#cache.read(name, this.config.targetsMaxLength);
+      this.#localBytes.set(name, read);
+    }
+    return read;
+  }
+
+  #fetchRemote(name: string): Promise<Uint8Array> {
+    let fetching = this.#remoteBytes.get(name);
+    if (fetching === undefined) {
+      fetching = (async () => {
+        const trusted = this.#trusted!;
+        const meta = trusted.snapshotView!.metaFor(name);
+        // TUF 5.6.1: the snapshot must name the role; its version picks the consistent-snapshot file
+        if (meta === undefined) throw new RepositoryError(`snapshot v${trusted.snapshotView!.version} does not list ${name}`);
+        const consistent = trusted.root.signed.consistentSnapshot;
+        const maxLength = meta.length ?? this.config.targetsMaxLength;
+        return this.#download(metadataFileName(name, consistent ? meta.version : undefined), maxLength);
+      })();
+      this.#remoteBytes.set(name, fetching);
+    }
+    return fetching;
+  }
+
+  #download(fileName: string, maxLength: number): Promise<Uint8Array> {
+    return downloadBytes(this.#fetcher, joinUrl(this.#metadataBaseUrl, fileName), maxLength, this.#retry);
+  }
+
+  /** TUF 5.6.7: the target as signed by the first role in pre-order delegation search, or undefined. */
+  async getTargetInfo(targetPath: string): Promise<TargetInfo | undefined> {
+    await this.refresh();
+    return searchTarget(targetPath, (path) => this.#loadRole(path), this.config.maxDelegations);
+  }
+
+  /** getTargetInfo for many paths, fetching the roles they need with bounded concurrency (config.concurrency). */
+  async getTargetInfos(targetPaths: readonly string[]): Promise<Map<string, TargetInfo | undefined>> {
+    await this.refresh();
+    const out = new Map<string, TargetInfo | undefined>();
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < targetPaths.length) {
+        const path = targetPaths[next++]!;
+        out.set(path, await this.getTargetInfo(path));
+      }
+    };
+    const workers = Array.from({ length: Math.min(this.config.concurrency, targetPaths.length) }, worker);
+    await Promise.all(workers);
+    // keep the caller's order
+    return new Map(targetPaths.map((p) => [p, out.get(p)]));
+  }
+
+  /** Like getTargetInfo, but a missing target is a TargetNotFoundError. */
+  async requireTargetInfo(targetPath: string): Promise<TargetInfo> {
+    const info = await this.getTargetInfo(targetPath);
+    if (info === undefined) throw new TargetNotFoundError(targetPath);
+    return info;
+  }
+
+  #defaultTargetFile(info: TargetInfo, filePath: string | undefined): string {
+    if (filePath !== undefined) return filePath;
+    if (this.#targetDir === undefined) throw new ConfigError('targetDir or an explicit file path is required');
+    ensurePrivateDir(this.#targetDir);
+    // one flat file per target path; the encoding keeps '/' and '..' from escaping targetDir
+    return join(this.#targetDir, encodeURIComponent(info.path));
+  }
+
+  #hashPrefix(info: TargetInfo): string | undefined {
+    const consistent = this.#trusted?.root.signed.consistentSnapshot ?? false;
+    if (!consistent || !this.config.prefixTargetsWithHash) return undefined;
+    return Object.values(info.hashes)[0];
+  }
+
+  #requireTargetBase(base: string | undefined): string {
+    const b = base ?? this.#targetBaseUrl;
+    if (b === undefined) throw new ConfigError('targetBaseUrl is required to download targets');
+    return b;
+  }
+
+  /** TUF 5.7: a previously downloaded copy whose length and hashes match, or undefined. */
+  findCachedTarget(info: TargetInfo, filePath?: string): Promise<string | undefined> {
+    return findCachedTarget(info, this.#defaultTargetFile(info, filePath));
+  }
+
+  /** TUF 5.7: download, verify length and hashes while streaming, then write atomically. Returns the file path. */
+  async downloadTarget(info: TargetInfo, filePath?: string, targetBaseUrl?: string): Promise<string> {
+    const dest = this.#defaultTargetFile(info, filePath);
+    const base = this.#requireTargetBase(targetBaseUrl);
+    await downloadTargetToFile(this.#fetcher, base, info, this.#hashPrefix(info), dest, this.#retry);
+    return dest;
+  }
+
+  /** TUF 5.7: download and verify a target into memory (for callers that stream it elsewhere themselves). */
+  fetchTarget(info: TargetInfo, targetBaseUrl?: string): Promise<Uint8Array> {
+    const base = this.#requireTargetBase(targetBaseUrl);
+    return fetchTargetBytes(this.#fetcher, base, info, this.#hashPrefix(info), this.#retry);
+  }
+}

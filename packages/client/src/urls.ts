@@ -1,0 +1,26 @@
+// URL construction for metadata and targets. Role names are always encodeURIComponent'ed (they may contain
+// '/', '?', '#', '..'); target paths keep their '/' separators but every segment is escaped.
+import { encodeRoleName } from '@tufpm/models';
+
+/** base + '/' + name, whether or not base ends with '/' */
+export function joinUrl(base: string, name: string): string {
+  return base.endsWith('/') ? base + name : `${base}/${name}`;
+}
+
+/** TUF 5.3.3 / 5.5.1 / 5.6.1: `<v>.<role>.json` with consistent snapshots, `<role>.json` otherwise */
+export function metadataFileName(roleName: string, version: number | undefined): string {
+  const encoded = encodeRoleName(roleName);
+  return version === undefined ? `${encoded}.json` : `${version}.${encoded}.json`;
+}
+
+function encodeSegment(segment: string): string {
+  // keep '@' readable: npm scopes (@babel/core) appear in registry tarball paths as-is
+  return encodeURIComponent(segment).replace(/%40/g, '@');
+}
+
+/** TUF 5.7.3: `<dir>/<hash>.<basename>` with consistent snapshots (when hashPrefix is given) */
+export function targetUrl(base: string, targetPath: string, hashPrefix: string | undefined): string {
+  const segments = targetPath.split('/');
+  if (hashPrefix !== undefined) segments[segments.length - 1] = `${hashPrefix}.${segments[segments.length - 1]}`;
+  return joinUrl(base, segments.map(encodeSegment).join('/'));
+}
