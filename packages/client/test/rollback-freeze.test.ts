@@ -86,7 +86,7 @@ test('rejects a snapshot whose hash differs from the one in timestamp (mix-and-m
   sim.updateSnapshot(); // snapshot v2 with hashes in timestamp
   // another, validly signed snapshot v2 (as a compromised snapshot key could make)
   const other = structuredClone(sim.snapshot);
-  other.meta['extra.json'] = { version: 1 };
+  other.meta['targets.json'].version = 9; // same length, different bytes
   sim.overrides.set('metadata/2.snapshot.json', signEnvelope(other, sim.signers.get('snapshot')!));
   await rejectsWith(env.updater().refresh(), 'TUF_HASH');
 });
