@@ -151,8 +151,8 @@ export class Delegations {
    */
   rolesForTarget(targetPath: string): RoleForTarget[] {
     if (this.succinctRoles !== undefined) {
-      // TAP 15: exactly one bin; python-tuf treats bins as non-terminating.
-      return [{ name: this.succinctRoles.getRoleForTarget(targetPath), terminating: false, role: this.succinctRoles }];
+      // TAP 15: exactly one bin is responsible, and bins are terminating (as in python-tuf).
+      return [{ name: this.succinctRoles.getRoleForTarget(targetPath), terminating: true, role: this.succinctRoles }];
     }
     const roles = this.roles;
     if (roles === undefined || roles.length === 0) return [];
