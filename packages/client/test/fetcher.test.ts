@@ -1,0 +1,127 @@
+// HTTP fetcher: slow retrieval, streaming limits, redirects, retries that never weaken checks.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
+import { HttpFetcher, downloadBytes, hashStream, verifyDigest } from '../src/index.js';
+import { newEnv, rejectsWith } from './helpers/env.js';
+
+const NO_RETRY = { retries: 0, backoffMs: () => 0 };
+
+test('slow retrieval: a server that stops sending is abandoned', async (t) => {
+  const env = await newEnv(t);
+  env.sim.overrides.set('stall', (_req, res) => {
+    res.writeHead(200);
+    res.write('x'); // then nothing, forever
+  });
+  const fetcher = new HttpFetcher({ idleTimeoutMs: 200 });
+  await rejectsWith(downloadBytes(fetcher, `${env.sim.baseUrl}/stall`, 1000, NO_RETRY), 'TUF_SLOW_RETRIEVAL');
+});
+
+test('slow retrieval: a server that never answers is abandoned', async (t) => {
+  const env = await newEnv(t);
+  env.sim.overrides.set('silent', () => undefined);
+  const fetcher = new HttpFetcher({ idleTimeoutMs: 200 });
+  await rejectsWith(downloadBytes(fetcher, `${env.sim.baseUrl}/silent`, 1000, NO_RETRY), 'TUF_SLOW_RETRIEVAL');
+});
+
+test('slow retrieval: trickling bytes below the minimum average speed is abandoned', async (t) => {
+  const env = await newEnv(t);
+  env.sim.overrides.set('trickle', (_req, res) => {
+    res.writeHead(200);
+    const timer = setInterval(() => res.write('x'), 20);
+    res.on('close', () => clearInterval(timer));
+  });
+  // the idle timer alone would never fire: a byte arrives every 20 ms
+  const fetcher = new HttpFetcher({ idleTimeoutMs: 5_000, minBytesPerSecond: 10_000, speedGraceMs: 200 });
+  await rejectsWith(downloadBytes(fetcher, `${env.sim.baseUrl}/trickle`, 1_000_000, NO_RETRY), 'TUF_SLOW_RETRIEVAL');
+});
+
+test('endless data: an announced content-length over the limit is refused before reading', async (t) => {
+  const env = await newEnv(t);
+  env.sim.overrides.set('big', (_req, res) => {
+    res.writeHead(200, { 'content-length': '1000000' });
+    res.write(Buffer.alloc(10));
+  });
+  await rejectsWith(downloadBytes(new HttpFetcher(), `${env.sim.baseUrl}/big`, 1000, NO_RETRY), 'TUF_LENGTH');
+});
+
+test('a custom fetcher that ignores the limit still cannot exceed it', async () => {
+  const greedy = {
+    async *fetch(): AsyncIterable<Uint8Array> {
+      for (let i = 0; i < 100; i++) yield new Uint8Array(1000);
+    },
+  };
+  await rejectsWith(downloadBytes(greedy, 'http://unused/', 5000, NO_RETRY), 'TUF_LENGTH');
+});
+
+test('HTTP errors carry their status and 404 is not retried', async (t) => {
+  const env = await newEnv(t);
+  await assert.rejects(downloadBytes(new HttpFetcher(), `${env.sim.baseUrl}/nothing`, 1000, { retries: 3, backoffMs: () => 0 }), (err: any) => {
+    assert.equal(err.code, 'TUF_DOWNLOAD');
+    assert.equal(err.status, 404);
+    return true;
+  });
+  assert.equal(env.sim.count('nothing'), 1);
+});
+
+test('network errors are retried, and the retry is checked from scratch', async (t) => {
+  const env = await newEnv(t);
+  let calls = 0;
+  env.sim.overrides.set('flaky', (req, res) => {
+    calls++;
+    if (calls === 1) {
+      req.socket.destroy();
+      return;
+    }
+    res.writeHead(200).end('ok');
+  });
+  const bytes = await downloadBytes(new HttpFetcher(), `${env.sim.baseUrl}/flaky`, 1000, { retries: 2, backoffMs: () => 0 });
+  assert.equal(new TextDecoder().decode(bytes), 'ok');
+  assert.equal(calls, 2);
+});
+
+test('a length violation is never retried', async (t) => {
+  const env = await newEnv(t);
+  env.sim.overrides.set('long', (_req, res) => res.writeHead(200).end(Buffer.alloc(2000)));
+  await rejectsWith(downloadBytes(new HttpFetcher(), `${env.sim.baseUrl}/long`, 1000, { retries: 3, backoffMs: () => 0 }), 'TUF_LENGTH');
+  assert.equal(env.sim.count('long'), 1);
+});
+
+test('a hash mismatch on a target is never retried', async (t) => {
+  const env = await newEnv(t);
+  const { sim } = env;
+  sim.addTarget('targets', 'f', 'genuine');
+  sim.publish('targets');
+  sim.updateSnapshot();
+  const updater = env.updater({ retry: { retries: 3, backoffMs: () => 0 } });
+  const info = (await updater.getTargetInfo('f'))!;
+  sim.artifacts.get('f')!.data = new TextEncoder().encode('changed');
+  await rejectsWith(updater.downloadTarget(info), 'TUF_HASH');
+  assert.equal(sim.requests.filter((r) => r.startsWith('targets/')).length, 1);
+});
+
+test('redirects are followed within the same scheme only', async (t) => {
+  const env = await newEnv(t);
+  env.sim.overrides.set('hop', (_req, res) => res.writeHead(302, { location: '/final' }).end());
+  env.sim.overrides.set('final', (_req, res) => res.writeHead(200).end('landed'));
+  env.sim.overrides.set('downgrade', (_req, res) => res.writeHead(302, { location: 'ftp://127.0.0.1/x' }).end());
+  env.sim.overrides.set('loop', (_req, res) => res.writeHead(302, { location: '/loop' }).end());
+  const fetcher = new HttpFetcher();
+  assert.equal(new TextDecoder().decode(await downloadBytes(fetcher, `${env.sim.baseUrl}/hop`, 100, NO_RETRY)), 'landed');
+  await rejectsWith(downloadBytes(fetcher, `${env.sim.baseUrl}/downgrade`, 100, NO_RETRY), 'TUF_DOWNLOAD');
+  await rejectsWith(downloadBytes(fetcher, `${env.sim.baseUrl}/loop`, 100, NO_RETRY), 'TUF_DOWNLOAD');
+  assert.equal(env.sim.count('loop'), 4);
+});
+
+test('hashStream computes length, sha256 and sha512 of a stream in one pass', async () => {
+  const data = Buffer.alloc(300_000, 7);
+  const digest = await hashStream(Readable.from([data.subarray(0, 1000), data.subarray(1000)]));
+  assert.equal(digest.length, data.length);
+  assert.equal(digest.sha256, createHash('sha256').update(data).digest('hex'));
+  assert.equal(digest.sha512, createHash('sha512').update(data).digest('hex'));
+  verifyDigest(digest, { length: data.length, hashes: { sha512: digest.sha512 } }, 'tarball');
+  assert.throws(() => verifyDigest(digest, { length: data.length, hashes: { md5: 'x' } }, 'tarball'), { code: 'TUF_UNSUPPORTED_ALGORITHM' });
+  assert.throws(() => verifyDigest(digest, { length: data.length, hashes: {} }, 'tarball'), { code: 'TUF_UNSUPPORTED_ALGORITHM' });
+  assert.throws(() => verifyDigest(digest, { length: data.length, hashes: { sha256: '00'.repeat(32) } }, 'tarball'), { code: 'TUF_HASH' });
+});
