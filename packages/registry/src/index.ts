@@ -1,1 +1,13 @@
-export {};
+export { startRegistry, type RegistryOptions, type RunningRegistry, type RequestCounts, type RequestKind } from './server.js';
+export type { PublishHook, PublishEvent, VersionManifest } from './hooks.js';
+export { RegistryError, type RegistryErrorCode } from './errors.js';
+export { addPackageVersion, readStoredPackument, type AddPackageVersionOptions, type AddedVersion } from './store.js';
+export type { StoredPackument } from './packument.js';
+export { buildPackageTarball, readTarballManifest, type BuildTarballOptions, type TarballContents } from './tarball.js';
+export { tarballDigests, type TarballDigests } from './integrity.js';
+export { registryLayout, packumentFile, tarballFile, tufMetadataDir, type RegistryLayout } from './layout.js';
+export { isValidPackageName, isValidVersion, targetPathFor, tarballFileName } from './names.js';
+export { addToken, generateToken, hashToken, readTokens, type TokenEntry, type TokensFile } from './tokens.js';
+export { generateUniverse, type Universe, type UniverseOptions, type UniverseTarget } from './universe.js';
+export { Prng } from './prng.js';
+export { atomicWrite } from './atomic.js';

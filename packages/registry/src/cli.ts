@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { startRegistry } from './server.js';
+
+const USAGE = 'usage: tufpm-registry --dir <dir> [--port <port>] [--host 127.0.0.1] [--public-url <url>] [--quiet]';
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        dir: { type: 'string' },
+        port: { type: 'string', default: '0' },
+        host: { type: 'string', default: '127.0.0.1' },
+        'public-url': { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const port = Number(values.port);
+  if (values.dir === undefined || !Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const registry = await startRegistry({
+    dir: values.dir,
+    port,
+    host: values.host,
+    ...(values['public-url'] !== undefined ? { publicUrl: values['public-url'] } : {}),
+    ...(values.quiet ? {} : { log: (line: string) => process.stderr.write(`${line}\n`) }),
+  });
+  process.stdout.write(`${registry.url}/\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await registry.close();
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`tufpm-registry: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

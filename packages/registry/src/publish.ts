@@ -1,0 +1,84 @@
+import { RegistryError } from './errors.js';
+import type { PublishHook } from './hooks.js';
+import { tarballDigests } from './integrity.js';
+import { assertVersion, tarballFileName } from './names.js';
+import { acceptVersion, type AddedVersion } from './store.js';
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function bad(message: string): RegistryError {
+  return new RegistryError('REGISTRY_BAD_REQUEST', message);
+}
+
+export interface PublishContext {
+  dir: string;
+  name: string;
+  user: string;
+  hooks: PublishHook[];
+  now: () => Date;
+}
+
+/**
+ * Handles the body of `npm publish` (libnpmpublish): `{ _id, name, 'dist-tags': { tag: version },
+ * versions: { [version]: manifest }, _attachments: { '<name>-<version>.tgz': { data: base64, length } } }`.
+ * Exactly one version and one attachment; the tarball's own package.json is the authority for the stored
+ * manifest, so a body that claims other dependencies than the tarball ships cannot change what installs.
+ */
+export async function handlePublish(body: Buffer, ctx: PublishContext): Promise<AddedVersion> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new RegistryError('REGISTRY_BAD_REQUEST', 'publish body is not JSON', { cause: err });
+  }
+  if (!isObject(doc)) throw bad('publish body must be a JSON object');
+  if (doc['name'] !== ctx.name) throw bad(`publish body names ${JSON.stringify(doc['name'])}, URL names ${ctx.name}`);
+  if (doc['_id'] !== undefined && doc['_id'] !== ctx.name) throw bad('publish body _id does not match the package name');
+  const versions = doc['versions'];
+  if (!isObject(versions) || Object.keys(versions).length !== 1) throw bad('publish body must contain exactly one version');
+  const version = assertVersion(Object.keys(versions)[0]);
+  const claimedManifest = versions[version];
+  if (!isObject(claimedManifest) || claimedManifest['name'] !== ctx.name || claimedManifest['version'] !== version) {
+    throw bad('version manifest name/version do not match');
+  }
+  const attachments = doc['_attachments'];
+  if (!isObject(attachments) || Object.keys(attachments).length !== 1) throw bad('publish body must contain exactly one attachment');
+  const [attachmentName, attachment] = Object.entries(attachments)[0]!;
+  if (attachmentName !== `${ctx.name}-${version}.tgz` && attachmentName !== tarballFileName(ctx.name, version)) {
+    throw bad(`unexpected attachment name ${JSON.stringify(attachmentName)}`);
+  }
+  if (!isObject(attachment) || typeof attachment['data'] !== 'string' || !BASE64.test(attachment['data'])) {
+    throw bad('attachment data must be base64');
+  }
+  const tarball = new Uint8Array(Buffer.from(attachment['data'], 'base64'));
+  if (attachment['length'] !== undefined && attachment['length'] !== tarball.length) {
+    throw new RegistryError('REGISTRY_TARBALL_MISMATCH', 'attachment length does not match its data');
+  }
+  const dist = claimedManifest['dist'];
+  if (isObject(dist) && typeof dist['integrity'] === 'string' && dist['integrity'] !== tarballDigests(tarball).integrity) {
+    throw new RegistryError('REGISTRY_TARBALL_MISMATCH', 'dist.integrity does not match the attached tarball');
+  }
+  let distTags: Record<string, string> = { latest: version };
+  if (doc['dist-tags'] !== undefined) {
+    const tags = doc['dist-tags'];
+    if (!isObject(tags) || !Object.values(tags).every((v) => typeof v === 'string')) throw bad('dist-tags must map tags to versions');
+    if (Object.keys(tags).length > 0) distTags = tags as Record<string, string>;
+  }
+  // Hooks see the document without the (large) attachment data.
+  const document: Record<string, unknown> = {
+    ...doc,
+    _attachments: { [attachmentName]: { ...attachment, data: undefined, length: tarball.length } },
+  };
+  return acceptVersion(ctx.dir, tarball, {
+    claimed: { name: ctx.name, version },
+    distTags,
+    hooks: ctx.hooks,
+    user: ctx.user,
+    document,
+    time: ctx.now(),
+  });
+}

@@ -1,0 +1,249 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createReadStream } from 'node:fs';
+import { lstat, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { TufError } from '@tufpm/models';
+import { RegistryError } from './errors.js';
+import type { PublishHook } from './hooks.js';
+import { readBody, sendError, sendJson, wantsAbbreviated } from './http-util.js';
+import { registryLayout, tarballFile } from './layout.js';
+import { renderAbbreviatedPackument, renderFullPackument, renderVersion } from './packument.js';
+import { handlePublish } from './publish.js';
+import { parseRoute, type Route } from './routes.js';
+import { readStoredPackument } from './store.js';
+import { bearerToken, findToken, readTokens, tokenAllows, type TokenEntry } from './tokens.js';
+import { resolveMetadataFile } from './tuf-files.js';
+
+export type RequestKind = 'packument' | 'tarball' | 'tuf' | 'publish' | 'other';
+export type RequestCounts = Record<RequestKind, number>;
+
+export interface RegistryOptions {
+  /** The registry directory (see docs/registry.md); created on first publish. */
+  dir: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1: a test registry should not listen on other interfaces. */
+  host?: string;
+  /** Base URL written into dist.tarball (default: the listening address). */
+  publicUrl?: string;
+  hooks?: PublishHook | PublishHook[];
+  /** Bound on a publish body (base64 tarball inside JSON). Default 64 MiB. */
+  maxBodyBytes?: number;
+  /** Called with one line per request (method, path, status). */
+  log?: (line: string) => void;
+  /**
+   * Test seam for attack simulations (malicious mirror, slow or endless responses): called before
+   * routing; return true when it has answered the request itself.
+   */
+  intercept?: (req: IncomingMessage, res: ServerResponse, route: Route | undefined) => boolean | Promise<boolean>;
+  /** Clock for publish times (default: real time). */
+  now?: () => Date;
+}
+
+export interface RunningRegistry {
+  /** `http://127.0.0.1:<port>` (no trailing slash) or the configured public URL. */
+  url: string;
+  port: number;
+  host: string;
+  dir: string;
+  counts(): RequestCounts;
+  resetCounts(): void;
+  close(): Promise<void>;
+}
+
+const HEX_PREFIXED = /^([0-9a-f]{64}|[0-9a-f]{128})\.(.+)$/;
+
+function kindOf(route: Route | undefined, method: string): RequestKind {
+  if (route === undefined) return 'other';
+  if (route.kind === 'packument' && method === 'PUT') return 'publish';
+  if (route.kind === 'packument' || route.kind === 'version') return 'packument';
+  if (route.kind === 'tarball') return 'tarball';
+  if (route.kind === 'tuf') return 'tuf';
+  return 'other';
+}
+
+function emptyCounts(): RequestCounts {
+  return { packument: 0, tarball: 0, tuf: 0, publish: 0, other: 0 };
+}
+
+async function regularFile(file: string): Promise<number | undefined> {
+  try {
+    const info = await lstat(file);
+    return info.isFile() ? info.size : undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+export async function startRegistry(options: RegistryOptions): Promise<RunningRegistry> {
+  const layout = registryLayout(options.dir);
+  const dir = layout.root;
+  const host = options.host ?? '127.0.0.1';
+  const hooks = options.hooks === undefined ? [] : Array.isArray(options.hooks) ? options.hooks : [options.hooks];
+  const maxBody = options.maxBodyBytes ?? 64 * 1024 * 1024;
+  const now = options.now ?? (() => new Date());
+  let counts = emptyCounts();
+  let baseUrl = options.publicUrl?.replace(/\/+$/, '') ?? '';
+
+  async function authenticate(req: IncomingMessage): Promise<TokenEntry> {
+    const token = bearerToken(req.headers.authorization);
+    if (token === undefined) throw new RegistryError('REGISTRY_UNAUTHORIZED', 'authentication required (Authorization: Bearer <token>)');
+    const entry = findToken(await readTokens(dir), token);
+    if (entry === undefined) throw new RegistryError('REGISTRY_FORBIDDEN', 'invalid token');
+    return entry;
+  }
+
+  async function serveFile(res: ServerResponse, file: string, size: number, type: string, head: boolean): Promise<void> {
+    res.writeHead(200, { 'content-type': type, 'content-length': size, 'cache-control': 'no-cache' });
+    if (head) {
+      res.end();
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const stream = createReadStream(file);
+      stream.on('error', reject);
+      res.on('close', resolve);
+      stream.pipe(res);
+    });
+  }
+
+  async function serveTarball(res: ServerResponse, name: string, file: string, head: boolean): Promise<void> {
+    let path = tarballFile(dir, `${name}/-/${file}`);
+    let size = await regularFile(path);
+    if (size === undefined) {
+      // Consistent snapshots (TUF 5.7.3) ask for `<hex digest>.<file>`: serve it only when the digest
+      // really is the file's sha256 or sha512.
+      const m = HEX_PREFIXED.exec(file);
+      if (m !== null) {
+        const plain = tarballFile(dir, `${name}/-/${m[2]}`);
+        const plainSize = await regularFile(plain);
+        if (plainSize !== undefined) {
+          const bytes = await readFile(plain);
+          const alg = m[1]!.length === 64 ? 'sha256' : 'sha512';
+          if (createHash(alg).update(bytes).digest('hex') === m[1]) {
+            path = plain;
+            size = plainSize;
+          }
+        }
+      }
+    }
+    if (size === undefined) throw new RegistryError('REGISTRY_NOT_FOUND', 'tarball not found');
+    await serveFile(res, path, size, 'application/octet-stream', head);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, route: Route): Promise<void> {
+    const method = req.method ?? 'GET';
+    const head = method === 'HEAD';
+    const readOnly = method === 'GET' || head;
+    switch (route.kind) {
+      case 'ping':
+        if (!readOnly) throw new RegistryError('REGISTRY_METHOD_NOT_ALLOWED', 'method not allowed');
+        return sendJson(res, 200, {}, 'application/json', head);
+      case 'whoami': {
+        if (!readOnly) throw new RegistryError('REGISTRY_METHOD_NOT_ALLOWED', 'method not allowed');
+        const entry = await authenticate(req);
+        return sendJson(res, 200, { username: entry.user }, 'application/json', head);
+      }
+      case 'tuf': {
+        if (!readOnly) throw new RegistryError('REGISTRY_METHOD_NOT_ALLOWED', 'method not allowed');
+        const file = await resolveMetadataFile(layout.tufMetadataDir, route.file);
+        const size = file === undefined ? undefined : await regularFile(file);
+        if (file === undefined || size === undefined) throw new RegistryError('REGISTRY_NOT_FOUND', 'metadata not found');
+        return serveFile(res, file, size, 'application/json', head);
+      }
+      case 'tarball':
+        if (!readOnly) throw new RegistryError('REGISTRY_METHOD_NOT_ALLOWED', 'method not allowed');
+        return serveTarball(res, route.name, route.file, head);
+      case 'version': {
+        if (!readOnly) throw new RegistryError('REGISTRY_METHOD_NOT_ALLOWED', 'method not allowed');
+        const stored = await readStoredPackument(dir, route.name);
+        const manifest = stored === undefined ? undefined : renderVersion(stored, route.versionOrTag, baseUrl);
+        if (manifest === undefined) throw new RegistryError('REGISTRY_NOT_FOUND', 'version not found');
+        return sendJson(res, 200, manifest, 'application/json', head);
+      }
+      case 'packument': {
+        if (method === 'PUT') {
+          const entry = await authenticate(req);
+          // Authorization before the body is read: an unauthorized client cannot make us buffer 64 MiB.
+          if (!tokenAllows(entry, route.name)) throw new RegistryError('REGISTRY_FORBIDDEN', `token may not publish ${route.name}`);
+          const body = await readBody(req, maxBody);
+          const added = await handlePublish(body, { dir, name: route.name, user: entry.user, hooks, now });
+          return sendJson(res, 201, { ok: true, id: added.name, version: added.version });
+        }
+        if (!readOnly) throw new RegistryError('REGISTRY_METHOD_NOT_ALLOWED', 'method not allowed');
+        const stored = await readStoredPackument(dir, route.name);
+        if (stored === undefined) throw new RegistryError('REGISTRY_NOT_FOUND', 'Not found');
+        if (wantsAbbreviated(req.headers.accept)) {
+          return sendJson(res, 200, renderAbbreviatedPackument(stored, baseUrl), 'application/vnd.npm.install-v1+json', head);
+        }
+        return sendJson(res, 200, renderFullPackument(stored, baseUrl), 'application/json', head);
+      }
+      case 'unknown':
+        throw new RegistryError('REGISTRY_NOT_FOUND', 'Not found');
+    }
+  }
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
+    let route: Route | undefined;
+    try {
+      try {
+        route = parseRoute(path);
+      } finally {
+        counts[kindOf(route, method)] += 1;
+      }
+      if (options.intercept !== undefined && (await options.intercept(req, res, route))) return;
+      await handle(req, res, route);
+    } catch (err) {
+      if (err instanceof RegistryError) {
+        sendError(res, err.status, err.message, err.code);
+      } else if (err instanceof TufError) {
+        // A publish hook (TUF signing) refused: the publisher sees why.
+        sendError(res, 403, err.message, err.code);
+      } else {
+        options.log?.(`error: ${(err as Error).stack ?? String(err)}`);
+        sendError(res, 500, 'internal error');
+      }
+      // A refused upload may still be streaming in; do not keep the connection for the rest of it.
+      if (method === 'PUT' && !req.complete) res.on('finish', () => req.destroy());
+    } finally {
+      options.log?.(`${method} ${path} ${res.statusCode}`);
+    }
+  }
+
+  const server = createServer((req, res) => {
+    void onRequest(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  if (baseUrl === '') baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  return {
+    url: baseUrl,
+    port,
+    host,
+    dir,
+    counts: () => ({ ...counts }),
+    resetCounts: () => {
+      counts = emptyCounts();
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        // npm and Yarn keep connections alive; without this close() would wait for their timeouts.
+        server.closeAllConnections();
+      }),
+  };
+}

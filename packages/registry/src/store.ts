@@ -1,0 +1,202 @@
+import { readFile, stat, rm } from 'node:fs/promises';
+import semver from 'semver';
+import { atomicWrite } from './atomic.js';
+import { RegistryError } from './errors.js';
+import type { PublishEvent, PublishHook, VersionManifest } from './hooks.js';
+import { registryLayout, packumentFile, tarballFile } from './layout.js';
+import { assertPackageName, assertVersion, isValidDistTag, targetPathFor } from './names.js';
+import type { StoredPackument } from './packument.js';
+import { tarballDigests } from './integrity.js';
+import { readTarballManifest, type ReadTarballLimits } from './tarball.js';
+import { withDirLock } from './lock.js';
+
+const MAX_PACKUMENT_BYTES = 64 * 1024 * 1024;
+
+function isNotFound(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+/** Reads a stored packument; undefined when the package does not exist. */
+export async function readStoredPackument(dir: string, name: string): Promise<StoredPackument | undefined> {
+  const file = packumentFile(dir, name);
+  let bytes: Buffer;
+  try {
+    const info = await stat(file);
+    if (info.size > MAX_PACKUMENT_BYTES) throw new RegistryError('REGISTRY_TOO_LARGE', `stored packument of ${name} too large`);
+    bytes = await readFile(file);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+  return JSON.parse(bytes.toString('utf8')) as StoredPackument;
+}
+
+export async function writeStoredPackument(dir: string, packument: StoredPackument, durable = true): Promise<void> {
+  await atomicWrite(packumentFile(dir, packument.name), `${JSON.stringify(packument, null, 2)}\n`, { durable });
+}
+
+/** Builds the stored manifest from the tarball's own package.json (never from the publish body). */
+function storedManifest(
+  pkgJson: Record<string, unknown>,
+  name: string,
+  version: string,
+  targetPath: string,
+  integrity: string,
+  shasum: string,
+  extra: { hasShrinkwrap: boolean; hasBindingGyp: boolean },
+): VersionManifest {
+  const out: Record<string, unknown> = {};
+  // `_`-fields are the registry's to set; a package must not smuggle in `_resolved` or `_integrity`.
+  for (const [k, v] of Object.entries(pkgJson)) if (!k.startsWith('_')) out[k] = v;
+  const scripts = (pkgJson['scripts'] ?? {}) as Record<string, unknown>;
+  const hasInstallScript =
+    extra.hasBindingGyp || ['preinstall', 'install', 'postinstall'].some((s) => typeof scripts[s] === 'string');
+  return {
+    ...out,
+    name,
+    version,
+    _id: `${name}@${version}`,
+    ...(extra.hasShrinkwrap ? { _hasShrinkwrap: true } : {}),
+    ...(hasInstallScript ? { hasInstallScript: true } : {}),
+    dist: { tarball: targetPath, integrity, shasum },
+  };
+}
+
+/** Latest = highest release version (highest prerelease only when there is no release). */
+function defaultLatest(versions: string[]): string | undefined {
+  const releases = versions.filter((v) => semver.prerelease(v) === null);
+  const pool = releases.length > 0 ? releases : versions;
+  return pool.sort(semver.rcompare)[0];
+}
+
+export interface AcceptOptions {
+  /** Publish time (default now). */
+  time?: Date | string;
+  /** Dist-tags to set; default: `latest` recomputed to the highest release. */
+  distTags?: Record<string, string>;
+  /** The name/version the publisher claimed; must match the tarball's package.json. */
+  claimed?: { name: string; version: string };
+  hooks?: PublishHook | PublishHook[];
+  user?: string;
+  document?: Record<string, unknown>;
+  limits?: ReadTarballLimits;
+  /** fsync writes (default true). */
+  durable?: boolean;
+}
+
+export interface AddedVersion {
+  name: string;
+  version: string;
+  tarballPath: string;
+  tarballFile: string;
+  integrity: string;
+  shasum: string;
+  length: number;
+  hashes: { sha256: string; sha512: string };
+}
+
+/**
+ * Validates a tarball, runs the hooks and stores it as a new version: tarball first, then the packument,
+ * each written atomically. Nothing is written when a check or a beforeAccept hook refuses.
+ */
+export async function acceptVersion(dir: string, tarball: Uint8Array, options: AcceptOptions = {}): Promise<AddedVersion> {
+  const contents = await readTarballManifest(tarball, options.limits);
+  const pkgName = contents.manifest['name'];
+  const pkgVersion = contents.manifest['version'];
+  if (options.claimed !== undefined && (pkgName !== options.claimed.name || pkgVersion !== options.claimed.version)) {
+    throw new RegistryError(
+      'REGISTRY_TARBALL_MISMATCH',
+      `tarball contains ${String(pkgName)}@${String(pkgVersion)}, not the claimed ${options.claimed.name}@${options.claimed.version}`,
+    );
+  }
+  const name = assertPackageName(pkgName);
+  const version = assertVersion(pkgVersion);
+  const distTags = options.distTags ?? {};
+  for (const [tag, v] of Object.entries(distTags)) {
+    if (!isValidDistTag(tag)) throw new RegistryError('REGISTRY_BAD_REQUEST', `invalid dist-tag ${JSON.stringify(tag)}`);
+    if (v !== version) throw new RegistryError('REGISTRY_BAD_REQUEST', `dist-tag ${tag} must point at the published version`);
+  }
+  const time = options.time === undefined ? new Date() : new Date(options.time);
+  if (Number.isNaN(time.getTime())) throw new RegistryError('REGISTRY_BAD_REQUEST', 'invalid publish time');
+  const digests = tarballDigests(tarball);
+  const tarballPath = targetPathFor(name, version);
+  const file = tarballFile(dir, tarballPath);
+  const manifest = storedManifest(contents.manifest, name, version, tarballPath, digests.integrity, digests.shasum, contents);
+  const hooks = options.hooks === undefined ? [] : Array.isArray(options.hooks) ? options.hooks : [options.hooks];
+  const root = registryLayout(dir).root;
+
+  return withDirLock(root, async () => {
+    const existing = await readStoredPackument(root, name);
+    if (existing !== undefined && Object.hasOwn(existing.versions, version)) {
+      throw new RegistryError('REGISTRY_CONFLICT', `cannot publish over the previously published version ${name}@${version}`);
+    }
+    // A tarball without a packument entry is left over from a failed write; never serve different bytes
+    // under a path that may already be cached or signed, so refuse rather than overwrite.
+    const leftover = await stat(file).then(() => true, (err) => (isNotFound(err) ? false : Promise.reject(err)));
+    if (leftover) throw new RegistryError('REGISTRY_CONFLICT', `tarball ${tarballPath} already exists`);
+    const event: PublishEvent = {
+      dir: root,
+      name,
+      version,
+      tarball,
+      manifest,
+      tarballPath,
+      tarballFile: file,
+      length: digests.length,
+      hashes: { sha256: digests.sha256Hex, sha512: digests.sha512Hex },
+      distTags,
+      user: options.user,
+      document: options.document ?? {},
+    };
+    for (const hook of hooks) await hook.beforeAccept?.(event);
+
+    const iso = time.toISOString();
+    const packument: StoredPackument = existing ?? {
+      _id: name,
+      name,
+      'dist-tags': {},
+      versions: {},
+      time: { created: iso },
+    };
+    packument.versions[version] = manifest;
+    packument.time[version] = iso;
+    packument.time['modified'] = iso;
+    if (typeof manifest['description'] === 'string') packument.description = manifest['description'];
+    if (options.distTags === undefined) {
+      const latest = defaultLatest(Object.keys(packument.versions));
+      if (latest !== undefined) packument['dist-tags']['latest'] = latest;
+    } else {
+      Object.assign(packument['dist-tags'], distTags);
+    }
+    await atomicWrite(file, tarball, { durable: options.durable });
+    try {
+      await writeStoredPackument(root, packument, options.durable !== false);
+    } catch (err) {
+      await rm(file, { force: true });
+      throw err;
+    }
+    for (const hook of hooks) await hook.afterAccept?.(event);
+    return {
+      name,
+      version,
+      tarballPath,
+      tarballFile: file,
+      integrity: digests.integrity,
+      shasum: digests.shasum,
+      length: digests.length,
+      hashes: event.hashes,
+    };
+  });
+}
+
+export interface AddPackageVersionOptions {
+  time?: Date | string;
+  distTags?: Record<string, string>;
+  hooks?: PublishHook | PublishHook[];
+  durable?: boolean;
+}
+
+/** Programmatic publish for fixtures and tests: writes the tarball and updates the packument. */
+export async function addPackageVersion(dir: string, tarball: Uint8Array, options: AddPackageVersionOptions = {}): Promise<AddedVersion> {
+  return acceptVersion(dir, tarball, options);
+}
