@@ -13,7 +13,23 @@ export function canonicalize(value: unknown): Uint8Array {
 
 /** The canonical JSON text (before UTF-8 encoding). */
 export function canonicalString(value: unknown): string {
-  return encode(value, 0);
+  return encode(value, 0, encodeString);
+}
+
+/**
+ * Standard, parseable JSON with the same sorted keys and no whitespace, but JSON string escapes.
+ * Canonical JSON is for signing only: it emits control characters (the newlines of a PEM key) raw,
+ * which no JSON parser accepts, so files on disk and on the wire use this form.
+ */
+export function sortedJson(value: unknown): Uint8Array {
+  return Buffer.from(encode(value, 0, encodeJsonString), 'utf8');
+}
+
+function encodeJsonString(s: string): string {
+  if (!(s as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+    throw new MetadataParseError('JSON: string contains a lone surrogate');
+  }
+  return JSON.stringify(s);
 }
 
 // Deep nesting is an attack on the stack, not real metadata.
@@ -52,11 +68,11 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
-function encode(value: unknown, depth: number): string {
+function encode(value: unknown, depth: number, str: (s: string) => string): string {
   if (depth > MAX_DEPTH) throw new MetadataParseError('canonical JSON: nesting too deep');
   switch (typeof value) {
     case 'string':
-      return encodeString(value);
+      return str(value);
     case 'number':
       // TUF canonical JSON has no floats; integers beyond 2^53 cannot be represented exactly here.
       if (!Number.isSafeInteger(value)) {
@@ -71,7 +87,7 @@ function encode(value: unknown, depth: number): string {
         let out = '[';
         for (let i = 0; i < value.length; i++) {
           if (i > 0) out += ',';
-          out += encode(value[i], depth + 1);
+          out += encode(value[i], depth + 1, str);
         }
         return out + ']';
       }
@@ -88,7 +104,7 @@ function encode(value: unknown, depth: number): string {
         if (v === undefined) continue;
         if (!first) out += ',';
         first = false;
-        out += encodeString(k) + ':' + encode(v, depth + 1);
+        out += str(k) + ':' + encode(v, depth + 1, str);
       }
       return out + '}';
     }

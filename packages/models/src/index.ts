@@ -11,7 +11,7 @@ export {
   UnsupportedAlgorithmError,
   RepositoryError,
 } from './errors.js';
-export { canonicalize, canonicalString, compareCodePoints } from './canonical-json.js';
+export { canonicalize, canonicalString, compareCodePoints, sortedJson } from './canonical-json.js';
 export { parseJsonStrict, DEFAULT_MAX_JSON_LENGTH, type ParseJsonOptions } from './json-strict.js';
 export {
   digest,

@@ -1,4 +1,4 @@
-import { canonicalize } from './canonical-json.js';
+import { canonicalize, sortedJson } from './canonical-json.js';
 import { MetadataParseError } from './errors.js';
 import { FieldReader, withUnrecognized, type JsonObject } from './fields.js';
 import { parseJsonStrict, DEFAULT_MAX_JSON_LENGTH } from './json-strict.js';
@@ -87,9 +87,12 @@ export class Metadata<T extends Signed = Signed> {
     return canonicalize(this.signed.toJSON());
   }
 
-  /** The whole envelope as (canonical) JSON bytes. */
+  /**
+   * The whole envelope as compact JSON with sorted keys (standard escapes, so it parses back).
+   * Not the signed bytes: those are signedBytes(), canonical JSON of `signed` only.
+   */
   toBytes(): Uint8Array {
-    return canonicalize(this.toJSON());
+    return sortedJson(this.toJSON());
   }
 
   toJSON(): JsonObject {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MetadataParseError, canonicalize, canonicalString, compareCodePoints } from '../src/index.js';
+import { MetadataParseError, canonicalize, canonicalString, compareCodePoints, sortedJson } from '../src/index.js';
 import { dec } from './helpers.js';
 
 // Behaviour of securesystemslib.formats.encode_canonical (the encoder python-tuf signs with);
@@ -76,4 +76,12 @@ test('object properties set to undefined are left out, like JSON.stringify', () 
 test('a "__proto__" key is an ordinary key', () => {
   const obj = JSON.parse('{"__proto__":{"x":1},"a":2}') as unknown;
   assert.equal(canonicalString(obj), '{"__proto__":{"x":1},"a":2}');
+});
+
+test('sortedJson (used for files on disk) escapes control characters so the output parses back', () => {
+  const value = { pem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n', b: '"\\', a: 1 };
+  const text = dec(sortedJson(value));
+  assert.deepEqual(JSON.parse(text), value);
+  assert.ok(text.startsWith('{"a":1,"b":'));
+  assert.ok(!text.includes('\n'));
 });
