@@ -35,16 +35,32 @@ function encodeJsonString(s: string): string {
 // Deep nesting is an attack on the stack, not real metadata.
 const MAX_DEPTH = 512;
 
-const NEEDS_ESCAPE = /["\\]/;
+// One native scan decides whether a string needs any work: quote/backslash to escape, or a
+// surrogate to check for well-formedness.
+const NEEDS_WORK = /["\\\uD800-\uDFFF]/;
 const ESCAPE_ALL = /["\\]/g;
 
 function encodeString(s: string): string {
+  if (!NEEDS_WORK.test(s)) return `"${s}"`;
   // Lone surrogates cannot be encoded to UTF-8; securesystemslib would fail too, so refuse rather
   // than silently substitute U+FFFD (which would change the signed bytes).
   if (!(s as unknown as { isWellFormed(): boolean }).isWellFormed()) {
     throw new MetadataParseError('canonical JSON: string contains a lone surrogate');
   }
-  return NEEDS_ESCAPE.test(s) ? `"${s.replace(ESCAPE_ALL, '\\$&')}"` : `"${s}"`;
+  return `"${s.replace(ESCAPE_ALL, '\\$&')}"`;
+}
+
+const SURROGATE_OR_ABOVE = /[\uD800-\uFFFF]/;
+
+/**
+ * Code-point order. Native (UTF-16) order is the same unless some key holds a character at or
+ * above U+D800, so the common case uses the fast built-in sort.
+ */
+function sortKeys(keys: string[]): string[] {
+  for (const k of keys) {
+    if (SURROGATE_OR_ABOVE.test(k)) return keys.sort(compareCodePoints);
+  }
+  return keys.sort();
 }
 
 /**
@@ -96,7 +112,7 @@ function encode(value: unknown, depth: number, str: (s: string) => string): stri
         throw new MetadataParseError(`canonical JSON: unsupported object type ${proto?.constructor?.name}`);
       }
       const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj).sort(compareCodePoints);
+      const keys = sortKeys(Object.keys(obj));
       let out = '{';
       let first = true;
       for (const k of keys) {

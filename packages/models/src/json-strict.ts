@@ -12,6 +12,8 @@ export interface ParseJsonOptions {
 }
 
 const MAX_DEPTH = 512;
+// Characters a string run cannot contain raw (backslash starts an escape; controls must be escaped).
+const NEEDS_SLOW_PATH = /[\\\u0000-\u001f]/;
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
@@ -146,7 +148,25 @@ class Parser {
 
   private parseString(): string {
     const s = this.s;
-    let p = this.pos + 1; // after opening quote
+    const start = this.pos + 1; // after opening quote
+    // Fast path: most strings have no escapes; find the closing quote natively and check the run
+    // with one regex. Raw text cannot hold lone surrogates (the UTF-8 decoder is fatal).
+    const end = s.indexOf('"', start);
+    if (end < 0) {
+      this.pos = s.length;
+      this.fail('unterminated string');
+    }
+    const run = s.slice(start, end);
+    if (!NEEDS_SLOW_PATH.test(run)) {
+      this.pos = end + 1;
+      return run;
+    }
+    return this.parseStringSlow(start);
+  }
+
+  private parseStringSlow(from: number): string {
+    const s = this.s;
+    let p = from;
     let start = p;
     let out = '';
     for (;;) {
