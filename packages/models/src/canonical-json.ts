@@ -1,6 +1,7 @@
 import { MetadataParseError } from './errors.js';
 
 /**
+ * TUF 4.1 (metaformat): signatures cover the canonical JSON form.
  * Canonical JSON as securesystemslib's `encode_canonical` produces it (the bytes TUF signs):
  * object keys sorted by Unicode code point (Python's `sorted` on str), no whitespace, integers only,
  * strings escaped only for `\` and `"` (everything else, control characters included, is emitted raw),

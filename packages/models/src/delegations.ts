@@ -91,6 +91,7 @@ export class Delegations {
       const names = new Set<string>();
       for (const role of opts.roles) {
         if (isTopLevelRole(role.name)) throw new MetadataParseError(`delegations: a delegated role cannot be named "${role.name}"`);
+        // TUF 4.5 ROLENAME: unique within one delegations object.
         if (names.has(role.name)) throw new MetadataParseError(`delegations: duplicate role name "${role.name}"`);
         names.add(role.name);
       }

@@ -34,7 +34,7 @@ export function constantTimeEqualHex(a: string, b: string): boolean {
 }
 
 /**
- * Checks data against every listed hash (TUF 5.2.2/5.3.3/5.4.2/5.6.x: hashes before use).
+ * Checks data against every listed hash (TUF 5.5.2 / 5.6.2 for metadata, 5.7.3 for targets: hashes before use).
  * Every algorithm listed must be supported and match; at least one must be listed.
  */
 export function verifyHashes(data: Uint8Array, hashes: Record<string, string>): void {

@@ -35,7 +35,7 @@ export class MetaFile {
     return withUnrecognized(out, this.unrecognized);
   }
 
-  /** TUF 5.3.3 / 5.4.2 / 5.6.2: checks whichever of length and hashes are listed. */
+  /** TUF 5.5.1-5.5.2 / 5.6.1-5.6.2: checks whichever of length and hashes are listed. */
   verifyLengthAndHashes(data: Uint8Array): void {
     if (this.length !== undefined && data.length !== this.length) {
       throw new LengthMismatchError(`expected ${this.length} bytes, got ${data.length}`);

@@ -59,7 +59,7 @@ export class Metadata<T extends Signed = Signed> {
     const signatures = new Map<string, Signature>();
     for (const s of r.array('signatures')) {
       const sig = Signature.fromJSON(s);
-      // python-tuf refuses this too: which of two signatures for one keyid would count?
+      // TUF 4.2: the keyid MUST be unique in the signatures array. python-tuf refuses this too: which of two signatures for one keyid would count?
       if (signatures.has(sig.keyid)) throw new MetadataParseError(`multiple signatures for keyid ${sig.keyid}`);
       signatures.set(sig.keyid, sig);
     }

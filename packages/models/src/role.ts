@@ -7,7 +7,7 @@ export function checkKeyids(keyids: unknown, what: string): string[] {
   if (!Array.isArray(keyids) || !keyids.every((k) => typeof k === 'string')) {
     throw new MetadataParseError(`${what}: keyids must be an array of strings`);
   }
-  // TUF 4.3: a keyid listed twice would count twice towards the threshold.
+  // TUF 4.3 (THRESHOLD): a keyid listed twice would count twice towards the threshold.
   if (new Set(keyids).size !== keyids.length) throw new MetadataParseError(`${what}: duplicate keyid in role`);
   return keyids as string[];
 }

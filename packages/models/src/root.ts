@@ -43,6 +43,7 @@ export class Root extends Signed {
     const rolesObj = r.object('roles');
     const roles = new Map<TopLevelRole, Role>();
     for (const name of Object.keys(rolesObj)) {
+      // TUF 4.3 ROLE: exactly the four top-level roles (mirrors is not supported).
       if (!isTopLevelRole(name)) throw new MetadataParseError(`root: unknown role "${name}"`);
       roles.set(name, Role.fromJSON(rolesObj[name], `root.roles.${name}`));
     }
@@ -92,7 +93,7 @@ export class Root extends Signed {
   }
 
   /**
-   * TUF 5.3.4/5.3.5 (root with old and new root), 5.4.3 (timestamp), 5.5.3 (snapshot), 5.6.3 (targets):
+   * TUF 5.3.4 (root, call with the old and with the new root), 5.4.2 (timestamp), 5.5.3 (snapshot), 5.6.3 (targets):
    * delegate must carry signatures of at least `threshold` distinct keys of roleName.
    * Throws UnsignedMetadataError otherwise, RepositoryError if delegate is not of type roleName.
    */

@@ -79,7 +79,7 @@ export abstract class Signed {
     this.unrecognized = opts.unrecognized ?? {};
   }
 
-  /** TUF 5.3.10/5.4.5/5.5.6/5.6.6: expired when the reference time is not before `expires`. */
+  /** TUF 5.3.10 / 5.4.4 / 5.5.6 / 5.6.5 (freeze attack): expired when the reference time is not before `expires`. */
   isExpired(now: Date): boolean {
     return now.getTime() >= this.expires.getTime();
   }
@@ -110,11 +110,15 @@ export abstract class Signed {
  * subclass has consumed its own fields.
  */
 export function readCommonFields(r: FieldReader, expectedType: TopLevelRole): Omit<CommonFields, 'unrecognized'> {
+  // TUF 4.2: the _type field names the role type; a snapshot must not pass as a timestamp.
   const type = r.string('_type');
   if (type !== expectedType) throw new MetadataParseError(`expected _type "${expectedType}", got ${JSON.stringify(type)}`);
+  // TUF 4.3 SPEC_VERSION: we accept the same major version.
   const specVersion = r.string('spec_version');
   checkSpecVersion(specVersion, expectedType);
+  // TUF 4.3 VERSION: an integer greater than 0.
   const version = checkVersion(r.raw('version'), expectedType);
+  // TUF 4.2 date-time / 4.3 EXPIRES: "YYYY-MM-DDTHH:MM:SSZ", never optional.
   const expires = parseExpires(r.raw('expires'), expectedType);
   return { specVersion, version, expires };
 }

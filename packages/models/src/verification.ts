@@ -15,7 +15,7 @@ export interface VerificationResult {
 }
 
 /**
- * TUF 5.3.4 / 5.4.3 / 5.5.3 / 5.6.3: counts the role's keys that signed `delegate`'s canonical bytes.
+ * TUF 5.3.4 / 5.4.2 / 5.5.3 / 5.6.3 (arbitrary software attack): counts the role's keys that signed `delegate`'s canonical bytes.
  * - Only keyids listed in the role count; signatures by other keyids are ignored.
  * - Keys count by their public key material, so one key listed under two keyids counts once.
  * - A key of an unsupported type or with unparsable material counts as not signed; it does not

@@ -173,3 +173,23 @@ test('encodeRoleName keeps names inside one path segment', () => {
   assert.equal(encodeRoleName('a%2Fb'), 'a%252Fb');
   assert.equal(encodeRoleName('a\\b'), 'a%5Cb');
 });
+
+test('rolesForTarget checks only indexed candidates, not every pattern (hot path with one role per package)', () => {
+  const roles: DelegatedRole[] = [];
+  for (let i = 0; i < 30000; i++) roles.push(role(`pkg${i}`, [`pkg${i}/-/*`], true));
+  roles.push(role('unclaimed', ['*/-/*', '@*/*/-/*'], true));
+  const d = new Delegations({ roles });
+  d.rolesForTarget('warm/-/up.tgz'); // builds the index once
+  let calls = 0;
+  const original = DelegatedRole.prototype.isDelegatedPath;
+  DelegatedRole.prototype.isDelegatedPath = function (this: DelegatedRole, p: string, s?: readonly string[]) {
+    calls++;
+    return original.call(this, p, s);
+  };
+  try {
+    assert.deepEqual(names(d, 'pkg29999/-/pkg29999-1.0.0.tgz'), ['pkg29999', 'unclaimed']);
+    assert.equal(calls, 2, 'the package role and the wildcard role, nothing else');
+  } finally {
+    DelegatedRole.prototype.isDelegatedPath = original;
+  }
+});
