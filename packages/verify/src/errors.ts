@@ -1,0 +1,92 @@
+import { TufError } from '@tufpm/models';
+
+/** Codes raised by install-time verification (both Yarn and npm). See docs/errors.md. */
+export type VerifyErrorCode =
+  | 'TUF_PACKAGE_NOT_SIGNED'
+  | 'TUF_TARBALL_MISMATCH'
+  | 'TUF_PIN_ROLLBACK'
+  | 'TUF_PIN_MISMATCH'
+  | 'TUF_CHECKSUM_BINDING'
+  | 'TUF_UNSAFE_SOURCE'
+  | 'TUF_NO_TRUSTED_ROOT'
+  | 'TUF_LOCKFILE'
+  | 'TUF_BAD_TARBALL_URL';
+
+export interface VerifyErrorDetails {
+  packageName?: string;
+  version?: string;
+  role?: string;
+  /** The attack this check stops, in plain words ("tampered tarball"). */
+  attack: string;
+  /** What the user can do about it. */
+  recovery: string;
+  cause?: unknown;
+}
+
+/**
+ * A verification failure during an install. It names what was attacked and how to recover, so that the
+ * Yarn report and the npm CLI can print it without knowing every code.
+ */
+export class VerifyError extends TufError {
+  readonly packageName?: string;
+  readonly version?: string;
+  readonly role?: string;
+  readonly attack: string;
+  readonly recovery: string;
+
+  constructor(code: VerifyErrorCode, message: string, details: VerifyErrorDetails) {
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'VerifyError';
+    this.packageName = details.packageName;
+    this.version = details.version;
+    this.role = details.role;
+    this.attack = details.attack;
+    this.recovery = details.recovery;
+  }
+}
+
+/** What a client-level TUF failure means for someone installing packages. */
+const CLIENT_ATTACKS: Record<string, { attack: string; recovery: string }> = {
+  TUF_EXPIRED: {
+    attack: 'freeze (expired metadata)',
+    recovery: 'the registry must re-sign its metadata; do not install until it serves unexpired metadata',
+  },
+  TUF_ROLLBACK: {
+    attack: 'rollback (metadata older than already trusted)',
+    recovery: 'the registry or a mirror is serving old metadata; retry against the real registry',
+  },
+  TUF_THRESHOLD: {
+    attack: 'metadata not signed by enough trusted keys (forged or compromised-key metadata)',
+    recovery: 'do not install; report it to the registry operator or the package maintainers',
+  },
+  TUF_VERSION_MISMATCH: {
+    attack: 'mix-and-match (metadata versions that were never published together)',
+    recovery: 'the registry or a mirror serves inconsistent metadata; retry later against the real registry',
+  },
+  TUF_LENGTH: {
+    attack: 'endless data (a file longer than allowed)',
+    recovery: 'the registry or a mirror serves oversized data; retry against the real registry',
+  },
+  TUF_HASH: {
+    attack: 'mix-and-match or tampering (hash differs from the signed one)',
+    recovery: 'the registry or a mirror serves altered metadata; retry against the real registry',
+  },
+  TUF_SLOW_RETRIEVAL: {
+    attack: 'slow retrieval',
+    recovery: 'the server is too slow or stalling; retry later or against another mirror',
+  },
+  TUF_PARSE: {
+    attack: 'malformed metadata',
+    recovery: 'the registry serves metadata that does not parse; report it to the registry operator',
+  },
+};
+
+/** Attack and recovery words for any TufError code, for reports. */
+export function describeFailure(code: string): { attack: string; recovery: string } {
+  return (
+    CLIENT_ATTACKS[code] ?? {
+      attack: 'verification failure',
+      recovery: 'nothing was installed; see the error code in docs/errors.md',
+    }
+  );
+}

@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Updater, ensurePrivateDir, writeFileAtomic } from '@tufpm/client';
+import type { TargetFile } from '@tufpm/models';
+import { VerifyError } from './errors.js';
+
+/** Verified repository state of one install session, for pins and status output. */
+export interface TufState {
+  root: { version: number; sha256: string; expires: Date };
+  timestamp: { version: number; expires: Date };
+  snapshot: { version: number; expires: Date };
+  targets: { version: number; expires: Date };
+}
+
+export interface FoundTarget {
+  target: TargetFile;
+  /** the delegated role that signed the target */
+  role: string;
+  roleVersion: number;
+  /** signed by the package's own delegated role (its maintainers), not a registry-signed bin */
+  maintainerSigned: boolean;
+}
+
+export interface TufSession {
+  state(): TufState;
+  findTarget(targetPath: string): Promise<FoundTarget | undefined>;
+}
+
+export interface TufSessionOptions {
+  registryUrl: string;
+  metadataUrl: string;
+  trustedRootPath: string;
+  cacheDir: string;
+  clock?: () => Date;
+}
+
+const MAX_ROOT_BYTES = 512 * 1024;
+
+function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+async function readTrustedRoot(path: string): Promise<Uint8Array> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new VerifyError('TUF_NO_TRUSTED_ROOT', `no trusted TUF root at ${path}`, {
+      attack: 'none yet: without a trusted root nothing can be verified',
+      recovery: 'commit the registry\'s root metadata as tufpm-root.json (obtained out of band, checked by its sha256), or set the trusted root path',
+    });
+  }
+  if (size > MAX_ROOT_BYTES) {
+    throw new VerifyError('TUF_NO_TRUSTED_ROOT', `trusted root ${path} is larger than ${MAX_ROOT_BYTES} bytes`, {
+      attack: 'malformed trusted root',
+      recovery: 'replace tufpm-root.json with the registry\'s real root metadata',
+    });
+  }
+  return new Uint8Array(await readFile(path));
+}
+
+/**
+ * Opens a TUF client session for an install: the metadata cache is keyed by the metadata URL AND the
+ * project's trusted root, so two projects that trust different roots for the same URL never share a chain.
+ */
+export async function openTufSession(options: TufSessionOptions): Promise<TufSession> {
+  const rootBytes = await readTrustedRoot(options.trustedRootPath);
+  const key = sha256Hex(Buffer.from(`${options.metadataUrl}\n${sha256Hex(rootBytes)}`)).slice(0, 32);
+  const metadataDir = join(options.cacheDir, key);
+  await ensurePrivateDir(options.cacheDir);
+  await ensurePrivateDir(metadataDir);
+  const cachedRoot = join(metadataDir, 'root.json');
+  try {
+    await stat(cachedRoot);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await writeFileAtomic(cachedRoot, rootBytes);
+  }
+  const updater = new Updater({
+    metadataDir,
+    metadataBaseUrl: options.metadataUrl,
+    targetBaseUrl: options.registryUrl,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const trusted = await updater.refresh();
+  const timestamp = trusted.timestamp;
+  const snapshot = trusted.snapshot;
+  const targets = trusted.targets;
+  if (!timestamp || !snapshot || !targets) throw new Error('TUF refresh finished without timestamp, snapshot or targets');
+  const root = trusted.root;
+  const state: TufState = {
+    // The pin identifies the root by the sha256 of its canonical signed part, independent of formatting.
+    root: { version: root.signed.version, sha256: sha256Hex(root.signedBytes()), expires: root.signed.expires },
+    timestamp: { version: timestamp.signed.version, expires: timestamp.signed.expires },
+    snapshot: { version: snapshot.signed.version, expires: snapshot.signed.expires },
+    targets: { version: targets.signed.version, expires: targets.signed.expires },
+  };
+  return {
+    state: () => state,
+    async findTarget(targetPath: string): Promise<FoundTarget | undefined> {
+      const info = await updater.getTargetInfo(targetPath);
+      if (!info) return undefined;
+      const role = info.rolePath[info.rolePath.length - 1]!;
+      const packageName = targetPath.slice(0, targetPath.indexOf('/-/'));
+      return {
+        target: info.targetFile,
+        role,
+        roleVersion: info.roleVersion,
+        // A maintainer-signed package is delegated directly by the top-level targets role (offline key) to a
+        // role named after the package; everything else (unclaimed bins) is signed with registry keys.
+        maintainerSigned: info.rolePath.length === 2 && role === packageName,
+      };
+    },
+  };
+}

@@ -1,0 +1,374 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { join } from 'node:path';
+import { VerifyError, describeFailure } from './errors.js';
+import { DEFAULT_LOCKFILE_NAME, LOCKFILE_VERSION, readLockfile, writeLockfile, type PinnedPackage, type SideLockfile } from './lockfile.js';
+import { sha512HexToIntegrity } from './sri.js';
+import { parseTarballUrl, targetPathFor } from './target-path.js';
+import { openTufSession, type TufSession } from './tuf-session.js';
+
+export type VerifyMode = 'enforce' | 'warn';
+
+export interface ProgressEvent {
+  phase: 'refresh' | 'resolve' | 'verify';
+  done: number;
+  total: number;
+  name?: string;
+}
+
+export interface VerifierOptions {
+  /** Directory holding tufpm-lock.json (the project root). */
+  projectDir: string;
+  /** npm registry base URL, e.g. http://127.0.0.1:4873/ */
+  registryUrl: string;
+  /** TUF metadata URL; default `${registryUrl}/-/tuf/metadata/`. */
+  metadataUrl?: string;
+  /** The root the project trusts initially; default `${projectDir}/tufpm-root.json`. */
+  trustedRootPath?: string;
+  /** TUF metadata cache (created mode 0700). */
+  cacheDir: string;
+  mode?: VerifyMode;
+  /** Exact package names or '@scope/*' whose tarballs are NOT verified. Weakens security. */
+  unsafeUnverifiedPackages?: string[];
+  lockfileName?: string;
+  clock?: () => Date;
+  onProgress?: (event: ProgressEvent) => void;
+  /** Concurrency for resolveAll (role fetches); default 8. */
+  concurrency?: number;
+}
+
+export interface SignedTarget {
+  name: string;
+  version: string;
+  targetPath: string;
+  role: string;
+  roleVersion: number;
+  length: number;
+  sha512: string;
+  sha256?: string;
+  integrity: string;
+  maintainerSigned: boolean;
+}
+
+export interface VerifierSummary {
+  registry: string;
+  mode: VerifyMode;
+  root: { version: number; sha256: string; expires: string };
+  timestamp: { version: number; expires: string };
+  snapshot: { version: number; expires: string };
+  targets: { version: number; expires: string };
+  pinned: { root: number; timestamp: number; snapshot: number; packages: number } | null;
+  packages: { verified: number; maintainerSigned: number; registrySigned: number };
+}
+
+export const DEFAULT_TRUSTED_ROOT_NAME = 'tufpm-root.json';
+
+function pkgKey(name: string, version: string): string {
+  return `${name}@${version}`;
+}
+
+function equalHex(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'hex');
+  const right = Buffer.from(b, 'hex');
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/**
+ * The install-time verification engine shared by the Yarn plugin and tufpm-npm: a package version maps to
+ * its target path, the target is looked up through the package's delegated role in the current signed
+ * snapshot, and the signed length/sha512 are checked against the bytes and against the project's pins.
+ */
+export class InstallVerifier {
+  readonly registryUrl: string;
+  readonly mode: VerifyMode;
+  readonly lockfilePath: string;
+  private readonly resolved = new Map<string, SignedTarget>();
+  private readonly pending = new Map<string, Promise<SignedTarget>>();
+  private readonly yarnChecksums = new Map<string, string>();
+  private readonly exemptNames: Set<string>;
+  private readonly exemptScopes: string[];
+
+  private constructor(
+    private readonly options: VerifierOptions,
+    private readonly tuf: TufSession,
+    private readonly pins: SideLockfile | undefined,
+  ) {
+    this.registryUrl = normalizeRegistry(options.registryUrl);
+    this.mode = options.mode ?? 'enforce';
+    this.lockfilePath = join(options.projectDir, options.lockfileName ?? DEFAULT_LOCKFILE_NAME);
+    const exempt = options.unsafeUnverifiedPackages ?? [];
+    this.exemptNames = new Set(exempt.filter((e) => !e.endsWith('/*')));
+    this.exemptScopes = exempt.filter((e) => e.endsWith('/*')).map((e) => e.slice(0, -1));
+  }
+
+  static targetPathFor(name: string, version: string): string {
+    return targetPathFor(name, version);
+  }
+
+  /**
+   * Loads the pins and the trusted root, refreshes the TUF metadata and refuses a repository state older
+   * than the pins. Nothing is written to the project.
+   */
+  static async open(options: VerifierOptions): Promise<InstallVerifier> {
+    const registryUrl = normalizeRegistry(options.registryUrl);
+    const lockfilePath = join(options.projectDir, options.lockfileName ?? DEFAULT_LOCKFILE_NAME);
+    const pins = await readLockfile(lockfilePath);
+    if (pins && normalizeRegistry(pins.registry) !== registryUrl) {
+      throw new VerifyError('TUF_LOCKFILE', `${lockfilePath} pins registry ${pins.registry}, but the install uses ${registryUrl}`, {
+        attack: 'registry substitution',
+        recovery: 'point the install at the pinned registry, or delete tufpm-lock.json deliberately to re-pin',
+      });
+    }
+    options.onProgress?.({ phase: 'refresh', done: 0, total: 1 });
+    const tuf = await openTufSession({
+      registryUrl,
+      metadataUrl: options.metadataUrl ?? `${registryUrl}-/tuf/metadata/`,
+      trustedRootPath: options.trustedRootPath ?? join(options.projectDir, DEFAULT_TRUSTED_ROOT_NAME),
+      cacheDir: options.cacheDir,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    options.onProgress?.({ phase: 'refresh', done: 1, total: 1 });
+    const verifier = new InstallVerifier(options, tuf, pins);
+    verifier.checkStateAgainstPins();
+    return verifier;
+  }
+
+  /** The pins say which repository state this project was last verified under: never go below it. */
+  private checkStateAgainstPins(): void {
+    const pins = this.pins;
+    if (!pins) return;
+    const state = this.tuf.state();
+    const rollback = (what: string, have: number, pinned: number): never => {
+      throw new VerifyError('TUF_PIN_ROLLBACK', `the registry serves ${what} version ${have}, older than version ${pinned} pinned in ${this.lockfilePath}`, {
+        role: what,
+        attack: `rollback of ${what} below the pinned state (or a frozen repository)`,
+        recovery: 'the registry or a mirror serves an old repository state; retry against the real registry. Never lower the pins by hand.',
+      });
+    };
+    // TUF 5.3.5 / 5.4.3 / 5.5.5 applied to the pinned floor instead of a local cache (fresh machines).
+    if (state.root.version < pins.root.version) rollback('root', state.root.version, pins.root.version);
+    if (state.root.version === pins.root.version && !equalHex(state.root.sha256, pins.root.sha256)) {
+      throw new VerifyError('TUF_PIN_MISMATCH', `root version ${state.root.version} differs from the root pinned in ${this.lockfilePath}`, {
+        role: 'root',
+        attack: 'a second, different root with the pinned version (root key compromise or substitution)',
+        recovery: 'do not install; compare the registry root with the one your team pinned and report it to the registry operator',
+      });
+    }
+    if (state.timestamp.version < pins.timestamp.version) rollback('timestamp', state.timestamp.version, pins.timestamp.version);
+    if (state.snapshot.version < pins.snapshot.version) rollback('snapshot', state.snapshot.version, pins.snapshot.version);
+  }
+
+  parseTarballUrl(url: string): { name: string; version: string; targetPath: string } | null {
+    return parseTarballUrl(url, this.registryUrl);
+  }
+
+  isExempt(name: string): boolean {
+    return this.exemptNames.has(name) || this.exemptScopes.some((scope) => name.startsWith(scope));
+  }
+
+  pinned(name: string, version: string): PinnedPackage | undefined {
+    return this.pins?.packages.get(pkgKey(name, version));
+  }
+
+  /** The signed target of name@version through its delegated role, checked against its pin. */
+  resolve(name: string, version: string): Promise<SignedTarget> {
+    const key = pkgKey(name, version);
+    const done = this.resolved.get(key);
+    if (done) return Promise.resolve(done);
+    let promise = this.pending.get(key);
+    if (!promise) {
+      promise = this.resolveUncached(name, version).finally(() => this.pending.delete(key));
+      this.pending.set(key, promise);
+    }
+    return promise;
+  }
+
+  private async resolveUncached(name: string, version: string): Promise<SignedTarget> {
+    const targetPath = targetPathFor(name, version);
+    const found = await this.tuf.findTarget(targetPath);
+    if (!found) {
+      throw new VerifyError('TUF_PACKAGE_NOT_SIGNED', `${name}@${version} is not listed by its delegated role (target ${targetPath})`, {
+        packageName: name,
+        version,
+        attack: 'arbitrary package (a version its signers never published)',
+        recovery: 'the version may be unpublished or forged; pick a version that its maintainers signed',
+      });
+    }
+    const { target, role, roleVersion, maintainerSigned } = found;
+    const sha512 = target.hashes.sha512;
+    if (sha512 === undefined) {
+      throw new VerifyError('TUF_PACKAGE_NOT_SIGNED', `the signed target ${targetPath} in role ${role} carries no sha512`, {
+        packageName: name,
+        version,
+        role,
+        attack: 'weakly signed package (no sha512 in the signed target)',
+        recovery: 'the registry must re-sign this target with sha512; report it to the registry operator',
+      });
+    }
+    const signed: SignedTarget = {
+      name,
+      version,
+      targetPath,
+      role,
+      roleVersion,
+      length: target.length,
+      sha512,
+      ...(target.hashes.sha256 === undefined ? {} : { sha256: target.hashes.sha256 }),
+      integrity: sha512HexToIntegrity(sha512),
+      maintainerSigned,
+    };
+    this.checkAgainstPin(signed);
+    this.resolved.set(pkgKey(name, version), signed);
+    return signed;
+  }
+
+  private checkAgainstPin(signed: SignedTarget): void {
+    const pin = this.pinned(signed.name, signed.version);
+    if (!pin) return;
+    if (pin.length !== signed.length || !equalHex(pin.sha512, signed.sha512)) {
+      throw new VerifyError('TUF_PIN_MISMATCH', `${signed.name}@${signed.version} is signed with a different tarball hash than the one pinned in ${this.lockfilePath}`, {
+        packageName: signed.name,
+        version: signed.version,
+        role: signed.role,
+        attack: 'substituted package (a republished or forged tarball for a pinned version)',
+        recovery: 'npm versions are immutable: do not install; report it to the maintainers and the registry operator',
+      });
+    }
+    // TUF 5.6.5 applied to pins: a delegated role never goes back below the version the project saw.
+    if (pin.role === signed.role && signed.roleVersion < pin.roleVersion) {
+      throw new VerifyError('TUF_PIN_ROLLBACK', `role ${signed.role} is at version ${signed.roleVersion}, older than version ${pin.roleVersion} pinned for ${signed.name}@${signed.version}`, {
+        packageName: signed.name,
+        version: signed.version,
+        role: signed.role,
+        attack: `rollback of the delegated role ${signed.role}`,
+        recovery: 'the registry or a mirror serves an old role; retry against the real registry',
+      });
+    }
+  }
+
+  async resolveAll(pkgs: Array<{ name: string; version: string }>): Promise<Map<string, SignedTarget>> {
+    const out = new Map<string, SignedTarget>();
+    const unique = [...new Map(pkgs.map((p) => [pkgKey(p.name, p.version), p])).values()];
+    let next = 0;
+    let done = 0;
+    const total = unique.length;
+    const worker = async (): Promise<void> => {
+      while (next < unique.length) {
+        const pkg = unique[next++]!;
+        out.set(pkgKey(pkg.name, pkg.version), await this.resolve(pkg.name, pkg.version));
+        done++;
+        this.options.onProgress?.({ phase: 'resolve', done, total, name: pkg.name });
+      }
+    };
+    const workers = Math.max(1, Math.min(this.options.concurrency ?? 8, unique.length));
+    await Promise.all(Array.from({ length: workers }, worker));
+    return out;
+  }
+
+  /** Checks downloaded tarball bytes against the signed target before anything uses them. */
+  async verifyTarball(name: string, version: string, bytes: Uint8Array): Promise<SignedTarget> {
+    const signed = await this.resolve(name, version);
+    const mismatch = (what: string): never => {
+      throw new VerifyError('TUF_TARBALL_MISMATCH', `${name}@${version}: the downloaded tarball's ${what} differs from the one signed by role ${signed.role}`, {
+        packageName: name,
+        version,
+        role: signed.role,
+        attack: 'tampered tarball (registry, mirror, CDN or network altered the bytes)',
+        recovery: 'nothing was installed; clear the package cache and retry, and report the mirror or registry that served it',
+      });
+    };
+    // TUF 5.7.3: length first (cheap), then the hash.
+    if (bytes.length !== signed.length) mismatch(`length (${bytes.length} bytes, signed ${signed.length})`);
+    const actual = createHash('sha512').update(bytes).digest('hex');
+    if (!equalHex(actual, signed.sha512)) mismatch('sha512');
+    return signed;
+  }
+
+  /** Binds Yarn's zip checksum to a tarball verified in this session. */
+  bindYarnChecksum(name: string, version: string, checksum: string): void {
+    const key = pkgKey(name, version);
+    if (!this.resolved.has(key)) {
+      throw new Error(`bindYarnChecksum(${key}) before the tarball was verified`);
+    }
+    this.yarnChecksums.set(key, checksum);
+  }
+
+  /**
+   * Checks a Yarn checksum (from yarn.lock or the cache) against the binding recorded when the tarball was
+   * verified. Returns 'bound' when it matches, 'unbound' when there is no binding yet (the caller must then
+   * verify the tarball bytes itself); throws TUF_CHECKSUM_BINDING on a mismatch.
+   */
+  checkYarnChecksum(name: string, version: string, checksum: string): 'bound' | 'unbound' {
+    const key = pkgKey(name, version);
+    const expected = this.yarnChecksums.get(key) ?? this.pinned(name, version)?.yarnChecksum;
+    if (expected === undefined) return 'unbound';
+    if (expected !== checksum) {
+      throw new VerifyError('TUF_CHECKSUM_BINDING', `${key}: Yarn checksum ${checksum.slice(0, 24)}... differs from the one bound to the TUF-verified tarball`, {
+        packageName: name,
+        version,
+        ...(this.pinned(name, version) ? { role: this.pinned(name, version)!.role } : {}),
+        attack: 'poisoned cache or mirror, or an edited yarn.lock checksum',
+        recovery: 'restore yarn.lock from version control, clear the Yarn cache (yarn cache clean --mirror) and reinstall',
+      });
+    }
+    return 'bound';
+  }
+
+  /** Writes tufpm-lock.json atomically. Call only once the whole install succeeded. */
+  async commit(keep?: Iterable<string>): Promise<void> {
+    const state = this.tuf.state();
+    const packages = new Map<string, PinnedPackage>(this.pins?.packages ?? []);
+    for (const [key, signed] of this.resolved) {
+      const checksum = this.yarnChecksums.get(key) ?? packages.get(key)?.yarnChecksum;
+      packages.set(key, {
+        targetPath: signed.targetPath,
+        role: signed.role,
+        roleVersion: signed.roleVersion,
+        length: signed.length,
+        sha512: signed.sha512,
+        ...(checksum === undefined ? {} : { yarnChecksum: checksum }),
+        maintainerSigned: signed.maintainerSigned,
+      });
+    }
+    if (keep) {
+      const wanted = new Set(keep);
+      for (const key of [...packages.keys()]) if (!wanted.has(key)) packages.delete(key);
+    }
+    await writeLockfile(this.lockfilePath, {
+      lockfileVersion: LOCKFILE_VERSION,
+      registry: this.registryUrl,
+      root: { version: state.root.version, sha256: state.root.sha256 },
+      timestamp: { version: state.timestamp.version },
+      snapshot: { version: state.snapshot.version },
+      packages,
+    });
+  }
+
+  /** Session results, for status output. */
+  verifiedTargets(): SignedTarget[] {
+    return [...this.resolved.values()];
+  }
+
+  summary(): VerifierSummary {
+    const state = this.tuf.state();
+    const verified = [...this.resolved.values()];
+    const maintainerSigned = verified.filter((t) => t.maintainerSigned).length;
+    return {
+      registry: this.registryUrl,
+      mode: this.mode,
+      root: { version: state.root.version, sha256: state.root.sha256, expires: state.root.expires.toISOString() },
+      timestamp: { version: state.timestamp.version, expires: state.timestamp.expires.toISOString() },
+      snapshot: { version: state.snapshot.version, expires: state.snapshot.expires.toISOString() },
+      targets: { version: state.targets.version, expires: state.targets.expires.toISOString() },
+      pinned: this.pins
+        ? { root: this.pins.root.version, timestamp: this.pins.timestamp.version, snapshot: this.pins.snapshot.version, packages: this.pins.packages.size }
+        : null,
+      packages: { verified: verified.length, maintainerSigned, registrySigned: verified.length - maintainerSigned },
+    };
+  }
+}
+
+export function normalizeRegistry(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}
+
+export { describeFailure };

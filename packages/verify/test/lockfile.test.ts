@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseLockfile, readLockfile, serializeLockfile, writeLockfile, type SideLockfile } from '../src/lockfile.js';
+
+function sample(): SideLockfile {
+  return {
+    lockfileVersion: 1,
+    registry: 'http://127.0.0.1:4873/',
+    root: { version: 2, sha256: 'a'.repeat(64) },
+    timestamp: { version: 7 },
+    snapshot: { version: 5 },
+    packages: new Map([
+      ['zeta@1.0.0', { targetPath: 'zeta/-/zeta-1.0.0.tgz', role: 'unclaimed-0a', roleVersion: 3, length: 10, sha512: 'b'.repeat(128), maintainerSigned: false }],
+      ['@s/alpha@2.0.0', { targetPath: '@s/alpha/-/alpha-2.0.0.tgz', role: '@s/alpha', roleVersion: 1, length: 11, sha512: 'c'.repeat(128), yarnChecksum: '10c0/' + 'd'.repeat(128), maintainerSigned: true }],
+    ]),
+  };
+}
+
+test('side lockfile round-trips with packages sorted for stable diffs', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tufpm-lock-'));
+  try {
+    const path = join(dir, 'tufpm-lock.json');
+    await writeLockfile(path, sample());
+    const text = await readFile(path, 'utf8');
+    assert.ok(text.indexOf('@s/alpha@2.0.0') < text.indexOf('zeta@1.0.0'));
+    const back = await readLockfile(path);
+    assert.deepEqual(back, sample());
+    assert.equal(serializeLockfile(back!), text);
+    assert.deepEqual((await readdir(dir)).sort(), ['tufpm-lock.json'], 'no temp file left behind');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a missing side lockfile reads as none', async () => {
+  assert.equal(await readLockfile('/nonexistent/dir/tufpm-lock.json'), undefined);
+});
+
+test('rejects an edited side lockfile instead of trusting it', () => {
+  const good = JSON.parse(serializeLockfile(sample()));
+  const cases: Array<[string, (o: any) => void]> = [
+    ['unknown field', (o) => (o.unsafe = true)],
+    ['version zero', (o) => (o.snapshot.version = 0)],
+    ['float version', (o) => (o.timestamp.version = 1.5)],
+    ['short sha512', (o) => (o.packages['zeta@1.0.0'].sha512 = 'ab')],
+    ['upper-case hex', (o) => (o.root.sha256 = 'A'.repeat(64))],
+    ['bad package key', (o) => (o.packages['../evil@1.0.0'] = o.packages['zeta@1.0.0'])],
+    ['wrong lockfileVersion', (o) => (o.lockfileVersion = 2)],
+    ['non-boolean maintainerSigned', (o) => (o.packages['zeta@1.0.0'].maintainerSigned = 'yes')],
+  ];
+  for (const [what, edit] of cases) {
+    const copy = structuredClone(good);
+    edit(copy);
+    assert.throws(() => parseLockfile(JSON.stringify(copy), 'tufpm-lock.json'), { code: 'TUF_LOCKFILE' }, what);
+  }
+  assert.throws(() => parseLockfile('{not json', 'x'), { code: 'TUF_LOCKFILE' });
+});
