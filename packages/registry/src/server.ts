@@ -44,6 +44,8 @@ export interface RegistryOptions {
 export interface RunningRegistry {
   /** `http://127.0.0.1:<port>` (no trailing slash) or the configured public URL. */
   url: string;
+  /** Always the listening address (`http://127.0.0.1:<port>`), even when a public URL is configured. */
+  localUrl: string;
   port: number;
   host: string;
   dir: string;
@@ -228,10 +230,12 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
     });
   });
   const port = (server.address() as AddressInfo).port;
-  if (baseUrl === '') baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const localUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (baseUrl === '') baseUrl = localUrl;
 
   return {
     url: baseUrl,
+    localUrl,
     port,
     host,
     dir,

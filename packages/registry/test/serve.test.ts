@@ -154,3 +154,33 @@ test('built tarballs are deterministic npm tarballs with package/ prefix', async
   });
   assert.deepEqual(paths, ['package/a.js', 'package/b.js', 'package/index.js', 'package/package.json']);
 });
+
+test('dist.tarball uses the configured public URL', async () => {
+  const { registry, dir, done } = await withRegistry({ publicUrl: 'https://registry.example.test/npm/' });
+  try {
+    await addPackageVersion(dir, buildPackageTarball({ name: 'pub', version: '1.0.0' }));
+    assert.equal(registry.url, 'https://registry.example.test/npm');
+    const doc = (await (await fetch(`${registry.localUrl}/pub`)).json()) as any;
+    assert.equal(doc.versions['1.0.0'].dist.tarball, 'https://registry.example.test/npm/pub/-/pub-1.0.0.tgz');
+  } finally {
+    await done();
+  }
+});
+
+test('serves hash-prefixed tarball names (consistent snapshots) only for the true digest', async () => {
+  const { registry, dir, done } = await withRegistry();
+  try {
+    const tgz = buildPackageTarball({ name: '@s/p', version: '1.0.0' });
+    await addPackageVersion(dir, tgz);
+    for (const alg of ['sha256', 'sha512']) {
+      const hex = createHash(alg).update(tgz).digest('hex');
+      const res = await fetch(`${registry.url}/@s/p/-/${hex}.p-1.0.0.tgz`);
+      assert.equal(res.status, 200, alg);
+      assert.deepEqual(new Uint8Array(await res.arrayBuffer()), tgz);
+    }
+    const wrong = createHash('sha256').update('other').digest('hex');
+    assert.equal((await fetch(`${registry.url}/@s/p/-/${wrong}.p-1.0.0.tgz`)).status, 404);
+  } finally {
+    await done();
+  }
+});
