@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { lstat, readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -104,12 +105,12 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
       res.end();
       return;
     }
-    await new Promise<void>((resolve, reject) => {
-      const stream = createReadStream(file);
-      stream.on('error', reject);
-      res.on('close', resolve);
-      stream.pipe(res);
-    });
+    try {
+      // pipeline, not pipe: a client that hangs up mid-download must not leave the file descriptor open.
+      await pipeline(createReadStream(file), res);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+    }
   }
 
   async function serveTarball(res: ServerResponse, name: string, file: string, head: boolean): Promise<void> {
