@@ -1,0 +1,32 @@
+import { NpmRepository } from './npm-api.js';
+
+/** What the registry calls on `npm publish`, after it accepted the upload and before it answers. */
+export type PublishSigner = (tarball: Uint8Array, manifest: { name: string; version: string }) => Promise<void>;
+
+export interface PublishSignerOptions {
+  /** metadata directory (`<registryDir>/tuf/metadata`) */
+  dir: string;
+  /** keys directory; only `online/` and repo.json are read */
+  keysDir: string;
+}
+
+/**
+ * Glue for the registry: signs a newly published tarball into its unclaimed hash bin with the online
+ * key and re-signs snapshot and timestamp. A claimed package is refused (TUF_PACKAGE_CLAIMED): its
+ * releases must carry its maintainers' signatures, which the online key cannot provide.
+ * The repository is opened on first use and re-read whenever another writer changed it.
+ */
+export function createPublishSigner(opts: PublishSignerOptions): PublishSigner {
+  let opened: Promise<NpmRepository> | undefined;
+  return async (tarball, manifest) => {
+    opened ??= NpmRepository.open(opts);
+    let repo: NpmRepository;
+    try {
+      repo = await opened;
+    } catch (err) {
+      opened = undefined; // let the next publish retry (e.g. the repository was initialised meanwhile)
+      throw err;
+    }
+    await repo.publishTarball(tarball, { expectedName: manifest.name, expectedVersion: manifest.version, onlineOnly: true });
+  };
+}

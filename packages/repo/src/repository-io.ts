@@ -1,0 +1,138 @@
+import { mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Metadata, MetadataParseError, encodeRoleName, isTopLevelRole, type Targets } from '@tufpm/models';
+import { RepositoryStateError } from './errors.js';
+import { isErrno, readFileBounded, writeFileAtomic } from './fs-util.js';
+import { Repository } from './repository.js';
+
+/** Bounds for reading our own metadata directory (it is operator data, but still parsed strictly). */
+const MAX_ROOT_BYTES = 2 * 1024 * 1024;
+const MAX_ROLE_BYTES = 64 * 1024 * 1024;
+
+export interface PersistOptions {
+  /** Roles that may be written below their signature threshold (a staged package role). */
+  allowUnderThreshold?: Iterable<string>;
+}
+
+/** The file name a role is stored (and served) under. Root is always versioned (TUF 5.3.3). */
+export function metadataFileName(name: string, version: number, consistentSnapshot: boolean): string {
+  if (name === 'root') return `${version}.root.json`;
+  if (name === 'timestamp') return 'timestamp.json';
+  const encoded = encodeRoleName(name);
+  return consistentSnapshot ? `${version}.${encoded}.json` : `${encoded}.json`;
+}
+
+async function readMetadataFile(dir: string, file: string, max: number): Promise<Uint8Array> {
+  try {
+    return await readFileBounded(join(dir, file), max);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) throw new RepositoryStateError(`metadata file ${file} is missing in ${dir}`, { cause: err });
+    throw err;
+  }
+}
+
+/**
+ * Loads a repository written by persistRepository: the newest N.root.json, timestamp.json, the
+ * snapshot it points at, and every targets role at the version that snapshot lists.
+ */
+export async function loadRepository(dir: string): Promise<Repository> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) throw new RepositoryStateError(`no metadata directory at ${dir} (run init first)`, { cause: err });
+    throw err;
+  }
+  const rootVersions = entries
+    .map((f) => /^([1-9][0-9]{0,15})\.root\.json$/.exec(f)?.[1])
+    .filter((v): v is string => v !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+  const newest = rootVersions[rootVersions.length - 1];
+  if (newest === undefined) throw new RepositoryStateError(`no N.root.json in ${dir} (run init first)`);
+  const rootBytes = await readMetadataFile(dir, `${newest}.root.json`, MAX_ROOT_BYTES);
+  const root = Metadata.root(rootBytes, MAX_ROOT_BYTES);
+  if (root.signed.version !== newest) throw new RepositoryStateError(`${newest}.root.json holds root version ${root.signed.version}`);
+  const consistent = root.signed.consistentSnapshot;
+
+  const tsBytes = await readMetadataFile(dir, 'timestamp.json', MAX_ROOT_BYTES);
+  const timestamp = Metadata.timestamp(tsBytes, MAX_ROOT_BYTES);
+  const snapVersion = timestamp.signed.snapshotMeta.version;
+  const snapBytes = await readMetadataFile(dir, metadataFileName('snapshot', snapVersion, consistent), MAX_ROLE_BYTES);
+  const snapshot = Metadata.snapshot(snapBytes, MAX_ROLE_BYTES);
+  if (snapshot.signed.version !== snapVersion) throw new RepositoryStateError(`snapshot file holds v${snapshot.signed.version}, timestamp says v${snapVersion}`);
+
+  const roleBytes = new Map<string, Uint8Array>();
+  const listed = [...snapshot.signed.meta.entries()].map(([file, meta]) => {
+    if (!file.endsWith('.json')) throw new MetadataParseError(`snapshot meta entry ${JSON.stringify(file)} does not end in .json`);
+    return { name: file.slice(0, -'.json'.length), version: meta.version };
+  });
+  // Read in bounded parallel batches: hundreds of bins and package roles.
+  for (let i = 0; i < listed.length; i += 64) {
+    await Promise.all(listed.slice(i, i + 64).map(async ({ name, version }) => {
+      if (name !== 'targets' && isTopLevelRole(name)) throw new MetadataParseError(`snapshot lists top-level role ${name}`);
+      roleBytes.set(name, await readMetadataFile(dir, metadataFileName(name, version, consistent), MAX_ROLE_BYTES));
+    }));
+  }
+  const targetsBytes = roleBytes.get('targets');
+  if (targetsBytes === undefined) throw new RepositoryStateError('snapshot does not list targets.json');
+  const repo = new Repository(root, timestamp, snapshot, Metadata.targets(targetsBytes, MAX_ROLE_BYTES));
+  for (const { name, version } of listed) {
+    const bytes = roleBytes.get(name)!;
+    if (name === 'targets') {
+      repo.persisted.set(name, bytes);
+      continue;
+    }
+    const md: Metadata<Targets> = Metadata.targets(bytes, MAX_ROLE_BYTES);
+    if (md.signed.version !== version) throw new RepositoryStateError(`role ${name} file holds v${md.signed.version}, snapshot says v${version}`);
+    repo.delegated.set(name, md);
+    repo.persisted.set(name, bytes);
+  }
+  repo.persisted.set('root', rootBytes);
+  repo.persisted.set('timestamp', tsBytes);
+  repo.persisted.set('snapshot', snapBytes);
+  repo.trustedRoot = Metadata.root(rootBytes, MAX_ROOT_BYTES);
+  return repo;
+}
+
+/** One file persistRepository would write. */
+export interface PlannedFile {
+  role: string;
+  file: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * The files a persist would write, in write order: root first (clients fetch N+1.root.json before
+ * anything else), then delegated roles, targets, snapshot, and timestamp.json last, so a client
+ * reading mid-write only ever finds a timestamp whose snapshot and roles are already in place.
+ */
+export function planPersist(repo: Repository, opts: PersistOptions = {}): PlannedFile[] {
+  repo.checkConsistency(new Set(opts.allowUnderThreshold ?? []));
+  const consistent = repo.root.signed.consistentSnapshot;
+  const order = ['root', ...[...repo.delegated.keys()], 'targets', 'snapshot', 'timestamp'];
+  const out: PlannedFile[] = [];
+  for (const name of order) {
+    if (!repo.changed.has(name)) continue;
+    const md = repo.role(name);
+    out.push({ role: name, file: metadataFileName(name, md.signed.version, consistent), bytes: md.toBytes() });
+  }
+  return out;
+}
+
+/**
+ * Writes every changed role (each file atomically), after checking signatures and snapshot/timestamp
+ * consistency in memory: if the check fails nothing is written. Old versions are kept, because a
+ * client in the middle of an update may still fetch them.
+ */
+export async function persistRepository(repo: Repository, dir: string, opts: PersistOptions = {}): Promise<PlannedFile[]> {
+  const plan = planPersist(repo, opts);
+  await mkdir(dir, { recursive: true });
+  for (const f of plan) await writeFileAtomic(join(dir, f.file), f.bytes, 0o644);
+  for (const f of plan) repo.persisted.set(f.role, f.bytes);
+  for (const name of repo.removed) repo.persisted.delete(name);
+  repo.removed.clear();
+  repo.changed.clear();
+  repo.trustedRoot = Metadata.root(repo.persisted.get('root')!);
+  return plan;
+}

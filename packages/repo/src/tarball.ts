@@ -1,0 +1,134 @@
+import { createGunzip } from 'node:zlib';
+import { Parser, type ReadEntry } from 'tar';
+import semver from 'semver';
+import { TargetFile } from '@tufpm/models';
+import { InvalidInputError, TarballError } from './errors.js';
+
+/** Limits for reading a tarball someone uploaded (gzip bombs, huge manifests). */
+export interface TarballLimits {
+  maxTarballBytes: number;
+  maxUnpackedBytes: number;
+  maxPackageJsonBytes: number;
+}
+
+export const DEFAULT_TARBALL_LIMITS: TarballLimits = {
+  maxTarballBytes: 256 * 1024 * 1024,
+  maxUnpackedBytes: 1024 * 1024 * 1024,
+  maxPackageJsonBytes: 4 * 1024 * 1024,
+};
+
+export interface PackageTarball {
+  name: string;
+  version: string;
+  /** `name/-/<basename>-<version>.tgz`, the tarball's path on the registry and its TUF target path. */
+  targetPath: string;
+  target: TargetFile;
+  /** The whole package.json (the registry builds the packument from it). */
+  manifest: Record<string, unknown>;
+}
+
+// npm name rules (legacy upper case accepted so old packages can be imported): URL-safe, optional scope, at most 214 characters.
+const NAME_PART = /^[A-Za-z0-9~-][A-Za-z0-9._~-]*$/;
+
+/** Throws InvalidInputError unless `name` is a valid npm package name (it becomes a role name and a path). */
+export function checkPackageName(name: string): void {
+  const ok = typeof name === 'string' && name.length > 0 && name.length <= 214 && (() => {
+    const m = /^@([^/]+)\/([^/]+)$/.exec(name);
+    return m === null ? NAME_PART.test(name) : NAME_PART.test(m[1]!) && NAME_PART.test(m[2]!);
+  })();
+  if (!ok) throw new InvalidInputError(`invalid npm package name ${JSON.stringify(name)}`);
+}
+
+/** The registry path (and TUF target path) of a package version's tarball. */
+export function tarballTargetPath(name: string, version: string): string {
+  checkPackageName(name);
+  if (semver.valid(version) !== version) throw new InvalidInputError(`invalid version ${JSON.stringify(version)} of ${name}`);
+  const base = name.startsWith('@') ? name.slice(name.indexOf('/') + 1) : name;
+  return `${name}/-/${base}-${version}.tgz`;
+}
+
+/** The package name a target path belongs to (`@babel/core/-/core-7.0.0.tgz` -> `@babel/core`). */
+export function packageOfTargetPath(path: string): string | undefined {
+  const m = /^((?:@[^/]+\/)?[^/@][^/]*)\/-\/[^/]+$/.exec(path);
+  return m?.[1];
+}
+
+/** Gunzips with a bound on the output (a small tarball must not expand into gigabytes). */
+function gunzipBounded(data: Uint8Array, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const gz = createGunzip();
+    const chunks: Buffer[] = [];
+    let total = 0;
+    gz.on('data', (c: Buffer) => {
+      total += c.length;
+      if (total > max) {
+        gz.destroy(new TarballError(`tarball unpacks to more than ${max} bytes`));
+        return;
+      }
+      chunks.push(c);
+    });
+    gz.on('error', (err) => reject(err instanceof TarballError ? err : new TarballError('tarball is not valid gzip', { cause: err })));
+    gz.on('end', () => resolve(Buffer.concat(chunks, total)));
+    gz.end(data);
+  });
+}
+
+/** Finds the single `<top>/package.json` entry of an uncompressed npm tarball. */
+function readPackageJson(tar: Buffer, maxBytes: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const found: Buffer[][] = [];
+    let failed: Error | undefined;
+    const parser = new Parser({
+      strict: true,
+      onReadEntry: (entry: ReadEntry) => {
+        // npm reads the package.json of the tarball's single top-level directory, whatever its name.
+        const parts = entry.path.replace(/^\.\//, '').split('/');
+        if (parts.length === 2 && parts[1] === 'package.json' && entry.type === 'File') {
+          if (entry.size > maxBytes) {
+            failed ??= new TarballError(`package.json is ${entry.size} bytes, more than ${maxBytes}`);
+            entry.resume();
+            return;
+          }
+          const chunks: Buffer[] = [];
+          found.push(chunks);
+          entry.on('data', (c: Buffer) => chunks.push(c));
+        } else {
+          entry.resume();
+        }
+      },
+    });
+    parser.on('error', (err: Error) => { failed ??= new TarballError('tarball is not a valid tar archive', { cause: err }); });
+    parser.on('warn', (code: string, message: string) => { failed ??= new TarballError(`tarball is not a valid tar archive: ${code} ${message}`); });
+    parser.on('end', () => {
+      if (failed !== undefined) return reject(failed);
+      // Two package.json entries would let the registry read one and the installer extract the other.
+      if (found.length !== 1) return reject(new TarballError(found.length === 0 ? 'tarball has no package/package.json' : 'tarball has more than one package.json'));
+      resolve(Buffer.concat(found[0]!));
+    });
+    parser.end(tar);
+  });
+}
+
+/**
+ * Reads an npm package tarball: its package.json (name, version) and the TUF target for it (length,
+ * sha512 and sha256 of the exact bytes). Everything here is uploader-controlled, so sizes are
+ * bounded before reading and the manifest is parsed strictly.
+ */
+export async function readPackageTarball(data: Uint8Array, limits: TarballLimits = DEFAULT_TARBALL_LIMITS): Promise<PackageTarball> {
+  if (data.length > limits.maxTarballBytes) throw new TarballError(`tarball is ${data.length} bytes, more than ${limits.maxTarballBytes}`);
+  const tar = await gunzipBounded(data, limits.maxUnpackedBytes);
+  const pj = await readPackageJson(tar, limits.maxPackageJsonBytes);
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(pj));
+  } catch (err) {
+    throw new TarballError('package.json in the tarball is not valid UTF-8 JSON', { cause: err });
+  }
+  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) throw new TarballError('package.json is not a JSON object');
+  const m = manifest as Record<string, unknown>;
+  if (typeof m['name'] !== 'string' || typeof m['version'] !== 'string') throw new TarballError('package.json lacks a string name and version');
+  const name = m['name'];
+  const version = m['version'];
+  const targetPath = tarballTargetPath(name, version);
+  return { name, version, targetPath, target: TargetFile.fromData(targetPath, data, ['sha512', 'sha256']), manifest: m };
+}
