@@ -23,6 +23,37 @@ export function getCryptoBackend(): CryptoBackend {
   return current;
 }
 
+/**
+ * Encodings of the 8 small-order points of edwards25519 (both sign bits). A public key among them
+ * lets anyone "sign" any message (R = identity, S = 0 verifies under OpenSSL); @noble in strict
+ * mode refuses them. We refuse them on both backends so the two always agree.
+ */
+const SMALL_ORDER_KEYS = new Set([
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0000000000000000000000000000000000000000000000000000000000000080',
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  '0100000000000000000000000000000000000000000000000000000000000080',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
+]);
+
+/**
+ * True for ed25519 public keys no honest signer has: a small-order point, or a non-canonical
+ * encoding (y >= 2^255 - 19), which RFC 8032 5.1.3 says to reject when decoding.
+ */
+export function isWeakEd25519PublicKey(publicKey: Uint8Array): boolean {
+  if (publicKey.length !== 32) return true;
+  if (SMALL_ORDER_KEYS.has(Buffer.from(publicKey.buffer, publicKey.byteOffset, 32).toString('hex'))) return true;
+  // y (little-endian, top bit is the sign of x) >= p = 2^255 - 19 = ed ff .. ff 7f
+  if ((publicKey[31]! & 0x7f) !== 0x7f || publicKey[0]! < 0xed) return false;
+  for (let i = 1; i < 31; i++) if (publicKey[i] !== 0xff) return false;
+  return true;
+}
+
 /** DER prefix of an ed25519 SubjectPublicKeyInfo; the 32 raw key bytes follow. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
@@ -41,7 +72,7 @@ export function ed25519VerifyPrepared(
   backend: CryptoBackend,
 ): boolean {
   // RFC 8032 5.1.7: a signature is exactly 64 bytes; anything else is invalid, not an error.
-  if (signature.length !== 64 || publicKey.length !== 32) return false;
+  if (signature.length !== 64 || isWeakEd25519PublicKey(publicKey)) return false;
   if (backend === 'noble') {
     // zip215:false = RFC 8032 / FIPS 186-5 strict decoding (canonical A and R, S < L).
     return noble.verify(signature, message, publicKey, { zip215: false });
@@ -50,7 +81,7 @@ export function ed25519VerifyPrepared(
 }
 
 export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, backend: CryptoBackend = current): boolean {
-  if (publicKey.length !== 32) return false;
+  if (isWeakEd25519PublicKey(publicKey)) return false;
   if (backend === 'node') {
     let keyObject: KeyObject;
     try {

@@ -22,7 +22,7 @@ export {
   SUPPORTED_HASH_ALGORITHMS,
   type HashAlgorithm,
 } from './hashes.js';
-export { setCryptoBackend, getCryptoBackend, ed25519Verify, type CryptoBackend } from './crypto-backend.js';
+export { setCryptoBackend, getCryptoBackend, ed25519Verify, isWeakEd25519PublicKey, type CryptoBackend } from './crypto-backend.js';
 export { Key, type KeyVal } from './key.js';
 export {
   generateEd25519KeyPair,

@@ -1,6 +1,6 @@
 import { constants, createHash, createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { canonicalize } from './canonical-json.js';
-import { ed25519KeyObject, ed25519VerifyPrepared, getCryptoBackend } from './crypto-backend.js';
+import { ed25519KeyObject, ed25519VerifyPrepared, getCryptoBackend, isWeakEd25519PublicKey } from './crypto-backend.js';
 import { MetadataParseError, UnsupportedAlgorithmError } from './errors.js';
 import { FieldReader, asObject, withUnrecognized, type JsonObject } from './fields.js';
 
@@ -124,6 +124,9 @@ export class Key {
         throw new MetadataParseError(`key ${this.keyid}: ed25519 public key must be 64 hex characters`);
       }
       const raw = Buffer.from(pub, 'hex');
+      if (isWeakEd25519PublicKey(raw)) {
+        throw new MetadataParseError(`key ${this.keyid}: small-order or non-canonical ed25519 public key`);
+      }
       const keyObject = importOrThrow(this.keyid, () => ed25519KeyObject(raw));
       return { kind: 'ed25519', raw, keyObject, spki: keyObject.export({ format: 'der', type: 'spki' }) };
     }

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { ed25519KeyFromPublicHex, ed25519Verify, setCryptoBackend, type CryptoBackend } from '../src/index.js';
+import { Point as noblePoint } from '@noble/ed25519';
+import {
+  MetadataParseError, ed25519KeyFromPublicHex, ed25519Verify, isWeakEd25519PublicKey, setCryptoBackend, type CryptoBackend,
+} from '../src/index.js';
 
 interface Vector { name: string; secretKey: string; publicKey: string; message: string; signature: string }
 const vectors = (JSON.parse(readFileSync(new URL('../../test/vectors/rfc8032-ed25519.json', import.meta.url), 'utf8')) as { vectors: Vector[] }).vectors;
@@ -75,5 +78,41 @@ test('Key.verify uses the selected backend and gives the same answers', () => {
     }
   } finally {
     setCryptoBackend('node');
+  }
+});
+
+const SMALL_ORDER = [
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0000000000000000000000000000000000000000000000000000000000000080',
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  '0100000000000000000000000000000000000000000000000000000000000080',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
+];
+
+test('rejects forged signatures under small-order public keys (R = identity, S = 0 for any message) on both backends', () => {
+  const identity = hex(SMALL_ORDER[2]!);
+  const forged = Buffer.concat([identity, Buffer.alloc(32)]);
+  for (const pk of SMALL_ORDER) {
+    assert.equal(bothAgree(hex(pk), Buffer.from('any message'), forged), false, pk);
+    assert.ok(noblePoint.fromHex(pk, true).isSmallOrder(), `${pk} really is small-order (checked with @noble)`);
+  }
+  const key = ed25519KeyFromPublicHex(SMALL_ORDER[2]!);
+  assert.throws(() => key.verify(Buffer.from('x'), forged.toString('hex')), MetadataParseError);
+  assert.equal(isWeakEd25519PublicKey(hex(vectors[0]!.publicKey)), false);
+});
+
+test('rejects non-canonical public key encodings (y >= p) on both backends', () => {
+  // y = p + 1 encodes the identity non-canonically; y = p + 18 is the largest such value.
+  const p1 = Buffer.from('eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', 'hex');
+  const p18 = Buffer.from('ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f', 'hex');
+  const forged = Buffer.concat([hex(SMALL_ORDER[2]!), Buffer.alloc(32)]);
+  for (const pk of [p1, p18]) {
+    assert.equal(isWeakEd25519PublicKey(pk), true);
+    assert.equal(bothAgree(pk, Buffer.from('any message'), forged), false);
   }
 });
