@@ -76,6 +76,7 @@ export abstract class Signed {
     this.version = checkVersion(opts.version ?? 1, 'signed');
     // Default like python-tuf: now, truncated to whole seconds (the wire format has no fractions).
     this.expires = opts.expires ?? new Date(Math.floor(Date.now() / 1000) * 1000);
+    formatExpires(this.expires); // throws MetadataParseError for an invalid Date or a year outside 1..9999
     this.unrecognized = opts.unrecognized ?? {};
   }
 

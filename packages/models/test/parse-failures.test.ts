@@ -160,3 +160,8 @@ test('constructors validate too (repository side cannot write invalid metadata)'
   t.bumpVersion();
   assert.equal(t.version, 2);
 });
+
+test('constructors refuse an invalid expires Date', () => {
+  assert.throws(() => new Targets({ expires: new Date('not a date') }), MetadataParseError);
+  assert.throws(() => new Targets({ expires: new Date('+010000-01-01T00:00:00Z') }), MetadataParseError);
+});
