@@ -39,12 +39,14 @@ async function main(): Promise<number> {
     ...(values['public-url'] !== undefined ? { publicUrl: values['public-url'] } : {}),
     ...(values.quiet ? {} : { log: (line: string) => process.stderr.write(`${line}\n`) }),
   });
-  process.stdout.write(`${registry.url}/\n`);
-  await new Promise<void>((resolve) => {
+  // Handlers go in before the URL is printed: whoever reads the URL may signal us right away.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  process.stdout.write(`${registry.url}/\n`);
+  await stopped;
   await registry.close();
   return 0;
 }
