@@ -1,0 +1,137 @@
+import { parseArgs } from 'node:util';
+import { NpmUsageError } from './errors.js';
+import type { RawConfig } from './npmrc.js';
+
+export type Command = 'install' | 'ci' | 'verify' | 'status' | 'help' | 'version';
+
+export interface ParsedArgs {
+  command: Command;
+  /** Package specs for `install` (`lodash`, `lodash@^4`, `@babel/core@7.24.0`). */
+  packages: string[];
+  saveType: 'prod' | 'dev' | 'optional' | null;
+  json: boolean;
+  progress: boolean;
+  /** Config given on the command line, in npm's key spelling, layered over .npmrc and env. */
+  cli: RawConfig;
+}
+
+// npm's command aliases that make sense here.
+const ALIASES: Record<string, Command> = {
+  install: 'install',
+  i: 'install',
+  add: 'install',
+  ci: 'ci',
+  'clean-install': 'ci',
+  verify: 'verify',
+  status: 'status',
+  help: 'help',
+};
+
+const OPTIONS = {
+  registry: { type: 'string' },
+  omit: { type: 'string', multiple: true },
+  include: { type: 'string', multiple: true },
+  'ignore-scripts': { type: 'boolean' },
+  'save-dev': { type: 'boolean', short: 'D' },
+  'save-optional': { type: 'boolean', short: 'O' },
+  'save-prod': { type: 'boolean', short: 'P' },
+  'save-exact': { type: 'boolean', short: 'E' },
+  prefix: { type: 'string' },
+  cache: { type: 'string' },
+  userconfig: { type: 'string' },
+  json: { type: 'boolean' },
+  progress: { type: 'boolean' },
+  'tufpm-root': { type: 'string' },
+  'tufpm-cache': { type: 'string' },
+  'tufpm-metadata-url': { type: 'string' },
+  'unsafe-allow-git': { type: 'boolean' },
+  'unsafe-allow-file': { type: 'boolean' },
+  'unsafe-allow-remote': { type: 'boolean' },
+  'unsafe-unverified': { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+// Command-line names that map onto a differently spelled config key.
+const CLI_TO_CONFIG: Record<string, string> = {
+  'unsafe-allow-git': 'tufpm-unsafe-allow-git',
+  'unsafe-allow-file': 'tufpm-unsafe-allow-file',
+  'unsafe-allow-remote': 'tufpm-unsafe-allow-remote',
+  'unsafe-unverified': 'tufpm-unsafe-unverified-packages',
+};
+
+// Flags that are not config: they shape this run only.
+const NOT_CONFIG = new Set(['save-dev', 'save-optional', 'save-prod', 'json', 'progress', 'help', 'version']);
+
+export function parseCliArgs(argv: string[]): ParsedArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true, allowNegative: true });
+  } catch (error) {
+    // parseArgs throws TypeErrors with ERR_PARSE_ARGS_* codes for unknown or malformed options.
+    if (error instanceof TypeError && String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) {
+      throw new NpmUsageError(error.message, { cause: error });
+    }
+    throw error;
+  }
+  const { values, positionals } = parsed;
+  const [first, ...rest] = positionals;
+  let command: Command;
+  if (values.version) command = 'version';
+  else if (values.help || first === undefined) command = 'help';
+  else {
+    const found = ALIASES[first];
+    if (found === undefined) throw new NpmUsageError(`unknown command ${JSON.stringify(first)}`);
+    command = found;
+  }
+  if (command !== 'install' && command !== 'help' && rest.length > 0) {
+    throw new NpmUsageError(`${command} takes no package arguments`);
+  }
+  for (const spec of rest) {
+    if (spec.length === 0 || spec.length > 1024) throw new NpmUsageError('empty or overlong package argument');
+  }
+  const saveFlags = [values['save-dev'], values['save-optional'], values['save-prod']].filter(Boolean).length;
+  if (saveFlags > 1) throw new NpmUsageError('use only one of --save-dev, --save-optional, --save-prod');
+  if (saveFlags > 0 && command !== 'install') throw new NpmUsageError(`--save-* flags apply to install, not ${command}`);
+
+  const cli: RawConfig = new Map();
+  for (const [name, value] of Object.entries(values)) {
+    if (NOT_CONFIG.has(name) || value === undefined) continue;
+    const key = CLI_TO_CONFIG[name] ?? name;
+    cli.set(key, typeof value === 'boolean' ? String(value) : (value as string | string[]));
+  }
+  return {
+    command,
+    packages: command === 'install' ? rest : [],
+    saveType: values['save-dev'] ? 'dev' : values['save-optional'] ? 'optional' : values['save-prod'] ? 'prod' : null,
+    json: values.json === true,
+    // Progress is on by default when stderr is a terminal; --progress / --no-progress override.
+    progress: values.progress ?? process.stderr.isTTY === true,
+    cli,
+  };
+}
+
+export const USAGE = `Usage: tufpm-npm <command> [options]
+
+Commands (like the npm commands of the same name, verified against TUF):
+  install [pkg...]   add packages / install package.json deps; writes package-lock.json and tufpm-lock.json
+  ci                 clean install exactly package-lock.json; refuses a repository older than tufpm-lock.json
+  verify             re-verify package-lock.json against TUF and tufpm-lock.json, install nothing
+  status             trusted root/timestamp/snapshot versions, pins, expiries
+
+Options:
+  --registry <url>        registry (also \`registry=\` in .npmrc)
+  --omit <dev|optional|peer>, --include <type>
+  --ignore-scripts        do not run dependency lifecycle scripts
+  -D, --save-dev | -O, --save-optional | -P, --save-prod | -E, --save-exact
+  --prefix <dir>          project directory (default: nearest with package.json)
+  --cache <dir>, --userconfig <file>
+  --json                  machine-readable result on stdout
+  --[no-]progress         progress on stderr (default: when stderr is a terminal)
+  --tufpm-root <file>     trusted root (default: <prefix>/tufpm-root.json)
+  --tufpm-cache <dir>, --tufpm-metadata-url <url>
+  --unsafe-allow-git | --unsafe-allow-file | --unsafe-allow-remote   allow unverified sources
+  --unsafe-unverified <name|@scope/*>   skip verification for a package (repeatable)
+
+Exit codes: 0 success, 1 verification or install failure, 2 usage error.
+`;

@@ -1,0 +1,51 @@
+import { TufError } from '@tufpm/models';
+
+/**
+ * Errors raised by tufpm-npm itself. Verification failures found by @tufpm/verify and @tufpm/client keep
+ * their own classes and codes; these cover what only the npm integration sees (reify, package-lock.json,
+ * non-registry sources, usage).
+ */
+
+/** Bad command line or config: exit code 2, nothing was touched. */
+export class NpmUsageError extends TufError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TUF_NPM_USAGE', message, options);
+  }
+}
+
+export type NpmFailureCode =
+  | 'TUF_TARBALL_MISMATCH'
+  | 'TUF_UNSAFE_SOURCE'
+  | 'TUF_LOCK_INTEGRITY'
+  | 'TUF_LOCK_OUT_OF_SYNC'
+  | 'TUF_NPM_REIFY';
+
+export interface NpmFailureDetails {
+  packageName?: string;
+  version?: string;
+  role?: string;
+  attack: string;
+  recovery: string;
+  cause?: unknown;
+}
+
+/**
+ * A verification failure found by the npm integration. Same shape as @tufpm/verify's VerifyError
+ * (packageName, version, role, attack, recovery) so that one report format serves both.
+ */
+export class NpmVerifyError extends TufError {
+  readonly packageName?: string;
+  readonly version?: string;
+  readonly role?: string;
+  readonly attack: string;
+  readonly recovery: string;
+
+  constructor(code: NpmFailureCode, message: string, details: NpmFailureDetails) {
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.packageName = details.packageName;
+    this.version = details.version;
+    this.role = details.role;
+    this.attack = details.attack;
+    this.recovery = details.recovery;
+  }
+}

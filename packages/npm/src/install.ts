@@ -1,0 +1,183 @@
+import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import Arborist, { type ArboristNode, type ArboristOptions, type ArboristTree } from '@npmcli/arborist';
+import { TufError } from '@tufpm/models';
+import { InstallVerifier, type SignedTarget, type VerifierSummary } from '@tufpm/verify';
+import type { NpmConfig } from './config.js';
+import { NpmUsageError, NpmVerifyError } from './errors.js';
+import { failOnOptionalIntegrityErrors } from './optional-guard.js';
+import type { Progress } from './progress.js';
+import { verifyTree, type TreeVerifyResult } from './tree-verify.js';
+
+export interface InstallRequest {
+  command: 'install' | 'ci';
+  packages: string[];
+  saveType: 'prod' | 'dev' | 'optional' | null;
+}
+
+export interface InstallResult {
+  command: 'install' | 'ci';
+  verified: SignedTarget[];
+  exempt: string[];
+  unsafeAllowed: string[];
+  integrityReplaced: Array<{ pkg: string; before: string | null }>;
+  summary: VerifierSummary;
+}
+
+/** Several verification failures at once; the CLI prints each one. `code` is the first one's. */
+export class VerificationFailures extends TufError {
+  constructor(readonly failures: TufError[]) {
+    super(failures[0]!.code, `${failures.length} package(s) failed verification; nothing was installed`);
+  }
+}
+
+export function arboristOptions(config: NpmConfig): ArboristOptions {
+  return {
+    path: config.prefix,
+    registry: config.registry,
+    // npm keeps its content-addressed cache in <cache>/_cacache; share it the same way.
+    cache: join(config.cache, '_cacache'),
+    audit: false,
+    fund: false,
+    progress: false,
+    ignoreScripts: config.ignoreScripts,
+    omit: config.omit,
+    savePrefix: config.saveExact ? '' : config.savePrefix,
+  };
+}
+
+export function openVerifier(config: NpmConfig, progress?: Progress): Promise<InstallVerifier> {
+  return InstallVerifier.open({
+    projectDir: config.prefix,
+    registryUrl: config.registry,
+    ...(config.tufpmMetadataUrl ? { metadataUrl: config.tufpmMetadataUrl } : {}),
+    trustedRootPath: config.tufpmRoot,
+    cacheDir: config.tufpmCache,
+    unsafeUnverifiedPackages: config.unsafeUnverifiedPackages,
+    onProgress: (event) => {
+      if (event.phase === 'refresh') progress?.update('refreshing TUF metadata', event.done, event.total);
+    },
+  });
+}
+
+function lockfilePresent(prefix: string): boolean {
+  return existsSync(join(prefix, 'package-lock.json')) || existsSync(join(prefix, 'npm-shrinkwrap.json'));
+}
+
+/** npm ci's check: the tree built from package.json must be exactly the one in the lockfile. */
+function lockOutOfSync(virtual: ArboristTree, ideal: ArboristTree): string[] {
+  const errors: string[] = [];
+  const lock = new Map(virtual.inventory);
+  for (const [location, node] of ideal.inventory) {
+    const locked = lock.get(location);
+    if (!locked) errors.push(`Missing: ${node.name}@${node.version} from lock file`);
+    else if (locked.version !== node.version) errors.push(`Invalid: lock file's ${locked.name}@${locked.version} does not satisfy ${node.name}@${node.version}`);
+  }
+  return errors;
+}
+
+/** pacote's EINTEGRITY names no package; the guard tells us which node it was. */
+function integrityFailure(node: ArboristNode, signed: Map<string, SignedTarget>, cause: Error): NpmVerifyError {
+  const key = `${node.packageName}@${node.version}`;
+  return new NpmVerifyError('TUF_TARBALL_MISMATCH', `${key}: the tarball received differs from the sha512 signed by its TUF role (pacote EINTEGRITY)`, {
+    packageName: node.packageName,
+    version: node.version,
+    ...(signed.get(key) ? { role: signed.get(key)!.role } : {}),
+    attack: 'tampered tarball (registry, mirror, CDN, network or the local npm cache altered the bytes)',
+    recovery: 'nothing was installed; retry against the real registry, and run `npm cache clean --force` if the local cache is suspect',
+    cause,
+  });
+}
+
+/**
+ * `ci` installs into a clean node_modules. npm deletes node_modules first; we move it aside instead and
+ * put it back if reify fails, so a refused install leaves the project exactly as it was.
+ */
+async function withCleanNodeModules<T>(prefix: string, run: () => Promise<T>): Promise<T> {
+  const nm = join(prefix, 'node_modules');
+  const backup = join(prefix, `.tufpm-ci-backup-${randomBytes(6).toString('hex')}`);
+  const moved = existsSync(nm);
+  if (moved) await rename(nm, backup);
+  try {
+    const value = await run();
+    if (moved) await rm(backup, { recursive: true, force: true });
+    return value;
+  } catch (error) {
+    await rm(nm, { recursive: true, force: true });
+    if (moved) await rename(backup, nm);
+    throw error;
+  }
+}
+
+export async function runInstall(config: NpmConfig, request: InstallRequest, progress: Progress): Promise<InstallResult> {
+  if (!existsSync(join(config.prefix, 'package.json')) && (request.command === 'ci' || request.packages.length === 0)) {
+    throw new NpmUsageError(`no package.json in ${config.prefix}`);
+  }
+  if (request.command === 'ci' && !lockfilePresent(config.prefix)) {
+    throw new NpmUsageError('`tufpm-npm ci` needs an existing package-lock.json or npm-shrinkwrap.json; run `tufpm-npm install` first');
+  }
+  // Refresh TUF first: a frozen or rolled-back repository is refused before any package data is fetched.
+  const verifier = await openVerifier(config, progress);
+  progress.done();
+
+  const options = arboristOptions(config);
+  const arb = new Arborist(options);
+  let tree: ArboristTree;
+  if (request.command === 'ci') {
+    const virtual = await new Arborist(options).loadVirtual();
+    tree = await arb.buildIdealTree();
+    const errors = lockOutOfSync(virtual, tree);
+    if (errors.length > 0) {
+      throw new NpmUsageError(`package.json and package-lock.json are out of sync; run \`tufpm-npm install\`:\n${errors.join('\n')}`);
+    }
+  } else {
+    tree = await arb.buildIdealTree({ add: request.packages, saveType: request.saveType });
+  }
+
+  const result: TreeVerifyResult = await verifyTree(tree, verifier, {
+    command: request.command,
+    registry: config.registry,
+    allowGit: config.unsafeAllowGit,
+    allowFile: config.unsafeAllowFile,
+    allowRemote: config.unsafeAllowRemote,
+    onProgress: (done, total, name) => progress.update('verifying', done, total, name),
+  });
+  progress.done();
+  if (result.failures.length > 0) {
+    throw result.failures.length === 1 ? result.failures[0]! : new VerificationFailures(result.failures);
+  }
+
+  let failedNode: ArboristNode | undefined;
+  failOnOptionalIntegrityErrors(arb, (node) => {
+    failedNode ??= node as ArboristNode;
+  });
+  const reify = (): Promise<ArboristTree> =>
+    arb.reify({
+      ...options,
+      // ci never writes package.json or package-lock.json (as npm ci); install writes them only after
+      // every node reified, which Arborist does as its very last step.
+      save: request.command === 'install',
+      ...(request.command === 'install' ? { add: request.packages, saveType: request.saveType } : {}),
+    });
+  try {
+    await (request.command === 'ci' ? withCleanNodeModules(config.prefix, reify) : reify());
+  } catch (error) {
+    if (error instanceof Error && (error as NodeJS.ErrnoException).code === 'EINTEGRITY' && failedNode) {
+      throw integrityFailure(failedNode, result.signed, error);
+    }
+    throw error;
+  }
+
+  // Pins move forward only now that the signed state verified and the tree is installed.
+  await verifier.commit(result.signed.keys());
+  return {
+    command: request.command,
+    verified: [...result.signed.values()],
+    exempt: result.exempt,
+    unsafeAllowed: result.unsafeAllowed,
+    integrityReplaced: result.integrityReplaced,
+    summary: verifier.summary(),
+  };
+}

@@ -1,0 +1,128 @@
+import { createRequire } from 'node:module';
+import { TufError } from '@tufpm/models';
+import { parseCliArgs, USAGE } from './args.js';
+import { loadConfig, unsafeSettings } from './config.js';
+import { NpmUsageError, NpmVerifyError } from './errors.js';
+import { runInstall, VerificationFailures } from './install.js';
+import { Progress } from './progress.js';
+import { formatReport, toReport, type FailureReport, type Output } from './report.js';
+import { formatStatus, runStatus } from './status.js';
+import { runVerifyLock } from './verify-lock.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export interface RunContext {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  out: Output;
+  home?: string;
+}
+
+function packageVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (require('../../package.json') as { version: string }).version;
+}
+
+/** Arborist and pacote log through `process.emit('log', level, ...)`; show warnings the way npm does. */
+function forwardArboristLogs(out: Output): () => void {
+  const handler = (level: string, ...args: unknown[]): void => {
+    if (level === 'warn' || level === 'error') out.stderr(`tufpm-npm ${level} ${args.map(String).join(' ')}\n`);
+  };
+  process.on('log', handler);
+  return () => process.off('log', handler);
+}
+
+function failuresOf(error: TufError): TufError[] {
+  return error instanceof VerificationFailures ? error.failures : [error];
+}
+
+/** A plain Error from Arborist/pacote (E404, ETARGET, network) as a report; EINTEGRITY keeps its meaning. */
+function foreignReport(error: Error): FailureReport {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EINTEGRITY') {
+    return toReport(new NpmVerifyError('TUF_TARBALL_MISMATCH', error.message, {
+      attack: 'tampered tarball (bytes differ from the signed sha512)',
+      recovery: 'nothing was installed; retry against the real registry, clear the npm cache if it is suspect',
+    }));
+  }
+  return {
+    code: `TUF_NPM_${code ?? 'ERROR'}`.slice(0, 64),
+    message: error.message.split('\n')[0]!.slice(0, 500),
+    attack: 'none detected (npm could not build or install the tree)',
+    recovery: 'fix the cause above; nothing was verified as tampered',
+  };
+}
+
+/** Runs one tufpm-npm command; returns the exit code. Never calls process.exit (testable in-process). */
+export async function runCli(argv: string[], ctx: RunContext): Promise<number> {
+  const { out } = ctx;
+  let json = false;
+  const stopLogs = forwardArboristLogs(out);
+  try {
+    const args = parseCliArgs(argv);
+    json = args.json;
+    if (args.command === 'help') {
+      out.stdout(USAGE);
+      return EXIT_OK;
+    }
+    if (args.command === 'version') {
+      out.stdout(`${packageVersion()}\n`);
+      return EXIT_OK;
+    }
+    const config = loadConfig({ cwd: ctx.cwd, env: ctx.env, cli: args.cli, ...(ctx.home ? { home: ctx.home } : {}) });
+    for (const setting of unsafeSettings(config)) out.stderr(`tufpm-npm WARN unsafe setting in effect: ${setting}\n`);
+    const progress = new Progress(out, args.progress && !json);
+
+    switch (args.command) {
+      case 'install':
+      case 'ci': {
+        const result = await runInstall(config, { command: args.command, packages: args.packages, saveType: args.saveType }, progress);
+        for (const r of result.integrityReplaced) {
+          if (r.before?.includes('sha512-')) out.stderr(`tufpm-npm WARN ${r.pkg}: integrity from the registry differed from the signed sha512; the signed one is enforced\n`);
+        }
+        if (json) {
+          out.stdout(`${JSON.stringify({ ok: true, command: result.command, packages: result.verified, exempt: result.exempt, unsafeAllowed: result.unsafeAllowed, integrityReplaced: result.integrityReplaced, summary: result.summary }, null, 2)}\n`);
+        } else {
+          const maintainer = result.verified.filter((t) => t.maintainerSigned).length;
+          out.stderr(`tufpm-npm: ${result.verified.length} package(s) verified against TUF (${maintainer} maintainer-signed, ${result.verified.length - maintainer} registry-signed) at snapshot v${result.summary.snapshot.version}, timestamp v${result.summary.timestamp.version}\n`);
+        }
+        return EXIT_OK;
+      }
+      case 'verify': {
+        const result = await runVerifyLock(config, progress);
+        const reports = result.failures.map(toReport);
+        if (json) {
+          out.stdout(`${JSON.stringify({ ok: reports.length === 0, command: 'verify', packages: result.verified, exempt: result.exempt, unsafeAllowed: result.unsafeAllowed, unbound: result.unbound, errors: reports, summary: result.summary }, null, 2)}\n`);
+        }
+        for (const report of reports) out.stderr(`${formatReport(report)}\n`);
+        for (const pkg of result.unbound) out.stderr(`tufpm-npm WARN ${pkg}: package-lock.json does not carry the signed sha512 (run tufpm-npm install to bind it)\n`);
+        if (!json && reports.length === 0) out.stderr(`tufpm-npm: package-lock.json verified, ${result.verified.length} package(s) signed\n`);
+        return reports.length === 0 ? EXIT_OK : EXIT_FAILURE;
+      }
+      case 'status': {
+        const status = await runStatus(config, progress);
+        if (json) out.stdout(`${JSON.stringify({ ok: status.error === null, command: 'status', ...status }, null, 2)}\n`);
+        else out.stdout(formatStatus(status));
+        if (status.error) out.stderr(`${formatReport(status.error)}\n`);
+        return status.error ? EXIT_FAILURE : EXIT_OK;
+      }
+    }
+  } catch (error) {
+    if (error instanceof NpmUsageError) {
+      out.stderr(`tufpm-npm: ${error.message}\n\n${USAGE}`);
+      if (json) out.stdout(`${JSON.stringify({ ok: false, error: { code: error.code, message: error.message } })}\n`);
+      return EXIT_USAGE;
+    }
+    let reports: FailureReport[];
+    if (error instanceof TufError) reports = failuresOf(error).map(toReport);
+    else if (error instanceof Error) reports = [foreignReport(error)];
+    else throw error;
+    for (const report of reports) out.stderr(`${formatReport(report)}\n`);
+    if (json) out.stdout(`${JSON.stringify({ ok: false, errors: reports }, null, 2)}\n`);
+    return EXIT_FAILURE;
+  } finally {
+    stopLogs();
+  }
+}

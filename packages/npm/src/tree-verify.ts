@@ -1,0 +1,146 @@
+import type { ArboristNode, ArboristTree } from '@npmcli/arborist';
+import { TufError } from '@tufpm/models';
+import type { InstallVerifier, SignedTarget } from '@tufpm/verify';
+import { NpmVerifyError } from './errors.js';
+import { classifyNode } from './sources.js';
+
+export type TreeCommand = 'install' | 'ci' | 'verify';
+
+export interface TreeVerifyOptions {
+  command: TreeCommand;
+  registry: string;
+  allowGit: boolean;
+  allowFile: boolean;
+  allowRemote: boolean;
+  concurrency?: number;
+  onProgress?: (done: number, total: number, name: string) => void;
+}
+
+export interface TreeVerifyResult {
+  /** name@version -> signed target, for every registry node. */
+  signed: Map<string, SignedTarget>;
+  /** Registry nodes skipped because of tufpm-unsafe-unverified-packages. */
+  exempt: string[];
+  /** Non-registry nodes let through by an unsafe setting. */
+  unsafeAllowed: string[];
+  /** Nodes whose previous integrity (package-lock.json or packument) lacked the signed sha512. */
+  integrityReplaced: Array<{ pkg: string; before: string | null }>;
+  failures: TufError[];
+}
+
+interface Pending {
+  node: ArboristNode;
+  name: string;
+  version: string;
+}
+
+/** The sha512 digests (base64) named by an SRI string such as `sha512-AAA== sha1-BBB=`. */
+export function sha512Digests(integrity: string | null | undefined): string[] {
+  if (!integrity) return [];
+  return integrity
+    .split(/\s+/)
+    .filter((part) => part.startsWith('sha512-'))
+    .map((part) => part.slice('sha512-'.length).split('?')[0]!);
+}
+
+function describe(node: ArboristNode): string {
+  return node.version ? `${node.packageName}@${node.version}` : node.packageName || node.location;
+}
+
+function unsafeSourceError(node: ArboristNode, kind: string, spec: string): NpmVerifyError {
+  const flag = kind === 'git' ? '--unsafe-allow-git' : kind === 'file' ? '--unsafe-allow-file' : '--unsafe-allow-remote';
+  return new NpmVerifyError('TUF_UNSAFE_SOURCE', `${describe(node)} comes from a ${kind} source (${spec.slice(0, 200)}), which no TUF role signs`, {
+    packageName: node.packageName,
+    ...(node.version ? { version: node.version } : {}),
+    attack: 'unverifiable dependency source (bytes signed by nobody)',
+    recovery: `depend on a registry version instead, or accept the risk with ${flag} (tufpm-${flag.slice(2)}=true in .npmrc)`,
+  });
+}
+
+function lockIntegrityError(pending: Pending, signed: SignedTarget, found: string): NpmVerifyError {
+  return new NpmVerifyError(
+    'TUF_LOCK_INTEGRITY',
+    `${pending.name}@${pending.version}: package-lock.json integrity ${found.slice(0, 30)}... differs from the sha512 signed by role ${signed.role}`,
+    {
+      packageName: pending.name,
+      version: pending.version,
+      role: signed.role,
+      attack: 'edited package-lock.json integrity (lockfile tampering)',
+      recovery: 'restore package-lock.json from version control, or run `tufpm-npm install` to rewrite it from the signed hashes',
+    },
+  );
+}
+
+/**
+ * Verifies every node of an Arborist tree against TUF and, for install/ci, binds each registry node to its
+ * signed bytes: `integrity` becomes the signed sha512 (pacote then refuses any other bytes with EINTEGRITY,
+ * including a poisoned cache entry, because cacache is keyed and checked by integrity) and `resolved`
+ * becomes the target's URL on the configured registry. Nothing is written to disk here.
+ */
+export async function verifyTree(tree: ArboristTree, verifier: InstallVerifier, opts: TreeVerifyOptions): Promise<TreeVerifyResult> {
+  const result: TreeVerifyResult = { signed: new Map(), exempt: [], unsafeAllowed: [], integrityReplaced: [], failures: [] };
+  const pending: Pending[] = [];
+  for (const node of tree.inventory.values()) {
+    if (node.isProjectRoot) continue;
+    const source = classifyNode(node);
+    switch (source.kind) {
+      case 'registry':
+        if (verifier.isExempt(source.name)) result.exempt.push(`${source.name}@${source.version}`);
+        else pending.push({ node, name: source.name, version: source.version });
+        break;
+      case 'git':
+      case 'file':
+      case 'remote': {
+        const allowed = source.kind === 'git' ? opts.allowGit : source.kind === 'file' ? opts.allowFile : opts.allowRemote;
+        if (allowed) result.unsafeAllowed.push(`${describe(node)} (${source.spec.slice(0, 200)})`);
+        else result.failures.push(unsafeSourceError(node, source.kind, source.spec));
+        break;
+      }
+      default:
+        break; // bundled, workspace, link-target: covered by their parent or the project itself
+    }
+  }
+
+  // Resolve with bounded concurrency, collecting every failure so one run names all of them.
+  let next = 0;
+  let done = 0;
+  const worker = async (): Promise<void> => {
+    while (next < pending.length) {
+      const item = pending[next++]!;
+      try {
+        const signed = await verifier.resolve(item.name, item.version);
+        result.signed.set(`${item.name}@${item.version}`, signed);
+        bindNode(item, signed, opts, result);
+      } catch (error) {
+        if (!(error instanceof TufError)) throw error;
+        result.failures.push(error);
+      }
+      done++;
+      opts.onProgress?.(done, pending.length, item.name);
+    }
+  };
+  const workers = Math.max(1, Math.min(opts.concurrency ?? 8, pending.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return result;
+}
+
+function bindNode(item: Pending, signed: SignedTarget, opts: TreeVerifyOptions, result: TreeVerifyResult): void {
+  const { node } = item;
+  const before = node.integrity;
+  const digests = sha512Digests(before);
+  const signedDigest = sha512Digests(signed.integrity)[0];
+  const matches = signedDigest !== undefined && digests.includes(signedDigest);
+  const conflicting = digests.length > 0 && !matches;
+  if (conflicting && opts.command !== 'install') {
+    // ci and verify install exactly package-lock.json: a sha512 there that is not the signed one means
+    // the lockfile was edited (or written from an unsigned packument); refuse rather than silently fix.
+    result.failures.push(lockIntegrityError(item, signed, before ?? ''));
+    return;
+  }
+  if (!matches) result.integrityReplaced.push({ pkg: `${item.name}@${item.version}`, before: before ?? null });
+  if (opts.command === 'verify') return;
+  // sha1-only and packument-provided integrities are replaced by the signed sha512 alone, so that pacote
+  // checks exactly the signed digest (it accepts a tarball if any listed algorithm of the strongest kind matches).
+  node.integrity = signed.integrity;
+  node.resolved = new URL(signed.targetPath, opts.registry).href;
+}
