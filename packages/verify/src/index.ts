@@ -6,3 +6,4 @@ export { DEFAULT_LOCKFILE_NAME, LOCKFILE_VERSION, readLockfile, parseLockfile, s
 export type { SideLockfile, PinnedPackage } from './lockfile.js';
 export { targetPathFor, parseTarballUrl, isValidPackageName, isValidVersion } from './target-path.js';
 export { sha512HexToIntegrity, integrityToSha512Hex } from './sri.js';
+export { bootstrapTrustedRoot, type BootstrapOptions, type BootstrapResult } from './bootstrap.js';
