@@ -1,0 +1,239 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { TargetFile, generateEd25519KeyPair, type Key, type Signer } from '@tufpm/models';
+import {
+  addPackageVersion,
+  buildPackageTarball,
+  packumentFile,
+  startRegistry,
+  tarballFile,
+  targetPathFor,
+  tufMetadataDir,
+  type RunningRegistry,
+} from '@tufpm/registry';
+import { initRepository, type NpmRepository } from '@tufpm/repo';
+
+/**
+ * A signed npm world for integration tests of tufpm-npm: a TUF repository (npm profile, consistent
+ * snapshots) written into a loopback @tufpm/registry directory, real tarballs, and helpers that play the
+ * attacker (a compromised registry, mirror or maintainer key) by editing that directory.
+ */
+
+export interface Maintainer {
+  key: Key;
+  signer: Signer;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const require = createRequire(import.meta.url);
+/** dist/src/cli.js of @tufpm/npm (its package exports only the library entry). */
+export const TUFPM_NPM_CLI = join(dirname(require.resolve('@tufpm/npm')), 'cli.js');
+
+export class NpmWorld {
+  private readonly cleanups: string[] = [];
+
+  private constructor(
+    readonly base: string,
+    readonly registryDir: string,
+    readonly keysDir: string,
+    readonly repo: NpmRepository,
+    readonly registry: RunningRegistry,
+  ) {}
+
+  /** Registry URL with a trailing slash, as npm config and tufpm-lock.json spell it. */
+  get url(): string {
+    return `${this.registry.url}/`;
+  }
+
+  get metadataDir(): string {
+    return tufMetadataDir(this.registryDir);
+  }
+
+  static async create(opts: { now?: Date; expiries?: Record<string, number> } = {}): Promise<NpmWorld> {
+    const base = await mkdtemp(join(tmpdir(), 'tufpm-npm-world-'));
+    const registryDir = join(base, 'registry');
+    const keysDir = join(base, 'keys');
+    const repo = await initRepository({
+      dir: tufMetadataDir(registryDir),
+      keysDir,
+      bitLength: 2,
+      ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.expiries ? { expiries: opts.expiries } : {}),
+    });
+    const registry = await startRegistry({ dir: registryDir });
+    return new NpmWorld(base, registryDir, keysDir, repo, registry);
+  }
+
+  static maintainer(): Maintainer {
+    const { key, signer } = generateEd25519KeyPair();
+    return { key, signer };
+  }
+
+  /** Publishes name@version to the registry and signs it (into its bin, or its claimed role with `signers`). */
+  async publish(name: string, version: string, dependencies: Record<string, string> = {}, signers?: Signer[]): Promise<Uint8Array> {
+    const tarball = buildPackageTarball({ name, version, dependencies });
+    await addPackageVersion(this.registryDir, tarball, { durable: false });
+    await this.repo.publishTarball(tarball, signers ? { signers } : {});
+    return tarball;
+  }
+
+  /** Publishes to the registry without any TUF signature (an attacker with registry write access). */
+  async publishUnsigned(name: string, version: string, dependencies: Record<string, string> = {}): Promise<Uint8Array> {
+    const tarball = buildPackageTarball({ name, version, dependencies });
+    await addPackageVersion(this.registryDir, tarball, { durable: false });
+    return tarball;
+  }
+
+  /** Claims a package for its maintainers (offline targets key) with a threshold. */
+  async claim(name: string, maintainers: Maintainer[], threshold: number): Promise<void> {
+    await this.repo.addPackage(name, maintainers.map((m) => m.key), threshold, { signers: maintainers.map((m) => m.signer) });
+  }
+
+  /**
+   * The registry (or a mirror) serves other bytes for name@version, with a packument whose integrity
+   * matches them: plain npm would install them.
+   */
+  async replaceTarball(name: string, version: string, bytes: Uint8Array): Promise<void> {
+    await writeFile(tarballFile(this.registryDir, targetPathFor(name, version)), bytes);
+    const file = packumentFile(this.registryDir, name);
+    const packument = JSON.parse(await readFile(file, 'utf8')) as { versions: Record<string, { dist: Record<string, unknown> }> };
+    const dist = packument.versions[version]!.dist;
+    dist.integrity = `sha512-${createHash('sha512').update(bytes).digest('base64')}`;
+    dist.shasum = createHash('sha1').update(bytes).digest('hex');
+    await writeFile(file, JSON.stringify(packument));
+  }
+
+  /**
+   * An attacker holding `signers` (not enough, or not the right, maintainer keys) and the registry's online
+   * keys signs new bytes for name@version into the package role, and a new snapshot/timestamp over it.
+   */
+  async forgeRoleTarget(role: string, name: string, version: string, bytes: Uint8Array, signers: Signer[]): Promise<void> {
+    await this.repo.transaction(
+      async (repo) => {
+        repo.addTarget(role, TargetFile.fromData(targetPathFor(name, version), bytes));
+        const md = repo.role(role);
+        md.signatures.clear();
+        for (const s of signers) md.sign(s, true);
+        await this.repo.resignSnapshotAndTimestamp();
+      },
+      { allowUnderThreshold: [role] },
+    );
+    await this.replaceTarball(name, version, bytes);
+  }
+
+  async readMetadata(file: string): Promise<Buffer> {
+    return readFile(join(this.metadataDir, file));
+  }
+
+  async writeMetadata(file: string, bytes: Uint8Array | string): Promise<void> {
+    await writeFile(join(this.metadataDir, file), bytes);
+  }
+
+  async metadataFiles(): Promise<string[]> {
+    return readdir(this.metadataDir);
+  }
+
+  /** A temp directory removed by close(). */
+  async tempDir(prefix: string): Promise<string> {
+    const dir = await mkdtemp(join(this.base, prefix));
+    this.cleanups.push(dir);
+    return dir;
+  }
+
+  /**
+   * A project: package.json, the registry's 1.root.json committed as tufpm-root.json, and `.npmrc` with
+   * `registry=` (the way a user configures npm).
+   */
+  async project(pkg: Record<string, unknown> = {}): Promise<Project> {
+    const dir = await this.tempDir('project-');
+    await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name: 'app', version: '1.0.0', private: true, ...pkg }, null, 2)}\n`);
+    await copyFile(join(this.metadataDir, '1.root.json'), join(dir, 'tufpm-root.json'));
+    await writeFile(join(dir, '.npmrc'), `registry=${this.url}\n`);
+    return new Project(this, dir, await this.tempDir('machine-'));
+  }
+
+  async close(): Promise<void> {
+    await this.registry.close();
+    await rm(this.base, { recursive: true, force: true });
+  }
+}
+
+/** Environment for a child npm/tufpm-npm: a private HOME and cache, and none of the caller's npm_config_*. */
+export function isolatedEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k)) env[k] = v;
+  return { ...env, HOME: home, npm_config_cache: join(home, '.npm'), npm_config_update_notifier: 'false', ...extra };
+}
+
+export function run(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<CliResult> {
+  return new Promise((resolvePromise) => {
+    execFile(file, args, { cwd, env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+export class Project {
+  constructor(
+    readonly world: NpmWorld,
+    readonly dir: string,
+    /** HOME of the simulated machine: its npm cache and TUF metadata cache live there. */
+    public machine: string,
+  ) {}
+
+  /** Simulates a fresh machine (CI): a new HOME, so no npm cache and no cached TUF metadata. */
+  async freshMachine(): Promise<void> {
+    this.machine = await this.world.tempDir('machine-');
+  }
+
+  tufpmNpm(args: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> {
+    return run(process.execPath, [TUFPM_NPM_CLI, ...args], this.dir, isolatedEnv(this.machine, extraEnv));
+  }
+
+  /** The real npm CLI (the one running this Node), reading the project's .npmrc. */
+  npm(args: string[]): Promise<CliResult> {
+    const npmCli = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
+    return run(process.execPath, [npmCli, ...args], this.dir, isolatedEnv(this.machine));
+  }
+
+  async read(file: string): Promise<string | undefined> {
+    try {
+      return await readFile(join(this.dir, file), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async write(file: string, text: string): Promise<void> {
+    await mkdir(dirname(join(this.dir, file)), { recursive: true });
+    await writeFile(join(this.dir, file), text);
+  }
+
+  /** The files a failed install must leave untouched, to compare before/after. */
+  async state(): Promise<{ packageJson?: string; packageLock?: string; tufpmLock?: string; nodeModules: string[] }> {
+    let nodeModules: string[] = [];
+    try {
+      nodeModules = (await readdir(join(this.dir, 'node_modules'))).sort();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const [packageJson, packageLock, tufpmLock] = await Promise.all([this.read('package.json'), this.read('package-lock.json'), this.read('tufpm-lock.json')]);
+    return {
+      ...(packageJson === undefined ? {} : { packageJson }),
+      ...(packageLock === undefined ? {} : { packageLock }),
+      ...(tufpmLock === undefined ? {} : { tufpmLock }),
+      nodeModules,
+    };
+  }
+}

@@ -1,0 +1,91 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildPackageTarball } from '@tufpm/registry';
+import { NpmWorld } from '../src/harness/npm-world.js';
+
+// Clean installs with tufpm-npm (real Arborist in a child process) against a signed loopback registry.
+
+describe('tufpm-npm install and ci', () => {
+  let world: NpmWorld;
+  const owners = [NpmWorld.maintainer(), NpmWorld.maintainer()];
+
+  before(async () => {
+    world = await NpmWorld.create();
+    await world.publish('right', '1.0.0');
+    await world.publish('left', '1.0.0', { right: '^1.0.0' });
+    await world.publish('@acme/util', '2.0.0');
+    await world.claim('owned', owners, 2);
+    await world.publish('owned', '1.0.0', {}, owners.map((m) => m.signer));
+    await world.publish('devtool', '0.1.0');
+  });
+  after(() => world.close());
+
+  test('install adds packages, binds package-lock.json to the signed sha512 and pins the repository state', async () => {
+    const project = await world.project();
+    const res = await project.tufpmNpm(['install', 'left', '@acme/util', 'owned', '--json']);
+    assert.equal(res.code, 0, res.stderr);
+    const out = JSON.parse(res.stdout) as { ok: boolean; packages: Array<{ name: string; role: string; maintainerSigned: boolean; integrity: string }> };
+    assert.equal(out.ok, true);
+    assert.deepEqual(out.packages.map((p) => p.name).sort(), ['@acme/util', 'left', 'owned', 'right']);
+    assert.equal(out.packages.find((p) => p.name === 'owned')!.role, 'owned');
+    assert.equal(out.packages.find((p) => p.name === 'owned')!.maintainerSigned, true);
+    assert.match(out.packages.find((p) => p.name === 'left')!.role, /^unclaimed-/);
+    assert.equal(await project.read('node_modules/right/index.js'), `module.exports = {"name":"right","version":"1.0.0"};\n`);
+    const pkg = JSON.parse((await project.read('package.json'))!) as { dependencies: Record<string, string> };
+    assert.deepEqual(pkg.dependencies, { '@acme/util': '^2.0.0', left: '^1.0.0', owned: '^1.0.0' });
+    const lock = JSON.parse((await project.read('package-lock.json'))!) as { packages: Record<string, { integrity?: string; resolved?: string }> };
+    for (const p of out.packages) {
+      assert.equal(lock.packages[`node_modules/${p.name}`]!.integrity, p.integrity, `${p.name} integrity is the signed one`);
+    }
+    const pins = JSON.parse((await project.read('tufpm-lock.json'))!) as { registry: string; snapshot: { version: number }; packages: Record<string, { role: string }> };
+    assert.equal(pins.registry, world.url);
+    assert.deepEqual(Object.keys(pins.packages).sort(), ['@acme/util@2.0.0', 'left@1.0.0', 'owned@1.0.0', 'right@1.0.0']);
+  });
+
+  test('install --save-dev and ci --omit dev install only what npm would', async () => {
+    const project = await world.project({ dependencies: { left: '^1.0.0' } });
+    const add = await project.tufpmNpm(['install', '--save-dev', 'devtool']);
+    assert.equal(add.code, 0, add.stderr);
+    const pkg = JSON.parse((await project.read('package.json'))!) as { devDependencies: Record<string, string> };
+    assert.deepEqual(pkg.devDependencies, { devtool: '^0.1.0' });
+    assert.ok(existsSync(join(project.dir, 'node_modules/devtool/package.json')));
+
+    await project.freshMachine();
+    const ci = await project.tufpmNpm(['ci', '--omit', 'dev']);
+    assert.equal(ci.code, 0, ci.stderr);
+    assert.ok(existsSync(join(project.dir, 'node_modules/left/package.json')));
+    assert.ok(!existsSync(join(project.dir, 'node_modules/devtool')), 'dev dependency omitted');
+  });
+
+  test('verify and status report the signed state without installing', async () => {
+    const project = await world.project();
+    assert.equal((await project.tufpmNpm(['install', 'left'])).code, 0);
+    const verify = await project.tufpmNpm(['verify', '--json']);
+    assert.equal(verify.code, 0, verify.stderr);
+    assert.equal((JSON.parse(verify.stdout) as { packages: unknown[] }).packages.length, 2);
+    const status = await project.tufpmNpm(['status', '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    const s = JSON.parse(status.stdout) as { pins: { packages: number; snapshot: number }; current: { snapshot: { version: number } } };
+    assert.equal(s.pins.packages, 2);
+    assert.equal(s.pins.snapshot, s.current.snapshot.version);
+  });
+
+  test('rejects a tampered tarball: nothing installed, package.json and lockfiles untouched, coded error', async () => {
+    const project = await world.project({ dependencies: { right: '^1.0.0' } });
+    await world.publish('victim', '1.0.0');
+    await world.replaceTarball('victim', '1.0.0', buildPackageTarball({ name: 'victim', version: '1.0.0', files: { 'index.js': 'stealSecrets()' } }));
+    const beforeState = await project.state();
+    const res = await project.tufpmNpm(['install', 'victim']);
+    assert.equal(res.code, 1, res.stderr);
+    assert.match(res.stderr, /TUF_TARBALL_MISMATCH/);
+    assert.match(res.stderr, /package: victim@1\.0\.0/);
+    assert.match(res.stderr, /role: +unclaimed-/);
+    assert.match(res.stderr, /attack: +tampered tarball/);
+    assert.deepEqual(await project.state(), beforeState);
+    assert.ok(!existsSync(join(project.dir, 'node_modules')));
+    void readFile;
+  });
+});
