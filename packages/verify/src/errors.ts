@@ -10,7 +10,9 @@ export type VerifyErrorCode =
   | 'TUF_UNSAFE_SOURCE'
   | 'TUF_NO_TRUSTED_ROOT'
   | 'TUF_LOCKFILE'
-  | 'TUF_BAD_TARBALL_URL';
+  | 'TUF_BAD_TARBALL_URL'
+  | 'TUF_SIGNER_DOWNGRADE'
+  | 'TUF_NOT_MAINTAINER_SIGNED';
 
 export interface VerifyErrorDetails {
   packageName?: string;

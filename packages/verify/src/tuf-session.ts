@@ -20,6 +20,8 @@ export interface FoundTarget {
   roleVersion: number;
   /** signed by the package's own delegated role (its maintainers), not a registry-signed bin */
   maintainerSigned: boolean;
+  /** signature threshold the delegation requires of the signing role */
+  threshold: number;
 }
 
 export interface TufSession {
@@ -104,6 +106,8 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
       if (!info) return undefined;
       const role = info.rolePath[info.rolePath.length - 1]!;
       const packageName = targetPath.slice(0, targetPath.indexOf('/-/'));
+      const delegator = info.rolePath.length === 2 ? trusted.targets : trusted.getRole(info.rolePath.slice(0, -1));
+      const threshold = delegator?.signed.delegations?.getRole(role)?.threshold ?? 1;
       return {
         target: info.targetFile,
         role,
@@ -111,6 +115,7 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
         // A maintainer-signed package is delegated directly by the top-level targets role (offline key) to a
         // role named after the package; everything else (unclaimed bins) is signed with registry keys.
         maintainerSigned: info.rolePath.length === 2 && role === packageName,
+        threshold,
       };
     },
   };

@@ -34,6 +34,13 @@ export interface VerifierOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** Concurrency for resolveAll (role fetches); default 8. */
   concurrency?: number;
+  /**
+   * Team policy: packages that must be signed by their own maintainers (a claimed, per-package role) rather
+   * than by the registry's online keys. `true` = every package; a list = exact names or '@scope/*'.
+   */
+  requireMaintainerSigned?: boolean | string[];
+  /** With requireMaintainerSigned: the package role's threshold must be at least this. */
+  minimumThreshold?: number;
 }
 
 export interface SignedTarget {
@@ -47,6 +54,8 @@ export interface SignedTarget {
   sha256?: string;
   integrity: string;
   maintainerSigned: boolean;
+  /** signatures the package's delegation requires */
+  threshold: number;
 }
 
 export interface VerifierSummary {
@@ -193,7 +202,7 @@ export class InstallVerifier {
         recovery: 'the version may be unpublished or forged; pick a version that its maintainers signed',
       });
     }
-    const { target, role, roleVersion, maintainerSigned } = found;
+    const { target, role, roleVersion, maintainerSigned, threshold } = found;
     const sha512 = target.hashes.sha512;
     if (sha512 === undefined) {
       throw new VerifyError('TUF_PACKAGE_NOT_SIGNED', `the signed target ${targetPath} in role ${role} carries no sha512`, {
@@ -215,8 +224,10 @@ export class InstallVerifier {
       ...(target.hashes.sha256 === undefined ? {} : { sha256: target.hashes.sha256 }),
       integrity: sha512HexToIntegrity(sha512),
       maintainerSigned,
+      threshold,
     };
     this.checkAgainstPin(signed);
+    this.checkSignerPolicy(signed);
     this.resolved.set(pkgKey(name, version), signed);
     return signed;
   }
@@ -241,6 +252,47 @@ export class InstallVerifier {
         role: signed.role,
         attack: `rollback of the delegated role ${signed.role}`,
         recovery: 'the registry or a mirror serves an old role; retry against the real registry',
+      });
+    }
+  }
+
+  private requiresMaintainer(name: string): boolean {
+    const policy = this.options.requireMaintainerSigned;
+    if (policy === undefined || policy === false) return false;
+    if (policy === true) return true;
+    return policy.some((entry) => (entry.endsWith('/*') ? name.startsWith(entry.slice(0, -1)) : entry === name));
+  }
+
+  /** Team policy (PEP 480): maintainer-signed packages, and no downgrade to registry signing. */
+  private checkSignerPolicy(signed: SignedTarget): void {
+    const pin = this.pinned(signed.name, signed.version);
+    if (pin?.maintainerSigned && !signed.maintainerSigned) {
+      throw new VerifyError('TUF_SIGNER_DOWNGRADE', `${signed.name}@${signed.version} was signed by its maintainers when pinned, but is now signed only by the registry (role ${signed.role})`, {
+        packageName: signed.name,
+        version: signed.version,
+        role: signed.role,
+        attack: 'downgrade from maintainer signing to registry signing (registry compromise)',
+        recovery: 'do not install; report it to the package maintainers and the registry operator',
+      });
+    }
+    if (!this.requiresMaintainer(signed.name)) return;
+    if (!signed.maintainerSigned) {
+      throw new VerifyError('TUF_NOT_MAINTAINER_SIGNED', `${signed.name}@${signed.version} is signed by the registry (role ${signed.role}), but policy requires its maintainers' signatures`, {
+        packageName: signed.name,
+        version: signed.version,
+        role: signed.role,
+        attack: 'package not signed by its maintainers (policy)',
+        recovery: 'ask the maintainers to claim the package and sign releases, or relax requireMaintainerSigned for it',
+      });
+    }
+    const minimum = this.options.minimumThreshold ?? 1;
+    if (signed.threshold < minimum) {
+      throw new VerifyError('TUF_NOT_MAINTAINER_SIGNED', `${signed.name}@${signed.version}: its role ${signed.role} needs ${signed.threshold} signature(s), policy requires at least ${minimum}`, {
+        packageName: signed.name,
+        version: signed.version,
+        role: signed.role,
+        attack: 'package signed below the required maintainer threshold (policy)',
+        recovery: 'ask the maintainers to raise the threshold of their role, or lower minimumThreshold',
       });
     }
   }
