@@ -50,6 +50,19 @@ test('terminating role stops search', async (t) => {
   assert.deepEqual((await env.updater().getTargetInfo('other/b.tgz'))?.rolePath, ['targets', 'unclaimed']);
 });
 
+test('terminating role deep in the graph also ends the search of roles pending higher up', async (t) => {
+  const env = await newEnv(t);
+  const { sim } = env;
+  sim.addDelegation('targets', { name: 'A', paths: ['*/*'] });
+  sim.addDelegation('targets', { name: 'B', paths: ['*/*'] });
+  sim.addDelegation('A', { name: 'C', paths: ['pkg/*'], terminating: true });
+  sim.addTarget('B', 'pkg/a.tgz', 'from B, after a terminating role');
+  for (const r of ['C', 'A', 'B', 'targets']) sim.publish(r);
+  sim.updateSnapshot();
+  assert.equal(await env.updater().getTargetInfo('pkg/a.tgz'), undefined);
+  assert.equal(sim.count('metadata/2.B.json'), 0);
+});
+
 test('non-terminating role lets the search continue', async (t) => {
   const env = await newEnv(t);
   const { sim } = env;

@@ -91,6 +91,21 @@ test('rejects a snapshot whose hash differs from the one in timestamp (mix-and-m
   await rejectsWith(env.updater().refresh(), 'TUF_HASH');
 });
 
+test('rejects a delegated role whose hash differs from the one in snapshot (mix-and-match)', async (t) => {
+  const sim = new RepoSim();
+  sim.computeHashes = true;
+  const env = await newEnv(t, sim);
+  sim.addDelegation('targets', { name: 'pkg', paths: ['pkg/*'] });
+  sim.addTarget('pkg', 'pkg/a.tgz', 'a');
+  sim.publish('pkg');
+  sim.publish('targets');
+  sim.updateSnapshot();
+  const other = structuredClone(sim.role('pkg'));
+  other.targets['pkg/a.tgz'].length = 9; // same length, different bytes, validly signed
+  sim.overrides.set('metadata/2.pkg.json', signEnvelope(other, sim.signers.get('pkg')!));
+  await rejectsWith(env.updater().getTargetInfo('pkg/a.tgz'), 'TUF_HASH');
+});
+
 test('rejects top-level targets of another version than the snapshot lists', async (t) => {
   const env = await newEnv(t);
   const v1 = env.sim.latest.get('targets')!;
