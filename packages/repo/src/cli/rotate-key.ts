@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { NewKey } from '../rotation.js';
 import { readPublicKeyFile } from '../keys.js';
+import { UnknownPackageError } from '../errors.js';
 import { type Io, UsageError, list, openRepo, parse, print, readSigners, resolveKeyid, str } from './common.js';
 
 export const usage = `usage: tufpm-repo rotate-key ROLE OLD_KEY [--new-key KEY_FILE] [--sign-key PRIVATE_KEY ...]
@@ -18,7 +19,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (p.positionals.length !== 2) throw new UsageError(usage);
   const [role, oldArg] = p.positionals as [string, string];
   const repo = await openRepo(p, usage);
-  const candidates = repo.repo.hasRole(role) ? repo.repo.parentOf(role).role.keyids : [];
+  if (!repo.repo.hasRole(role) || repo.isBin(role)) {
+    throw new UnknownPackageError(`"${role}" is neither a registry role (root, targets, snapshot, timestamp, unclaimed) nor a claimed package`);
+  }
+  const candidates = repo.repo.parentOf(role).role.keyids;
   const oldKeyid = await resolveKeyid(oldArg, candidates, `role ${role}`);
   let newKey: NewKey | undefined;
   const nk = str(p, 'new-key');
