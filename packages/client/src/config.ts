@@ -6,7 +6,7 @@ export interface UpdaterConfig {
    *  offline for years (a root a week) still catches up in one refresh, while a hostile mirror serving
    *  endless roots still cannot keep it busy for long (each root is bounded by rootMaxLength). */
   maxRootRotations: number;
-  /** TUF 5.6.7: roles visited per target search. npm's profile visits 1-3 roles per package, but a single
+  /** TUF 5.6.7.1: roles visited per target search. npm's profile visits 1-3 roles per package, but a single
    *  delegator may list one role per package, so the bound is generous. */
   maxDelegations: number;
   /** TUF 5.3.2 / endless data: byte limits for files whose length is not known from a signed parent. */

@@ -14,7 +14,7 @@ export async function searchTarget(targetPath: string, loadRole: RoleLoader, max
   let visited = 0;
   while (stack.length > 0) {
     const path = stack.pop()!;
-    // TUF 5.6.7: bound on the number of roles visited (a hostile delegation graph cannot keep us busy)
+    // TUF 5.6.7.1: bound on the number of roles visited (a hostile delegation graph cannot keep us busy)
     if (visited >= maxDelegations) throw new DelegationLimitError(targetPath, maxDelegations);
     visited++;
     const md = await loadRole(path);
@@ -35,7 +35,7 @@ export async function searchTarget(targetPath: string, loadRole: RoleLoader, max
     const children: string[][] = [];
     // TUF 5.6.7.2: only roles whose paths / path_hash_prefixes / succinct bin match, in the delegator's order
     for (const child of delegations.rolesForTarget(targetPath)) {
-      // a role already on this path adds nothing (same bytes, same children): skip the cycle
+      // TUF 5.6.7.1: a role already on this path adds nothing (same bytes, same children): skip the cycle
       if (!path.includes(child.name)) children.push([...path, child.name]);
       // TUF 5.6.7.2.1: a terminating role ends the search after its own subtree
       if (child.terminating) {

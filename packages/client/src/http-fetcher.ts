@@ -38,7 +38,7 @@ export class HttpFetcher implements Fetcher {
   async *fetch(url: string, options: FetchOptions): AsyncIterable<Uint8Array> {
     const state = { timedOut: false };
     const res = await this.#open(url, 0, state);
-    // TUF 5.2.x endless data: refuse early when the server announces too much
+    // endless data (TUF 5.3.2, 5.4.1, 5.5.1, 5.6.1, 5.7.3 length bounds): refuse early when the server announces too much
     const announced = res.headers['content-length'];
     if (announced !== undefined && Number(announced) > options.maxLength) {
       res.destroy();

@@ -17,7 +17,7 @@ export async function downloadTargetToFile(
   await withRetries(retry, async () => {
     const hasher = new StreamHasher();
     async function* verified(): AsyncIterable<Uint8Array> {
-      // TUF 5.7.2 endless data: never more than the signed length
+      // TUF 5.7.3 endless data: never more than the signed length
       for await (const chunk of fetcher.fetch(url, { maxLength: info.length })) {
         if (hasher.length + chunk.length > info.length) {
           throw new LengthMismatchError(`${url}: more than the signed ${info.length} bytes`);
@@ -36,7 +36,7 @@ export async function fetchTargetBytes(
   fetcher: Fetcher, baseUrl: string, info: TargetInfo, hashPrefix: string | undefined, retry: RetryPolicy,
 ): Promise<Uint8Array> {
   const url = targetUrl(baseUrl, info.path, hashPrefix);
-  // TUF 5.7.2: bounded by the signed length
+  // TUF 5.7.3: bounded by the signed length
   const bytes = await downloadBytes(fetcher, url, info.length, retry);
   const hasher = new StreamHasher();
   hasher.update(bytes);
@@ -45,7 +45,7 @@ export async function fetchTargetBytes(
   return bytes;
 }
 
-/** The path when it holds exactly the signed bytes, undefined when missing or different. */
+/** TUF 5.7.1: the path when it holds exactly the signed bytes, undefined when missing or different. */
 export async function findCachedTarget(info: TargetInfo, path: string): Promise<string | undefined> {
   let size: number;
   try {

@@ -87,7 +87,7 @@ export class TrustedMetadataSet {
     }
     // TUF 5.3.4: signed by a threshold of its own root role (new keys)
     requireVerified(newRoot.signed.verifyDelegate('root', newRoot), `root v${newRoot.signed.version} (new threshold)`);
-    // TUF 5.3.8: the new root becomes trusted (intermediate roots may be expired: 5.3.10 checks the final one)
+    // TUF 5.3.7: the new root becomes trusted (TUF 5.3.6: an intermediate root may be expired; 5.3.10 checks the final one)
     this.#root = newRoot;
     return newRoot;
   }

@@ -112,7 +112,7 @@ export class Updater {
   }
 
   async #updateRoot(trusted: TrustedMetadataSet): Promise<void> {
-    // TUF 5.3.3: fetch root N+1 until none is left, at most maxRootRotations times
+    // TUF 5.3.1-5.3.3, 5.3.9: fetch root N+1 until none is left, at most maxRootRotations times
     for (let i = 0; i < this.config.maxRootRotations; i++) {
       const version = trusted.root.signed.version + 1;
       let bytes: Uint8Array;

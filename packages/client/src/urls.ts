@@ -7,7 +7,7 @@ export function joinUrl(base: string, name: string): string {
   return base.endsWith('/') ? base + name : `${base}/${name}`;
 }
 
-/** TUF 5.3.3 / 5.5.1 / 5.6.1: `<v>.<role>.json` with consistent snapshots, `<role>.json` otherwise */
+/** TUF 5.3.2 / 5.5.1 / 5.6.1: `<v>.<role>.json` with consistent snapshots, `<role>.json` otherwise */
 export function metadataFileName(roleName: string, version: number | undefined): string {
   const encoded = encodeRoleName(roleName);
   return version === undefined ? `${encoded}.json` : `${version}.${encoded}.json`;
