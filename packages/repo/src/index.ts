@@ -46,4 +46,4 @@ export type { AddPackageOptions, AddPackageResult, PublishOptions, PublishResult
 export type { NewKey, RotateOptions, RotateResult, RevokeOptions } from './rotation.js';
 export type { RepositoryStatus, RoleStatus, BinsStatus } from './status.js';
 export { NpmRepository, initRepository, openRepository } from './npm-api.js';
-export { createPublishSigner, type PublishSigner, type PublishSignerOptions } from './publish-signer.js';
+export { createPublishSigner, createPublishHook, type PublishSigner, type PublishSignerOptions, type PublishEventLike } from './publish-signer.js';

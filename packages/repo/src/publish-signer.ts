@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { NpmRepository } from './npm-api.js';
 
 /** What the registry calls on `npm publish`, after it accepted the upload and before it answers. */
@@ -28,5 +29,34 @@ export function createPublishSigner(opts: PublishSignerOptions): PublishSigner {
       throw err;
     }
     await repo.publishTarball(tarball, { expectedName: manifest.name, expectedVersion: manifest.version, onlineOnly: true });
+  };
+}
+
+/** The fields of @tufpm/registry's PublishEvent the hook reads (structural: repo cannot import registry). */
+export interface PublishEventLike {
+  /** the registry directory */
+  dir: string;
+  name: string;
+  version: string;
+  tarball: Uint8Array;
+}
+
+/**
+ * The same signer as a @tufpm/registry PublishHook: `startRegistry({ dir, hooks: createPublishHook({ keysDir }) })`.
+ * It signs in `beforeAccept`, so a refused signature (claimed package, missing key) refuses the publish
+ * and the registry writes nothing. The metadata dir defaults to `<registry dir>/tuf/metadata`.
+ */
+export function createPublishHook(opts: { keysDir: string; dir?: string }): { beforeAccept(event: PublishEventLike): Promise<void> } {
+  const signers = new Map<string, PublishSigner>();
+  return {
+    async beforeAccept(event) {
+      const dir = opts.dir ?? join(event.dir, 'tuf', 'metadata');
+      let signer = signers.get(dir);
+      if (signer === undefined) {
+        signer = createPublishSigner({ dir, keysDir: opts.keysDir });
+        signers.set(dir, signer);
+      }
+      await signer(event.tarball, { name: event.name, version: event.version });
+    },
   };
 }
