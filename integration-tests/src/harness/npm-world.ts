@@ -79,11 +79,11 @@ export class NpmWorld {
   }
 
   /** Publishes name@version to the registry and signs it (into its bin, or its claimed role with `signers`). */
-  async publish(name: string, version: string, dependencies: Record<string, string> = {}, signers?: Signer[]): Promise<Uint8Array> {
+  async publish(name: string, version: string, dependencies: Record<string, string> = {}, signers?: Signer[]): Promise<{ tarball: Uint8Array; role: string }> {
     const tarball = buildPackageTarball({ name, version, dependencies });
     await addPackageVersion(this.registryDir, tarball, { durable: false });
-    await this.repo.publishTarball(tarball, signers ? { signers } : {});
-    return tarball;
+    const { role } = await this.repo.publishTarball(tarball, signers ? { signers } : {});
+    return { tarball, role };
   }
 
   /** Publishes to the registry without any TUF signature (an attacker with registry write access). */

@@ -49,3 +49,25 @@ export class NpmVerifyError extends TufError {
     this.recovery = details.recovery;
   }
 }
+
+/**
+ * A TUF failure (expired, under threshold, version mismatch, ...) met while resolving one package: keeps
+ * the original code and adds which package led to it, so the report names package and role.
+ */
+export class PackageContextError extends TufError {
+  readonly packageName: string;
+  readonly version: string;
+  readonly role?: string;
+  readonly attack?: string;
+  readonly recovery?: string;
+
+  constructor(error: TufError, packageName: string, version: string) {
+    super(error.code, `${packageName}@${version}: ${error.message}`, { cause: error });
+    const detail = error as TufError & { role?: string; attack?: string; recovery?: string };
+    this.packageName = packageName;
+    this.version = version;
+    if (detail.role !== undefined) this.role = detail.role;
+    if (detail.attack !== undefined) this.attack = detail.attack;
+    if (detail.recovery !== undefined) this.recovery = detail.recovery;
+  }
+}

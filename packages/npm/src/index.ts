@@ -9,5 +9,5 @@ export { runInstall, arboristOptions, openVerifier, VerificationFailures, type I
 export { runVerifyLock, type VerifyLockResult } from './verify-lock.js';
 export { runStatus, formatStatus, type StatusResult } from './status.js';
 export { failOnOptionalIntegrityErrors, UnsupportedArboristError } from './optional-guard.js';
-export { NpmUsageError, NpmVerifyError, type NpmFailureCode } from './errors.js';
+export { NpmUsageError, NpmVerifyError, PackageContextError, type NpmFailureCode } from './errors.js';
 export { toReport, formatReport, type FailureReport, type Output } from './report.js';

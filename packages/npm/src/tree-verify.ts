@@ -1,7 +1,7 @@
 import type { ArboristNode, ArboristTree } from '@npmcli/arborist';
 import { TufError } from '@tufpm/models';
 import type { InstallVerifier, SignedTarget } from '@tufpm/verify';
-import { NpmVerifyError } from './errors.js';
+import { NpmVerifyError, PackageContextError } from './errors.js';
 import { classifyNode } from './sources.js';
 
 export type TreeCommand = 'install' | 'ci' | 'verify';
@@ -113,7 +113,8 @@ export async function verifyTree(tree: ArboristTree, verifier: InstallVerifier, 
         bindNode(item, signed, opts, result);
       } catch (error) {
         if (!(error instanceof TufError)) throw error;
-        result.failures.push(error);
+        const named = (error as TufError & { packageName?: string }).packageName !== undefined;
+        result.failures.push(named ? error : new PackageContextError(error, item.name, item.version));
       }
       done++;
       opts.onProgress?.(done, pending.length, item.name);

