@@ -1,0 +1,100 @@
+import { SettingsType, type ConfigurationDefinitionMap, type Configuration } from '@yarnpkg/core';
+import type { PortablePath } from '@yarnpkg/fslib';
+
+export type TufMode = 'enforce' | 'warn';
+
+// Typed settings: `configuration.get('tufMode')` is a TufMode, not `unknown`.
+declare module '@yarnpkg/core' {
+  interface ConfigurationValueMap {
+    tufMetadataUrl: string | null;
+    tufTrustedRoot: PortablePath | null;
+    tufMode: TufMode;
+    tufCacheFolder: PortablePath | null;
+    tufLockfileFilename: string;
+    unsafeTufUnverifiedPackages: Array<string>;
+    unsafeTufAllowNonRegistry: Array<string>;
+  }
+}
+
+/**
+ * The plugin's `.yarnrc.yml` settings. Every weakening switch starts with `unsafe` so that it stands out in
+ * review; each `YARN_TUF_...` / `YARN_UNSAFE_TUF_...` environment variable overrides the file (Yarn's rule).
+ */
+export const configuration: Partial<ConfigurationDefinitionMap> = {
+  tufMetadataUrl: {
+    description: 'URL of the TUF metadata of the npm registry (default: `<npmRegistryServer>/-/tuf/metadata/`)',
+    type: SettingsType.STRING,
+    default: null,
+    isNullable: true,
+  },
+  tufTrustedRoot: {
+    description: 'Path of the TUF root the project trusts initially (default: `<project>/tufpm-root.json`)',
+    type: SettingsType.ABSOLUTE_PATH,
+    default: null,
+    isNullable: true,
+  },
+  tufMode: {
+    description: '`enforce` stops the install on any verification failure; `warn` only reports it',
+    type: SettingsType.STRING,
+    default: 'enforce',
+    values: ['enforce', 'warn'],
+  },
+  tufCacheFolder: {
+    description: 'Where verified TUF metadata is kept between installs (default: `<globalFolder>/tuf`)',
+    type: SettingsType.ABSOLUTE_PATH,
+    default: null,
+    isNullable: true,
+  },
+  tufLockfileFilename: {
+    description: 'Name of the side lockfile committed beside yarn.lock',
+    type: SettingsType.STRING,
+    default: 'tufpm-lock.json',
+  },
+  unsafeTufUnverifiedPackages: {
+    description: 'UNSAFE: package names (or `@scope/*`) installed WITHOUT TUF verification',
+    type: SettingsType.STRING,
+    default: [],
+    isArray: true,
+  },
+  unsafeTufAllowNonRegistry: {
+    description: 'UNSAFE: package names (or `@scope/*`, or `*`) allowed from git, file, link or remote-URL sources',
+    type: SettingsType.STRING,
+    default: [],
+    isArray: true,
+  },
+};
+
+export interface TufSettings {
+  metadataUrl: string | null;
+  trustedRoot: string | null;
+  mode: TufMode;
+  cacheFolder: string;
+  lockfileFilename: string;
+  unverifiedPackages: string[];
+  allowNonRegistry: string[];
+}
+
+/** Reads the settings once per install; the mode is checked here because env overrides bypass `values`. */
+export function readSettings(config: Configuration): TufSettings {
+  const mode = config.get('tufMode');
+  if (mode !== 'enforce' && mode !== 'warn') throw new Error(`tufMode must be "enforce" or "warn", got ${String(mode)}`);
+  const cacheFolder = config.get('tufCacheFolder') ?? `${config.get('globalFolder')}/tuf`;
+  return {
+    metadataUrl: config.get('tufMetadataUrl'),
+    trustedRoot: config.get('tufTrustedRoot'),
+    mode,
+    cacheFolder,
+    lockfileFilename: config.get('tufLockfileFilename'),
+    unverifiedPackages: [...config.get('unsafeTufUnverifiedPackages')],
+    allowNonRegistry: [...config.get('unsafeTufAllowNonRegistry')],
+  };
+}
+
+/** `name` matches an entry that is the exact name, `@scope/*`, or `*`. */
+export function matchesNameList(name: string, list: readonly string[]): boolean {
+  for (const entry of list) {
+    if (entry === '*' || entry === name) return true;
+    if (entry.endsWith('/*') && entry.startsWith('@') && name.startsWith(entry.slice(0, -1))) return true;
+  }
+  return false;
+}

@@ -1,0 +1,97 @@
+import { MessageName, ReportError, type Hooks, type InstallOptions, type Project, type Cache } from '@yarnpkg/core';
+import { TufError } from '@tufpm/models';
+import { afterFetch, beforeFetch, pinnedKeys, type NpmEntry } from './install-flow.js';
+import { describeTufError, toReportError } from './report-errors.js';
+import { TufSession, dropSession, registerSession, sessionFor } from './session.js';
+
+type ValidationReport = Parameters<NonNullable<Hooks['validateProject']>>[1];
+
+const installedEntries = new WeakMap<TufSession, NpmEntry[]>();
+
+/**
+ * `validateProject` runs first in every `Project.install` (yarn install, add, up, remove...). Yarn has no
+ * hook between resolution and fetch, nor between fetch and the moment yarn.lock is written, so the session
+ * wraps this project's own `fetchEverything`: the tree is checked right after resolution, and every archive
+ * right after the fetch, while a failure still leaves yarn.lock, the pins and node_modules untouched.
+ */
+export async function validateProject(project: Project, report: ValidationReport): Promise<void> {
+  let session: TufSession;
+  try {
+    session = await TufSession.open(project);
+  } catch (error) {
+    if (!(error instanceof TufError)) throw error;
+    // Without a verified repository state nothing can be checked: in warn mode say so loudly and go on.
+    if (project.configuration.get('tufMode') === 'warn') {
+      report.reportWarning(MessageName.UNNAMED, `(tufMode: warn) nothing will be verified: ${describeTufError(error)}`);
+      return;
+    }
+    report.reportError(MessageName.UNNAMED, describeTufError(error));
+    return;
+  }
+  // `ignore` makes Yarn use a cached archive whose hash differs from yarn.lock: the binding would be moot.
+  if (session.enforce && project.configuration.get('checksumBehavior') === 'ignore') {
+    report.reportError(MessageName.UNNAMED, 'TUF_UNSAFE_SOURCE | checksumBehavior: ignore lets Yarn use archives that match no checksum; tufMode: enforce requires throw, update or reset');
+    return;
+  }
+  registerSession(session);
+  const fetchEverything = project.fetchEverything.bind(project);
+  project.fetchEverything = async (opts: InstallOptions & { cache: Cache }) => {
+    const entries = await beforeFetch(session, opts);
+    session.fetching = true;
+    try {
+      await fetchEverything(opts);
+      await afterFetch(session, opts, entries);
+    } finally {
+      session.fetching = false;
+    }
+    installedEntries.set(session, entries);
+  };
+}
+
+/**
+ * Every tarball download goes through here (cache and mirror hits do not). The response body is buffered
+ * by Yarn anyway; it is checked against the signed length and sha512 before Yarn unpacks it.
+ */
+export const wrapNetworkRequest: NonNullable<Hooks['wrapNetworkRequest']> = async (executor, extra) => {
+  const session = sessionFor(extra.configuration);
+  if (session === undefined || !session.fetching) return executor;
+  if ((extra.method ?? 'GET') !== 'GET') return executor;
+  const pkg = session.packageForUrl(String(extra.target));
+  if (pkg === null || session.isExempt(pkg.name)) return executor;
+  return async () => {
+    const response = await executor();
+    const body: unknown = response.body;
+    if (!Buffer.isBuffer(body)) {
+      throw new ReportError(MessageName.UNNAMED, `TUF_TARBALL_MISMATCH | package ${pkg.name}@${pkg.version} | the tarball response was not a byte buffer; refusing to use it unverified`);
+    }
+    try {
+      await session.verifyDownload(pkg.name, pkg.version, body);
+    } catch (error) {
+      if (!(error instanceof TufError)) throw error;
+      session.failed = true;
+      if (session.enforce) throw toReportError(error);
+      session.warnings.push(describeTufError(error));
+    }
+    return response;
+  };
+};
+
+/** Pins move forward only here: the whole install, link step included, succeeded. */
+export async function afterAllInstalled(project: Project, opts: InstallOptions): Promise<void> {
+  const session = sessionFor(project.configuration);
+  if (session === undefined) return;
+  dropSession(session);
+  const entries = installedEntries.get(session);
+  if (entries === undefined) return;
+  if (session.failed) {
+    opts.report.reportWarning(MessageName.UNNAMED, `TUF: verification failures were downgraded by tufMode: warn; ${session.settings.lockfileFilename} was not updated`);
+    return;
+  }
+  try {
+    await session.verifier.commit(pinnedKeys(entries));
+  } catch (error) {
+    throw toReportError(error);
+  }
+  const summary = session.verifier.summary();
+  opts.report.reportInfo(MessageName.UNNAMED, `TUF: ${entries.length} packages pinned in ${session.settings.lockfileFilename} (root v${summary.root.version}, timestamp v${summary.timestamp.version}, snapshot v${summary.snapshot.version})`);
+}

@@ -1,0 +1,133 @@
+import { createHash } from 'crypto';
+import type { Configuration, Project } from '@yarnpkg/core';
+import { npath } from '@yarnpkg/fslib';
+import { npmConfigUtils } from '@yarnpkg/plugin-npm';
+import { InstallVerifier, VerifyError, type ProgressEvent } from '@tufpm/verify';
+import { matchesNameList, readSettings, type TufSettings } from './configuration.js';
+import { packageKey } from './locators.js';
+
+export interface OpenOptions {
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/**
+ * The verification state of one install (or one `yarn tuf` command) of one project: the opened verifier,
+ * which tarball URLs belong to which package, and which packages had their bytes verified in this process.
+ */
+export class TufSession {
+  /** tarball URL -> name@version, filled before the fetch step from the resolved tree */
+  readonly tarballUrls = new Map<string, { name: string; version: string }>();
+  /** name@version whose downloaded tarball bytes were verified against TUF in this process */
+  readonly downloaded = new Set<string>();
+  /** failures downgraded to warnings (`tufMode: warn`), reported at the end of the fetch step */
+  readonly warnings: string[] = [];
+  /** true while Yarn's fetch step runs: only then are tarball downloads checked */
+  fetching = false;
+  failed = false;
+
+  private constructor(
+    readonly project: Project,
+    readonly settings: TufSettings,
+    readonly registryUrl: string,
+    readonly verifier: InstallVerifier,
+  ) {}
+
+  static async open(project: Project, options: OpenOptions = {}): Promise<TufSession> {
+    const configuration = project.configuration;
+    const settings = readSettings(configuration);
+    const registryUrl = defaultRegistry(configuration);
+    const metadataUrl = settings.metadataUrl ?? `${registryUrl}/-/tuf/metadata/`;
+    const verifier = await InstallVerifier.open({
+      projectDir: npath.fromPortablePath(project.cwd),
+      registryUrl,
+      metadataUrl,
+      ...(settings.trustedRoot === null ? {} : { trustedRootPath: npath.fromPortablePath(settings.trustedRoot) }),
+      // One metadata cache per repository: two registries never share (or overwrite) trusted state.
+      cacheDir: npath.join(npath.fromPortablePath(settings.cacheFolder), createHash('sha256').update(metadataUrl).digest('hex').slice(0, 16)),
+      mode: settings.mode,
+      unsafeUnverifiedPackages: settings.unverifiedPackages,
+      lockfileName: settings.lockfileFilename,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    return new TufSession(project, settings, registryUrl, verifier);
+  }
+
+  get enforce(): boolean {
+    return this.settings.mode === 'enforce';
+  }
+
+  isExempt(name: string): boolean {
+    return matchesNameList(name, this.settings.unverifiedPackages);
+  }
+
+  allowsNonRegistry(name: string): boolean {
+    return matchesNameList(name, this.settings.allowNonRegistry);
+  }
+
+  /** The registry that serves this package's scope: only the default one is covered by our TUF repository. */
+  registryFor(name: string): string {
+    const scope = name.startsWith('@') ? name.slice(1, name.indexOf('/')) : null;
+    return npmConfigUtils.getScopeRegistry(scope, { configuration: this.project.configuration }).replace(/\/+$/, '');
+  }
+
+  /**
+   * The URLs Yarn's npm fetchers request for name@version: `<registry>/<name>/-/<base>-<version>.tgz` with
+   * the scope's slash encoded as `%2f` (Yarn retries with `/`), or the packument's own tarball URL.
+   */
+  expectTarball(name: string, version: string, archiveUrl: string | null): void {
+    const entry = { name, version };
+    if (archiveUrl !== null) {
+      this.tarballUrls.set(archiveUrl, entry);
+      return;
+    }
+    const registry = this.registryFor(name);
+    const slash = name.indexOf('/');
+    const base = slash === -1 ? name : name.slice(slash + 1);
+    const identUrl = slash === -1
+      ? `/${encodeURIComponent(name)}`
+      : `/@${encodeURIComponent(name.slice(1, slash))}%2f${encodeURIComponent(base)}`;
+    const path = `${identUrl}/-/${encodeURIComponent(base)}-${encodeURIComponent(version)}.tgz`;
+    this.tarballUrls.set(`${registry}${path}`, entry);
+    this.tarballUrls.set(`${registry}${path.replace(/%2f/g, '/')}`, entry);
+  }
+
+  /** name@version for a tarball URL of this install, or null for any other request (packuments, ...). */
+  packageForUrl(url: string): { name: string; version: string } | null {
+    const known = this.tarballUrls.get(url);
+    if (known) return known;
+    const parsed = this.verifier.parseTarballUrl(url);
+    return parsed === null ? null : { name: parsed.name, version: parsed.version };
+  }
+
+  /** Checks downloaded bytes before Yarn sees them; records the package as verified in this process. */
+  async verifyDownload(name: string, version: string, body: Uint8Array): Promise<void> {
+    await this.verifier.verifyTarball(name, version, body);
+    this.downloaded.add(packageKey(name, version));
+  }
+
+  /** `enforce`: the failure stops the install. `warn`: it is recorded and reported as a warning. */
+  fail(error: VerifyError | Error, describe: (error: Error) => string): void {
+    this.failed = true;
+    if (this.enforce) throw error;
+    this.warnings.push(describe(error));
+  }
+}
+
+function defaultRegistry(configuration: Configuration): string {
+  return npmConfigUtils.getDefaultRegistry({ configuration }).replace(/\/+$/, '');
+}
+
+/** One session per Configuration object: `wrapNetworkRequest` only receives the configuration. */
+const sessions = new WeakMap<Configuration, TufSession>();
+
+export function sessionFor(configuration: Configuration): TufSession | undefined {
+  return sessions.get(configuration);
+}
+
+export function registerSession(session: TufSession): void {
+  sessions.set(session.project.configuration, session);
+}
+
+export function dropSession(session: TufSession): void {
+  if (sessions.get(session.project.configuration) === session) sessions.delete(session.project.configuration);
+}
