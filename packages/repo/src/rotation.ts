@@ -161,15 +161,15 @@ export async function revokeKey(core: NpmRepositoryCore, pkg: string, keyid: str
 
 /**
  * Gives roles a new expiry date (now + the configured duration) and a new version, re-signed.
- * `which`: a role name, `online` (timestamp, snapshot, unclaimed and its bins), or `all`.
- * Package roles need their maintainers' signers.
+ * `which`: a role name, `online` (unclaimed and its bins), `bins`, or `all` (every registry-signed role).
+ * A package role is refreshed only by name, with its maintainers' signers.
  */
 export async function refreshExpiry(core: NpmRepositoryCore, which: string, opts: { signers?: Signer[] } = {}): Promise<Record<string, string>> {
   const { result } = await core.transaction(async (repo) => {
     const e = core.config.expiries;
     const bins = [...core.unclaimedBins().getRoles()];
     let roles: string[];
-    if (which === 'all') roles = ['root', 'targets', UNCLAIMED_ROLE, ...bins, ...core.claimedPackages().map((r) => r.name)];
+    if (which === 'all') roles = ['root', 'targets', UNCLAIMED_ROLE, ...bins];
     else if (which === 'online') roles = [UNCLAIMED_ROLE, ...bins];
     else if (which === 'bins') roles = bins;
     else if (repo.hasRole(which)) roles = [which];

@@ -3,8 +3,9 @@ import { type Io, UsageError, list, openRepo, parse, print, readSigners } from '
 export const usage = `usage: tufpm-repo refresh-expiry ROLE|online|bins|all [--sign-key PRIVATE_KEY ...]
     (--dir|--registry) --keys KEYS_DIR
   Gives the role(s) a new expiry (now + the configured duration) and version, re-signs them, and
-  signs a new snapshot and timestamp. online = unclaimed and its bins; all = every role (package
-  roles need their maintainers' --sign-key).`;
+  signs a new snapshot and timestamp. online = unclaimed and its bins; all = every registry-signed
+  role (root, targets, unclaimed, bins, snapshot, timestamp). A package role is refreshed by name,
+  with its maintainers' --sign-key.`;
 
 export async function run(argv: string[], io: Io): Promise<number> {
   const p = parse(argv, { 'sign-key': { type: 'string', multiple: true } }, usage);
