@@ -19,6 +19,10 @@ export interface UpdaterConfig {
   prefixTargetsWithHash: boolean;
   /** parallel role fetches in getTargetInfos */
   concurrency: number;
+  /** UNSAFE (weakens freeze protection): never touch the network for metadata; use only what the cache
+   *  holds, still checking signatures, versions and expiry. For offline installs that accept that a newer
+   *  repository state (revocations, security releases) cannot be seen. */
+  unsafeOffline: boolean;
 }
 
 export const DEFAULT_CONFIG: Readonly<UpdaterConfig> = Object.freeze({
@@ -30,6 +34,7 @@ export const DEFAULT_CONFIG: Readonly<UpdaterConfig> = Object.freeze({
   targetsMaxLength: 5_000_000,
   prefixTargetsWithHash: true,
   concurrency: 8,
+  unsafeOffline: false,
 });
 
 export function resolveConfig(partial: Partial<UpdaterConfig> | undefined): UpdaterConfig {
@@ -39,5 +44,6 @@ export function resolveConfig(partial: Partial<UpdaterConfig> | undefined): Upda
     if (!Number.isSafeInteger(v) || v < 1) throw new ConfigError(`config.${key} must be a positive integer, got ${String(v)}`);
   }
   if (typeof config.prefixTargetsWithHash !== 'boolean') throw new ConfigError('config.prefixTargetsWithHash must be a boolean');
+  if (typeof config.unsafeOffline !== 'boolean') throw new ConfigError('config.unsafeOffline must be a boolean');
   return config;
 }

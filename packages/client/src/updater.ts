@@ -112,6 +112,7 @@ export class Updater {
   }
 
   async #updateRoot(trusted: TrustedMetadataSet): Promise<void> {
+    if (this.config.unsafeOffline) return;
     // TUF 5.3.1-5.3.3, 5.3.9: fetch root N+1 until none is left, at most maxRootRotations times
     for (let i = 0; i < this.config.maxRootRotations; i++) {
       const version = trusted.root.signed.version + 1;
@@ -137,7 +138,13 @@ export class Updater {
       } catch (err) {
         // an expired cached timestamp is still kept as rollback reference by the set; a corrupt one is ignored
         if (!isCacheRecoverable(err)) throw err;
+        // offline there is no remote copy to fall back on: only "stored but expired" continues (and fails later)
+        if (this.config.unsafeOffline && trusted.timestamp === undefined) throw err;
       }
+    }
+    if (this.config.unsafeOffline) {
+      if (trusted.timestamp === undefined) throw new CacheError(`offline: no valid cached timestamp in ${this.#cache.dir}`);
+      return;
     }
     // TUF 5.4.1: timestamp.json is never version-prefixed
     const remote = await this.#download(metadataFileName('timestamp', undefined), this.config.timestampMaxLength);
@@ -227,6 +234,9 @@ export class Updater {
   }
 
   #download(fileName: string, maxLength: number): Promise<Uint8Array> {
+    if (this.config.unsafeOffline) {
+      return Promise.reject(new CacheError(`offline: ${fileName} is not in the cache (or did not verify)`));
+    }
     return downloadBytes(this.#fetcher, joinUrl(this.#metadataBaseUrl, fileName), maxLength, this.#retry);
   }
 

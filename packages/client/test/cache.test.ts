@@ -95,3 +95,24 @@ test('a corrupt trusted root is not silently replaced', async (t) => {
   writeFileSync(join(env.metadataDir, 'root.json'), 'not json');
   await rejectsWith(env.updater().refresh(), 'TUF_PARSE');
 });
+
+test('unsafeOffline uses only cached metadata, still verified, without any request', async (t) => {
+  const env = await newEnv(t);
+  const { sim } = env;
+  sim.addDelegation('targets', { name: 'pkg', paths: ['pkg/*'] });
+  sim.addTarget('pkg', 'pkg/a.tgz', 'a');
+  sim.publish('pkg');
+  sim.publish('targets');
+  sim.updateSnapshot();
+  const offline = { config: { unsafeOffline: true } };
+  await rejectsWith(env.updater(offline).refresh(), 'TUF_CACHE'); // nothing cached yet
+  assert.ok(await env.updater().getTargetInfo('pkg/a.tgz'));
+  const before = sim.requests.length;
+  assert.ok(await env.updater(offline).getTargetInfo('pkg/a.tgz'));
+  assert.equal(sim.requests.length, before);
+  // expiry is still enforced offline
+  await rejectsWith(env.updater({ ...offline, clock: () => new Date(Date.now() + 31 * 86_400_000) }).refresh(), 'TUF_EXPIRED');
+  // a corrupt cache entry cannot be repaired offline
+  writeFileSync(join(env.metadataDir, 'pkg.json'), 'garbage');
+  await rejectsWith(env.updater(offline).getTargetInfo('pkg/a.tgz'), 'TUF_CACHE');
+});
