@@ -13,7 +13,7 @@ import { HttpFetcher } from './http-fetcher.js';
 import type { TargetInfo } from './target-info.js';
 import { downloadTargetToFile, fetchTargetBytes, findCachedTarget } from './targets.js';
 import { TrustedMetadataSet, pathKey } from './trusted-metadata-set.js';
-import { joinUrl, metadataFileName } from './urls.js';
+import { joinUrl, metadataFileName, targetFileName } from './urls.js';
 
 export interface UpdaterOptions {
   /** local metadata directory: root.json must be there (see the conformance `init`); created 0700 when missing */
@@ -275,7 +275,7 @@ export class Updater {
     if (this.#targetDir === undefined) throw new ConfigError('targetDir or an explicit file path is required');
     ensurePrivateDir(this.#targetDir);
     // one flat file per target path; the encoding keeps '/' and '..' from escaping targetDir
-    return join(this.#targetDir, encodeURIComponent(info.path));
+    return join(this.#targetDir, targetFileName(info.path));
   }
 
   #hashPrefix(info: TargetInfo): string | undefined {

@@ -18,6 +18,17 @@ function encodeSegment(segment: string): string {
   return encodeURIComponent(segment).replace(/%40/g, '@');
 }
 
+/**
+ * One flat file name per target path inside a target directory: encodeURIComponent keeps '/' out, and the
+ * names '', '.' and '..' (which encodeURIComponent leaves as they are) are escaped so that they cannot
+ * point at the directory itself or its parent.
+ */
+export function targetFileName(targetPath: string): string {
+  const encoded = encodeURIComponent(targetPath);
+  if (encoded === '') return '%';
+  return encoded === '.' || encoded === '..' ? encoded.replace(/\./g, '%2E') : encoded;
+}
+
 /** TUF 5.7.3: `<dir>/<hash>.<basename>` with consistent snapshots (when hashPrefix is given) */
 export function targetUrl(base: string, targetPath: string, hashPrefix: string | undefined): string {
   const segments = targetPath.split('/');
