@@ -1,4 +1,5 @@
 import { MetadataParseError } from './errors.js';
+import { digestHex } from './hashes.js';
 import { FieldReader, defineField, withUnrecognized, type JsonObject } from './fields.js';
 import { Key } from './key.js';
 import { DelegatedRole, type Role } from './role.js';
@@ -11,22 +12,35 @@ export interface RoleForTarget {
   role: Role;
 }
 
+function addTo(map: Map<string, number[]>, key: string, i: number): void {
+  const bucket = map.get(key);
+  if (bucket === undefined) map.set(key, [i]);
+  else if (bucket[bucket.length - 1] !== i) bucket.push(i);
+}
+
 /**
  * Index of `paths` patterns by their leading literal segments. A target path can only match a
  * pattern whose literal prefix equals a prefix of the target's segments, so a lookup costs one Map
  * probe per target segment instead of one match per delegated role (DESIGN.md 4: tens of thousands
- * of per-package roles).
+ * of per-package roles). `path_hash_prefixes` roles are indexed by prefix, probed once per distinct
+ * prefix length with one sha256 of the target path.
  */
 class PathIndex {
   readonly byPrefix = new Map<string, number[]>();
-  /** Roles that must always be checked: patterns starting with a wildcard, hash-prefix roles. */
+  readonly byHashPrefix = new Map<string, number[]>();
+  readonly hashPrefixLengths: number[] = [];
+  /** Roles that must always be checked: patterns starting with a wildcard. */
   readonly always: number[] = [];
 
   constructor(roles: readonly DelegatedRole[]) {
+    const lengths = new Set<number>();
     roles.forEach((role, i) => {
       const patterns = role.compiledPatterns();
       if (role.paths === undefined) {
-        this.always.push(i);
+        for (const prefix of role.pathHashPrefixes ?? []) {
+          lengths.add(prefix.length);
+          addTo(this.byHashPrefix, prefix, i);
+        }
         return;
       }
       const keys = new Set<string>();
@@ -37,17 +51,20 @@ class PathIndex {
           keys.add(p.literalPrefix.join('/'));
         }
       }
-      for (const k of keys) {
-        const bucket = this.byPrefix.get(k);
-        if (bucket === undefined) this.byPrefix.set(k, [i]);
-        else bucket.push(i);
-      }
+      for (const k of keys) addTo(this.byPrefix, k, i);
     });
+    this.hashPrefixLengths = [...lengths];
   }
 
   /** Indices of roles that might match, ascending (the delegator's order). */
-  candidates(segments: readonly string[]): number[] {
+  candidates(segments: readonly string[], pathHash: string | undefined): number[] {
     const found: number[] = [...this.always];
+    if (pathHash !== undefined) {
+      for (const len of this.hashPrefixLengths) {
+        const bucket = this.byHashPrefix.get(pathHash.slice(0, len));
+        if (bucket !== undefined) for (const i of bucket) found.push(i);
+      }
+    }
     let key = '';
     for (let k = 0; k < segments.length; k++) {
       key = k === 0 ? segments[0]! : `${key}/${segments[k]!}`;
@@ -158,10 +175,13 @@ export class Delegations {
     const roles = this.roles;
     if (roles === undefined || roles.length === 0) return [];
     const segments = targetPath.split('/');
+    const index = this.pathIndex(roles);
+    // One sha256 per lookup, shared by every hash-prefix role.
+    const pathHash = index.hashPrefixLengths.length > 0 ? digestHex('sha256', Buffer.from(targetPath, 'utf8')) : undefined;
     const out: RoleForTarget[] = [];
-    for (const i of this.pathIndex(roles).candidates(segments)) {
+    for (const i of index.candidates(segments, pathHash)) {
       const role = roles[i]!;
-      if (role.isDelegatedPath(targetPath, segments)) out.push({ name: role.name, terminating: role.terminating, role });
+      if (role.isDelegatedPath(targetPath, segments, pathHash)) out.push({ name: role.name, terminating: role.terminating, role });
     }
     return out;
   }

@@ -115,14 +115,14 @@ export class DelegatedRole extends Role {
   }
 
   /** TUF 5.6.7.2: is this role trusted for targetPath (by path pattern or by hash prefix)? */
-  isDelegatedPath(targetPath: string, segments?: readonly string[]): boolean {
+  isDelegatedPath(targetPath: string, segments?: readonly string[], pathHash?: string): boolean {
     if (this.paths !== undefined) {
       const seg = segments ?? targetPath.split('/');
       for (const p of this.compiledPatterns()) if (p.matchSegments(seg)) return true;
       return false;
     }
     if (this.pathHashPrefixes !== undefined) {
-      const h = digestHex('sha256', Buffer.from(targetPath, 'utf8'));
+      const h = pathHash ?? digestHex('sha256', Buffer.from(targetPath, 'utf8'));
       return this.pathHashPrefixes.some((prefix) => h.startsWith(prefix));
     }
     return false;

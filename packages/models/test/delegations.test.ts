@@ -193,3 +193,21 @@ test('rolesForTarget checks only indexed candidates, not every pattern (hot path
     DelegatedRole.prototype.isDelegatedPath = original;
   }
 });
+
+test('path_hash_prefixes bins (PEP 458 style) are found through the index and agree with a linear scan', () => {
+  const roles: DelegatedRole[] = [];
+  for (let b = 0; b < 256; b++) {
+    const prefix = b.toString(16).padStart(2, '0');
+    roles.push(new DelegatedRole({ name: `bin-${prefix}`, terminating: false, pathHashPrefixes: [prefix] }));
+  }
+  roles.push(new DelegatedRole({ name: 'odd-lengths', terminating: false, pathHashPrefixes: ['a', 'b1c', ''] }));
+  roles.push(new DelegatedRole({ name: 'upper', terminating: false, pathHashPrefixes: ['A', 'B'] }));
+  const d = new Delegations({ roles });
+  for (let i = 0; i < 200; i++) {
+    const p = `pkg${i}/-/pkg${i}-1.0.0.tgz`;
+    const linear = roles.filter((r) => r.isDelegatedPath(p)).map((r) => r.name);
+    assert.deepEqual(names(d, p), linear, p);
+    assert.ok(linear.includes('odd-lengths'), 'the empty prefix matches everything');
+    assert.ok(!linear.includes('upper'), 'prefixes compare with the lowercase hex digest');
+  }
+});
