@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -48,11 +49,15 @@ export class YarnProject {
   ) {}
 
   /** A project with package.json, the registry's 1.root.json committed as tufpm-root.json and .yarnrc.yml. */
-  static async create(world: NpmWorld, dependencies: Record<string, string>, rc: Record<string, RcValue> = {}): Promise<YarnProject> {
+  static async create(
+    world: NpmWorld,
+    dependencies: Record<string, string>,
+    opts: { rc?: Record<string, RcValue>; machine?: string } = {},
+  ): Promise<YarnProject> {
     const dir = await world.tempDir('yarn-project-');
     await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies }, null, 2)}\n`);
     await copyFile(join(world.metadataDir, '1.root.json'), join(dir, 'tufpm-root.json'));
-    const project = new YarnProject(world, dir, await YarnProject.newMachine(world), rc);
+    const project = new YarnProject(world, dir, opts.machine ?? (await YarnProject.newMachine(world)), opts.rc ?? {});
     await project.writeRc();
     return project;
   }
@@ -133,6 +138,11 @@ export class YarnProject {
       installState: existsSync(join(this.dir, '.yarn', 'install-state.gz')),
       nodeModules,
     };
+  }
+
+  /** Yarn's checksum of an archive (`10c0/<sha512 hex of the zip>`), as yarn.lock spells it. */
+  static async checksumOf(file: string): Promise<string> {
+    return `10c0/${createHash('sha512').update(await readFile(file)).digest('hex')}`;
   }
 
   /** Archives in the cache folder or the mirror, by file name. */

@@ -69,8 +69,9 @@ export const wrapNetworkRequest: NonNullable<Hooks['wrapNetworkRequest']> = asyn
     } catch (error) {
       if (!(error instanceof TufError)) throw error;
       session.failed = true;
-      if (session.enforce) throw toReportError(error);
-      session.warnings.push(describeTufError(error));
+      const text = describeTufError(error, `${pkg.name}@${pkg.version}`);
+      if (session.enforce) throw new ReportError(MessageName.UNNAMED, text);
+      session.warnings.push(text);
     }
     return response;
   };

@@ -19,17 +19,17 @@ export interface NpmEntry {
 const RESOLVE_CONCURRENCY = 8;
 
 /** The npm packages of the resolved tree, after refusing what no TUF role can vouch for. */
-export function collectTree(session: TufSession, packages: Iterable<Package>, failures: TufError[]): NpmEntry[] {
+export function collectTree(session: TufSession, packages: Iterable<Package>, failures: Failure[]): NpmEntry[] {
   const out = new Map<string, NpmEntry>();
   const addNpm = (pkg: Package, name: string, version: string, archiveUrl: string | null, bindable: boolean): void => {
     if (session.isExempt(name)) return;
     // Our TUF repository covers the default registry only; a scope served elsewhere is not verified.
     if (session.registryFor(name) !== session.registryUrl) {
-      failures.push(new VerifyError('TUF_UNSAFE_SOURCE', `${name}@${version} comes from ${session.registryFor(name)}, which the trusted TUF repository does not cover`, {
+      failures.push({ error: new VerifyError('TUF_UNSAFE_SOURCE', `${name}@${version} comes from ${session.registryFor(name)}, which the trusted TUF repository does not cover`, {
         packageName: name, version,
         attack: 'unverifiable source (scope registry outside the TUF repository)',
         recovery: 'serve the scope from the verified registry, or list it in unsafeTufUnverifiedPackages deliberately',
-      }));
+      }) });
       return;
     }
     session.expectTarball(name, version, archiveUrl);
@@ -59,14 +59,14 @@ export function collectTree(session: TufSession, packages: Iterable<Package>, fa
   return [...out.values()];
 }
 
-function refuseNonRegistry(session: TufSession, pkg: Locator, protocol: string, failures: TufError[]): void {
+function refuseNonRegistry(session: TufSession, pkg: Locator, protocol: string, failures: Failure[]): void {
   const name = structUtils.stringifyIdent(pkg);
   if (session.allowsNonRegistry(name)) return;
-  failures.push(new VerifyError('TUF_UNSAFE_SOURCE', `${structUtils.stringifyLocator(pkg)} is a ${protocol} dependency, which no TUF role signs`, {
+  failures.push({ error: new VerifyError('TUF_UNSAFE_SOURCE', `${structUtils.stringifyLocator(pkg)} is a ${protocol} dependency, which no TUF role signs`, {
     packageName: name,
     attack: 'unverifiable source (git, file, link or remote-URL dependency)',
     recovery: 'depend on a registry version instead, or list the package in unsafeTufAllowNonRegistry deliberately',
-  }));
+  }) });
 }
 
 /** Same zip? Compare the hash part only: the `10c0/` cache-key prefix is a label, not content. */
@@ -89,24 +89,30 @@ export function checkBinding(session: TufSession, entry: NpmEntry, checksum: str
   return session.verifier.checkYarnChecksum(entry.name, entry.version, checksum);
 }
 
-function reportFailures(session: TufSession, report: Report, failures: TufError[]): void {
+function reportFailures(session: TufSession, report: Report, failures: Failure[]): void {
   if (failures.length === 0) return;
   session.failed = true;
-  for (const failure of failures) {
-    if (session.enforce) report.reportError(MessageName.UNNAMED, describeTufError(failure));
-    else report.reportWarning(MessageName.UNNAMED, `(tufMode: warn) ${describeTufError(failure)}`);
+  for (const { error, subject } of failures) {
+    if (session.enforce) report.reportError(MessageName.UNNAMED, describeTufError(error, subject));
+    else report.reportWarning(MessageName.UNNAMED, `(tufMode: warn) ${describeTufError(error, subject)}`);
   }
   if (session.enforce) {
     throw new ReportError(MessageName.UNNAMED, `TUF verification refused ${failures.length} package(s); nothing was linked and yarn.lock, tufpm-lock.json and node_modules are unchanged`);
   }
 }
 
+/** A verification failure and the package it was checking (client-level errors do not name it). */
+export interface Failure {
+  error: TufError;
+  subject?: string;
+}
+
 /** Runs one package's checks; a TUF failure is collected (all are reported), anything else is a bug. */
-export async function settle(failures: TufError[], run: () => Promise<void>): Promise<void> {
+export async function settle(failures: Failure[], subject: string, run: () => Promise<void>): Promise<void> {
   try {
     await run();
   } catch (error) {
-    if (error instanceof TufError) failures.push(error);
+    if (error instanceof TufError) failures.push({ error, subject });
     else throw error;
   }
 }
@@ -118,7 +124,7 @@ export async function settle(failures: TufError[], run: () => Promise<void>): Pr
  */
 export async function beforeFetch(session: TufSession, opts: FetchOptions): Promise<NpmEntry[]> {
   const report = opts.report;
-  const failures: TufError[] = [];
+  const failures: Failure[] = [];
   let entries: NpmEntry[] = [];
   await report.startTimerPromise('TUF verification of the resolved tree', async () => {
     entries = collectTree(session, session.project.storedPackages.values(), failures);
@@ -129,7 +135,7 @@ export async function beforeFetch(session: TufSession, opts: FetchOptions): Prom
       const worker = async (): Promise<void> => {
         while (next < entries.length) {
           const entry = entries[next++]!;
-          await settle(failures, async () => {
+          await settle(failures, packageKey(entry.name, entry.version), async () => {
             await session.verifier.resolve(entry.name, entry.version);
             const checksum = session.project.storedChecksums.get(entry.pkg.locatorHash);
             if (checksum !== undefined && entry.bindable) checkBinding(session, entry, checksum);
@@ -174,14 +180,14 @@ async function deriveChecksum(session: TufSession, pkg: Package): Promise<string
  */
 export async function afterFetch(session: TufSession, opts: FetchOptions, entries: NpmEntry[]): Promise<void> {
   const report = opts.report;
-  const failures: TufError[] = [];
+  const failures: Failure[] = [];
   const project = session.project;
   await report.startTimerPromise('TUF binding of Yarn checksums', async () => {
     for (const warning of session.warnings) report.reportWarning(MessageName.UNNAMED, `(tufMode: warn) ${warning}`);
     let derived = 0;
     for (const entry of entries) {
       if (!entry.bindable || project.disabledLocators.has(entry.pkg.locatorHash)) continue;
-      await settle(failures, async () => {
+      await settle(failures, packageKey(entry.name, entry.version), async () => {
         let checksum = project.storedChecksums.get(entry.pkg.locatorHash) ?? null;
         // Conditional packages (os/cpu) get no checksum in yarn.lock: hash the cache file ourselves.
         if (checksum === null) checksum = `${opts.cache.cacheKey}/${await hashUtils.checksumFile(opts.cache.getLocatorPath(entry.pkg, null))}`;

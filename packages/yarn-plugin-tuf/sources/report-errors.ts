@@ -6,8 +6,10 @@ import { VerifyError, describeFailure } from '@tufpm/verify';
  * One line a user can act on: the stable TUF code first (what tests and scripts match on), then the
  * package, the role that signed it, the attack the check stopped, and how to recover.
  */
-export function describeTufError(error: TufError): string {
+export function describeTufError(error: TufError, subject?: string): string {
   const parts: string[] = [error.code];
+  const named = error instanceof VerifyError && error.packageName !== undefined;
+  if (!named && subject !== undefined) parts.push(`package ${subject}`);
   if (error instanceof VerifyError) {
     if (error.packageName !== undefined) parts.push(`package ${error.packageName}${error.version === undefined ? '' : `@${error.version}`}`);
     if (error.role !== undefined) parts.push(`role ${error.role}`);

@@ -1,9 +1,8 @@
 import { BaseCommand } from '@yarnpkg/cli';
 import { Configuration, MessageName, StreamReport } from '@yarnpkg/core';
 import { Command, Option } from 'clipanion';
-import type { TufError } from '@tufpm/models';
 import { VerifyError } from '@tufpm/verify';
-import { checkBinding, collectTree, settle } from '../install-flow.js';
+import { checkBinding, collectTree, settle, type Failure } from '../install-flow.js';
 import { describeTufError } from '../report-errors.js';
 import { openProjectSession } from './open-project.js';
 
@@ -32,11 +31,11 @@ export class TufVerifyCommand extends BaseCommand {
       const opened = await openProjectSession(this.context, report);
       if (opened === null) return;
       const { project, session } = opened;
-      const failures: TufError[] = [];
+      const failures: Failure[] = [];
       const entries = collectTree(session, project.originalPackages.values(), failures);
       let unbound = 0;
       for (const entry of entries) {
-        await settle(failures, async () => {
+        await settle(failures, `${entry.name}@${entry.version}`, async () => {
           await session.verifier.resolve(entry.name, entry.version);
           if (!entry.bindable) return;
           const checksum = project.storedChecksums.get(entry.pkg.locatorHash);
@@ -51,11 +50,11 @@ export class TufVerifyCommand extends BaseCommand {
           }
         });
       }
-      for (const failure of failures) report.reportError(MessageName.UNNAMED, describeTufError(failure));
+      for (const { error, subject } of failures) report.reportError(MessageName.UNNAMED, describeTufError(error, subject));
       const summary = session.verifier.summary();
       const ok = entries.length - failures.length;
       report.reportInfo(MessageName.UNNAMED, `TUF: ${ok} of ${entries.length} npm packages of yarn.lock verified against snapshot v${summary.snapshot.version}${unbound > 0 ? `, ${unbound} not bound yet` : ''}`);
-      if (this.json) report.reportJson({ verified: ok, total: entries.length, failures: failures.map((f) => ({ code: f.code, message: describeTufError(f) })) });
+      if (this.json) report.reportJson({ verified: ok, total: entries.length, failures: failures.map((f) => ({ code: f.error.code, message: describeTufError(f.error, f.subject) })) });
     });
     return report.exitCode();
   }
