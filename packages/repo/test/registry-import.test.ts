@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateEd25519KeyPair } from '@tufpm/models';
@@ -79,6 +79,8 @@ test('the publish hook signs unclaimed packages and refuses claimed ones before 
     const repo = await initRepository({ dir: M, keysDir: K, bitLength: 2 });
     const maintainer = generateEd25519KeyPair();
     await repo.addPackage('claimed-pkg', [maintainer.key], 1, { signers: [maintainer.signer] });
+    // The registry host holds only the online keys.
+    await rename(join(K, 'offline'), join(t.path, 'offline-keys-in-a-safe'));
     const hooks = createPublishHook({ keysDir: K });
     await addPackageVersion(R, await makeTarball({ name: 'free-pkg', version: '1.0.0' }), { hooks });
     const reopened = await NpmRepository.open({ dir: M, keysDir: K });
