@@ -1,0 +1,21 @@
+// The integration-test harness: the shared signed registry and its attack helpers.
+export { createSignedRegistry, repoRoot, type SignedRegistry, type SignedRegistryOptions } from './signed-registry.js';
+export {
+  tamperTarball,
+  poisonTarballOnly,
+  signWithWrongKey,
+  publishUnsigned,
+  freezeTimestamp,
+  mixAndMatch,
+  overLengthMetadata,
+  compromiseAndRevoke,
+  compromiseOnlineKeys,
+  roleOf,
+  nextVersion,
+  type AttackContext,
+  type AttackResult,
+  type Interceptor,
+  type Release,
+} from './attacks.js';
+export { captureDir, restoreDir, type SavedState } from './attacks-metadata.js';
+export type { Claim, ClaimSpec, TestKeys, TestKey, KeyName, MaintainerName, FixtureSummary } from '../../../fixtures/lib/build.mjs';
