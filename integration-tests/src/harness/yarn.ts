@@ -46,18 +46,20 @@ export class YarnProject {
     /** HOME of the simulated machine: Yarn's cache, mirror and the TUF metadata cache live below it. */
     public machine: string,
     private rc: Record<string, RcValue>,
+    /** false: plain Yarn, to show what an attack does without the plugin */
+    readonly plugin: boolean,
   ) {}
 
   /** A project with package.json, the registry's 1.root.json committed as tufpm-root.json and .yarnrc.yml. */
   static async create(
     world: NpmWorld,
     dependencies: Record<string, string>,
-    opts: { rc?: Record<string, RcValue>; machine?: string } = {},
+    opts: { rc?: Record<string, RcValue>; machine?: string; plugin?: boolean } = {},
   ): Promise<YarnProject> {
     const dir = await world.tempDir('yarn-project-');
     await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies }, null, 2)}\n`);
     await copyFile(join(world.metadataDir, '1.root.json'), join(dir, 'tufpm-root.json'));
-    const project = new YarnProject(world, dir, opts.machine ?? (await YarnProject.newMachine(world)), opts.rc ?? {});
+    const project = new YarnProject(world, dir, opts.machine ?? (await YarnProject.newMachine(world)), opts.rc ?? {}, opts.plugin ?? true);
     await project.writeRc();
     return project;
   }
@@ -93,7 +95,7 @@ export class YarnProject {
       ...this.rc,
     };
     const lines = Object.entries(settings).map(([k, v]) => `${k}: ${yamlValue(v)}`);
-    lines.push('plugins:', `  - path: ${JSON.stringify(PLUGIN_BUNDLE)}`, '    spec: "@yarnpkg/plugin-tuf"');
+    if (this.plugin) lines.push('plugins:', `  - path: ${JSON.stringify(PLUGIN_BUNDLE)}`, '    spec: "@yarnpkg/plugin-tuf"');
     await writeFile(join(this.dir, '.yarnrc.yml'), `${lines.join('\n')}\n`);
   }
 

