@@ -1,8 +1,21 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { startRegistry } from './server.js';
+import type { PublishHook } from './hooks.js';
 
-const USAGE = 'usage: tufpm-registry --dir <dir> [--port <port>] [--host 127.0.0.1] [--public-url <url>] [--quiet]';
+const USAGE = `usage: tufpm-registry --dir <dir> [--port <port>] [--host 127.0.0.1] [--public-url <url>] [--keys <keys-dir>] [--quiet]
+
+  --keys <dir>   the repository's keys dir (only online/ is needed): every accepted npm publish of an
+                 unclaimed package is signed into its hash bin, then snapshot and timestamp are re-signed.
+                 Without it, publishes are stored but not signed, so tufpm installs refuse them.`;
+
+// @tufpm/repo depends on this package; load it by name at run time to keep the build graph acyclic.
+const REPO_MODULE = '@tufpm/repo';
+
+async function signingHook(keysDir: string): Promise<PublishHook> {
+  const repo = (await import(REPO_MODULE)) as { createPublishHook(opts: { keysDir: string }): PublishHook };
+  return repo.createPublishHook({ keysDir });
+}
 
 async function main(): Promise<number> {
   let values;
@@ -13,6 +26,7 @@ async function main(): Promise<number> {
         port: { type: 'string', default: '0' },
         host: { type: 'string', default: '127.0.0.1' },
         'public-url': { type: 'string' },
+        keys: { type: 'string' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -37,6 +51,7 @@ async function main(): Promise<number> {
     port,
     host: values.host,
     ...(values['public-url'] !== undefined ? { publicUrl: values['public-url'] } : {}),
+    ...(values.keys !== undefined ? { hooks: [await signingHook(values.keys)] } : {}),
     ...(values.quiet ? {} : { log: (line: string) => process.stderr.write(`${line}\n`) }),
   });
   // Handlers go in before the URL is printed: whoever reads the URL may signal us right away.
