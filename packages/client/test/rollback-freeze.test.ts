@@ -183,6 +183,35 @@ test('fast-forward recovery: without a key rotation the fast-forwarded version s
   await rejectsWith(env.updater().refresh(), 'TUF_ROLLBACK');
 });
 
+test('fast-forward recovery: a rotated snapshot key resets the snapshot version', async (t) => {
+  const env = await newEnv(t);
+  const { sim } = env;
+  // an attacker holding the snapshot key fast-forwards the snapshot (the online timestamp points to it)
+  sim.snapshot.version = 1000;
+  sim.publish('snapshot', false);
+  sim.updateTimestamp();
+  await env.updater().refresh();
+  assert.equal(versionOf(join(env.metadataDir, 'snapshot.json')), 1000);
+  sim.rotateKeys('snapshot');
+  sim.publish('root');
+  sim.snapshot.version = 1;
+  sim.updateSnapshot(); // snapshot v2 with the new key, timestamp v3
+  await env.updater().refresh();
+  assert.equal(versionOf(join(env.metadataDir, 'snapshot.json')), 2);
+});
+
+test('a timestamp of the same version is not persisted over the trusted one', async (t) => {
+  const env = await newEnv(t);
+  const { sim } = env;
+  await env.updater().refresh();
+  const before = readFileSync(join(env.metadataDir, 'timestamp.json'));
+  sim.timestamp.meta = { 'snapshot.json': { version: 1 }, };
+  sim.timestamp.expires = isoIn(20 * DAY); // different bytes, same version 1
+  sim.publish('timestamp', false);
+  await env.updater().refresh();
+  assert.deepEqual(readFileSync(join(env.metadataDir, 'timestamp.json')), before);
+});
+
 test('TUF 5.3.11: a timestamp key rotation deletes the cached timestamp and snapshot', async (t) => {
   const env = await newEnv(t);
   const { sim } = env;
