@@ -203,7 +203,8 @@ export class Project {
   /** The real npm CLI (the one running this Node), reading the project's .npmrc. */
   npm(args: string[]): Promise<CliResult> {
     const npmCli = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
-    return run(process.execPath, [npmCli, ...args], this.dir, isolatedEnv(this.machine));
+    // npm retries an EINTEGRITY download with 10-60 s back-off; a test wants the answer, not the wait.
+    return run(process.execPath, [npmCli, ...args], this.dir, isolatedEnv(this.machine, { npm_config_fetch_retries: '0' }));
   }
 
   async read(file: string): Promise<string | undefined> {
