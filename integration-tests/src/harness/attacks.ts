@@ -1,6 +1,7 @@
 // Attack simulations against a signed test registry. Each function plays an attacker with write access
 // to the registry's storage, a mirror or the CDN (and, where said, some of the registry's keys), changes
 // what the registry serves, and returns what it did and which error codes a correct client must raise.
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { TargetFile, type Signer } from '@tufpm/models';
 import type { NpmRepository } from '@tufpm/repo';
@@ -115,16 +116,27 @@ function claimOf(ctx: AttackContext, name: string): Claim {
  * Replaces a tarball on disk with other (still valid) package contents: same name, version and
  * dependencies, a different index.js. Returns the new bytes.
  */
-async function swapTarball(dir: string, name: string, version: string): Promise<Uint8Array> {
+async function swapTarball(dir: string, name: string, version: string, sameLength = false): Promise<Uint8Array> {
   const path = tarballFile(dir, targetPathFor(name, version));
   const original = new Uint8Array(await readFile(path));
   const { manifest } = await readTarballManifest(original);
-  const evil = buildPackageTarball({
+  const build = (padding: string): Uint8Array => buildPackageTarball({
     name,
     version,
     manifest: { ...manifest, description: `${String(manifest['description'] ?? '')} (tampered)` },
-    files: { 'index.js': `module.exports = { name: ${JSON.stringify(name)}, version: ${JSON.stringify(version)}, pwned: true };\n` },
+    files: { 'index.js': `module.exports = { name: ${JSON.stringify(name)}, version: ${JSON.stringify(version)}, pwned: true };\n${padding}` },
   });
+  let evil = build('');
+  if (sameLength) {
+    // Grow an incompressible comment until the gzip is exactly as long as the original, so only the
+    // hash (not the length) can tell the bytes apart.
+    let noise = '';
+    for (let i = 0; evil.length !== original.length; i++) {
+      if (i > 4000 || evil.length > original.length + 64) throw new Error(`could not build a same-length tampered tarball of ${name}@${version}`);
+      noise += createHash('sha256').update(`${name}@${version}#${i}`).digest('base64').slice(0, 1);
+      evil = build(`// ${noise}\n`);
+    }
+  }
   await atomicWrite(path, evil, { durable: false });
   return evil;
 }
@@ -144,10 +156,11 @@ async function rewriteIntegrity(dir: string, name: string, version: string, tarb
 /**
  * Arbitrary installation / malicious mirror: the tarball bytes are replaced and the packument's
  * dist.integrity and dist.shasum updated to match, so npm's and Yarn's own (unsigned) checks pass.
- * TUF metadata is untouched: the signed sha512 no longer matches the bytes.
+ * TUF metadata is untouched: the signed sha512 no longer matches the bytes. `sameLength` makes the new
+ * tarball exactly as long as the signed one, so only the hash check can catch it.
  */
-export async function tamperTarball(ctx: AttackContext, name: string, version: string): Promise<AttackResult> {
-  const evil = await swapTarball(ctx.dir, name, version);
+export async function tamperTarball(ctx: AttackContext, name: string, version: string, opts: { sameLength?: boolean } = {}): Promise<AttackResult> {
+  const evil = await swapTarball(ctx.dir, name, version, opts.sameLength === true);
   await rewriteIntegrity(ctx.dir, name, version, evil);
   return {
     attack: 'arbitrary installation (tampered tarball)',

@@ -94,7 +94,7 @@ export interface SignedRegistry {
   clearIntercepts(): void;
 
   // attack helpers: see attacks.ts and docs/fixtures.md
-  tamperTarball(name: string, version: string): Promise<AttackResult>;
+  tamperTarball(name: string, version: string, opts?: { sameLength?: boolean }): Promise<AttackResult>;
   poisonTarballOnly(name: string, version: string): Promise<AttackResult>;
   signWithWrongKey(name: string, version: string, opts?: { inPlace?: boolean }): Promise<AttackResult>;
   publishUnsigned(name: string, newVersion?: string): Promise<AttackResult>;
@@ -237,7 +237,7 @@ export async function createSignedRegistry(opts: SignedRegistryOptions = {}): Pr
     roleOf: (name, version) => roleOf(repo, name, version),
     addIntercept,
     clearIntercepts: () => void intercepts.splice(0),
-    tamperTarball: (name, version) => tamperTarball(ctx, name, version),
+    tamperTarball: (name, version, o) => tamperTarball(ctx, name, version, o),
     poisonTarballOnly: (name, version) => poisonTarballOnly(ctx, name, version),
     signWithWrongKey: (name, version, o) => signWithWrongKey(ctx, name, version, o),
     publishUnsigned: (name, v) => publishUnsigned(ctx, name, v),

@@ -1,0 +1,324 @@
+// @tufpm/verify's InstallVerifier (the real TUF client over real HTTP, no package manager) against the
+// shared signed registry: a clean install of the whole closure, then one test per attack of the TUF
+// specification, each asserting the exact error code and that tufpm-lock.json was left untouched.
+import { describe, it, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InstallVerifier } from '@tufpm/verify';
+import { addToken, readStoredPackument, tarballDigests, targetPathFor } from '@tufpm/registry';
+import { createSignedRegistry, type AttackResult, type SignedRegistry } from '../src/harness/index.js';
+
+interface Pkg {
+  name: string;
+  version: string;
+}
+
+interface Project {
+  dir: string;
+  lockfile: string;
+  /** a fresh TUF cache directory (a fresh machine); pass one to reuse it */
+  cache(): Promise<string>;
+}
+
+const split = (key: string): Pkg => ({ name: key.slice(0, key.lastIndexOf('@')), version: key.slice(key.lastIndexOf('@') + 1) });
+
+async function setup(t: TestContext, opts: Parameters<typeof createSignedRegistry>[0] = {}): Promise<{ reg: SignedRegistry; project: Project }> {
+  const reg = await createSignedRegistry(opts);
+  const dir = await mkdtemp(join(tmpdir(), 'tufpm-verifier-project-'));
+  t.after(async () => {
+    await reg.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  await reg.writeTrustedRoot(dir);
+  let n = 0;
+  return { reg, project: { dir, lockfile: join(dir, 'tufpm-lock.json'), cache: async () => join(dir, `cache-${n++}`) } };
+}
+
+/**
+ * What a package manager integration does: refresh, resolve every package, download each tarball over
+ * HTTP and verify it, and only if all of that passed, commit the pins.
+ */
+async function install(reg: SignedRegistry, project: Project, pkgs: Pkg[], cacheDir?: string): Promise<InstallVerifier> {
+  const verifier = await InstallVerifier.open({ projectDir: project.dir, registryUrl: reg.url, cacheDir: cacheDir ?? (await project.cache()) });
+  const signed = await verifier.resolveAll(pkgs);
+  for (const p of pkgs) {
+    const target = signed.get(`${p.name}@${p.version}`)!;
+    const res = await fetch(`${reg.url}${target.targetPath}`);
+    assert.equal(res.status, 200, `GET ${target.targetPath}`);
+    await verifier.verifyTarball(p.name, p.version, new Uint8Array(await res.arrayBuffer()));
+  }
+  await verifier.commit();
+  return verifier;
+}
+
+const closure = (reg: SignedRegistry): Pkg[] => reg.universe.closure.map(split);
+
+async function lockBytes(project: Project): Promise<Buffer | undefined> {
+  return readFile(project.lockfile).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+}
+
+/** Runs a refused install and checks the code (one of `codes`) and that tufpm-lock.json did not change. */
+async function refused(project: Project, attack: AttackResult, codes: string[], run: () => Promise<unknown>): Promise<Error & { code: string }> {
+  for (const c of codes) assert.ok(attack.expectedCodes.includes(c), `the harness expects ${attack.expectedCodes.join('|')} for ${attack.attack}, the test ${c}`);
+  const before = await lockBytes(project);
+  let caught: unknown;
+  await assert.rejects(run().then(() => undefined), (err: unknown) => {
+    caught = err;
+    return true;
+  });
+  const err = caught as Error & { code?: string };
+  assert.ok(codes.includes(err.code ?? ''), `${attack.attack}: expected ${codes.join(' or ')}, got ${String(err.code)}: ${err.message}`);
+  assert.deepEqual(await lockBytes(project), before, 'tufpm-lock.json was modified by a refused install');
+  if (process.env.SHOW_ERRORS) console.log(`[${attack.attack}] ${err.code}: ${err.message}`);
+  return err as Error & { code: string };
+}
+
+/** A package in the install closure that is claimed (or not), at its closure version. */
+function pick(reg: SignedRegistry, claimed: boolean | string): Pkg {
+  const pkgs = closure(reg);
+  const found = typeof claimed === 'string'
+    ? pkgs.find((p) => p.name === claimed)
+    : pkgs.find((p) => reg.claims.some((c) => c.name === p.name) === claimed);
+  assert.ok(found, `no ${String(claimed)} package in the closure`);
+  return found;
+}
+
+function claimWith(reg: SignedRegistry, pred: (c: SignedRegistry['claims'][number]) => boolean): string {
+  const c = reg.claims.find(pred);
+  assert.ok(c, 'no claim with the wanted shape');
+  return c.name;
+}
+
+describe('InstallVerifier against the signed test registry', () => {
+  it('verifies every tarball of the closure over HTTP and commits tufpm-lock.json', async (t) => {
+    const { reg, project } = await setup(t);
+    const pkgs = closure(reg);
+    assert.ok(pkgs.length >= 30);
+    const verifier = await install(reg, project, pkgs);
+    const lock = JSON.parse((await lockBytes(project))!.toString('utf8'));
+    assert.equal(Object.keys(lock.packages).length, pkgs.length);
+    assert.equal(lock.registry, reg.url);
+    assert.equal(lock.timestamp.version, reg.fixture.versions.timestamp);
+    // Every claimed package of the closure is signed by its maintainers' role, the rest by hash bins.
+    for (const p of pkgs) {
+      const pin = lock.packages[`${p.name}@${p.version}`];
+      const claimed = reg.claims.some((c) => c.name === p.name);
+      assert.equal(pin.maintainerSigned, claimed, `${p.name}@${p.version}`);
+      assert.equal(pin.role, reg.roleOf(p.name, p.version));
+    }
+    assert.equal(verifier.summary().packages.maintainerSigned, reg.claims.length);
+    assert.equal(reg.counts().tarball, pkgs.length);
+    // A second install against the pins (fresh machine) passes too.
+    await install(reg, project, pkgs);
+  });
+
+  it('signs an npm publish of an unclaimed package into its bin and refuses a claimed one', async (t) => {
+    const { reg, project } = await setup(t);
+    const token = await addToken(reg.dir, { user: 'alice' });
+    const publishBody = async (name: string, version: string): Promise<Response> => {
+      const { buildPackageTarball } = await import('@tufpm/registry');
+      const tarball = buildPackageTarball({ name, version });
+      const d = tarballDigests(tarball);
+      const manifest = { name, version, dist: { integrity: d.integrity, shasum: d.shasum, tarball: `${reg.url}${targetPathFor(name, version)}` } };
+      const file = `${name.startsWith('@') ? name.slice(name.indexOf('/') + 1) : name}-${version}.tgz`;
+      return fetch(`${reg.url}${name.replace('/', '%2f')}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name, versions: { [version]: manifest }, 'dist-tags': { latest: version },
+          _attachments: { [file]: { content_type: 'application/octet-stream', data: Buffer.from(tarball).toString('base64'), length: tarball.length } },
+        }),
+      });
+    };
+    const free = pick(reg, false);
+    const res = await publishBody(free.name, '9.9.9');
+    assert.equal(res.status, 201, await res.text());
+    const verifier = await install(reg, project, [{ name: free.name, version: '9.9.9' }]);
+    assert.equal((await verifier.resolve(free.name, '9.9.9')).maintainerSigned, false);
+    const claimed = reg.claims[0]!.name;
+    const refusedRes = await publishBody(claimed, '9.9.9');
+    assert.equal(refusedRes.status, 403);
+    assert.equal((await readStoredPackument(reg.dir, claimed))!.versions['9.9.9'], undefined);
+  });
+
+  it('rejects tampered tarball', async (t) => {
+    const { reg, project } = await setup(t);
+    await install(reg, project, closure(reg));
+    const pkgs = closure(reg);
+    const cases = [
+      { p: pick(reg, true), sameLength: false },
+      { p: pick(reg, false), sameLength: false },
+      // same length: only the sha512 comparison can catch it
+      { p: pkgs.find((q) => reg.claims.some((c) => c.name === q.name) && q.name !== pick(reg, true).name)!, sameLength: true },
+      { p: pkgs.filter((q) => !reg.claims.some((c) => c.name === q.name))[1]!, sameLength: true },
+    ];
+    for (const { p, sameLength } of cases) {
+      const signedLength = (await readFile(join(reg.dir, 'packages', targetPathFor(p.name, p.version)))).length;
+      const attack = await reg.tamperTarball(p.name, p.version, { sameLength });
+      // The attack defeats npm's and Yarn's own check: the packument integrity matches the new bytes.
+      const bytes = new Uint8Array(await (await fetch(`${reg.url}${targetPathFor(p.name, p.version)}`)).arrayBuffer());
+      assert.equal((await readStoredPackument(reg.dir, p.name))!.versions[p.version]!.dist.integrity, tarballDigests(bytes).integrity);
+      if (sameLength) assert.equal(bytes.length, signedLength);
+      const err = await refused(project, attack, ['TUF_TARBALL_MISMATCH'], () => install(reg, project, [p]));
+      assert.equal((err as { packageName?: string }).packageName, p.name);
+    }
+  });
+
+  it('rejects a tarball whose bytes alone were poisoned (CDN, packument untouched)', async (t) => {
+    const { reg, project } = await setup(t);
+    const p = pick(reg, false);
+    const attack = await reg.poisonTarballOnly(p.name, p.version);
+    await refused(project, attack, ['TUF_TARBALL_MISMATCH'], () => install(reg, project, [p]));
+  });
+
+  it('rejects tarball signed by a key outside the package\'s delegation', async (t) => {
+    const { reg, project } = await setup(t);
+    await install(reg, project, closure(reg));
+    for (const p of [pick(reg, true), pick(reg, false)]) {
+      const attack = await reg.signWithWrongKey(p.name, p.version);
+      // Same cache as the clean install: the forged role is a new version, so it must be fetched and checked.
+      await refused(project, attack, ['TUF_THRESHOLD'], () => install(reg, project, [p]));
+    }
+  });
+
+  it('rejects tarball re-signed in place by a key outside the delegation (storage-only attacker)', async (t) => {
+    const { reg, project } = await setup(t);
+    const p = pick(reg, true);
+    const attack = await reg.signWithWrongKey(p.name, p.version, { inPlace: true });
+    await refused(project, attack, ['TUF_THRESHOLD'], () => install(reg, project, [p]));
+  });
+
+  it('rejects a version missing from its role', async (t) => {
+    const { reg, project } = await setup(t);
+    await install(reg, project, closure(reg));
+    for (const p of [pick(reg, true), pick(reg, false)]) {
+      const attack = await reg.publishUnsigned(p.name);
+      const newer = { name: p.name, version: attack.version! };
+      assert.ok((await readStoredPackument(reg.dir, p.name))!.versions[newer.version], 'the packument lists the unsigned version');
+      await refused(project, attack, ['TUF_PACKAGE_NOT_SIGNED'], () => install(reg, project, [newer]));
+    }
+  });
+
+  it('rejects snapshot rollback on a fresh machine with pins', async (t) => {
+    const { reg, project } = await setup(t);
+    const saved = await reg.snapshotState();
+    const release = await reg.publish(pick(reg, false).name);
+    await install(reg, project, [...closure(reg), release]);
+    const attack = await reg.restoreState(saved);
+    await refused(project, attack, ['TUF_PIN_ROLLBACK'], () => install(reg, project, closure(reg)));
+  });
+
+  it('rejects timestamp rollback against the local TUF cache', async (t) => {
+    const { reg, project } = await setup(t);
+    const saved = await reg.snapshotState();
+    await reg.publish(pick(reg, true).name);
+    const cacheDir = await project.cache();
+    // No pins here (nothing committed): the client's own cache is what refuses the older state.
+    const v = await InstallVerifier.open({ projectDir: project.dir, registryUrl: reg.url, cacheDir });
+    assert.ok(v.summary().timestamp.version > reg.fixture.versions.timestamp);
+    const attack = await reg.restoreState(saved);
+    await refused(project, attack, ['TUF_ROLLBACK'], () => install(reg, project, closure(reg), cacheDir));
+  });
+
+  it('rejects expired timestamp (freeze)', async (t) => {
+    const { reg, project } = await setup(t);
+    await install(reg, project, closure(reg));
+    const attack = await reg.freezeTimestamp();
+    await refused(project, attack, ['TUF_EXPIRED'], () => install(reg, project, closure(reg)));
+  });
+
+  it('rejects mix-and-match of role versions', async (t) => {
+    const { reg, project } = await setup(t);
+    await install(reg, project, closure(reg));
+    for (const p of [pick(reg, true), pick(reg, false)]) {
+      const attack = await reg.mixAndMatch(p.name);
+      await refused(project, attack, ['TUF_VERSION_MISMATCH', 'TUF_HASH', 'TUF_LENGTH'], () => install(reg, project, [p]));
+    }
+  });
+
+  it('rejects over-length timestamp (endless data)', async (t) => {
+    const { reg, project } = await setup(t);
+    const attack = await reg.overLengthMetadata('timestamp');
+    await refused(project, attack, ['TUF_LENGTH'], () => install(reg, project, closure(reg)));
+  });
+
+  it('rejects over-length snapshot (endless data past the length the timestamp signs)', async (t) => {
+    const { reg, project } = await setup(t);
+    const attack = await reg.overLengthMetadata('snapshot');
+    await refused(project, attack, ['TUF_LENGTH'], () => install(reg, project, closure(reg)));
+  });
+
+  it('rejects over-length targets (endless data past the default limit)', async (t) => {
+    const { reg, project } = await setup(t);
+    const attack = await reg.overLengthMetadata('targets');
+    await refused(project, attack, ['TUF_LENGTH'], () => install(reg, project, closure(reg)));
+  });
+
+  it('rejects a release signed with a revoked maintainer key', async (t) => {
+    const { reg, project } = await setup(t);
+    await install(reg, project, closure(reg));
+    // A 1-of-2 package (bob + carol): bob's key leaks and is revoked; carol's signature keeps old releases valid.
+    const name = claimWith(reg, (c) => c.maintainers.length === 2 && c.threshold === 1);
+    const attack = await reg.compromiseAndRevoke(name);
+    await refused(project, attack, ['TUF_THRESHOLD'], () => install(reg, project, [{ name, version: attack.version! }]));
+    assert.ok(!reg.repo.claimedRole(name)!.keyids.includes(attack.revokedKeyid), 'the key was revoked');
+  });
+
+  it('rejects a release signed with a revoked key of a 2-of-2 package and of a single-key package (rotated)', async (t) => {
+    const { reg, project } = await setup(t);
+    for (const name of [claimWith(reg, (c) => c.threshold === 2), claimWith(reg, (c) => c.maintainers.length === 1)]) {
+      const attack = await reg.compromiseAndRevoke(name);
+      await refused(project, attack, ['TUF_THRESHOLD'], () => install(reg, project, [{ name, version: attack.version! }]));
+    }
+  });
+
+  it('rejects a claimed package published with the registry\'s online keys', async (t) => {
+    const { reg, project } = await setup(t);
+    await install(reg, project, closure(reg));
+    for (const claim of reg.claims) {
+      const attack = await reg.compromiseOnlineKeys(claim.name);
+      // The attack is real: the bin signed with the online key lists the new version.
+      assert.ok(reg.repo.repo.targetsRole(attack.bin).signed.targets.has(targetPathFor(claim.name, attack.version!)));
+      await refused(project, attack, ['TUF_PACKAGE_NOT_SIGNED'], () => install(reg, project, [{ name: claim.name, version: attack.version! }]));
+    }
+  });
+});
+
+describe('fixtures/generate.mjs', () => {
+  it('generates byte-identical signed registries for one seed, from the committed test keys', async (t) => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { readdir } = await import('node:fs/promises');
+    const { repoRoot } = await import('../src/harness/index.js');
+    const out = await mkdtemp(join(tmpdir(), 'tufpm-fixtures-test-'));
+    t.after(() => rm(out, { recursive: true, force: true }));
+    const run = (dir: string, seed: string) =>
+      promisify(execFile)(process.execPath, [join(repoRoot(), 'fixtures', 'generate.mjs'), '--out', join(out, dir), '--packages', '12', '--seed', seed]);
+    await run('a', '5');
+    await run('b', '5');
+    await run('c', '6');
+    const tree = async (dir: string): Promise<Map<string, string>> => {
+      const files = new Map<string, string>();
+      const walk = async (rel: string): Promise<void> => {
+        for (const e of await readdir(join(dir, rel), { withFileTypes: true })) {
+          const p = join(rel, e.name);
+          if (e.isDirectory()) await walk(p);
+          else files.set(p, (await readFile(join(dir, p))).toString('base64'));
+        }
+      };
+      await walk('');
+      return files;
+    };
+    const [a, b, c] = [await tree(join(out, 'a')), await tree(join(out, 'b')), await tree(join(out, 'c'))];
+    assert.deepEqual(a, b);
+    assert.notDeepEqual(a.get(join('registry', 'tuf', 'metadata', 'timestamp.json')), c.get(join('registry', 'tuf', 'metadata', 'timestamp.json')));
+    const fixture = JSON.parse(Buffer.from(a.get('fixture.json')!, 'base64').toString('utf8'));
+    const keyids = JSON.parse(await readFile(join(repoRoot(), 'fixtures', 'keys', 'keyids.json'), 'utf8'));
+    assert.deepEqual(fixture.keyids, keyids);
+    assert.equal(fixture.claims.length, 4);
+    assert.ok(fixture.claims.some((c: { name: string; threshold: number }) => c.name.startsWith('@') && c.threshold === 1));
+    assert.ok(fixture.claims.some((c: { maintainers: string[]; threshold: number }) => c.maintainers.length === 2 && c.threshold === 2));
+  });
+});
