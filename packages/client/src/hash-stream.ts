@@ -58,3 +58,15 @@ export function verifyDigest(digest: StreamDigest, expected: { length: number; h
     }
   }
 }
+
+/**
+ * npm's `dist.integrity` form of a signed sha512 (`sha512-<base64>`), so integrations can hand the TUF-signed
+ * hash to npm/pacote, which then refuses any other bytes (EINTEGRITY).
+ */
+export function sha512Integrity(hashes: Readonly<Record<string, string>>): string {
+  const hex = hashes.sha512;
+  if (typeof hex !== 'string' || !/^[0-9a-fA-F]{128}$/.test(hex)) {
+    throw new UnsupportedAlgorithmError('no well-formed sha512 among the signed hashes');
+  }
+  return `sha512-${Buffer.from(hex, 'hex').toString('base64')}`;
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { HttpFetcher, downloadBytes, hashStream, verifyDigest } from '../src/index.js';
+import { HttpFetcher, downloadBytes, hashStream, sha512Integrity, verifyDigest } from '../src/index.js';
 import { newEnv, rejectsWith } from './helpers/env.js';
 
 const NO_RETRY = { retries: 0, backoffMs: () => 0 };
@@ -125,4 +125,11 @@ test('hashStream computes length, sha256 and sha512 of a stream in one pass', as
   assert.throws(() => verifyDigest(digest, { length: data.length, hashes: { md5: 'x' } }, 'tarball'), { code: 'TUF_UNSUPPORTED_ALGORITHM' });
   assert.throws(() => verifyDigest(digest, { length: data.length, hashes: {} }, 'tarball'), { code: 'TUF_UNSUPPORTED_ALGORITHM' });
   assert.throws(() => verifyDigest(digest, { length: data.length, hashes: { sha256: '00'.repeat(32) } }, 'tarball'), { code: 'TUF_HASH' });
+});
+
+test('sha512Integrity gives the npm dist.integrity of the signed sha512', () => {
+  const data = Buffer.from('tarball bytes');
+  const hex = createHash('sha512').update(data).digest('hex');
+  assert.equal(sha512Integrity({ sha256: 'x', sha512: hex }), `sha512-${createHash('sha512').update(data).digest('base64')}`);
+  assert.throws(() => sha512Integrity({ sha256: createHash('sha256').update(data).digest('hex') }), { code: 'TUF_UNSUPPORTED_ALGORITHM' });
 });
