@@ -40,11 +40,13 @@ function isCacheRecoverable(err: unknown): boolean {
   return err instanceof TufError && CACHE_RECOVERABLE.has(err.code);
 }
 
-/** TUF 5.3.11: were keys of `role` removed between two roots? */
+/** TUF 5.3.11: was a key of `role` removed (or its keyid given other key material) between two roots? */
 function keysRotated(before: Root, after: Root, role: 'timestamp' | 'snapshot'): boolean {
   const oldIds = before.roles.get(role)?.keyids ?? [];
   const newIds = new Set(after.roles.get(role)?.keyids ?? []);
-  return oldIds.some((id) => !newIds.has(id));
+  return oldIds.some(
+    (id) => !newIds.has(id) || before.keys.get(id)?.publicKeyFingerprint !== after.keys.get(id)?.publicKeyFingerprint,
+  );
 }
 
 export class Updater {
