@@ -202,6 +202,18 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     await project.writeRc({ unsafeTufAllowNonRegistry: ['local'] });
     const allowed = await project.yarn(['install']);
     assert.equal(allowed.code, 0, allowed.stdout);
+    assert.match(allowed.stdout, /YN0000: .*TUF: UNSAFE, not verified: local@file:.*\(unsafeTufAllowNonRegistry\)/);
+  });
+
+  test('unsafeTufUnverifiedPackages skips only the packages it names, and says so on every install', async () => {
+    await world.publish('exempted', '1.0.0');
+    await world.replaceTarball('exempted', '1.0.0', evilTarball('exempted', '1.0.0'));
+    const project = await YarnProject.create(world, { exempted: '1.0.0', left: '^1.0.0' }, { rc: { unsafeTufUnverifiedPackages: ['exempted'] } });
+    const res = await project.yarn(['install']);
+    assert.equal(res.code, 0, res.stdout);
+    assert.match(res.stdout, /TUF: UNSAFE, not verified: exempted@1\.0\.0 \(unsafeTufUnverifiedPackages\)/);
+    const pins = JSON.parse((await project.read('tufpm-lock.json'))!) as { packages: Record<string, unknown> };
+    assert.deepEqual(Object.keys(pins.packages).sort(), ['left@1.0.0', 'right@1.0.0'], 'an exempted package is never pinned');
   });
 
   test('tufMode: warn reports a tampered tarball but does not move the pins', async () => {

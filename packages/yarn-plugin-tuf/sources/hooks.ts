@@ -88,11 +88,12 @@ export async function afterAllInstalled(project: Project, opts: InstallOptions):
     opts.report.reportWarning(MessageName.UNNAMED, `TUF: verification failures were downgraded by tufMode: warn; ${session.settings.lockfileFilename} was not updated`);
     return;
   }
+  const keys = pinnedKeys(entries);
   try {
-    await session.verifier.commit(pinnedKeys(entries));
+    await session.verifier.commit(keys);
   } catch (error) {
     throw toReportError(error);
   }
   const summary = session.verifier.summary();
-  opts.report.reportInfo(MessageName.UNNAMED, `TUF: ${entries.length} packages pinned in ${session.settings.lockfileFilename} (root v${summary.root.version}, timestamp v${summary.timestamp.version}, snapshot v${summary.snapshot.version})`);
+  opts.report.reportInfo(MessageName.UNNAMED, `TUF: ${keys.length} packages pinned in ${session.settings.lockfileFilename} (root v${summary.root.version}, timestamp v${summary.timestamp.version}, snapshot v${summary.snapshot.version})`);
 }

@@ -19,10 +19,13 @@ export interface NpmEntry {
 const RESOLVE_CONCURRENCY = 8;
 
 /** The npm packages of the resolved tree, after refusing what no TUF role can vouch for. */
-export function collectTree(session: TufSession, packages: Iterable<Package>, failures: Failure[]): NpmEntry[] {
+export function collectTree(session: TufSession, packages: Iterable<Package>, failures: Failure[], unsafe: Set<string> = new Set()): NpmEntry[] {
   const out = new Map<string, NpmEntry>();
   const addNpm = (pkg: Package, name: string, version: string, archiveUrl: string | null, bindable: boolean): void => {
-    if (session.isExempt(name)) return;
+    if (session.isExempt(name)) {
+      unsafe.add(`${name}@${version} (unsafeTufUnverifiedPackages)`);
+      return;
+    }
     // Our TUF repository covers the default registry only; a scope served elsewhere is not verified.
     if (session.registryFor(name) !== session.registryUrl) {
       failures.push({ error: new VerifyError('TUF_UNSAFE_SOURCE', `${name}@${version} comes from ${session.registryFor(name)}, which the trusted TUF repository does not cover`, {
@@ -48,20 +51,23 @@ export function collectTree(session: TufSession, packages: Iterable<Package>, fa
       case 'patched': {
         const inner = classifyLocator(kind.source);
         if (inner.kind === 'npm') addNpm(pkg, inner.name, inner.version, inner.archiveUrl, false);
-        else if (inner.kind === 'non-registry') refuseNonRegistry(session, pkg, inner.protocol, failures);
+        else if (inner.kind === 'non-registry') refuseNonRegistry(session, pkg, inner.protocol, failures, unsafe);
         break;
       }
       case 'non-registry':
-        refuseNonRegistry(session, pkg, kind.protocol, failures);
+        refuseNonRegistry(session, pkg, kind.protocol, failures, unsafe);
         break;
     }
   }
   return [...out.values()];
 }
 
-function refuseNonRegistry(session: TufSession, pkg: Locator, protocol: string, failures: Failure[]): void {
+function refuseNonRegistry(session: TufSession, pkg: Locator, protocol: string, failures: Failure[], unsafe: Set<string>): void {
   const name = structUtils.stringifyIdent(pkg);
-  if (session.allowsNonRegistry(name)) return;
+  if (session.allowsNonRegistry(name)) {
+    unsafe.add(`${structUtils.stringifyLocator(pkg)} (unsafeTufAllowNonRegistry)`);
+    return;
+  }
   failures.push({ error: new VerifyError('TUF_UNSAFE_SOURCE', `${structUtils.stringifyLocator(pkg)} is a ${protocol} dependency, which no TUF role signs`, {
     packageName: name,
     attack: 'unverifiable source (git, file, link or remote-URL dependency)',
@@ -127,7 +133,10 @@ export async function beforeFetch(session: TufSession, opts: FetchOptions): Prom
   const failures: Failure[] = [];
   let entries: NpmEntry[] = [];
   await report.startTimerPromise('TUF verification of the resolved tree', async () => {
-    entries = collectTree(session, session.project.storedPackages.values(), failures);
+    const unsafe = new Set<string>();
+    entries = collectTree(session, session.project.storedPackages.values(), failures, unsafe);
+    // Weakened on purpose by an unsafe setting: say so on every install, by name.
+    for (const what of unsafe) report.reportWarning(MessageName.UNNAMED, `TUF: UNSAFE, not verified: ${what}`);
     const progress = Report.progressViaCounter(entries.length);
     const shown = report.reportProgress(progress);
     try {
@@ -218,5 +227,5 @@ export async function afterFetch(session: TufSession, opts: FetchOptions, entrie
 
 /** name@version of every npm package in the installed tree: the pins kept in tufpm-lock.json. */
 export function pinnedKeys(entries: NpmEntry[]): string[] {
-  return entries.map((entry) => packageKey(entry.name, entry.version));
+  return [...new Set(entries.map((entry) => packageKey(entry.name, entry.version)))];
 }
