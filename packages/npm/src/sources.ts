@@ -21,7 +21,12 @@ const GIT_PREFIXES = ['git+', 'git:', 'github:', 'gitlab:', 'bitbucket:', 'gist:
 function isCanonicalTarballPath(pathname: string, name: string, version: string): boolean {
   const path = pathname.replace(/%2f/gi, '/');
   const base = name.startsWith('@') ? name.slice(name.indexOf('/') + 1) : name;
-  return path.endsWith(`/${name}/-/${base}-${version}.tgz`);
+  const suffix = `/${name}/-/${base}-${version}.tgz`;
+  if (!path.endsWith(suffix)) return false;
+  // `/@x/other/-/other-1.0.0.tgz` ends like `other`'s tarball but is @x/other's: the segment before an
+  // unscoped name must not be a scope.
+  const before = path.slice(0, path.length - suffix.length);
+  return !before.slice(before.lastIndexOf('/') + 1).startsWith('@');
 }
 
 export function classifyNode(node: ArboristNode): NodeSource {

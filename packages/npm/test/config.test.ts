@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configFromEnv, loadConfig, parseNpmrc, parseCliArgs, unsafeSettings, NpmUsageError } from '../src/index.js';
+
+test('parses .npmrc lines the way npm does: comments, quotes, lists, env expansion, sections ignored', () => {
+  const text = [
+    '; comment',
+    '# another',
+    'registry = http://127.0.0.1:4873/',
+    'omit[] = dev',
+    'omit[] = optional',
+    'quoted = "a \\"b\\""',
+    "single = 'x y'",
+    'token=${TOKEN}',
+    'opt=${MISSING?}',
+    'literal=\\${TOKEN}',
+    'ignore-scripts',
+    '[section]',
+    'registry = http://ignored/',
+  ].join('\n');
+  const cfg = parseNpmrc(text, '.npmrc', { TOKEN: 'secret' });
+  assert.equal(cfg.get('registry'), 'http://127.0.0.1:4873/');
+  assert.deepEqual(cfg.get('omit'), ['dev', 'optional']);
+  assert.equal(cfg.get('quoted'), 'a "b"');
+  assert.equal(cfg.get('single'), 'x y');
+  assert.equal(cfg.get('token'), 'secret');
+  assert.equal(cfg.get('opt'), '');
+  assert.equal(cfg.get('literal'), '${TOKEN}');
+  assert.equal(cfg.get('ignore-scripts'), 'true');
+});
+
+test('an unset ${VAR} in .npmrc is a usage error, as in npm', () => {
+  assert.throws(() => parseNpmrc('registry=${NOPE}', '.npmrc', {}), NpmUsageError);
+});
+
+test('npm_config_* environment variables become config keys', () => {
+  const cfg = configFromEnv({ npm_config_ignore_scripts: 'true', NPM_CONFIG_REGISTRY: 'http://x/', other: '1' });
+  assert.equal(cfg.get('ignore-scripts'), 'true');
+  assert.equal(cfg.get('registry'), 'http://x/');
+  assert.equal(cfg.size, 2);
+});
+
+test('layers user < project < env < command line, finds the project by package.json', async () => {
+  const base = await mkdtemp(join(tmpdir(), 'tufpm-npm-config-'));
+  try {
+    const home = join(base, 'home');
+    const project = join(base, 'project');
+    await mkdir(join(project, 'sub'), { recursive: true });
+    await mkdir(home);
+    await writeFile(join(home, '.npmrc'), 'registry=http://user/\ncache=~/custom-cache\nignore-scripts=true\ntufpm-unsafe-allow-git=true\n');
+    await writeFile(join(project, 'package.json'), '{}');
+    await writeFile(join(project, '.npmrc'), 'registry=http://project/\nomit=dev\n');
+    const fromSub = loadConfig({ cwd: join(project, 'sub'), env: {}, cli: new Map(), home });
+    assert.equal(fromSub.prefix, project);
+    assert.equal(fromSub.registry, 'http://project/');
+    assert.equal(fromSub.cache, join(home, 'custom-cache'));
+    assert.equal(fromSub.ignoreScripts, true);
+    assert.deepEqual(fromSub.omit, ['dev']);
+    assert.equal(fromSub.tufpmRoot, join(project, 'tufpm-root.json'));
+    assert.equal(fromSub.tufpmCache, join(home, 'custom-cache', '_tufpm'));
+    assert.deepEqual(unsafeSettings(fromSub), ['tufpm-unsafe-allow-git']);
+    assert.equal(fromSub.sources.get('registry'), join(project, '.npmrc'));
+
+    const env = loadConfig({ cwd: project, env: { npm_config_registry: 'http://env' }, cli: new Map(), home });
+    assert.equal(env.registry, 'http://env/');
+    const args = parseCliArgs(['install', '--registry', 'http://cli/', '--include', 'dev', '--unsafe-unverified', '@acme/*']);
+    const cli = loadConfig({ cwd: project, env: { npm_config_registry: 'http://env' }, cli: args.cli, home });
+    assert.equal(cli.registry, 'http://cli/');
+    assert.deepEqual(cli.omit, [], '--include dev wins over omit=dev');
+    assert.deepEqual(cli.unsafeUnverifiedPackages, ['@acme/*']);
+    assert.equal(loadConfig({ cwd: project, env: { NODE_ENV: 'production' }, cli: new Map(), home: base }).omit.join(), 'dev');
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
+});
+
+test('rejects malformed settings as usage errors', () => {
+  const cwd = tmpdir();
+  const cli = (args: string[]): Map<string, string | string[]> => parseCliArgs(['install', ...args]).cli;
+  assert.throws(() => loadConfig({ cwd, env: {}, cli: cli(['--registry', 'ftp://x/']), home: cwd }), NpmUsageError);
+  assert.throws(() => loadConfig({ cwd, env: {}, cli: cli(['--omit', 'everything']), home: cwd }), NpmUsageError);
+  assert.throws(() => loadConfig({ cwd, env: { npm_config_ignore_scripts: 'maybe' }, cli: new Map(), home: cwd }), NpmUsageError);
+});
