@@ -166,8 +166,9 @@ export class Updater {
       }
     }
     const meta = trusted.timestamp!.signed.snapshotMeta;
-    // TUF 5.5.1: length from the timestamp when signed there, the configured bound otherwise
-    const maxLength = meta.length ?? this.config.snapshotMaxLength;
+    // TUF 5.5.1: length from the timestamp when signed there, never above the configured bound (an online
+    // timestamp key alone must not be able to make us download gigabytes)
+    const maxLength = Math.min(meta.length ?? Infinity, this.config.snapshotMaxLength);
     const consistent = trusted.root.signed.consistentSnapshot;
     const remote = await this.#download(metadataFileName('snapshot', consistent ? meta.version : undefined), maxLength);
     trusted.updateSnapshot(remote);
@@ -227,7 +228,8 @@ export class Updater {
         // TUF 5.6.1: the snapshot must name the role; its version picks the consistent-snapshot file
         if (meta === undefined) throw new RepositoryError(`snapshot v${trusted.snapshotView!.version} does not list ${name}`);
         const consistent = trusted.root.signed.consistentSnapshot;
-        const maxLength = meta.length ?? this.config.targetsMaxLength;
+        // TUF 5.6.1: length from the snapshot when signed there, never above the configured bound
+        const maxLength = Math.min(meta.length ?? Infinity, this.config.targetsMaxLength);
         return this.#download(metadataFileName(name, consistent ? meta.version : undefined), maxLength);
       })();
       this.#remoteBytes.set(name, fetching);

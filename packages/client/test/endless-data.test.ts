@@ -118,3 +118,13 @@ test('a verified target is written and a matching copy is not downloaded again',
   assert.deepEqual(sim.requests.filter((r) => r.startsWith('targets/')), [`targets/dir/${info.hashes.sha256}.file.txt`]);
   assert.equal(new TextDecoder().decode(await updater.fetchTarget(info)), 'genuine');
 });
+
+test('endless data: a signed snapshot length above snapshotMaxLength does not raise the bound', async (t) => {
+  const sim = new RepoSim();
+  const env = await newEnv(t, sim);
+  const snapshot = sim.latest.get('snapshot')!;
+  sim.timestamp.meta = { 'snapshot.json': { version: 1, length: 10_000_000 } }; // online key claims 10 MB
+  sim.publish('timestamp');
+  sim.overrides.set('metadata/1.snapshot.json', padded(snapshot, 5_000));
+  await rejectsWith(env.updater({ config: { snapshotMaxLength: 4_000 } }).refresh(), 'TUF_LENGTH');
+});
