@@ -27,6 +27,9 @@ export interface UpdaterOptions {
   clock?: () => Date;
   config?: Partial<UpdaterConfig>;
   retry?: RetryPolicy;
+  /** trusted root bytes (shipped with the application or pinned in a lockfile), used and persisted when
+   *  metadataDir holds no root.json yet; a cached root.json (already updated from it) wins */
+  bootstrapRoot?: Uint8Array;
 }
 
 // Verification failures of *cached* files: the cache entry is ignored and the file fetched again; the
@@ -58,6 +61,7 @@ export class Updater {
   readonly #fetcher: Fetcher;
   readonly #clock: () => Date;
   readonly #retry: RetryPolicy;
+  readonly #bootstrapRoot: Uint8Array | undefined;
   #refreshing: Promise<TrustedMetadataSet> | undefined;
   #trusted: TrustedMetadataSet | undefined;
   readonly #roleLoads = new Map<string, Promise<Metadata<Targets>>>();
@@ -76,6 +80,7 @@ export class Updater {
     this.#fetcher = options.fetcher ?? new HttpFetcher();
     this.#clock = options.clock ?? (() => new Date());
     this.#retry = options.retry ?? DEFAULT_RETRY;
+    this.#bootstrapRoot = options.bootstrapRoot;
   }
 
   /** The verified metadata of this session (after refresh): versions for lockfile pins, consistent_snapshot, ... */
@@ -92,10 +97,12 @@ export class Updater {
   async #refresh(): Promise<TrustedMetadataSet> {
     // TUF 5.1: fix the reference time once for the whole refresh
     const now = this.#clock();
-    const rootBytes = await this.#cache.read('root', this.config.rootMaxLength);
-    if (rootBytes === undefined) throw new CacheError(`no trusted root.json in ${this.#cache.dir}`);
+    const cachedRoot = await this.#cache.read('root', this.config.rootMaxLength);
+    const rootBytes = cachedRoot ?? this.#bootstrapRoot;
+    if (rootBytes === undefined) throw new CacheError(`no trusted root.json in ${this.#cache.dir} and no bootstrapRoot`);
     // TUF 5.2: load the trusted root
     const trusted = new TrustedMetadataSet(rootBytes, now);
+    if (cachedRoot === undefined) await this.#cache.write('root', rootBytes);
     const initialRoot = trusted.root.signed;
     await this.#updateRoot(trusted);
     // TUF 5.3.11: after a rotation of timestamp or snapshot keys, drop the cached timestamp and snapshot so

@@ -90,6 +90,19 @@ test('a missing trusted root is a cache error', async (t) => {
   await rejectsWith(updater.refresh(), 'TUF_CACHE');
 });
 
+test('bootstrapRoot initializes an empty metadata dir', async (t) => {
+  const env = await newEnv(t);
+  const dir = join(env.dir, 'bootstrapped');
+  const updater = new Updater({ metadataDir: dir, metadataBaseUrl: env.sim.metadataUrl, bootstrapRoot: env.sim.rootBytes(1) });
+  await updater.refresh();
+  assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'root.json'))), env.sim.rootBytes(1));
+  // a bootstrap root that is not self-signed is refused and not persisted
+  const forged = join(env.dir, 'forged');
+  const bad = new Updater({ metadataDir: forged, metadataBaseUrl: env.sim.metadataUrl, bootstrapRoot: new TextEncoder().encode('{}') });
+  await rejectsWith(bad.refresh(), 'TUF_PARSE');
+  assert.deepEqual(readdirSync(forged), []);
+});
+
 test('a corrupt trusted root is not silently replaced', async (t) => {
   const env = await newEnv(t);
   writeFileSync(join(env.metadataDir, 'root.json'), 'not json');

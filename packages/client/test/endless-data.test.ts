@@ -123,8 +123,11 @@ test('endless data: a signed snapshot length above snapshotMaxLength does not ra
   const sim = new RepoSim();
   const env = await newEnv(t, sim);
   const snapshot = sim.latest.get('snapshot')!;
-  sim.timestamp.meta = { 'snapshot.json': { version: 1, length: 10_000_000 } }; // online key claims 10 MB
+  // the online timestamp key vouches for a 6000-byte snapshot (valid JSON padded with spaces)
+  const big = padded(snapshot, 6_000 - snapshot.length);
+  sim.timestamp.meta = { 'snapshot.json': { version: 1, length: big.length } };
   sim.publish('timestamp');
-  sim.overrides.set('metadata/1.snapshot.json', padded(snapshot, 5_000));
+  sim.overrides.set('metadata/1.snapshot.json', big);
+  await env.updater({ config: { snapshotMaxLength: 6_000 } }).refresh(); // accepted within the bound
   await rejectsWith(env.updater({ config: { snapshotMaxLength: 4_000 } }).refresh(), 'TUF_LENGTH');
 });
