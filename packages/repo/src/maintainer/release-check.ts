@@ -1,0 +1,131 @@
+import {
+  DelegatedRole,
+  getVerificationResult,
+  type Key,
+  type Metadata,
+  type TargetFile,
+  type Targets,
+  type VerificationResult,
+} from '@tufpm/models';
+import { packageOfTargetPath } from '../tarball.js';
+import { RolePathError, RoleRefusedError, RoleTargetError, RoleVersionError } from './errors.js';
+
+/** The tarball a release uploads, as the registry measured it. */
+export interface UploadedTarball {
+  /** TUF target path = registry path: `@scope/pkg/-/pkg-1.2.3.tgz` */
+  path: string;
+  length: number;
+  /** lower-case hex */
+  hashes: { sha512: string; sha256?: string };
+}
+
+export interface ReleaseCheckInput {
+  /** package (and role) name */
+  name: string;
+  /** what the delegator (top-level targets, offline key) lists for the package: keys and threshold */
+  delegation: { role: DelegatedRole; keys: ReadonlyMap<string, Key> };
+  /** the package role the repository serves now (version N) */
+  current: Metadata<Targets>;
+  /** the maintainer-signed role of the release (must be version N + 1) */
+  candidate: Metadata<Targets>;
+  /** the uploaded tarball; the role must add exactly this target. Omit to check a role without a release. */
+  tarball?: UploadedTarball;
+  now: Date;
+}
+
+export interface ReleaseCheckResult {
+  verification: VerificationResult;
+  /** threshold reached: the role may be served */
+  complete: boolean;
+  /** targets the candidate adds to the current role */
+  added: TargetFile[];
+}
+
+const HASHES_ALLOWED = new Set(['sha256', 'sha512']);
+
+/** Same length and the same digests (both sides list the same algorithms). */
+export function sameTarget(a: TargetFile, b: TargetFile): boolean {
+  const ka = Object.keys(a.hashes).sort();
+  const kb = Object.keys(b.hashes).sort();
+  return a.length === b.length && ka.length === kb.length && ka.every((k, i) => k === kb[i] && a.hashes[k] === b.hashes[k]);
+}
+
+/**
+ * Signatures of a maintainer-signed role against the keys its delegation lists. Unlike a plain threshold
+ * count, a signature by a key the delegation does not list, or one that does not verify, refuses the
+ * role outright: the publisher used the wrong key, or the role was altered after signing, and should be
+ * told instead of seeing it staged forever.
+ */
+export function checkRoleSignatures(name: string, delegation: ReleaseCheckInput['delegation'], candidate: Metadata<Targets>): VerificationResult {
+  // TUF 5.6.3: only keys the delegator lists for this role count, each distinct key once.
+  const result = getVerificationResult(delegation.keys, delegation.role, candidate);
+  for (const keyid of candidate.signatures.keys()) {
+    if (!delegation.role.keyids.includes(keyid)) {
+      throw new RoleRefusedError(`${name}: the role is signed by key ${keyid}, which is not a maintainer key of ${name} (its keys: ${delegation.role.keyids.join(', ')})`);
+    }
+    if (!result.signedBy.includes(keyid)) {
+      throw new RoleRefusedError(`${name}: the signature of key ${keyid} does not verify (was the role changed after signing?)`);
+    }
+  }
+  if (result.distinctKeys === 0) throw new RoleRefusedError(`${name}: the role carries no maintainer signature`);
+  return result;
+}
+
+/**
+ * Every check the registry makes before it accepts a maintainer-signed release of a claimed package
+ * (DESIGN.md 2): signatures against the delegation, version = current + 1, not expired, no further
+ * delegations, every target under the package's own path, old targets unchanged, and exactly one new
+ * target that is the uploaded tarball byte for byte. Below threshold the result is not `complete`
+ * (the caller stages it); everything else that is wrong throws.
+ */
+export function checkRelease(input: ReleaseCheckInput): ReleaseCheckResult {
+  const { name, delegation, current, candidate, now } = input;
+  const verification = checkRoleSignatures(name, delegation, candidate);
+  const cur = current.signed;
+  const cand = candidate.signed;
+  // TUF 5.6.4-style rollback/replay rule, stricter: exactly the next version, so a stale or replayed
+  // role (signed for an older state) cannot be accepted, and no version number can be skipped.
+  if (cand.version !== cur.version + 1) {
+    throw new RoleVersionError(`${name}: the role has version ${cand.version}, but the current role is version ${cur.version}: sign a role of version ${cur.version + 1} (run tufpm sign again on the current role)`);
+  }
+  // TUF 5.6.5: an expired role would be refused by every client.
+  if (cand.expires.getTime() <= now.getTime()) throw new RoleRefusedError(`${name}: the role expired at ${cand.expires.toISOString()}`);
+  if (cand.delegations !== undefined) throw new RoleRefusedError(`${name}: a package role may not delegate further`);
+  for (const path of cand.targets.keys()) {
+    // The delegation's own paths pattern (`<name>/-/*`) and the npm layout rule must both hold.
+    if (packageOfTargetPath(path) !== name || !path.startsWith(`${name}/-/`) || !delegation.role.isDelegatedPath(path)) {
+      throw new RolePathError(`${name}: target ${JSON.stringify(path)} lies outside the package's path ${name}/-/`);
+    }
+  }
+  for (const [path, old] of cur.targets) {
+    const now2 = cand.targets.get(path);
+    if (now2 === undefined) throw new RoleTargetError(`${name}: the role drops ${path}, which the current role signs (published versions are immutable)`);
+    if (!sameTarget(old, now2)) throw new RoleTargetError(`${name}: the role changes the length or hashes of the published ${path}`);
+  }
+  const added = [...cand.targets.values()].filter((t) => !cur.targets.has(t.path));
+  for (const t of added) {
+    for (const alg of Object.keys(t.hashes)) {
+      if (!HASHES_ALLOWED.has(alg)) throw new RoleTargetError(`${name}: target ${t.path} uses hash ${alg}; only sha512 and sha256 are accepted`);
+    }
+    if (t.hashes['sha512'] === undefined) throw new RoleTargetError(`${name}: target ${t.path} has no sha512 (npm's dist.integrity is sha512)`);
+  }
+  const tb = input.tarball;
+  if (tb !== undefined) {
+    if (added.length !== 1 || added[0]!.path !== tb.path) {
+      throw new RoleTargetError(`${name}: the role must add exactly the uploaded ${tb.path}; it adds ${added.map((t) => t.path).join(', ') || 'nothing'}`);
+    }
+    const t = added[0]!;
+    const shaOk = t.hashes['sha512'] === tb.hashes.sha512 && (t.hashes['sha256'] === undefined || t.hashes['sha256'] === tb.hashes.sha256);
+    if (t.length !== tb.length || !shaOk) {
+      throw new RoleTargetError(`${name}: the signed target ${t.path} (${t.length} bytes) does not match the uploaded tarball (${tb.length} bytes): sign the tarball you publish`);
+    }
+  }
+  return { verification, complete: verification.verified, added };
+}
+
+/** The delegation a top-level targets role lists for `name`, or undefined when the package is not claimed. */
+export function delegationFor(targets: Targets, name: string): ReleaseCheckInput['delegation'] | undefined {
+  const role = targets.delegations?.roles?.find((r) => r.name === name);
+  if (role === undefined || targets.delegations === undefined) return undefined;
+  return { role, keys: targets.delegations.keys };
+}

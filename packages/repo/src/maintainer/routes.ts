@@ -1,0 +1,132 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { encodeRoleName, parseJsonStrict, TufError } from '@tufpm/models';
+import { InvalidInputError } from '../errors.js';
+import { ensureDir, isErrno, readFileBounded, writeFileAtomic } from '../fs-util.js';
+import { checkPackageName } from '../tarball.js';
+import { claimRequestToJSON, parseClaimRequest, verifyClaimRequest } from './claims.js';
+import { ClaimError } from './errors.js';
+import { readStaged } from './staging.js';
+
+const MAX_CLAIM_BYTES = 4 * 1024 * 1024;
+const MAX_TOKEN_LENGTH = 512;
+
+/** Where submitted claim requests wait for the operator: `<registryDir>/tuf/claims/<encoded name>.json`. */
+export function claimsDir(registryDir: string): string {
+  return join(registryDir, 'tuf', 'claims');
+}
+
+export function claimRequestFile(registryDir: string, name: string): string {
+  return join(claimsDir(registryDir), `${encodeRoleName(name)}.json`);
+}
+
+interface TokenEntry { user: string; sha256: string; packages?: string[] }
+
+class HttpError extends TufError {
+  constructor(readonly status: number, code: string, message: string) {
+    super(code, message);
+  }
+}
+
+/**
+ * Token check with the registry's tokens.json (see docs/registry.md: sha256 of each token, optional
+ * package list). Re-implemented here because @tufpm/repo cannot import @tufpm/registry; every entry is
+ * compared in constant time.
+ */
+async function authorize(registryDir: string, req: IncomingMessage, name: string): Promise<string> {
+  const m = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '');
+  const presented = m?.[1];
+  if (presented === undefined || presented.length > MAX_TOKEN_LENGTH) throw new HttpError(401, 'REGISTRY_UNAUTHORIZED', 'a publish token of the package is required');
+  let tokens: TokenEntry[] = [];
+  try {
+    const parsed = parseJsonStrict(await readFileBounded(join(registryDir, 'tokens.json'), 1024 * 1024)) as { tokens?: unknown };
+    if (Array.isArray(parsed.tokens)) tokens = parsed.tokens as TokenEntry[];
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw err;
+  }
+  const digest = createHash('sha256').update(presented, 'utf8').digest();
+  let found: TokenEntry | undefined;
+  for (const e of tokens) {
+    if (typeof e?.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256)) continue;
+    if (timingSafeEqual(digest, Buffer.from(e.sha256, 'hex')) && found === undefined) found = e;
+  }
+  if (found === undefined) throw new HttpError(403, 'REGISTRY_FORBIDDEN', 'invalid token');
+  const allowed = !Array.isArray(found.packages) || found.packages.some((p) => (p.endsWith('/*') ? p.startsWith('@') && name.startsWith(p.slice(0, -1)) : p === name));
+  if (!allowed) throw new HttpError(403, 'REGISTRY_FORBIDDEN', `token may not publish ${name}`);
+  return found.user;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const data = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': data.length, 'cache-control': 'no-store' });
+  res.end(data);
+}
+
+async function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (Number.isFinite(declared) && declared > max) throw new HttpError(413, 'REGISTRY_TOO_LARGE', 'body too large');
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    total += c.length;
+    if (total > max) throw new HttpError(413, 'REGISTRY_TOO_LARGE', 'body too large');
+    chunks.push(c);
+  }
+  return new Uint8Array(Buffer.concat(chunks, total));
+}
+
+/**
+ * Maintainer-only routes, as an `intercept` for @tufpm/registry's startRegistry:
+ * - `GET /-/tufpm/staged/<name>`: the staged (below-threshold) release of a package, role and tarball,
+ *   for its co-signers. Needs a publish token of the package: installers never see staged roles.
+ * - `PUT /-/tufpm/claims/<name>`: a maintainer's claim request (keys, threshold, role v1 signed at
+ *   threshold), authenticated by the package's publish token, stored for the operator's approval.
+ * Returns false for every other request (the registry handles it).
+ */
+export function createMaintainerRoutes(opts: { registryDir: string; now?: () => Date }): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+  const now = opts.now ?? (() => new Date());
+  return async (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const m = /^\/-\/tufpm\/(staged|claims)\/([^/]+)$/.exec(path);
+    if (m === null) return false;
+    const method = req.method ?? 'GET';
+    try {
+      let name: string;
+      try {
+        name = decodeURIComponent(m[2]!);
+        checkPackageName(name);
+      } catch (err) {
+        if (err instanceof URIError || err instanceof InvalidInputError) throw new HttpError(400, 'REGISTRY_INVALID_NAME', 'invalid package name');
+        throw err;
+      }
+      if (m[1] === 'staged') {
+        if (method !== 'GET') throw new HttpError(405, 'REGISTRY_METHOD_NOT_ALLOWED', 'method not allowed');
+        await authorize(opts.registryDir, req, name);
+        const s = await readStaged(opts.registryDir, name);
+        if (s === undefined) throw new HttpError(404, 'REGISTRY_NOT_FOUND', `no staged release of ${name}`);
+        send(res, 200, {
+          name, version: s.version, roleVersion: s.roleVersion, tarballPath: s.tarballPath, role: s.role.toJSON(),
+          signatures: s.role.signatures.size, tarball: Buffer.from(s.tarball).toString('base64'),
+        });
+        return true;
+      }
+      if (method !== 'PUT') throw new HttpError(405, 'REGISTRY_METHOD_NOT_ALLOWED', 'method not allowed');
+      const user = await authorize(opts.registryDir, req, name);
+      const request = parseClaimRequest(await readBody(req, MAX_CLAIM_BYTES));
+      if (request.name !== name) throw new ClaimError(`the request claims ${request.name}, the URL names ${name}`);
+      const v = verifyClaimRequest(request, now());
+      if (!v.verified) throw new ClaimError(`the claim's role has ${v.distinctKeys} of ${v.threshold} signatures: co-sign it before submitting`);
+      await ensureDir(claimsDir(opts.registryDir), 0o700);
+      await writeFileAtomic(claimRequestFile(opts.registryDir, name), JSON.stringify({ ...claimRequestToJSON(request), submittedBy: user, submitted: now().toISOString() }, null, 2) + '\n', 0o600);
+      send(res, 201, { ok: true, message: `claim request for ${name} stored; the registry operator must approve it (tufpm-repo approve-claim)` });
+      return true;
+    } catch (err) {
+      if (err instanceof HttpError) send(res, err.status, { error: err.message, code: err.code });
+      else if (err instanceof TufError) send(res, 400, { error: err.message, code: err.code });
+      else throw err;
+      if (!req.complete) res.on('finish', () => req.destroy());
+      return true;
+    }
+  };
+}
