@@ -92,6 +92,17 @@ describe('tufpm-npm refuses the TUF attacks', () => {
     assert.equal((await project.tufpmNpm(['ci'])).code, 0, 'the real state installs again');
   });
 
+  test('rejects a changed signed hash of a pinned version on a fresh machine (ci)', async () => {
+    const { role } = await world.publish('republished', '1.0.0');
+    const project = await world.project();
+    assert.equal((await project.tufpmNpm(['install', 'republished'])).code, 0);
+    // The registry's online keys re-sign other bytes for the same version (an npm version is immutable).
+    await world.forgeRoleTarget(role, 'republished', '1.0.0', evilTarball('republished', '1.0.0'), await world.repo.signersFor(role));
+    await project.freshMachine();
+    const res = await refused(project, ['ci'], /TUF_PIN_MISMATCH/, /package: republished@1\.0\.0/);
+    assert.match(res.stderr, new RegExp(`role: +${role}`));
+  });
+
   test('rejects mix-and-match: a role file of another version than the snapshot lists', async () => {
     // Bins are chosen by the hash of the target path: publish until the bin of mixed@1.0.1 has two versions.
     const { role } = await world.publish('mixed', '1.0.1');

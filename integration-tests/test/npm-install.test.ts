@@ -89,3 +89,23 @@ describe('tufpm-npm install and ci', () => {
     void readFile;
   });
 });
+
+describe('tufpm-npm on a larger tree', () => {
+  let world: NpmWorld;
+  before(async () => {
+    world = await NpmWorld.create();
+  });
+  after(() => world.close());
+
+  test('verifies every package of a 150-package universe, with progress on stderr', async () => {
+    const universe = await world.universe(150, 'npm-large-tree');
+    const project = await world.project({ dependencies: universe.rootDependencies });
+    const res = await project.tufpmNpm(['install', '--progress', '--ignore-scripts']);
+    assert.equal(res.code, 0, res.stderr);
+    const closure = new Set(universe.closure);
+    const pins = JSON.parse((await project.read('tufpm-lock.json'))!) as { packages: Record<string, unknown> };
+    assert.deepEqual(new Set(Object.keys(pins.packages)), closure);
+    assert.match(res.stderr, new RegExp(`tufpm-npm verifying ${closure.size}/${closure.size}`));
+    assert.match(res.stderr, new RegExp(`${closure.size} package\\(s\\) verified against TUF`));
+  });
+});

@@ -8,14 +8,16 @@ import { TargetFile, generateEd25519KeyPair, type Key, type Signer } from '@tufp
 import {
   addPackageVersion,
   buildPackageTarball,
+  generateUniverse,
   packumentFile,
   startRegistry,
   tarballFile,
   targetPathFor,
   tufMetadataDir,
   type RunningRegistry,
+  type Universe,
 } from '@tufpm/registry';
-import { initRepository, type NpmRepository } from '@tufpm/repo';
+import { initRepository, readPackageTarball, type NpmRepository } from '@tufpm/repo';
 
 /**
  * A signed npm world for integration tests of tufpm-npm: a TUF repository (npm profile, consistent
@@ -84,6 +86,16 @@ export class NpmWorld {
     await addPackageVersion(this.registryDir, tarball, { durable: false });
     const { role } = await this.repo.publishTarball(tarball, signers ? { signers } : {});
     return { tarball, role };
+  }
+
+  /** A seeded universe of packages (see @tufpm/registry generateUniverse), all signed in one snapshot. */
+  async universe(packages: number, seed: string): Promise<Universe> {
+    const universe = await generateUniverse({ dir: this.registryDir, packages, seed });
+    const tarballs = await Promise.all(
+      universe.targets.map(async (t) => readPackageTarball(new Uint8Array(await readFile(tarballFile(this.registryDir, t.tarballPath))))),
+    );
+    await this.repo.publishPrepared(tarballs);
+    return universe;
   }
 
   /** Publishes to the registry without any TUF signature (an attacker with registry write access). */

@@ -101,26 +101,34 @@ export async function verifyTree(tree: ArboristTree, verifier: InstallVerifier, 
     }
   }
 
-  // Resolve with bounded concurrency, collecting every failure so one run names all of them.
+  // One lookup per name@version (a version can sit at several places in node_modules), with bounded
+  // concurrency, collecting every failure so one run names all of them.
+  const byKey = new Map<string, Pending[]>();
+  for (const item of pending) {
+    const key = `${item.name}@${item.version}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), item]);
+  }
+  const groups = [...byKey.values()];
   let next = 0;
   let done = 0;
   const worker = async (): Promise<void> => {
-    while (next < pending.length) {
-      const item = pending[next++]!;
+    while (next < groups.length) {
+      const group = groups[next++]!;
+      const item = group[0]!;
       try {
         const signed = await verifier.resolve(item.name, item.version);
         result.signed.set(`${item.name}@${item.version}`, signed);
-        bindNode(item, signed, opts, result);
+        for (const each of group) bindNode(each, signed, opts, result);
       } catch (error) {
         if (!(error instanceof TufError)) throw error;
         const named = (error as TufError & { packageName?: string }).packageName !== undefined;
         result.failures.push(named ? error : new PackageContextError(error, item.name, item.version));
       }
       done++;
-      opts.onProgress?.(done, pending.length, item.name);
+      opts.onProgress?.(done, groups.length, item.name);
     }
   };
-  const workers = Math.max(1, Math.min(opts.concurrency ?? 8, pending.length));
+  const workers = Math.max(1, Math.min(opts.concurrency ?? 8, groups.length));
   await Promise.all(Array.from({ length: workers }, worker));
   return result;
 }
