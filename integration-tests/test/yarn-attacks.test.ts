@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildPackageTarball } from '@tufpm/registry';
+import { addPackageVersion, buildPackageTarball } from '@tufpm/registry';
 import { NpmWorld, type CliResult } from '../src/harness/npm-world.js';
 import { YarnProject } from '../src/harness/yarn.js';
 
@@ -31,6 +31,13 @@ function poison(zip: Buffer): Buffer {
   const out = Buffer.from(zip);
   out.write('process.exit(66);//', at, 'latin1');
   return out;
+}
+
+/** Publishes and signs (into its bin) a package with extra package.json fields (os, optionalDependencies...). */
+async function publishManifest(world: NpmWorld, name: string, version: string, manifest: Record<string, unknown>): Promise<void> {
+  const tarball = buildPackageTarball({ name, version, manifest });
+  await addPackageVersion(world.registryDir, tarball, { durable: false });
+  await world.repo.publishTarball(tarball);
 }
 
 async function archiveOf(dir: string, prefix: string): Promise<string> {
@@ -178,6 +185,20 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     assert.ok(lock.includes(oldSum));
     await project.write('yarn.lock', lock.replace(oldSum, newSum));
     await refused(project, ['install'], /TUF_CHECKSUM_BINDING/, /package right@1\.0\.0/);
+  });
+
+  test('rejects a poisoned cache archive of a platform-conditional package (yarn.lock keeps no checksum for it)', async () => {
+    const other = process.platform === 'darwin' ? 'linux' : 'darwin';
+    for (const [name, os] of [[`native-${process.platform}`, process.platform], [`native-${other}`, other]] as const) {
+      await publishManifest(world, name, '1.0.0', { os: [os] });
+    }
+    await publishManifest(world, 'host', '1.0.0', { optionalDependencies: { [`native-${process.platform}`]: '1.0.0', [`native-${other}`]: '1.0.0' } });
+    const project = await YarnProject.create(world, { host: '1.0.0' });
+    assert.equal((await project.yarn(['install'])).code, 0);
+    assert.match((await project.read('yarn.lock'))!, /conditions: os=/);
+    const cached = await archiveOf(project.cacheFolder, `native-${process.platform}-npm-1.0.0-`);
+    await writeFile(cached, poison(await readFile(cached)));
+    await refused(project, ['install'], /TUF_CHECKSUM_BINDING/, new RegExp(`package native-${process.platform}@1\\.0\\.0`));
   });
 
   test('rejects an edited yarn.lock checksum, and yarn tuf verify reports it', async () => {
