@@ -12,6 +12,9 @@ export interface HttpFetcherOptions {
   minBytesPerSecond?: number;
   /** grace period before the average-speed check applies; default 10 s */
   speedGraceMs?: number;
+  /** abort when the response headers have not all arrived after this long (a server can keep the socket
+   *  busy with one header byte at a time); default 30 s */
+  headersTimeoutMs?: number;
   /** redirects followed, same scheme only; default 3 */
   maxRedirects?: number;
   /** extra request headers (user agent, auth for private mirrors) */
@@ -25,6 +28,7 @@ export class HttpFetcher implements Fetcher {
   readonly #minBytesPerSecond: number;
   readonly #speedGraceMs: number;
   readonly #maxRedirects: number;
+  readonly #headersTimeoutMs: number;
   readonly #headers: Record<string, string>;
 
   constructor(options: HttpFetcherOptions = {}) {
@@ -32,6 +36,7 @@ export class HttpFetcher implements Fetcher {
     this.#minBytesPerSecond = options.minBytesPerSecond ?? 1024;
     this.#speedGraceMs = options.speedGraceMs ?? 10_000;
     this.#maxRedirects = options.maxRedirects ?? 3;
+    this.#headersTimeoutMs = options.headersTimeoutMs ?? 30_000;
     this.#headers = { 'user-agent': 'tufpm-client', ...(options.headers ?? {}) };
   }
 
@@ -86,8 +91,14 @@ export class HttpFetcher implements Fetcher {
         state.timedOut = true;
         req.destroy(new SlowRetrievalError(`${url}: no data for ${this.#idleTimeoutMs} ms`, url));
       });
+      const headersTimer = setTimeout(() => {
+        state.timedOut = true;
+        req.destroy(new SlowRetrievalError(`${url}: no complete response headers after ${this.#headersTimeoutMs} ms`, url));
+      }, this.#headersTimeoutMs);
+      req.on('close', () => clearTimeout(headersTimer));
       req.on('error', (err) => reject(err instanceof SlowRetrievalError ? err : asDownloadError(url, err)));
       req.once('response', (res) => {
+        clearTimeout(headersTimer);
         const status = res.statusCode ?? 0;
         if (REDIRECTS.has(status) && res.headers.location !== undefined) {
           res.resume();

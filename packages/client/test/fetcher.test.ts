@@ -25,6 +25,23 @@ test('slow retrieval: a server that never answers is abandoned', { timeout: 20_0
   await rejectsWith(downloadBytes(fetcher, `${env.sim.baseUrl}/silent`, 1000, NO_RETRY), 'TUF_SLOW_RETRIEVAL');
 });
 
+test('slow retrieval: headers trickled one byte at a time are abandoned', { timeout: 20_000 }, async (t) => {
+  const env = await newEnv(t);
+  env.sim.overrides.set('slowheaders', (req) => {
+    const socket = req.socket;
+    const header = 'HTTP/1.1 200 OK\r\nx-padding: ' + 'a'.repeat(10_000);
+    let i = 0;
+    const timer = setInterval(() => {
+      if (socket.destroyed || i >= header.length) return clearInterval(timer);
+      socket.write(header[i++]!);
+    }, 10);
+    socket.on('close', () => clearInterval(timer));
+  });
+  // the idle timer alone would never fire: a byte arrives every 10 ms
+  const fetcher = new HttpFetcher({ idleTimeoutMs: 5_000, headersTimeoutMs: 300 });
+  await rejectsWith(downloadBytes(fetcher, `${env.sim.baseUrl}/slowheaders`, 1000, NO_RETRY), 'TUF_SLOW_RETRIEVAL');
+});
+
 test('slow retrieval: trickling bytes below the minimum average speed is abandoned', { timeout: 20_000 }, async (t) => {
   const env = await newEnv(t);
   env.sim.overrides.set('trickle', (_req, res) => {
