@@ -103,6 +103,17 @@ describe('tufpm-npm refuses the TUF attacks', () => {
     assert.match(res.stderr, new RegExp(`role: +${role}`));
   });
 
+  test('a ci refused during reify (tampered tarball) puts the previous node_modules back', async () => {
+    await world.publish('kept', '1.0.0');
+    const project = await world.project();
+    assert.equal((await project.tufpmNpm(['install', 'kept'])).code, 0);
+    const genuine = await project.read('node_modules/kept/index.js');
+    await world.replaceTarball('kept', '1.0.0', evilTarball('kept', '1.0.0'));
+    await project.freshMachine();
+    await refused(project, ['ci'], /TUF_TARBALL_MISMATCH/, /package: kept@1\.0\.0/);
+    assert.equal(await project.read('node_modules/kept/index.js'), genuine);
+  });
+
   test('rejects mix-and-match: a role file of another version than the snapshot lists', async () => {
     // Bins are chosen by the hash of the target path: publish until the bin of mixed@1.0.1 has two versions.
     const { role } = await world.publish('mixed', '1.0.1');
