@@ -3,7 +3,7 @@
 // what the registry serves, and returns what it did and which error codes a correct client must raise.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { TargetFile, type Signer } from '@tufpm/models';
+import { TargetFile, generateEd25519KeyPair, type Signer } from '@tufpm/models';
 import type { NpmRepository } from '@tufpm/repo';
 import {
   addPackageVersion,
@@ -17,7 +17,7 @@ import {
   targetPathFor,
   type RegistryOptions,
 } from '@tufpm/registry';
-import { forgeSnapshotAndTimestamp, readRole, readTimestamp, resign, writeMetadata } from './attacks-metadata.js';
+import { forgeSnapshotAndTimestamp, listedVersion, readRole, readTimestamp, resign, restoreDir, writeMetadata, type SavedState } from './attacks-metadata.js';
 import type { Claim, TestKeys } from '../../../fixtures/lib/build.mjs';
 
 export type Interceptor = NonNullable<RegistryOptions['intercept']>;
@@ -98,6 +98,18 @@ export async function releaseTarball(dir: string, name: string, version: string,
 /** Publish time that passes Yarn's default one-day npmMinimalAgeGate. */
 export function publishTime(ctx: AttackContext): Date {
   return new Date(ctx.now().getTime() - 2 * 24 * 3600 * 1000);
+}
+
+/**
+ * A legitimate new version of the role covering name@version (same targets, expiry refreshed; the
+ * maintainers re-sign a claimed role, the online key a bin). Returns the role and its new version.
+ */
+export async function refreshRole(ctx: AttackContext, name: string, version?: string): Promise<{ role: string; version: number }> {
+  const v = version ?? (await highestVersion(ctx.dir, name));
+  const role = roleOf(ctx.repo, name, v);
+  const claim = ctx.claims.find((c) => c.name === name);
+  await ctx.repo.refreshExpiry(role, claim ? { signers: claim.maintainers.map((m) => ctx.keys[m].signer) } : {});
+  return { role, version: await listedVersion(ctx.metadataDir, role) };
 }
 
 /** The role that signs a package's versions: its own (claimed) role, or the unclaimed bin of that version. */
@@ -254,9 +266,7 @@ export async function freezeTimestamp(ctx: AttackContext, opts: { expires?: Date
  */
 export async function mixAndMatch(ctx: AttackContext, name: string): Promise<AttackResult> {
   const version = await highestVersion(ctx.dir, name);
-  const role = roleOf(ctx.repo, name, version);
-  const claim = ctx.claims.find((c) => c.name === name);
-  await ctx.repo.refreshExpiry(role, claim ? { signers: claim.maintainers.map((m) => ctx.keys[m].signer) } : {});
+  const { role } = await refreshRole(ctx, name, version);
   const current = await readRole(ctx.metadataDir, role);
   const older = await readRole(ctx.metadataDir, role, current.md.signed.version - 1);
   await writeMetadata(ctx.metadataDir, role, older.md, current.file);
@@ -331,7 +341,6 @@ export async function compromiseAndRevoke(ctx: AttackContext, name: string, opts
     // Threshold cannot exceed the keys left (a 2-of-2 package becomes 1-of-1).
     await ctx.repo.revokeKey(name, compromised.key.keyid, { threshold: Math.min(claim.threshold, claim.maintainers.length - 1) });
   } else {
-    const { generateEd25519KeyPair } = await import('@tufpm/models');
     replacement = generateEd25519KeyPair().signer;
     await ctx.repo.rotateKey(name, compromised.key.keyid, { publicKey: replacement.key }, { signers: [replacement] });
   }
@@ -381,5 +390,80 @@ export async function compromiseOnlineKeys(ctx: AttackContext, name: string): Pr
     description: `signed ${name}@${version} into unclaimed bin ${bin} with the online key, new snapshot and timestamp`,
     name, version, bin,
     expectedCodes: ['TUF_PACKAGE_NOT_SIGNED'],
+  };
+}
+
+/**
+ * Fast-forward: an attacker holding the online timestamp key signs a timestamp with a huge version.
+ * Clients accept it (it is validly signed) and from then on refuse every genuine, lower timestamp as a
+ * rollback, until the operator recovers with recoverFromFastForward (TUF 5.3.11: rotate the timestamp key).
+ */
+export async function fastForwardTimestamp(ctx: AttackContext, opts: { by?: number } = {}): Promise<AttackResult & { forgedVersion: number }> {
+  const { md } = await readTimestamp(ctx.metadataDir);
+  md.signed.version += opts.by ?? 1_000_000;
+  resign(md, [ctx.keys.timestamp.signer]);
+  await writeMetadata(ctx.metadataDir, 'timestamp', md);
+  return {
+    attack: 'fast-forward',
+    description: `timestamp re-signed with the real key at version ${md.signed.version}`,
+    expectedCodes: ['TUF_ROLLBACK', 'TUF_PIN_ROLLBACK'],
+    forgedVersion: md.signed.version,
+  };
+}
+
+/**
+ * The operator's recovery from a fast-forward (or a leaked timestamp key): put the genuine metadata back
+ * and rotate the timestamp key, which publishes root N+1. Clients that see the new root drop their
+ * fast-forwarded timestamp (TUF 5.3.11) and accept the genuine one again. Returns the new root version.
+ * Note: ctx.keys.timestamp is the old key afterwards; the new one lives in the keys directory.
+ */
+export async function recoverFromFastForward(ctx: AttackContext, genuine: SavedState): Promise<{ root: number; timestamp: number }> {
+  await restoreDir(ctx.metadataDir, genuine);
+  const old = ctx.keys.timestamp.key.keyid;
+  const res = await ctx.repo.rotateKey('timestamp', old);
+  return { root: res.versions['root']!, timestamp: res.versions['timestamp']! };
+}
+
+/**
+ * Extraneous dependencies: the stored packument of a version gains a dependency its (signed) tarball's
+ * package.json does not declare, pointing at another, genuinely signed package. Every tarball still
+ * verifies, so a tarball-only check cannot see it; an integration has to compare the manifest it
+ * resolved with against the signed tarball's package.json. No verifier error code exists for it yet.
+ */
+export async function extraneousDependency(ctx: AttackContext, name: string, version: string, dep: string, range: string): Promise<AttackResult> {
+  const packument = await storedPackument(ctx.dir, name);
+  const manifest = packument.versions[version];
+  if (manifest === undefined) throw new Error(`${name}@${version} is not published`);
+  manifest['dependencies'] = { ...((manifest['dependencies'] ?? {}) as Record<string, string>), [dep]: range };
+  await atomicWrite(packumentFile(ctx.dir, name), `${JSON.stringify(packument, null, 2)}\n`, { durable: false });
+  return {
+    attack: 'extraneous dependencies',
+    description: `packument of ${name}@${version} now also depends on ${dep}@${range} (the tarball does not)`,
+    name, version,
+    expectedCodes: [],
+  };
+}
+
+/**
+ * Rollback of one delegated role: an attacker holding the online snapshot and timestamp keys signs a
+ * newer snapshot that lists the previous (genuinely signed) version of the role covering `name`, e.g. to
+ * hide the release that fixed a vulnerability. Timestamp and snapshot move forward, so only a check of
+ * role versions (against the client's trusted snapshot, TUF 5.5.5, or the project's pins) catches it.
+ * `version` picks the role (for unclaimed packages, the bin of that version; default the highest).
+ */
+export async function rollbackRole(ctx: AttackContext, name: string, version?: string): Promise<AttackResult & { role: string; from: number; to: number }> {
+  version ??= await highestVersion(ctx.dir, name);
+  const role = roleOf(ctx.repo, name, version);
+  const { md } = await readRole(ctx.metadataDir, role);
+  const from = md.signed.version;
+  if (from < 2) throw new Error(`role ${role} has no earlier version to roll back to`);
+  await forgeSnapshotAndTimestamp(ctx.metadataDir, new Map([[role, from - 1]]), {
+    snapshot: ctx.keys.snapshot.signer, timestamp: ctx.keys.timestamp.signer,
+  });
+  return {
+    attack: 'rollback (one delegated role, online keys)',
+    description: `a new snapshot lists role ${role} at v${from - 1} instead of v${from}`,
+    name, version, role, from, to: from - 1,
+    expectedCodes: ['TUF_PIN_ROLLBACK', 'TUF_ROLLBACK'],
   };
 }

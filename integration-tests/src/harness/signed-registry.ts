@@ -22,6 +22,8 @@ import type { Claim, ClaimSpec, FixtureSummary, TestKeys } from '../../../fixtur
 import {
   compromiseAndRevoke,
   compromiseOnlineKeys,
+  extraneousDependency,
+  fastForwardTimestamp,
   freezeTimestamp,
   mixAndMatch,
   nextVersion,
@@ -29,8 +31,11 @@ import {
   poisonTarballOnly,
   publishTime,
   publishUnsigned,
+  recoverFromFastForward,
+  refreshRole,
   releaseTarball,
   roleOf,
+  rollbackRole,
   signWithWrongKey,
   tamperTarball,
   type AttackContext,
@@ -87,6 +92,8 @@ export interface SignedRegistry {
 
   /** A legitimate release (maintainers sign claimed packages; the publish signer signs the rest). */
   publish(name: string, version?: string): Promise<Release>;
+  /** A legitimate new version of the role covering name@version (expiry refreshed, same targets). */
+  refreshRole(name: string, version?: string): Promise<{ role: string; version: number }>;
   /** The role that signs name@version (its own role when claimed, else its unclaimed bin). */
   roleOf(name: string, version: string): string;
   /** Answer some requests yourself (malicious mirror); returns a remover. Checked in the order added. */
@@ -107,6 +114,11 @@ export interface SignedRegistry {
   overLengthMetadata(role: 'timestamp' | 'snapshot' | 'targets', opts?: { bytes?: number }): Promise<AttackResult>;
   compromiseAndRevoke(name: string, opts?: { maintainer?: string }): ReturnType<typeof compromiseAndRevoke>;
   compromiseOnlineKeys(name: string): ReturnType<typeof compromiseOnlineKeys>;
+  fastForwardTimestamp(opts?: { by?: number }): ReturnType<typeof fastForwardTimestamp>;
+  /** Operator recovery: restore the genuine metadata and rotate the timestamp key (root N+1). */
+  recoverFromFastForward(genuine: SavedState): Promise<{ root: number; timestamp: number }>;
+  extraneousDependency(name: string, version: string, dep: string, range: string): Promise<AttackResult>;
+  rollbackRole(name: string, version?: string): ReturnType<typeof rollbackRole>;
 }
 
 /** The monorepo root: the nearest ancestor holding fixtures/lib/build.mjs. */
@@ -255,5 +267,10 @@ export async function createSignedRegistry(opts: SignedRegistryOptions = {}): Pr
     overLengthMetadata: (role, o) => overLengthMetadata(ctx, role, o),
     compromiseAndRevoke: (name, o) => compromiseAndRevoke(ctx, name, o),
     compromiseOnlineKeys: (name) => compromiseOnlineKeys(ctx, name),
+    fastForwardTimestamp: (o) => fastForwardTimestamp(ctx, o),
+    recoverFromFastForward: (genuine) => recoverFromFastForward(ctx, genuine),
+    extraneousDependency: (name, version, dep, range) => extraneousDependency(ctx, name, version, dep, range),
+    rollbackRole: (name, version) => rollbackRole(ctx, name, version),
+    refreshRole: (name, version) => refreshRole(ctx, name, version),
   };
 }
