@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildPackageTarball } from '@tufpm/registry';
@@ -156,6 +157,21 @@ describe('tufpm-npm refuses the TUF attacks', () => {
     const res = await refused(project, ['ci'], /TUF_LOCK_INTEGRITY/, /attack: +edited package-lock.json integrity/);
     assert.match(res.stderr, /package: right@1\.0\.0/);
     assert.equal((await project.tufpmNpm(['verify'])).code, 1, 'verify reports it too');
+  });
+
+  test('a sha1-only package-lock.json integrity does not weaken the check: the signed sha512 is enforced', async () => {
+    const { tarball } = await world.publish('legacy', '1.0.0');
+    const project = await world.project();
+    assert.equal((await project.tufpmNpm(['install', 'legacy'])).code, 0);
+    const lock = JSON.parse((await project.read('package-lock.json'))!) as { packages: Record<string, { integrity: string }> };
+    lock.packages['node_modules/legacy']!.integrity = `sha1-${createHash('sha1').update(tarball).digest('base64')}`;
+    await project.write('package-lock.json', `${JSON.stringify(lock, null, 2)}\n`);
+    const verify = await project.tufpmNpm(['verify']);
+    assert.equal(verify.code, 0, verify.stderr);
+    assert.match(verify.stderr, /legacy@1\.0\.0: package-lock.json does not carry the signed sha512/);
+    await world.replaceTarball('legacy', '1.0.0', evilTarball('legacy', '1.0.0'));
+    await project.freshMachine();
+    await refused(project, ['ci'], /TUF_TARBALL_MISMATCH/, /package: legacy@1\.0\.0/);
   });
 
   test('rejects a tampered tarball of an optional dependency (npm would silently skip it)', async () => {
