@@ -20,22 +20,14 @@ import {
 import type * as Build from '../../../fixtures/lib/build.mjs';
 import type { Claim, ClaimSpec, FixtureSummary, TestKeys } from '../../../fixtures/lib/build.mjs';
 import {
-  compromiseAndRevoke,
-  compromiseOnlineKeys,
   extraneousDependency,
-  fastForwardTimestamp,
-  freezeTimestamp,
-  mixAndMatch,
   nextVersion,
-  overLengthMetadata,
   poisonTarballOnly,
   publishTime,
   publishUnsigned,
-  recoverFromFastForward,
   refreshRole,
   releaseTarball,
   roleOf,
-  rollbackRole,
   signWithWrongKey,
   tamperTarball,
   type AttackContext,
@@ -43,6 +35,8 @@ import {
   type Interceptor,
   type Release,
 } from './attacks.js';
+import { compromiseAndRevoke, compromiseOnlineKeys } from './attacks-keys.js';
+import { fastForwardTimestamp, freezeTimestamp, mixAndMatch, overLengthMetadata, recoverFromFastForward, rollbackRole } from './attacks-repository.js';
 import { captureDir, restoreDir, type SavedState } from './attacks-metadata.js';
 
 export interface SignedRegistryOptions {

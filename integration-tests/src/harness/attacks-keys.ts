@@ -1,0 +1,74 @@
+// Key-compromise attacks: a leaked maintainer key after the operator revoked it, and a registry whose
+// online keys (snapshot, timestamp, unclaimed) are all in the attacker's hands.
+import { TargetFile, generateEd25519KeyPair, type Signer } from '@tufpm/models';
+import { addPackageVersion, targetPathFor } from '@tufpm/registry';
+import { forgeSnapshotAndTimestamp, readRole, resign, writeMetadata } from './attacks-metadata.js';
+import { claimOf, nextVersion, publishTime, releaseTarball, type AttackContext, type AttackResult } from './attacks.js';
+import type { TestKeys } from '../../../fixtures/lib/build.mjs';
+
+/**
+ * Key compromise, recovered by revocation: maintainer key K of a claimed package leaks. The operator
+ * revokes K (repo.revokeKey; a single-key package gets a fresh replacement key through rotateKey and its
+ * role re-signed). Then the attacker signs a new version into the package role with K and, holding the
+ * online snapshot/timestamp keys as well (worst case), lists it; the tarball and packument are published.
+ */
+export async function compromiseAndRevoke(ctx: AttackContext, name: string, opts: { maintainer?: string } = {}): Promise<AttackResult & { revokedKeyid: string; replacement?: Signer }> {
+  const claim = claimOf(ctx, name);
+  const who = (opts.maintainer ?? claim.maintainers[0]!) as keyof TestKeys;
+  const compromised = ctx.keys[who].signer;
+  let replacement: Signer | undefined;
+  if (claim.maintainers.length > 1) {
+    // Threshold cannot exceed the keys left (a 2-of-2 package becomes 1-of-1).
+    await ctx.repo.revokeKey(name, compromised.key.keyid, { threshold: Math.min(claim.threshold, claim.maintainers.length - 1) });
+  } else {
+    replacement = generateEd25519KeyPair().signer;
+    await ctx.repo.rotateKey(name, compromised.key.keyid, { publicKey: replacement.key }, { signers: [replacement] });
+  }
+  const version = await nextVersion(ctx.dir, name);
+  const tarball = await releaseTarball(ctx.dir, name, version, true);
+  await addPackageVersion(ctx.dir, tarball, { time: publishTime(ctx), durable: false });
+  const { md } = await readRole(ctx.metadataDir, name);
+  const path = targetPathFor(name, version);
+  md.signed.targets.set(path, TargetFile.fromData(path, tarball));
+  md.signed.bumpVersion();
+  resign(md, [compromised]);
+  await writeMetadata(ctx.metadataDir, name, md);
+  await forgeSnapshotAndTimestamp(ctx.metadataDir, new Map([[name, md.signed.version]]), {
+    snapshot: ctx.keys.snapshot.signer, timestamp: ctx.keys.timestamp.signer,
+  });
+  return {
+    attack: 'key compromise (revoked maintainer key)',
+    description: `revoked ${who}'s key on ${name}, then signed ${name}@${version} into role ${name} v${md.signed.version} with it`,
+    name, version,
+    expectedCodes: ['TUF_THRESHOLD'],
+    revokedKeyid: compromised.key.keyid,
+    ...(replacement === undefined ? {} : { replacement }),
+  };
+}
+
+/**
+ * Registry compromise: the attacker holds every online key (snapshot, timestamp, unclaimed) and signs a
+ * new version of a CLAIMED package into the unclaimed bin its path hashes to, then re-signs snapshot and
+ * timestamp. Clients must refuse it: the package's own role is listed first and is terminating, and it
+ * does not list the version.
+ */
+export async function compromiseOnlineKeys(ctx: AttackContext, name: string): Promise<AttackResult & { bin: string }> {
+  claimOf(ctx, name);
+  const version = await nextVersion(ctx.dir, name);
+  const tarball = await releaseTarball(ctx.dir, name, version, true);
+  const path = targetPathFor(name, version);
+  const bin = ctx.repo.unclaimedBins().getRoleForTarget(path);
+  // Uses only keys from the keys directory's online/ part: signersFor(bin) reads the unclaimed key.
+  await ctx.repo.transaction(async (repo) => {
+    repo.addTarget(bin, TargetFile.fromData(path, tarball));
+    await ctx.repo.signRole(bin);
+    await ctx.repo.resignSnapshotAndTimestamp();
+  });
+  await addPackageVersion(ctx.dir, tarball, { time: publishTime(ctx), durable: false });
+  return {
+    attack: 'key compromise (all online keys) against a claimed package',
+    description: `signed ${name}@${version} into unclaimed bin ${bin} with the online key, new snapshot and timestamp`,
+    name, version, bin,
+    expectedCodes: ['TUF_PACKAGE_NOT_SIGNED'],
+  };
+}
