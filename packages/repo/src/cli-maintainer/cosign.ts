@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Metadata, Targets } from '@tufpm/models';
 import { InvalidInputError, KeyMismatchError } from '../errors.js';
@@ -58,6 +59,7 @@ export async function run(argv: string[], e: Env): Promise<number> {
     const outDir = resolve(e.cwd, str(p, 'out-dir') ?? '.');
     tarballPath = join(outDir, basename(staged.tarballPath));
     tarball = staged.tarball;
+    await mkdir(outDir, { recursive: true });
     await writeFileAtomic(tarballPath, tarball, 0o644);
     role = staged.role;
     roleFile = roleFileFor(tarballPath);

@@ -1,0 +1,114 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NpmRepository } from '../src/index.js';
+import { approveClaim, parseClaimRequest } from '../src/maintainer/claims.js';
+import { openClientSession } from '../src/maintainer/remote-role.js';
+import { claimRequestFile } from '../src/maintainer/routes.js';
+import { makeTarball } from './helpers.js';
+import { startWorld, type World } from './maintainer-world.js';
+
+const TUFPM = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'maintainer.js');
+
+interface Run { code: number; stdout: string; stderr: string }
+
+/** Runs a command with a clean environment: its own HOME (no ~/.npmrc of the machine) and cache. */
+function run(cmd: string, args: string[], cwd: string, home: string, extraEnv: Record<string, string> = {}): Promise<Run> {
+  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: home, XDG_CACHE_HOME: join(home, '.cache'), TUFPM_PASS: 'correct horse battery', ...extraEnv };
+  return new Promise((resolve) => {
+    execFile(cmd, args, { cwd, env, encoding: 'utf8', timeout: 120_000 }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
+    });
+  });
+}
+
+async function setup(w: World, who: string): Promise<{ dir: string; home: string; tufpm: (...args: string[]) => Promise<Run> }> {
+  const home = join(w.dir, `home-${who}`);
+  const dir = join(w.dir, `project-${who}`);
+  await mkdir(home, { recursive: true });
+  await mkdir(dir, { recursive: true });
+  const u = new URL(w.url);
+  // The project's .npmrc names the registry; the user's ~/.npmrc holds the token (the way npm login writes it).
+  await writeFile(join(dir, '.npmrc'), `registry=${w.url}\n`);
+  await writeFile(join(home, '.npmrc'), `//${u.host}/:_authToken=${w.token}\n`);
+  await copyFile(w.rootFile, join(dir, 'tufpm-root.json'));
+  return { dir, home, tufpm: (...args) => run(process.execPath, [TUFPM, ...args], dir, home) };
+}
+
+function ok(r: Run, what: string): Run {
+  assert.equal(r.code, 0, `${what}: ${r.stderr}`);
+  return r;
+}
+
+test('tufpm CLI: keys, claim, sign, staged publish, cosign, refusals, as child processes against a loopback registry', async () => {
+  const w = await startWorld();
+  try {
+    const alice = await setup(w, 'alice');
+    const bob = await setup(w, 'bob');
+    // Keys: encrypted PKCS#8 at rest, public half beside it.
+    const gen = JSON.parse(ok(await alice.tufpm('key', 'generate', '--key', 'alice.key', '--passphrase-env', 'TUFPM_PASS', '--json'), 'key generate').stdout) as { keyid: string };
+    const pem = await readFile(join(alice.dir, 'alice.key'), 'utf8');
+    assert.match(pem, /BEGIN ENCRYPTED PRIVATE KEY/);
+    assert.equal((await stat(join(alice.dir, 'alice.key'))).mode & 0o777, 0o600);
+    const show = JSON.parse(ok(await alice.tufpm('key', 'show', '--key', 'alice.key', '--json'), 'key show').stdout) as { keyid: string };
+    assert.equal(show.keyid, gen.keyid);
+    ok(await alice.tufpm('key', 'show', '--key', 'alice.key', '--verify', '--passphrase-env', 'TUFPM_PASS'), 'key show --verify');
+    const wrong = await run(process.execPath, [TUFPM, 'key', 'show', '--key', 'alice.key', '--verify', '--passphrase-env', 'P'], alice.dir, alice.home, { P: 'not the passphrase' });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /^TUF_PASSPHRASE: /);
+    ok(await bob.tufpm('key', 'generate', '--key', 'bob.key', '--passphrase-env', 'TUFPM_PASS'), 'bob key generate');
+    await copyFile(join(bob.dir, 'bob.key.pub'), join(alice.dir, 'bob.key.pub'));
+
+    // An unclaimed package: published the plain way, signed by the registry.
+    await writeFile(join(alice.dir, 'left-pad-1.0.0.tgz'), await makeTarball({ name: 'left-pad', version: '1.0.0' }));
+    assert.match(ok(await alice.tufpm('publish', 'left-pad-1.0.0.tgz', '--unsigned'), 'unsigned publish').stdout, /\+ left-pad@1\.0\.0/);
+
+    // Claim 2-of-2: alice requests, bob co-signs, alice submits with the package's token; the operator approves.
+    const req = JSON.parse(ok(await alice.tufpm('claim', 'request', 'left-pad', '--key', 'alice.key', '--pub', 'bob.key.pub', '--threshold', '2', '--passphrase-env', 'TUFPM_PASS', '--json'), 'claim request').stdout) as { adopted: string[]; file: string };
+    assert.deepEqual(req.adopted, ['left-pad/-/left-pad-1.0.0.tgz']);
+    await copyFile(req.file, join(bob.dir, 'left-pad.claim.json'));
+    ok(await bob.tufpm('claim', 'cosign', 'left-pad.claim.json', '--key', 'bob.key', '--passphrase-env', 'TUFPM_PASS'), 'claim cosign');
+    ok(await bob.tufpm('claim', 'submit', 'left-pad.claim.json'), 'claim submit');
+    const request = parseClaimRequest(new Uint8Array(await readFile(claimRequestFile(w.R, 'left-pad'))));
+    await approveClaim(await NpmRepository.open({ dir: w.M, keysDir: w.K }), request);
+
+    // Release 1.1.0: alice signs (1 of 2) and publishes: staged, invisible to installers.
+    await writeFile(join(alice.dir, 'left-pad-1.1.0.tgz'), await makeTarball({ name: 'left-pad', version: '1.1.0' }));
+    const signed = JSON.parse(ok(await alice.tufpm('sign', 'left-pad-1.1.0.tgz', '--key', 'alice.key', '--passphrase-env', 'TUFPM_PASS', '--json'), 'sign').stdout) as { roleVersion: number; complete: boolean };
+    assert.deepEqual([signed.roleVersion, signed.complete], [2, false]);
+    const staged = ok(await alice.tufpm('publish', 'left-pad-1.1.0.tgz'), 'publish (staged)');
+    assert.match(staged.stdout, /^staged left-pad@1\.1\.0: .*1 of 2 maintainer signatures/);
+    const installer = await openClientSession({ registryUrl: w.url, trustedRootPath: w.rootFile, cacheDir: join(w.dir, 'installer-1') });
+    assert.equal(await installer.getTargetInfo('left-pad/-/left-pad-1.1.0.tgz'), undefined);
+
+    // Bob co-signs the staged release straight from the registry and publishes it.
+    const co = ok(await bob.tufpm('cosign', 'left-pad@1.1.0', '--key', 'bob.key', '--passphrase-env', 'TUFPM_PASS', '--out-dir', 'release', '--publish'), 'cosign');
+    assert.match(co.stdout, /2 of 2 signatures[\s\S]*\+ left-pad@1\.1\.0/);
+    const after = await openClientSession({ registryUrl: w.url, trustedRootPath: w.rootFile, cacheDir: join(w.dir, 'installer-2') });
+    const info = await after.getTargetInfo('left-pad/-/left-pad-1.1.0.tgz');
+    assert.deepEqual(info?.rolePath, ['targets', 'left-pad']);
+
+    // A plain publish of the claimed package is refused with instructions.
+    await writeFile(join(alice.dir, 'left-pad-1.2.0.tgz'), await makeTarball({ name: 'left-pad', version: '1.2.0' }));
+    const plain = await alice.tufpm('publish', 'left-pad-1.2.0.tgz', '--unsigned');
+    assert.equal(plain.code, 1);
+    assert.match(plain.stderr, /TUF_REGISTRY_RESPONSE: .*claimed by its maintainers[\s\S]*tufpm sign/);
+
+    // A key that is not a maintainer key: refused on the maintainer's machine, and, signed offline, by the registry.
+    ok(await alice.tufpm('key', 'generate', '--key', 'mallory.key', '--passphrase-env', 'TUFPM_PASS'), 'mallory key');
+    const local = await alice.tufpm('sign', 'left-pad-1.2.0.tgz', '--key', 'mallory.key', '--passphrase-env', 'TUFPM_PASS');
+    assert.equal(local.code, 1);
+    assert.match(local.stderr, /^TUF_KEY_MISMATCH: .*not a maintainer key of left-pad/);
+    const repo = await NpmRepository.open({ dir: w.M, keysDir: w.K });
+    await writeFile(join(alice.dir, 'current.json'), JSON.stringify(repo.repo.targetsRole('left-pad').toJSON()));
+    ok(await alice.tufpm('sign', 'left-pad-1.2.0.tgz', '--key', 'mallory.key', '--current', 'current.json', '--passphrase-env', 'TUFPM_PASS'), 'offline sign');
+    const refused = await alice.tufpm('publish', 'left-pad-1.2.0.tgz');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /not a maintainer key of left-pad/);
+  } finally {
+    await w.close();
+  }
+});
