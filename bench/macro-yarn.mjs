@@ -1,0 +1,56 @@
+// `yarn install` plain vs with the tufpm plugin, on the bench registry, real processes.
+//
+// Both projects hold the same committed yarn.lock (the tufpm one also tufpm-root.json and, after the
+// setup install, tufpm-lock.json): what a project in CI looks like.
+//   cold = a fresh machine: empty Yarn cache, empty mirror, empty TUF metadata cache, no .pnp.cjs /
+//          install state; every tarball is downloaded (and, with the plugin, every role fetched).
+//   warm = the machine of the previous run kept (cache, mirror, TUF cache populated), the project's
+//          .pnp.cjs, .pnp.loader.mjs, .yarn/ and node_modules removed: Yarn links again from its cache.
+// Runs alternate plain/tufpm (the order flips every round) so drift in machine load hits both sides.
+import { YarnProject } from './lib/yarn-project.mjs';
+import { BenchRunError } from './lib/proc.mjs';
+import { progress, summarize } from './lib/stats.mjs';
+
+async function setup(base, world) {
+  const plain = await YarnProject.create({ base, world, plugin: false });
+  const tufpm = await YarnProject.create({ base, world, plugin: true });
+  progress('yarn: setup install (plain) to write yarn.lock');
+  await plain.install();
+  await tufpm.copyLockfileFrom(plain);
+  progress('yarn: setup install (tufpm plugin) to write tufpm-lock.json');
+  const first = await tufpm.install();
+  if (!tufpm.hasFile('tufpm-lock.json')) {
+    throw new BenchRunError(`yarn with the tufpm plugin wrote no tufpm-lock.json: is the plugin active?\n${first.stdout.slice(-2000)}`);
+  }
+  return { plain, tufpm };
+}
+
+export async function runYarn({ base, world, runs }) {
+  const { plain, tufpm } = await setup(base, world);
+  const sides = { plain, tufpm };
+  const times = { cold: { plain: [], tufpm: [] }, warm: { plain: [], tufpm: [] } };
+  const traffic = { cold: {}, warm: {} };
+  let archives;
+  for (const kind of ['cold', 'warm']) {
+    for (let round = 0; round < runs; round++) {
+      const order = round % 2 === 0 ? ['plain', 'tufpm'] : ['tufpm', 'plain'];
+      for (const name of order) {
+        const project = sides[name];
+        if (kind === 'cold') await project.newMachine();
+        await project.removeInstallArtifacts();
+        world.takeTraffic();
+        const { ms } = await project.install();
+        traffic[kind][name] = world.takeTraffic();
+        times[kind][name].push(ms);
+        if (kind === 'cold' && name === 'plain') archives = await project.cachedArchives();
+        progress(`yarn ${kind} ${name} #${round + 1}: ${(ms / 1000).toFixed(2)} s`);
+      }
+    }
+  }
+  return {
+    linker: 'pnp',
+    packagesInstalled: archives,
+    cold: { plain: summarize(times.cold.plain), tufpm: summarize(times.cold.tufpm), traffic: traffic.cold },
+    warm: { plain: summarize(times.warm.plain), tufpm: summarize(times.warm.tufpm), traffic: traffic.warm },
+  };
+}

@@ -1,0 +1,200 @@
+// Micro benchmarks of the client's per-package cost, independent of Yarn and npm, on one core (the
+// main thread; node:crypto's one-shot verify is synchronous):
+//   (a) per-package role verifications per second (strict parse + canonical JSON + ed25519 verify
+//       against the delegation's key), and the same through TrustedMetadataSet (every TUF 5.6 rule);
+//   (b) delegation lookup (Delegations.rolesForTarget) at 10k / 50k roles, against a linear scan;
+//   (c) a whole Updater session over loopback HTTP resolving N targets, each in its own role: ms and
+//       metadata bytes per package, cold (empty metadata cache) and warm (cache from the cold run).
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DelegatedRole, Delegations, Metadata, matchPathPattern } from '@tufpm/models';
+import { TrustedMetadataSet, Updater } from '@tufpm/client';
+import { buildPerPackageRepository, packageNames, tarballPath } from './lib/micro-repo.mjs';
+import { serveFiles } from './lib/static-server.mjs';
+import { progress, summarize, timeMs, timeSyncMs } from './lib/stats.mjs';
+
+export const ROLE_CHECK_TARGET_PER_SEC = 10_000;
+
+/** (a) Role checks on pre-fetched bytes. The delegator is parsed afresh each run, so its keys are cold. */
+function roleChecks(repo, runs) {
+  const { names, roleBytes, targetsBytes } = repo;
+  const n = names.length;
+  const plain = [];
+  const preparedKeys = [];
+  const parseOnly = [];
+  const verifyOnly = [];
+  const trustedSet = [];
+  const delegatorParse = [];
+
+  const fullCheck = (delegator, i) => {
+    const md = Metadata.targets(roleBytes[i]);
+    const r = delegator.signed.verifyDelegate(names[i], md);
+    if (!r.verified) throw new Error(`bench setup: role ${names[i]} did not verify`);
+  };
+  // warm-up: JIT the parse/verify paths on a slice of the roles
+  {
+    const d = Metadata.targets(targetsBytes);
+    for (let i = 0; i < Math.min(n, 300); i++) fullCheck(d, i);
+  }
+  for (let run = 0; run < runs; run++) {
+    const { ms: dms, result: delegator } = timeSyncMs(() => Metadata.targets(targetsBytes));
+    delegatorParse.push(dms);
+    plain.push(timeSyncMs(() => { for (let i = 0; i < n; i++) fullCheck(delegator, i); }).ms);
+    // the same checks again on the same delegator: its keys are now parsed (node KeyObject + fingerprint
+    // cached), which isolates what first use of a key costs
+    preparedKeys.push(timeSyncMs(() => { for (let i = 0; i < n; i++) fullCheck(delegator, i); }).ms);
+
+    // breakdown: parse alone, then canonical JSON + verify alone (fresh delegator: keys prepared on first use)
+    const { ms: pms, result: parsed } = timeSyncMs(() => roleBytes.map((b) => Metadata.targets(b)));
+    parseOnly.push(pms);
+    const fresh = Metadata.targets(targetsBytes);
+    verifyOnly.push(timeSyncMs(() => {
+      for (let i = 0; i < n; i++) if (!fresh.signed.verifyDelegate(names[i], parsed[i]).verified) throw new Error('bench setup: verify failed');
+    }).ms);
+
+    // the client's own check: snapshot listing, threshold, version, expiry (TUF 5.6.1-5.6.5)
+    const set = new TrustedMetadataSet(repo.rootBytes, new Date());
+    set.updateTimestamp(repo.timestampBytes);
+    set.updateSnapshot(repo.snapshotBytes);
+    set.updateTargets(targetsBytes);
+    trustedSet.push(timeSyncMs(() => { for (let i = 0; i < n; i++) set.updateDelegatedTargets(roleBytes[i], names[i], ['targets']); }).ms);
+  }
+  const perSec = (msList) => summarize(msList.map((ms) => (n / ms) * 1000));
+  const usPer = (msList) => summarize(msList.map((ms) => (ms * 1000) / n));
+  const avgRole = roleBytes.reduce((s, b) => s + b.length, 0) / n;
+  return {
+    roles: n,
+    avgRoleBytes: avgRole,
+    rolesPerSecond: perSec(plain),
+    usPerRole: usPer(plain),
+    preparedKeysRolesPerSecond: perSec(preparedKeys),
+    preparedKeysUsPerRole: usPer(preparedKeys),
+    parseUsPerRole: usPer(parseOnly),
+    canonicalAndVerifyUsPerRole: usPer(verifyOnly),
+    trustedSetRolesPerSecond: perSec(trustedSet),
+    trustedSetUsPerRole: usPer(trustedSet),
+    delegatorParseMs: summarize(delegatorParse),
+    delegatorBytes: targetsBytes.length,
+  };
+}
+
+/** (b) Delegation lookup: prefix index (models) vs a linear scan compiling each pattern per lookup. */
+function delegationLookup(roleCount, runs) {
+  const names = packageNames(roleCount, 11);
+  const roles = names.map((name) => new DelegatedRole({ name, keyids: ['00'.repeat(32)], threshold: 1, terminating: true, paths: [`${name}/-/*`] }));
+  const paths = names.map((name) => tarballPath(name, '1.0.0'));
+  const lookups = Math.min(paths.length, 10_000);
+  const probe = Array.from({ length: lookups }, (_, i) => paths[(i * 7919) % paths.length]);
+  const build = [];
+  const perLookup = [];
+  for (let run = 0; run < runs; run++) {
+    const d = new Delegations({ roles: [...roles] });
+    build.push(timeSyncMs(() => d.rolesForTarget(paths[0])).ms);
+    perLookup.push((timeSyncMs(() => {
+      for (const p of probe) if (d.rolesForTarget(p).length !== 1) throw new Error(`bench setup: ${p} not found once`);
+    }).ms * 1000) / lookups);
+  }
+  // what a client without an index does: every role's pattern compiled and matched, per lookup
+  const linearLookups = roleCount >= 50_000 ? 20 : 50;
+  const linear = timeSyncMs(() => {
+    for (let k = 0; k < linearLookups; k++) {
+      const p = probe[k];
+      let found = 0;
+      for (const r of roles) for (const pattern of r.paths) if (matchPathPattern(pattern, p)) found++;
+      if (found !== 1) throw new Error('bench setup: linear scan');
+    }
+  }).ms;
+  return {
+    roles: roleCount,
+    indexBuildMs: summarize(build),
+    usPerLookup: summarize(perLookup),
+    lookupsPerSecond: summarize(perLookup.map((us) => 1e6 / us)),
+    linearScanUsPerLookup: (linear * 1000) / linearLookups,
+  };
+}
+
+/** (c) Whole Updater sessions over loopback HTTP: cold (empty cache) then warm (same cache dir). */
+async function updaterSessions(repo, runs) {
+  const server = await serveFiles(repo.files);
+  const n = repo.targetPaths.length;
+  const cold = [];
+  const warm = [];
+  let coldTraffic;
+  let warmTraffic;
+  const session = async (dir) => {
+    const updater = new Updater({ metadataDir: dir, metadataBaseUrl: server.metadataUrl });
+    const infos = await updater.getTargetInfos(repo.targetPaths);
+    for (const [p, info] of infos) if (info === undefined) throw new Error(`bench: ${p} not found by the Updater`);
+  };
+  try {
+    for (let run = -1; run < runs; run++) {
+      const dir = await mkdtemp(join(tmpdir(), 'tufpm-bench-updater-'));
+      try {
+        await writeFile(join(dir, 'root.json'), repo.rootBytes);
+        server.reset();
+        const { ms } = await timeMs(() => session(dir));
+        const c = server.counts();
+        server.reset();
+        const { ms: wms } = await timeMs(() => session(dir));
+        const w = server.counts();
+        if (run >= 0) {
+          // run -1 is the warm-up
+          cold.push(ms);
+          warm.push(wms);
+          coldTraffic = c;
+          warmTraffic = w;
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  return {
+    packages: n,
+    cold: {
+      ms: summarize(cold),
+      msPerPackage: summarize(cold.map((ms) => ms / n)),
+      requests: coldTraffic.requests,
+      metadataBytes: coldTraffic.bytes,
+      bytesPerPackage: coldTraffic.bytes / n,
+    },
+    warm: {
+      ms: summarize(warm),
+      msPerPackage: summarize(warm.map((ms) => ms / n)),
+      requests: warmTraffic.requests,
+      metadataBytes: warmTraffic.bytes,
+      bytesPerPackage: warmTraffic.bytes / n,
+    },
+    snapshotBytes: repo.snapshotBytes.length,
+    targetsBytes: repo.targetsBytes.length,
+  };
+}
+
+/** Runs the whole micro part. `sizes`: packages per repository; `lookupSizes`: roles for (b). */
+export async function runMicro({ sizes, lookupSizes, runs, updaterRuns, updaterSizes }) {
+  const out = { roleChecks: [], delegationLookup: [], updater: [] };
+  for (const size of sizes) {
+    progress(`micro: building an in-memory repository with ${size} per-package roles (ed25519, one key each)`);
+    const { ms, result: repo } = timeSyncMs(() => buildPerPackageRepository({ packages: size }));
+    progress(`micro: built in ${(ms / 1000).toFixed(1)} s; role checks x${runs}`);
+    const checks = roleChecks(repo, runs);
+    out.roleChecks.push(checks);
+    progress(`micro: ${size} roles: ${Math.round(checks.rolesPerSecond.median)} role checks/s (${checks.usPerRole.median.toFixed(1)} µs/role)`);
+    if (updaterSizes.includes(size)) {
+      progress(`micro: Updater sessions over loopback HTTP, ${size} targets x${updaterRuns} (+1 warm-up)`);
+      const u = await updaterSessions(repo, updaterRuns);
+      out.updater.push(u);
+      progress(`micro: Updater ${size}: cold ${u.cold.msPerPackage.median.toFixed(3)} ms/pkg, ${Math.round(u.cold.bytesPerPackage)} B/pkg; warm ${u.warm.msPerPackage.median.toFixed(3)} ms/pkg`);
+    }
+  }
+  for (const size of lookupSizes) {
+    progress(`micro: delegation lookup over ${size} roles`);
+    const d = delegationLookup(size, runs);
+    out.delegationLookup.push(d);
+    progress(`micro: ${size} roles: ${d.usPerLookup.median.toFixed(2)} µs/lookup (index build ${d.indexBuildMs.median.toFixed(0)} ms), linear scan ${d.linearScanUsPerLookup.toFixed(0)} µs/lookup`);
+  }
+  return out;
+}
