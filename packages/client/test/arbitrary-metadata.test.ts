@@ -37,3 +37,24 @@ test('rejects metadata of the wrong type served under a role name', async (t) =>
   sim.overrides.set('metadata/timestamp.json', sim.latest.get('snapshot')!);
   await rejectsWith(env.updater().refresh(), 'TUF_PARSE');
 });
+
+test('ecdsa-sha2-nistp256 keys (as in sigstore\'s root) work for top-level and delegated roles', async (t) => {
+  const env = await newEnv(t);
+  const { sim } = env;
+  const oldRoot = sim.signers.get('root')!;
+  const ecRoot = newKey('ecdsa');
+  sim.root.keys[ecRoot.keyid] = ecRoot.json;
+  sim.root.roles.root = { keyids: [ecRoot.keyid], threshold: 1 };
+  sim.signers.set('root', [ecRoot]);
+  const ecTimestamp = newKey('ecdsa');
+  sim.root.keys[ecTimestamp.keyid] = ecTimestamp.json;
+  sim.root.roles.timestamp = { keyids: [ecTimestamp.keyid], threshold: 1 };
+  sim.signers.set('timestamp', [ecTimestamp]);
+  sim.publish('root', true, [...oldRoot, ecRoot]);
+  sim.addDelegation('targets', { name: 'pkg', paths: ['pkg/*'], keys: [newKey('ecdsa')] });
+  sim.addTarget('pkg', 'pkg/a.tgz', 'a');
+  sim.publish('pkg');
+  sim.publish('targets');
+  sim.updateSnapshot();
+  assert.deepEqual((await env.updater().getTargetInfo('pkg/a.tgz'))?.rolePath, ['targets', 'pkg']);
+});

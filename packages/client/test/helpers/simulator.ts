@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { canonicalize, generateEd25519KeyPair, type Signer } from '@tufpm/models';
+import { canonicalize, generateEcdsaP256KeyPair, generateEd25519KeyPair, type Signer } from '@tufpm/models';
 
 export interface SimKey {
   signer: Signer;
@@ -12,8 +12,8 @@ export interface SimKey {
   json: Record<string, unknown>;
 }
 
-export function newKey(): SimKey {
-  const { signer, key } = generateEd25519KeyPair();
+export function newKey(type: 'ed25519' | 'ecdsa' = 'ed25519'): SimKey {
+  const { signer, key } = type === 'ecdsa' ? generateEcdsaP256KeyPair() : generateEd25519KeyPair();
   return { signer, keyid: key.keyid, json: key.toJSON() };
 }
 
