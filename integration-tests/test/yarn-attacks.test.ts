@@ -201,6 +201,35 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     await refused(project, ['install'], /TUF_CHECKSUM_BINDING/, new RegExp(`package native-${process.platform}@1\\.0\\.0`));
   });
 
+  test('rejects a poisoned patched archive (patch: protocol) whose yarn.lock checksum was edited to match', async () => {
+    const tarball = buildPackageTarball({ name: 'patchme', version: '1.0.0', files: { 'index.js': 'module.exports = "original";\n' } });
+    await addPackageVersion(world.registryDir, tarball, { durable: false });
+    await world.repo.publishTarball(tarball);
+    const project = await YarnProject.create(world, { patchme: 'patch:patchme@npm%3A1.0.0#./patchme.patch' });
+    await project.write('patchme.patch', [
+      'diff --git a/index.js b/index.js',
+      '--- a/index.js',
+      '+++ b/index.js',
+      '@@ -1 +1 @@',
+      '-module.exports = "original";',
+      '+module.exports = "patched";',
+      '',
+    ].join('\n'));
+    const install = await project.yarn(['install']);
+    assert.equal(install.code, 0, install.stdout);
+    assert.match((await project.yarn(['node', '-p', 'require("patchme")'])).stdout, /patched/);
+    const cached = await archiveOf(project.cacheFolder, 'patchme-patch-');
+    const evil = poison(await readFile(cached));
+    const oldSum = await YarnProject.checksumOf(cached);
+    await writeFile(cached, evil);
+    const newSum = await YarnProject.checksumOf(cached);
+    await writeFile(cached.replace(oldSum.slice(5, 15), newSum.slice(5, 15)), evil);
+    const lock = (await project.read('yarn.lock'))!;
+    assert.ok(lock.includes(oldSum));
+    await project.write('yarn.lock', lock.replace(oldSum, newSum));
+    await refused(project, ['install'], /TUF_CHECKSUM_BINDING/, /package patchme@1\.0\.0/, /patched archive differs/);
+  });
+
   test('rejects an edited yarn.lock checksum, and yarn tuf verify reports it', async () => {
     const project = await YarnProject.create(world, { left: '^1.0.0' });
     assert.equal((await project.yarn(['install'])).code, 0);

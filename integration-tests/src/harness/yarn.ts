@@ -56,6 +56,7 @@ export class YarnProject {
     dependencies: Record<string, string>,
     opts: { rc?: Record<string, RcValue>; machine?: string; plugin?: boolean } = {},
   ): Promise<YarnProject> {
+    if (!existsSync(PLUGIN_BUNDLE)) throw new Error(`${PLUGIN_BUNDLE} is missing: run npm run build -w @tufpm/yarn-plugin-tuf`);
     const dir = await world.tempDir('yarn-project-');
     await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies }, null, 2)}\n`);
     await copyFile(join(world.metadataDir, '1.root.json'), join(dir, 'tufpm-root.json'));

@@ -1,6 +1,7 @@
 import { MessageName, ReportError, type Hooks, type InstallOptions, type Project, type Cache } from '@yarnpkg/core';
 import { TufError } from '@tufpm/models';
-import { afterFetch, beforeFetch, pinnedKeys, type NpmEntry } from './install-flow.js';
+import { afterFetch } from './archive-binding.js';
+import { beforeFetch, pinnedKeys, type NpmEntry } from './install-flow.js';
 import { describeTufError, toReportError } from './report-errors.js';
 import { TufSession, dropSession, registerSession, sessionFor } from './session.js';
 

@@ -1,18 +1,17 @@
-import { Cache, MessageName, Report, ReportError, ThrowReport, hashUtils, structUtils, type InstallOptions, type Locator, type Package } from '@yarnpkg/core';
-import { xfs } from '@yarnpkg/fslib';
+import { MessageName, Report, ReportError, structUtils, type Cache, type InstallOptions, type Locator, type Package } from '@yarnpkg/core';
 import { TufError } from '@tufpm/models';
 import { VerifyError } from '@tufpm/verify';
 import { classifyLocator, packageKey } from './locators.js';
 import { describeTufError } from './report-errors.js';
 import type { TufSession } from './session.js';
 
-type FetchOptions = InstallOptions & { cache: Cache };
+export type FetchOptions = InstallOptions & { cache: Cache };
 
 export interface NpmEntry {
   pkg: Package;
   name: string;
   version: string;
-  /** false for the npm package underneath a `patch:` (Yarn keeps no checksum of its own for it) */
+  /** false for a `patch:` over an npm package: its archive is Yarn's patch of the (bound) npm archive */
   bindable: boolean;
 }
 
@@ -75,11 +74,6 @@ function refuseNonRegistry(session: TufSession, pkg: Locator, protocol: string, 
   }) });
 }
 
-/** Same zip? Compare the hash part only: the `10c0/` cache-key prefix is a label, not content. */
-function sameZip(a: string, b: string): boolean {
-  return a.slice(a.indexOf('/') + 1) === b.slice(b.indexOf('/') + 1);
-}
-
 function cacheKeyOf(checksum: string): string {
   const slash = checksum.indexOf('/');
   return slash === -1 ? '' : checksum.slice(0, slash);
@@ -95,7 +89,7 @@ export function checkBinding(session: TufSession, entry: NpmEntry, checksum: str
   return session.verifier.checkYarnChecksum(entry.name, entry.version, checksum);
 }
 
-function reportFailures(session: TufSession, report: Report, failures: Failure[]): void {
+export function reportFailures(session: TufSession, report: Report, failures: Failure[]): void {
   if (failures.length === 0) return;
   session.failed = true;
   for (const { error, subject } of failures) {
@@ -161,68 +155,6 @@ export async function beforeFetch(session: TufSession, opts: FetchOptions): Prom
     reportFailures(session, report, failures);
   });
   return entries;
-}
-
-/**
- * Rebuilds the zip of a package that came from the cache or the mirror without a binding: downloads the
- * tarball (verified by wrapNetworkRequest) into a throwaway cache without mirror, and returns Yarn's
- * checksum of the zip it builds. The project's cache and mirror are not touched.
- */
-async function deriveChecksum(session: TufSession, pkg: Package): Promise<string | null> {
-  const project = session.project;
-  return await xfs.mktempPromise(async (dir) => {
-    const cache = new Cache(dir, { configuration: project.configuration, immutable: false, check: false });
-    // No mirror: the point is to get the bytes from the network, through TUF.
-    Object.defineProperty(cache, 'mirrorCwd', { value: null });
-    await cache.setup();
-    const fetcher = project.configuration.makeFetcher();
-    const result = await fetcher.fetch(pkg, { checksums: new Map(), project, cache, fetcher, report: new ThrowReport(), cacheOptions: {} });
-    result.releaseFs?.();
-    return result.checksum ?? null;
-  });
-}
-
-/**
- * After Yarn's fetch step, before yarn.lock is written and anything is linked: every package's zip must be
- * bound to a TUF-verified tarball. Downloaded now -> bind. From cache/mirror -> the pinned binding must
- * match, or (no binding yet) the zip is rebuilt from a verified download and compared.
- */
-export async function afterFetch(session: TufSession, opts: FetchOptions, entries: NpmEntry[]): Promise<void> {
-  const report = opts.report;
-  const failures: Failure[] = [];
-  const project = session.project;
-  await report.startTimerPromise('TUF binding of Yarn checksums', async () => {
-    for (const warning of session.warnings) report.reportWarning(MessageName.UNNAMED, `(tufMode: warn) ${warning}`);
-    let derived = 0;
-    for (const entry of entries) {
-      if (!entry.bindable || project.disabledLocators.has(entry.pkg.locatorHash)) continue;
-      await settle(failures, packageKey(entry.name, entry.version), async () => {
-        let checksum = project.storedChecksums.get(entry.pkg.locatorHash) ?? null;
-        // Conditional packages (os/cpu) get no checksum in yarn.lock: hash the cache file ourselves.
-        if (checksum === null) checksum = `${opts.cache.cacheKey}/${await hashUtils.checksumFile(opts.cache.getLocatorPath(entry.pkg, null))}`;
-        const key = packageKey(entry.name, entry.version);
-        if (session.downloaded.has(key)) {
-          session.verifier.bindYarnChecksum(entry.name, entry.version, checksum);
-          return;
-        }
-        if (checkBinding(session, entry, checksum) === 'bound') return;
-        derived++;
-        const fresh = await deriveChecksum(session, entry.pkg);
-        if (!session.downloaded.has(key) || fresh === null || !sameZip(fresh, checksum)) {
-          throw new VerifyError('TUF_CHECKSUM_BINDING', `${key}: the archive Yarn took from its cache or mirror differs from the one built from the TUF-verified tarball`, {
-            packageName: entry.name,
-            version: entry.version,
-            role: (await session.verifier.resolve(entry.name, entry.version)).role,
-            attack: 'poisoned cache or mirror (or an edited yarn.lock checksum)',
-            recovery: 'restore yarn.lock from version control, clear the cache and mirror (yarn cache clean --mirror) and reinstall',
-          });
-        }
-        session.verifier.bindYarnChecksum(entry.name, entry.version, checksum);
-      });
-    }
-    if (derived > 0) report.reportInfo(MessageName.UNNAMED, `TUF: ${derived} cached archive(s) without a pinned binding were checked against a verified download`);
-    reportFailures(session, report, failures);
-  });
 }
 
 /** name@version of every npm package in the installed tree: the pins kept in tufpm-lock.json. */

@@ -1,0 +1,117 @@
+import { Cache, MessageName, ThrowReport, hashUtils, type Package } from '@yarnpkg/core';
+import { xfs, type PortablePath } from '@yarnpkg/fslib';
+import { VerifyError } from '@tufpm/verify';
+import { checkBinding, reportFailures, settle, type Failure, type FetchOptions, type NpmEntry } from './install-flow.js';
+import { packageKey } from './locators.js';
+import type { TufSession } from './session.js';
+
+/** Same zip? Compare the hash part only: the `10c0/` cache-key prefix is a label, not content. */
+function sameZip(a: string, b: string): boolean {
+  return a.slice(a.indexOf('/') + 1) === b.slice(b.indexOf('/') + 1);
+}
+
+/** A cache in a temp dir that never reads or writes the mirror. */
+async function throwawayCache(session: TufSession, dir: PortablePath): Promise<Cache> {
+  const cache = new Cache(dir, { configuration: session.project.configuration, immutable: false, check: false });
+  Object.defineProperty(cache, 'mirrorCwd', { value: null });
+  await cache.setup();
+  return cache;
+}
+
+/**
+ * Yarn's checksum of the archive of `pkg` rebuilt from scratch. npm package: downloaded again (checked by
+ * wrapNetworkRequest) into a throwaway cache. `patch:` package: the patch is applied again to the npm
+ * archive of the project's cache (bound just before), the result going to a throwaway cache. The project's
+ * cache and mirror are never written.
+ */
+async function rebuildChecksum(session: TufSession, pkg: Package, projectCache: Cache | null): Promise<string | null> {
+  const project = session.project;
+  return await xfs.mktempPromise(async (dir) => {
+    const scratch = await throwawayCache(session, dir);
+    const cache = projectCache === null
+      ? scratch
+      : new Proxy(projectCache, {
+          get(target, prop) {
+            if (prop === 'fetchPackageFromCache') {
+              return (locator: Package, checksum: string | null, opts: Parameters<Cache['fetchPackageFromCache']>[2]) =>
+                locator.locatorHash === pkg.locatorHash ? scratch.fetchPackageFromCache(locator, null, opts) : target.fetchPackageFromCache(locator, checksum, opts);
+            }
+            const value: unknown = Reflect.get(target, prop, target);
+            return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+          },
+        });
+    const fetcher = project.configuration.makeFetcher();
+    const checksums = projectCache === null ? new Map() : project.storedChecksums;
+    const result = await fetcher.fetch(pkg, { checksums, project, cache, fetcher, report: new ThrowReport(), cacheOptions: {} });
+    result.releaseFs?.();
+    return result.checksum ?? null;
+  });
+}
+
+function bindingError(entry: NpmEntry, role: string, what: string): VerifyError {
+  const key = packageKey(entry.name, entry.version);
+  return new VerifyError('TUF_CHECKSUM_BINDING', `${key}: ${what}`, {
+    packageName: entry.name,
+    version: entry.version,
+    role,
+    attack: 'poisoned cache or mirror (or an edited yarn.lock checksum)',
+    recovery: 'restore yarn.lock from version control, clear the cache and mirror (yarn cache clean --mirror) and reinstall',
+  });
+}
+
+/** Yarn's checksum of the archive it will link; conditional (os/cpu) packages have none: hash the file. */
+async function archiveChecksum(session: TufSession, opts: FetchOptions, pkg: Package): Promise<string> {
+  const stored = session.project.storedChecksums.get(pkg.locatorHash);
+  if (stored !== undefined) return stored;
+  return `${opts.cache.cacheKey}/${await hashUtils.checksumFile(opts.cache.getLocatorPath(pkg, null))}`;
+}
+
+/**
+ * After Yarn's fetch step, before yarn.lock is written and anything is linked: every archive must be bound
+ * to a TUF-verified tarball. Downloaded now -> bind. From cache/mirror -> the pinned binding must match, or
+ * (no binding yet) the archive is rebuilt from a verified download and compared. Patched archives are
+ * rebuilt from their (bound) npm archive and compared.
+ */
+export async function afterFetch(session: TufSession, opts: FetchOptions, entries: NpmEntry[]): Promise<void> {
+  const report = opts.report;
+  const failures: Failure[] = [];
+  const project = session.project;
+  const bound = new Set<string>();
+  await report.startTimerPromise('TUF binding of Yarn checksums', async () => {
+    for (const warning of session.warnings) report.reportWarning(MessageName.UNNAMED, `(tufMode: warn) ${warning}`);
+    let rebuilt = 0;
+    const installed = entries.filter((entry) => !project.disabledLocators.has(entry.pkg.locatorHash));
+    for (const entry of installed.filter((e) => e.bindable)) {
+      const key = packageKey(entry.name, entry.version);
+      await settle(failures, key, async () => {
+        const checksum = await archiveChecksum(session, opts, entry.pkg);
+        if (session.downloaded.has(key)) {
+          session.verifier.bindYarnChecksum(entry.name, entry.version, checksum);
+        } else if (checkBinding(session, entry, checksum) === 'unbound') {
+          rebuilt++;
+          const fresh = await rebuildChecksum(session, entry.pkg, null);
+          if (!session.downloaded.has(key) || fresh === null || !sameZip(fresh, checksum)) {
+            const { role } = await session.verifier.resolve(entry.name, entry.version);
+            throw bindingError(entry, role, 'the archive Yarn took from its cache or mirror differs from the one built from the TUF-verified tarball');
+          }
+          session.verifier.bindYarnChecksum(entry.name, entry.version, checksum);
+        }
+        bound.add(key);
+      });
+    }
+    // Patched archives last: they are rebuilt from the npm archives bound above.
+    for (const entry of installed.filter((e) => !e.bindable)) {
+      const key = packageKey(entry.name, entry.version);
+      await settle(failures, key, async () => {
+        const { role } = await session.verifier.resolve(entry.name, entry.version);
+        if (!bound.has(key)) throw bindingError(entry, role, 'the package under the patch has no verified archive in this install');
+        const checksum = await archiveChecksum(session, opts, entry.pkg);
+        rebuilt++;
+        const fresh = await rebuildChecksum(session, entry.pkg, opts.cache);
+        if (fresh === null || !sameZip(fresh, checksum)) throw bindingError(entry, role, 'the patched archive differs from the patch applied to the TUF-verified package');
+      });
+    }
+    if (rebuilt > 0) report.reportInfo(MessageName.UNNAMED, `TUF: ${rebuilt} archive(s) without a pinned binding were rebuilt from verified tarballs and compared`);
+    reportFailures(session, report, failures);
+  });
+}
