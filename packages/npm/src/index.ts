@@ -8,6 +8,6 @@ export { verifyTree, sha512Digests, type TreeVerifyOptions, type TreeVerifyResul
 export { runInstall, arboristOptions, openVerifier, VerificationFailures, type InstallRequest, type InstallResult } from './install.js';
 export { runVerifyLock, type VerifyLockResult } from './verify-lock.js';
 export { runStatus, formatStatus, type StatusResult } from './status.js';
-export { failOnOptionalIntegrityErrors, UnsupportedArboristError } from './optional-guard.js';
+export { failOnOptionalIntegrityErrors, refuseUnverifiedExtractions, UnsupportedArboristError } from './reify-guard.js';
 export { NpmUsageError, NpmVerifyError, PackageContextError, type NpmFailureCode } from './errors.js';
 export { toReport, formatReport, type FailureReport, type Output } from './report.js';

@@ -7,7 +7,7 @@ import { TufError } from '@tufpm/models';
 import { InstallVerifier, type SignedTarget, type VerifierSummary } from '@tufpm/verify';
 import type { NpmConfig } from './config.js';
 import { NpmUsageError, NpmVerifyError } from './errors.js';
-import { failOnOptionalIntegrityErrors } from './optional-guard.js';
+import { failOnOptionalIntegrityErrors, refuseUnverifiedExtractions } from './reify-guard.js';
 import type { Progress } from './progress.js';
 import { verifyTree, type TreeVerifyResult } from './tree-verify.js';
 
@@ -149,6 +149,7 @@ export async function runInstall(config: NpmConfig, request: InstallRequest, pro
     throw result.failures.length === 1 ? result.failures[0]! : new VerificationFailures(result.failures);
   }
 
+  refuseUnverifiedExtractions(arb, result.extractable);
   let failedNode: ArboristNode | undefined;
   failOnOptionalIntegrityErrors(arb, (node) => {
     failedNode ??= node as ArboristNode;

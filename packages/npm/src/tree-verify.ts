@@ -26,6 +26,8 @@ export interface TreeVerifyResult {
   /** Nodes whose previous integrity (package-lock.json or packument) lacked the signed sha512. */
   integrityReplaced: Array<{ pkg: string; before: string | null }>;
   failures: TufError[];
+  /** Nodes reify may extract: bound to their signed target, exempt, or let through by an unsafe setting. */
+  extractable: Set<ArboristNode>;
 }
 
 interface Pending {
@@ -78,26 +80,34 @@ function lockIntegrityError(pending: Pending, signed: SignedTarget, found: strin
  * becomes the target's URL on the configured registry. Nothing is written to disk here.
  */
 export async function verifyTree(tree: ArboristTree, verifier: InstallVerifier, opts: TreeVerifyOptions): Promise<TreeVerifyResult> {
-  const result: TreeVerifyResult = { signed: new Map(), exempt: [], unsafeAllowed: [], integrityReplaced: [], failures: [] };
+  const result: TreeVerifyResult = { signed: new Map(), exempt: [], unsafeAllowed: [], integrityReplaced: [], failures: [], extractable: new Set() };
   const pending: Pending[] = [];
   for (const node of tree.inventory.values()) {
     if (node.isProjectRoot) continue;
     const source = classifyNode(node);
     switch (source.kind) {
       case 'registry':
-        if (verifier.isExempt(source.name)) result.exempt.push(`${source.name}@${source.version}`);
-        else pending.push({ node, name: source.name, version: source.version });
+        if (verifier.isExempt(source.name)) {
+          result.exempt.push(`${source.name}@${source.version}`);
+          result.extractable.add(node);
+        } else pending.push({ node, name: source.name, version: source.version });
         break;
       case 'git':
       case 'file':
       case 'remote': {
         const allowed = source.kind === 'git' ? opts.allowGit : source.kind === 'file' ? opts.allowFile : opts.allowRemote;
-        if (allowed) result.unsafeAllowed.push(`${describe(node)} (${source.spec.slice(0, 200)})`);
-        else result.failures.push(unsafeSourceError(node, source.kind, source.spec));
+        if (allowed) {
+          result.unsafeAllowed.push(`${describe(node)} (${source.spec.slice(0, 200)})`);
+          result.extractable.add(node);
+        } else result.failures.push(unsafeSourceError(node, source.kind, source.spec));
         break;
       }
+      case 'workspace':
+      case 'link-target':
+        result.extractable.add(node); // the project's own code
+        break;
       default:
-        break; // bundled, workspace, link-target: covered by their parent or the project itself
+        break; // bundled: comes inside its parent's signed tarball, never extracted on its own
     }
   }
 
@@ -148,6 +158,7 @@ function bindNode(item: Pending, signed: SignedTarget, opts: TreeVerifyOptions, 
   }
   if (!matches) result.integrityReplaced.push({ pkg: `${item.name}@${item.version}`, before: before ?? null });
   if (opts.command === 'verify') return;
+  result.extractable.add(node);
   // sha1-only and packument-provided integrities are replaced by the signed sha512 alone, so that pacote
   // checks exactly the signed digest (it accepts a tarball if any listed algorithm of the strongest kind matches).
   node.integrity = signed.integrity;
