@@ -320,6 +320,25 @@ describe('InstallVerifier against the signed test registry', () => {
     }
   });
 
+  it('follows a legitimate root key rotation and pins the new root', async (t) => {
+    const { reg, project } = await setup(t);
+    await install(reg, project, closure(reg));
+    const rotated = await reg.repo.rotateKey('root', reg.keys.root.key.keyid);
+    assert.equal(rotated.versions['root'], 2);
+    // The project still trusts root v1 (tufpm-root.json): the client walks 1 -> 2 (cross-signed).
+    await install(reg, project, closure(reg));
+    const lock = JSON.parse((await lockBytes(project))!.toString('utf8'));
+    assert.equal(lock.root.version, 2);
+  });
+
+  it('rejects a forged root rotation signed only by the attacker', async (t) => {
+    const { reg, project } = await setup(t);
+    await install(reg, project, closure(reg));
+    const attack = await reg.forgeRootRotation();
+    assert.equal(attack.forgedVersion, 2);
+    await refused(project, attack, ['TUF_THRESHOLD'], () => install(reg, project, closure(reg)));
+  });
+
   it('rejects a claimed package published with the registry\'s online keys', async (t) => {
     const { reg, project } = await setup(t);
     await install(reg, project, closure(reg));

@@ -1,6 +1,8 @@
 // Key-compromise attacks: a leaked maintainer key after the operator revoked it, and a registry whose
 // online keys (snapshot, timestamp, unclaimed) are all in the attacker's hands.
-import { TargetFile, generateEd25519KeyPair, type Signer } from '@tufpm/models';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Metadata, TOP_LEVEL_ROLE_NAMES, TargetFile, generateEd25519KeyPair, type Signer } from '@tufpm/models';
 import { addPackageVersion, targetPathFor } from '@tufpm/registry';
 import { forgeSnapshotAndTimestamp, readRole, resign, writeMetadata } from './attacks-metadata.js';
 import { claimOf, nextVersion, publishTime, releaseTarball, type AttackContext, type AttackResult } from './attacks.js';
@@ -70,5 +72,28 @@ export async function compromiseOnlineKeys(ctx: AttackContext, name: string): Pr
     description: `signed ${name}@${version} into unclaimed bin ${bin} with the online key, new snapshot and timestamp`,
     name, version, bin,
     expectedCodes: ['TUF_PACKAGE_NOT_SIGNED'],
+  };
+}
+
+/**
+ * Arbitrary installation through a forged root: the attacker publishes root N+1 that hands every
+ * top-level role to mallory, signed only by mallory. Clients must refuse it, because root N+1 needs a
+ * threshold of root N's keys (TUF 5.3.4) as well as its own.
+ */
+export async function forgeRootRotation(ctx: AttackContext): Promise<AttackResult & { forgedVersion: number }> {
+  const current = Math.max(...(await readdir(ctx.metadataDir)).map((f) => /^([0-9]+)\.root\.json$/.exec(f)?.[1]).filter((v) => v !== undefined).map(Number));
+  const md = Metadata.root(new Uint8Array(await readFile(join(ctx.metadataDir, `${current}.root.json`))));
+  for (const role of TOP_LEVEL_ROLE_NAMES) {
+    for (const keyid of [...md.signed.getRole(role).keyids]) md.signed.revokeKey(keyid, role);
+    md.signed.addKey(ctx.keys.mallory.key, role);
+  }
+  md.signed.bumpVersion();
+  resign(md, [ctx.keys.mallory.signer]);
+  await writeMetadata(ctx.metadataDir, 'root', md);
+  return {
+    attack: 'arbitrary installation (forged root rotation)',
+    description: `${md.signed.version}.root.json gives every top-level role to mallory and is signed only by mallory`,
+    expectedCodes: ['TUF_THRESHOLD'],
+    forgedVersion: md.signed.version,
   };
 }

@@ -35,7 +35,7 @@ import {
   type Interceptor,
   type Release,
 } from './attacks.js';
-import { compromiseAndRevoke, compromiseOnlineKeys } from './attacks-keys.js';
+import { compromiseAndRevoke, compromiseOnlineKeys, forgeRootRotation } from './attacks-keys.js';
 import { fastForwardTimestamp, freezeTimestamp, mixAndMatch, overLengthMetadata, recoverFromFastForward, rollbackRole } from './attacks-repository.js';
 import { captureDir, restoreDir, type SavedState } from './attacks-metadata.js';
 
@@ -113,6 +113,7 @@ export interface SignedRegistry {
   recoverFromFastForward(genuine: SavedState): Promise<{ root: number; timestamp: number }>;
   extraneousDependency(name: string, version: string, dep: string, range: string): Promise<AttackResult>;
   rollbackRole(name: string, version?: string): ReturnType<typeof rollbackRole>;
+  forgeRootRotation(): ReturnType<typeof forgeRootRotation>;
 }
 
 /** The monorepo root: the nearest ancestor holding fixtures/lib/build.mjs. */
@@ -265,6 +266,7 @@ export async function createSignedRegistry(opts: SignedRegistryOptions = {}): Pr
     recoverFromFastForward: (genuine) => recoverFromFastForward(ctx, genuine),
     extraneousDependency: (name, version, dep, range) => extraneousDependency(ctx, name, version, dep, range),
     rollbackRole: (name, version) => rollbackRole(ctx, name, version),
+    forgeRootRotation: () => forgeRootRotation(ctx),
     refreshRole: (name, version) => refreshRole(ctx, name, version),
   };
 }
