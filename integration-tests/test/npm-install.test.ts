@@ -73,6 +73,17 @@ describe('tufpm-npm install and ci', () => {
     assert.equal(s.pins.snapshot, s.current.snapshot.version);
   });
 
+  test('installs a workspaces project: workspace links are the project itself, their dependencies verified', async () => {
+    const project = await world.project({ workspaces: ['ws'] });
+    await project.write('ws/package.json', JSON.stringify({ name: 'ws', version: '1.0.0', dependencies: { right: '^1.0.0' } }));
+    const res = await project.tufpmNpm(['install', '--json']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual((JSON.parse(res.stdout) as { packages: Array<{ name: string }> }).packages.map((p) => p.name), ['right']);
+    assert.ok(existsSync(join(project.dir, 'node_modules/ws/package.json')));
+    await project.freshMachine();
+    assert.equal((await project.tufpmNpm(['ci'])).code, 0);
+  });
+
   test('rejects a tampered tarball: nothing installed, package.json and lockfiles untouched, coded error', async () => {
     const project = await world.project({ dependencies: { right: '^1.0.0' } });
     await world.publish('victim', '1.0.0');
