@@ -3,6 +3,7 @@ import * as claim from './claim.js';
 import { type Env, UsageError } from './common.js';
 import * as cosign from './cosign.js';
 import * as key from './key.js';
+import * as keys from './keys.js';
 import * as publish from './publish.js';
 import * as sign from './sign.js';
 
@@ -11,7 +12,7 @@ interface Command {
   run(argv: string[], e: Env): Promise<number>;
 }
 
-export const COMMANDS: Record<string, Command> = { key, sign, cosign, publish, claim };
+export const COMMANDS: Record<string, Command> = { key, sign, cosign, publish, claim, keys };
 
 const USAGE = `usage: tufpm <command> [options]   (tufpm <command> --help for details)
 Maintainer commands: your package's keys stay on your machine; the registry only checks signatures.
@@ -20,6 +21,7 @@ Maintainer commands: your package's keys stay on your machine; the registry only
   cosign <tarball|name@version>   add your signature to a staged release
   publish <tarball>   upload tarball + signed role (registry and token from .npmrc)
   claim request|cosign|submit     ask the registry operator to delegate a package to your keys
+  keys change|approve|submit      rotate or revoke your keys (a threshold of you approves)
 exit codes: 0 ok, 1 failure ("CODE: message" on stderr), 2 usage`;
 
 /** Runs the maintainer CLI; returns the exit code (0 ok, 1 failure, 2 usage). */

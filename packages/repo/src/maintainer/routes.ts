@@ -7,6 +7,7 @@ import { ensureDir, isErrno, readFileBounded, writeFileAtomic } from '../fs-util
 import { checkPackageName } from '../tarball.js';
 import { claimRequestToJSON, parseClaimRequest, verifyClaimRequest } from './claims.js';
 import { ClaimError } from './errors.js';
+import { keyChangeToJSON, parseKeyChange } from './key-change.js';
 import { readStaged } from './staging.js';
 
 const MAX_CLAIM_BYTES = 4 * 1024 * 1024;
@@ -19,6 +20,11 @@ export function claimsDir(registryDir: string): string {
 
 export function claimRequestFile(registryDir: string, name: string): string {
   return join(claimsDir(registryDir), `${encodeRoleName(name)}.json`);
+}
+
+/** Where submitted key-change requests wait for the operator: `<registryDir>/tuf/claims/<encoded name>.key-change.json`. */
+export function keyChangeFile(registryDir: string, name: string): string {
+  return join(claimsDir(registryDir), `${encodeRoleName(name)}.key-change.json`);
 }
 
 interface TokenEntry { user: string; sha256: string; packages?: string[] }
@@ -82,13 +88,15 @@ async function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> 
  *   for its co-signers. Needs a publish token of the package: installers never see staged roles.
  * - `PUT /-/tufpm/claims/<name>`: a maintainer's claim request (keys, threshold, role v1 signed at
  *   threshold), authenticated by the package's publish token, stored for the operator's approval.
+ * - `PUT /-/tufpm/key-changes/<name>`: maintainers' key change (rotate/revoke), same authentication,
+ *   stored for the operator, who checks the approvals against the delegation.
  * Returns false for every other request (the registry handles it).
  */
 export function createMaintainerRoutes(opts: { registryDir: string; now?: () => Date }): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   const now = opts.now ?? (() => new Date());
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
-    const m = /^\/-\/tufpm\/(staged|claims)\/([^/]+)$/.exec(path);
+    const m = /^\/-\/tufpm\/(staged|claims|key-changes)\/([^/]+)$/.exec(path);
     if (m === null) return false;
     const method = req.method ?? 'GET';
     try {
@@ -113,6 +121,15 @@ export function createMaintainerRoutes(opts: { registryDir: string; now?: () => 
       }
       if (method !== 'PUT') throw new HttpError(405, 'REGISTRY_METHOD_NOT_ALLOWED', 'method not allowed');
       const user = await authorize(opts.registryDir, req, name);
+      if (m[1] === 'key-changes') {
+        // Approvals are checked by the operator against the delegation (this process holds no repository).
+        const change = parseKeyChange(await readBody(req, MAX_CLAIM_BYTES));
+        if (change.name !== name) throw new ClaimError(`the request changes keys of ${change.name}, the URL names ${name}`);
+        await ensureDir(claimsDir(opts.registryDir), 0o700);
+        await writeFileAtomic(keyChangeFile(opts.registryDir, name), JSON.stringify({ ...keyChangeToJSON(change), submittedBy: user, submitted: now().toISOString() }, null, 2) + '\n', 0o600);
+        send(res, 201, { ok: true, message: `key change for ${name} stored; the registry operator must apply it (tufpm-repo apply-key-change)` });
+        return true;
+      }
       const request = parseClaimRequest(await readBody(req, MAX_CLAIM_BYTES));
       if (request.name !== name) throw new ClaimError(`the request claims ${request.name}, the URL names ${name}`);
       const v = verifyClaimRequest(request, now());
