@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Metadata, TOP_LEVEL_ROLE_NAMES, TargetFile, generateEd25519KeyPair, type Signer } from '@tufpm/models';
 import { addPackageVersion, targetPathFor } from '@tufpm/registry';
-import { forgeSnapshotAndTimestamp, readRole, resign, writeMetadata } from './attacks-metadata.js';
+import { forgeSnapshotAndTimestamp, listedVersion, readRole, resign, writeMetadata } from './attacks-metadata.js';
 import { claimOf, nextVersion, publishTime, releaseTarball, type AttackContext, type AttackResult } from './attacks.js';
 import type { TestKeys } from '../../../fixtures/lib/build.mjs';
 
@@ -95,5 +95,41 @@ export async function forgeRootRotation(ctx: AttackContext): Promise<AttackResul
     description: `${md.signed.version}.root.json gives every top-level role to mallory and is signed only by mallory`,
     expectedCodes: ['TUF_THRESHOLD'],
     forgedVersion: md.signed.version,
+  };
+}
+
+/**
+ * Registry compromise plus rollback of the offline-signed `targets`: with every online key, the attacker
+ * lists the newest `targets` version that does not yet claim `name` (still validly signed and unexpired)
+ * in a new snapshot, and signs a new version of the package into its unclaimed bin. Without the claim,
+ * the bin is where clients look. Only a client that remembers a newer `targets` (its cache, TUF 5.5.5;
+ * or the project's pins) or that the package was maintainer-signed can refuse it.
+ */
+export async function rollbackTargetsPastClaim(ctx: AttackContext, name: string): Promise<AttackResult & { targetsVersion: number; bin: string }> {
+  claimOf(ctx, name);
+  let targetsVersion = await listedVersion(ctx.metadataDir, 'targets');
+  for (; targetsVersion >= 1; targetsVersion--) {
+    const { md } = await readRole(ctx.metadataDir, 'targets', targetsVersion);
+    if (!(md.signed.delegations?.roles ?? []).some((r) => r.name === name)) break;
+  }
+  if (targetsVersion < 1) throw new Error(`every targets version claims ${name}`);
+  const version = await nextVersion(ctx.dir, name);
+  const tarball = await releaseTarball(ctx.dir, name, version, true);
+  const path = targetPathFor(name, version);
+  const bin = ctx.repo.unclaimedBins().getRoleForTarget(path);
+  const { md: binMd } = await readRole(ctx.metadataDir, bin);
+  binMd.signed.targets.set(path, TargetFile.fromData(path, tarball));
+  binMd.signed.bumpVersion();
+  resign(binMd, [ctx.keys.unclaimed.signer]);
+  await writeMetadata(ctx.metadataDir, bin, binMd);
+  await forgeSnapshotAndTimestamp(ctx.metadataDir, new Map([['targets', targetsVersion], [bin, binMd.signed.version]]), {
+    snapshot: ctx.keys.snapshot.signer, timestamp: ctx.keys.timestamp.signer,
+  });
+  await addPackageVersion(ctx.dir, tarball, { time: publishTime(ctx), durable: false });
+  return {
+    attack: 'rollback of targets past a claim (all online keys)',
+    description: `snapshot lists targets v${targetsVersion} (before ${name} was claimed); ${name}@${version} signed into ${bin} with the online key`,
+    name, version, targetsVersion, bin,
+    expectedCodes: ['TUF_ROLLBACK', 'TUF_PIN_ROLLBACK', 'TUF_SIGNER_DOWNGRADE'],
   };
 }

@@ -35,7 +35,7 @@ import {
   type Interceptor,
   type Release,
 } from './attacks.js';
-import { compromiseAndRevoke, compromiseOnlineKeys, forgeRootRotation } from './attacks-keys.js';
+import { compromiseAndRevoke, compromiseOnlineKeys, forgeRootRotation, rollbackTargetsPastClaim } from './attacks-keys.js';
 import { fastForwardTimestamp, freezeTimestamp, mixAndMatch, overLengthMetadata, recoverFromFastForward, rollbackRole } from './attacks-repository.js';
 import { captureDir, restoreDir, type SavedState } from './attacks-metadata.js';
 
@@ -114,6 +114,7 @@ export interface SignedRegistry {
   extraneousDependency(name: string, version: string, dep: string, range: string): Promise<AttackResult>;
   rollbackRole(name: string, version?: string): ReturnType<typeof rollbackRole>;
   forgeRootRotation(): ReturnType<typeof forgeRootRotation>;
+  rollbackTargetsPastClaim(name: string): ReturnType<typeof rollbackTargetsPastClaim>;
 }
 
 /** The monorepo root: the nearest ancestor holding fixtures/lib/build.mjs. */
@@ -267,6 +268,7 @@ export async function createSignedRegistry(opts: SignedRegistryOptions = {}): Pr
     extraneousDependency: (name, version, dep, range) => extraneousDependency(ctx, name, version, dep, range),
     rollbackRole: (name, version) => rollbackRole(ctx, name, version),
     forgeRootRotation: () => forgeRootRotation(ctx),
+    rollbackTargetsPastClaim: (name) => rollbackTargetsPastClaim(ctx, name),
     refreshRole: (name, version) => refreshRole(ctx, name, version),
   };
 }
