@@ -8,6 +8,8 @@ import { TufSession, dropSession, registerSession, sessionFor } from './session.
 type ValidationReport = Parameters<NonNullable<Hooks['validateProject']>>[1];
 
 const installedEntries = new WeakMap<TufSession, NpmEntry[]>();
+/** Yarn's own fetchEverything per project: a second install of the same Project must not wrap it twice. */
+const originalFetch = new WeakMap<Project, Project['fetchEverything']>();
 
 /**
  * `validateProject` runs first in every `Project.install` (yarn install, add, up, remove...). Yarn has no
@@ -35,7 +37,8 @@ export async function validateProject(project: Project, report: ValidationReport
     return;
   }
   registerSession(session);
-  const fetchEverything = project.fetchEverything.bind(project);
+  const fetchEverything = originalFetch.get(project) ?? project.fetchEverything.bind(project);
+  originalFetch.set(project, fetchEverything);
   project.fetchEverything = async (opts: InstallOptions & { cache: Cache }) => {
     const entries = await beforeFetch(session, opts);
     session.fetching = true;

@@ -133,6 +133,7 @@ export async function beforeFetch(session: TufSession, opts: FetchOptions): Prom
     for (const what of unsafe) report.reportWarning(MessageName.UNNAMED, `TUF: UNSAFE, not verified: ${what}`);
     const progress = Report.progressViaCounter(entries.length);
     const shown = report.reportProgress(progress);
+    let signed = 0;
     try {
       let next = 0;
       const worker = async (): Promise<void> => {
@@ -140,6 +141,7 @@ export async function beforeFetch(session: TufSession, opts: FetchOptions): Prom
           const entry = entries[next++]!;
           await settle(failures, packageKey(entry.name, entry.version), async () => {
             await session.verifier.resolve(entry.name, entry.version);
+            signed++;
             const checksum = session.project.storedChecksums.get(entry.pkg.locatorHash);
             if (checksum !== undefined && entry.bindable) checkBinding(session, entry, checksum);
           });
@@ -150,7 +152,6 @@ export async function beforeFetch(session: TufSession, opts: FetchOptions): Prom
     } finally {
       shown.stop();
     }
-    const signed = entries.length - failures.length;
     report.reportInfo(MessageName.UNNAMED, `TUF: ${signed} of ${entries.length} npm packages signed in snapshot ${session.verifier.summary().snapshot.version}`);
     reportFailures(session, report, failures);
   });

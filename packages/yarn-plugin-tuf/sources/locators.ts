@@ -59,3 +59,20 @@ function parsePatchReference(locator: Locator): { source: Locator | null } {
 export function packageKey(name: string, version: string): string {
   return `${name}@${version}`;
 }
+
+/**
+ * The URLs Yarn's npm fetcher requests for name@version on `registry` (no trailing slash):
+ * `<registry>/<name>/-/<base>-<version>.tgz`, a scope's slash encoded as `%2f` first, then (Yarn retries
+ * when a registry rejects `%2f`) as `/`.
+ */
+export function conventionalTarballUrls(registry: string, name: string, version: string): string[] {
+  const slash = name.indexOf('/');
+  const base = slash === -1 ? name : name.slice(slash + 1);
+  const identUrl = slash === -1
+    ? `/${encodeURIComponent(name)}`
+    : `/@${encodeURIComponent(name.slice(1, slash))}%2f${encodeURIComponent(base)}`;
+  const path = `${identUrl}/-/${encodeURIComponent(base)}-${encodeURIComponent(version)}.tgz`;
+  const urls = [`${registry}${path}`];
+  if (slash !== -1) urls.push(`${registry}${path.replace(/%2f/g, '/')}`);
+  return urls;
+}

@@ -2,9 +2,9 @@ import { createHash } from 'crypto';
 import type { Configuration, Project } from '@yarnpkg/core';
 import { npath } from '@yarnpkg/fslib';
 import { npmConfigUtils } from '@yarnpkg/plugin-npm';
-import { InstallVerifier, VerifyError, type ProgressEvent } from '@tufpm/verify';
+import { InstallVerifier, type ProgressEvent } from '@tufpm/verify';
 import { matchesNameList, readSettings, type TufSettings } from './configuration.js';
-import { packageKey } from './locators.js';
+import { conventionalTarballUrls, packageKey } from './locators.js';
 
 export interface OpenOptions {
   onProgress?: (event: ProgressEvent) => void;
@@ -80,15 +80,7 @@ export class TufSession {
       this.tarballUrls.set(archiveUrl, entry);
       return;
     }
-    const registry = this.registryFor(name);
-    const slash = name.indexOf('/');
-    const base = slash === -1 ? name : name.slice(slash + 1);
-    const identUrl = slash === -1
-      ? `/${encodeURIComponent(name)}`
-      : `/@${encodeURIComponent(name.slice(1, slash))}%2f${encodeURIComponent(base)}`;
-    const path = `${identUrl}/-/${encodeURIComponent(base)}-${encodeURIComponent(version)}.tgz`;
-    this.tarballUrls.set(`${registry}${path}`, entry);
-    this.tarballUrls.set(`${registry}${path.replace(/%2f/g, '/')}`, entry);
+    for (const url of conventionalTarballUrls(this.registryFor(name), name, version)) this.tarballUrls.set(url, entry);
   }
 
   /** name@version for a tarball URL of this install, or null for any other request (packuments, ...). */
@@ -103,13 +95,6 @@ export class TufSession {
   async verifyDownload(name: string, version: string, body: Uint8Array): Promise<void> {
     await this.verifier.verifyTarball(name, version, body);
     this.downloaded.add(packageKey(name, version));
-  }
-
-  /** `enforce`: the failure stops the install. `warn`: it is recorded and reported as a warning. */
-  fail(error: VerifyError | Error, describe: (error: Error) => string): void {
-    this.failed = true;
-    if (this.enforce) throw error;
-    this.warnings.push(describe(error));
   }
 }
 
