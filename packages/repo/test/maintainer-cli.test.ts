@@ -112,3 +112,33 @@ test('tufpm CLI: keys, claim, sign, staged publish, cosign, refusals, as child p
     await w.close();
   }
 });
+
+test('real npm publish of a claimed package is refused with a message that says how to sign; of an unclaimed one it works', async () => {
+  const w = await startWorld();
+  try {
+    const alice = await setup(w, 'npm');
+    const { maintainer } = await import('./maintainer-world.js');
+    await w.claim('left-pad', [maintainer()], 1);
+    const npmEnv = {
+      npm_config_userconfig: join(alice.home, '.npmrc'), npm_config_globalconfig: join(alice.home, 'global.npmrc'),
+      npm_config_update_notifier: 'false', npm_config_loglevel: 'error', npm_config_cache: join(alice.home, 'npm-cache'),
+    };
+    for (const [name, expectOk] of [['left-pad', false], ['free-pkg', true]] as const) {
+      const pkg = join(alice.dir, name);
+      await mkdir(pkg);
+      await writeFile(join(pkg, 'package.json'), JSON.stringify({ name, version: '2.0.0' }));
+      await writeFile(join(pkg, 'index.js'), 'module.exports = 1;\n');
+      const r = await run('npm', ['publish', '--ignore-scripts', '--registry', w.url], pkg, alice.home, npmEnv);
+      if (expectOk) {
+        assert.equal(r.code, 0, r.stderr);
+      } else {
+        assert.notEqual(r.code, 0);
+        assert.match(r.stderr, /403/);
+        assert.match(r.stderr, /claimed by its maintainers/);
+        assert.match(r.stderr, /tufpm sign/);
+      }
+    }
+  } finally {
+    await w.close();
+  }
+});
