@@ -337,6 +337,20 @@ describe('InstallVerifier against the signed test registry', () => {
     await refused(project, attack, ['TUF_PIN_ROLLBACK', 'TUF_SIGNER_DOWNGRADE'], () => install(reg, project, [{ name: attack.name!, version: attack.version! }]));
   });
 
+  it('rejects a pinned unclaimed version re-signed with a different hash by the online key', async (t) => {
+    const { reg, project } = await setup(t);
+    await install(reg, project, closure(reg));
+    const p = pick(reg, false);
+    const attack = await reg.substituteWithOnlineKeys(p.name, p.version);
+    await refused(project, attack, ['TUF_PIN_MISMATCH'], () => install(reg, project, [p]));
+    // Without pins the registry's online key is trusted for unclaimed packages: the reason to claim them.
+    const other = await mkdtemp(join(tmpdir(), 'tufpm-verifier-unpinned-'));
+    t.after(() => rm(other, { recursive: true, force: true }));
+    await reg.writeTrustedRoot(other);
+    const v = await InstallVerifier.open({ projectDir: other, registryUrl: reg.url, cacheDir: join(other, 'cache') });
+    assert.equal((await v.resolve(p.name, p.version)).maintainerSigned, false);
+  });
+
   it('follows a legitimate root key rotation and pins the new root', async (t) => {
     const { reg, project } = await setup(t);
     await install(reg, project, closure(reg));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Metadata, TOP_LEVEL_ROLE_NAMES, TargetFile, generateEd25519KeyPair, type Signer } from '@tufpm/models';
 import { addPackageVersion, targetPathFor } from '@tufpm/registry';
 import { forgeSnapshotAndTimestamp, listedVersion, readRole, resign, writeMetadata } from './attacks-metadata.js';
-import { claimOf, nextVersion, publishTime, releaseTarball, type AttackContext, type AttackResult } from './attacks.js';
+import { claimOf, nextVersion, publishTime, releaseTarball, rewriteIntegrity, swapTarball, type AttackContext, type AttackResult } from './attacks.js';
 import type { TestKeys } from '../../../fixtures/lib/build.mjs';
 
 /**
@@ -131,5 +131,30 @@ export async function rollbackTargetsPastClaim(ctx: AttackContext, name: string)
     description: `snapshot lists targets v${targetsVersion} (before ${name} was claimed); ${name}@${version} signed into ${bin} with the online key`,
     name, version, targetsVersion, bin,
     expectedCodes: ['TUF_ROLLBACK', 'TUF_PIN_ROLLBACK', 'TUF_SIGNER_DOWNGRADE'],
+  };
+}
+
+/**
+ * Registry compromise against an unclaimed package: with the online `unclaimed` key the attacker re-signs
+ * an existing version's bin entry with the hash of a tampered tarball (packument updated too), with a
+ * new snapshot and timestamp. The registry's key legitimately signs unclaimed packages, so a fresh client
+ * without pins accepts it (the reason to claim packages); a project that pinned the version refuses it.
+ */
+export async function substituteWithOnlineKeys(ctx: AttackContext, name: string, version: string): Promise<AttackResult & { bin: string }> {
+  if (ctx.claims.some((c) => c.name === name)) throw new Error(`${name} is claimed: use compromiseOnlineKeys`);
+  const evil = await swapTarball(ctx.dir, name, version);
+  await rewriteIntegrity(ctx.dir, name, version, evil);
+  const path = targetPathFor(name, version);
+  const bin = ctx.repo.unclaimedBins().getRoleForTarget(path);
+  await ctx.repo.transaction(async (repo) => {
+    repo.addTarget(bin, TargetFile.fromData(path, evil));
+    await ctx.repo.signRole(bin);
+    await ctx.repo.resignSnapshotAndTimestamp();
+  });
+  return {
+    attack: 'key compromise (online key) substituting a published unclaimed version',
+    description: `re-signed ${name}@${version} in ${bin} with the hash of a tampered tarball`,
+    name, version, bin,
+    expectedCodes: ['TUF_PIN_MISMATCH'],
   };
 }

@@ -129,7 +129,7 @@ export function claimOf(ctx: AttackContext, name: string): Claim {
  * Replaces a tarball on disk with other (still valid) package contents: same name, version and
  * dependencies, a different index.js. Returns the new bytes.
  */
-async function swapTarball(dir: string, name: string, version: string, sameLength = false): Promise<Uint8Array> {
+export async function swapTarball(dir: string, name: string, version: string, sameLength = false): Promise<Uint8Array> {
   const path = tarballFile(dir, targetPathFor(name, version));
   const original = new Uint8Array(await readFile(path));
   const { manifest } = await readTarballManifest(original);
@@ -155,7 +155,7 @@ async function swapTarball(dir: string, name: string, version: string, sameLengt
 }
 
 /** Points the stored packument's dist.integrity/shasum at new tarball bytes (the attacker controls the registry). */
-async function rewriteIntegrity(dir: string, name: string, version: string, tarball: Uint8Array): Promise<void> {
+export async function rewriteIntegrity(dir: string, name: string, version: string, tarball: Uint8Array): Promise<void> {
   const packument = await storedPackument(dir, name);
   const manifest = packument.versions[version];
   if (manifest === undefined) throw new Error(`${name}@${version} is not published`);

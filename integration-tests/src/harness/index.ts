@@ -1,7 +1,7 @@
 // The integration-test harness: the shared signed registry and its attack helpers.
 export { createSignedRegistry, repoRoot, type SignedRegistry, type SignedRegistryOptions } from './signed-registry.js';
 export { freezeTimestamp, mixAndMatch, overLengthMetadata, fastForwardTimestamp, recoverFromFastForward, rollbackRole } from './attacks-repository.js';
-export { compromiseAndRevoke, compromiseOnlineKeys, forgeRootRotation, rollbackTargetsPastClaim } from './attacks-keys.js';
+export { compromiseAndRevoke, compromiseOnlineKeys, forgeRootRotation, rollbackTargetsPastClaim, substituteWithOnlineKeys } from './attacks-keys.js';
 export {
   tamperTarball,
   poisonTarballOnly,

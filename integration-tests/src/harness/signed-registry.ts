@@ -35,7 +35,7 @@ import {
   type Interceptor,
   type Release,
 } from './attacks.js';
-import { compromiseAndRevoke, compromiseOnlineKeys, forgeRootRotation, rollbackTargetsPastClaim } from './attacks-keys.js';
+import { compromiseAndRevoke, compromiseOnlineKeys, forgeRootRotation, rollbackTargetsPastClaim, substituteWithOnlineKeys } from './attacks-keys.js';
 import { fastForwardTimestamp, freezeTimestamp, mixAndMatch, overLengthMetadata, recoverFromFastForward, rollbackRole } from './attacks-repository.js';
 import { captureDir, restoreDir, type SavedState } from './attacks-metadata.js';
 
@@ -115,6 +115,7 @@ export interface SignedRegistry {
   rollbackRole(name: string, version?: string): ReturnType<typeof rollbackRole>;
   forgeRootRotation(): ReturnType<typeof forgeRootRotation>;
   rollbackTargetsPastClaim(name: string): ReturnType<typeof rollbackTargetsPastClaim>;
+  substituteWithOnlineKeys(name: string, version: string): ReturnType<typeof substituteWithOnlineKeys>;
 }
 
 /** The monorepo root: the nearest ancestor holding fixtures/lib/build.mjs. */
@@ -269,6 +270,7 @@ export async function createSignedRegistry(opts: SignedRegistryOptions = {}): Pr
     rollbackRole: (name, version) => rollbackRole(ctx, name, version),
     forgeRootRotation: () => forgeRootRotation(ctx),
     rollbackTargetsPastClaim: (name) => rollbackTargetsPastClaim(ctx, name),
+    substituteWithOnlineKeys: (name, version) => substituteWithOnlineKeys(ctx, name, version),
     refreshRole: (name, version) => refreshRole(ctx, name, version),
   };
 }
