@@ -128,13 +128,16 @@ describe('Yarn 4 with the tufpm plugin installs a verified tree', () => {
     const none = await project.yarn(['tuf', 'status']);
     assert.equal(none.code, 0, none.stdout);
     assert.match(none.stdout, /pins +none yet/);
+    assert.match(none.stdout, /next +timestamp expires \d{4}-\d\d-\d\dT/);
     assert.equal((await project.yarn(['install'])).code, 0);
     const res = await project.yarn(['tuf', 'status', '--json']);
     assert.equal(res.code, 0, res.stdout);
     const status = JSON.parse(res.stdout.trim().split('\n').find((l) => l.includes('"timestamp"'))!) as {
       timestamp: { version: number; expires: string };
       pinned: { timestamp: number; packages: number };
+      nextExpiry: { role: string; expires: string };
     };
+    assert.deepEqual(status.nextExpiry, { role: 'timestamp', expires: status.timestamp.expires });
     const lock = await sideLock(project);
     assert.equal(status.pinned.timestamp, lock.timestamp.version);
     assert.equal(status.pinned.packages, universe.closure.length);

@@ -31,8 +31,11 @@ export class TufStatusCommand extends BaseCommand {
       const { session } = opened;
       const summary = session.verifier.summary();
       const lockfileName = session.settings.lockfileFilename;
+      const nextExpiry = (['root', 'timestamp', 'snapshot', 'targets'] as const)
+        .map((role) => ({ role, expires: summary[role].expires }))
+        .sort((a, b) => Date.parse(a.expires) - Date.parse(b.expires))[0]!;
       if (this.json) {
-        report.reportJson({ ...summary, lockfile: lockfileName, mode: session.settings.mode });
+        report.reportJson({ ...summary, nextExpiry, lockfile: lockfileName, mode: session.settings.mode });
         return;
       }
       report.reportInfo(MessageName.UNNAMED, `registry  ${summary.registry} (tufMode: ${session.settings.mode})`);
@@ -40,6 +43,9 @@ export class TufStatusCommand extends BaseCommand {
       report.reportInfo(MessageName.UNNAMED, `timestamp v${summary.timestamp.version} expires ${summary.timestamp.expires}`);
       report.reportInfo(MessageName.UNNAMED, `snapshot  v${summary.snapshot.version} expires ${summary.snapshot.expires}`);
       report.reportInfo(MessageName.UNNAMED, `targets   v${summary.targets.version} expires ${summary.targets.expires}`);
+      const hours = Math.floor((Date.parse(nextExpiry.expires) - Date.now()) / 3_600_000);
+      // The timestamp normally expires first and is re-signed by the registry: installs fail once it is stale.
+      report.reportInfo(MessageName.UNNAMED, `next      ${nextExpiry.role} expires ${nextExpiry.expires} (in ${hours} h)`);
       if (summary.pinned === null) {
         report.reportInfo(MessageName.UNNAMED, `pins      none yet (${lockfileName} is written by the next successful yarn install)`);
       } else {
