@@ -124,6 +124,17 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     assert.equal(again.code, 0, `the real state installs again\n${again.stdout}`);
   });
 
+  test('rejects a pinned version re-signed with other bytes (compromised online key) on a fresh machine', async () => {
+    const { role } = await world.publish('pinned', '1.0.0');
+    const project = await YarnProject.create(world, { pinned: '1.0.0' });
+    assert.equal((await project.yarn(['install'])).code, 0);
+    // The registry's online key signs the unclaimed bins: with it, an attacker can sign new bytes for an
+    // existing version. A fresh TUF client would accept them; the committed pins do not.
+    await world.forgeRoleTarget(role, 'pinned', '1.0.0', evilTarball('pinned', '1.0.0'), await world.repo.signersFor(role));
+    await project.freshMachine();
+    await refused(project, ['install', '--immutable'], /TUF_PIN_MISMATCH/, /package pinned@1\.0\.0/, /attack: substituted package/);
+  });
+
   test('rejects mix-and-match: a role file of another version than the snapshot lists', async () => {
     // Bins are chosen by the hash of the target path: publish until the bin of mixed@1.0.1 has two versions.
     const { role } = await world.publish('mixed', '1.0.1');
