@@ -8,6 +8,7 @@ import { RegistryResponseError } from '../src/maintainer/errors.js';
 import { fetchStaged, publishRelease, type PublishReleaseResult } from '../src/maintainer/registry-client.js';
 import { openClientSession } from '../src/maintainer/remote-role.js';
 import { prepareRelease, signRole } from '../src/maintainer/role-build.js';
+import { buildRefreshRole } from '../src/maintainer/role-refresh.js';
 import { readPackageTarball } from '../src/tarball.js';
 import { makeTarball, snapshotDir } from './helpers.js';
 import { maintainer, registryModule, startWorld, type Maintainer, type World } from './maintainer-world.js';
@@ -287,6 +288,37 @@ test('an unclaimed package is still published with plain npm publish and signed 
     const pkg = await readPackageTarball(tarball);
     const role = new Metadata(new (await import('@tufpm/models')).Targets({ version: 2 }));
     await assert.rejects(publishRelease({ registryUrl: w.url, token: w.token, tarball, pkg, role }), refusedWith('TUF_ROLE_REFUSED', /not been claimed/));
+  } finally {
+    await w.close();
+  }
+});
+
+test('maintainers renew their role\'s expiry without a release, at threshold only, adding no target', async () => {
+  const w = await startWorld();
+  try {
+    const [a, b] = [maintainer(), maintainer()];
+    await w.claim('left-pad', [a, b], 2);
+    const put = async (role: Metadata<Targets>): Promise<{ status: number; code?: string }> => {
+      const res = await fetch(`${w.url}-/tufpm/roles/left-pad`, { method: 'PUT', headers: { authorization: `Bearer ${w.token}` }, body: JSON.stringify(role.toJSON()) });
+      const body = (await res.json()) as { code?: string };
+      return { status: res.status, ...(body.code === undefined ? {} : { code: body.code }) };
+    };
+    const current = await currentRole(w, 'left-pad');
+    const role = buildRefreshRole(current, { now: new Date(), expiresInSeconds: 2 * 365 * 86_400 });
+    signRole(role, [a.signer]);
+    assert.deepEqual(await put(role), { status: 400, code: 'TUF_ROLE_REFUSED' }, 'below threshold');
+    const sneaky = Metadata.fromJSON(role.toJSON(), 'targets');
+    const extra = await makeTarball({ name: 'left-pad', version: '9.0.0' });
+    sneaky.signed.targets.set('left-pad/-/left-pad-9.0.0.tgz', TargetFile.fromData('left-pad/-/left-pad-9.0.0.tgz', extra, ['sha512', 'sha256']));
+    sneaky.signatures.clear();
+    signRole(sneaky, [a.signer, b.signer]);
+    assert.deepEqual(await put(sneaky), { status: 400, code: 'TUF_ROLE_REFUSED' }, 'a refresh cannot add a version');
+    assert.equal((await fetch(`${w.url}-/tufpm/roles/left-pad`, { method: 'PUT', body: JSON.stringify(role.toJSON()) })).status, 401);
+    signRole(role, [b.signer]);
+    assert.deepEqual(await put(role), { status: 201 });
+    const served = await currentRole(w, 'left-pad');
+    assert.equal(served.signed.version, 2);
+    assert.ok(served.signed.expires.getTime() > current.signed.expires.getTime());
   } finally {
     await w.close();
   }

@@ -67,7 +67,7 @@ export async function startWorld(): Promise<World> {
   const token = await addToken(R, { user: 'alice' });
   const released: World['released'] = [];
   const hook = createMaintainerPublishHook({ keysDir: K, onRelease: (r) => released.push(r) });
-  const routes = createMaintainerRoutes({ registryDir: R });
+  const routes = createMaintainerRoutes({ registryDir: R, keysDir: K });
   const reg = await startRegistry({ dir: R, hooks: [hook], intercept: (req: unknown, res: unknown) => routes(req as never, res as never) });
   return {
     dir: t.path, R, M, K, url: `${reg.url}/`, rootFile, repo, token, released,

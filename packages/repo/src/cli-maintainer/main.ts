@@ -5,6 +5,7 @@ import * as cosign from './cosign.js';
 import * as key from './key.js';
 import * as keys from './keys.js';
 import * as publish from './publish.js';
+import * as refresh from './refresh.js';
 import * as sign from './sign.js';
 
 interface Command {
@@ -12,7 +13,7 @@ interface Command {
   run(argv: string[], e: Env): Promise<number>;
 }
 
-export const COMMANDS: Record<string, Command> = { key, sign, cosign, publish, claim, keys };
+export const COMMANDS: Record<string, Command> = { key, sign, cosign, publish, claim, keys, refresh };
 
 const USAGE = `usage: tufpm <command> [options]   (tufpm <command> --help for details)
 Maintainer commands: your package's keys stay on your machine; the registry only checks signatures.
@@ -22,6 +23,7 @@ Maintainer commands: your package's keys stay on your machine; the registry only
   publish <tarball>   upload tarball + signed role (registry and token from .npmrc)
   claim request|cosign|submit     ask the registry operator to delegate a package to your keys
   keys change|approve|submit      rotate or revoke your keys (a threshold of you approves)
+  refresh <name>      renew your role's expiry without a release
 exit codes: 0 ok, 1 failure ("CODE: message" on stderr), 2 usage`;
 
 /** Runs the maintainer CLI; returns the exit code (0 ok, 1 failure, 2 usage). */

@@ -9,6 +9,9 @@ import { claimRequestToJSON, parseClaimRequest, verifyClaimRequest } from './cla
 import { ClaimError } from './errors.js';
 import { keyChangeToJSON, parseKeyChange } from './key-change.js';
 import { readStaged } from './staging.js';
+import { NpmRepository } from '../npm-api.js';
+import { acceptRoleRefresh } from './role-refresh.js';
+import { parseRole } from './role-build.js';
 
 const MAX_CLAIM_BYTES = 4 * 1024 * 1024;
 const MAX_TOKEN_LENGTH = 512;
@@ -90,13 +93,16 @@ async function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> 
  *   threshold), authenticated by the package's publish token, stored for the operator's approval.
  * - `PUT /-/tufpm/key-changes/<name>`: maintainers' key change (rotate/revoke), same authentication,
  *   stored for the operator, who checks the approvals against the delegation.
+ * - `PUT /-/tufpm/roles/<name>`: a maintainer-signed role that only renews the expiry (no new target),
+ *   at threshold; enabled when `keysDir` (online keys, for snapshot and timestamp) is given.
  * Returns false for every other request (the registry handles it).
  */
-export function createMaintainerRoutes(opts: { registryDir: string; now?: () => Date }): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+export function createMaintainerRoutes(opts: { registryDir: string; keysDir?: string; metadataDir?: string; now?: () => Date }): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   const now = opts.now ?? (() => new Date());
+  let repo: Promise<NpmRepository> | undefined;
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
-    const m = /^\/-\/tufpm\/(staged|claims|key-changes)\/([^/]+)$/.exec(path);
+    const m = /^\/-\/tufpm\/(staged|claims|key-changes|roles)\/([^/]+)$/.exec(path);
     if (m === null) return false;
     const method = req.method ?? 'GET';
     try {
@@ -121,6 +127,18 @@ export function createMaintainerRoutes(opts: { registryDir: string; now?: () => 
       }
       if (method !== 'PUT') throw new HttpError(405, 'REGISTRY_METHOD_NOT_ALLOWED', 'method not allowed');
       const user = await authorize(opts.registryDir, req, name);
+      if (m[1] === 'roles') {
+        if (opts.keysDir === undefined) throw new HttpError(404, 'REGISTRY_NOT_FOUND', 'role refresh is not enabled on this registry');
+        const role = parseRole(await readBody(req, MAX_CLAIM_BYTES), 'refreshed role');
+        repo ??= NpmRepository.open({ dir: opts.metadataDir ?? join(opts.registryDir, 'tuf', 'metadata'), keysDir: opts.keysDir });
+        const opened = await repo.catch((err: unknown) => {
+          repo = undefined; // retry on the next request
+          throw err;
+        });
+        const done = await acceptRoleRefresh(opened, name, role, now());
+        send(res, 201, { ok: true, ...done, message: `role ${name} v${done.roleVersion} accepted, valid until ${done.expires}` });
+        return true;
+      }
       if (m[1] === 'key-changes') {
         // Approvals are checked by the operator against the delegation (this process holds no repository).
         const change = parseKeyChange(await readBody(req, MAX_CLAIM_BYTES));
