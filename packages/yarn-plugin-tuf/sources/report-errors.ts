@@ -31,8 +31,3 @@ export function toReportError(error: unknown): unknown {
   if (error instanceof TufError) return new ReportError(MessageName.UNNAMED, describeTufError(error));
   return error;
 }
-
-/** True for failures the plugin itself decided (as opposed to crashes), which `warn` mode may downgrade. */
-export function isVerificationFailure(error: unknown): error is TufError {
-  return error instanceof TufError;
-}

@@ -2,13 +2,9 @@ import { createHash } from 'crypto';
 import type { Configuration, Project } from '@yarnpkg/core';
 import { npath } from '@yarnpkg/fslib';
 import { npmConfigUtils } from '@yarnpkg/plugin-npm';
-import { InstallVerifier, type ProgressEvent } from '@tufpm/verify';
+import { InstallVerifier } from '@tufpm/verify';
 import { matchesNameList, readSettings, type TufSettings } from './configuration.js';
 import { conventionalTarballUrls, packageKey } from './locators.js';
-
-export interface OpenOptions {
-  onProgress?: (event: ProgressEvent) => void;
-}
 
 /**
  * The verification state of one install (or one `yarn tuf` command) of one project: the opened verifier,
@@ -32,7 +28,7 @@ export class TufSession {
     readonly verifier: InstallVerifier,
   ) {}
 
-  static async open(project: Project, options: OpenOptions = {}): Promise<TufSession> {
+  static async open(project: Project): Promise<TufSession> {
     const configuration = project.configuration;
     const settings = readSettings(configuration);
     const registryUrl = defaultRegistry(configuration);
@@ -47,7 +43,6 @@ export class TufSession {
       mode: settings.mode,
       unsafeUnverifiedPackages: settings.unverifiedPackages,
       lockfileName: settings.lockfileFilename,
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     return new TufSession(project, settings, registryUrl, verifier);
   }
