@@ -10,6 +10,7 @@
 import { YarnProject } from './lib/yarn-project.mjs';
 import { BenchRunError } from './lib/proc.mjs';
 import { progress, summarize } from './lib/stats.mjs';
+import { tufSectionTime } from './lib/yarn-output.mjs';
 
 async function setup(base, world) {
   const plain = await YarnProject.create({ base, world, plugin: false });
@@ -30,6 +31,8 @@ export async function runYarn({ base, world, runs }) {
   const sides = { plain, tufpm };
   const times = { cold: { plain: [], tufpm: [] }, warm: { plain: [], tufpm: [] } };
   const traffic = { cold: {}, warm: {} };
+  // the plugin's own TUF sections as Yarn reports them (ms; untimed sections count as 0)
+  const tufSections = { cold: [], warm: [] };
   let archives;
   for (const kind of ['cold', 'warm']) {
     for (let round = 0; round < runs; round++) {
@@ -39,7 +42,8 @@ export async function runYarn({ base, world, runs }) {
         if (kind === 'cold') await project.newMachine();
         await project.removeInstallArtifacts();
         world.takeTraffic();
-        const { ms } = await project.install();
+        const { ms, stdout } = await project.install();
+        if (name === 'tufpm') tufSections[kind].push(tufSectionTime(stdout));
         traffic[kind][name] = world.takeTraffic();
         times[kind][name].push(ms);
         if (kind === 'cold' && name === 'plain') archives = await project.cachedArchives();
@@ -50,7 +54,11 @@ export async function runYarn({ base, world, runs }) {
   return {
     linker: 'pnp',
     packagesInstalled: archives,
-    cold: { plain: summarize(times.cold.plain), tufpm: summarize(times.cold.tufpm), traffic: traffic.cold },
-    warm: { plain: summarize(times.warm.plain), tufpm: summarize(times.warm.tufpm), traffic: traffic.warm },
+    cold: { plain: summarize(times.cold.plain), tufpm: summarize(times.cold.tufpm), traffic: traffic.cold, pluginReportedTuf: sectionSummary(tufSections.cold) },
+    warm: { plain: summarize(times.warm.plain), tufpm: summarize(times.warm.tufpm), traffic: traffic.warm, pluginReportedTuf: sectionSummary(tufSections.warm) },
   };
+}
+
+function sectionSummary(list) {
+  return { ms: summarize(list.map((s) => s.ms)), untimedSections: Math.max(...list.map((s) => s.untimed)), sections: list[0]?.sections ?? 0 };
 }

@@ -115,7 +115,7 @@ function delegationLookup(roleCount, runs) {
 }
 
 /** (c) Whole Updater sessions over loopback HTTP: cold (empty cache) then warm (same cache dir). */
-async function updaterSessions(repo, runs) {
+async function updaterSessions(repo, runs, warmup) {
   const server = await serveFiles(repo.files);
   const n = repo.targetPaths.length;
   const cold = [];
@@ -128,7 +128,7 @@ async function updaterSessions(repo, runs) {
     for (const [p, info] of infos) if (info === undefined) throw new Error(`bench: ${p} not found by the Updater`);
   };
   try {
-    for (let run = -1; run < runs; run++) {
+    for (let run = warmup ? -1 : 0; run < runs; run++) {
       const dir = await mkdtemp(join(tmpdir(), 'tufpm-bench-updater-'));
       try {
         await writeFile(join(dir, 'root.json'), repo.rootBytes);
@@ -176,16 +176,21 @@ async function updaterSessions(repo, runs) {
 /** Runs the whole micro part. `sizes`: packages per repository; `lookupSizes`: roles for (b). */
 export async function runMicro({ sizes, lookupSizes, runs, updaterRuns, updaterSizes }) {
   const out = { roleChecks: [], delegationLookup: [], updater: [] };
+  let warmedUp = false;
   for (const size of sizes) {
+    // large sizes get fewer runs: one pass over 10k roles already takes seconds
+    const sizeRuns = size >= 10_000 ? Math.min(runs, 3) : runs;
+    const sizeUpdaterRuns = size >= 10_000 ? 1 : updaterRuns;
     progress(`micro: building an in-memory repository with ${size} per-package roles (ed25519, one key each)`);
     const { ms, result: repo } = timeSyncMs(() => buildPerPackageRepository({ packages: size }));
-    progress(`micro: built in ${(ms / 1000).toFixed(1)} s; role checks x${runs}`);
-    const checks = roleChecks(repo, runs);
+    progress(`micro: built in ${(ms / 1000).toFixed(1)} s; role checks x${sizeRuns}`);
+    const checks = roleChecks(repo, sizeRuns);
     out.roleChecks.push(checks);
     progress(`micro: ${size} roles: ${Math.round(checks.rolesPerSecond.median)} role checks/s (${checks.usPerRole.median.toFixed(1)} µs/role)`);
     if (updaterSizes.includes(size)) {
-      progress(`micro: Updater sessions over loopback HTTP, ${size} targets x${updaterRuns} (+1 warm-up)`);
-      const u = await updaterSessions(repo, updaterRuns);
+      progress(`micro: Updater sessions over loopback HTTP, ${size} targets x${sizeUpdaterRuns}${warmedUp ? '' : ' (+1 warm-up)'}`);
+      const u = await updaterSessions(repo, sizeUpdaterRuns, !warmedUp);
+      warmedUp = true;
       out.updater.push(u);
       progress(`micro: Updater ${size}: cold ${u.cold.msPerPackage.median.toFixed(3)} ms/pkg, ${Math.round(u.cold.bytesPerPackage)} B/pkg; warm ${u.warm.msPerPackage.median.toFixed(3)} ms/pkg`);
     }

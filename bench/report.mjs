@@ -1,0 +1,142 @@
+// Turns the raw measurements into rows (JSON) and a Markdown table. Targets are REPORTED (met: yes/no),
+// never asserted: the bench exits non-zero only when a run itself fails.
+import { round } from './lib/stats.mjs';
+
+export const TARGETS = {
+  coldOverheadPct: 5,
+  warmOverheadPct: 15,
+  roleChecksPerSec: 10_000,
+};
+
+const notRun = (reason) => ({ status: 'not run', reason });
+
+/** One install comparison row: plugin/baseline from the same bench run. */
+function installRow(id, scenario, part, kind, status) {
+  const limit = kind === 'cold' ? TARGETS.coldOverheadPct : TARGETS.warmOverheadPct;
+  const target = `overhead ≤ ${limit} %`;
+  if (part === undefined) return { id, scenario, target, ...(status ?? notRun('not measured')) };
+  const m = part[kind];
+  const baseline = m.plain.median;
+  const tufpm = m.tufpm.median;
+  const ratio = tufpm / baseline;
+  const overheadPct = (ratio - 1) * 100;
+  return {
+    id,
+    scenario,
+    status: 'ok',
+    unit: 'ms',
+    baseline: round(baseline, 0),
+    tufpm: round(tufpm, 0),
+    baselineRuns: m.plain.values.map((v) => round(v, 0)),
+    tufpmRuns: m.tufpm.values.map((v) => round(v, 0)),
+    ratio: round(ratio, 3),
+    overheadPct: round(overheadPct, 1),
+    target,
+    met: overheadPct <= limit,
+  };
+}
+
+/** Verification time measured in-process, as a share of the plain install's wall time. */
+function shareRow(id, scenario, verifyMs, plainMs, kind, note) {
+  const limit = kind === 'cold' ? TARGETS.coldOverheadPct : TARGETS.warmOverheadPct;
+  const target = `≤ ${limit} % of plain install`;
+  if (verifyMs === undefined || plainMs === undefined) return { id, scenario, target, ...notRun('a part it needs was not run') };
+  const sharePct = (verifyMs / plainMs) * 100;
+  return { id, scenario, status: 'ok', verifyMs: round(verifyMs, 0), plainMs: round(plainMs, 0), sharePct: round(sharePct, 1), target, met: sharePct <= limit, ...(note ? { note } : {}) };
+}
+
+function metricRow(id, measure, value, unit, { target, met, note } = {}) {
+  return { id, measure, status: 'ok', value, unit, ...(target ? { target, met } : {}), ...(note ? { note } : {}) };
+}
+
+export function buildRows({ micro, yarn, npm, verifier, statuses, world }) {
+  const pkgs = world?.closure;
+  const install = [
+    installRow('yarn-cold', `yarn install, cold (PnP, ${pkgs ?? '?'} packages)`, yarn, 'cold', statuses.yarn),
+    installRow('yarn-warm', `yarn install, warm (PnP, ${pkgs ?? '?'} packages)`, yarn, 'warm', statuses.yarn),
+    installRow('npm-cold', `npm ci → tufpm-npm ci, cold (${pkgs ?? '?'} packages)`, npm, 'cold', statuses.npm),
+    installRow('npm-warm', `npm ci → tufpm-npm ci, warm (${pkgs ?? '?'} packages)`, npm, 'warm', statuses.npm),
+  ];
+
+  const share = [];
+  for (const kind of ['cold', 'warm']) {
+    share.push(shareRow(`verifier-yarn-${kind}`, `InstallVerifier (in-process), ${kind}, vs plain yarn install`, verifier?.[kind].totalMs.median, yarn?.[kind].plain.median, kind));
+    share.push(shareRow(`verifier-npm-${kind}`, `InstallVerifier (in-process), ${kind}, vs plain npm ci`, verifier?.[kind].totalMs.median, npm?.[kind].plain.median, kind));
+    const reported = yarn?.[kind].pluginReportedTuf;
+    share.push(shareRow(`plugin-sections-${kind}`, `plugin's TUF sections as Yarn reports them, ${kind}`, reported?.ms.median, yarn?.[kind].plain.median, kind,
+      reported?.untimedSections ? `a lower bound: Yarn prints no time for a quick section, counted as 0 (${reported.untimedSections} of ${reported.sections} untimed in some run)` : undefined));
+  }
+
+  const client = [];
+  for (const c of micro?.roleChecks ?? []) {
+    const rate = c.rolesPerSecond.median;
+    client.push(metricRow(`role-checks-${c.roles}`, `per-package role checks/s, ${c.roles} roles (strict parse + canonical JSON + ed25519 verify, one new key per role)`, round(rate, 0), 'roles/s',
+      { target: `≥ ${TARGETS.roleChecksPerSec.toLocaleString('en-US')}/s`, met: rate >= TARGETS.roleChecksPerSec, note: `${round(c.usPerRole.median, 1)} µs/role; roles ${round(c.avgRoleBytes, 0)} B` }));
+    client.push(metricRow(`role-checks-prepared-${c.roles}`, `same checks, keys already prepared (a delegator reused), ${c.roles} roles`, round(c.preparedKeysRolesPerSecond.median, 0), 'roles/s',
+      { note: `${round(c.preparedKeysUsPerRole.median, 1)} µs/role: the difference is first use of each public key` }));
+    client.push(metricRow(`trusted-set-${c.roles}`, `TrustedMetadataSet.updateDelegatedTargets (all TUF 5.6 checks), ${c.roles} roles`, round(c.trustedSetRolesPerSecond.median, 0), 'roles/s',
+      { note: `${round(c.trustedSetUsPerRole.median, 1)} µs/role` }));
+    client.push(metricRow(`role-breakdown-${c.roles}`, `breakdown, ${c.roles} roles: parse / canonical JSON + verify (keys cold)`, `${round(c.parseUsPerRole.median, 1)} / ${round(c.canonicalAndVerifyUsPerRole.median, 1)}`, 'µs/role'));
+  }
+  for (const d of micro?.delegationLookup ?? []) {
+    client.push(metricRow(`lookup-${d.roles}`, `delegation lookup (rolesForTarget), ${d.roles} roles`, round(d.usPerLookup.median, 2), 'µs/lookup',
+      { note: `index built in ${round(d.indexBuildMs.median, 0)} ms; a linear scan compiling every pattern takes ${round(d.linearScanUsPerLookup, 0)} µs/lookup` }));
+  }
+  for (const u of micro?.updater ?? []) {
+    client.push(metricRow(`updater-cold-${u.packages}`, `Updater session over loopback HTTP, cold cache, ${u.packages} packages`, round(u.cold.msPerPackage.median, 3), 'ms/package',
+      { note: `${round(u.cold.bytesPerPackage, 0)} metadata B/package (${u.cold.requests} requests; snapshot ${u.snapshotBytes} B, targets ${u.targetsBytes} B)` }));
+    client.push(metricRow(`updater-warm-${u.packages}`, `Updater session, warm cache (roles re-verified from disk), ${u.packages} packages`, round(u.warm.msPerPackage.median, 3), 'ms/package',
+      { note: `${round(u.warm.bytesPerPackage, 2)} metadata B/package (${u.warm.requests} requests)` }));
+  }
+  const perPkg = (traffic, n) => (traffic?.tuf ? round(traffic.tuf.bytes / n, 0) : undefined);
+  if (yarn && pkgs) {
+    client.push(metricRow('bytes-yarn-cold', 'TUF metadata bytes per installed package, yarn cold', perPkg(yarn.cold.traffic.tufpm, pkgs), 'B/package', { note: `${yarn.cold.traffic.tufpm.tuf.requests} TUF requests for ${pkgs} packages` }));
+    client.push(metricRow('bytes-yarn-warm', 'TUF metadata bytes per installed package, yarn warm', perPkg(yarn.warm.traffic.tufpm, pkgs), 'B/package', { note: `${yarn.warm.traffic.tufpm.tuf.requests} TUF requests` }));
+  }
+  if (npm && pkgs) {
+    client.push(metricRow('bytes-npm-cold', 'TUF metadata bytes per installed package, tufpm-npm cold', perPkg(npm.cold.traffic.tufpm, pkgs), 'B/package', { note: `${npm.cold.traffic.tufpm.tuf.requests} TUF requests for ${pkgs} packages` }));
+    client.push(metricRow('bytes-npm-warm', 'TUF metadata bytes per installed package, tufpm-npm warm', perPkg(npm.warm.traffic.tufpm, pkgs), 'B/package', { note: `${npm.warm.traffic.tufpm.tuf.requests} TUF requests` }));
+  }
+  if (statuses.micro) client.push({ id: 'micro', measure: 'micro benchmarks', ...statuses.micro });
+  return { install, share, client };
+}
+
+const cell = (v) => (v === undefined || v === null ? '' : String(v).replace(/\|/g, '\\|'));
+const met = (row) => (row.status !== 'ok' ? '' : row.met === undefined ? '' : row.met ? 'yes' : '**no**');
+const secs = (ms) => `${(ms / 1000).toFixed(2)} s`;
+
+export function renderMarkdown(result) {
+  const { rows, machine, config } = result;
+  const out = [];
+  out.push(`# tufpm benchmark results`, '');
+  out.push(`Run ${result.startedAt} (${result.durationS} s${config.quick ? ', BENCH_QUICK' : ''}), commit \`${machine.commit}\`.`);
+  out.push(`Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.totalMemGiB} GiB, ${machine.platform}/${machine.arch}, Node ${machine.node}, npm ${machine.npm}, Yarn ${machine.yarn}. ` +
+    `Load average at start ${machine.loadavgStart.join(' / ')}, at end ${machine.loadavgEnd.join(' / ')}.`);
+  if (result.world) {
+    out.push(`Registry: ${result.world.packages} generated packages, install closure ${result.world.closure} package versions, ${result.world.claimedRoles} per-package delegated roles (every installed package has its own maintainer-signed role), ${config.runs} runs per side, medians.`);
+  }
+  out.push('', '## Install wall time: tufpm vs plain (same registry, same run)', '');
+  out.push('| scenario | baseline median | tufpm median | ratio | overhead | target | met? |', '|---|---|---|---|---|---|---|');
+  for (const r of rows.install) {
+    if (r.status !== 'ok') out.push(`| ${cell(r.scenario)} | ${r.status}: ${cell(r.reason)} | | | | ${r.target} | |`);
+    else out.push(`| ${cell(r.scenario)} | ${secs(r.baseline)} | ${secs(r.tufpm)} | ${r.ratio.toFixed(3)} | ${r.overheadPct >= 0 ? '+' : ''}${r.overheadPct.toFixed(1)} % | ${r.target} | ${met(r)} |`);
+  }
+  out.push('', '## Verification time as a share of the plain install', '');
+  out.push('| scenario | verification | plain install | share | target | met? |', '|---|---|---|---|---|---|');
+  for (const r of rows.share) {
+    if (r.status !== 'ok') out.push(`| ${cell(r.scenario)} | ${r.status}: ${cell(r.reason)} | | | ${r.target} | |`);
+    else out.push(`| ${cell(r.scenario)}${r.note ? ` (${cell(r.note)})` : ''} | ${r.verifyMs} ms | ${r.plainMs} ms | ${r.sharePct.toFixed(1)} % | ${r.target} | ${met(r)} |`);
+  }
+  out.push('', '## Client cost per package', '');
+  out.push('| measure | value | target | met? | note |', '|---|---|---|---|---|');
+  for (const r of rows.client) {
+    if (r.status !== 'ok') out.push(`| ${cell(r.measure)} | ${r.status}: ${cell(r.reason)} | | | |`);
+    else out.push(`| ${cell(r.measure)} | ${typeof r.value === 'number' ? r.value.toLocaleString('en-US') : cell(r.value)} ${r.unit} | ${cell(r.target)} | ${met(r)} | ${cell(r.note)} |`);
+  }
+  if (result.errors.length > 0) {
+    out.push('', '## Failed runs', '');
+    for (const e of result.errors) out.push(`- **${e.part}**: ${cell(e.message.split('\n')[0])}`);
+  }
+  out.push('', 'Definitions and method: docs/benchmarks.md. Raw numbers (every run): latest.json.', '');
+  return out.join('\n');
+}

@@ -1,0 +1,199 @@
+#!/usr/bin/env node
+// `npm run bench`: tufpm's benchmark. Not a test: it measures, prints and writes bench/results/latest.json
+// and latest.md, and exits non-zero only when a run itself fails (an install errors, a setup breaks).
+// Targets are reported as met / not met. See docs/benchmarks.md.
+//
+// Environment:
+//   BENCH_QUICK=1        smaller registry, fewer runs (a minute or two instead of ~10)
+//   BENCH_ONLY=a,b       parts to run: micro, verifier, yarn, npm (default all)
+//   BENCH_PACKAGES=n     generated packages for the macro part (default 520; quick 120)
+//   BENCH_RUNS=n         timed runs per side for the macro part (default 5; quick 2)
+//   BENCH_OUT=dir        where to write latest.json / latest.md (default bench/results)
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildRows, renderMarkdown } from './report.mjs';
+import { progress, round } from './lib/stats.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+
+function intEnv(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function benchConfig() {
+  const quick = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';
+  const parts = new Set((process.env.BENCH_ONLY ?? 'micro,verifier,yarn,npm').split(',').map((s) => s.trim()).filter(Boolean));
+  for (const p of parts) if (!['micro', 'verifier', 'yarn', 'npm'].includes(p)) throw new Error(`BENCH_ONLY: unknown part ${p}`);
+  return {
+    quick,
+    parts: [...parts],
+    packages: intEnv('BENCH_PACKAGES', quick ? 120 : 520),
+    runs: intEnv('BENCH_RUNS', quick ? 2 : 5),
+    micro: quick
+      ? { sizes: [1000], lookupSizes: [10_000], runs: 3, updaterSizes: [1000], updaterRuns: 2 }
+      : { sizes: [1000, 10_000], lookupSizes: [10_000, 50_000], runs: 5, updaterSizes: [1000, 10_000], updaterRuns: 3 },
+    out: process.env.BENCH_OUT ?? join(HERE, 'results'),
+  };
+}
+
+function versionOf(pkgJsonPath) {
+  try {
+    return JSON.parse(readFileSync(pkgJsonPath, 'utf8')).version;
+  } catch (err) {
+    if (err.code === 'ENOENT') return 'unknown';
+    throw err;
+  }
+}
+
+function machineInfo() {
+  const cpus = os.cpus();
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: HERE, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch (err) {
+    if (!(err instanceof Error)) throw err;
+  }
+  return {
+    node: process.version,
+    npm: versionOf(join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'package.json')),
+    yarn: versionOf(require.resolve('@yarnpkg/cli-dist/package.json')),
+    platform: process.platform,
+    arch: process.arch,
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    totalMemGiB: round(os.totalmem() / 2 ** 30, 1),
+    loadavgStart: os.loadavg().map((x) => round(x, 2)),
+    commit,
+  };
+}
+
+async function main() {
+  const config = benchConfig();
+  const startedAt = new Date();
+  const machine = machineInfo();
+  progress(`tufpm bench${config.quick ? ' (quick)' : ''}: parts ${config.parts.join(', ')}; ${machine.cpus} CPUs, Node ${machine.node}, load ${machine.loadavgStart.join(' ')}`);
+  const results = {};
+  const statuses = {};
+  const errors = [];
+  const fail = (part, err) => {
+    progress(`${part} FAILED: ${err.message.split('\n')[0]}`);
+    errors.push({ part, message: err.message });
+    statuses[part] = { status: 'failed', reason: err.message.split('\n')[0] };
+  };
+  const skipped = (part) => !config.parts.includes(part) && (statuses[part] = { status: 'not run', reason: 'excluded by BENCH_ONLY' });
+
+  if (!skipped('micro')) {
+    try {
+      const { runMicro } = await import('./micro.mjs');
+      results.micro = await runMicro(config.micro);
+    } catch (err) {
+      fail('micro', err);
+    }
+  }
+
+  const macroParts = ['verifier', 'yarn', 'npm'].filter((p) => !skipped(p));
+  let world;
+  let worldInfo;
+  const base = await mkdtemp(join(os.tmpdir(), 'tufpm-bench-'));
+  try {
+    if (macroParts.length > 0) {
+      try {
+        const { createBenchWorld } = await import('./lib/world.mjs');
+        progress(`macro: generating and signing a registry of ${config.packages} packages (one role per installed package)`);
+        world = await createBenchWorld({ packages: config.packages });
+        worldInfo = { packages: config.packages, closure: world.closure.length, claimedRoles: world.claimedRoles };
+        progress(`macro: registry ready at ${world.registry.url}: closure ${world.closure.length} package versions, ${world.claimedRoles} roles`);
+        if (!config.quick && world.closure.length < 500) progress(`WARNING: the install closure has only ${world.closure.length} packages (< 500)`);
+      } catch (err) {
+        for (const p of macroParts) fail(p, new Error(`the bench registry could not be built: ${err.message}`, { cause: err }));
+      }
+    }
+    if (world !== undefined) {
+      if (macroParts.includes('verifier')) {
+        try {
+          const { runVerifier } = await import('./verifier.mjs');
+          progress('verifier: InstallVerifier sessions in-process (cold and warm TUF cache)');
+          results.verifier = await runVerifier({ base, world, runs: config.runs });
+        } catch (err) {
+          fail('verifier', err);
+        }
+      }
+      if (macroParts.includes('yarn')) {
+        const { PLUGIN_BUNDLE } = await import('./lib/yarn-project.mjs');
+        if (!existsSync(PLUGIN_BUNDLE)) {
+          statuses.yarn = { status: 'not run', reason: `the plugin bundle ${PLUGIN_BUNDLE} is missing (npm run build builds it)` };
+        } else {
+          try {
+            const { runYarn } = await import('./macro-yarn.mjs');
+            results.yarn = await runYarn({ base, world, runs: config.runs });
+          } catch (err) {
+            fail('yarn', err);
+          }
+        }
+      }
+      if (macroParts.includes('npm')) {
+        let cli;
+        try {
+          cli = (await import('./lib/npm-project.mjs')).TUFPM_NPM_CLI;
+        } catch (err) {
+          statuses.npm = { status: 'not run', reason: `tufpm-npm cannot be found: ${err.message.split('\n')[0]}` };
+        }
+        if (cli !== undefined && !existsSync(cli)) statuses.npm = { status: 'not run', reason: `${cli} is missing (npm run build builds it)` };
+        if (statuses.npm === undefined) {
+          try {
+            const { runNpm } = await import('./macro-npm.mjs');
+            results.npm = await runNpm({ base, world, runs: config.runs });
+          } catch (err) {
+            fail('npm', err);
+          }
+        }
+      }
+    }
+  } finally {
+    if (world !== undefined) await world.close();
+    await rm(base, { recursive: true, force: true });
+  }
+
+  const finishedAt = new Date();
+  machine.loadavgEnd = os.loadavg().map((x) => round(x, 2));
+  const rows = buildRows({ ...results, statuses, world: worldInfo });
+  const result = {
+    benchmark: 'tufpm',
+    format: 1,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationS: round((finishedAt - startedAt) / 1000, 1),
+    machine,
+    config,
+    world: worldInfo,
+    rows,
+    statuses,
+    errors,
+    raw: results,
+  };
+  await mkdir(config.out, { recursive: true });
+  const markdown = renderMarkdown(result);
+  await writeFile(join(config.out, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(join(config.out, 'latest.md'), markdown);
+  process.stdout.write(`${markdown}\n`);
+  progress(`wrote ${join(config.out, 'latest.json')} and latest.md`);
+  if (errors.length > 0) {
+    process.stderr.write(`\nbench: ${errors.length} part(s) failed:\n${errors.map((e) => `--- ${e.part} ---\n${e.message}`).join('\n')}\n`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${err.stack ?? err}\n`);
+  process.exitCode = 1;
+});
