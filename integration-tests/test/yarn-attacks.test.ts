@@ -182,6 +182,16 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     assert.equal((await plain.yarn(['node', '-e', 'require("right")'])).code, 66, 'the poisoned code ran without the plugin');
   });
 
+  test('rejects a poisoned global cache (enableGlobalCache: true, Yarn\'s default) for another project', async () => {
+    const rc = { enableGlobalCache: true };
+    const first = await YarnProject.create(world, { left: '^1.0.0' }, { rc });
+    assert.equal((await first.yarn(['install'])).code, 0, 'global cache install');
+    const cached = await archiveOf(first.cacheFolder, 'right-npm-1.0.0-');
+    await writeFile(cached, poison(await readFile(cached)));
+    const second = await YarnProject.create(world, { right: '1.0.0' }, { rc, machine: first.machine });
+    await refused(second, ['install'], /TUF_CHECKSUM_BINDING/, /package right@1\.0\.0/);
+  });
+
   test('rejects a poisoned Yarn cache whose yarn.lock checksum was edited to match', async () => {
     const project = await YarnProject.create(world, { left: '^1.0.0' });
     assert.equal((await project.yarn(['install'])).code, 0);

@@ -71,8 +71,9 @@ export class YarnProject {
     return machine;
   }
 
+  /** Yarn's cache: per machine, or with Yarn's default `enableGlobalCache: true`, `<globalFolder>/cache`. */
   get cacheFolder(): string {
-    return join(this.machine, 'cache');
+    return this.rc.enableGlobalCache === true ? this.mirrorFolder : join(this.machine, 'cache');
   }
 
   /** Yarn's mirror: with enableGlobalCache false, every fetched archive is also copied here. */
@@ -91,7 +92,7 @@ export class YarnProject {
       enableGlobalCache: false,
       enableTelemetry: false,
       enableProgressBars: false,
-      cacheFolder: this.cacheFolder,
+      ...(this.rc.enableGlobalCache === true ? {} : { cacheFolder: this.cacheFolder }),
       globalFolder: join(this.machine, 'global'),
       ...this.rc,
     };
