@@ -142,3 +142,39 @@ test('real npm publish of a claimed package is refused with a message that says 
     await w.close();
   }
 });
+
+test('tufpm keys change/approve/submit rotates a maintainer key at threshold; tufpm refresh renews the role', async () => {
+  const w = await startWorld();
+  try {
+    const alice = await setup(w, 'alice');
+    const pass = ['--passphrase-env', 'TUFPM_PASS'];
+    for (const k of ['alice', 'bob', 'carol']) ok(await alice.tufpm('key', 'generate', '--key', `${k}.key`, ...pass), `${k} key`);
+    const { keyid: bobId } = JSON.parse(ok(await alice.tufpm('key', 'show', '--key', 'bob.key', '--json'), 'show').stdout) as { keyid: string };
+    const claim = JSON.parse(ok(await alice.tufpm('claim', 'request', 'left-pad', '--key', 'alice.key', '--pub', 'bob.key.pub', '--threshold', '2', ...pass, '--json'), 'claim').stdout) as { file: string };
+    ok(await alice.tufpm('claim', 'cosign', claim.file, '--key', 'bob.key', ...pass), 'claim cosign');
+    ok(await alice.tufpm('claim', 'submit', claim.file), 'claim submit');
+    await approveClaim(await NpmRepository.open({ dir: w.M, keysDir: w.K }), parseClaimRequest(new Uint8Array(await readFile(claimRequestFile(w.R, 'left-pad')))));
+
+    // bob's key is replaced by carol's: alice and bob approve (current keys), carol signs the new role.
+    ok(await alice.tufpm('keys', 'change', 'left-pad', '--key', 'alice.key', '--remove', bobId, '--add', 'carol.key.pub', ...pass), 'keys change');
+    ok(await alice.tufpm('keys', 'approve', 'left-pad.key-change.json', '--key', 'bob.key', ...pass), 'bob approves');
+    ok(await alice.tufpm('keys', 'approve', 'left-pad.key-change.json', '--key', 'carol.key', ...pass), 'carol signs');
+    ok(await alice.tufpm('keys', 'submit', 'left-pad.key-change.json'), 'keys submit');
+    const { applyKeyChange, parseKeyChange } = await import('../src/maintainer/key-change.js');
+    const { keyChangeFile } = await import('../src/maintainer/routes.js');
+    const applied = await applyKeyChange(await NpmRepository.open({ dir: w.M, keysDir: w.K }), parseKeyChange(new Uint8Array(await readFile(keyChangeFile(w.R, 'left-pad')))));
+    assert.equal(applied.roleVersion, 2);
+
+    await writeFile(join(alice.dir, 'left-pad-1.0.0.tgz'), await makeTarball({ name: 'left-pad', version: '1.0.0' }));
+    const byBob = await alice.tufpm('sign', 'left-pad-1.0.0.tgz', '--key', 'bob.key', ...pass);
+    assert.equal(byBob.code, 1, 'the rotated-out key is no maintainer key any more');
+    ok(await alice.tufpm('sign', 'left-pad-1.0.0.tgz', '--key', 'alice.key', ...pass), 'alice signs');
+    ok(await alice.tufpm('cosign', 'left-pad-1.0.0.tgz', '--key', 'carol.key', ...pass, '--publish'), 'carol cosigns and publishes');
+
+    ok(await alice.tufpm('refresh', 'left-pad', '--key', 'alice.key', ...pass), 'refresh (alice)');
+    const r = ok(await alice.tufpm('refresh', 'left-pad', '--key', 'carol.key', ...pass, '--submit'), 'refresh (carol) + submit');
+    assert.match(r.stdout, /role left-pad v4 accepted/);
+  } finally {
+    await w.close();
+  }
+});
