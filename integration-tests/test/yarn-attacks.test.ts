@@ -69,6 +69,14 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     }
   });
 
+  test('yarn add of a tampered package leaves package.json, yarn.lock and the pins as they were', async () => {
+    const project = await YarnProject.create(world, { right: '1.0.0' });
+    assert.equal((await project.yarn(['install'])).code, 0);
+    const manifest = await project.read('package.json');
+    await refused(project, ['add', 'victim@1.0.0'], /TUF_TARBALL_MISMATCH/, /package victim@1\.0\.0/);
+    assert.equal(await project.read('package.json'), manifest);
+  });
+
   test('rejects a package version missing from its role (arbitrary package), also when Yarn picks it as latest', async () => {
     await world.publish('righty', '1.0.0');
     await world.publish('lefty', '1.0.0', { righty: '^1.0.0' });
