@@ -69,9 +69,10 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     }
   });
 
-  test('yarn add of a tampered package leaves package.json, yarn.lock and the pins as they were', async () => {
-    const project = await YarnProject.create(world, { right: '1.0.0' });
+  test('yarn add of a tampered package leaves package.json, yarn.lock, the pins and node_modules as they were', async () => {
+    const project = await YarnProject.create(world, { right: '1.0.0' }, { rc: { nodeLinker: 'node-modules' } });
     assert.equal((await project.yarn(['install'])).code, 0);
+    assert.ok((await project.state()).nodeModules.includes('right'));
     const manifest = await project.read('package.json');
     await refused(project, ['add', 'victim@1.0.0'], /TUF_TARBALL_MISMATCH/, /package victim@1\.0\.0/);
     assert.equal(await project.read('package.json'), manifest);
