@@ -74,7 +74,9 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     assert.equal((await project.yarn(['install'])).code, 0);
     assert.ok((await project.state()).nodeModules.includes('right'));
     const manifest = await project.read('package.json');
-    await refused(project, ['add', 'victim@1.0.0'], /TUF_TARBALL_MISMATCH/, /package victim@1\.0\.0/);
+    await world.publish('added', '1.0.0');
+    await world.replaceTarball('added', '1.0.0', evilTarball('added', '1.0.0'));
+    await refused(project, ['add', 'added@1.0.0'], /TUF_TARBALL_MISMATCH/, /package added@1\.0\.0/);
     assert.equal(await project.read('package.json'), manifest);
   });
 
