@@ -323,3 +323,32 @@ test('maintainers renew their role\'s expiry without a release, at threshold onl
     await w.close();
   }
 });
+
+test('a retried publish whose metadata step already succeeded is accepted again without a new role version', async () => {
+  const w = await startWorld();
+  try {
+    const a = maintainer();
+    await w.claim('left-pad', [a], 1);
+    const { createMaintainerPublishHook } = await import('../src/maintainer/publish-hook.js');
+    const { createHash } = await import('node:crypto');
+    const hook = createMaintainerPublishHook({ keysDir: w.K });
+    const tarball = await makeTarball({ name: 'left-pad', version: '1.1.0' });
+    const { pkg, role } = await prepareRelease(await currentRole(w, 'left-pad'), tarball, { now: new Date() });
+    signRole(role, [a.signer]);
+    const ev = {
+      dir: w.R, name: 'left-pad', version: '1.1.0', tarball, tarballPath: pkg.targetPath, length: tarball.length,
+      hashes: { sha256: createHash('sha256').update(tarball).digest('hex'), sha512: createHash('sha512').update(tarball).digest('hex') },
+      distTags: { latest: '1.1.0' }, document: { _tufpm: { role: role.toJSON() } },
+    };
+    await hook.beforeAccept(ev);
+    const ts = (await readFile(join(w.M, 'timestamp.json'))).toString();
+    await hook.beforeAccept(ev);
+    assert.equal((await readFile(join(w.M, 'timestamp.json'))).toString(), ts, 'nothing re-signed');
+    assert.equal((await currentRole(w, 'left-pad')).signed.version, 2);
+    // A different tarball under the same (already signed) role is still refused.
+    const other = await makeTarball({ name: 'left-pad', version: '1.1.0' }, { 'x.js': '1' });
+    await assert.rejects(hook.beforeAccept({ ...ev, tarball: other, length: other.length, hashes: { sha256: createHash('sha256').update(other).digest('hex'), sha512: createHash('sha512').update(other).digest('hex') } }), { code: 'TUF_ROLE_VERSION' });
+  } finally {
+    await w.close();
+  }
+});

@@ -92,6 +92,7 @@ export function createMaintainerPublishHook(opts: MaintainerHookOptions): { befo
           throw new RoleRefusedError(`package ${ev.name} has not been claimed: there is no maintainer role to sign (publish it with npm publish, or claim it first with tufpm claim)`);
         }
         const current = r.targetsRole(ev.name);
+        if (isRetryOfAccepted(current, candidate, ev)) return; // metadata already written; let the registry store the files
         const role = await mergeStaged(ev.dir, ev.name, candidate, current, delegation.role.keyids);
         const result = checkRelease({
           name: ev.name, delegation, current, candidate: role, now: now(),
@@ -123,6 +124,17 @@ export function createMaintainerPublishHook(opts: MaintainerHookOptions): { befo
       opts.onRelease?.({ name: ev.name, version: ev.version, outcome: 'accepted', roleVersion: candidate.signed.version });
     },
   };
+}
+
+/**
+ * A publish whose role is exactly the one already served and already signs this tarball: the metadata
+ * step of an earlier attempt succeeded but the registry failed to store the files. Accept it again
+ * (nothing to write) instead of answering "stale version" to a retry.
+ */
+function isRetryOfAccepted(current: Metadata<Targets>, candidate: Metadata<Targets>, ev: MaintainerPublishEvent): boolean {
+  if (Buffer.compare(Buffer.from(current.signedBytes()), Buffer.from(candidate.signedBytes())) !== 0) return false;
+  const t = current.signed.targets.get(ev.tarballPath);
+  return t !== undefined && t.length === ev.length && t.hashes['sha512'] === ev.hashes.sha512;
 }
 
 /**
