@@ -352,3 +352,34 @@ test('a retried publish whose metadata step already succeeded is accepted again 
     await w.close();
   }
 });
+
+test('maintainer routes: only a publish token of the package sees its staged release or submits its claim', async () => {
+  const w = await startWorld();
+  try {
+    const [a, b] = [maintainer(), maintainer()];
+    await w.claim('left-pad', [a, b], 2);
+    assert.equal((await release(w, 'left-pad', '1.1.0', [a])).outcome, 'staged');
+    const { addToken } = await registryModule();
+    const other = await addToken(w.R, { user: 'eve', packages: ['other-pkg'] });
+    const get = (token?: string): Promise<Response> => fetch(`${w.url}-/tufpm/staged/left-pad`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
+    assert.equal((await get()).status, 401);
+    assert.equal((await get('not-a-token')).status, 403);
+    assert.equal((await get(other)).status, 403, 'a token for another package');
+    assert.equal((await get(w.token)).status, 200);
+    const { createClaimRequest, claimRequestToJSON } = await import('../src/maintainer/claims.js');
+    const req = createClaimRequest({ name: 'fresh-pkg', keys: [a.key, b.key], threshold: 2, existing: [], now: new Date() });
+    signRole(req.role, [a.signer]);
+    const put = (name: string, token: string, body: unknown): Promise<Response> =>
+      fetch(`${w.url}-/tufpm/claims/${encodeURIComponent(name)}`, { method: 'PUT', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    assert.equal((await put('fresh-pkg', other, claimRequestToJSON(req))).status, 403);
+    const below = await put('fresh-pkg', w.token, claimRequestToJSON(req));
+    assert.equal(below.status, 400);
+    assert.match(((await below.json()) as { error: string }).error, /1 of 2 signatures/);
+    assert.equal((await put('left-pad', w.token, claimRequestToJSON(req))).status, 400, 'the URL and the request must name the same package');
+    signRole(req.role, [b.signer]);
+    assert.equal((await put('fresh-pkg', w.token, claimRequestToJSON(req))).status, 201);
+    assert.equal((await fetch(`${w.url}-/tuf/metadata/..%2Fclaims%2Ffresh-pkg.json`)).status, 404, 'claims are not served');
+  } finally {
+    await w.close();
+  }
+});
