@@ -8,7 +8,7 @@
 // npm runs with audit and fund off (tufpm-npm does neither). Runs alternate as for Yarn.
 import { NpmProject } from './lib/npm-project.mjs';
 import { BenchRunError } from './lib/proc.mjs';
-import { progress, summarize } from './lib/stats.mjs';
+import { cpuSummary, progress, summarize } from './lib/stats.mjs';
 
 async function setup(base, world) {
   const plain = await NpmProject.create({ base, world, tufpm: false });
@@ -28,6 +28,7 @@ export async function runNpm({ base, world, runs }) {
   const { plain, tufpm } = await setup(base, world);
   const sides = { plain, tufpm };
   const times = { cold: { plain: [], tufpm: [] }, warm: { plain: [], tufpm: [] } };
+  const cpu = { cold: { plain: [], tufpm: [] }, warm: { plain: [], tufpm: [] } };
   const traffic = { cold: {}, warm: {} };
   let verifiedLine;
   for (const kind of ['cold', 'warm']) {
@@ -38,9 +39,10 @@ export async function runNpm({ base, world, runs }) {
         if (kind === 'cold') await project.newMachine();
         await project.removeNodeModules();
         world.takeTraffic();
-        const { ms, stderr } = await project.run('ci');
+        const { ms, cpuMs, stderr } = await project.run('ci');
         traffic[kind][name] = world.takeTraffic();
         times[kind][name].push(ms);
+        if (cpuMs !== undefined) cpu[kind][name].push(cpuMs);
         if (name === 'tufpm') verifiedLine = stderr.split('\n').find((l) => l.startsWith('tufpm-npm:')) ?? verifiedLine;
         progress(`npm ${kind} ${name === 'plain' ? 'npm ci' : 'tufpm-npm ci'} #${round + 1}: ${(ms / 1000).toFixed(2)} s`);
       }
@@ -48,7 +50,7 @@ export async function runNpm({ base, world, runs }) {
   }
   return {
     tufpmSummary: verifiedLine,
-    cold: { plain: summarize(times.cold.plain), tufpm: summarize(times.cold.tufpm), traffic: traffic.cold },
-    warm: { plain: summarize(times.warm.plain), tufpm: summarize(times.warm.tufpm), traffic: traffic.warm },
+    cold: { plain: summarize(times.cold.plain), tufpm: summarize(times.cold.tufpm), cpu: cpuSummary(cpu.cold), traffic: traffic.cold },
+    warm: { plain: summarize(times.warm.plain), tufpm: summarize(times.warm.tufpm), cpu: cpuSummary(cpu.warm), traffic: traffic.warm },
   };
 }

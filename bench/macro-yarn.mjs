@@ -9,7 +9,7 @@
 // Runs alternate plain/tufpm (the order flips every round) so drift in machine load hits both sides.
 import { YarnProject } from './lib/yarn-project.mjs';
 import { BenchRunError } from './lib/proc.mjs';
-import { progress, summarize } from './lib/stats.mjs';
+import { cpuSummary, progress, summarize } from './lib/stats.mjs';
 import { tufSectionTime } from './lib/yarn-output.mjs';
 
 async function setup(base, world) {
@@ -30,6 +30,7 @@ export async function runYarn({ base, world, runs }) {
   const { plain, tufpm } = await setup(base, world);
   const sides = { plain, tufpm };
   const times = { cold: { plain: [], tufpm: [] }, warm: { plain: [], tufpm: [] } };
+  const cpu = { cold: { plain: [], tufpm: [] }, warm: { plain: [], tufpm: [] } };
   const traffic = { cold: {}, warm: {} };
   // the plugin's own TUF sections as Yarn reports them (ms; untimed sections count as 0)
   const tufSections = { cold: [], warm: [] };
@@ -42,10 +43,11 @@ export async function runYarn({ base, world, runs }) {
         if (kind === 'cold') await project.newMachine();
         await project.removeInstallArtifacts();
         world.takeTraffic();
-        const { ms, stdout } = await project.install();
+        const { ms, cpuMs, stdout } = await project.install();
         if (name === 'tufpm') tufSections[kind].push(tufSectionTime(stdout));
         traffic[kind][name] = world.takeTraffic();
         times[kind][name].push(ms);
+        if (cpuMs !== undefined) cpu[kind][name].push(cpuMs);
         if (kind === 'cold' && name === 'plain') archives = await project.cachedArchives();
         progress(`yarn ${kind} ${name} #${round + 1}: ${(ms / 1000).toFixed(2)} s`);
       }
@@ -54,8 +56,8 @@ export async function runYarn({ base, world, runs }) {
   return {
     linker: 'pnp',
     packagesInstalled: archives,
-    cold: { plain: summarize(times.cold.plain), tufpm: summarize(times.cold.tufpm), traffic: traffic.cold, pluginReportedTuf: sectionSummary(tufSections.cold) },
-    warm: { plain: summarize(times.warm.plain), tufpm: summarize(times.warm.tufpm), traffic: traffic.warm, pluginReportedTuf: sectionSummary(tufSections.warm) },
+    cold: { plain: summarize(times.cold.plain), tufpm: summarize(times.cold.tufpm), cpu: cpuSummary(cpu.cold), traffic: traffic.cold, pluginReportedTuf: sectionSummary(tufSections.cold) },
+    warm: { plain: summarize(times.warm.plain), tufpm: summarize(times.warm.tufpm), cpu: cpuSummary(cpu.warm), traffic: traffic.warm, pluginReportedTuf: sectionSummary(tufSections.warm) },
   };
 }
 

@@ -1,5 +1,11 @@
-// Runs one real child process (yarn, npm, tufpm-npm) and times it from spawn to exit (wall clock).
+// Runs one real child process (yarn, npm, tufpm-npm) and times it from spawn to exit (wall clock). When
+// GNU time is installed (/usr/bin/time) the child's CPU time (user + system, all its threads and waited-for
+// children) is recorded too: on a shared machine it moves much less with other load than wall time does.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 /** A benchmarked command failed: the bench run is invalid and `npm run bench` exits non-zero. */
@@ -11,19 +17,42 @@ export class BenchRunError extends Error {
   }
 }
 
+const GNU_TIME = '/usr/bin/time';
+export const HAS_CPU_TIME = existsSync(GNU_TIME);
+let seq = 0;
+
 const tail = (text, lines = 30) => text.split('\n').slice(-lines).join('\n');
 
+/** Parses the `%U %S` line GNU time writes (seconds); undefined when it wrote nothing usable. */
+function parseCpu(text) {
+  const m = text.trim().split('\n').pop()?.match(/^(\d+(?:\.\d+)?) (\d+(?:\.\d+)?)$/);
+  return m ? (Number(m[1]) + Number(m[2])) * 1000 : undefined;
+}
+
 export function timedRun(label, file, args, { cwd, env }) {
+  const timeFile = join(tmpdir(), `tufpm-bench-time-${process.pid}-${seq++}`);
+  const [cmd, argv] = HAS_CPU_TIME ? [GNU_TIME, ['-f', '%U %S', '-o', timeFile, file, ...args]] : [file, args];
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    execFile(file, args, { cwd, env, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(cmd, argv, { cwd, env, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
       const ms = performance.now() - t0;
-      if (error) {
-        const code = typeof error.code === 'number' ? error.code : String(error.code ?? error.signal ?? 'unknown');
-        reject(new BenchRunError(`${label} failed (exit ${code}) in ${cwd}\n--- stdout (tail) ---\n${tail(stdout)}\n--- stderr (tail) ---\n${tail(stderr)}`, { code, stdout, stderr }));
-        return;
-      }
-      resolve({ ms, stdout, stderr });
+      const finish = async () => {
+        let cpuMs;
+        if (HAS_CPU_TIME) {
+          try {
+            cpuMs = parseCpu(await readFile(timeFile, 'utf8'));
+          } catch (err) {
+            if (err.code !== 'ENOENT') throw err;
+          }
+          await rm(timeFile, { force: true });
+        }
+        if (error) {
+          const code = typeof error.code === 'number' ? error.code : String(error.code ?? error.signal ?? 'unknown');
+          throw new BenchRunError(`${label} failed (exit ${code}) in ${cwd}\n--- stdout (tail) ---\n${tail(stdout)}\n--- stderr (tail) ---\n${tail(stderr)}`, { code, stdout, stderr });
+        }
+        return { ms, cpuMs, stdout, stderr };
+      };
+      finish().then(resolve, reject);
     });
   });
 }

@@ -44,3 +44,19 @@ export function round(x, digits = 2) {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 }
+
+/** CPU-time medians of both sides ({ plain: [...], tufpm: [...] }), or undefined when not measured. */
+export function cpuSummary(bySide) {
+  if (bySide.plain.length === 0 || bySide.tufpm.length === 0) return undefined;
+  return { plain: summarize(bySide.plain), tufpm: summarize(bySide.tufpm) };
+}
+
+/** Wall and CPU milliseconds (user + system of this whole process) of a synchronous fn. */
+export function timeSyncCpu(fn) {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const result = fn();
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { ms, cpuMs: (c.user + c.system) / 1000, result };
+}
