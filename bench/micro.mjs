@@ -5,6 +5,7 @@
 //   (b) delegation lookup (Delegations.rolesForTarget) at 10k / 50k roles, against a linear scan;
 //   (c) a whole Updater session over loopback HTTP resolving N targets, each in its own role: ms and
 //       metadata bytes per package, cold (empty metadata cache) and warm (cache from the cold run).
+import { createHash, createPublicKey, generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -183,9 +184,49 @@ async function updaterSessions(repo, runs, warmup) {
   };
 }
 
+/**
+ * Calibration: the raw primitives on this machine (DESIGN.md section 4 measured 64 µs per ed25519 verify
+ * of 2 KB and 1023 MB/s sha512 elsewhere), so role-check numbers can be read against the machine's speed.
+ */
+function calibration(runs) {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const message = Buffer.alloc(1724, 0x61);
+  const signature = nodeSign(null, message, privateKey);
+  const n = 2000;
+  const big = Buffer.alloc(16 * 1024 * 1024, 7);
+  const verify = [];
+  const sha512 = [];
+  for (let run = -1; run < runs; run++) {
+    const v = timeSyncMs(() => { for (let i = 0; i < n; i++) if (!nodeVerify(null, message, publicKey, signature)) throw new Error('calibration verify'); }).ms;
+    const h = timeSyncMs(() => createHash('sha512').update(big).digest()).ms;
+    if (run < 0) continue;
+    verify.push((v * 1000) / n);
+    sha512.push(big.length / 2 ** 20 / (h / 1000));
+  }
+  // Importing a new ed25519 public key: what every role signed by a key not seen yet in this process pays.
+  // DER (SubjectPublicKeyInfo) and JWK give the same KeyObject; OpenSSL 3's DER decoder is the slow path.
+  const raws = Array.from({ length: 500 }, () => generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }));
+  const perKey = (fn) => (timeSyncMs(() => { for (const der of raws) fn(der); }).ms * 1000) / raws.length;
+  const importDer = (der) => createPublicKey({ key: der, format: 'der', type: 'spki' });
+  const importJwk = (der) => createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: der.subarray(12).toString('base64url') }, format: 'jwk' });
+  perKey(importDer);
+  perKey(importJwk);
+  const keys = raws.map(importDer);
+  let k = 0;
+  return {
+    ed25519VerifyUs: summarize(verify),
+    sha512MBps: summarize(sha512),
+    messageBytes: message.length,
+    keyImportDerUs: perKey(importDer),
+    keyImportJwkUs: perKey(importJwk),
+    spkiExportUs: perKey(() => keys[k++].export({ format: 'der', type: 'spki' })),
+  };
+}
+
 /** Runs the whole micro part. `sizes`: packages per repository; `lookupSizes`: roles for (b). */
 export async function runMicro({ sizes, lookupSizes, runs, updaterRuns, updaterSizes }) {
-  const out = { roleChecks: [], delegationLookup: [], updater: [] };
+  const out = { calibration: calibration(runs), roleChecks: [], delegationLookup: [], updater: [] };
+  progress(`micro: calibration: ed25519 verify ${out.calibration.ed25519VerifyUs.median.toFixed(1)} µs (prepared key, ${out.calibration.messageBytes} B), sha512 ${Math.round(out.calibration.sha512MBps.median)} MB/s; key import DER ${out.calibration.keyImportDerUs.toFixed(1)} µs, JWK ${out.calibration.keyImportJwkUs.toFixed(1)} µs, SPKI export ${out.calibration.spkiExportUs.toFixed(1)} µs`);
   let warmedUp = false;
   for (const size of sizes) {
     // large sizes get fewer runs: one pass over 10k roles already takes seconds
