@@ -57,10 +57,15 @@ export function isWeakEd25519PublicKey(publicKey: Uint8Array): boolean {
 /** DER prefix of an ed25519 SubjectPublicKeyInfo; the 32 raw key bytes follow. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
+/** The SubjectPublicKeyInfo DER of a raw 32-byte ed25519 public key (no OpenSSL round trip needed). */
+export function ed25519Spki(publicKey: Uint8Array): Buffer {
+  if (publicKey.length !== 32) throw new RangeError('ed25519 public key must be 32 bytes');
+  return Buffer.concat([ED25519_SPKI_PREFIX, publicKey]);
+}
+
 /** Wraps a raw 32-byte ed25519 public key into a node KeyObject. */
 export function ed25519KeyObject(publicKey: Uint8Array): KeyObject {
-  if (publicKey.length !== 32) throw new RangeError('ed25519 public key must be 32 bytes');
-  return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+  return createPublicKey({ key: ed25519Spki(publicKey), format: 'der', type: 'spki' });
 }
 
 /** Verifies with a prepared KeyObject (node) or the raw key (noble). Never throws on bad input data. */
