@@ -2,8 +2,7 @@
 // with the committed TEST keys (fixtures/keys), served by @tufpm/registry on 127.0.0.1 with TUF signing
 // on `npm publish`, plus attack helpers (attacks.ts) that tamper with what it serves.
 import { existsSync } from 'node:fs';
-import { lstat, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -133,24 +132,6 @@ async function loadBuilder(): Promise<typeof Build> {
   return (await import(pathToFileURL(join(repoRoot(), 'fixtures', 'lib', 'build.mjs')).href)) as typeof Build;
 }
 
-// Compatibility shim: @tufpm/models names the file of role '@acme/x' `<v>.@acme%2Fx.json` (encodeRoleName
-// keeps '@'), and the client asks for that name, but @tufpm/registry's safe-name check refuses '@' and
-// only looks for `%40acme%2Fx`, so it answers 404. Until the two agree, serve such files here, with the
-// same rules otherwise (one path segment, no leading dot, no '..', regular file, no symlink).
-const SCOPED_ROLE_FILE = /^[1-9][0-9]{0,19}\.@[A-Za-z0-9._~%-]{1,250}\.json$/;
-
-async function serveScopedRoleFile(metadataDir: string, req: IncomingMessage, res: ServerResponse, route: Parameters<Interceptor>[2]): Promise<boolean> {
-  if (route?.kind !== 'tuf' || !SCOPED_ROLE_FILE.test(route.file) || route.file.includes('..')) return false;
-  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-  const file = join(metadataDir, route.file);
-  const info = await lstat(file).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
-  if (info === undefined || !info.isFile()) return false;
-  const bytes = await readFile(file);
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(bytes.length) });
-  res.end(req.method === 'HEAD' ? undefined : bytes);
-  return true;
-}
-
 /** Builds a fresh signed registry in a temp dir and serves it on 127.0.0.1 (random port). */
 export async function createSignedRegistry(opts: SignedRegistryOptions = {}): Promise<SignedRegistry> {
   const builder = await loadBuilder();
@@ -187,7 +168,7 @@ export async function createSignedRegistry(opts: SignedRegistryOptions = {}): Pr
     ...(opts.log ? { log: opts.log } : {}),
     intercept: async (req, res, route) => {
       for (const fn of [...intercepts]) if (await fn(req, res, route)) return true;
-      return serveScopedRoleFile(metadataDir, req, res, route);
+      return false;
     },
   });
   const url = `${server.url}/`;

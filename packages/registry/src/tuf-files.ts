@@ -4,7 +4,7 @@ import { join } from 'node:path';
 // What a metadata file name on disk may look like: `1.root.json`, `timestamp.json`,
 // `3.%40babel%2Fcore.json` (role names pass through encodeURIComponent). Only these characters,
 // no leading dot, so no name can be `..`, contain a separator, or point at a hidden temp file.
-const SAFE_FILE = /^[A-Za-z0-9_~-][A-Za-z0-9._~%-]{0,250}\.json$/;
+const SAFE_FILE = /^[A-Za-z0-9_~-][A-Za-z0-9._~%@-]{0,250}\.json$/;
 
 export function isSafeMetadataFileName(name: string): boolean {
   return SAFE_FILE.test(name) && !name.includes('..');
@@ -34,6 +34,8 @@ function candidates(rawSegment: string): string[] {
       // a single level of encoding is all there was
     }
   }
+  // @tufpm/models' encodeRoleName keeps '@' (`3.@babel%2Fcore.json`), so that form is a candidate too.
+  for (const name of [...out]) out.push(name.replace(/%40/g, '@'));
   return [...new Set(out)].filter(isSafeMetadataFileName);
 }
 

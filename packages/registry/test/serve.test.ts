@@ -99,8 +99,15 @@ test('serves TUF metadata verbatim, including encoded delegated role names', asy
       assert.equal(r.status, 200, name);
       assert.equal(await r.text(), '{"role":"@babel/core"}');
     }
+    // @tufpm/models' encodeRoleName keeps '@' (`4.@babel%2Fcore.json` on disk, as the repo writes it).
+    await writeFile(join(meta, '4.@babel%2Fcore.json'), '{"role":"@babel/core","v":4}');
+    for (const name of ['4.@babel%2Fcore.json', '4.%40babel%2Fcore.json']) {
+      const r = await fetch(`${registry.url}/-/tuf/metadata/${name}`);
+      assert.equal(r.status, 200, name);
+      assert.equal(await r.text(), '{"role":"@babel/core","v":4}');
+    }
     assert.equal((await fetch(`${registry.url}/-/tuf/metadata/2.root.json`)).status, 404);
-    assert.equal(registry.counts().tuf, 5);
+    assert.equal(registry.counts().tuf, 7);
   } finally {
     await done();
   }
