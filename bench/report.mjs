@@ -31,6 +31,7 @@ function installRow(id, scenario, part, kind, status) {
     tufpmRuns: m.tufpm.values.map((v) => round(v, 0)),
     ratio: round(ratio, 3),
     overheadPct: round(overheadPct, 1),
+    ...(m.cpu ? { cpuBaseline: round(m.cpu.plain.median, 0), cpuTufpm: round(m.cpu.tufpm.median, 0), cpuRatio: round(m.cpu.tufpm.median / m.cpu.plain.median, 3) } : {}),
     target,
     met: overheadPct <= limit,
   };
@@ -124,10 +125,14 @@ export function renderMarkdown(result) {
     out.push(`Registry: ${result.world.packages} generated packages, install closure ${result.world.closure} package versions, ${result.world.claimedRoles} per-package delegated roles (every installed package has its own maintainer-signed role), ${config.runs} runs per side, medians.`);
   }
   out.push('', '## Install wall time: tufpm vs plain (same registry, same run)', '');
-  out.push('| scenario | baseline median | tufpm median | ratio | overhead | target | met? |', '|---|---|---|---|---|---|---|');
+  out.push('| scenario | baseline median | tufpm median | ratio | overhead | target | met? | CPU time, baseline → tufpm (ratio) |', '|---|---|---|---|---|---|---|---|');
   for (const r of rows.install) {
-    if (r.status !== 'ok') out.push(`| ${cell(r.scenario)} | ${r.status}: ${cell(r.reason)} | | | | ${r.target} | |`);
-    else out.push(`| ${cell(r.scenario)} | ${secs(r.baseline)} | ${secs(r.tufpm)} | ${r.ratio.toFixed(3)} | ${r.overheadPct >= 0 ? '+' : ''}${r.overheadPct.toFixed(1)} % | ${r.target} | ${met(r)} |`);
+    if (r.status !== 'ok') {
+      out.push(`| ${cell(r.scenario)} | ${r.status}: ${cell(r.reason)} | | | | ${r.target} | | |`);
+      continue;
+    }
+    const cpu = r.cpuRatio === undefined ? 'not measured' : `${secs(r.cpuBaseline)} → ${secs(r.cpuTufpm)} (${r.cpuRatio.toFixed(3)})`;
+    out.push(`| ${cell(r.scenario)} | ${secs(r.baseline)} | ${secs(r.tufpm)} | ${r.ratio.toFixed(3)} | ${r.overheadPct >= 0 ? '+' : ''}${r.overheadPct.toFixed(1)} % | ${r.target} | ${met(r)} | ${cpu} |`);
   }
   out.push('', '## Verification time as a share of the plain install', '');
   out.push('| scenario | verification | plain install | share | target | met? |', '|---|---|---|---|---|---|');
