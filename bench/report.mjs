@@ -122,7 +122,11 @@ export function renderMarkdown(result) {
   out.push(`Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.totalMemGiB} GiB, ${machine.platform}/${machine.arch}, Node ${machine.node}, npm ${machine.npm}, Yarn ${machine.yarn}. ` +
     `Load average at start ${machine.loadavgStart.join(' / ')}, at end ${machine.loadavgEnd.join(' / ')}.`);
   if (result.world) {
-    out.push(`Registry: ${result.world.packages} generated packages, install closure ${result.world.closure} package versions, ${result.world.claimedRoles} per-package delegated roles (every installed package has its own maintainer-signed role), ${config.runs} runs per side, medians.`);
+    const w = result.world;
+    const profile = w.profile === 'bins'
+      ? `${w.claimedRoles} claimed package roles, every other package in one of ${w.bins} registry-signed hash bins`
+      : `${w.claimedRoles} per-package delegated roles (every installed package has its own maintainer-signed role)`;
+    out.push(`Registry: ${w.packages} generated packages, install closure ${w.closure} package versions, ${profile}; ${config.runs} runs per side, medians.`);
   }
   out.push('', '## Install wall time: tufpm vs plain (same registry, same run)', '');
   out.push('| scenario | baseline median | tufpm median | ratio | overhead | target | met? | CPU time, baseline → tufpm (ratio) |', '|---|---|---|---|---|---|---|---|');

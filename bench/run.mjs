@@ -8,6 +8,8 @@
 //   BENCH_ONLY=a,b       parts to run: micro, verifier, yarn, npm (default all)
 //   BENCH_PACKAGES=n     generated packages for the macro part (default 520; quick 120)
 //   BENCH_RUNS=n         timed runs per side for the macro part (default 5; quick 2)
+//   BENCH_PROFILE=p      registry: 'claimed' (default, one maintainer role per package) or 'bins'
+//                        (4 claimed packages, the rest in registry-signed hash bins)
 //   BENCH_OUT=dir        where to write latest.json / latest.md (default bench/results)
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -34,11 +36,13 @@ function benchConfig() {
   const quick = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';
   const parts = new Set((process.env.BENCH_ONLY ?? 'micro,verifier,yarn,npm').split(',').map((s) => s.trim()).filter(Boolean));
   for (const p of parts) if (!['micro', 'verifier', 'yarn', 'npm'].includes(p)) throw new Error(`BENCH_ONLY: unknown part ${p}`);
+  if (!['claimed', 'bins'].includes(process.env.BENCH_PROFILE || 'claimed')) throw new Error('BENCH_PROFILE must be claimed or bins');
   return {
     quick,
     parts: [...parts],
     packages: intEnv('BENCH_PACKAGES', quick ? 120 : 520),
     runs: intEnv('BENCH_RUNS', quick ? 2 : 5),
+    profile: process.env.BENCH_PROFILE || 'claimed',
     micro: quick
       ? { sizes: [1000], lookupSizes: [10_000], runs: 3, updaterSizes: [1000], updaterRuns: 2 }
       : { sizes: [1000, 10_000], lookupSizes: [10_000, 50_000], runs: 5, updaterSizes: [1000, 10_000], updaterRuns: 3 },
@@ -109,10 +113,10 @@ async function main() {
     if (macroParts.length > 0) {
       try {
         const { createBenchWorld } = await import('./lib/world.mjs');
-        progress(`macro: generating and signing a registry of ${config.packages} packages (one role per installed package)`);
-        world = await createBenchWorld({ packages: config.packages });
-        worldInfo = { packages: config.packages, closure: world.closure.length, claimedRoles: world.claimedRoles };
-        progress(`macro: registry ready at ${world.registry.url}: closure ${world.closure.length} package versions, ${world.claimedRoles} roles`);
+        progress(`macro: generating and signing a registry of ${config.packages} packages (profile ${config.profile})`);
+        world = await createBenchWorld({ packages: config.packages, profile: config.profile });
+        worldInfo = { packages: config.packages, closure: world.closure.length, profile: world.profile, claimedRoles: world.claimedRoles, bins: world.bins };
+        progress(`macro: registry ready at ${world.registry.url}: closure ${world.closure.length} package versions, ${world.claimedRoles} claimed roles, ${world.bins} hash bins`);
         if (!config.quick && world.closure.length < 500) progress(`WARNING: the install closure has only ${world.closure.length} packages (< 500)`);
       } catch (err) {
         for (const p of macroParts) fail(p, new Error(`the bench registry could not be built: ${err.message}`, { cause: err }));

@@ -24,9 +24,16 @@ async function closureNames({ packages, seed, roots }) {
   }
 }
 
-export async function createBenchWorld({ packages, seed = 1, roots = 20 }) {
-  const { names } = await closureNames({ packages, seed, roots });
-  const registry = await createSignedRegistry({ packages, seed, roots, claimed: names });
+/**
+ * profile 'claimed' (default): every closure package has its own maintainer-signed role.
+ * profile 'bins': the harness's default world, 4 claimed packages and the rest in registry-signed
+ * hash bins (how most packages are covered before their maintainers claim them).
+ */
+export async function createBenchWorld({ packages, seed = 1, roots = 20, profile = 'claimed' }) {
+  let claimed = 'default';
+  if (profile === 'claimed') claimed = (await closureNames({ packages, seed, roots })).names;
+  else if (profile !== 'bins') throw new Error(`unknown registry profile ${profile}`);
+  const registry = await createSignedRegistry({ packages, seed, roots, claimed });
   const traffic = { tuf: { requests: 0, bytes: 0 }, tarball: { requests: 0, bytes: 0 }, packument: { requests: 0, bytes: 0 }, other: { requests: 0, bytes: 0 } };
   // Counts body bytes by wrapping write/end; returns false so the registry (or the harness) answers.
   registry.addIntercept(async (_req, res, route) => {
@@ -52,7 +59,9 @@ export async function createBenchWorld({ packages, seed = 1, roots = 20 }) {
   return {
     registry,
     closure: registry.universe.closure,
+    profile,
     claimedRoles: registry.claims.length,
+    bins: 2 ** registry.fixture.bitLength,
     rootDependencies: registry.universe.rootDependencies,
     /** A copy of the counters, then zeroed. */
     takeTraffic() {
