@@ -288,12 +288,9 @@ describe('InstallVerifier against the signed test registry', () => {
     assert.equal(v.summary().timestamp.version, recovered.timestamp);
   });
 
-  // Known gap in @tufpm/verify: pins compare timestamp/snapshot versions only, and do not apply TUF 5.3.11
-  // (a root that rotates the timestamp/snapshot keys resets those floors), so a project that committed
-  // tufpm-lock.json during a fast-forward stays refused (TUF_PIN_ROLLBACK) after the operator recovered.
-  it('a project pinned during a fast-forward installs again once the timestamp key is rotated', {
-    todo: '@tufpm/verify pins ignore TUF 5.3.11: TUF_PIN_ROLLBACK after recovery',
-  }, async (t) => {
+  // TUF 5.3.11 applied to pins: a root that rotates the timestamp/snapshot keys resets those floors, so a
+  // project that committed tufpm-lock.json during a fast-forward installs again after the operator recovered.
+  it('a project pinned during a fast-forward installs again once the timestamp key is rotated', async (t) => {
     const { reg, project } = await setup(t);
     const genuine = await reg.snapshotState();
     await reg.fastForwardTimestamp();
@@ -328,9 +325,7 @@ describe('InstallVerifier against the signed test registry', () => {
     await refused(project, attack, ['TUF_ROLLBACK'], () => install(reg, project, [{ name: attack.name!, version: attack.version! }], cacheDir));
   });
 
-  it('rejects a claimed package signed with the online keys after rolling targets back past its claim (fresh machine with pins)', {
-    todo: '@tufpm/verify pins neither targets\' version nor "this package is maintainer-signed" per package name: the forged release installs',
-  }, async (t) => {
+  it('rejects a claimed package signed with the online keys after rolling targets back past its claim (fresh machine with pins)', async (t) => {
     const { reg, project } = await setup(t);
     await install(reg, project, closure(reg));
     const attack = await reg.rollbackTargetsPastClaim(reg.claims[0]!.name);

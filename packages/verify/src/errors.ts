@@ -36,7 +36,8 @@ export class VerifyError extends TufError {
   readonly attack: string;
   readonly recovery: string;
 
-  constructor(code: VerifyErrorCode, message: string, details: VerifyErrorDetails) {
+  /** `code` is one of VerifyErrorCode, or a client code (TUF_THRESHOLD, ...) kept when naming the package. */
+  constructor(code: VerifyErrorCode | string, message: string, details: VerifyErrorDetails) {
     super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'VerifyError';
     this.packageName = details.packageName;

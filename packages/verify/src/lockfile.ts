@@ -27,8 +27,10 @@ export interface SideLockfile {
   lockfileVersion: typeof LOCKFILE_VERSION;
   registry: string;
   root: { version: number; sha256: string };
-  timestamp: { version: number };
-  snapshot: { version: number };
+  /** keyids: the role's keys in the root at pin time; a rotation away from them resets the floor (TUF 5.3.11) */
+  timestamp: { version: number; keyids: string[] };
+  snapshot: { version: number; keyids: string[] };
+  targets: { version: number; keyids: string[] };
   packages: Map<string, PinnedPackage>;
 }
 
@@ -55,6 +57,11 @@ function hex(path: string, field: string, value: unknown, length: number): strin
   return value;
 }
 
+function keyids(path: string, field: string, value: unknown): string[] {
+  if (!Array.isArray(value) || value.length < 1 || value.length > 64) fail(path, `${field} must be a list of 1 to 64 keyids`);
+  return value.map((id, i) => hex(path, `${field}[${i}]`, id, 64));
+}
+
 function onlyKeys(path: string, where: string, obj: Record<string, unknown>, allowed: string[]): void {
   for (const key of Object.keys(obj)) if (!allowed.includes(key)) fail(path, `unknown field ${where}.${key}`);
 }
@@ -68,16 +75,17 @@ export function parseLockfile(text: string, path: string): SideLockfile {
     throw error;
   }
   if (!isObject(raw)) fail(path, 'top level must be an object');
-  onlyKeys(path, '', raw, ['lockfileVersion', 'registry', 'root', 'timestamp', 'snapshot', 'packages']);
+  onlyKeys(path, '', raw, ['lockfileVersion', 'registry', 'root', 'timestamp', 'snapshot', 'targets', 'packages']);
   if (raw.lockfileVersion !== LOCKFILE_VERSION) fail(path, `unsupported lockfileVersion ${String(raw.lockfileVersion)}`);
   if (typeof raw.registry !== 'string' || raw.registry.length > 2048) fail(path, 'registry must be a URL string');
-  const { root, timestamp, snapshot, packages } = raw;
-  if (!isObject(root) || !isObject(timestamp) || !isObject(snapshot) || !isObject(packages)) {
-    fail(path, 'root, timestamp, snapshot and packages must be objects');
+  const { root, timestamp, snapshot, targets, packages } = raw;
+  if (!isObject(root) || !isObject(timestamp) || !isObject(snapshot) || !isObject(targets) || !isObject(packages)) {
+    fail(path, 'root, timestamp, snapshot, targets and packages must be objects');
   }
   onlyKeys(path, 'root', root, ['version', 'sha256']);
-  onlyKeys(path, 'timestamp', timestamp, ['version']);
-  onlyKeys(path, 'snapshot', snapshot, ['version']);
+  onlyKeys(path, 'timestamp', timestamp, ['version', 'keyids']);
+  onlyKeys(path, 'snapshot', snapshot, ['version', 'keyids']);
+  onlyKeys(path, 'targets', targets, ['version', 'keyids']);
   const pins = new Map<string, PinnedPackage>();
   for (const [key, value] of Object.entries(packages)) {
     const at = key.lastIndexOf('@');
@@ -110,8 +118,9 @@ export function parseLockfile(text: string, path: string): SideLockfile {
     lockfileVersion: LOCKFILE_VERSION,
     registry: raw.registry,
     root: { version: positiveInt(path, 'root.version', root.version), sha256: hex(path, 'root.sha256', root.sha256, 64) },
-    timestamp: { version: positiveInt(path, 'timestamp.version', timestamp.version) },
-    snapshot: { version: positiveInt(path, 'snapshot.version', snapshot.version) },
+    timestamp: { version: positiveInt(path, 'timestamp.version', timestamp.version), keyids: keyids(path, 'timestamp.keyids', timestamp.keyids) },
+    snapshot: { version: positiveInt(path, 'snapshot.version', snapshot.version), keyids: keyids(path, 'snapshot.keyids', snapshot.keyids) },
+    targets: { version: positiveInt(path, 'targets.version', targets.version), keyids: keyids(path, 'targets.keyids', targets.keyids) },
     packages: pins,
   };
 }
@@ -154,8 +163,9 @@ export function serializeLockfile(lock: SideLockfile): string {
     lockfileVersion: lock.lockfileVersion,
     registry: lock.registry,
     root: { version: lock.root.version, sha256: lock.root.sha256 },
-    timestamp: { version: lock.timestamp.version },
-    snapshot: { version: lock.snapshot.version },
+    timestamp: { version: lock.timestamp.version, keyids: [...lock.timestamp.keyids].sort() },
+    snapshot: { version: lock.snapshot.version, keyids: [...lock.snapshot.keyids].sort() },
+    targets: { version: lock.targets.version, keyids: [...lock.targets.keyids].sort() },
     packages,
   };
   return `${JSON.stringify(body, null, 2)}\n`;

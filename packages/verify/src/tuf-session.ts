@@ -8,9 +8,9 @@ import { VerifyError } from './errors.js';
 /** Verified repository state of one install session, for pins and status output. */
 export interface TufState {
   root: { version: number; sha256: string; expires: Date };
-  timestamp: { version: number; expires: Date };
-  snapshot: { version: number; expires: Date };
-  targets: { version: number; expires: Date };
+  timestamp: { version: number; expires: Date; keyids: string[] };
+  snapshot: { version: number; expires: Date; keyids: string[] };
+  targets: { version: number; expires: Date; keyids: string[] };
 }
 
 export interface FoundTarget {
@@ -92,12 +92,13 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
   const targets = trusted.targets;
   if (!timestamp || !snapshot || !targets) throw new Error('TUF refresh finished without timestamp, snapshot or targets');
   const root = trusted.root;
+  const roleKeyids = (role: 'timestamp' | 'snapshot' | 'targets'): string[] => [...(root.signed.roles.get(role)?.keyids ?? [])].sort();
   const state: TufState = {
     // The pin identifies the root by the sha256 of its canonical signed part, independent of formatting.
     root: { version: root.signed.version, sha256: sha256Hex(root.signedBytes()), expires: root.signed.expires },
-    timestamp: { version: timestamp.signed.version, expires: timestamp.signed.expires },
-    snapshot: { version: snapshot.signed.version, expires: snapshot.signed.expires },
-    targets: { version: targets.signed.version, expires: targets.signed.expires },
+    timestamp: { version: timestamp.signed.version, expires: timestamp.signed.expires, keyids: roleKeyids('timestamp') },
+    snapshot: { version: snapshot.signed.version, expires: snapshot.signed.expires, keyids: roleKeyids('snapshot') },
+    targets: { version: targets.signed.version, expires: targets.signed.expires, keyids: roleKeyids('targets') },
   };
   return {
     state: () => state,

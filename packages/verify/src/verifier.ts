@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
+import { TufError } from '@tufpm/models';
 import { VerifyError, describeFailure } from './errors.js';
 import { DEFAULT_LOCKFILE_NAME, LOCKFILE_VERSION, readLockfile, writeLockfile, type PinnedPackage, type SideLockfile } from './lockfile.js';
 import { sha512HexToIntegrity } from './sri.js';
@@ -95,6 +96,7 @@ export class InstallVerifier {
   private readonly yarnChecksums = new Map<string, string>();
   private readonly exemptNames: Set<string>;
   private readonly exemptScopes: string[];
+  private readonly maintainerSignedNames = new Set<string>();
 
   private constructor(
     private readonly options: VerifierOptions,
@@ -107,6 +109,7 @@ export class InstallVerifier {
     const exempt = options.unsafeUnverifiedPackages ?? [];
     this.exemptNames = new Set(exempt.filter((e) => !e.endsWith('/*')));
     this.exemptScopes = exempt.filter((e) => e.endsWith('/*')).map((e) => e.slice(0, -1));
+    for (const [key, pin] of pins?.packages ?? []) if (pin.maintainerSigned) this.maintainerSignedNames.add(key.slice(0, key.lastIndexOf('@')));
   }
 
   static targetPathFor(name: string, version: string): string {
@@ -162,8 +165,19 @@ export class InstallVerifier {
         recovery: 'do not install; compare the registry root with the one your team pinned and report it to the registry operator',
       });
     }
-    if (state.timestamp.version < pins.timestamp.version) rollback('timestamp', state.timestamp.version, pins.timestamp.version);
-    if (state.snapshot.version < pins.snapshot.version) rollback('snapshot', state.snapshot.version, pins.snapshot.version);
+    // TUF 5.3.11 applied to pins: after the root rotated a role's keys away from the ones pinned, a version
+    // pinned under the old keys may be a fast-forward attack, so that floor no longer applies.
+    const rotated = (pinnedKeyids: string[], current: string[]): boolean => pinnedKeyids.some((id) => !current.includes(id));
+    const timestampRotated = rotated(pins.timestamp.keyids, state.timestamp.keyids);
+    const snapshotRotated = rotated(pins.snapshot.keyids, state.snapshot.keyids);
+    // A rotation of either key drops both floors, as the spec drops both cached files.
+    if (!timestampRotated && !snapshotRotated) {
+      if (state.timestamp.version < pins.timestamp.version) rollback('timestamp', state.timestamp.version, pins.timestamp.version);
+      if (state.snapshot.version < pins.snapshot.version) rollback('snapshot', state.snapshot.version, pins.snapshot.version);
+    }
+    if (!rotated(pins.targets.keyids, state.targets.keyids) && state.targets.version < pins.targets.version) {
+      rollback('targets', state.targets.version, pins.targets.version);
+    }
   }
 
   parseTarballUrl(url: string): { name: string; version: string; targetPath: string } | null {
@@ -193,7 +207,15 @@ export class InstallVerifier {
 
   private async resolveUncached(name: string, version: string): Promise<SignedTarget> {
     const targetPath = targetPathFor(name, version);
-    const found = await this.tuf.findTarget(targetPath);
+    let found: Awaited<ReturnType<TufSession['findTarget']>>;
+    try {
+      found = await this.tuf.findTarget(targetPath);
+    } catch (error) {
+      // Name the package whose lookup met the failure; the client's code (TUF_THRESHOLD, ...) is kept.
+      if (!(error instanceof TufError) || error instanceof VerifyError) throw error;
+      const { attack, recovery } = describeFailure(error.code);
+      throw new VerifyError(error.code, `${name}@${version}: ${error.message}`, { packageName: name, version, attack, recovery, cause: error });
+    }
     if (!found) {
       throw new VerifyError('TUF_PACKAGE_NOT_SIGNED', `${name}@${version} is not listed by its delegated role (target ${targetPath})`, {
         packageName: name,
@@ -266,7 +288,9 @@ export class InstallVerifier {
   /** Team policy (PEP 480): maintainer-signed packages, and no downgrade to registry signing. */
   private checkSignerPolicy(signed: SignedTarget): void {
     const pin = this.pinned(signed.name, signed.version);
-    if (pin?.maintainerSigned && !signed.maintainerSigned) {
+    // Per package name, not per version: once any pinned version of a package was signed by its maintainers,
+    // a registry-signed version of it (old or new) is a downgrade (a registry compromise routing around the claim).
+    if (!signed.maintainerSigned && (pin?.maintainerSigned || this.maintainerSignedNames.has(signed.name))) {
       throw new VerifyError('TUF_SIGNER_DOWNGRADE', `${signed.name}@${signed.version} was signed by its maintainers when pinned, but is now signed only by the registry (role ${signed.role})`, {
         packageName: signed.name,
         version: signed.version,
@@ -389,8 +413,9 @@ export class InstallVerifier {
       lockfileVersion: LOCKFILE_VERSION,
       registry: this.registryUrl,
       root: { version: state.root.version, sha256: state.root.sha256 },
-      timestamp: { version: state.timestamp.version },
-      snapshot: { version: state.snapshot.version },
+      timestamp: { version: state.timestamp.version, keyids: state.timestamp.keyids },
+      snapshot: { version: state.snapshot.version, keyids: state.snapshot.keyids },
+      targets: { version: state.targets.version, keyids: state.targets.keyids },
       packages,
     });
   }

@@ -10,8 +10,9 @@ function sample(): SideLockfile {
     lockfileVersion: 1,
     registry: 'http://127.0.0.1:4873/',
     root: { version: 2, sha256: 'a'.repeat(64) },
-    timestamp: { version: 7 },
-    snapshot: { version: 5 },
+    timestamp: { version: 7, keyids: ['1'.repeat(64)] },
+    snapshot: { version: 5, keyids: ['2'.repeat(64)] },
+    targets: { version: 3, keyids: ['3'.repeat(64), '4'.repeat(64)] },
     packages: new Map([
       ['zeta@1.0.0', { targetPath: 'zeta/-/zeta-1.0.0.tgz', role: 'unclaimed-0a', roleVersion: 3, length: 10, sha512: 'b'.repeat(128), maintainerSigned: false }],
       ['@s/alpha@2.0.0', { targetPath: '@s/alpha/-/alpha-2.0.0.tgz', role: '@s/alpha', roleVersion: 1, length: 11, sha512: 'c'.repeat(128), yarnChecksum: '10c0/' + 'd'.repeat(128), maintainerSigned: true }],
@@ -50,6 +51,9 @@ test('rejects an edited side lockfile instead of trusting it', () => {
     ['bad package key', (o) => (o.packages['../evil@1.0.0'] = o.packages['zeta@1.0.0'])],
     ['wrong lockfileVersion', (o) => (o.lockfileVersion = 2)],
     ['non-boolean maintainerSigned', (o) => (o.packages['zeta@1.0.0'].maintainerSigned = 'yes')],
+    ['missing targets pin', (o) => delete o.targets],
+    ['empty keyids', (o) => (o.timestamp.keyids = [])],
+    ['malformed keyid', (o) => (o.snapshot.keyids = ['xyz'])],
   ];
   for (const [what, edit] of cases) {
     const copy = structuredClone(good);
