@@ -54,10 +54,13 @@ describe('tufpm-npm install and ci', () => {
     assert.ok(existsSync(join(project.dir, 'node_modules/devtool/package.json')));
 
     await project.freshMachine();
+    const pinsBefore = await project.read('tufpm-lock.json');
+    assert.ok(pinsBefore, 'install wrote tufpm-lock.json');
     const ci = await project.tufpmNpm(['ci', '--omit', 'dev']);
     assert.equal(ci.code, 0, ci.stderr);
     assert.ok(existsSync(join(project.dir, 'node_modules/left/package.json')));
     assert.ok(!existsSync(join(project.dir, 'node_modules/devtool')), 'dev dependency omitted');
+    assert.equal(await project.read('tufpm-lock.json'), pinsBefore, 'ci is frozen: it checks the pins and never moves them');
   });
 
   test('verify and status report the signed state without installing', async () => {

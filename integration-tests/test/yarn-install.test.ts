@@ -79,12 +79,14 @@ describe('Yarn 4 with the tufpm plugin installs a verified tree', () => {
     assert.equal((await project.yarn(['install'])).code, 0);
     const pinned = await project.read('tufpm-lock.json');
 
+    // The registry moves on (a new snapshot and timestamp), but --immutable never moves the pins.
+    await world.publish('immutable-bystander', '1.0.0');
     await project.freshMachine();
     world.registry.resetCounts();
     const ci = await project.yarn(['install', '--immutable']);
     assert.equal(ci.code, 0, ci.stdout);
     assert.equal(world.registry.counts().tarball, universe.closure.length, 'every tarball downloaded and verified');
-    assert.equal(await project.read('tufpm-lock.json'), pinned, 'same repository state: pins unchanged');
+    assert.equal(await project.read('tufpm-lock.json'), pinned, '--immutable checks against the pins and never moves them');
 
     // A second checkout on the same machine: Yarn copies every archive from the mirror (no download).
     const checkout = await YarnProject.create(world, universe.rootDependencies, { machine: project.machine });

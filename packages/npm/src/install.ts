@@ -121,6 +121,9 @@ export async function runInstall(config: NpmConfig, request: InstallRequest, pro
   // Refresh TUF first: a frozen or rolled-back repository is refused before any package data is fetched.
   const verifier = await openVerifier(config, progress);
   progress.done();
+  if (request.command === 'ci' && verifier.summary().pinned === null) {
+    process.stderr.write('tufpm-npm: warning: no tufpm-lock.json: ci verifies every package but cannot detect a rollback to an older repository state on this machine; run `tufpm-npm install` and commit tufpm-lock.json\n');
+  }
 
   const options = arboristOptions(config);
   const arb = new Arborist(options);
@@ -171,8 +174,9 @@ export async function runInstall(config: NpmConfig, request: InstallRequest, pro
     throw error;
   }
 
-  // Pins move forward only now that the signed state verified and the tree is installed.
-  await verifier.commit(result.signed.keys());
+  // Pins move forward only now that the signed state verified and the tree is installed. `ci` is a frozen
+  // install (like npm ci, which never writes package-lock.json): it checks against the pins, never moves them.
+  if (request.command !== 'ci') await verifier.commit(result.signed.keys());
   return {
     command: request.command,
     verified: [...result.signed.values()],

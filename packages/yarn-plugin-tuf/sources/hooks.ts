@@ -92,6 +92,8 @@ export async function afterAllInstalled(project: Project, opts: InstallOptions):
     opts.report.reportWarning(MessageName.UNNAMED, `TUF: verification failures were downgraded by tufMode: warn; ${session.settings.lockfileFilename} was not updated`);
     return;
   }
+  // `--immutable` (CI) checks against the pins and never moves them, like yarn.lock itself.
+  if (opts.immutable) return;
   const keys = pinnedKeys(entries);
   try {
     await session.verifier.commit(keys);
