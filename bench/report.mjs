@@ -77,10 +77,13 @@ export function buildRows({ micro, yarn, npm, verifier, statuses, world }) {
       { note: 'every role signed by a key the process has not used yet pays one import (and one export for its fingerprint)' }));
   }
   for (const c of micro?.roleChecks ?? []) {
-    const rate = c.rolesPerSecond.median;
-    client.push(metricRow(`role-checks-${c.roles}`, `per-package role checks/s, ${c.roles} roles (strict parse + canonical JSON + ed25519 verify, one new key per role), one thread`, round(rate, 0), 'roles/s',
+    // Judged per CPU second: "on one core" means one core's worth of time, which wall time on a shared
+    // machine is not. CPU time counts every thread of the process (V8's GC helpers too), so it is the
+    // stricter of the two whenever the machine is idle.
+    const rate = c.rolesPerCpuSecond.median;
+    client.push(metricRow(`role-checks-${c.roles}`, `per-package role checks per CPU second, ${c.roles} roles (strict parse + canonical JSON + ed25519 verify, one new key per role)`, round(rate, 0), 'roles/s',
       { target: `≥ ${TARGETS.roleChecksPerSec.toLocaleString('en-US')}/s`, met: rate >= TARGETS.roleChecksPerSec,
-        note: `${round(c.usPerRole.median, 1)} µs/role wall; ${round(c.rolesPerCpuSecond.median, 0)}/s per CPU second of the process (GC threads included); roles ${round(c.avgRoleBytes, 0)} B` }));
+        note: `${round(c.cpuUsPerRole.median, 1)} CPU µs/role; wall clock ${round(c.rolesPerSecond.median, 0)}/s (${round(c.usPerRole.median, 1)} µs/role); roles ${round(c.avgRoleBytes, 0)} B` }));
     client.push(metricRow(`role-checks-prepared-${c.roles}`, `same checks, keys already prepared (a delegator reused), ${c.roles} roles`, round(c.preparedKeysRolesPerSecond.median, 0), 'roles/s',
       { note: `${round(c.preparedKeysUsPerRole.median, 1)} µs/role: the difference is first use of each public key` }));
     client.push(metricRow(`trusted-set-${c.roles}`, `TrustedMetadataSet.updateDelegatedTargets (all TUF 5.6 checks), ${c.roles} roles`, round(c.trustedSetRolesPerSecond.median, 0), 'roles/s',
@@ -121,6 +124,12 @@ export function renderMarkdown(result) {
   out.push(`Run ${result.startedAt} (${result.durationS} s${config.quick ? ', BENCH_QUICK' : ''}), commit \`${machine.commit}\`.`);
   out.push(`Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.totalMemGiB} GiB, ${machine.platform}/${machine.arch}, Node ${machine.node}, npm ${machine.npm}, Yarn ${machine.yarn}. ` +
     `Load average at start ${machine.loadavgStart.join(' / ')}, at end ${machine.loadavgEnd.join(' / ')}.`);
+  // Busy: something else ran when the bench started, or the load at the end exceeds what the bench itself
+  // puts on the machine (one install process plus the registry, about 1.5).
+  const busy = machine.loadavgStart[0] > 1 || (machine.loadavgEnd?.[0] ?? 0) > machine.cpus + 1;
+  if (busy) {
+    out.push('', `**The machine was busy** (1-minute load average ${machine.loadavgStart[0]} at start, ${machine.loadavgEnd?.[0]} at end, on ${machine.cpus} CPUs): wall times are inflated and noisy; the CPU-time figures are steadier.`, '');
+  }
   if (result.world) {
     const w = result.world;
     const profile = w.profile === 'bins'
