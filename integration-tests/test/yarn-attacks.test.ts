@@ -219,6 +219,23 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     await refused(project, ['install'], /TUF_CHECKSUM_BINDING/, /package right@1\.0\.0/);
   });
 
+  test('rejects a poisoned cache archive whose checksum a pull request also wrote into yarn.lock and tufpm-lock.json', async () => {
+    const project = await YarnProject.create(world, { left: '^1.0.0' });
+    assert.equal((await project.yarn(['install'])).code, 0);
+    const cached = await archiveOf(project.cacheFolder, 'right-npm-1.0.0-');
+    const evil = poison(await readFile(cached));
+    const oldSum = await YarnProject.checksumOf(cached);
+    await writeFile(cached, evil);
+    const newSum = await YarnProject.checksumOf(cached);
+    await writeFile(cached.replace(oldSum.slice(5, 15), newSum.slice(5, 15)), evil);
+    // The pull request edits every checksum in the project; the pins keep the real signed sha512.
+    await project.write('yarn.lock', (await project.read('yarn.lock'))!.replace(oldSum, newSum));
+    const pins = (await project.read('tufpm-lock.json'))!;
+    assert.ok(pins.includes(oldSum), 'the pins bind the archive checksum');
+    await project.write('tufpm-lock.json', pins.replace(oldSum, newSum));
+    await refused(project, ['install'], /TUF_CHECKSUM_BINDING/, /package right@1\.0\.0/);
+  });
+
   test('rejects a poisoned cache archive of a platform-conditional package (yarn.lock keeps no checksum for it)', async () => {
     const other = process.platform === 'darwin' ? 'linux' : 'darwin';
     for (const [name, os] of [[`native-${process.platform}`, process.platform], [`native-${other}`, other]] as const) {

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { generateUniverse, tarballFile, type Universe } from '@tufpm/registry';
 import { readPackageTarball } from '@tufpm/repo';
 import { NpmWorld } from '../src/harness/npm-world.js';
@@ -101,11 +102,21 @@ describe('Yarn 4 with the tufpm plugin installs a verified tree', () => {
   test('a new project on a machine whose mirror is warm verifies each mirrored archive against a verified download', async () => {
     const first = await YarnProject.create(world, universe.rootDependencies);
     assert.equal((await first.yarn(['install'])).code, 0);
+    // Same machine: its own bindings (kept outside any project) vouch for the archives it built.
     const second = await YarnProject.create(world, universe.rootDependencies, { machine: first.machine });
     const res = await second.yarn(['install']);
     assert.equal(res.code, 0, res.stdout);
-    assert.match(res.stdout, new RegExp(`TUF: ${universe.closure.length} archive\\(s\\) without a pinned binding were rebuilt from verified tarballs`));
+    assert.doesNotMatch(res.stdout, /were rebuilt from verified tarballs/);
     assert.deepEqual(Object.keys((await sideLock(second)).packages).sort(), [...universe.closure].sort());
+    // Without this machine's bindings (a mirror shared from elsewhere), every archive is rebuilt and compared.
+    const tufCache = join(first.machine, 'global', 'tuf');
+    const bindings = (await readdir(tufCache, { recursive: true })).filter((f) => f.endsWith('yarn-bindings.json'));
+    assert.equal(bindings.length, 1, 'the machine keeps one bindings file in its TUF cache');
+    await rm(join(tufCache, bindings[0]!));
+    const third = await YarnProject.create(world, universe.rootDependencies, { machine: first.machine });
+    const rebuilt = await third.yarn(['install']);
+    assert.equal(rebuilt.code, 0, rebuilt.stdout);
+    assert.match(rebuilt.stdout, new RegExp(`TUF: ${universe.closure.length} archive\\(s\\) without a pinned binding were rebuilt from verified tarballs`));
   });
 
   test('pins move forward when newer signed metadata verifies', async () => {

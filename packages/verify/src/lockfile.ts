@@ -5,9 +5,10 @@ import { isValidPackageName, isValidVersion } from './target-path.js';
 
 /**
  * tufpm-lock.json: the side lockfile committed beside yarn.lock / package-lock.json. It ties the
- * project's package pins to a signed repository state (DESIGN.md section 7). It is attacker-reachable (a
- * pull request can edit it), so it is parsed strictly; it can only make checks stricter, never weaker:
- * a pin can only refuse a repository state, never make an unsigned package acceptable.
+ * project's package pins to a signed repository state (DESIGN.md section 7). A pull request can edit it,
+ * so it is parsed strictly and nothing in it can make an unsigned package acceptable: signed hashes and
+ * checksums in it can only refuse. Its floors (versions, keyids) are only as good as the review of its
+ * diffs, like yarn.lock: a change that lowers a version or replaces keyids weakens the rollback floor.
  */
 export const LOCKFILE_VERSION = 1;
 export const DEFAULT_LOCKFILE_NAME = 'tufpm-lock.json';

@@ -6,6 +6,7 @@ import { DEFAULT_LOCKFILE_NAME, LOCKFILE_VERSION, readLockfile, writeLockfile, t
 import { sha512HexToIntegrity } from './sri.js';
 import { parseTarballUrl, targetPathFor } from './target-path.js';
 import { openTufSession, type TufSession } from './tuf-session.js';
+import { MachineBindings } from './machine-bindings.js';
 
 export type VerifyMode = 'enforce' | 'warn';
 
@@ -102,6 +103,7 @@ export class InstallVerifier {
     private readonly options: VerifierOptions,
     private readonly tuf: TufSession,
     private readonly pins: SideLockfile | undefined,
+    private readonly machineBindings: MachineBindings,
   ) {
     this.registryUrl = normalizeRegistry(options.registryUrl);
     this.mode = options.mode ?? 'enforce';
@@ -139,7 +141,7 @@ export class InstallVerifier {
       ...(options.clock ? { clock: options.clock } : {}),
     });
     options.onProgress?.({ phase: 'refresh', done: 1, total: 1 });
-    const verifier = new InstallVerifier(options, tuf, pins);
+    const verifier = new InstallVerifier(options, tuf, pins, await MachineBindings.load(options.cacheDir));
     verifier.checkStateAgainstPins();
     return verifier;
   }
@@ -375,9 +377,10 @@ export class InstallVerifier {
    */
   checkYarnChecksum(name: string, version: string, checksum: string): 'bound' | 'unbound' {
     const key = pkgKey(name, version);
+    // A session binding (verified download now) decides both ways. A pinned checksum comes from the project,
+    // which a pull request can edit: it can refuse an archive, never vouch for one.
     const expected = this.yarnChecksums.get(key) ?? this.pinned(name, version)?.yarnChecksum;
-    if (expected === undefined) return 'unbound';
-    if (expected !== checksum) {
+    if (expected !== undefined && expected !== checksum) {
       throw new VerifyError('TUF_CHECKSUM_BINDING', `${key}: Yarn checksum ${checksum.slice(0, 24)}... differs from the one bound to the TUF-verified tarball`, {
         packageName: name,
         version,
@@ -386,11 +389,25 @@ export class InstallVerifier {
         recovery: 'restore yarn.lock from version control, clear the Yarn cache (yarn cache clean --mirror) and reinstall',
       });
     }
-    return 'bound';
+    if (this.yarnChecksums.get(key) === checksum) return 'bound';
+    // Otherwise only a binding this machine made after a verified download of the same signed tarball counts.
+    const signed = this.resolved.get(key);
+    if (signed !== undefined && this.machineBindings.has(key, signed.sha512, checksum)) return 'bound';
+    return 'unbound';
+  }
+
+  /** Saves this session's Yarn bindings in the machine's cache (also for frozen installs that keep the pins). */
+  async saveMachineBindings(): Promise<void> {
+    for (const [key, checksum] of this.yarnChecksums) {
+      const signed = this.resolved.get(key);
+      if (signed !== undefined) this.machineBindings.set(key, { sha512: signed.sha512, checksum });
+    }
+    await this.machineBindings.save(this.options.cacheDir);
   }
 
   /** Writes tufpm-lock.json atomically. Call only once the whole install succeeded. */
   async commit(keep?: Iterable<string>): Promise<void> {
+    await this.saveMachineBindings();
     const state = this.tuf.state();
     const packages = new Map<string, PinnedPackage>(this.pins?.packages ?? []);
     for (const [key, signed] of this.resolved) {

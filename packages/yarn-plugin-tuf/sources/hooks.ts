@@ -92,8 +92,16 @@ export async function afterAllInstalled(project: Project, opts: InstallOptions):
     opts.report.reportWarning(MessageName.UNNAMED, `TUF: verification failures were downgraded by tufMode: warn; ${session.settings.lockfileFilename} was not updated`);
     return;
   }
-  // `--immutable` (CI) checks against the pins and never moves them, like yarn.lock itself.
-  if (opts.immutable) return;
+  // `--immutable` (CI) checks against the pins and never moves them, like yarn.lock itself; the machine's
+  // own bindings (outside the project) are still recorded so the next install need not rebuild archives.
+  if (opts.immutable) {
+    try {
+      await session.verifier.saveMachineBindings();
+    } catch (error) {
+      throw toReportError(error);
+    }
+    return;
+  }
   const keys = pinnedKeys(entries);
   try {
     await session.verifier.commit(keys);
