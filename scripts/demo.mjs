@@ -39,6 +39,13 @@ const expect = (ok, what) => {
   return ok;
 };
 
+// `npm run demo | head`: the reader went away. Stop writing, but finish and clean up as usual.
+process.stdout.on('error', (error) => {
+  if (error.code !== 'EPIPE') throw error;
+  ui.quiet = true;
+  flags.json = false;
+});
+
 session.onSignals(({ failed }) => {
   for (const f of failed) process.stderr.write(`cleanup failed: ${f}\n`);
 });
@@ -105,9 +112,10 @@ async function main() {
     ['unclaimed', `${bins} hash bins signed by the registry's online key cover every package nobody claimed`],
     ['claimed', `${reg.claims.length} packages have their own role, signed by their maintainers:`],
   ]);
-  for (const c of reg.claims) ui.line(`      ${c.name.padEnd(30)} ${claimWords(c)}`);
+  for (const c of reg.claims) ui.line(`  ${' '.repeat(15)}    ${c.name.padEnd(30)} ${claimWords(c)}`);
   ui.facts([
-    ['trust anchor', `tufpm-root.json = the registry's 1.root.json, sha256 ${rootSha256.slice(0, 16)}...`],
+    ['trust anchor', `tufpm-root.json = the registry's 1.root.json, sha256`],
+    ['', rootSha256],
     ['', dim('(a real project gets this file from the registry operator and checks its sha256 out of band)')],
     ['keys', dim('fixtures/keys/*.test-only.pem: public TEST keys, never for a real registry')],
   ]);

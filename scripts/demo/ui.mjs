@@ -30,9 +30,9 @@ export class Ui {
     this.line(bold(cyan(`== ${this.section}. ${title} ${'='.repeat(Math.max(3, 66 - title.length))}`)));
   }
 
-  /** Label / value pairs, labels padded to one column. */
+  /** Label / value pairs, labels padded to one column (the same for every call, so blocks line up). */
   facts(pairs) {
-    const width = Math.max(...pairs.map(([label]) => label.length));
+    const width = Math.max(15, ...pairs.map(([label]) => label.length));
     for (const [label, value] of pairs) this.line(`  ${label.padEnd(width)}  ${value}`);
   }
 
