@@ -228,7 +228,7 @@ async function main() {
     const plainRes = await plain.npm(['install', '--no-audit', '--no-fund']);
     const installed = await plain.read(join('node_modules', victimName, 'index.js'));
     const tookIt = plainRes.code === 0 && installed?.includes('pwned') === true;
-    ui.line(`  ${tookIt ? NO : OK} exit ${plainRes.code}: ${tookIt ? `plain npm installed the tampered ${victim}; its index.js: ${dim(installed.split('\n')[0])}` : 'plain npm did not install the tampered bytes'}`);
+    ui.line(`  ${tookIt ? NO : OK} exit ${plainRes.code}: ${tookIt ? `without tufpm, npm installed the tampered ${victim}; its index.js: ${dim(installed.split('\n')[0])}` : 'plain npm did not install the tampered bytes'}`);
     attack.plainNpm = { exit: plainRes.code, installedTampered: tookIt };
   }
 }
