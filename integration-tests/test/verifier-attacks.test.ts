@@ -3,7 +3,8 @@
 // specification, each asserting the exact error code and that tufpm-lock.json was left untouched.
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { Metadata } from '@tufpm/models';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InstallVerifier } from '@tufpm/verify';
@@ -363,6 +364,30 @@ describe('InstallVerifier against the signed test registry', () => {
     const attack = await reg.forgeRootRotation();
     assert.equal(attack.forgedVersion, 2);
     await refused(project, attack, ['TUF_THRESHOLD'], () => install(reg, project, closure(reg)));
+  });
+
+  it('rejects a forked root chain signed with a rotated-away root key (fresh machine with pins)', async (t) => {
+    const { reg, project } = await setup(t);
+    await reg.repo.rotateKey('root', reg.keys.root.key.keyid);
+    await install(reg, project, closure(reg));
+    const lockBefore = JSON.parse((await lockBytes(project))!.toString('utf8'));
+    assert.equal(lockBefore.root.version, 2, 'the project pinned the rotated root');
+    // The holder of the old root key (still trusted by tufpm-root.json v1) forks the chain: a root v2' of its
+    // own, signed by the old key, served instead of the genuine v2.
+    const v1 = Metadata.root(new Uint8Array(await readFile(join(reg.metadataDir, '1.root.json'))));
+    const fork = Metadata.root(v1.toBytes());
+    fork.signed.version = 2;
+    fork.signed.expires = new Date(v1.signed.expires.getTime() + 1000);
+    fork.signatures.clear();
+    fork.sign(reg.keys.root.signer);
+    await writeFile(join(reg.metadataDir, '2.root.json'), fork.toBytes());
+    // ... and carries it on to v3', so that the newest root is above the pinned version.
+    fork.signed.version = 3;
+    fork.signatures.clear();
+    fork.sign(reg.keys.root.signer);
+    await writeFile(join(reg.metadataDir, '3.root.json'), fork.toBytes());
+    const attack: AttackResult = { attack: 'root chain fork', description: 'old root key signs another v2', expectedCodes: ['TUF_PIN_MISMATCH'] };
+    await refused(project, attack, ['TUF_PIN_MISMATCH'], () => install(reg, project, closure(reg)));
   });
 
   it('rejects a claimed package published with the registry\'s online keys', async (t) => {

@@ -27,7 +27,10 @@ export interface UpdaterConfig {
 
 export const DEFAULT_CONFIG: Readonly<UpdaterConfig> = Object.freeze({
   maxRootRotations: 256,
-  maxDelegations: 10_000,
+  // TUF 5.6.7.1: roles visited in one target search. The npm profile needs at most 3 (targets -> package
+  // role, or targets -> unclaimed -> bin); candidates come from an index, so a large fan-out is not visited.
+  // A bound near python-tuf's 32 keeps a hostile delegator from making a lookup fetch thousands of roles.
+  maxDelegations: 64,
   rootMaxLength: 512_000,
   timestampMaxLength: 16_384,
   snapshotMaxLength: 100_000_000,

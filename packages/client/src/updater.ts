@@ -1,6 +1,7 @@
 // Updater: the I/O half of the client (TUF 5.1-5.7). Network, cache and error policy around the pure
 // TrustedMetadataSet. One Updater = one session: refresh once, then any number of target lookups; each
 // role is fetched at most once and verified at most once per delegation path.
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { RepositoryError, TufError, type Metadata, type Root, type Targets } from '@tufpm/models';
 import { MetadataCache, ensurePrivateDir } from './cache.js';
@@ -62,6 +63,7 @@ export class Updater {
   readonly #clock: () => Date;
   readonly #retry: RetryPolicy;
   readonly #bootstrapRoot: Uint8Array | undefined;
+  readonly #rootChain: Array<{ version: number; sha256: string }> = [];
   #refreshing: Promise<TrustedMetadataSet> | undefined;
   #trusted: TrustedMetadataSet | undefined;
   readonly #roleLoads = new Map<string, Promise<Metadata<Targets>>>();
@@ -88,6 +90,15 @@ export class Updater {
     return this.#trusted;
   }
 
+  /**
+   * Every root trusted in this session's refresh, oldest first: the one the refresh started from, then each
+   * accepted N+1. `sha256` is over the canonical signed part. Lets callers check a pinned root lies on
+   * the chain (a fork signed by rotated-away keys does not).
+   */
+  get rootChain(): ReadonlyArray<{ version: number; sha256: string }> {
+    return this.#rootChain;
+  }
+
   /** TUF 5.1-5.6 for the top-level roles. Runs once per Updater; later calls return the same result. */
   refresh(): Promise<TrustedMetadataSet> {
     this.#refreshing ??= this.#refresh();
@@ -102,6 +113,7 @@ export class Updater {
     if (rootBytes === undefined) throw new CacheError(`no trusted root.json in ${this.#cache.dir} and no bootstrapRoot`);
     // TUF 5.2: load the trusted root
     const trusted = new TrustedMetadataSet(rootBytes, now);
+    this.#recordRoot(trusted);
     if (cachedRoot === undefined) await this.#cache.write('root', rootBytes);
     const initialRoot = trusted.root.signed;
     await this.#updateRoot(trusted);
@@ -120,6 +132,11 @@ export class Updater {
     return trusted;
   }
 
+  #recordRoot(trusted: TrustedMetadataSet): void {
+    const root = trusted.root;
+    this.#rootChain.push({ version: root.signed.version, sha256: createHash('sha256').update(root.signedBytes()).digest('hex') });
+  }
+
   async #updateRoot(trusted: TrustedMetadataSet): Promise<void> {
     if (this.config.unsafeOffline) return;
     // TUF 5.3.1-5.3.3, 5.3.9: fetch root N+1 until none is left, at most maxRootRotations times
@@ -134,6 +151,7 @@ export class Updater {
         throw err;
       }
       trusted.updateRoot(bytes);
+      this.#recordRoot(trusted);
       // TUF 5.3.8: persist each accepted root (exact bytes)
       await this.#cache.write('root', bytes);
     }

@@ -107,10 +107,13 @@ export class Delegations {
     if (opts.roles !== undefined) {
       const names = new Set<string>();
       for (const role of opts.roles) {
-        if (isTopLevelRole(role.name)) throw new MetadataParseError(`delegations: a delegated role cannot be named "${role.name}"`);
+        // Compared case- and compatibility-folded: on case-insensitive file systems (macOS, Windows) a role
+        // named "Timestamp" would be cached over timestamp.json and erase the rollback reference.
+        const folded = role.name.normalize('NFKC').toLowerCase();
+        if (isTopLevelRole(folded)) throw new MetadataParseError(`delegations: a delegated role cannot be named "${role.name}"`);
         // TUF 4.5 ROLENAME: unique within one delegations object.
-        if (names.has(role.name)) throw new MetadataParseError(`delegations: duplicate role name "${role.name}"`);
-        names.add(role.name);
+        if (names.has(folded)) throw new MetadataParseError(`delegations: duplicate role name "${role.name}"`);
+        names.add(folded);
       }
       this.roles = opts.roles;
     } else if (opts.succinctRoles !== undefined) {

@@ -59,7 +59,7 @@ export class Key {
   }
 
   /**
-   * Identity of the public key material (sha256 of its SubjectPublicKeyInfo DER), independent of
+   * Identity of the public key material (sha256 of the raw key: ed25519 bytes, EC point, RSA n/e), independent of
    * keyid and of the keytype spelling. Thresholds count distinct fingerprints, so one key listed
    * under two keyids counts once. Keys that cannot be parsed get a fingerprint of their JSON.
    */
@@ -137,14 +137,18 @@ export class Key {
       if (keyObject.asymmetricKeyType !== 'ec' || keyObject.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
         throw new MetadataParseError(`key ${this.keyid}: not a NIST P-256 public key`);
       }
-      return { kind: 'ecdsa', keyObject, spki: keyObject.export({ format: 'der', type: 'spki' }) };
+      // Identity from the uncompressed point: one key in compressed and uncompressed SPKI encodings would
+      // otherwise count as two distinct keys toward a threshold.
+      const jwk = keyObject.export({ format: 'jwk' });
+      return { kind: 'ecdsa', keyObject, spki: Buffer.from(`ec:P-256:${String(jwk.x)}:${String(jwk.y)}`, 'utf8') };
     }
     if (keytype === 'rsa' && scheme === 'rsassa-pss-sha256') {
       const keyObject = importPem(this.keyid, pub);
       if (keyObject.asymmetricKeyType !== 'rsa' || (keyObject.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) {
         throw new MetadataParseError(`key ${this.keyid}: not an RSA public key of at least ${MIN_RSA_BITS} bits`);
       }
-      return { kind: 'rsa', keyObject, spki: keyObject.export({ format: 'der', type: 'spki' }) };
+      const jwk = keyObject.export({ format: 'jwk' });
+      return { kind: 'rsa', keyObject, spki: Buffer.from(`rsa:${String(jwk.n)}:${String(jwk.e)}`, 'utf8') };
     }
     throw new UnsupportedAlgorithmError(`key ${this.keyid}: unsupported keytype/scheme ${keytype}/${scheme}`);
   }

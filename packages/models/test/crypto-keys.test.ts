@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { ECDH, generateKeyPairSync } from 'node:crypto';
 import {
   Key, MetadataParseError, UnsupportedAlgorithmError, ed25519KeyFromPublicHex, generateEcdsaP256KeyPair,
   generateEd25519KeyPair, keyFromPublicPem, signerFromPem,
@@ -91,4 +91,18 @@ test('Key.fromJSON keeps unknown fields and computeKeyid covers them', () => {
   assert.notEqual(k.computeKeyid(), ed25519KeyFromPublicHex(String(hexKey)).keyid);
   assert.throws(() => Key.fromJSON('id', { keytype: 'ed25519', scheme: 'ed25519', keyval: {} }), MetadataParseError);
   assert.throws(() => Key.fromJSON('id', { keytype: 1, scheme: 'ed25519', keyval: { public: hexKey } }), MetadataParseError);
+});
+
+test('one ECDSA key in compressed and uncompressed encodings counts once toward a threshold', () => {
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const uncompressedDer = publicKey.export({ format: 'der', type: 'spki' });
+  const point = uncompressedDer.subarray(uncompressedDer.length - 65);
+  const compressedPoint = ECDH.convertKey(point, 'prime256v1', undefined, undefined, 'compressed') as Buffer;
+  // SubjectPublicKeyInfo { ecPublicKey, prime256v1 } with a 33-byte compressed point
+  const compressedDer = Buffer.concat([Buffer.from('3039301306072a8648ce3d020106082a8648ce3d030107032200', 'hex'), compressedPoint]);
+  const pem = (der: Buffer): string => `-----BEGIN PUBLIC KEY-----\n${der.toString('base64')}\n-----END PUBLIC KEY-----\n`;
+  const a = new Key('id-a', 'ecdsa', 'ecdsa-sha2-nistp256', { public: pem(uncompressedDer) });
+  const b = new Key('id-b', 'ecdsa', 'ecdsa-sha2-nistp256', { public: pem(compressedDer) });
+  assert.ok(a.isSupported() && b.isSupported(), 'both encodings parse');
+  assert.equal(a.publicKeyFingerprint, b.publicKeyFingerprint);
 });

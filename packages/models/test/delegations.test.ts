@@ -109,6 +109,14 @@ test('path_hash_prefixes: sha256 hex prefix of the target path', () => {
   assert.equal(no.isDelegatedPath(path), false);
 });
 
+test('rejects delegated role names that collide with a top-level role on a case-insensitive file system', () => {
+  const r = { keyids: [], threshold: 1, terminating: true, paths: ['x'] };
+  for (const name of ['Timestamp', 'ROOT', 'Snapshot', 'ｔａｒｇｅｔｓ']) {
+    assert.throws(() => Delegations.fromJSON({ keys: {}, roles: [{ ...r, name }] }), MetadataParseError, name);
+  }
+  assert.throws(() => Delegations.fromJSON({ keys: {}, roles: [{ ...r, name: 'Foo' }, { ...r, name: 'foo' }] }), MetadataParseError);
+});
+
 test('delegated role needs exactly one of paths / path_hash_prefixes', () => {
   assert.throws(() => new DelegatedRole({ name: 'x', terminating: true }), MetadataParseError);
   assert.throws(() => new DelegatedRole({ name: 'x', terminating: true, paths: [], pathHashPrefixes: [] }), MetadataParseError);

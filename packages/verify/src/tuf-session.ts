@@ -26,6 +26,8 @@ export interface FoundTarget {
 
 export interface TufSession {
   state(): TufState;
+  /** Roots trusted in this refresh, oldest first (version, sha256 of the canonical signed part). */
+  rootChain(): ReadonlyArray<{ version: number; sha256: string }>;
   findTarget(targetPath: string): Promise<FoundTarget | undefined>;
 }
 
@@ -102,6 +104,7 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
   };
   return {
     state: () => state,
+    rootChain: () => updater.rootChain,
     async findTarget(targetPath: string): Promise<FoundTarget | undefined> {
       const info = await updater.getTargetInfo(targetPath);
       if (!info) return undefined;

@@ -160,8 +160,11 @@ export class InstallVerifier {
     };
     // TUF 5.3.5 / 5.4.3 / 5.5.5 applied to the pinned floor instead of a local cache (fresh machines).
     if (state.root.version < pins.root.version) rollback('root', state.root.version, pins.root.version);
-    if (state.root.version === pins.root.version && !equalHex(state.root.sha256, pins.root.sha256)) {
-      throw new VerifyError('TUF_PIN_MISMATCH', `root version ${state.root.version} differs from the root pinned in ${this.lockfilePath}`, {
+    // The pinned root must lie on the chain this refresh walked: a fork signed with rotated-away root keys
+    // (served to a fresh machine that starts from an old tufpm-root.json) has other roots at those versions.
+    const onChain = this.tuf.rootChain().find((r) => r.version === pins.root.version);
+    if (onChain !== undefined && !equalHex(onChain.sha256, pins.root.sha256)) {
+      throw new VerifyError('TUF_PIN_MISMATCH', `root version ${pins.root.version} on the chain the registry serves differs from the root pinned in ${this.lockfilePath}`, {
         role: 'root',
         attack: 'a second, different root with the pinned version (root key compromise or substitution)',
         recovery: 'do not install; compare the registry root with the one your team pinned and report it to the registry operator',
