@@ -3,6 +3,7 @@ import { Parser, type ReadEntry } from 'tar';
 import semver from 'semver';
 import { TargetFile } from '@tufpm/models';
 import { InvalidInputError, TarballError } from './errors.js';
+import { signedDependenciesOf } from './signed-dependencies.js';
 
 /** Limits for reading a tarball someone uploaded (gzip bombs, huge manifests). */
 export interface TarballLimits {
@@ -130,5 +131,8 @@ export async function readPackageTarball(data: Uint8Array, limits: TarballLimits
   const name = m['name'];
   const version = m['version'];
   const targetPath = tarballTargetPath(name, version);
-  return { name, version, targetPath, target: TargetFile.fromData(targetPath, data, ['sha512', 'sha256']), manifest: m };
+  const target = TargetFile.fromData(targetPath, data, ['sha512', 'sha256']);
+  // Always present (an empty object too): it signs that the package declares no other dependencies.
+  target.custom = { npm: signedDependenciesOf(m) };
+  return { name, version, targetPath, target, manifest: m };
 }
