@@ -11,9 +11,10 @@
 //   BENCH_PROFILE=p      registry: 'claimed' (default, one maintainer role per package) or 'bins'
 //                        (4 claimed packages, the rest in registry-signed hash bins)
 //   BENCH_OUT=dir        where to write latest.json / latest.md (default bench/results)
+//   BENCH_UPDATE_DOCS=1  also replace the "Latest numbers" section of docs/benchmarks.md with this run's tables
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -190,11 +191,26 @@ async function main() {
   await writeFile(join(config.out, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   await writeFile(join(config.out, 'latest.md'), markdown);
   process.stdout.write(`${markdown}\n`);
+  if (process.env.BENCH_UPDATE_DOCS === '1') await updateDocs(markdown);
   progress(`wrote ${join(config.out, 'latest.json')} and latest.md`);
   if (errors.length > 0) {
     process.stderr.write(`\nbench: ${errors.length} part(s) failed:\n${errors.map((e) => `--- ${e.part} ---\n${e.message}`).join('\n')}\n`);
     process.exitCode = 1;
   }
+}
+
+/** Puts this run's tables between the markers of docs/benchmarks.md (everything after the title line). */
+async function updateDocs(markdown) {
+  const file = join(HERE, '..', 'docs', 'benchmarks.md');
+  const doc = await readFile(file, 'utf8');
+  const start = '<!-- bench:latest:start -->';
+  const end = '<!-- bench:latest:end -->';
+  const a = doc.indexOf(start);
+  const b = doc.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`${file} has no ${start} ... ${end} markers`);
+  const body = markdown.split('\n').slice(1).join('\n').trim().replace(/^## /gm, '### ');
+  await writeFile(file, `${doc.slice(0, a + start.length)}\n${body}\n${doc.slice(b)}`);
+  progress(`updated ${file}`);
 }
 
 main().catch((err) => {
