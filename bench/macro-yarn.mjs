@@ -6,15 +6,16 @@
 //          install state; every tarball is downloaded (and, with the plugin, every role fetched).
 //   warm = the machine of the previous run kept (cache, mirror, TUF cache populated), the project's
 //          .pnp.cjs, .pnp.loader.mjs, .yarn/ and node_modules removed: Yarn links again from its cache.
+// Linker: PnP (Yarn's default, the smallest warm budget) unless BENCH_YARN_LINKER=node-modules.
 // Runs alternate plain/tufpm (the order flips every round) so drift in machine load hits both sides.
 import { YarnProject } from './lib/yarn-project.mjs';
 import { BenchRunError } from './lib/proc.mjs';
 import { cpuSummary, progress, summarize } from './lib/stats.mjs';
 import { tufSectionTime } from './lib/yarn-output.mjs';
 
-async function setup(base, world) {
-  const plain = await YarnProject.create({ base, world, plugin: false });
-  const tufpm = await YarnProject.create({ base, world, plugin: true });
+async function setup(base, world, linker) {
+  const plain = await YarnProject.create({ base, world, plugin: false, linker });
+  const tufpm = await YarnProject.create({ base, world, plugin: true, linker });
   progress('yarn: setup install (plain) to write yarn.lock');
   await plain.install();
   await tufpm.copyLockfileFrom(plain);
@@ -26,8 +27,8 @@ async function setup(base, world) {
   return { plain, tufpm };
 }
 
-export async function runYarn({ base, world, runs }) {
-  const { plain, tufpm } = await setup(base, world);
+export async function runYarn({ base, world, runs, linker = 'pnp' }) {
+  const { plain, tufpm } = await setup(base, world, linker);
   const sides = { plain, tufpm };
   const times = { cold: { plain: [], tufpm: [] }, warm: { plain: [], tufpm: [] } };
   const cpu = { cold: { plain: [], tufpm: [] }, warm: { plain: [], tufpm: [] } };
@@ -54,7 +55,7 @@ export async function runYarn({ base, world, runs }) {
     }
   }
   return {
-    linker: 'pnp',
+    linker,
     packagesInstalled: archives,
     cold: { plain: summarize(times.cold.plain), tufpm: summarize(times.cold.tufpm), cpu: cpuSummary(cpu.cold), traffic: traffic.cold, pluginReportedTuf: sectionSummary(tufSections.cold) },
     warm: { plain: summarize(times.warm.plain), tufpm: summarize(times.warm.tufpm), cpu: cpuSummary(cpu.warm), traffic: traffic.warm, pluginReportedTuf: sectionSummary(tufSections.warm) },

@@ -52,9 +52,10 @@ function metricRow(id, measure, value, unit, { target, met, note } = {}) {
 
 export function buildRows({ micro, yarn, npm, verifier, statuses, world }) {
   const pkgs = world?.closure;
+  const linker = yarn?.linker === 'node-modules' ? 'node-modules' : 'PnP';
   const install = [
-    installRow('yarn-cold', `yarn install, cold (PnP, ${pkgs ?? '?'} packages)`, yarn, 'cold', statuses.yarn),
-    installRow('yarn-warm', `yarn install, warm (PnP, ${pkgs ?? '?'} packages)`, yarn, 'warm', statuses.yarn),
+    installRow('yarn-cold', `yarn install, cold (${linker}, ${pkgs ?? '?'} packages)`, yarn, 'cold', statuses.yarn),
+    installRow('yarn-warm', `yarn install, warm (${linker}, ${pkgs ?? '?'} packages)`, yarn, 'warm', statuses.yarn),
     installRow('npm-cold', `npm ci → tufpm-npm ci, cold (${pkgs ?? '?'} packages)`, npm, 'cold', statuses.npm),
     installRow('npm-warm', `npm ci → tufpm-npm ci, warm (${pkgs ?? '?'} packages)`, npm, 'warm', statuses.npm),
   ];

@@ -10,6 +10,7 @@
 //   BENCH_RUNS=n         timed runs per side for the macro part (default 5; quick 2)
 //   BENCH_PROFILE=p      registry: 'claimed' (default, one maintainer role per package) or 'bins'
 //                        (4 claimed packages, the rest in registry-signed hash bins)
+//   BENCH_YARN_LINKER=l  Yarn's nodeLinker: pnp (default) or node-modules
 //   BENCH_OUT=dir        where to write latest.json / latest.md (default bench/results)
 //   BENCH_UPDATE_DOCS=1  also replace the "Latest numbers" section of docs/benchmarks.md with this run's tables
 import { execFileSync } from 'node:child_process';
@@ -38,12 +39,14 @@ function benchConfig() {
   const parts = new Set((process.env.BENCH_ONLY ?? 'micro,verifier,yarn,npm').split(',').map((s) => s.trim()).filter(Boolean));
   for (const p of parts) if (!['micro', 'verifier', 'yarn', 'npm'].includes(p)) throw new Error(`BENCH_ONLY: unknown part ${p}`);
   if (!['claimed', 'bins'].includes(process.env.BENCH_PROFILE || 'claimed')) throw new Error('BENCH_PROFILE must be claimed or bins');
+  if (!['pnp', 'node-modules'].includes(process.env.BENCH_YARN_LINKER || 'pnp')) throw new Error('BENCH_YARN_LINKER must be pnp or node-modules');
   return {
     quick,
     parts: [...parts],
     packages: intEnv('BENCH_PACKAGES', quick ? 120 : 520),
     runs: intEnv('BENCH_RUNS', quick ? 2 : 5),
     profile: process.env.BENCH_PROFILE || 'claimed',
+    yarnLinker: process.env.BENCH_YARN_LINKER || 'pnp',
     micro: quick
       ? { sizes: [1000], lookupSizes: [10_000], runs: 3, updaterSizes: [1000], updaterRuns: 2 }
       : { sizes: [1000, 10_000], lookupSizes: [10_000, 50_000], runs: 5, updaterSizes: [1000, 10_000], updaterRuns: 3 },
@@ -140,7 +143,7 @@ async function main() {
         } else {
           try {
             const { runYarn } = await import('./macro-yarn.mjs');
-            results.yarn = await runYarn({ base, world, runs: config.runs });
+            results.yarn = await runYarn({ base, world, runs: config.runs, linker: config.yarnLinker });
           } catch (err) {
             fail('yarn', err);
           }

@@ -1,5 +1,5 @@
 // A Yarn 4 project for the bench: real Yarn (@yarnpkg/cli-dist through yarnPath) against the bench
-// registry, PnP linker (Yarn's default), with or without the tufpm plugin bundle. Everything a machine
+// registry, PnP (Yarn's default) or node-modules linker, with or without the tufpm plugin bundle. Everything a machine
 // keeps between installs (Yarn's cache, its mirror, the plugin's TUF metadata cache) lives under one
 // "machine" directory used as HOME, so a cold install is one new machine away.
 import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -18,20 +18,21 @@ export const PLUGIN_BUNDLE = join(REPO_ROOT, 'packages', 'yarn-plugin-tuf', 'bun
 const INSTALL_ARTIFACTS = ['.pnp.cjs', '.pnp.loader.mjs', '.yarn', 'node_modules'];
 
 export class YarnProject {
-  constructor(base, dir, plugin, registryUrl) {
+  constructor(base, dir, plugin, registryUrl, linker) {
     this.base = base;
+    this.linker = linker;
     this.dir = dir;
     this.plugin = plugin;
     this.registryUrl = registryUrl;
     this.machine = undefined;
   }
 
-  static async create({ base, world, plugin }) {
+  static async create({ base, world, plugin, linker = 'pnp' }) {
     const dir = await mkdtemp(join(base, plugin ? 'yarn-tufpm-' : 'yarn-plain-'));
     const pkg = { name: 'bench-app', version: '1.0.0', private: true, dependencies: world.rootDependencies };
     await writeFile(join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
     if (plugin) await world.registry.writeTrustedRoot(dir);
-    const project = new YarnProject(base, dir, plugin, world.registry.url);
+    const project = new YarnProject(base, dir, plugin, world.registry.url, linker);
     await project.newMachine();
     return project;
   }
@@ -49,6 +50,7 @@ export class YarnProject {
       'enableGlobalCache: false',
       'enableTelemetry: false',
       'enableProgressBars: false',
+      `nodeLinker: ${JSON.stringify(this.linker)}`,
       `cacheFolder: ${JSON.stringify(join(this.machine, 'cache'))}`,
       `globalFolder: ${JSON.stringify(join(this.machine, 'global'))}`,
     ];
