@@ -12,7 +12,8 @@ export type VerifyErrorCode =
   | 'TUF_LOCKFILE'
   | 'TUF_BAD_TARBALL_URL'
   | 'TUF_SIGNER_DOWNGRADE'
-  | 'TUF_NOT_MAINTAINER_SIGNED';
+  | 'TUF_NOT_MAINTAINER_SIGNED'
+  | 'TUF_EXTRANEOUS_DEPENDENCY';
 
 export interface VerifyErrorDetails {
   packageName?: string;

@@ -1,6 +1,8 @@
 export { InstallVerifier, normalizeRegistry, DEFAULT_TRUSTED_ROOT_NAME } from './verifier.js';
 export type { VerifierOptions, VerifyMode, SignedTarget, VerifierSummary, ProgressEvent } from './verifier.js';
 export { VerifyError, describeFailure } from './errors.js';
+export { parseSignedDependencies, extraneousDependencies } from './signed-dependencies.js';
+export type { SignedDependencies, DeclaredDependencies, ParsedSignedDependencies } from './signed-dependencies.js';
 export type { VerifyErrorCode, VerifyErrorDetails } from './errors.js';
 export { DEFAULT_LOCKFILE_NAME, LOCKFILE_VERSION, readLockfile, parseLockfile, serializeLockfile, writeLockfile } from './lockfile.js';
 export type { SideLockfile, PinnedPackage } from './lockfile.js';

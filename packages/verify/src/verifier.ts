@@ -7,6 +7,7 @@ import { sha512HexToIntegrity } from './sri.js';
 import { parseTarballUrl, targetPathFor } from './target-path.js';
 import { openTufSession, type TufSession } from './tuf-session.js';
 import { MachineBindings } from './machine-bindings.js';
+import { extraneousDependencies, extraneousDependencyError, parseSignedDependencies, type DeclaredDependencies, type SignedDependencies } from './signed-dependencies.js';
 
 export type VerifyMode = 'enforce' | 'warn';
 
@@ -58,6 +59,9 @@ export interface SignedTarget {
   maintainerSigned: boolean;
   /** signatures the package's delegation requires */
   threshold: number;
+  /** The dependency maps of the signed tarball's package.json (target `custom.npm`); absent when the
+   *  repository that signed the target did not record them. */
+  dependencies?: SignedDependencies;
 }
 
 export interface VerifierSummary {
@@ -98,6 +102,8 @@ export class InstallVerifier {
   private readonly exemptNames: Set<string>;
   private readonly exemptScopes: string[];
   private readonly maintainerSignedNames = new Set<string>();
+  /** name@version -> why its signed `custom.npm` does not parse (reported only by checkDependencies). */
+  private readonly malformedDependencies = new Map<string, string>();
 
   private constructor(
     private readonly options: VerifierOptions,
@@ -240,6 +246,8 @@ export class InstallVerifier {
         recovery: 'the registry must re-sign this target with sha512; report it to the registry operator',
       });
     }
+    const parsedDependencies = parseSignedDependencies(target.custom);
+    if (parsedDependencies.kind === 'malformed') this.malformedDependencies.set(pkgKey(name, version), parsedDependencies.reason);
     const signed: SignedTarget = {
       name,
       version,
@@ -252,6 +260,7 @@ export class InstallVerifier {
       integrity: sha512HexToIntegrity(sha512),
       maintainerSigned,
       threshold,
+      ...(parsedDependencies.kind === 'signed' ? { dependencies: parsedDependencies.value } : {}),
     };
     this.checkAgainstPin(signed);
     this.checkSignerPolicy(signed);
@@ -362,6 +371,22 @@ export class InstallVerifier {
     const actual = createHash('sha512').update(bytes).digest('hex');
     if (!equalHex(actual, signed.sha512)) mismatch('sha512');
     return signed;
+  }
+
+  /**
+   * The dependencies an installer resolved for name@version (from the packument, package-lock.json or
+   * yarn.lock) must be ones its signed package.json declares, with the same ranges; throws
+   * TUF_EXTRANEOUS_DEPENDENCY otherwise. A target signed without `custom.npm` (by a repository that did not
+   * record dependencies yet) is not checked.
+   */
+  async checkDependencies(name: string, version: string, declared: DeclaredDependencies): Promise<void> {
+    const signed = await this.resolve(name, version);
+    const malformed = this.malformedDependencies.get(pkgKey(name, version));
+    // TUF 5.7 (targets custom metadata): the signed dependency declarations are part of the target.
+    if (malformed !== undefined) throw extraneousDependencyError(name, version, signed.role, [`the signed dependency declarations are malformed (${malformed})`]);
+    if (signed.dependencies === undefined) return;
+    const problems = extraneousDependencies(signed.dependencies, declared);
+    if (problems.length > 0) throw extraneousDependencyError(name, version, signed.role, problems);
   }
 
   /** Binds Yarn's zip checksum to a tarball verified in this session. */
