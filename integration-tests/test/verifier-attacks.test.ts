@@ -167,6 +167,39 @@ describe('InstallVerifier against the signed test registry', () => {
     }
   });
 
+  it('rejects extraneous dependencies added to the packument by the registry', async (t) => {
+    const { reg, project } = await setup(t);
+    // What an installer does before extracting: the manifest it resolved from the packument (over HTTP)
+    // must declare only dependencies that the signed package.json declares.
+    const checkManifests = async (verifier: InstallVerifier, pkgs: Pkg[]): Promise<void> => {
+      for (const p of pkgs) {
+        const packument = (await (await fetch(`${reg.url}${p.name.replace('/', '%2f')}`)).json()) as { versions: Record<string, Record<string, unknown>> };
+        await verifier.checkDependencies(p.name, p.version, packument.versions[p.version]!);
+      }
+    };
+    // New releases go through the registry's publish path, which signs each tarball's dependencies
+    // (the fixture builder signs its universe without them, like an older repository: not checked).
+    const pkgs = closure(reg);
+    const releases: Pkg[] = [];
+    for (const p of [pick(reg, true), pick(reg, false)]) releases.push(await reg.publish(p.name));
+    const genuine = await InstallVerifier.open({ projectDir: project.dir, registryUrl: reg.url, cacheDir: await project.cache() });
+    await genuine.resolveAll([...pkgs, ...releases]);
+    await checkManifests(genuine, [...pkgs, ...releases]);
+    for (const r of releases) assert.ok((await genuine.resolve(r.name, r.version)).dependencies, `${r.name}@${r.version} signs its dependencies`);
+    await install(reg, project, [...pkgs, ...releases]);
+    for (const p of releases) {
+      const declared = (await readStoredPackument(reg.dir, p.name))!.versions[p.version]!['dependencies'] as Record<string, string> | undefined;
+      const dep = pkgs.find((q) => q.name !== p.name && !Object.hasOwn(declared ?? {}, q.name))!;
+      const attack = await reg.extraneousDependency(p.name, p.version, dep.name, dep.version);
+      const err = await refused(project, attack, ['TUF_EXTRANEOUS_DEPENDENCY'], async () => {
+        const verifier = await InstallVerifier.open({ projectDir: project.dir, registryUrl: reg.url, cacheDir: await project.cache() });
+        await checkManifests(verifier, [p]);
+      });
+      assert.equal((err as { packageName?: string }).packageName, p.name);
+      assert.ok(err.message.includes(`dependencies ${dep.name}@${dep.version} is not declared`), err.message);
+    }
+  });
+
   it('rejects a tarball whose bytes alone were poisoned (CDN, packument untouched)', async (t) => {
     const { reg, project } = await setup(t);
     const p = pick(reg, false);

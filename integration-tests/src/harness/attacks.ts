@@ -247,7 +247,8 @@ export async function publishUnsigned(ctx: AttackContext, name: string, newVersi
  * Extraneous dependencies: the stored packument of a version gains a dependency its (signed) tarball's
  * package.json does not declare, pointing at another, genuinely signed package. Every tarball still
  * verifies, so a tarball-only check cannot see it; an integration has to compare the manifest it
- * resolved with against the signed tarball's package.json. No verifier error code exists for it yet.
+ * resolved with against the signed tarball's package.json (the repository signs those into the target's
+ * custom.npm; InstallVerifier.checkDependencies compares them).
  */
 export async function extraneousDependency(ctx: AttackContext, name: string, version: string, dep: string, range: string): Promise<AttackResult> {
   const packument = await storedPackument(ctx.dir, name);
@@ -259,6 +260,6 @@ export async function extraneousDependency(ctx: AttackContext, name: string, ver
     attack: 'extraneous dependencies',
     description: `packument of ${name}@${version} now also depends on ${dep}@${range} (the tarball does not)`,
     name, version,
-    expectedCodes: [],
+    expectedCodes: ['TUF_EXTRANEOUS_DEPENDENCY'],
   };
 }
