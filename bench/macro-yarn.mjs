@@ -11,7 +11,7 @@
 import { YarnProject } from './lib/yarn-project.mjs';
 import { BenchRunError } from './lib/proc.mjs';
 import { cpuSummary, progress, summarize } from './lib/stats.mjs';
-import { tufSectionTime } from './lib/yarn-output.mjs';
+import { tufSectionTime, yarnSteps } from './lib/yarn-output.mjs';
 
 async function setup(base, world, linker) {
   const plain = await YarnProject.create({ base, world, plugin: false, linker });
@@ -35,6 +35,8 @@ export async function runYarn({ base, world, runs, linker = 'pnp' }) {
   const traffic = { cold: {}, warm: {} };
   // the plugin's own TUF sections as Yarn reports them (ms; untimed sections count as 0)
   const tufSections = { cold: [], warm: [] };
+  // Yarn's own step times (Resolution / Fetch / Link, and its "Done in" total), both sides
+  const steps = { cold: { plain: [], tufpm: [] }, warm: { plain: [], tufpm: [] } };
   let archives;
   for (const kind of ['cold', 'warm']) {
     for (let round = 0; round < runs; round++) {
@@ -46,6 +48,7 @@ export async function runYarn({ base, world, runs, linker = 'pnp' }) {
         world.takeTraffic();
         const { ms, cpuMs, stdout } = await project.install();
         if (name === 'tufpm') tufSections[kind].push(tufSectionTime(stdout));
+        steps[kind][name].push(yarnSteps(stdout));
         traffic[kind][name] = world.takeTraffic();
         times[kind][name].push(ms);
         if (cpuMs !== undefined) cpu[kind][name].push(cpuMs);
@@ -57,11 +60,25 @@ export async function runYarn({ base, world, runs, linker = 'pnp' }) {
   return {
     linker,
     packagesInstalled: archives,
-    cold: { plain: summarize(times.cold.plain), tufpm: summarize(times.cold.tufpm), cpu: cpuSummary(cpu.cold), traffic: traffic.cold, pluginReportedTuf: sectionSummary(tufSections.cold) },
-    warm: { plain: summarize(times.warm.plain), tufpm: summarize(times.warm.tufpm), cpu: cpuSummary(cpu.warm), traffic: traffic.warm, pluginReportedTuf: sectionSummary(tufSections.warm) },
+    cold: { plain: summarize(times.cold.plain), tufpm: summarize(times.cold.tufpm), cpu: cpuSummary(cpu.cold), traffic: traffic.cold, pluginReportedTuf: sectionSummary(tufSections.cold), yarnSteps: stepSummary(steps.cold) },
+    warm: { plain: summarize(times.warm.plain), tufpm: summarize(times.warm.tufpm), cpu: cpuSummary(cpu.warm), traffic: traffic.warm, pluginReportedTuf: sectionSummary(tufSections.warm), yarnSteps: stepSummary(steps.warm) },
   };
 }
 
 function sectionSummary(list) {
   return { ms: summarize(list.map((s) => s.ms)), untimedSections: Math.max(...list.map((s) => s.untimed)), sections: list[0]?.sections ?? 0 };
+}
+
+/** Median per step and side; a step Yarn printed without a time (quick) counts as 0 and is flagged. */
+function stepSummary(bySide) {
+  const names = [...new Set([...bySide.plain, ...bySide.tufpm].flatMap((s) => Object.keys(s)))];
+  const out = {};
+  for (const name of names) {
+    out[name] = {};
+    for (const side of ['plain', 'tufpm']) {
+      const values = bySide[side].map((s) => s[name] ?? 0);
+      out[name][side] = { median: summarize(values).median, untimed: bySide[side].filter((s) => s[name] === null).length };
+    }
+  }
+  return out;
 }

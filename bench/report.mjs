@@ -148,6 +148,19 @@ export function renderMarkdown(result) {
     const cpu = r.cpuRatio === undefined ? 'not measured' : `${secs(r.cpuBaseline)} → ${secs(r.cpuTufpm)} (${r.cpuRatio.toFixed(3)})`;
     out.push(`| ${cell(r.scenario)} | ${secs(r.baseline)} | ${secs(r.tufpm)} | ${r.ratio.toFixed(3)} | ${r.overheadPct >= 0 ? '+' : ''}${r.overheadPct.toFixed(1)} % | ${r.target} | ${met(r)} | ${cpu} |`);
   }
+  const yarnRaw = result.raw?.yarn;
+  if (yarnRaw?.cold.yarnSteps) {
+    out.push('', '## Yarn\'s own step times (medians, as Yarn prints them)', '');
+    out.push('The plugin opens its TUF session in `validateProject` (before the resolution step) and writes `tufpm-lock.json` after linking: that time is in Yarn\'s total but in no step. A step Yarn printed without a time counts as 0 (marked *).', '');
+    out.push('| install | step | plain | tufpm | difference |', '|---|---|---|---|---|');
+    for (const kind of ['cold', 'warm']) {
+      for (const [name, sides] of Object.entries(yarnRaw[kind].yarnSteps)) {
+        const fmt = (side) => `${Math.round(sides[side].median)} ms${sides[side].untimed > 0 ? '*' : ''}`;
+        const label = name === 'total' ? 'total ("Done in")' : name;
+        out.push(`| ${kind} | ${label} | ${fmt('plain')} | ${fmt('tufpm')} | ${Math.round(sides.tufpm.median - sides.plain.median)} ms |`);
+      }
+    }
+  }
   out.push('', '## Verification time as a share of the plain install', '');
   out.push('| scenario | verification | plain install | share | target | met? |', '|---|---|---|---|---|---|');
   for (const r of rows.share) {

@@ -36,3 +36,17 @@ export function tufSectionTime(stdout) {
   const tuf = yarnSections(stdout).filter((s) => s.name.startsWith('TUF'));
   return { ms: tuf.reduce((sum, s) => sum + (s.ms ?? 0), 0), sections: tuf.length, untimed: tuf.filter((s) => s.ms === null).length };
 }
+
+/** Yarn's own total ("Done in 1s 456ms"), in ms, or null. */
+export function yarnDoneMs(stdout) {
+  const m = stdout.match(/Done(?: with warnings)? in (.+)$/m);
+  return m ? parseDuration(m[1]) : null;
+}
+
+/** Times of the top-level install steps plus Yarn's total: { 'Resolution step': ms|null, ..., total: ms|null }. */
+export function yarnSteps(stdout) {
+  const out = {};
+  for (const s of yarnSections(stdout)) if (/ step$/.test(s.name)) out[s.name] = s.ms;
+  out.total = yarnDoneMs(stdout);
+  return out;
+}
