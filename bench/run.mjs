@@ -14,7 +14,7 @@
 //   BENCH_OUT=dir        where to write latest.json / latest.md (default bench/results)
 //   BENCH_UPDATE_DOCS=1  also replace the "Latest numbers" section of docs/benchmarks.md with this run's tables
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -113,6 +113,15 @@ async function main() {
   let world;
   let worldInfo;
   const base = await mkdtemp(join(os.tmpdir(), 'tufpm-bench-'));
+  // Ctrl-C: the children get the signal too; remove the projects and machines before leaving.
+  const onSignal = (signal) => {
+    rmSync(base, { recursive: true, force: true });
+    if (world !== undefined) rmSync(world.registry.root, { recursive: true, force: true });
+    process.stderr.write(`\nbench: interrupted (${signal}), temporary files removed\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     if (macroParts.length > 0) {
       try {
@@ -170,6 +179,8 @@ async function main() {
   } finally {
     if (world !== undefined) await world.close();
     await rm(base, { recursive: true, force: true });
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 
   const finishedAt = new Date();

@@ -30,7 +30,8 @@ function parseCpu(text) {
 }
 
 export function timedRun(label, file, args, { cwd, env }) {
-  const timeFile = join(tmpdir(), `tufpm-bench-time-${process.pid}-${seq++}`);
+  // in the child's own TMPDIR (inside the bench's temp tree) when it has one, so an interrupted run leaves nothing
+  const timeFile = join(env.TMPDIR ?? tmpdir(), `tufpm-bench-time-${process.pid}-${seq++}`);
   const [cmd, argv] = HAS_CPU_TIME ? [GNU_TIME, ['-f', '%U %S', '-o', timeFile, file, ...args]] : [file, args];
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
