@@ -1,6 +1,6 @@
 import type { ArboristNode, ArboristTree } from '@npmcli/arborist';
 import { TufError } from '@tufpm/models';
-import type { InstallVerifier, SignedTarget } from '@tufpm/verify';
+import type { DeclaredDependencies, InstallVerifier, SignedTarget } from '@tufpm/verify';
 import { NpmVerifyError, PackageContextError } from './errors.js';
 import { classifyNode } from './sources.js';
 
@@ -128,6 +128,8 @@ export async function verifyTree(tree: ArboristTree, verifier: InstallVerifier, 
       try {
         const signed = await verifier.resolve(item.name, item.version);
         result.signed.set(`${item.name}@${item.version}`, signed);
+        // Each place the version sits at has its own manifest (package-lock.json lists one per location).
+        for (const each of group) await verifier.checkDependencies(each.name, each.version, declaredDependencies(each.node));
         for (const each of group) bindNode(each, signed, opts, result);
       } catch (error) {
         if (!(error instanceof TufError)) throw error;
@@ -141,6 +143,17 @@ export async function verifyTree(tree: ArboristTree, verifier: InstallVerifier, 
   const workers = Math.max(1, Math.min(opts.concurrency ?? 8, groups.length));
   await Promise.all(Array.from({ length: workers }, worker));
   return result;
+}
+
+/**
+ * The dependency maps Arborist builds the tree from: the packument's manifest (install) or the
+ * package-lock.json entry (ci, and install with a lockfile). These, not the tarball's package.json, decide
+ * what gets installed, so they must match the dependencies signed with the tarball (TUF: extraneous
+ * dependencies).
+ */
+function declaredDependencies(node: ArboristNode): DeclaredDependencies {
+  const pkg = node.package;
+  return { dependencies: pkg['dependencies'], optionalDependencies: pkg['optionalDependencies'], peerDependencies: pkg['peerDependencies'] };
 }
 
 function bindNode(item: Pending, signed: SignedTarget, opts: TreeVerifyOptions, result: TreeVerifyResult): void {

@@ -382,7 +382,8 @@ export class InstallVerifier {
   async checkDependencies(name: string, version: string, declared: DeclaredDependencies): Promise<void> {
     const signed = await this.resolve(name, version);
     const malformed = this.malformedDependencies.get(pkgKey(name, version));
-    // TUF 5.7 (targets custom metadata): the signed dependency declarations are part of the target.
+    // TUF 1.5.2 (extraneous dependencies), through 4.5 (a target's signed `custom`): the dependency
+    // declarations are signed with the tarball, so only the signers decide what it pulls in.
     if (malformed !== undefined) throw extraneousDependencyError(name, version, signed.role, [`the signed dependency declarations are malformed (${malformed})`]);
     if (signed.dependencies === undefined) return;
     const problems = extraneousDependencies(signed.dependencies, declared);

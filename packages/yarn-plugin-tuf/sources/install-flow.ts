@@ -1,6 +1,7 @@
 import { MessageName, Report, ReportError, structUtils, type Cache, type InstallOptions, type Locator, type Package } from '@yarnpkg/core';
 import { TufError } from '@tufpm/models';
 import { VerifyError } from '@tufpm/verify';
+import { declaredDependencies } from './dependencies.js';
 import { classifyLocator, packageKey } from './locators.js';
 import { describeTufError } from './report-errors.js';
 import type { TufSession } from './session.js';
@@ -119,8 +120,9 @@ export async function settle(failures: Failure[], subject: string, run: () => Pr
 
 /**
  * Before Yarn fetches anything: every npm package of the tree must be listed by its delegated role in the
- * current snapshot (and match its pin), non-registry sources are refused, and yarn.lock checksums must
- * match the bindings pinned in tufpm-lock.json (an edited yarn.lock is caught before any download).
+ * current snapshot (and match its pin) with the dependencies its signed package.json declares, non-registry
+ * sources are refused, and yarn.lock checksums must match the bindings pinned in tufpm-lock.json (an edited
+ * yarn.lock is caught before any download).
  */
 export async function beforeFetch(session: TufSession, opts: FetchOptions): Promise<NpmEntry[]> {
   const report = opts.report;
@@ -140,7 +142,9 @@ export async function beforeFetch(session: TufSession, opts: FetchOptions): Prom
         while (next < entries.length) {
           const entry = entries[next++]!;
           await settle(failures, packageKey(entry.name, entry.version), async () => {
-            await session.verifier.resolve(entry.name, entry.version);
+            const target = await session.verifier.resolve(entry.name, entry.version);
+            // The manifest Yarn resolved from must declare only what the signed package.json declares.
+            await session.verifier.checkDependencies(entry.name, entry.version, declaredDependencies(session.project, entry.pkg, target));
             signed++;
             const checksum = session.project.storedChecksums.get(entry.pkg.locatorHash);
             if (checksum !== undefined && entry.bindable) checkBinding(session, entry, checksum);
