@@ -159,6 +159,39 @@ describe('tufpm-npm refuses the TUF attacks', () => {
     assert.equal((await project.tufpmNpm(['verify'])).code, 1, 'verify reports it too');
   });
 
+  test('rejects extraneous dependencies added to the packument by the registry', async () => {
+    await world.publish('helper', '1.0.0');
+    await world.publish('host', '1.0.0');
+    await world.addPackumentDependency('host', '1.0.0', 'helper', '^1.0.0');
+    const project = await world.project();
+    const res = await refused(project, ['install', 'host'], /TUF_EXTRANEOUS_DEPENDENCY/, /attack: +extraneous dependencies/);
+    assert.match(res.stderr, /package: host@1\.0\.0/);
+    assert.match(res.stderr, /dependencies helper@\^1\.0\.0 is not declared by the signed package/);
+  });
+
+  test('rejects a dependency added to package-lock.json by a pull request (ci)', async () => {
+    const { tarball } = await world.publish('lock-helper', '1.0.0');
+    await world.publish('lock-host', '1.0.0', { right: '1.0.0' });
+    const project = await world.project({ dependencies: { 'lock-host': '1.0.0' } });
+    const install = await project.tufpmNpm(['install']);
+    assert.equal(install.code, 0, install.stderr);
+    // The pull request makes lock-host depend on a genuinely signed package, complete with its lock entry.
+    type Entry = { version?: string; resolved?: string; integrity?: string; dependencies?: Record<string, string> };
+    const lock = JSON.parse((await project.read('package-lock.json'))!) as { packages: Record<string, Entry> };
+    lock.packages['node_modules/lock-host']!.dependencies = { right: '1.0.0', 'lock-helper': '^1.0.0' };
+    lock.packages['node_modules/lock-helper'] = {
+      version: '1.0.0',
+      resolved: `${world.url}lock-helper/-/lock-helper-1.0.0.tgz`,
+      integrity: `sha512-${createHash('sha512').update(tarball).digest('base64')}`,
+    };
+    await project.write('package-lock.json', `${JSON.stringify(lock, null, 2)}\n`);
+    await project.freshMachine();
+    const res = await refused(project, ['ci'], /TUF_EXTRANEOUS_DEPENDENCY/, /attack: +extraneous dependencies/);
+    assert.match(res.stderr, /package: lock-host@1\.0\.0/);
+    assert.ok(!(await project.state()).nodeModules.includes('lock-helper'));
+    assert.equal((await project.tufpmNpm(['verify'])).code, 1, 'verify reports it too');
+  });
+
   test('a sha1-only package-lock.json integrity does not weaken the check: the signed sha512 is enforced', async () => {
     const { tarball } = await world.publish('legacy', '1.0.0');
     const project = await world.project();

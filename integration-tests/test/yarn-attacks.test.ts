@@ -88,6 +88,16 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     await refused(project, ['install'], /TUF_PACKAGE_NOT_SIGNED/, /package righty@1\.1\.0/, /attack: arbitrary package/);
   });
 
+  test('rejects extraneous dependencies added to the packument by the registry', async () => {
+    await world.publish('yhelper', '1.0.0');
+    await world.publish('yhost', '1.0.0', { right: '^1.0.0' });
+    await world.addPackumentDependency('yhost', '1.0.0', 'yhelper', '^1.0.0');
+    const project = await YarnProject.create(world, { yhost: '1.0.0' });
+    await refused(project, ['install'], /TUF_EXTRANEOUS_DEPENDENCY/, /package yhost@1\.0\.0/, /attack: extraneous dependencies/,
+      /dependencies yhelper@\^1\.0\.0 is not declared by the signed package/);
+    assert.ok(!(await project.archives('cache')).some((f) => f.startsWith('yhelper-')), 'yhelper was not fetched');
+  });
+
   test('rejects a tarball signed by the wrong maintainer key', async () => {
     const owner = NpmWorld.maintainer();
     const intruder = NpmWorld.maintainer();

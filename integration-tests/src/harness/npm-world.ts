@@ -125,6 +125,18 @@ export class NpmWorld {
   }
 
   /**
+   * Extraneous dependencies: the registry (or a mirror) adds `dep@range` to the packument's manifest of
+   * name@version, which its signed tarball's package.json does not declare. Every tarball still verifies.
+   */
+  async addPackumentDependency(name: string, version: string, dep: string, range: string): Promise<void> {
+    const file = packumentFile(this.registryDir, name);
+    const packument = JSON.parse(await readFile(file, 'utf8')) as { versions: Record<string, { dependencies?: Record<string, string> }> };
+    const manifest = packument.versions[version]!;
+    manifest.dependencies = { ...manifest.dependencies, [dep]: range };
+    await writeFile(file, JSON.stringify(packument));
+  }
+
+  /**
    * An attacker holding `signers` (not enough, or not the right, maintainer keys) and the registry's online
    * keys signs new bytes for name@version into the package role, and a new snapshot/timestamp over it.
    */
