@@ -1,7 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildPackageTarball } from '@tufpm/registry';
 import { NpmWorld } from '../src/harness/npm-world.js';
@@ -22,6 +23,24 @@ describe('tufpm-npm install and ci', () => {
     await world.publish('devtool', '0.1.0');
   });
   after(() => world.close());
+
+  test('init writes tufpm-root.json only when the registry root matches the sha256 given out of band', async () => {
+    const project = await world.project();
+    const genuine = await world.readMetadata('1.root.json');
+    const sha = createHash('sha256').update(genuine).digest('hex');
+    await rm(join(project.dir, 'tufpm-root.json'));
+    const wrong = await project.tufpmNpm(['init', '--root-sha256', 'ab'.repeat(32)]);
+    assert.equal(wrong.code, 1, wrong.stderr);
+    assert.match(wrong.stderr, /TUF_NO_TRUSTED_ROOT/);
+    assert.equal(await project.read('tufpm-root.json'), undefined, 'nothing written for a root with another sha256');
+    const ok = await project.tufpmNpm(['init', '--root-sha256', sha]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(await project.read('tufpm-root.json'), genuine.toString('utf8'));
+    const again = await project.tufpmNpm(['init']);
+    assert.equal(again.code, 1, 'an existing trusted root is not replaced without --force');
+    const install = await project.tufpmNpm(['install', 'left']);
+    assert.equal(install.code, 0, install.stderr);
+  });
 
   test('install adds packages, binds package-lock.json to the signed sha512 and pins the repository state', async () => {
     const project = await world.project();

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { NpmUsageError } from './errors.js';
 import type { RawConfig } from './npmrc.js';
 
-export type Command = 'install' | 'ci' | 'verify' | 'status' | 'help' | 'version';
+export type Command = 'install' | 'ci' | 'verify' | 'status' | 'init' | 'help' | 'version';
 
 export interface ParsedArgs {
   command: Command;
@@ -13,6 +13,8 @@ export interface ParsedArgs {
   progress: boolean;
   /** Config given on the command line, in npm's key spelling, layered over .npmrc and env. */
   cli: RawConfig;
+  /** `init`: the trusted root's expected sha256 (out of band), a local root file, replace an existing root. */
+  init: { rootSha256?: string; rootFile?: string; force: boolean };
 }
 
 // npm's command aliases that make sense here.
@@ -24,6 +26,7 @@ const ALIASES: Record<string, Command> = {
   'clean-install': 'ci',
   verify: 'verify',
   status: 'status',
+  init: 'init',
   help: 'help',
 };
 
@@ -48,6 +51,9 @@ const OPTIONS = {
   'unsafe-allow-file': { type: 'boolean' },
   'unsafe-allow-remote': { type: 'boolean' },
   'unsafe-unverified': { type: 'string', multiple: true },
+  'root-sha256': { type: 'string' },
+  'root-file': { type: 'string' },
+  force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -61,7 +67,7 @@ const CLI_TO_CONFIG: Record<string, string> = {
 };
 
 // Flags that are not config: they shape this run only.
-const NOT_CONFIG = new Set(['save-dev', 'save-optional', 'save-prod', 'json', 'progress', 'help', 'version']);
+const NOT_CONFIG = new Set(['save-dev', 'save-optional', 'save-prod', 'json', 'progress', 'help', 'version', 'root-sha256', 'root-file', 'force']);
 
 export function parseCliArgs(argv: string[]): ParsedArgs {
   let parsed;
@@ -93,6 +99,12 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
   const saveFlags = [values['save-dev'], values['save-optional'], values['save-prod']].filter(Boolean).length;
   if (saveFlags > 1) throw new NpmUsageError('use only one of --save-dev, --save-optional, --save-prod');
   if (saveFlags > 0 && command !== 'install') throw new NpmUsageError(`--save-* flags apply to install, not ${command}`);
+  if (command !== 'init' && (values['root-sha256'] !== undefined || values['root-file'] !== undefined || values.force !== undefined)) {
+    throw new NpmUsageError(`--root-sha256, --root-file and --force apply to init, not ${command}`);
+  }
+  if (values['root-sha256'] !== undefined && !/^[0-9a-fA-F]{64}$/.test(values['root-sha256'])) {
+    throw new NpmUsageError('--root-sha256 takes 64 hex characters');
+  }
 
   const cli: RawConfig = new Map();
   for (const [name, value] of Object.entries(values)) {
@@ -108,6 +120,11 @@ export function parseCliArgs(argv: string[]): ParsedArgs {
     // Progress is on by default when stderr is a terminal; --progress / --no-progress override.
     progress: values.progress ?? process.stderr.isTTY === true,
     cli,
+    init: {
+      ...(values['root-sha256'] !== undefined ? { rootSha256: values['root-sha256'].toLowerCase() } : {}),
+      ...(values['root-file'] !== undefined ? { rootFile: values['root-file'] } : {}),
+      force: values.force === true,
+    },
   };
 }
 
@@ -118,6 +135,9 @@ Commands (like the npm commands of the same name, verified against TUF):
   ci                 clean install exactly package-lock.json; refuses a repository older than tufpm-lock.json
   verify             re-verify package-lock.json against TUF and tufpm-lock.json, install nothing
   status             trusted root/timestamp/snapshot versions, pins, expiries
+  init               write tufpm-root.json, the root the project trusts: the registry's 1.root.json
+                     checked against --root-sha256 <hex> (from the operator, out of band), or --root-file
+                     <file>; without either it is trusted on first use (said loudly). --force replaces one.
 
 Options:
   --registry <url>        registry (also \`registry=\` in .npmrc)

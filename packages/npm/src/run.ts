@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { bootstrapTrustedRoot } from '@tufpm/verify';
 import { TufError } from '@tufpm/models';
 import { parseCliArgs, USAGE } from './args.js';
 import { loadConfig, unsafeSettings } from './config.js';
@@ -100,6 +102,24 @@ export async function runCli(argv: string[], ctx: RunContext): Promise<number> {
         for (const pkg of result.unbound) out.stderr(`tufpm-npm WARN ${pkg}: package-lock.json does not carry the signed sha512 (run tufpm-npm install to bind it)\n`);
         if (!json && reports.length === 0) out.stderr(`tufpm-npm: package-lock.json verified, ${result.verified.length} package(s) signed\n`);
         return reports.length === 0 ? EXIT_OK : EXIT_FAILURE;
+      }
+      case 'init': {
+        const rootBytes = args.init.rootFile === undefined ? undefined : new Uint8Array(await readFile(args.init.rootFile));
+        const result = await bootstrapTrustedRoot({
+          registryUrl: config.registry,
+          projectDir: config.prefix,
+          trustedRootPath: config.tufpmRoot,
+          ...(config.tufpmMetadataUrl !== undefined ? { metadataUrl: config.tufpmMetadataUrl } : {}),
+          ...(args.init.rootSha256 !== undefined ? { expectedSha256: args.init.rootSha256 } : {}),
+          ...(rootBytes !== undefined ? { rootBytes } : {}),
+          force: args.init.force,
+        });
+        if (json) out.stdout(`${JSON.stringify({ ok: true, command: 'init', ...result }, null, 2)}\n`);
+        out.stderr(`tufpm-npm: wrote ${result.path} (root v${result.version}, sha256 ${result.sha256}); commit it\n`);
+        if (result.trustOnFirstUse && rootBytes === undefined) {
+          out.stderr('tufpm-npm WARN trusted on first use: compare the sha256 above with the one your registry operator publishes, or rerun with --root-sha256\n');
+        }
+        return EXIT_OK;
       }
       case 'status': {
         const status = await runStatus(config, progress);
