@@ -98,6 +98,26 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     assert.ok(!(await project.archives('cache')).some((f) => f.startsWith('yhelper-')), 'yhelper was not fetched');
   });
 
+  test('rejects a dependency added to yarn.lock by a pull request (yarn install --immutable)', async () => {
+    await world.publish('ylhelper', '1.0.0');
+    await world.publish('ylhost', '1.0.0', { right: '^1.0.0' });
+    const project = await YarnProject.create(world, { ylhost: '1.0.0' });
+    assert.equal((await project.yarn(['install'])).code, 0);
+    // The pull request copies a genuine, checksummed ylhelper entry and makes ylhost depend on it.
+    const other = await YarnProject.create(world, { ylhelper: '1.0.0' });
+    assert.equal((await other.yarn(['install'])).code, 0);
+    const helperEntry = /\n"ylhelper@npm:1\.0\.0":\n(?: {2}.*\n)+/.exec((await other.read('yarn.lock'))!)![0];
+    const lock = (await project.read('yarn.lock'))!;
+    const edited = lock
+      .replace('\n"ylhost@npm:1.0.0":', `${helperEntry.trimEnd()}\n\n"ylhost@npm:1.0.0":`)
+      .replace('    right: "npm:^1.0.0"\n', '    right: "npm:^1.0.0"\n    ylhelper: "npm:1.0.0"\n');
+    assert.notEqual(edited, lock);
+    await project.write('yarn.lock', edited);
+    await project.freshMachine();
+    await refused(project, ['install', '--immutable'], /TUF_EXTRANEOUS_DEPENDENCY/, /package ylhost@1\.0\.0/, /attack: extraneous dependencies/,
+      /dependencies ylhelper@1\.0\.0 is not declared by the signed package/);
+  });
+
   test('rejects a tarball signed by the wrong maintainer key', async () => {
     const owner = NpmWorld.maintainer();
     const intruder = NpmWorld.maintainer();
