@@ -383,3 +383,22 @@ test('maintainer routes: only a publish token of the package sees its staged rel
     await w.close();
   }
 });
+
+test('rejects a role whose signed dependency declarations (custom.npm) are not the tarball\'s own', async () => {
+  const w = await startWorld();
+  try {
+    const a = maintainer();
+    await w.claim('left-pad', [a], 1);
+    const tarball = await makeTarball({ name: 'left-pad', version: '1.1.0', dependencies: { 'is-odd': '^1.0.0' } });
+    const { pkg, role } = await prepareRelease(await currentRole(w, 'left-pad'), tarball, { now: new Date() });
+    assert.deepEqual(role.signed.targets.get(pkg.targetPath)!.custom, { npm: { dependencies: { 'is-odd': '^1.0.0' } } });
+    const sneaky = Metadata.fromJSON(role.toJSON(), 'targets');
+    sneaky.signed.targets.get(pkg.targetPath)!.custom = { npm: { dependencies: { 'is-odd': '^1.0.0', 'evil-pkg': '*' } } };
+    signRole(sneaky, [a.signer]);
+    await assert.rejects(publishRelease({ registryUrl: w.url, token: w.token, tarball, pkg, role: sneaky }), refusedWith('TUF_ROLE_TARGET', /custom/));
+    signRole(role, [a.signer]);
+    assert.equal((await publishRelease({ registryUrl: w.url, token: w.token, tarball, pkg, role })).outcome, 'published');
+  } finally {
+    await w.close();
+  }
+});

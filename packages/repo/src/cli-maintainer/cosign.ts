@@ -5,7 +5,7 @@ import { InvalidInputError, KeyMismatchError } from '../errors.js';
 import { exists, writeFileAtomic } from '../fs-util.js';
 import { RoleTargetError, RoleVersionError } from '../maintainer/errors.js';
 import { fetchStaged } from '../maintainer/registry-client.js';
-import { checkRelease, sameTarget } from '../maintainer/release-check.js';
+import { checkRelease, identicalTarget, type UploadedTarball } from '../maintainer/release-check.js';
 import { fetchCurrentRole } from '../maintainer/remote-role.js';
 import { roleFileFor, signRole } from '../maintainer/role-build.js';
 import { readPackageTarball, type PackageTarball } from '../tarball.js';
@@ -24,8 +24,8 @@ export const usage = `usage: tufpm cosign <tarball | name@version> --key FILE [-
   the new target equal to the tarball byte for byte, existing signatures valid.
   --publish uploads the co-signed release right away (same as tufpm publish).`;
 
-function targetOf(pkg: PackageTarball): { path: string; length: number; hashes: { sha512: string; sha256: string } } {
-  return { path: pkg.targetPath, length: pkg.target.length, hashes: { sha512: pkg.target.hashes['sha512']!, sha256: pkg.target.hashes['sha256']! } };
+function targetOf(pkg: PackageTarball): UploadedTarball {
+  return { path: pkg.targetPath, length: pkg.target.length, hashes: { sha512: pkg.target.hashes['sha512']!, sha256: pkg.target.hashes['sha256']! }, custom: pkg.target.custom };
 }
 
 export async function run(argv: string[], e: Env): Promise<number> {
@@ -84,7 +84,7 @@ export async function run(argv: string[], e: Env): Promise<number> {
     if (role.signed.version !== current.signed.version + 1) throw new RoleVersionError(`the staged role is v${role.signed.version}, the current role v${current.signed.version}`);
     for (const [path, t] of current.signed.targets) {
       const mine = role.signed.targets.get(path);
-      if (mine === undefined || !sameTarget(mine, t)) throw new RoleTargetError(`the staged role drops or changes ${path}`);
+      if (mine === undefined || !identicalTarget(mine, t)) throw new RoleTargetError(`the staged role drops or changes ${path}`);
     }
     const added = [...role.signed.targets.keys()].filter((k) => !current.signed.targets.has(k));
     const t = role.signed.targets.get(pkg.targetPath);

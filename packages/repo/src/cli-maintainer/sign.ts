@@ -42,7 +42,7 @@ export async function run(argv: string[], e: Env): Promise<number> {
   let complete: boolean | undefined;
   if (delegation !== undefined) {
     // The same checks the registry will make, so a mistake shows here, on the maintainer's machine.
-    const r = checkRelease({ name: pkg.name, delegation, current, candidate: role, now: new Date(), tarball: { path: pkg.targetPath, length: pkg.target.length, hashes: { sha512: pkg.target.hashes['sha512']!, sha256: pkg.target.hashes['sha256']! } } });
+    const r = checkRelease({ name: pkg.name, delegation, current, candidate: role, now: new Date(), tarball: { path: pkg.targetPath, length: pkg.target.length, hashes: { sha512: pkg.target.hashes['sha512']!, sha256: pkg.target.hashes['sha256']! }, custom: pkg.target.custom } });
     complete = r.complete;
     status = `${r.verification.distinctKeys} of ${r.verification.threshold} signatures`;
   }

@@ -4,7 +4,7 @@ import { NpmRepository } from '../npm-api.js';
 import { UNCLAIMED_ROLE, expiresIn } from '../npm-repository.js';
 import { checkPackageName, packageOfTargetPath } from '../tarball.js';
 import { ClaimError } from './errors.js';
-import { checkRoleSignatures, sameTarget } from './release-check.js';
+import { checkRoleSignatures, identicalTarget } from './release-check.js';
 import { DEFAULT_ROLE_EXPIRY_SECONDS, MAX_ROLE_BYTES } from './role-build.js';
 
 export const CLAIM_REQUEST_TYPE = 'tufpm-claim-request';
@@ -119,7 +119,7 @@ export async function approveClaim(repo: NpmRepository, req: ClaimRequest): Prom
     const wanted = req.role.signed.targets;
     for (const { path, role } of inBins) {
       const mine = wanted.get(path);
-      if (mine === undefined || !sameTarget(mine, r.targetsRole(role).signed.targets.get(path)!)) {
+      if (mine === undefined || !identicalTarget(mine, r.targetsRole(role).signed.targets.get(path)!)) {
         throw new ClaimError(`claim of ${req.name}: ${path} is signed by the registry ${mine === undefined ? 'but missing from' : 'with other hashes than'} the claim's role; the maintainers must sign a new claim request`);
       }
     }

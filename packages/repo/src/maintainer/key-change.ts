@@ -5,7 +5,7 @@ import { expiresIn } from '../npm-repository.js';
 import { checkPackageName } from '../tarball.js';
 import { delegatedRoleFor } from './claims.js';
 import { ClaimError } from './errors.js';
-import { checkRoleSignatures, sameTarget } from './release-check.js';
+import { checkRoleSignatures, identicalTarget } from './release-check.js';
 import { DEFAULT_ROLE_EXPIRY_SECONDS, MAX_ROLE_BYTES } from './role-build.js';
 
 export const KEY_CHANGE_TYPE = 'tufpm-key-change';
@@ -115,7 +115,7 @@ export async function applyKeyChange(repo: NpmRepository, req: KeyChangeRequest)
     const next = req.role.signed;
     if (next.version !== current.version + 1) throw new ClaimError(`key change of ${req.name}: the role must be version ${current.version + 1}, it is ${next.version}`);
     if (next.expires.getTime() <= repo.now().getTime() || next.delegations !== undefined) throw new ClaimError(`key change of ${req.name}: the role is expired or delegates`);
-    if (next.targets.size !== current.targets.size || [...current.targets].some(([p, t]) => { const n = next.targets.get(p); return n === undefined || !sameTarget(n, t); })) {
+    if (next.targets.size !== current.targets.size || [...current.targets].some(([p, t]) => { const n = next.targets.get(p); return n === undefined || !identicalTarget(n, t); })) {
       throw new ClaimError(`key change of ${req.name}: the re-signed role must list exactly the current targets`);
     }
     const v = checkRoleSignatures(req.name, { role, keys: new Map(req.keys.map((k) => [k.keyid, k])) }, req.role);

@@ -3,6 +3,7 @@ import type { Metadata, Targets } from '@tufpm/models';
 import { PackageClaimedError } from '../errors.js';
 import { NpmRepository } from '../npm-api.js';
 import { ReleaseStagedError, RoleRefusedError, SignatureRequiredError } from './errors.js';
+import { readPackageTarball } from '../tarball.js';
 import { checkRelease, delegationFor } from './release-check.js';
 import { roleFromJsonValue } from './role-build.js';
 import { readStaged, removeStaged, writeStaged } from './staging.js';
@@ -96,7 +97,7 @@ export function createMaintainerPublishHook(opts: MaintainerHookOptions): { befo
         const role = await mergeStaged(ev.dir, ev.name, candidate, current, delegation.role.keyids);
         const result = checkRelease({
           name: ev.name, delegation, current, candidate: role, now: now(),
-          tarball: { path: ev.tarballPath, length: ev.length, hashes: ev.hashes },
+          tarball: { path: ev.tarballPath, length: ev.length, hashes: ev.hashes, custom: (await readPackageTarball(ev.tarball)).target.custom },
         });
         if (!result.complete) {
           await writeStaged(ev.dir, {

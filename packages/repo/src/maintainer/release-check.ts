@@ -1,5 +1,6 @@
 import {
   DelegatedRole,
+  canonicalize,
   getVerificationResult,
   type Key,
   type Metadata,
@@ -17,6 +18,12 @@ export interface UploadedTarball {
   length: number;
   /** lower-case hex */
   hashes: { sha512: string; sha256?: string };
+  /**
+   * The target's `custom` as the registry derives it from the tarball (`{ npm: <its dependency maps> }`,
+   * see readPackageTarball). When given, the signed new target must carry exactly this: installers compare
+   * the dependencies they resolve with it, and the registry builds packuments from the same package.json.
+   */
+  custom?: unknown;
 }
 
 export interface ReleaseCheckInput {
@@ -48,6 +55,11 @@ export function sameTarget(a: TargetFile, b: TargetFile): boolean {
   const ka = Object.keys(a.hashes).sort();
   const kb = Object.keys(b.hashes).sort();
   return a.length === b.length && ka.length === kb.length && ka.every((k, i) => k === kb[i] && a.hashes[k] === b.hashes[k]);
+}
+
+/** Exactly the same entry: length, hashes and `custom` (canonical JSON of the whole target). */
+export function identicalTarget(a: TargetFile, b: TargetFile): boolean {
+  return Buffer.compare(Buffer.from(canonicalize(a.toJSON())), Buffer.from(canonicalize(b.toJSON()))) === 0;
 }
 
 /**
@@ -100,7 +112,7 @@ export function checkRelease(input: ReleaseCheckInput): ReleaseCheckResult {
   for (const [path, old] of cur.targets) {
     const now2 = cand.targets.get(path);
     if (now2 === undefined) throw new RoleTargetError(`${name}: the role drops ${path}, which the current role signs (published versions are immutable)`);
-    if (!sameTarget(old, now2)) throw new RoleTargetError(`${name}: the role changes the length or hashes of the published ${path}`);
+    if (!identicalTarget(old, now2)) throw new RoleTargetError(`${name}: the role changes the length, hashes or custom data of the published ${path}`);
   }
   const added = [...cand.targets.values()].filter((t) => !cur.targets.has(t.path));
   for (const t of added) {
@@ -118,6 +130,10 @@ export function checkRelease(input: ReleaseCheckInput): ReleaseCheckResult {
     const shaOk = t.hashes['sha512'] === tb.hashes.sha512 && (t.hashes['sha256'] === undefined || t.hashes['sha256'] === tb.hashes.sha256);
     if (t.length !== tb.length || !shaOk) {
       throw new RoleTargetError(`${name}: the signed target ${t.path} (${t.length} bytes) does not match the uploaded tarball (${tb.length} bytes): sign the tarball you publish`);
+    }
+    // TUF 1.5.2 (extraneous dependencies): the signed dependency declarations must be the tarball's own.
+    if (tb.custom !== undefined && (t.custom === undefined || Buffer.compare(Buffer.from(canonicalize(t.custom as never)), Buffer.from(canonicalize(tb.custom as never))) !== 0)) {
+      throw new RoleTargetError(`${name}: the signed custom data of ${t.path} differs from the tarball's package.json dependencies (custom.npm); sign with tufpm sign`);
     }
   }
   return { verification, complete: verification.verified, added };

@@ -30,10 +30,12 @@ export function buildReleaseRole(current: Metadata<Targets>, pkg: PackageTarball
   const signed = Targets.fromJSON(current.signed.toJSON());
   signed.version = current.signed.version + 1;
   signed.expires = expiresIn(opts.now, opts.expiresInSeconds ?? DEFAULT_ROLE_EXPIRY_SECONDS);
+  // custom.npm (the tarball's own dependency declarations) is signed with the hashes: installers refuse
+  // dependencies the signed package.json does not declare.
   signed.targets.set(pkg.targetPath, new TargetFile(pkg.targetPath, pkg.target.length, {
     sha512: pkg.target.hashes['sha512']!,
     sha256: pkg.target.hashes['sha256']!,
-  }));
+  }, pkg.target.custom));
   return new Metadata(signed);
 }
 
