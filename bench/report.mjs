@@ -75,7 +75,7 @@ export function buildRows({ micro, yarn, npm, verifier, statuses, world }) {
     client.push(metricRow('calibration-verify', 'calibration: one ed25519 verify (node:crypto, key already imported)', round(cal.ed25519VerifyUs.median, 1), 'µs',
       { note: `${cal.messageBytes} B message; sha512 ${round(cal.sha512MBps.median, 0)} MB/s (DESIGN.md 4 measured 64 µs and 1023 MB/s on its machine)` }));
     client.push(metricRow('calibration-key-import', 'calibration: importing a new ed25519 public key, DER / JWK; SPKI export', `${round(cal.keyImportDerUs, 1)} / ${round(cal.keyImportJwkUs, 1)}; ${round(cal.spkiExportUs, 1)}`, 'µs',
-      { note: 'every role signed by a key the process has not used yet pays one import (and one export for its fingerprint)' }));
+      { note: 'every role signed by a key the process has not used yet pays one import (models imports DER today)' }));
   }
   for (const c of micro?.roleChecks ?? []) {
     // Judged per CPU second: "on one core" means one core's worth of time, which wall time on a shared
