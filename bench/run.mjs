@@ -11,7 +11,8 @@
 //   BENCH_PROFILE=p      registry: 'claimed' (default, one maintainer role per package) or 'bins'
 //                        (4 claimed packages, the rest in registry-signed hash bins)
 //   BENCH_YARN_LINKER=l  Yarn's nodeLinker: pnp (default) or node-modules
-//   BENCH_OUT=dir        where to write latest.json / latest.md (default bench/results)
+//   BENCH_OUT=dir        where to write the results (default bench/results): latest.json / latest.md for
+//                        the default complete run, latest-quick.* or latest-custom.* otherwise
 //   BENCH_UPDATE_DOCS=1  also replace the "Latest numbers" section of docs/benchmarks.md with this run's tables
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -202,15 +203,27 @@ async function main() {
   };
   await mkdir(config.out, { recursive: true });
   const markdown = renderMarkdown(result);
-  await writeFile(join(config.out, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
-  await writeFile(join(config.out, 'latest.md'), markdown);
+  // Only the default, complete run is `latest` (committed); quick or customised runs get their own name,
+  // so trying the bench never overwrites the reference numbers.
+  const name = resultName(config);
+  await writeFile(join(config.out, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(join(config.out, `${name}.md`), markdown);
   process.stdout.write(`${markdown}\n`);
-  if (process.env.BENCH_UPDATE_DOCS === '1') await updateDocs(markdown);
-  progress(`wrote ${join(config.out, 'latest.json')} and latest.md`);
+  if (process.env.BENCH_UPDATE_DOCS === '1') {
+    if (name !== 'latest') throw new Error('BENCH_UPDATE_DOCS needs the default complete run (no BENCH_QUICK, BENCH_ONLY or other overrides)');
+    await updateDocs(markdown);
+  }
+  progress(`wrote ${join(config.out, `${name}.json`)} and ${name}.md`);
   if (errors.length > 0) {
     process.stderr.write(`\nbench: ${errors.length} part(s) failed:\n${errors.map((e) => `--- ${e.part} ---\n${e.message}`).join('\n')}\n`);
     process.exitCode = 1;
   }
+}
+
+function resultName(config) {
+  if (config.quick) return 'latest-quick';
+  const defaults = config.parts.length === 4 && config.packages === 520 && config.runs === 5 && config.profile === 'claimed' && config.yarnLinker === 'pnp';
+  return defaults ? 'latest' : 'latest-custom';
 }
 
 /** Puts this run's tables between the markers of docs/benchmarks.md (everything after the title line). */
