@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { TufError } from '@tufpm/models';
 import { VerifyError, describeFailure } from './errors.js';
@@ -7,73 +7,11 @@ import { sha512HexToIntegrity } from './sri.js';
 import { parseTarballUrl, targetPathFor } from './target-path.js';
 import { openTufSession, type TufSession } from './tuf-session.js';
 import { MachineBindings } from './machine-bindings.js';
-import { extraneousDependencies, extraneousDependencyError, parseSignedDependencies, type DeclaredDependencies, type SignedDependencies } from './signed-dependencies.js';
+import { checkPackageAgainstPin, checkSignerPolicy, checkStateAgainstPins, equalHex } from './pin-checks.js';
+import type { SignedTarget, VerifierOptions, VerifierSummary, VerifyMode } from './types.js';
+import { extraneousDependencies, extraneousDependencyError, parseSignedDependencies, type DeclaredDependencies } from './signed-dependencies.js';
 
-export type VerifyMode = 'enforce' | 'warn';
-
-export interface ProgressEvent {
-  phase: 'refresh' | 'resolve' | 'verify';
-  done: number;
-  total: number;
-  name?: string;
-}
-
-export interface VerifierOptions {
-  /** Directory holding tufpm-lock.json (the project root). */
-  projectDir: string;
-  /** npm registry base URL, e.g. http://127.0.0.1:4873/ */
-  registryUrl: string;
-  /** TUF metadata URL; default `${registryUrl}/-/tuf/metadata/`. */
-  metadataUrl?: string;
-  /** The root the project trusts initially; default `${projectDir}/tufpm-root.json`. */
-  trustedRootPath?: string;
-  /** TUF metadata cache (created mode 0700). */
-  cacheDir: string;
-  mode?: VerifyMode;
-  /** Exact package names or '@scope/*' whose tarballs are NOT verified. Weakens security. */
-  unsafeUnverifiedPackages?: string[];
-  lockfileName?: string;
-  clock?: () => Date;
-  onProgress?: (event: ProgressEvent) => void;
-  /** Concurrency for resolveAll (role fetches); default 8. */
-  concurrency?: number;
-  /**
-   * Team policy: packages that must be signed by their own maintainers (a claimed, per-package role) rather
-   * than by the registry's online keys. `true` = every package; a list = exact names or '@scope/*'.
-   */
-  requireMaintainerSigned?: boolean | string[];
-  /** With requireMaintainerSigned: the package role's threshold must be at least this. */
-  minimumThreshold?: number;
-}
-
-export interface SignedTarget {
-  name: string;
-  version: string;
-  targetPath: string;
-  role: string;
-  roleVersion: number;
-  length: number;
-  sha512: string;
-  sha256?: string;
-  integrity: string;
-  maintainerSigned: boolean;
-  /** signatures the package's delegation requires */
-  threshold: number;
-  /** The dependency maps of the signed tarball's package.json (target `custom.npm`); absent when the
-   *  repository that signed the target did not record them. */
-  dependencies?: SignedDependencies;
-}
-
-export interface VerifierSummary {
-  registry: string;
-  mode: VerifyMode;
-  root: { version: number; sha256: string; expires: string };
-  timestamp: { version: number; expires: string };
-  snapshot: { version: number; expires: string };
-  targets: { version: number; expires: string };
-  pinned: { root: number; timestamp: number; snapshot: number; packages: number } | null;
-  packages: { verified: number; maintainerSigned: number; registrySigned: number };
-}
+export type { VerifyMode, ProgressEvent, VerifierOptions, SignedTarget, VerifierSummary } from './types.js';
 
 export const DEFAULT_TRUSTED_ROOT_NAME = 'tufpm-root.json';
 
@@ -81,11 +19,6 @@ function pkgKey(name: string, version: string): string {
   return `${name}@${version}`;
 }
 
-function equalHex(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'hex');
-  const right = Buffer.from(b, 'hex');
-  return left.length === right.length && timingSafeEqual(left, right);
-}
 
 /**
  * The install-time verification engine shared by the Yarn plugin and tufpm-npm: a package version maps to
@@ -148,47 +81,8 @@ export class InstallVerifier {
     });
     options.onProgress?.({ phase: 'refresh', done: 1, total: 1 });
     const verifier = new InstallVerifier(options, tuf, pins, await MachineBindings.load(options.cacheDir));
-    verifier.checkStateAgainstPins();
+    if (pins) checkStateAgainstPins(pins, tuf.state(), tuf.rootChain(), verifier.lockfilePath);
     return verifier;
-  }
-
-  /** The pins say which repository state this project was last verified under: never go below it. */
-  private checkStateAgainstPins(): void {
-    const pins = this.pins;
-    if (!pins) return;
-    const state = this.tuf.state();
-    const rollback = (what: string, have: number, pinned: number): never => {
-      throw new VerifyError('TUF_PIN_ROLLBACK', `the registry serves ${what} version ${have}, older than version ${pinned} pinned in ${this.lockfilePath}`, {
-        role: what,
-        attack: `rollback of ${what} below the pinned state (or a frozen repository)`,
-        recovery: 'the registry or a mirror serves an old repository state; retry against the real registry. Never lower the pins by hand.',
-      });
-    };
-    // TUF 5.3.5 / 5.4.3 / 5.5.5 applied to the pinned floor instead of a local cache (fresh machines).
-    if (state.root.version < pins.root.version) rollback('root', state.root.version, pins.root.version);
-    // The pinned root must lie on the chain this refresh walked: a fork signed with rotated-away root keys
-    // (served to a fresh machine that starts from an old tufpm-root.json) has other roots at those versions.
-    const onChain = this.tuf.rootChain().find((r) => r.version === pins.root.version);
-    if (onChain !== undefined && !equalHex(onChain.sha256, pins.root.sha256)) {
-      throw new VerifyError('TUF_PIN_MISMATCH', `root version ${pins.root.version} on the chain the registry serves differs from the root pinned in ${this.lockfilePath}`, {
-        role: 'root',
-        attack: 'a second, different root with the pinned version (root key compromise or substitution)',
-        recovery: 'do not install; compare the registry root with the one your team pinned and report it to the registry operator',
-      });
-    }
-    // TUF 5.3.11 applied to pins: after the root rotated a role's keys away from the ones pinned, a version
-    // pinned under the old keys may be a fast-forward attack, so that floor no longer applies.
-    const rotated = (pinnedKeyids: string[], current: string[]): boolean => pinnedKeyids.some((id) => !current.includes(id));
-    const timestampRotated = rotated(pins.timestamp.keyids, state.timestamp.keyids);
-    const snapshotRotated = rotated(pins.snapshot.keyids, state.snapshot.keyids);
-    // A rotation of either key drops both floors, as the spec drops both cached files.
-    if (!timestampRotated && !snapshotRotated) {
-      if (state.timestamp.version < pins.timestamp.version) rollback('timestamp', state.timestamp.version, pins.timestamp.version);
-      if (state.snapshot.version < pins.snapshot.version) rollback('snapshot', state.snapshot.version, pins.snapshot.version);
-    }
-    if (!rotated(pins.targets.keyids, state.targets.keyids) && state.targets.version < pins.targets.version) {
-      rollback('targets', state.targets.version, pins.targets.version);
-    }
   }
 
   parseTarballUrl(url: string): { name: string; version: string; targetPath: string } | null {
@@ -262,77 +156,11 @@ export class InstallVerifier {
       threshold,
       ...(parsedDependencies.kind === 'signed' ? { dependencies: parsedDependencies.value } : {}),
     };
-    this.checkAgainstPin(signed);
-    this.checkSignerPolicy(signed);
+    const pin = this.pinned(name, version);
+    checkPackageAgainstPin(signed, pin, this.lockfilePath);
+    checkSignerPolicy(signed, pin, this.maintainerSignedNames, this.options);
     this.resolved.set(pkgKey(name, version), signed);
     return signed;
-  }
-
-  private checkAgainstPin(signed: SignedTarget): void {
-    const pin = this.pinned(signed.name, signed.version);
-    if (!pin) return;
-    if (pin.length !== signed.length || !equalHex(pin.sha512, signed.sha512)) {
-      throw new VerifyError('TUF_PIN_MISMATCH', `${signed.name}@${signed.version} is signed with a different tarball hash than the one pinned in ${this.lockfilePath}`, {
-        packageName: signed.name,
-        version: signed.version,
-        role: signed.role,
-        attack: 'substituted package (a republished or forged tarball for a pinned version)',
-        recovery: 'npm versions are immutable: do not install; report it to the maintainers and the registry operator',
-      });
-    }
-    // TUF 5.6.5 applied to pins: a delegated role never goes back below the version the project saw.
-    if (pin.role === signed.role && signed.roleVersion < pin.roleVersion) {
-      throw new VerifyError('TUF_PIN_ROLLBACK', `role ${signed.role} is at version ${signed.roleVersion}, older than version ${pin.roleVersion} pinned for ${signed.name}@${signed.version}`, {
-        packageName: signed.name,
-        version: signed.version,
-        role: signed.role,
-        attack: `rollback of the delegated role ${signed.role}`,
-        recovery: 'the registry or a mirror serves an old role; retry against the real registry',
-      });
-    }
-  }
-
-  private requiresMaintainer(name: string): boolean {
-    const policy = this.options.requireMaintainerSigned;
-    if (policy === undefined || policy === false) return false;
-    if (policy === true) return true;
-    return policy.some((entry) => (entry.endsWith('/*') ? name.startsWith(entry.slice(0, -1)) : entry === name));
-  }
-
-  /** Team policy (PEP 480): maintainer-signed packages, and no downgrade to registry signing. */
-  private checkSignerPolicy(signed: SignedTarget): void {
-    const pin = this.pinned(signed.name, signed.version);
-    // Per package name, not per version: once any pinned version of a package was signed by its maintainers,
-    // a registry-signed version of it (old or new) is a downgrade (a registry compromise routing around the claim).
-    if (!signed.maintainerSigned && (pin?.maintainerSigned || this.maintainerSignedNames.has(signed.name))) {
-      throw new VerifyError('TUF_SIGNER_DOWNGRADE', `${signed.name}@${signed.version} was signed by its maintainers when pinned, but is now signed only by the registry (role ${signed.role})`, {
-        packageName: signed.name,
-        version: signed.version,
-        role: signed.role,
-        attack: 'downgrade from maintainer signing to registry signing (registry compromise)',
-        recovery: 'do not install; report it to the package maintainers and the registry operator',
-      });
-    }
-    if (!this.requiresMaintainer(signed.name)) return;
-    if (!signed.maintainerSigned) {
-      throw new VerifyError('TUF_NOT_MAINTAINER_SIGNED', `${signed.name}@${signed.version} is signed by the registry (role ${signed.role}), but policy requires its maintainers' signatures`, {
-        packageName: signed.name,
-        version: signed.version,
-        role: signed.role,
-        attack: 'package not signed by its maintainers (policy)',
-        recovery: 'ask the maintainers to claim the package and sign releases, or relax requireMaintainerSigned for it',
-      });
-    }
-    const minimum = this.options.minimumThreshold ?? 1;
-    if (signed.threshold < minimum) {
-      throw new VerifyError('TUF_NOT_MAINTAINER_SIGNED', `${signed.name}@${signed.version}: its role ${signed.role} needs ${signed.threshold} signature(s), policy requires at least ${minimum}`, {
-        packageName: signed.name,
-        version: signed.version,
-        role: signed.role,
-        attack: 'package signed below the required maintainer threshold (policy)',
-        recovery: 'ask the maintainers to raise the threshold of their role, or lower minimumThreshold',
-      });
-    }
   }
 
   async resolveAll(pkgs: Array<{ name: string; version: string }>): Promise<Map<string, SignedTarget>> {

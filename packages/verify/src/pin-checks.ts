@@ -1,0 +1,126 @@
+import { timingSafeEqual } from 'node:crypto';
+import { VerifyError } from './errors.js';
+import type { PinnedPackage, SideLockfile } from './lockfile.js';
+import type { TufState } from './tuf-session.js';
+import type { SignedTarget } from './types.js';
+
+// The checks that tufpm-lock.json adds to the TUF client: the pins play the part of the previously trusted
+// state on a fresh machine (DESIGN.md section 7), and carry the team's signer policy.
+
+export function equalHex(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'hex');
+  const right = Buffer.from(b, 'hex');
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** The pins say which repository state this project was last verified under: never go below it. */
+export function checkStateAgainstPins(
+  pins: SideLockfile,
+  state: TufState,
+  rootChain: ReadonlyArray<{ version: number; sha256: string }>,
+  lockfilePath: string,
+): void {
+  const rollback = (what: string, have: number, pinned: number): never => {
+    throw new VerifyError('TUF_PIN_ROLLBACK', `the registry serves ${what} version ${have}, older than version ${pinned} pinned in ${lockfilePath}`, {
+      role: what,
+      attack: `rollback of ${what} below the pinned state (or a frozen repository)`,
+      recovery: 'the registry or a mirror serves an old repository state; retry against the real registry. Never lower the pins by hand.',
+    });
+  };
+  // TUF 5.3.5 / 5.4.3 / 5.5.5 applied to the pinned floor instead of a local cache (fresh machines).
+  if (state.root.version < pins.root.version) rollback('root', state.root.version, pins.root.version);
+  // The pinned root must lie on the chain this refresh walked: a fork signed with rotated-away root keys
+  // (served to a fresh machine that starts from an old tufpm-root.json) has other roots at those versions.
+  const onChain = rootChain.find((r) => r.version === pins.root.version);
+  if (onChain !== undefined && !equalHex(onChain.sha256, pins.root.sha256)) {
+    throw new VerifyError('TUF_PIN_MISMATCH', `root version ${pins.root.version} on the chain the registry serves differs from the root pinned in ${lockfilePath}`, {
+      role: 'root',
+      attack: 'a second, different root with the pinned version (root key compromise or substitution)',
+      recovery: 'do not install; compare the registry root with the one your team pinned and report it to the registry operator',
+    });
+  }
+  // TUF 5.3.11 applied to pins: after the root rotated a role's keys away from the ones pinned, a version
+  // pinned under the old keys may be a fast-forward attack, so that floor no longer applies.
+  const rotated = (pinnedKeyids: string[], current: string[]): boolean => pinnedKeyids.some((id) => !current.includes(id));
+  const timestampRotated = rotated(pins.timestamp.keyids, state.timestamp.keyids);
+  const snapshotRotated = rotated(pins.snapshot.keyids, state.snapshot.keyids);
+  // A rotation of either key drops both floors, as the spec drops both cached files.
+  if (!timestampRotated && !snapshotRotated) {
+    if (state.timestamp.version < pins.timestamp.version) rollback('timestamp', state.timestamp.version, pins.timestamp.version);
+    if (state.snapshot.version < pins.snapshot.version) rollback('snapshot', state.snapshot.version, pins.snapshot.version);
+  }
+  if (!rotated(pins.targets.keyids, state.targets.keyids) && state.targets.version < pins.targets.version) {
+    rollback('targets', state.targets.version, pins.targets.version);
+  }
+}
+
+/** A package's signed target against its own pin. */
+export function checkPackageAgainstPin(signed: SignedTarget, pin: PinnedPackage | undefined, lockfilePath: string): void {
+  if (!pin) return;
+  if (pin.length !== signed.length || !equalHex(pin.sha512, signed.sha512)) {
+    throw new VerifyError('TUF_PIN_MISMATCH', `${signed.name}@${signed.version} is signed with a different tarball hash than the one pinned in ${lockfilePath}`, {
+      packageName: signed.name,
+      version: signed.version,
+      role: signed.role,
+      attack: 'substituted package (a republished or forged tarball for a pinned version)',
+      recovery: 'npm versions are immutable: do not install; report it to the maintainers and the registry operator',
+    });
+  }
+  // TUF 5.6.5 applied to pins: a delegated role never goes back below the version the project saw.
+  if (pin.role === signed.role && signed.roleVersion < pin.roleVersion) {
+    throw new VerifyError('TUF_PIN_ROLLBACK', `role ${signed.role} is at version ${signed.roleVersion}, older than version ${pin.roleVersion} pinned for ${signed.name}@${signed.version}`, {
+      packageName: signed.name,
+      version: signed.version,
+      role: signed.role,
+      attack: `rollback of the delegated role ${signed.role}`,
+      recovery: 'the registry or a mirror serves an old role; retry against the real registry',
+    });
+  }
+}
+
+export interface SignerPolicy {
+requireMaintainerSigned?: boolean | string[];
+minimumThreshold?: number;
+}
+
+function requiresMaintainer(policyOptions: SignerPolicy, name: string): boolean {
+  const policy = policyOptions.requireMaintainerSigned;
+  if (policy === undefined || policy === false) return false;
+  if (policy === true) return true;
+  return policy.some((entry) => (entry.endsWith('/*') ? name.startsWith(entry.slice(0, -1)) : entry === name));
+}
+
+/** Team policy (PEP 480): maintainer-signed packages, and no downgrade to registry signing. */
+export function checkSignerPolicy(signed: SignedTarget, pin: PinnedPackage | undefined, maintainerSignedNames: ReadonlySet<string>, policy: SignerPolicy): void {
+  // Per package name, not per version: once any pinned version of a package was signed by its maintainers,
+  // a registry-signed version of it (old or new) is a downgrade (a registry compromise routing around the claim).
+  if (!signed.maintainerSigned && (pin?.maintainerSigned || maintainerSignedNames.has(signed.name))) {
+    throw new VerifyError('TUF_SIGNER_DOWNGRADE', `${signed.name}@${signed.version} was signed by its maintainers when pinned, but is now signed only by the registry (role ${signed.role})`, {
+      packageName: signed.name,
+      version: signed.version,
+      role: signed.role,
+      attack: 'downgrade from maintainer signing to registry signing (registry compromise)',
+      recovery: 'do not install; report it to the package maintainers and the registry operator',
+    });
+  }
+  if (!requiresMaintainer(policy, signed.name)) return;
+  if (!signed.maintainerSigned) {
+    throw new VerifyError('TUF_NOT_MAINTAINER_SIGNED', `${signed.name}@${signed.version} is signed by the registry (role ${signed.role}), but policy requires its maintainers' signatures`, {
+      packageName: signed.name,
+      version: signed.version,
+      role: signed.role,
+      attack: 'package not signed by its maintainers (policy)',
+      recovery: 'ask the maintainers to claim the package and sign releases, or relax requireMaintainerSigned for it',
+    });
+  }
+  const minimum = policy.minimumThreshold ?? 1;
+  if (signed.threshold < minimum) {
+    throw new VerifyError('TUF_NOT_MAINTAINER_SIGNED', `${signed.name}@${signed.version}: its role ${signed.role} needs ${signed.threshold} signature(s), policy requires at least ${minimum}`, {
+      packageName: signed.name,
+      version: signed.version,
+      role: signed.role,
+      attack: 'package signed below the required maintainer threshold (policy)',
+      recovery: 'ask the maintainers to raise the threshold of their role, or lower minimumThreshold',
+    });
+  }
+}

@@ -1,0 +1,68 @@
+import type { SignedDependencies } from './signed-dependencies.js';
+
+export type VerifyMode = 'enforce' | 'warn';
+
+export interface ProgressEvent {
+  phase: 'refresh' | 'resolve' | 'verify';
+  done: number;
+  total: number;
+  name?: string;
+}
+
+export interface VerifierOptions {
+  /** Directory holding tufpm-lock.json (the project root). */
+  projectDir: string;
+  /** npm registry base URL, e.g. http://127.0.0.1:4873/ */
+  registryUrl: string;
+  /** TUF metadata URL; default `${registryUrl}/-/tuf/metadata/`. */
+  metadataUrl?: string;
+  /** The root the project trusts initially; default `${projectDir}/tufpm-root.json`. */
+  trustedRootPath?: string;
+  /** TUF metadata cache (created mode 0700). */
+  cacheDir: string;
+  mode?: VerifyMode;
+  /** Exact package names or '@scope/*' whose tarballs are NOT verified. Weakens security. */
+  unsafeUnverifiedPackages?: string[];
+  lockfileName?: string;
+  clock?: () => Date;
+  onProgress?: (event: ProgressEvent) => void;
+  /** Concurrency for resolveAll (role fetches); default 8. */
+  concurrency?: number;
+  /**
+   * Team policy: packages that must be signed by their own maintainers (a claimed, per-package role) rather
+   * than by the registry's online keys. `true` = every package; a list = exact names or '@scope/*'.
+   */
+  requireMaintainerSigned?: boolean | string[];
+  /** With requireMaintainerSigned: the package role's threshold must be at least this. */
+  minimumThreshold?: number;
+}
+
+export interface SignedTarget {
+  name: string;
+  version: string;
+  targetPath: string;
+  role: string;
+  roleVersion: number;
+  length: number;
+  sha512: string;
+  sha256?: string;
+  integrity: string;
+  maintainerSigned: boolean;
+  /** signatures the package's delegation requires */
+  threshold: number;
+  /** The dependency maps of the signed tarball's package.json (target `custom.npm`); absent when the
+   *  repository that signed the target did not record them. */
+  dependencies?: SignedDependencies;
+}
+
+export interface VerifierSummary {
+  registry: string;
+  mode: VerifyMode;
+  root: { version: number; sha256: string; expires: string };
+  timestamp: { version: number; expires: string };
+  snapshot: { version: number; expires: string };
+  targets: { version: number; expires: string };
+  pinned: { root: number; timestamp: number; snapshot: number; packages: number } | null;
+  packages: { verified: number; maintainerSigned: number; registrySigned: number };
+}
+
