@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, statSync } from 'node:fs';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeRoleName } from '@tufpm/models';
+import { encodeRoleName, isTopLevelRole } from '@tufpm/models';
 import { CacheError } from './errors.js';
 
 function isErrno(err: unknown, code: string): boolean {
@@ -22,8 +22,11 @@ export function ensurePrivateDir(dir: string): void {
   if (!statSync(dir).isDirectory()) throw new CacheError(`${dir} is not a directory`);
 }
 
-/** Write `data` to `path` atomically: temp file (mode 0600) in the same directory, fsync, rename. */
-export async function writeFileAtomic(path: string, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
+/**
+ * Write `data` to `path` atomically: temp file (mode 0600) in the same directory, fsync, rename.
+ * `durable: false` skips the fsync: still atomic for readers, but after a power cut the file may be lost.
+ */
+export async function writeFileAtomic(path: string, data: Uint8Array | AsyncIterable<Uint8Array>, opts: { durable?: boolean } = {}): Promise<void> {
   const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   let handle;
   try {
@@ -33,7 +36,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | AsyncIter
     } else {
       for await (const chunk of data) await handle.write(chunk);
     }
-    await handle.sync();
+    if (opts.durable !== false) await handle.sync();
     await handle.close();
     handle = undefined;
     await rename(tmp, path);
@@ -73,7 +76,10 @@ export class MetadataCache {
   async write(roleName: string, data: Uint8Array): Promise<void> {
     const path = this.pathFor(roleName);
     try {
-      await writeFileAtomic(path, data);
+      // Top-level roles are the rollback references and must survive a crash (fsync). A delegated role is
+      // re-verified against its delegator and the snapshot every time it is read, so losing one costs a
+      // download, not security; skipping its fsync saves ~0.3 ms a role (one role per npm package).
+      await writeFileAtomic(path, data, { durable: isTopLevelRole(roleName) });
     } catch (err) {
       throw new CacheError(`cannot write ${path}`, { cause: err });
     }
