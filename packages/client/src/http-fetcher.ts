@@ -75,7 +75,7 @@ export class HttpFetcher implements Fetcher {
     }
   }
 
-  #open(url: string, redirects: number, state: { timedOut: boolean }): Promise<http.IncomingMessage> {
+  #open(url: string, redirects: number, state: { timedOut: boolean }, headers: Record<string, string> = this.#headers): Promise<http.IncomingMessage> {
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -85,7 +85,7 @@ export class HttpFetcher implements Fetcher {
     const mod = parsed.protocol === 'https:' ? https : parsed.protocol === 'http:' ? http : undefined;
     if (mod === undefined) return Promise.reject(new DownloadError(`unsupported URL scheme ${parsed.protocol}`, { url }));
     return new Promise((resolve, reject) => {
-      const req = mod.get(parsed, { headers: this.#headers });
+      const req = mod.get(parsed, { headers });
       // socket idle timeout covers a server that never answers and one that stops mid-body
       req.setTimeout(this.#idleTimeoutMs, () => {
         state.timedOut = true;
@@ -119,7 +119,9 @@ export class HttpFetcher implements Fetcher {
             reject(new DownloadError(`${url}: redirect changes scheme to ${next.protocol}`, { url, status }));
             return;
           }
-          this.#open(next.href, redirects + 1, state).then(resolve, reject);
+          // configured headers (credentials of a private mirror) never follow a redirect to another origin
+          const nextHeaders = next.origin === parsed.origin ? headers : {};
+          this.#open(next.href, redirects + 1, state, nextHeaders).then(resolve, reject);
           return;
         }
         if (status !== 200) {

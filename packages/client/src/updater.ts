@@ -150,8 +150,15 @@ export class Updater {
         if (err instanceof DownloadError && (err.status === 404 || err.status === 403)) return;
         throw err;
       }
+      const before = trusted.root.signed;
       trusted.updateRoot(bytes);
       this.#recordRoot(trusted);
+      // TUF 5.3.11, step by step: drop the cached timestamp/snapshot BEFORE the rotating root is persisted, so
+      // a refresh that fails later in the chain cannot leave a rotated root beside files signed by old keys.
+      if (keysRotated(before, trusted.root.signed, 'timestamp') || keysRotated(before, trusted.root.signed, 'snapshot')) {
+        await this.#cache.remove('timestamp');
+        await this.#cache.remove('snapshot');
+      }
       // TUF 5.3.8: persist each accepted root (exact bytes)
       await this.#cache.write('root', bytes);
     }

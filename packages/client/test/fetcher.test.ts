@@ -1,6 +1,8 @@
 // HTTP fetcher: slow retrieval, streaming limits, redirects, retries that never weaken checks.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { HttpFetcher, downloadBytes, hashStream, sha512Integrity, verifyDigest } from '../src/index.js';
@@ -130,6 +132,29 @@ test('redirects are followed within the same scheme only', async (t) => {
   await assert.rejects(downloadBytes(fetcher, `${env.sim.baseUrl}/downgrade`, 100, NO_RETRY), (err: any) => err.code === 'TUF_DOWNLOAD' && err.status === 302);
   await rejectsWith(downloadBytes(fetcher, `${env.sim.baseUrl}/loop`, 100, NO_RETRY), 'TUF_DOWNLOAD');
   assert.equal(env.sim.count('loop'), 4);
+});
+
+test('credentials of a private mirror do not follow a redirect to another origin', async (t) => {
+  const seen: Array<string | undefined> = [];
+  const other = createServer((req, res) => {
+    seen.push(req.headers.authorization);
+    res.writeHead(200).end('elsewhere');
+  });
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => other.close(() => resolve())));
+  const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+  const env = await newEnv(t);
+  env.sim.overrides.set('same', (req, res) => {
+    seen.push(req.headers.authorization);
+    res.writeHead(302, { location: '/away' }).end();
+  });
+  env.sim.overrides.set('away', (req, res) => {
+    seen.push(req.headers.authorization);
+    res.writeHead(302, { location: `${otherUrl}/final` }).end();
+  });
+  const fetcher = new HttpFetcher({ headers: { authorization: 'Bearer secret' } });
+  assert.equal(new TextDecoder().decode(await downloadBytes(fetcher, `${env.sim.baseUrl}/same`, 100, NO_RETRY)), 'elsewhere');
+  assert.deepEqual(seen, ['Bearer secret', 'Bearer secret', undefined], 'kept on the same origin, dropped for another');
 });
 
 test('hashStream computes length, sha256 and sha512 of a stream in one pass', async () => {

@@ -225,3 +225,17 @@ test('TUF 5.3.11: a timestamp key rotation deletes the cached timestamp and snap
   assert.equal(existsSync(join(env.metadataDir, 'timestamp.json')), false);
   assert.equal(existsSync(join(env.metadataDir, 'snapshot.json')), false);
 });
+
+test('TUF 5.3.11: the purge happens even when a later root in the chain fails', async (t) => {
+  const env = await newEnv(t);
+  const { sim } = env;
+  await env.updater().refresh();
+  assert.ok(existsSync(join(env.metadataDir, 'timestamp.json')));
+  sim.rotateKeys('timestamp');
+  sim.publish('root'); // v2 rotates the timestamp key
+  sim.publish('root', true, sim.rotateKeys('snapshot')); // v3 signed by keys the root does not trust
+  await rejectsWith(env.updater().refresh(), 'TUF_THRESHOLD');
+  assert.equal(versionOf(join(env.metadataDir, 'root.json')), 2, 'root v2 was accepted and persisted');
+  assert.equal(existsSync(join(env.metadataDir, 'timestamp.json')), false, 'the timestamp signed by the rotated-away key is gone');
+  assert.equal(existsSync(join(env.metadataDir, 'snapshot.json')), false);
+});
