@@ -116,6 +116,9 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     await project.freshMachine();
     await refused(project, ['install', '--immutable'], /TUF_EXTRANEOUS_DEPENDENCY/, /package ylhost@1\.0\.0/, /attack: extraneous dependencies/,
       /dependencies ylhelper@1\.0\.0 is not declared by the signed package/);
+    const check = await project.yarn(['tuf', 'verify']);
+    assert.equal(check.code, 1, check.stdout);
+    assert.match(check.stdout, /TUF_EXTRANEOUS_DEPENDENCY/, 'yarn tuf verify reports it too');
   });
 
   test('rejects a tarball signed by the wrong maintainer key', async () => {

@@ -83,6 +83,8 @@ describe('Yarn 4 with the tufpm plugin installs a verified tree', () => {
     // The registry moves on (a new snapshot and timestamp), but --immutable never moves the pins.
     await world.publish('immutable-bystander', '1.0.0');
     await project.freshMachine();
+    const check = await project.yarn(['tuf', 'verify']);
+    assert.equal(check.code, 0, `yarn tuf verify on a fresh machine checks yarn.lock against the pins\n${check.stdout}`);
     world.registry.resetCounts();
     const ci = await project.yarn(['install', '--immutable']);
     assert.equal(ci.code, 0, ci.stdout);

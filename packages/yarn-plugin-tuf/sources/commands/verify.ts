@@ -4,6 +4,7 @@ import { Command, Option } from 'clipanion';
 import { VerifyError } from '@tufpm/verify';
 import { checkBinding, collectTree, settle, type Failure } from '../install-flow.js';
 import { describeTufError } from '../report-errors.js';
+import { declaredDependencies } from '../dependencies.js';
 import { openProjectSession } from './open-project.js';
 
 /** `yarn tuf verify`: re-verifies yarn.lock against the current signed metadata and the pins, offline from Yarn's point of view. */
@@ -15,8 +16,9 @@ export class TufVerifyCommand extends BaseCommand {
     description: 're-verify the current yarn.lock against TUF and tufpm-lock.json without installing',
     details: `
       Refreshes the registry's TUF metadata, then checks every package of yarn.lock: an npm package must be
-      listed by its delegated role in the current snapshot with the hash pinned in tufpm-lock.json, and its
-      yarn.lock checksum must be the one bound to that verified tarball. Git, file and remote-URL
+      listed by its delegated role in the current snapshot with the hash pinned in tufpm-lock.json, declare
+      only the dependencies its signed package.json declares, and its yarn.lock checksum must be the one
+      bound to that verified tarball (on this machine, or in tufpm-lock.json). Git, file and remote-URL
       dependencies are refused unless allowed by unsafeTufAllowNonRegistry. Nothing is downloaded except TUF
       metadata, and nothing is written to the project. Exits non-zero on any failure.
     `,
@@ -36,9 +38,14 @@ export class TufVerifyCommand extends BaseCommand {
       let unbound = 0;
       for (const entry of entries) {
         await settle(failures, `${entry.name}@${entry.version}`, async () => {
-          await session.verifier.resolve(entry.name, entry.version);
+          const target = await session.verifier.resolve(entry.name, entry.version);
+          await session.verifier.checkDependencies(entry.name, entry.version, declaredDependencies(project, entry.pkg, target));
           if (!entry.bindable) return;
           const checksum = project.storedChecksums.get(entry.pkg.locatorHash);
+          // Nothing is installed here, so a checksum consistent with the pins is enough (an install on this
+          // machine still rebuilds any archive it has no binding of its own for); a differing one throws.
+          const pinned = session.verifier.pinned(entry.name, entry.version)?.yarnChecksum;
+          if (checksum !== undefined && checkBinding(session, entry, checksum) === 'unbound' && pinned === checksum) return;
           if (checksum === undefined || checkBinding(session, entry, checksum) === 'unbound') {
             unbound++;
             throw new VerifyError('TUF_CHECKSUM_BINDING', `${entry.name}@${entry.version}: yarn.lock's checksum is not bound to a verified tarball in ${session.settings.lockfileFilename}`, {
