@@ -51,6 +51,8 @@ const OPTIONS = {
   'unsafe-allow-file': { type: 'boolean' },
   'unsafe-allow-remote': { type: 'boolean' },
   'unsafe-unverified': { type: 'string', multiple: true },
+  'require-maintainer-signed': { type: 'string', multiple: true },
+  'minimum-threshold': { type: 'string' },
   'root-sha256': { type: 'string' },
   'root-file': { type: 'string' },
   force: { type: 'boolean' },
@@ -64,6 +66,8 @@ const CLI_TO_CONFIG: Record<string, string> = {
   'unsafe-allow-file': 'tufpm-unsafe-allow-file',
   'unsafe-allow-remote': 'tufpm-unsafe-allow-remote',
   'unsafe-unverified': 'tufpm-unsafe-unverified-packages',
+  'require-maintainer-signed': 'tufpm-require-maintainer-signed',
+  'minimum-threshold': 'tufpm-minimum-threshold',
 };
 
 // Flags that are not config: they shape this run only.
@@ -152,6 +156,9 @@ Options:
   --tufpm-cache <dir>, --tufpm-metadata-url <url>
   --unsafe-allow-git | --unsafe-allow-file | --unsafe-allow-remote   allow unverified sources
   --unsafe-unverified <name|@scope/*>   skip verification for a package (repeatable)
+  --require-maintainer-signed <name|@scope/*|*>   policy: the package must be signed by its own
+                          maintainers, not the registry (repeatable; * = every package)
+  --minimum-threshold <n> policy: with the above, at least n maintainer signatures per package (default 1)
 
 Exit codes: 0 success, 1 verification or install failure, 2 usage error.
 `;

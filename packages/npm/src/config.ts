@@ -31,6 +31,10 @@ export interface NpmConfig {
   unsafeAllowFile: boolean;
   unsafeAllowRemote: boolean;
   unsafeUnverifiedPackages: string[];
+  /** Team policy (InstallVerifier's requireMaintainerSigned): `*` in the list makes it true (every package). */
+  requireMaintainerSigned: true | string[];
+  /** With requireMaintainerSigned: the fewest signatures a package role may require (default 1). */
+  minimumThreshold: number;
   /** Which file each key came from, for `status` and error messages. */
   sources: Map<string, string>;
 }
@@ -74,6 +78,29 @@ function bool(key: string, value: RawValue | undefined, fallback: boolean): bool
   if (v === 'true' || v === '') return true;
   if (v === 'false') return false;
   throw new NpmUsageError(`config ${key} must be true or false, got ${JSON.stringify(v)}`);
+}
+
+/**
+ * `tufpm-require-maintainer-signed`: names, `@scope/*` or `*`, one per flag or `key[]` line, or
+ * comma-separated in one value (so that one `npm_config_` variable can carry a list). A typo must not read as
+ * "no policy", so anything else is refused.
+ */
+function maintainerPolicy(values: string[]): true | string[] {
+  const entries = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  if (entries.includes('*')) return true;
+  for (const entry of entries) {
+    if (!/^@[^/@\s*]+\/\*$/.test(entry) && (entry.includes('*') || /\s/.test(entry))) {
+      throw new NpmUsageError(`tufpm-require-maintainer-signed: ${JSON.stringify(entry)} is not a package name, @scope/* or *`);
+    }
+  }
+  return entries;
+}
+
+function positiveInteger(key: string, value: RawValue | undefined, fallback: number): number {
+  const v = last(value);
+  if (v === undefined) return fallback;
+  if (!/^[1-9][0-9]{0,5}$/.test(v)) throw new NpmUsageError(`config ${key} must be an integer of at least 1, got ${JSON.stringify(v)}`);
+  return Number(v);
 }
 
 function normalizeRegistry(url: string): string {
@@ -155,6 +182,8 @@ export function loadConfig(inputs: ConfigInputs): NpmConfig {
     unsafeAllowFile: bool('tufpm-unsafe-allow-file', get('tufpm-unsafe-allow-file'), false),
     unsafeAllowRemote: bool('tufpm-unsafe-allow-remote', get('tufpm-unsafe-allow-remote'), false),
     unsafeUnverifiedPackages: list(get('tufpm-unsafe-unverified-packages')),
+    requireMaintainerSigned: maintainerPolicy(list(get('tufpm-require-maintainer-signed'))),
+    minimumThreshold: positiveInteger('tufpm-minimum-threshold', get('tufpm-minimum-threshold'), 1),
     sources,
   };
 }

@@ -56,6 +56,8 @@ export function openVerifier(config: NpmConfig, progress?: Progress): Promise<In
     trustedRootPath: config.tufpmRoot,
     cacheDir: config.tufpmCache,
     unsafeUnverifiedPackages: config.unsafeUnverifiedPackages,
+    requireMaintainerSigned: config.requireMaintainerSigned,
+    minimumThreshold: config.minimumThreshold,
     onProgress: (event) => {
       if (event.phase === 'refresh') progress?.update('refreshing TUF metadata', event.done, event.total);
     },

@@ -1,8 +1,11 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import Arborist from '@npmcli/arborist';
 import { TufError } from '@tufpm/models';
-import { DEFAULT_LOCKFILE_NAME, readLockfile, type VerifierSummary } from '@tufpm/verify';
+import { DEFAULT_LOCKFILE_NAME, readLockfile, type InstallVerifier, type VerifierSummary } from '@tufpm/verify';
 import { unsafeSettings, type NpmConfig } from './config.js';
-import { openVerifier } from './install.js';
+import { arboristOptions, openVerifier } from './install.js';
+import { verifyTree } from './tree-verify.js';
 import type { Progress } from './progress.js';
 import { toReport, type FailureReport } from './report.js';
 
@@ -17,6 +20,32 @@ export interface StatusResult {
   current: VerifierSummary | null;
   error: FailureReport | null;
   unsafe: string[];
+  /**
+   * Who signs the registry packages of package-lock.json under the current signed metadata (null without a
+   * lockfile, or when the refresh failed). `failed` lists the packages that did not verify, with their code.
+   */
+  packages: { total: number; maintainerSigned: number; registrySigned: number; failed: Array<{ package: string; code: string }> } | null;
+  policy: { requireMaintainerSigned: true | string[]; minimumThreshold: number };
+}
+
+async function signerCounts(config: NpmConfig, verifier: InstallVerifier, progress: Progress): Promise<StatusResult['packages']> {
+  if (!existsSync(join(config.prefix, 'package-lock.json')) && !existsSync(join(config.prefix, 'npm-shrinkwrap.json'))) return null;
+  const tree = await new Arborist(arboristOptions(config)).loadVirtual();
+  const result = await verifyTree(tree, verifier, {
+    command: 'verify',
+    registry: config.registry,
+    allowGit: config.unsafeAllowGit,
+    allowFile: config.unsafeAllowFile,
+    allowRemote: config.unsafeAllowRemote,
+    onProgress: (done, total, name) => progress.update('verifying', done, total, name),
+  });
+  const signed = [...result.signed.values()];
+  const maintainerSigned = signed.filter((t) => t.maintainerSigned).length;
+  const failed = result.failures.map((f) => {
+    const r = toReport(f);
+    return { package: r.package === undefined ? '' : `${r.package}${r.version === undefined ? '' : `@${r.version}`}`, code: f.code };
+  });
+  return { total: signed.length + failed.length, maintainerSigned, registrySigned: signed.length - maintainerSigned, failed };
 }
 
 /** `tufpm-npm status`: pins from tufpm-lock.json plus the current signed state and its expiries. */
@@ -25,8 +54,11 @@ export async function runStatus(config: NpmConfig, progress: Progress): Promise<
   const pins = await readLockfile(lockfile);
   let current: VerifierSummary | null = null;
   let error: FailureReport | null = null;
+  let packages: StatusResult['packages'] = null;
   try {
-    current = (await openVerifier(config, progress)).summary();
+    const verifier = await openVerifier(config, progress);
+    current = verifier.summary();
+    packages = await signerCounts(config, verifier, progress);
   } catch (caught) {
     // A refresh failure is part of the status (expired timestamp, rollback below the pins, ...).
     if (!(caught instanceof TufError)) throw caught;
@@ -45,6 +77,8 @@ export async function runStatus(config: NpmConfig, progress: Progress): Promise<
     current,
     error,
     unsafe: unsafeSettings(config),
+    packages,
+    policy: { requireMaintainerSigned: config.requireMaintainerSigned, minimumThreshold: config.minimumThreshold },
   };
 }
 
@@ -57,6 +91,13 @@ export function formatStatus(status: StatusResult): string {
   }
   const p = status.pins;
   lines.push(p ? `pins:      ${status.lockfile}: root v${p.root.version}, timestamp v${p.timestamp}, snapshot v${p.snapshot}, ${p.packages} package(s)` : `pins:      none (${status.lockfile} does not exist yet)`);
+  const k = status.packages;
+  if (k) {
+    const failed = k.failed.length > 0 ? `, ${k.failed.length} failed verification (${k.failed.map((f) => `${f.package} ${f.code}`).join(', ')})` : '';
+    lines.push(`packages:  ${k.total} in package-lock.json: ${k.maintainerSigned} maintainer-signed, ${k.registrySigned} registry-signed${failed}`);
+  }
+  const required = status.policy.requireMaintainerSigned === true ? ['every package'] : status.policy.requireMaintainerSigned;
+  lines.push(required.length === 0 ? 'policy:    no package has to be maintainer-signed' : `policy:    maintainer-signed, at least ${status.policy.minimumThreshold} signature(s): ${required.join(', ')}`);
   if (status.unsafe.length > 0) lines.push(`UNSAFE:    ${status.unsafe.join(', ')}`);
   return `${lines.join('\n')}\n`;
 }

@@ -84,3 +84,27 @@ test('rejects malformed settings as usage errors', () => {
   assert.throws(() => loadConfig({ cwd, env: {}, cli: cli(['--omit', 'everything']), home: cwd }), NpmUsageError);
   assert.throws(() => loadConfig({ cwd, env: { npm_config_ignore_scripts: 'maybe' }, cli: new Map(), home: cwd }), NpmUsageError);
 });
+
+test('maintainer-signed policy: .npmrc keys, repeatable flags over them, * means every package, typos refused', async () => {
+  const base = await mkdtemp(join(tmpdir(), 'tufpm-npm-policy-'));
+  try {
+    const project = join(base, 'project');
+    await mkdir(project);
+    await writeFile(join(project, 'package.json'), '{}');
+    await writeFile(join(project, '.npmrc'), 'tufpm-require-maintainer-signed[] = @acme/*\ntufpm-require-maintainer-signed[] = lodash\ntufpm-minimum-threshold = 2\n');
+    const fromFile = loadConfig({ cwd: project, env: {}, cli: new Map(), home: base });
+    assert.deepEqual(fromFile.requireMaintainerSigned, ['@acme/*', 'lodash']);
+    assert.equal(fromFile.minimumThreshold, 2);
+    const args = parseCliArgs(['install', '--require-maintainer-signed', 'left', '--require-maintainer-signed', '*', '--minimum-threshold', '3']);
+    const fromCli = loadConfig({ cwd: project, env: {}, cli: args.cli, home: base });
+    assert.equal(fromCli.requireMaintainerSigned, true);
+    assert.equal(fromCli.minimumThreshold, 3);
+    const defaults = loadConfig({ cwd: base, env: {}, cli: new Map(), home: base });
+    assert.deepEqual([defaults.requireMaintainerSigned, defaults.minimumThreshold], [[], 1]);
+    for (const cli of [['--minimum-threshold', '0'], ['--minimum-threshold', 'two'], ['--require-maintainer-signed', 'lod*']]) {
+      assert.throws(() => loadConfig({ cwd: project, env: {}, cli: parseCliArgs(['install', ...cli]).cli, home: base }), NpmUsageError, cli.join(' '));
+    }
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
+});

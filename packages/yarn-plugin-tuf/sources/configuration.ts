@@ -11,6 +11,8 @@ declare module '@yarnpkg/core' {
     tufMode: TufMode;
     tufCacheFolder: PortablePath | null;
     tufLockfileFilename: string;
+    tufRequireMaintainerSigned: Array<string>;
+    tufMinimumThreshold: number;
     unsafeTufUnverifiedPackages: Array<string>;
     unsafeTufAllowNonRegistry: Array<string>;
   }
@@ -50,6 +52,17 @@ export const configuration: Partial<ConfigurationDefinitionMap> = {
     type: SettingsType.STRING,
     default: 'tufpm-lock.json',
   },
+  tufRequireMaintainerSigned: {
+    description: 'Team policy: package names (or `@scope/*`, or `*` for every package) that must be signed by their own maintainers, not by the registry',
+    type: SettingsType.STRING,
+    default: [],
+    isArray: true,
+  },
+  tufMinimumThreshold: {
+    description: 'With tufRequireMaintainerSigned: the fewest maintainer signatures a package role may require',
+    type: SettingsType.NUMBER,
+    default: 1,
+  },
   unsafeTufUnverifiedPackages: {
     description: 'UNSAFE: package names (or `@scope/*`) installed WITHOUT TUF verification',
     type: SettingsType.STRING,
@@ -72,6 +85,9 @@ export interface TufSettings {
   lockfileFilename: string;
   unverifiedPackages: string[];
   allowNonRegistry: string[];
+  /** InstallVerifier's requireMaintainerSigned: `*` in the list means every package (true). */
+  requireMaintainerSigned: true | string[];
+  minimumThreshold: number;
 }
 
 /** Reads the settings once per install; the mode is checked here because env overrides bypass `values`. */
@@ -87,7 +103,28 @@ export function readSettings(config: Configuration): TufSettings {
     lockfileFilename: config.get('tufLockfileFilename'),
     unverifiedPackages: [...config.get('unsafeTufUnverifiedPackages')],
     allowNonRegistry: [...config.get('unsafeTufAllowNonRegistry')],
+    requireMaintainerSigned: maintainerPolicy([...config.get('tufRequireMaintainerSigned')]),
+    minimumThreshold: minimumThreshold(config.get('tufMinimumThreshold')),
   };
+}
+
+/** `*` anywhere in the list is the whole tree; an entry must be a name or `@scope/*` (anything else is a typo). */
+export function maintainerPolicy(list: string[]): true | string[] {
+  if (list.includes('*')) return true;
+  for (const entry of list) {
+    const scope = /^@[^/@\s]+\/\*$/.test(entry);
+    if (!scope && (entry === '' || entry.includes('*') || /\s/.test(entry))) {
+      throw new Error(`tufRequireMaintainerSigned: ${JSON.stringify(entry)} is not a package name, @scope/* or *`);
+    }
+  }
+  return list;
+}
+
+// A policy that silently read as "no policy" would be a weakening: refuse anything but an integer >= 1.
+function minimumThreshold(value: unknown): number {
+  const n = typeof value === 'string' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw new Error(`tufMinimumThreshold must be an integer of at least 1, got ${String(value)}`);
+  return n;
 }
 
 /** `name` matches an entry that is the exact name, `@scope/*`, or `*`. */

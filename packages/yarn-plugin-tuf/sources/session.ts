@@ -43,6 +43,8 @@ export class TufSession {
       mode: settings.mode,
       unsafeUnverifiedPackages: settings.unverifiedPackages,
       lockfileName: settings.lockfileFilename,
+      requireMaintainerSigned: settings.requireMaintainerSigned,
+      minimumThreshold: settings.minimumThreshold,
     });
     return new TufSession(project, settings, registryUrl, verifier);
   }
