@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { addPackageVersion, buildPackageTarball } from '@tufpm/registry';
 import { NpmWorld, type CliResult } from '../src/harness/npm-world.js';
 import { YarnProject } from '../src/harness/yarn.js';
+import { publishClaimedWithOnlineKeys, unclaimAndPublishInBin } from '../src/harness/attacks-signer.js';
 
 // The TUF attack list against real Yarn 4 with the tufpm plugin, one test per attack. Every refused install
 // must exit 1 with a coded Yarn message naming the TUF code, the package and the attack, and leave
@@ -371,5 +372,72 @@ describe('Yarn with the tufpm plugin refuses an expired timestamp (freeze)', () 
   test('rejects an expired timestamp (freeze attack)', async () => {
     const project = await YarnProject.create(world, { left: '^1.0.0' });
     await refused(project, ['install'], /TUF_EXPIRED/, /attack: freeze/);
+  });
+});
+
+describe('Yarn with the tufpm plugin: who signs a package (maintainers offline, registry online)', () => {
+  let world: NpmWorld;
+  const [alice, bob] = [NpmWorld.maintainer(), NpmWorld.maintainer()];
+
+  before(async () => {
+    world = await NpmWorld.create();
+    await world.publish('right', '1.0.0');
+    for (const name of ['owned', 'seized', 'downgraded']) {
+      await world.claim(name, [alice], 1);
+      await world.publish(name, '1.0.0', {}, [alice.signer]);
+    }
+    await world.claim('pair', [alice, bob], 2);
+    await world.publish('pair', '1.0.0', {}, [alice.signer, bob.signer]);
+  });
+  after(() => world.close());
+
+  const pinsOf = async (project: YarnProject): Promise<Record<string, { role: string; maintainerSigned: boolean }>> =>
+    (JSON.parse((await project.read('tufpm-lock.json'))!) as { packages: Record<string, { role: string; maintainerSigned: boolean }> }).packages;
+
+  test('rejects a new version of a claimed package published with every online key (registry compromise)', async () => {
+    await publishClaimedWithOnlineKeys(world, 'seized', '1.0.1');
+    const project = await YarnProject.create(world, { seized: '^1.0.0' });
+    await refused(project, ['install'], /TUF_PACKAGE_NOT_SIGNED/, /package seized@1\.0\.1/, /attack: arbitrary package/);
+  });
+
+  test('rejects a package maintainer-signed in the pins that is now registry-signed (downgrade)', async () => {
+    const project = await YarnProject.create(world, { downgraded: '1.0.0' });
+    assert.equal((await project.yarn(['install'])).code, 0);
+    assert.equal((await pinsOf(project))['downgraded@1.0.0']!.maintainerSigned, true);
+    await unclaimAndPublishInBin(world, 'downgraded', '1.0.1');
+    await refused(project, ['add', 'downgraded@1.0.1'], /TUF_SIGNER_DOWNGRADE/, /package downgraded@1\.0\.1/, /attack: downgrade from maintainer signing/);
+  });
+
+  test('policy requireMaintainerSigned refuses a registry-signed package', async () => {
+    const rc = { tufRequireMaintainerSigned: ['*'] };
+    const refusedProject = await YarnProject.create(world, { right: '1.0.0' }, { rc });
+    await refused(refusedProject, ['install'], /TUF_NOT_MAINTAINER_SIGNED/, /package right@1\.0\.0/, /attack: package not signed by its maintainers/);
+    const claimed = await YarnProject.create(world, { owned: '1.0.0' }, { rc: { tufRequireMaintainerSigned: ['owned', '@acme/*'] } });
+    const res = await claimed.yarn(['install']);
+    assert.equal(res.code, 0, `a claimed package passes the policy\n${res.stdout}`);
+  });
+
+  test('policy minimumThreshold refuses a 1-of-1 claimed package when 2 signatures are required', async () => {
+    const rc = { tufRequireMaintainerSigned: ['*'], tufMinimumThreshold: 2 };
+    const single = await YarnProject.create(world, { owned: '1.0.0' }, { rc });
+    await refused(single, ['install'], /TUF_NOT_MAINTAINER_SIGNED/, /owned@1\.0\.0: its role owned needs 1 signature\(s\), policy requires at least 2/);
+    const res = await (await YarnProject.create(world, { pair: '1.0.0' }, { rc })).yarn(['install']);
+    assert.equal(res.code, 0, `a 2-of-2 package passes\n${res.stdout}`);
+  });
+
+  test('claim then install: a package claimed after it was first installed from its bin is pinned maintainer-signed', async () => {
+    await world.publish('late', '1.0.0');
+    const project = await YarnProject.create(world, { late: '1.0.0', right: '1.0.0' });
+    assert.equal((await project.yarn(['install'])).code, 0);
+    assert.match((await pinsOf(project))['late@1.0.0']!.role, /^unclaimed-/);
+    const before = await project.yarn(['tuf', 'status']);
+    assert.match(before.stdout, /packages +2 npm packages in yarn\.lock: 0 maintainer-signed, 2 registry-signed/);
+    await world.claim('late', [alice], 1);
+    const res = await project.yarn(['install']);
+    assert.equal(res.code, 0, res.stdout);
+    assert.deepEqual((await pinsOf(project))['late@1.0.0'], { ...(await pinsOf(project))['late@1.0.0'], role: 'late', maintainerSigned: true });
+    const status = await project.yarn(['tuf', 'status', '--json']);
+    const json = JSON.parse(status.stdout.trim().split('\n').find((l) => l.includes('"maintainerSigned"'))!) as { packages: unknown };
+    assert.deepEqual(json.packages, { total: 2, maintainerSigned: 1, registrySigned: 1, failed: [] });
   });
 });
