@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildPackageTarball } from '@tufpm/registry';
 import { NpmWorld, type CliResult, type Project } from '../src/harness/npm-world.js';
+import { publishClaimedWithOnlineKeys, unclaimAndPublishInBin } from '../src/harness/attacks-signer.js';
 
 // The TUF attack list against tufpm-npm (real Arborist in a child process), one test per attack. Every
 // refused install must exit 1 with a coded error and leave package.json, package-lock.json,
@@ -241,5 +242,77 @@ describe('tufpm-npm refuses an expired timestamp (freeze)', () => {
   test('rejects an expired timestamp (freeze attack)', async () => {
     const project = await world.project();
     await refused(project, ['install', 'left'], /TUF_EXPIRED/, /attack: +freeze/);
+  });
+});
+
+describe('tufpm-npm: who signs a package (maintainers offline, registry online)', () => {
+  let world: NpmWorld;
+  const [alice, bob] = [NpmWorld.maintainer(), NpmWorld.maintainer()];
+
+  before(async () => {
+    world = await NpmWorld.create();
+    await world.publish('right', '1.0.0');
+    for (const name of ['owned', 'seized', 'downgraded']) {
+      await world.claim(name, [alice], 1);
+      await world.publish(name, '1.0.0', {}, [alice.signer]);
+    }
+    await world.claim('pair', [alice, bob], 2);
+    await world.publish('pair', '1.0.0', {}, [alice.signer, bob.signer]);
+  });
+  after(() => world.close());
+
+  const pinsOf = async (project: Project): Promise<Record<string, { role: string; maintainerSigned: boolean }>> =>
+    (JSON.parse((await project.read('tufpm-lock.json'))!) as { packages: Record<string, { role: string; maintainerSigned: boolean }> }).packages;
+
+  test('rejects a new version of a claimed package published with every online key (registry compromise)', async () => {
+    await publishClaimedWithOnlineKeys(world, 'seized', '1.0.1');
+    const project = await world.project();
+    await refused(project, ['install', 'seized'], /TUF_PACKAGE_NOT_SIGNED/, /attack: +arbitrary package/);
+  });
+
+  test('rejects a package maintainer-signed in the pins that is now registry-signed (downgrade)', async () => {
+    const project = await world.project();
+    const first = await project.tufpmNpm(['install', 'downgraded@1.0.0']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal((await pinsOf(project))['downgraded@1.0.0']!.maintainerSigned, true);
+    await unclaimAndPublishInBin(world, 'downgraded', '1.0.1');
+    const res = await refused(project, ['install', 'downgraded@1.0.1'], /TUF_SIGNER_DOWNGRADE/, /attack: +downgrade from maintainer signing/);
+    assert.match(res.stderr, /downgraded@1\.0\.1/);
+  });
+
+  test('policy requireMaintainerSigned refuses a registry-signed package', async () => {
+    const project = await world.project();
+    await refused(project, ['install', 'right', '--require-maintainer-signed', '*'], /TUF_NOT_MAINTAINER_SIGNED/, /attack: +package not signed by its maintainers/);
+    // The same policy from .npmrc, naming packages: a claimed one passes.
+    await project.write('.npmrc', `registry=${world.url}\ntufpm-require-maintainer-signed[]=owned\ntufpm-require-maintainer-signed[]=right\n`);
+    const ok = await project.tufpmNpm(['install', 'owned']);
+    assert.equal(ok.code, 0, `a claimed package passes the policy\n${ok.stderr}`);
+    await refused(project, ['install', 'right'], /TUF_NOT_MAINTAINER_SIGNED/, /right@1\.0\.0 is signed by the registry/);
+  });
+
+  test('policy minimum threshold refuses a 1-of-1 claimed package when 2 signatures are required', async () => {
+    const project = await world.project();
+    await project.write('.npmrc', `registry=${world.url}\ntufpm-require-maintainer-signed=*\ntufpm-minimum-threshold=2\n`);
+    await refused(project, ['install', 'owned'], /TUF_NOT_MAINTAINER_SIGNED/, /owned@1\.0\.0: its role owned needs 1 signature\(s\), policy requires at least 2/);
+    const ok = await project.tufpmNpm(['install', 'pair']);
+    assert.equal(ok.code, 0, `a 2-of-2 package passes\n${ok.stderr}`);
+    const lower = await project.tufpmNpm(['install', 'owned', '--minimum-threshold', '1']);
+    assert.equal(lower.code, 0, `the flag overrides .npmrc\n${lower.stderr}`);
+  });
+
+  test('claim then install: a package claimed after it was first installed from its bin is pinned maintainer-signed', async () => {
+    await world.publish('late', '1.0.0');
+    const project = await world.project();
+    const first = await project.tufpmNpm(['install', 'late', 'right']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match((await pinsOf(project))['late@1.0.0']!.role, /^unclaimed-/);
+    const before = await project.tufpmNpm(['status']);
+    assert.match(before.stdout, /packages: +2 in package-lock\.json: 0 maintainer-signed, 2 registry-signed/);
+    await world.claim('late', [alice], 1);
+    const again = await project.tufpmNpm(['install']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual((await pinsOf(project))['late@1.0.0'], { ...(await pinsOf(project))['late@1.0.0'], role: 'late', maintainerSigned: true });
+    const status = JSON.parse((await project.tufpmNpm(['status', '--json'])).stdout) as { packages: unknown };
+    assert.deepEqual(status.packages, { total: 2, maintainerSigned: 1, registrySigned: 1, failed: [] });
   });
 });
