@@ -48,3 +48,27 @@ export type { NewKey, RotateOptions, RotateResult, RevokeOptions } from './rotat
 export type { RepositoryStatus, RoleStatus, BinsStatus } from './status.js';
 export { NpmRepository, initRepository, openRepository } from './npm-api.js';
 export { createPublishSigner, createPublishHook, type PublishSigner, type PublishSignerOptions, type PublishEventLike } from './publish-signer.js';
+// Maintainer keys (the `tufpm` CLI) and the registry's check of maintainer-signed releases (docs/maintainers.md).
+export {
+  RoleRefusedError,
+  RoleVersionError,
+  RolePathError,
+  RoleTargetError,
+  ReleaseStagedError,
+  SignatureRequiredError,
+  PassphraseError,
+  ClaimError,
+  RegistryResponseError,
+  MaintainerConfigError,
+} from './maintainer/errors.js';
+export { createMaintainerPublishHook, howToSign, TUFPM_FIELD, type MaintainerPublishEvent, type MaintainerHookOptions } from './maintainer/publish-hook.js';
+export { createMaintainerRoutes, claimsDir, claimRequestFile, keyChangeFile } from './maintainer/routes.js';
+export { checkRelease, checkRoleSignatures, delegationFor, identicalTarget, sameTarget, type ReleaseCheckInput, type ReleaseCheckResult, type UploadedTarball } from './maintainer/release-check.js';
+export { buildReleaseRole, prepareRelease, signRole, parseRole, roleFromJsonValue, roleFileFor, DEFAULT_ROLE_EXPIRY_SECONDS, type ReleaseRole } from './maintainer/role-build.js';
+export { buildRefreshRole, acceptRoleRefresh } from './maintainer/role-refresh.js';
+export { approveClaim, createClaimRequest, parseClaimRequest, verifyClaimRequest, claimRequestToJSON, delegatedRoleFor, CLAIM_REQUEST_TYPE, type ClaimRequest, type ApproveClaimResult } from './maintainer/claims.js';
+export { applyKeyChange, createKeyChange, signKeyChange, parseKeyChange, keyChangeToJSON, approvalBytes, KEY_CHANGE_TYPE, type KeyChangeRequest } from './maintainer/key-change.js';
+export { generateMaintainerKey, readMaintainerSigner, readMaintainerPublicKey, isEncryptedKeyFile, MIN_PASSPHRASE_LENGTH, type GeneratedKey } from './maintainer/key-file.js';
+export { readStaged, listStaged, stagedDir, type StagedRelease } from './maintainer/staging.js';
+export { publishRelease, fetchStaged, submitClaim, fetchVersions, type PublishReleaseOptions, type PublishReleaseResult, type RemoteStaged } from './maintainer/registry-client.js';
+export { readNpmrc, registryFor, tokenFor, type NpmrcSettings } from './maintainer/npmrc.js';

@@ -12,6 +12,7 @@ import { makeTarball } from './helpers.js';
 import { startWorld, type World } from './maintainer-world.js';
 
 const TUFPM = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'maintainer.js');
+const TUFPM_REPO = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
 
 interface Run { code: number; stdout: string; stderr: string }
 
@@ -72,8 +73,11 @@ test('tufpm CLI: keys, claim, sign, staged publish, cosign, refusals, as child p
     await copyFile(req.file, join(bob.dir, 'left-pad.claim.json'));
     ok(await bob.tufpm('claim', 'cosign', 'left-pad.claim.json', '--key', 'bob.key', '--passphrase-env', 'TUFPM_PASS'), 'claim cosign');
     ok(await bob.tufpm('claim', 'submit', 'left-pad.claim.json'), 'claim submit');
-    const request = parseClaimRequest(new Uint8Array(await readFile(claimRequestFile(w.R, 'left-pad'))));
-    await approveClaim(await NpmRepository.open({ dir: w.M, keysDir: w.K }), request);
+    // The operator checks the request, then approves it with the offline key (tufpm-repo).
+    const operator = (...args: string[]): Promise<Run> => run(process.execPath, [TUFPM_REPO, ...args, '--registry', w.R, '--keys', w.K], w.dir, alice.home);
+    assert.match(ok(await operator('approve-claim', 'left-pad', '--dry-run'), 'approve-claim --dry-run').stdout, /2 of 2 signatures/);
+    assert.match(ok(await operator('approve-claim', 'left-pad'), 'approve-claim').stdout, /approved the claim of left-pad[\s\S]*adopted from the unclaimed bins: left-pad\/-\/left-pad-1\.0\.0\.tgz/);
+    await stat(claimRequestFile(w.R, 'left-pad').replace(/\.json$/, '.approved.json'));
 
     // Release 1.1.0: alice signs (1 of 2) and publishes: staged, invisible to installers.
     await writeFile(join(alice.dir, 'left-pad-1.1.0.tgz'), await makeTarball({ name: 'left-pad', version: '1.1.0' }));
@@ -160,10 +164,8 @@ test('tufpm keys change/approve/submit rotates a maintainer key at threshold; tu
     ok(await alice.tufpm('keys', 'approve', 'left-pad.key-change.json', '--key', 'bob.key', ...pass), 'bob approves');
     ok(await alice.tufpm('keys', 'approve', 'left-pad.key-change.json', '--key', 'carol.key', ...pass), 'carol signs');
     ok(await alice.tufpm('keys', 'submit', 'left-pad.key-change.json'), 'keys submit');
-    const { applyKeyChange, parseKeyChange } = await import('../src/maintainer/key-change.js');
-    const { keyChangeFile } = await import('../src/maintainer/routes.js');
-    const applied = await applyKeyChange(await NpmRepository.open({ dir: w.M, keysDir: w.K }), parseKeyChange(new Uint8Array(await readFile(keyChangeFile(w.R, 'left-pad')))));
-    assert.equal(applied.roleVersion, 2);
+    const applied = ok(await run(process.execPath, [TUFPM_REPO, 'apply-key-change', 'left-pad', '--registry', w.R, '--keys', w.K, '--json'], w.dir, alice.home), 'apply-key-change');
+    assert.equal((JSON.parse(applied.stdout) as { roleVersion: number }).roleVersion, 2);
 
     await writeFile(join(alice.dir, 'left-pad-1.0.0.tgz'), await makeTarball({ name: 'left-pad', version: '1.0.0' }));
     const byBob = await alice.tufpm('sign', 'left-pad-1.0.0.tgz', '--key', 'bob.key', ...pass);

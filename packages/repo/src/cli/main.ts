@@ -3,6 +3,8 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { type Io, UsageError, formatError } from './common.js';
 import * as addPackage from './add-package.js';
+import * as applyKeyChange from './apply-key-change.js';
+import * as approveClaim from './approve-claim.js';
 import * as claim from './claim.js';
 import * as importCmd from './import.js';
 import * as init from './init.js';
@@ -24,6 +26,7 @@ interface Command {
 export const COMMANDS: Record<string, Command> = {
   init, keygen, 'add-package': addPackage, publish, claim, unclaimed, snapshot, timestamp,
   'rotate-key': rotateKey, revoke, 'refresh-expiry': refreshExpiry, status, import: importCmd,
+  'approve-claim': approveClaim, 'apply-key-change': applyKeyChange,
 };
 
 const USAGE = `usage: tufpm-repo <command> [options]   (tufpm-repo <command> --help for details)
