@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createRequire } from 'node:module';
 import { initRepository } from '@tufpm/repo';
+import { generateEd25519KeyPair } from '@tufpm/models';
 import { addToken, tufMetadataDir } from '@tufpm/registry';
 import { InstallVerifier, bootstrapTrustedRoot } from '@tufpm/verify';
 
@@ -41,12 +42,14 @@ async function startRegistryProcess(args: string[]): Promise<{ url: string; stop
   };
 }
 
-test('tufpm-registry --keys signs a real npm publish so that tufpm installs can verify it', async () => {
+test('tufpm-registry --keys signs a real npm publish so that tufpm installs can verify it, and refuses an unsigned release of a claimed package', async () => {
   const work = await mkdtemp(join(tmpdir(), 'tufpm-publish-sign-'));
   const registryDir = join(work, 'registry');
   const keysDir = join(work, 'keys');
   try {
-    await initRepository({ dir: tufMetadataDir(registryDir), keysDir });
+    const repo = await initRepository({ dir: tufMetadataDir(registryDir), keysDir });
+    const maintainer = generateEd25519KeyPair();
+    await repo.addPackage('claimed-package', [maintainer.key], 1, { signers: [maintainer.signer] });
     const token = await addToken(registryDir, { user: 'alice' });
     const registry = await startRegistryProcess(['--dir', registryDir, '--keys', keysDir]);
     try {
@@ -67,6 +70,16 @@ test('tufpm-registry --keys signs a real npm publish so that tufpm installs can 
       assert.match(signed.role, /^unclaimed-[0-9a-f]{2}$/);
       assert.equal(signed.length, tarball.length);
       assert.ok(verifier.summary().snapshot.version >= 2, 'snapshot was re-signed after the publish');
+
+      // A claimed package: a plain npm publish (signed by nobody) is refused with the way to sign it.
+      const claimed = join(work, 'claimed');
+      await mkdir(claimed);
+      await writeFile(join(claimed, 'package.json'), JSON.stringify({ name: 'claimed-package', version: '1.0.0' }));
+      await assert.rejects(
+        run('npm', ['publish', '--cache', join(work, 'npm-cache'), '--ignore-scripts'], { cwd: claimed, env: npmEnv(work), timeout: 60_000 }),
+        (err: Error & { stderr?: string }) => /tufpm/.test(String(err.stderr)) && /403|TUF_MAINTAINER_SIGNATURE_REQUIRED/.test(String(err.stderr)),
+      );
+      assert.equal((await fetch(`${registry.url}claimed-package`)).status, 404, 'nothing stored for the refused publish');
     } finally {
       await registry.stop();
     }

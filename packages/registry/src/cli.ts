@@ -1,20 +1,36 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { startRegistry } from './server.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PublishHook } from './hooks.js';
 
 const USAGE = `usage: tufpm-registry --dir <dir> [--port <port>] [--host 127.0.0.1] [--public-url <url>] [--keys <keys-dir>] [--quiet]
 
   --keys <dir>   the repository's keys dir (only online/ is needed): every accepted npm publish of an
-                 unclaimed package is signed into its hash bin, then snapshot and timestamp are re-signed.
+                 unclaimed package is signed into its hash bin; a claimed package needs a role signed by
+                 its maintainers (tufpm publish), staged below threshold; snapshot and timestamp are
+                 re-signed after each accepted publish. Also serves the maintainer routes /-/tufpm/...
                  Without it, publishes are stored but not signed, so tufpm installs refuse them.`;
 
 // @tufpm/repo depends on this package; load it by name at run time to keep the build graph acyclic.
 const REPO_MODULE = '@tufpm/repo';
 
-async function signingHook(keysDir: string): Promise<PublishHook> {
-  const repo = (await import(REPO_MODULE)) as { createPublishHook(opts: { keysDir: string }): PublishHook };
-  return repo.createPublishHook({ keysDir });
+interface RepoSigning {
+  createMaintainerPublishHook(opts: { keysDir: string }): PublishHook;
+  createMaintainerRoutes(opts: { registryDir: string; keysDir: string }): (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+}
+
+/**
+ * TUF signing on publish: unclaimed packages are signed into their bin with the online key; a claimed
+ * package is accepted only with a role its maintainers signed (below threshold it is staged); plus the
+ * maintainer routes (`/-/tufpm/...`: staged releases, claims, key changes).
+ */
+async function signing(dir: string, keysDir: string): Promise<{ hooks: PublishHook[]; intercept: (req: IncomingMessage, res: ServerResponse) => Promise<boolean> }> {
+  const repo = (await import(REPO_MODULE)) as RepoSigning;
+  return {
+    hooks: [repo.createMaintainerPublishHook({ keysDir })],
+    intercept: repo.createMaintainerRoutes({ registryDir: dir, keysDir }),
+  };
 }
 
 async function main(): Promise<number> {
@@ -51,7 +67,7 @@ async function main(): Promise<number> {
     port,
     host: values.host,
     ...(values['public-url'] !== undefined ? { publicUrl: values['public-url'] } : {}),
-    ...(values.keys !== undefined ? { hooks: [await signingHook(values.keys)] } : {}),
+    ...(values.keys !== undefined ? await signing(values.dir, values.keys) : {}),
     ...(values.quiet ? {} : { log: (line: string) => process.stderr.write(`${line}\n`) }),
   });
   // Handlers go in before the URL is printed: whoever reads the URL may signal us right away.
