@@ -50,7 +50,7 @@ function metricRow(id, measure, value, unit, { target, met, note } = {}) {
   return { id, measure, status: 'ok', value, unit, ...(target ? { target, met } : {}), ...(note ? { note } : {}) };
 }
 
-export function buildRows({ micro, yarn, npm, verifier, statuses, world }) {
+export function buildRows({ micro, yarn, npm, verifier, publish, statuses, world }) {
   const pkgs = world?.closure;
   const linker = yarn?.linker === 'node-modules' ? 'node-modules' : 'PnP';
   const install = [
@@ -111,7 +111,17 @@ export function buildRows({ micro, yarn, npm, verifier, statuses, world }) {
     client.push(metricRow('bytes-npm-warm', 'TUF metadata bytes per installed package, tufpm-npm warm', perPkg(npm.warm.traffic.tufpm, pkgs), 'B/package', { note: `${npm.warm.traffic.tufpm.tuf.requests} TUF requests` }));
   }
   if (statuses.micro) client.push({ id: 'micro', measure: 'micro benchmarks', ...statuses.micro });
-  return { install, share, client };
+  const publishRows = [];
+  if (publish) {
+    const base = publish.none.median;
+    for (const mode of ['unclaimed', 'claimed']) {
+      const what = mode === 'unclaimed' ? 'unclaimed package: signed into its bin, snapshot + timestamp re-signed' : 'claimed package: maintainer-signed role verified, snapshot + timestamp re-signed';
+      publishRows.push({ id: `publish-${mode}`, scenario: `publish on the loopback registry, ${what}`, status: 'ok', baseline: round(base, 1), tufpm: round(publish[mode].median, 1), ratio: publish[mode].median / base, runs: publish.publishes });
+    }
+  } else if (statuses.publish) {
+    publishRows.push({ id: 'publish', scenario: 'publish latency', ...statuses.publish });
+  }
+  return { install, share, client, publish: publishRows };
 }
 
 const cell = (v) => (v === undefined || v === null ? '' : String(v).replace(/\|/g, '\\|'));
@@ -172,6 +182,14 @@ export function renderMarkdown(result) {
   for (const r of rows.client) {
     if (r.status !== 'ok') out.push(`| ${cell(r.measure)} | ${r.status}: ${cell(r.reason)} | | | |`);
     else out.push(`| ${cell(r.measure)} | ${typeof r.value === 'number' ? r.value.toLocaleString('en-US') : cell(r.value)} ${r.unit} | ${cell(r.target)} | ${met(r)} | ${cell(r.note)} |`);
+  }
+  if ((rows.publish ?? []).length > 0) {
+    out.push('', '## Publish latency: TUF signing on publish vs none (same run)', '');
+    out.push('| scenario | no TUF, median | with TUF, median | ratio | publishes |', '|---|---|---|---|---|');
+    for (const r of rows.publish) {
+      if (r.status !== 'ok') out.push(`| ${cell(r.scenario)} | ${r.status}: ${cell(r.reason)} | | | |`);
+      else out.push(`| ${cell(r.scenario)} | ${r.baseline} ms | ${r.tufpm} ms | ${r.ratio.toFixed(2)} | ${r.runs} |`);
+    }
   }
   if (result.errors.length > 0) {
     out.push('', '## Failed runs', '');

@@ -5,7 +5,7 @@
 //
 // Environment:
 //   BENCH_QUICK=1        smaller registry, fewer runs (a minute or two instead of ~10)
-//   BENCH_ONLY=a,b       parts to run: micro, verifier, yarn, npm (default all)
+//   BENCH_ONLY=a,b       parts to run: micro, verifier, yarn, npm, publish (default all)
 //   BENCH_PACKAGES=n     generated packages for the macro part (default 520; quick 120)
 //   BENCH_RUNS=n         timed runs per side for the macro part (default 5; quick 2)
 //   BENCH_PROFILE=p      registry: 'claimed' (default, one maintainer role per package) or 'bins'
@@ -37,8 +37,8 @@ function intEnv(name, fallback) {
 
 function benchConfig() {
   const quick = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';
-  const parts = new Set((process.env.BENCH_ONLY ?? 'micro,verifier,yarn,npm').split(',').map((s) => s.trim()).filter(Boolean));
-  for (const p of parts) if (!['micro', 'verifier', 'yarn', 'npm'].includes(p)) throw new Error(`BENCH_ONLY: unknown part ${p}`);
+  const parts = new Set((process.env.BENCH_ONLY ?? 'micro,verifier,yarn,npm,publish').split(',').map((s) => s.trim()).filter(Boolean));
+  for (const p of parts) if (!['micro', 'verifier', 'yarn', 'npm', 'publish'].includes(p)) throw new Error(`BENCH_ONLY: unknown part ${p}`);
   if (!['claimed', 'bins'].includes(process.env.BENCH_PROFILE || 'claimed')) throw new Error('BENCH_PROFILE must be claimed or bins');
   if (!['pnp', 'node-modules'].includes(process.env.BENCH_YARN_LINKER || 'pnp')) throw new Error('BENCH_YARN_LINKER must be pnp or node-modules');
   return {
@@ -48,6 +48,7 @@ function benchConfig() {
     runs: intEnv('BENCH_RUNS', quick ? 2 : 5),
     profile: process.env.BENCH_PROFILE || 'claimed',
     yarnLinker: process.env.BENCH_YARN_LINKER || 'pnp',
+    publishes: quick ? 10 : 40,
     micro: quick
       ? { sizes: [1000], lookupSizes: [10_000], runs: 3, updaterSizes: [1000], updaterRuns: 2 }
       : { sizes: [1000, 10_000], lookupSizes: [10_000, 50_000], runs: 5, updaterSizes: [1000, 10_000], updaterRuns: 3 },
@@ -107,6 +108,15 @@ async function main() {
       results.micro = await runMicro(config.micro);
     } catch (err) {
       fail('micro', err);
+    }
+  }
+
+  if (!skipped('publish')) {
+    try {
+      const { runPublish } = await import('./publish.mjs');
+      results.publish = await runPublish({ publishes: config.publishes });
+    } catch (err) {
+      fail('publish', err);
     }
   }
 
