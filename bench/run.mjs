@@ -232,7 +232,7 @@ async function main() {
 
 function resultName(config) {
   if (config.quick) return 'latest-quick';
-  const defaults = config.parts.length === 4 && config.packages === 520 && config.runs === 5 && config.profile === 'claimed' && config.yarnLinker === 'pnp';
+  const defaults = config.parts.length === 5 && config.packages === 520 && config.runs === 5 && config.profile === 'claimed' && config.yarnLinker === 'pnp';
   return defaults ? 'latest' : 'latest-custom';
 }
 
