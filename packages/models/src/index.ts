@@ -56,3 +56,4 @@ export { Metadata, type SignedByType } from './metadata.js';
 export { getVerificationResult, type VerificationResult } from './verification.js';
 export { parseExpires, formatExpires } from './fields.js';
 export { encodeRoleName, decodeRoleName } from './role-name.js';
+export { isValidNpmPackageName, npmTarballTargetPath, unscopedNpmName, MAX_NPM_NAME_LENGTH, type NpmNameOptions } from './npm-names.js';

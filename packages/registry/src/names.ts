@@ -1,21 +1,14 @@
 import semver from 'semver';
+import { isValidNpmPackageName, npmTarballTargetPath, unscopedNpmName } from '@tufpm/models';
 import { RegistryError } from './errors.js';
 
 // The rules npm applies to new package names (validate-npm-package-name, "validForNewPackages"):
 // lower case, URL-safe characters, no leading '.' or '_', at most 214 characters. We are stricter than
 // npm on '*' and '!' so that every name is also a safe path component and a clean URL segment.
-const NAME_PART = '[a-z0-9~-][a-z0-9._~-]*';
-const NAME_RE = new RegExp(`^(?:@${NAME_PART}/)?${NAME_PART}$`);
-const MAX_NAME_LENGTH = 214;
 const RESERVED = new Set(['node_modules', 'favicon.ico']);
 
 export function isValidPackageName(name: unknown): name is string {
-  return (
-    typeof name === 'string' &&
-    name.length <= MAX_NAME_LENGTH &&
-    NAME_RE.test(name) &&
-    !RESERVED.has(name)
-  );
+  return isValidNpmPackageName(name) && !RESERVED.has(name);
 }
 
 export function assertPackageName(name: unknown): string {
@@ -48,15 +41,9 @@ export function isValidDistTag(tag: unknown): tag is string {
   );
 }
 
-/** `@babel/core` -> `core`; `lodash` -> `lodash` */
-export function unscopedName(name: string): string {
-  const slash = name.indexOf('/');
-  return slash === -1 ? name : name.slice(slash + 1);
-}
-
 /** npm's tarball file name: `core-7.24.0.tgz` for `@babel/core@7.24.0`. */
 export function tarballFileName(name: string, version: string): string {
-  return `${unscopedName(name)}-${version}.tgz`;
+  return `${unscopedNpmName(name)}-${version}.tgz`;
 }
 
 /**
@@ -64,5 +51,5 @@ export function tarballFileName(name: string, version: string): string {
  * `lodash/-/lodash-4.17.21.tgz`, `@babel/core/-/core-7.24.0.tgz`.
  */
 export function targetPathFor(name: string, version: string): string {
-  return `${assertPackageName(name)}/-/${tarballFileName(name, assertVersion(version))}`;
+  return npmTarballTargetPath(assertPackageName(name), assertVersion(version));
 }

@@ -1,7 +1,7 @@
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import semver from 'semver';
-import { TargetFile } from '@tufpm/models';
+import { TargetFile, isValidNpmPackageName, npmTarballTargetPath } from '@tufpm/models';
 import { InvalidInputError, TarballError } from './errors.js';
 import { signedDependenciesOf } from './signed-dependencies.js';
 
@@ -28,24 +28,18 @@ export interface PackageTarball {
   manifest: Record<string, unknown>;
 }
 
-// npm name rules (legacy upper case accepted so old packages can be imported): URL-safe, optional scope, at most 214 characters.
-const NAME_PART = /^[A-Za-z0-9~-][A-Za-z0-9._~-]*$/;
 
 /** Throws InvalidInputError unless `name` is a valid npm package name (it becomes a role name and a path). */
 export function checkPackageName(name: string): void {
-  const ok = typeof name === 'string' && name.length > 0 && name.length <= 214 && (() => {
-    const m = /^@([^/]+)\/([^/]+)$/.exec(name);
-    return m === null ? NAME_PART.test(name) : NAME_PART.test(m[1]!) && NAME_PART.test(m[2]!);
-  })();
-  if (!ok) throw new InvalidInputError(`invalid npm package name ${JSON.stringify(name)}`);
+  // Legacy upper-case names are accepted so that old packages can be imported.
+  if (!isValidNpmPackageName(name, { legacy: true })) throw new InvalidInputError(`invalid npm package name ${JSON.stringify(name)}`);
 }
 
 /** The registry path (and TUF target path) of a package version's tarball. */
 export function tarballTargetPath(name: string, version: string): string {
   checkPackageName(name);
   if (semver.valid(version) !== version) throw new InvalidInputError(`invalid version ${JSON.stringify(version)} of ${name}`);
-  const base = name.startsWith('@') ? name.slice(name.indexOf('/') + 1) : name;
-  return `${name}/-/${base}-${version}.tgz`;
+  return npmTarballTargetPath(name, version);
 }
 
 /** The package name a target path belongs to (`@babel/core/-/core-7.0.0.tgz` -> `@babel/core`). */

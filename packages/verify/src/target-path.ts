@@ -1,19 +1,12 @@
+import { isValidNpmPackageName, npmTarballTargetPath } from '@tufpm/models';
 import { VerifyError } from './errors.js';
 
-// npm package names: lower-case URL-safe characters, optional @scope/, at most 214 characters.
-const NAME_PART = /^[a-z0-9~-][a-z0-9._~-]*$/;
-const MAX_NAME_LENGTH = 214;
 // A version as it appears in a tarball file name: semver, possibly with prerelease/build parts.
 const VERSION = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
+/** Installers accept every name npm ever allowed, upper-case legacy names included (they exist). */
 export function isValidPackageName(name: string): boolean {
-  if (name.length === 0 || name.length > MAX_NAME_LENGTH) return false;
-  if (name.startsWith('@')) {
-    const slash = name.indexOf('/');
-    if (slash < 2 || slash !== name.lastIndexOf('/')) return false;
-    return NAME_PART.test(name.slice(1, slash)) && NAME_PART.test(name.slice(slash + 1));
-  }
-  return !name.includes('/') && NAME_PART.test(name);
+  return isValidNpmPackageName(name, { legacy: true });
 }
 
 export function isValidVersion(version: string): boolean {
@@ -40,8 +33,7 @@ export function targetPathFor(name: string, version: string): string {
       recovery: 'check the version in the lockfile',
     });
   }
-  const base = name.startsWith('@') ? name.slice(name.indexOf('/') + 1) : name;
-  return `${name}/-/${base}-${version}.tgz`;
+  return npmTarballTargetPath(name, version);
 }
 
 /**
