@@ -1,10 +1,9 @@
-import { rename, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { isErrno, readFileBounded } from '../fs-util.js';
+import { rename } from 'node:fs/promises';
+import { readFileBounded } from '../fs-util.js';
 import { applyKeyChange, parseKeyChange } from '../maintainer/key-change.js';
 import { MAX_ROLE_BYTES } from '../maintainer/role-build.js';
 import { keyChangeFile } from '../maintainer/routes.js';
-import { type Io, UsageError, openRepo, parse, print, str } from './common.js';
+import { type Io, openRepo, parse, print, requestFileArg } from './common.js';
 
 export const usage = `usage: tufpm-repo apply-key-change (REQUEST.json | NAME --registry REGISTRY_DIR) [--dir METADATA_DIR] --keys KEYS_DIR [--json]
   Applies a maintainers' key change (tufpm keys change/approve/submit) with the offline targets key,
@@ -14,19 +13,7 @@ export const usage = `usage: tufpm-repo apply-key-change (REQUEST.json | NAME --
 
 export async function run(argv: string[], io: Io): Promise<number> {
   const p = parse(argv, {}, usage);
-  if (p.positionals.length !== 1) throw new UsageError(usage);
-  const arg = p.positionals[0]!;
-  let file = resolve(arg);
-  let submitted = false;
-  try {
-    await stat(file);
-  } catch (err) {
-    if (!isErrno(err, 'ENOENT')) throw err;
-    const registry = str(p, 'registry');
-    if (registry === undefined) throw new UsageError(`${arg} is not a file; give --registry to take the request submitted for package ${arg}\n\n${usage}`);
-    file = keyChangeFile(resolve(registry), arg);
-    submitted = true;
-  }
+  const { file, submitted } = await requestFileArg(p, usage, keyChangeFile);
   const request = parseKeyChange(await readFileBounded(file, MAX_ROLE_BYTES));
   const repo = await openRepo(p, usage);
   const res = await applyKeyChange(repo, request);

@@ -1,10 +1,9 @@
-import { rename, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { isErrno, readFileBounded } from '../fs-util.js';
+import { rename } from 'node:fs/promises';
+import { readFileBounded } from '../fs-util.js';
 import { approveClaim, parseClaimRequest, verifyClaimRequest } from '../maintainer/claims.js';
 import { MAX_ROLE_BYTES } from '../maintainer/role-build.js';
 import { claimRequestFile } from '../maintainer/routes.js';
-import { type Io, UsageError, openRepo, parse, print, str } from './common.js';
+import { type Io, openRepo, parse, print, requestFileArg } from './common.js';
 
 export const usage = `usage: tufpm-repo approve-claim (REQUEST.json | NAME --registry REGISTRY_DIR) [--dir METADATA_DIR] --keys KEYS_DIR [--dry-run] [--json]
   Approves a maintainers' claim request (tufpm claim request/submit) with the offline targets key:
@@ -16,19 +15,7 @@ export const usage = `usage: tufpm-repo approve-claim (REQUEST.json | NAME --reg
 
 export async function run(argv: string[], io: Io): Promise<number> {
   const p = parse(argv, { 'dry-run': { type: 'boolean' } }, usage);
-  if (p.positionals.length !== 1) throw new UsageError(usage);
-  const arg = p.positionals[0]!;
-  let file = resolve(arg);
-  let submitted = false;
-  try {
-    await stat(file);
-  } catch (err) {
-    if (!isErrno(err, 'ENOENT')) throw err;
-    const registry = str(p, 'registry');
-    if (registry === undefined) throw new UsageError(`${arg} is not a file; give --registry to take the request submitted for package ${arg}\n\n${usage}`);
-    file = claimRequestFile(resolve(registry), arg);
-    submitted = true;
-  }
+  const { file, submitted } = await requestFileArg(p, usage, claimRequestFile);
   const request = parseClaimRequest(await readFileBounded(file, MAX_ROLE_BYTES));
   const summary = {
     name: request.name, threshold: request.threshold, keyids: request.keys.map((k) => k.keyid),

@@ -129,3 +129,27 @@ export function formatError(err: unknown): string {
 }
 
 export { join };
+
+/**
+ * The one positional argument of the operator commands that act on a maintainers' request: a request file,
+ * or a package NAME whose request was submitted to the registry (`--registry DIR`, located by
+ * `submittedFile`). `submitted` says the file is the registry's copy, renamed once it has been acted on.
+ */
+export async function requestFileArg(
+  p: Parsed,
+  usage: string,
+  submittedFile: (registryDir: string, name: string) => string,
+): Promise<{ file: string; submitted: boolean }> {
+  if (p.positionals.length !== 1) throw new UsageError(usage);
+  const arg = p.positionals[0]!;
+  const file = resolve(arg);
+  try {
+    await stat(file);
+    return { file, submitted: false };
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw err;
+  }
+  const registry = str(p, 'registry');
+  if (registry === undefined) throw new UsageError(`${arg} is not a file; give --registry to take the request submitted for package ${arg}\n\n${usage}`);
+  return { file: submittedFile(resolve(registry), arg), submitted: true };
+}
