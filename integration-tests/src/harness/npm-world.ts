@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,6 +18,7 @@ import {
   type Universe,
 } from '@tufpm/registry';
 import { initRepository, readPackageTarball, type NpmRepository } from '@tufpm/repo';
+import { readProjectFile, writeProjectFile } from './project-files.js';
 
 /**
  * A signed npm world for integration tests of tufpm-npm: a TUF repository (npm profile, consistent
@@ -231,18 +232,12 @@ export class Project {
     return run(process.execPath, [npmCli, ...args], this.dir, isolatedEnv(this.machine, { npm_config_fetch_retries: '0' }));
   }
 
-  async read(file: string): Promise<string | undefined> {
-    try {
-      return await readFile(join(this.dir, file), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
+  read(file: string): Promise<string | undefined> {
+    return readProjectFile(this.dir, file);
   }
 
-  async write(file: string, text: string): Promise<void> {
-    await mkdir(dirname(join(this.dir, file)), { recursive: true });
-    await writeFile(join(this.dir, file), text);
+  write(file: string, text: string): Promise<void> {
+    return writeProjectFile(this.dir, file, text);
   }
 
   /** The files a failed install must leave untouched, to compare before/after. */

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, type CliResult, type NpmWorld } from './npm-world.js';
+import { readProjectFile, writeProjectFile } from './project-files.js';
 
 /**
  * Real Yarn 4 (the `@yarnpkg/cli-dist` bundle, through `yarnPath`) with the tufpm plugin bundle, in a temp
@@ -112,18 +113,12 @@ export class YarnProject {
     return run(process.execPath, [YARN_JS, ...args], this.dir, yarnEnv(this.machine, extraEnv));
   }
 
-  async read(file: string): Promise<string | undefined> {
-    try {
-      return await readFile(join(this.dir, file), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
+  read(file: string): Promise<string | undefined> {
+    return readProjectFile(this.dir, file);
   }
 
-  async write(file: string, text: string): Promise<void> {
-    await mkdir(dirname(join(this.dir, file)), { recursive: true });
-    await writeFile(join(this.dir, file), text);
+  write(file: string, text: string): Promise<void> {
+    return writeProjectFile(this.dir, file, text);
   }
 
   /** The files a refused install must leave untouched, to compare before and after. */
