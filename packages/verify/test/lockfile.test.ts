@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { MACHINE_BINDINGS_FILE, MachineBindings } from '../src/machine-bindings.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseLockfile, readLockfile, serializeLockfile, writeLockfile, type SideLockfile } from '../src/lockfile.js';
@@ -61,4 +62,20 @@ test('rejects an edited side lockfile instead of trusting it', () => {
     assert.throws(() => parseLockfile(JSON.stringify(copy), 'tufpm-lock.json'), { code: 'TUF_LOCKFILE' }, what);
   }
   assert.throws(() => parseLockfile('{not json', 'x'), { code: 'TUF_LOCKFILE' });
+});
+
+test('a damaged machine bindings file vouches for nothing and is rewritten on the next save', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tufpm-bindings-'));
+  try {
+    await writeFile(join(dir, MACHINE_BINDINGS_FILE), '{"bindings": {"a@1.0.0": {"sha512": "' + 'a'.repeat(128) + '", "checksum": "10c0/x"');
+    const damaged = await MachineBindings.load(dir);
+    assert.equal(damaged.has('a@1.0.0', 'a'.repeat(128), '10c0/x'), false);
+    damaged.set('a@1.0.0', { sha512: 'b'.repeat(128), checksum: '10c0/y' });
+    await damaged.save(dir);
+    const reloaded = await MachineBindings.load(dir);
+    assert.equal(reloaded.has('a@1.0.0', 'b'.repeat(128), '10c0/y'), true);
+    assert.equal(reloaded.has('a@1.0.0', 'b'.repeat(128), '10c0/other'), false, 'a binding is for one exact checksum');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
