@@ -71,7 +71,9 @@ export class HttpFetcher implements Fetcher {
       if (state.timedOut) throw new SlowRetrievalError(`${url}: no data for ${this.#idleTimeoutMs} ms`, url);
       throw asDownloadError(url, err);
     } finally {
-      res.destroy();
+      // A response read to its end hands its socket back to the keep-alive agent (one connection for
+      // hundreds of role files instead of one each); anything cut short is destroyed.
+      if (!res.complete) res.destroy();
     }
   }
 

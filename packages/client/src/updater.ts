@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { RepositoryError, TufError, type Metadata, type Root, type Targets } from '@tufpm/models';
 import { MetadataCache, ensurePrivateDir } from './cache.js';
+import { RolePack } from './role-pack.js';
 import { resolveConfig, type UpdaterConfig } from './config.js';
 import { DEFAULT_RETRY, downloadBytes, type RetryPolicy } from './download.js';
 import { searchTarget } from './delegation-search.js';
@@ -31,6 +32,12 @@ export interface UpdaterOptions {
   /** trusted root bytes (shipped with the application or pinned in a lockfile), used and persisted when
    *  metadataDir holds no root.json yet; a cached root.json (already updated from it) wins */
   bootstrapRoot?: Uint8Array;
+  /**
+   * How delegated roles are cached: 'files' (default, one `<role>.json` per role, the layout TUF clients and
+   * the conformance suite expect) or 'pack' (one `delegated-roles.pack`, written by persist(): for installers
+   * that touch a role per package; see role-pack.ts).
+   */
+  delegatedRoleCache?: 'files' | 'pack';
 }
 
 // Verification failures of *cached* files: the cache entry is ignored and the file fetched again; the
@@ -70,6 +77,7 @@ export class Updater {
   readonly #localBytes = new Map<string, Promise<Uint8Array | undefined>>();
   readonly #remoteBytes = new Map<string, Promise<Uint8Array>>();
   readonly #persisted = new Set<string>();
+  readonly #pack: RolePack | undefined;
 
   constructor(options: UpdaterOptions) {
     if (typeof options.metadataDir !== 'string' || options.metadataDir === '') throw new ConfigError('metadataDir is required');
@@ -83,6 +91,13 @@ export class Updater {
     this.#clock = options.clock ?? (() => new Date());
     this.#retry = options.retry ?? DEFAULT_RETRY;
     this.#bootstrapRoot = options.bootstrapRoot;
+    // a pack holds many roles: bound it like a snapshot's worth of them
+    this.#pack = options.delegatedRoleCache === 'pack' ? new RolePack(options.metadataDir, this.config.targetsMaxLength, this.config.snapshotMaxLength * 4) : undefined;
+  }
+
+  /** Writes the delegated roles verified in this session to the pack ('pack' mode; a no-op otherwise). */
+  async persist(): Promise<void> {
+    await this.#pack?.flush();
   }
 
   /** The verified metadata of this session (after refresh): versions for lockfile pins, consistent_snapshot, ... */
@@ -223,7 +238,7 @@ export class Updater {
     const trusted = this.#trusted!;
     const name = path[path.length - 1]!;
     const delegatorPath = path.slice(0, -1);
-    const local = await this.#readLocal(name);
+    const local = await this.#readLocal(name, delegatorPath.length > 0);
     if (local !== undefined) {
       try {
         // the cached bytes face the same checks as remote ones, against *this* path's delegator
@@ -236,13 +251,16 @@ export class Updater {
     const md = trusted.updateDelegatedTargets(remote, name, delegatorPath);
     if (!this.#persisted.has(name)) {
       this.#persisted.add(name);
-      // TUF 5.6.6: persist the verified role
-      await this.#cache.write(name, remote);
+      // TUF 5.6.6: persist the verified role (in the pack: written by persist())
+      if (this.#pack !== undefined && delegatorPath.length > 0) this.#pack.set(name, { bytes: remote, verifiedUnder: undefined });
+      else await this.#cache.write(name, remote);
     }
     return md;
   }
 
-  #readLocal(name: string): Promise<Uint8Array | undefined> {
+  /** Cached bytes of a role; delegated roles come from the pack in 'pack' mode, top-level targets never. */
+  #readLocal(name: string, delegated: boolean): Promise<Uint8Array | undefined> {
+    if (this.#pack !== undefined && delegated) return Promise.resolve(this.#pack.get(name)?.bytes);
     let read = this.#localBytes.get(name);
     if (read === undefined) {
       read = this.#cache.read(name, this.config.targetsMaxLength);

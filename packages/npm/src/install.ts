@@ -179,6 +179,7 @@ export async function runInstall(config: NpmConfig, request: InstallRequest, pro
   // Pins move forward only now that the signed state verified and the tree is installed. `ci` is a frozen
   // install (like npm ci, which never writes package-lock.json): it checks against the pins, never moves them.
   if (request.command !== 'ci') await verifier.commit(result.signed.keys());
+  else await verifier.saveMachineCache();
   return {
     command: request.command,
     verified: [...result.signed.values()],

@@ -29,6 +29,8 @@ export interface TufSession {
   /** Roots trusted in this refresh, oldest first (version, sha256 of the canonical signed part). */
   rootChain(): ReadonlyArray<{ version: number; sha256: string }>;
   findTarget(targetPath: string): Promise<FoundTarget | undefined>;
+  /** Writes the delegated roles verified in this session to the machine's metadata cache. */
+  persist(): Promise<void>;
 }
 
 export interface TufSessionOptions {
@@ -86,6 +88,8 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
     metadataDir,
     metadataBaseUrl: options.metadataUrl,
     targetBaseUrl: options.registryUrl,
+    // one role per package: one pack file instead of hundreds of role files (written by persist())
+    delegatedRoleCache: 'pack',
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const trusted = await updater.refresh();
@@ -105,6 +109,7 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
   return {
     state: () => state,
     rootChain: () => updater.rootChain,
+    persist: () => updater.persist(),
     async findTarget(targetPath: string): Promise<FoundTarget | undefined> {
       const info = await updater.getTargetInfo(targetPath);
       if (!info) return undefined;

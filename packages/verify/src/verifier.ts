@@ -253,8 +253,12 @@ export class InstallVerifier {
     return 'unbound';
   }
 
-  /** Saves this session's Yarn bindings in the machine's cache (also for frozen installs that keep the pins). */
-  async saveMachineBindings(): Promise<void> {
+  /**
+   * Saves what this session verified in the machine's cache: the delegated roles (so the next install reads
+   * them from one file) and the Yarn bindings. Also for frozen installs, which keep the project's pins.
+   */
+  async saveMachineCache(): Promise<void> {
+    await this.tuf.persist();
     for (const [key, checksum] of this.yarnChecksums) {
       const signed = this.resolved.get(key);
       if (signed !== undefined) this.machineBindings.set(key, { sha512: signed.sha512, checksum });
@@ -264,7 +268,7 @@ export class InstallVerifier {
 
   /** Writes tufpm-lock.json atomically. Call only once the whole install succeeded. */
   async commit(keep?: Iterable<string>): Promise<void> {
-    await this.saveMachineBindings();
+    await this.saveMachineCache();
     const state = this.tuf.state();
     const packages = new Map<string, PinnedPackage>(this.pins?.packages ?? []);
     for (const [key, signed] of this.resolved) {

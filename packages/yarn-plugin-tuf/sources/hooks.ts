@@ -1,7 +1,7 @@
 import { MessageName, ReportError, type Hooks, type InstallOptions, type Project, type Cache } from '@yarnpkg/core';
 import { TufError } from '@tufpm/models';
 import { afterFetch } from './archive-binding.js';
-import { beforeFetch, pinnedKeys, type NpmEntry } from './install-flow.js';
+import { finishTreeCheck, pinnedKeys, startTreeCheck, type NpmEntry } from './install-flow.js';
 import { describeTufError, toReportError } from './report-errors.js';
 import { TufSession, dropSession, registerSession, sessionFor } from './session.js';
 
@@ -14,8 +14,9 @@ const originalFetch = new WeakMap<Project, Project['fetchEverything']>();
 /**
  * `validateProject` runs first in every `Project.install` (yarn install, add, up, remove...). Yarn has no
  * hook between resolution and fetch, nor between fetch and the moment yarn.lock is written, so the session
- * wraps this project's own `fetchEverything`: the tree is checked right after resolution, and every archive
- * right after the fetch, while a failure still leaves yarn.lock, the pins and node_modules untouched.
+ * wraps this project's own `fetchEverything`: the tree is checked while Yarn downloads (each tarball
+ * waiting for its own package's checks), and every archive right after the fetch, while a failure still
+ * leaves yarn.lock, the pins and node_modules untouched.
  */
 export async function validateProject(project: Project, report: ValidationReport): Promise<void> {
   let session: TufSession;
@@ -40,21 +41,31 @@ export async function validateProject(project: Project, report: ValidationReport
   const fetchEverything = originalFetch.get(project) ?? project.fetchEverything.bind(project);
   originalFetch.set(project, fetchEverything);
   project.fetchEverything = async (opts: InstallOptions & { cache: Cache }) => {
-    const entries = await beforeFetch(session, opts);
+    const check = startTreeCheck(session, opts);
+    session.treeCheck = check;
     session.fetching = true;
     try {
-      await fetchEverything(opts);
-      await afterFetch(session, opts, entries);
+      try {
+        await fetchEverything(opts);
+      } catch (fetchError) {
+        // A refused download fails Yarn's fetch step; the tree check then says why, package by package.
+        await finishTreeCheck(session, opts, check);
+        throw fetchError;
+      }
+      await finishTreeCheck(session, opts, check);
+      await afterFetch(session, opts, check.entries);
     } finally {
       session.fetching = false;
     }
-    installedEntries.set(session, entries);
+    installedEntries.set(session, check.entries);
   };
 }
 
 /**
  * Every tarball download goes through here (cache and mirror hits do not). The response body is buffered
- * by Yarn anyway; it is checked against the signed length and sha512 before Yarn unpacks it.
+ * by Yarn anyway; it reaches Yarn only once its package passed the tree checks (role, pin, signer policy,
+ * signed dependencies) and its bytes match the signed length and sha512, so no unverified byte is unpacked
+ * or cached.
  */
 export const wrapNetworkRequest: NonNullable<Hooks['wrapNetworkRequest']> = async (executor, extra) => {
   const session = sessionFor(extra.configuration);
@@ -63,7 +74,11 @@ export const wrapNetworkRequest: NonNullable<Hooks['wrapNetworkRequest']> = asyn
   const pkg = session.packageForUrl(String(extra.target));
   if (pkg === null || session.isExempt(pkg.name)) return executor;
   return async () => {
-    const response = await executor();
+    const [response, passed] = await Promise.all([executor(), session.treeCheck?.checkKey(`${pkg.name}@${pkg.version}`) ?? true]);
+    if (!passed && session.enforce) {
+      // The full coded report comes from the tree check at the end of the fetch step.
+      throw new ReportError(MessageName.UNNAMED, `TUF: ${pkg.name}@${pkg.version} was refused by TUF verification (reported below); its tarball is not used`);
+    }
     const body: unknown = response.body;
     if (!Buffer.isBuffer(body)) {
       throw new ReportError(MessageName.UNNAMED, `TUF_TARBALL_MISMATCH | package ${pkg.name}@${pkg.version} | the tarball response was not a byte buffer; refusing to use it unverified`);
@@ -96,7 +111,7 @@ export async function afterAllInstalled(project: Project, opts: InstallOptions):
   // own bindings (outside the project) are still recorded so the next install need not rebuild archives.
   if (opts.immutable) {
     try {
-      await session.verifier.saveMachineBindings();
+      await session.verifier.saveMachineCache();
     } catch (error) {
       throw toReportError(error);
     }

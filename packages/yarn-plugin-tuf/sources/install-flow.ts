@@ -1,4 +1,4 @@
-import { MessageName, Report, ReportError, structUtils, type Cache, type InstallOptions, type Locator, type Package } from '@yarnpkg/core';
+import { MessageName, ReportError, type Report, structUtils, type Cache, type InstallOptions, type Locator, type Package } from '@yarnpkg/core';
 import { TufError } from '@tufpm/models';
 import { VerifyError } from '@tufpm/verify';
 import { declaredDependencies } from './dependencies.js';
@@ -15,8 +15,6 @@ export interface NpmEntry {
   /** false for a `patch:` over an npm package: its archive is Yarn's patch of the (bound) npm archive */
   bindable: boolean;
 }
-
-const RESOLVE_CONCURRENCY = 8;
 
 /** The npm packages of the resolved tree, after refusing what no TUF role can vouch for. */
 export function collectTree(session: TufSession, packages: Iterable<Package>, failures: Failure[], unsafe: Set<string> = new Set()): NpmEntry[] {
@@ -118,48 +116,124 @@ export async function settle(failures: Failure[], subject: string, run: () => Pr
   }
 }
 
+/** Role checks running at once; each mostly waits on the metadata server, so more than the fetch step's share. */
+const CHECK_CONCURRENCY = 16;
+
 /**
- * Before Yarn fetches anything: every npm package of the tree must be listed by its delegated role in the
- * current snapshot (and match its pin) with the dependencies its signed package.json declares, non-registry
- * sources are refused, and yarn.lock checksums must match the bindings pinned in tufpm-lock.json (an edited
- * yarn.lock is caught before any download).
+ * The checks of the resolved tree, run next to Yarn's fetch step. Each package (name@version) is checked
+ * once, whether a background worker or a download reaches it first; a download waits for its own package.
  */
-export async function beforeFetch(session: TufSession, opts: FetchOptions): Promise<NpmEntry[]> {
-  const report = opts.report;
-  const failures: Failure[] = [];
-  let entries: NpmEntry[] = [];
-  await report.startTimerPromise('TUF verification of the resolved tree', async () => {
-    const unsafe = new Set<string>();
-    entries = collectTree(session, session.project.storedPackages.values(), failures, unsafe);
-    // Weakened on purpose by an unsafe setting: say so on every install, by name.
-    for (const what of unsafe) report.reportWarning(MessageName.UNNAMED, `TUF: UNSAFE, not verified: ${what}`);
-    const progress = Report.progressViaCounter(entries.length);
-    const shown = report.reportProgress(progress);
-    let signed = 0;
-    try {
+export class TreeCheck {
+  readonly failures: Failure[] = [];
+  passed = 0;
+  private readonly byKey = new Map<string, NpmEntry[]>();
+  private readonly runs = new Map<string, Promise<boolean>>();
+  private settledPromise: Promise<void> | undefined;
+
+  constructor(private readonly session: TufSession, readonly entries: NpmEntry[]) {
+    for (const entry of entries) {
+      const key = packageKey(entry.name, entry.version);
+      const list = this.byKey.get(key);
+      if (list) list.push(entry);
+      else this.byKey.set(key, [entry]);
+    }
+  }
+
+  /** true when every entry of name@version passed; a failure is recorded (reported later), never thrown. */
+  checkKey(key: string): Promise<boolean> {
+    let run = this.runs.get(key);
+    if (run === undefined) {
+      run = this.runKey(key);
+      this.runs.set(key, run);
+    }
+    return run;
+  }
+
+  private async runKey(key: string): Promise<boolean> {
+    const entries = this.byKey.get(key);
+    // Not in the tree (a rebuild's download, say): the download itself is still checked against its target.
+    if (entries === undefined) return true;
+    let ok = true;
+    for (const entry of entries) {
+      const before = this.failures.length;
+      await settle(this.failures, key, () => checkEntry(this.session, entry));
+      if (this.failures.length > before) ok = false;
+    }
+    if (ok) this.passed++;
+    return ok;
+  }
+
+  /** Starts the background workers (once); resolves when every package has been checked. */
+  settled(): Promise<void> {
+    if (this.settledPromise === undefined) {
+      // Yarn fetches in locator order: checking in the same order keeps the checks ahead of the downloads.
+      const keys = [...this.byKey.keys()].sort(compareStrings);
       let next = 0;
       const worker = async (): Promise<void> => {
-        while (next < entries.length) {
-          const entry = entries[next++]!;
-          await settle(failures, packageKey(entry.name, entry.version), async () => {
-            const target = await session.verifier.resolve(entry.name, entry.version);
-            // The manifest Yarn resolved from must declare only what the signed package.json declares.
-            await session.verifier.checkDependencies(entry.name, entry.version, declaredDependencies(session.project, entry.pkg, target));
-            signed++;
-            const checksum = session.project.storedChecksums.get(entry.pkg.locatorHash);
-            if (checksum !== undefined && entry.bindable) checkBinding(session, entry, checksum);
-          });
-          progress.tick();
-        }
+        while (next < keys.length) await this.checkKey(keys[next++]!);
       };
-      await Promise.all(Array.from({ length: Math.min(RESOLVE_CONCURRENCY, Math.max(1, entries.length)) }, worker));
-    } finally {
-      shown.stop();
+      this.settledPromise = Promise.all(Array.from({ length: Math.min(CHECK_CONCURRENCY, Math.max(1, keys.length)) }, worker)).then(() => undefined);
     }
-    report.reportInfo(MessageName.UNNAMED, `TUF: ${signed} of ${entries.length} npm packages signed in snapshot ${session.verifier.summary().snapshot.version}`);
-    reportFailures(session, report, failures);
+    return this.settledPromise;
+  }
+}
+
+/**
+ * Starts verifying the resolved tree, to run while Yarn downloads. First, with no network: non-registry
+ * sources are refused and yarn.lock checksums must match the bindings pinned in tufpm-lock.json (an
+ * edited yarn.lock is caught before any download). Then, in the background, every npm package must be
+ * listed by its delegated role in the current snapshot (and match its pin), with the dependencies its
+ * signed package.json declares. A tarball's bytes reach Yarn only once its own package passed these checks
+ * (`wrapNetworkRequest`); the install as a whole waits for all of them before anything is linked.
+ */
+export function startTreeCheck(session: TufSession, opts: FetchOptions): TreeCheck {
+  const report = opts.report;
+  const failures: Failure[] = [];
+  const unsafe = new Set<string>();
+  const entries = collectTree(session, session.project.storedPackages.values(), failures, unsafe);
+  // Weakened on purpose by an unsafe setting: say so on every install, by name.
+  for (const what of unsafe) report.reportWarning(MessageName.UNNAMED, `TUF: UNSAFE, not verified: ${what}`);
+  for (const entry of entries) {
+    if (!entry.bindable) continue;
+    const checksum = session.project.storedChecksums.get(entry.pkg.locatorHash);
+    if (checksum === undefined) continue;
+    try {
+      checkBinding(session, entry, checksum);
+    } catch (error) {
+      if (!(error instanceof TufError)) throw error;
+      failures.push({ error, subject: packageKey(entry.name, entry.version) });
+    }
+  }
+  reportFailures(session, report, failures);
+  const check = new TreeCheck(session, entries);
+  // Awaited in finishTreeCheck; the handler here only keeps an early bug from counting as unhandled.
+  check.settled().catch(() => undefined);
+  return check;
+}
+
+/** One entry's checks: its signed target (role, pin, signer policy) and the dependencies Yarn resolved for it. */
+async function checkEntry(session: TufSession, entry: NpmEntry): Promise<void> {
+  const target = await session.verifier.resolve(entry.name, entry.version);
+  // The manifest Yarn resolved from must declare only what the signed package.json declares.
+  await session.verifier.checkDependencies(entry.name, entry.version, declaredDependencies(session.project, entry.pkg, target));
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * After the fetch step (successful or not): every check must have passed. Reports each failure with its
+ * code and throws, so nothing is linked and yarn.lock, the pins and node_modules stay as they were.
+ */
+export async function finishTreeCheck(session: TufSession, opts: FetchOptions, check: TreeCheck): Promise<void> {
+  const report = opts.report;
+  await report.startTimerPromise('TUF verification of the resolved tree', async () => {
+    await check.settled();
+    const total = new Set(check.entries.map((e) => packageKey(e.name, e.version))).size;
+    report.reportInfo(MessageName.UNNAMED, `TUF: ${check.passed} of ${total} npm packages signed in snapshot ${session.verifier.summary().snapshot.version}`);
+    reportFailures(session, report, check.failures);
   });
-  return entries;
 }
 
 /** name@version of every npm package in the installed tree: the pins kept in tufpm-lock.json. */

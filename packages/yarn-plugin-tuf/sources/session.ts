@@ -4,6 +4,7 @@ import { npath } from '@yarnpkg/fslib';
 import { npmConfigUtils } from '@yarnpkg/plugin-npm';
 import { InstallVerifier } from '@tufpm/verify';
 import { matchesNameList, readSettings, type TufSettings } from './configuration.js';
+import type { TreeCheck } from './install-flow.js';
 import { conventionalTarballUrls, packageKey } from './locators.js';
 
 /**
@@ -20,6 +21,8 @@ export class TufSession {
   /** true while Yarn's fetch step runs: only then are tarball downloads checked */
   fetching = false;
   failed = false;
+  /** the checks of the tree being installed; downloads wait on their package's result */
+  treeCheck: TreeCheck | undefined;
 
   private constructor(
     readonly project: Project,

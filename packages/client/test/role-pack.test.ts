@@ -1,0 +1,107 @@
+// The delegated-role pack ('pack' mode): one file for all delegated roles, read once and written once per
+// session; strict parsing (a malformed pack is an empty cache); every packed role still faces TUF 5.6.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ROLE_PACK_FILE, parseRolePack, serializeRolePack, type PackedRole } from '../src/role-pack.js';
+import { newEnv } from './helpers/env.js';
+import type { Env } from './helpers/env.js';
+
+function packWorld(env: Env): void {
+  const { sim } = env;
+  for (const name of ['pkg', '@scope/pkg']) sim.addDelegation('targets', { name, paths: [`${name}/*`] });
+  sim.addTarget('pkg', 'pkg/a.tgz', 'a');
+  sim.addTarget('@scope/pkg', '@scope/pkg/b.tgz', 'b');
+  for (const r of ['pkg', '@scope/pkg', 'targets']) sim.publish(r);
+  sim.updateSnapshot();
+}
+
+test('pack mode keeps delegated roles in one file, read by the next session without downloads', async (t) => {
+  const env = await newEnv(t);
+  packWorld(env);
+  const first = env.updater({ delegatedRoleCache: 'pack' });
+  assert.ok(await first.getTargetInfo('pkg/a.tgz'));
+  assert.ok(await first.getTargetInfo('@scope/pkg/b.tgz'));
+  assert.equal(existsSync(join(env.metadataDir, ROLE_PACK_FILE)), false, 'nothing written before persist()');
+  await first.persist();
+  assert.equal(existsSync(join(env.metadataDir, 'pkg.json')), false, 'no per-role file in pack mode');
+  const packed = parseRolePack(readFileSync(join(env.metadataDir, ROLE_PACK_FILE)), 1 << 20)!;
+  assert.deepEqual([...packed.keys()].sort(), ['@scope/pkg', 'pkg']);
+  assert.deepEqual(new Uint8Array(packed.get('pkg')!.bytes), env.sim.latest.get('pkg'));
+  const second = env.updater({ delegatedRoleCache: 'pack' });
+  assert.ok(await second.getTargetInfo('pkg/a.tgz'));
+  assert.ok(await second.getTargetInfo('@scope/pkg/b.tgz'));
+  assert.equal(env.sim.count('metadata/2.pkg.json'), 1, 'pkg fetched once, then read from the pack');
+  assert.equal(env.sim.count('metadata/2.%40scope%2Fpkg.json') + env.sim.count('metadata/2.@scope%2Fpkg.json'), 1);
+});
+
+test('rejects a forged role planted in the pack (the packed copy faces the signature check and is replaced)', async (t) => {
+  const env = await newEnv(t);
+  packWorld(env);
+  const first = env.updater({ delegatedRoleCache: 'pack' });
+  assert.ok(await first.getTargetInfo('pkg/a.tgz'));
+  await first.persist();
+  const file = join(env.metadataDir, ROLE_PACK_FILE);
+  const roles = parseRolePack(readFileSync(file), 1 << 20)!;
+  const doc = JSON.parse(Buffer.from(roles.get('pkg')!.bytes).toString('utf8'));
+  doc.signed.targets['pkg/evil.tgz'] = { length: 1, hashes: { sha256: '00'.repeat(32) } };
+  roles.set('pkg', { bytes: Buffer.from(JSON.stringify(doc)), verifiedUnder: undefined });
+  writeFileSync(file, serializeRolePack(roles));
+  const second = env.updater({ delegatedRoleCache: 'pack' });
+  assert.equal(await second.getTargetInfo('pkg/evil.tgz'), undefined, 'the forged target is not trusted');
+  assert.ok(await second.getTargetInfo('pkg/a.tgz'));
+  assert.equal(env.sim.count('metadata/2.pkg.json'), 2, 'the genuine role fetched again');
+  await second.persist();
+  assert.deepEqual(new Uint8Array(parseRolePack(readFileSync(file), 1 << 20)!.get('pkg')!.bytes), env.sim.latest.get('pkg'));
+});
+
+test('a damaged pack is an empty cache: roles are fetched again and the pack rewritten', async (t) => {
+  const env = await newEnv(t);
+  packWorld(env);
+  const file = join(env.metadataDir, ROLE_PACK_FILE);
+  const first = env.updater({ delegatedRoleCache: 'pack' });
+  assert.ok(await first.getTargetInfo('pkg/a.tgz'));
+  await first.persist();
+  const good = readFileSync(file);
+  writeFileSync(file, good.subarray(0, good.length - 5));
+  const second = env.updater({ delegatedRoleCache: 'pack' });
+  assert.ok(await second.getTargetInfo('pkg/a.tgz'));
+  assert.equal(env.sim.count('metadata/2.pkg.json'), 2);
+  await second.persist();
+  assert.ok(parseRolePack(readFileSync(file), 1 << 20)?.has('pkg'));
+});
+
+function entry(text: string, digest?: string): PackedRole {
+  return { bytes: Buffer.from(text), verifiedUnder: digest };
+}
+
+test('the pack round-trips names, bytes and verification digests', () => {
+  const roles = new Map([['a', entry('{"x":1}', 'ab'.repeat(32))], ['@s/ü', entry('')]]);
+  const parsed = parseRolePack(serializeRolePack(roles), 100)!;
+  assert.equal(parsed.size, 2);
+  assert.equal(parsed.get('a')!.verifiedUnder, 'ab'.repeat(32));
+  assert.equal(Buffer.from(parsed.get('a')!.bytes).toString(), '{"x":1}');
+  assert.equal(parsed.get('@s/ü')!.verifiedUnder, undefined);
+});
+
+test('a malformed pack is refused as a whole (bad magic, truncation, lengths past the end, duplicates, over-long roles, bad UTF-8)', () => {
+  const good = Buffer.from(serializeRolePack(new Map([['a', entry('{"x":1}', 'cd'.repeat(32))]])));
+  assert.ok(parseRolePack(good, 100));
+  const badMagic = Buffer.from(good);
+  badMagic[0] = 0x58;
+  assert.equal(parseRolePack(badMagic, 100), undefined, 'bad magic');
+  for (let cut = good.length - 1; cut > 18; cut--) assert.equal(parseRolePack(good.subarray(0, cut), 100), undefined, `truncated at ${cut}`);
+  const hugeLength = Buffer.from(good);
+  hugeLength.writeUInt32BE(0xffffffff, 18 + 2 + 1);
+  assert.equal(parseRolePack(hugeLength, Number.MAX_SAFE_INTEGER), undefined, 'a length past the end of the file');
+  assert.equal(parseRolePack(good, 3), undefined, 'a role longer than the role limit');
+  const twice = Buffer.concat([good, good.subarray(18)]);
+  assert.equal(parseRolePack(twice, 100), undefined, 'the same role twice');
+  const badDigest = Buffer.from(good);
+  badDigest[good.length - 33] = 5;
+  assert.equal(parseRolePack(badDigest, 100), undefined, 'a digest of a length other than 0 or 32');
+  const badName = Buffer.from(good);
+  badName[18 + 2] = 0xff;
+  assert.equal(parseRolePack(badName, 100), undefined, 'a name that is not UTF-8');
+});
