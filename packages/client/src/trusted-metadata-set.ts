@@ -3,6 +3,8 @@
 // root (any number of updates) -> timestamp -> snapshot -> targets -> delegated targets.
 // Delegated roles are stored per delegation path (['targets', 'unclaimed', 'unclaimed-3a']): a role is only
 // ever trusted as "verified by the delegator at the end of this path", never globally by name.
+// Every update parses with Metadata.parse and verifies the canonical signed bytes it returns right away,
+// before anything could change the parsed object (no re-serialisation when the file is canonical already).
 import {
   ExpiredMetadataError,
   Metadata,
@@ -48,8 +50,9 @@ export class TrustedMetadataSet {
    */
   constructor(rootBytes: Uint8Array, referenceTime: Date) {
     this.referenceTime = referenceTime;
-    const root = Metadata.root(rootBytes);
-    requireVerified(root.signed.verifyDelegate('root', root), 'trusted root');
+    // signedBytes: the canonical bytes of root.signed, parsed from rootBytes just now
+    const { metadata: root, signedBytes } = Metadata.parse(rootBytes, 'root');
+    requireVerified(root.signed.verifyDelegate('root', root, signedBytes), 'trusted root');
     this.#root = root;
   }
 
@@ -77,16 +80,16 @@ export class TrustedMetadataSet {
   updateRoot(bytes: Uint8Array): Metadata<Root> {
     // TUF 5.3: the root may not change once timestamp has been loaded in this refresh
     if (this.#timestamp !== undefined) throw new LoadOrderError('cannot update root after timestamp');
-    const newRoot = Metadata.root(bytes);
+    const { metadata: newRoot, signedBytes } = Metadata.parse(bytes, 'root');
     // TUF 5.3.4: signed by a threshold of the keys of the trusted root's root role (old keys)
-    requireVerified(this.#root.signed.verifyDelegate('root', newRoot), `root v${newRoot.signed.version} (old threshold)`);
+    requireVerified(this.#root.signed.verifyDelegate('root', newRoot, signedBytes), `root v${newRoot.signed.version} (old threshold)`);
     // TUF 5.3.5: the version is exactly trusted + 1 (no skipping, no rollback)
     const expected = this.#root.signed.version + 1;
     if (newRoot.signed.version !== expected) {
       throw new VersionMismatchError(`root version ${newRoot.signed.version}, expected ${expected}`);
     }
     // TUF 5.3.4: signed by a threshold of its own root role (new keys)
-    requireVerified(newRoot.signed.verifyDelegate('root', newRoot), `root v${newRoot.signed.version} (new threshold)`);
+    requireVerified(newRoot.signed.verifyDelegate('root', newRoot, signedBytes), `root v${newRoot.signed.version} (new threshold)`);
     // TUF 5.3.7: the new root becomes trusted (TUF 5.3.6: an intermediate root may be expired; 5.3.10 checks the final one)
     this.#root = newRoot;
     return newRoot;
@@ -103,9 +106,9 @@ export class TrustedMetadataSet {
     if (this.#root.signed.isExpired(this.referenceTime)) {
       throw new ExpiredMetadataError(`root v${this.#root.signed.version} expired at ${this.#root.signed.expires.toISOString()}`);
     }
-    const ts = Metadata.timestamp(bytes);
+    const { metadata: ts, signedBytes } = Metadata.parse(bytes, 'timestamp');
     // TUF 5.4.2: signed by a threshold of the timestamp keys of the trusted root
-    requireVerified(this.#root.signed.verifyDelegate('timestamp', ts), 'timestamp');
+    requireVerified(this.#root.signed.verifyDelegate('timestamp', ts, signedBytes), 'timestamp');
     const trusted = this.#timestamp;
     if (trusted !== undefined) {
       // TUF 5.4.3.1: rollback of the timestamp version
@@ -148,9 +151,9 @@ export class TrustedMetadataSet {
     const meta = this.#timestamp.signed.snapshotMeta;
     // TUF 5.5.2: length and hashes from the timestamp, when it lists them (mix-and-match, endless data)
     if (!fromCache) meta.verifyLengthAndHashes(bytes);
-    const snap = Metadata.snapshot(bytes);
+    const { metadata: snap, signedBytes } = Metadata.parse(bytes, 'snapshot');
     // TUF 5.5.3: signed by a threshold of the snapshot keys of the trusted root
-    requireVerified(this.#root.signed.verifyDelegate('snapshot', snap), 'snapshot');
+    requireVerified(this.#root.signed.verifyDelegate('snapshot', snap, signedBytes), 'snapshot');
     const trusted = this.#snapshot;
     if (trusted !== undefined) {
       // TUF 5.5.5: no targets role may disappear or go back in version
@@ -196,25 +199,25 @@ export class TrustedMetadataSet {
       throw new LoadOrderError('cannot update targets before snapshot');
     }
     this.#checkFinalSnapshot();
-    let verify: (md: Metadata<Signed>) => VerificationResult;
+    let verify: (md: Metadata<Signed>, signedBytes: Uint8Array) => VerificationResult;
     if (delegatorPath.length === 0) {
       if (roleName !== 'targets') throw new LoadOrderError(`only targets is delegated by root, not ${roleName}`);
       const root = this.#root.signed;
-      verify = (md) => root.verifyDelegate('targets', md);
+      verify = (md, signedBytes) => root.verifyDelegate('targets', md, signedBytes);
     } else {
       // a delegated role named like a top-level role would overwrite that role's cache file
       if (TOP_LEVEL.has(roleName)) throw new RepositoryError(`delegated role may not be named ${roleName}`);
       const delegator = this.#roles.get(pathKey(delegatorPath));
       if (delegator === undefined) throw new LoadOrderError(`delegator ${delegatorPath.join(' -> ')} is not trusted yet`);
-      verify = (md) => delegator.signed.verifyDelegate(roleName, md);
+      verify = (md, signedBytes) => delegator.signed.verifyDelegate(roleName, md, signedBytes);
     }
     // TUF 5.6.1: the snapshot must list the role (5.6.1 / 5.6.2: its length and hashes, when given)
     const meta = this.#snapshotView.metaFor(roleName);
     if (meta === undefined) throw new RepositoryError(`snapshot v${this.#snapshotView.version} does not list ${roleName}`);
     meta.verifyLengthAndHashes(bytes);
-    const md = Metadata.targets(bytes);
+    const { metadata: md, signedBytes } = Metadata.parse(bytes, 'targets');
     // TUF 5.6.3: signed by a threshold of the delegator's keys for this role (distinct keys, counted by models)
-    requireVerified(verify(md), `${roleName} (delegated by ${delegatorPath.at(-1) ?? 'root'})`);
+    requireVerified(verify(md, signedBytes), `${roleName} (delegated by ${delegatorPath.at(-1) ?? 'root'})`);
     // TUF 5.6.4: exactly the version the snapshot lists (rollback and mix-and-match)
     if (md.signed.version !== meta.version) {
       throw new VersionMismatchError(`${roleName} version ${md.signed.version}, snapshot lists ${meta.version}`);

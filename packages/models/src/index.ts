@@ -12,7 +12,7 @@ export {
   RepositoryError,
 } from './errors.js';
 export { canonicalize, canonicalString, compareCodePoints, sortedJson } from './canonical-json.js';
-export { parseJsonStrict, DEFAULT_MAX_JSON_LENGTH, type ParseJsonOptions } from './json-strict.js';
+export { parseJsonStrict, parseEnvelopeStrict, DEFAULT_MAX_JSON_LENGTH, type ParseJsonOptions, type ParsedEnvelope } from './json-strict.js';
 export {
   digest,
   digestHex,
@@ -52,7 +52,7 @@ export { Root, type RootOptions } from './root.js';
 export { Timestamp, type TimestampOptions } from './timestamp.js';
 export { Snapshot, type SnapshotOptions } from './snapshot.js';
 export { Targets, type TargetsOptions } from './targets.js';
-export { Metadata, type SignedByType } from './metadata.js';
+export { Metadata, type ParsedMetadata, type SignedByType } from './metadata.js';
 export { getVerificationResult, type VerificationResult } from './verification.js';
 export { parseExpires, formatExpires } from './fields.js';
 export { encodeRoleName, decodeRoleName } from './role-name.js';

@@ -1,3 +1,4 @@
+import { compareCodePoints } from './canonical-json.js';
 import { LengthMismatchError, MetadataParseError } from './errors.js';
 
 /** Default upper bound for parseJsonStrict input; callers that know better pass their own. */
@@ -13,6 +14,8 @@ export interface ParseJsonOptions {
 
 const MAX_DEPTH = 512;
 // Characters a string run cannot contain raw (backslash starts an escape; controls must be escaped).
+// A document with none of them anywhere (compact JSON without escapes: what tufpm writes) needs no
+// per-string check at all; it also has no whitespace but spaces.
 const NEEDS_SLOW_PATH = /[\\\u0000-\u001f]/;
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -22,6 +25,31 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * and nesting. Throws LengthMismatchError (too long) or MetadataParseError (anything else).
  */
 export function parseJsonStrict(bytes: Uint8Array, maxLength = DEFAULT_MAX_JSON_LENGTH, options: ParseJsonOptions = {}): unknown {
+  return parse(bytes, maxLength, options.allowFloats === true, false).value;
+}
+
+export interface ParsedEnvelope {
+  value: unknown;
+  /**
+   * The bytes of the top-level object's `signed` member, exactly as received, when they already are
+   * the canonical JSON (canonical-json.ts) of the parsed value: then they are what canonicalize()
+   * would produce and what the signatures must cover. undefined when there is no such member or when
+   * it is not canonical in any way (whitespace, key order, escapes, `-0`, ...): the caller then
+   * canonicalizes. For an ASCII document it is a view into `bytes` (no copy).
+   */
+  canonicalSigned: Uint8Array | undefined;
+}
+
+/**
+ * parseJsonStrict (same rules, floats refused) for a metadata envelope `{ "signed": ..., ... }`,
+ * which also reports whether the `signed` value's own bytes are canonical JSON. Re-serialising the
+ * parsed value costs about as much as parsing it, once per role fetched (one per npm package).
+ */
+export function parseEnvelopeStrict(bytes: Uint8Array, maxLength = DEFAULT_MAX_JSON_LENGTH): ParsedEnvelope {
+  return parse(bytes, maxLength, false, true);
+}
+
+function parse(bytes: Uint8Array, maxLength: number, allowFloats: boolean, trackSigned: boolean): ParsedEnvelope {
   if (bytes.length > maxLength) {
     throw new LengthMismatchError(`JSON document of ${bytes.length} bytes exceeds the limit of ${maxLength}`);
   }
@@ -33,12 +61,43 @@ export function parseJsonStrict(bytes: Uint8Array, maxLength = DEFAULT_MAX_JSON_
     throw err;
   }
   if (text.charCodeAt(0) === 0xfeff) throw new MetadataParseError('JSON document starts with a byte order mark');
-  return new Parser(text, options.allowFloats === true).parseDocument();
+  // Fatal UTF-8: one UTF-16 unit per byte exactly when every byte is ASCII.
+  const ascii = text.length === bytes.length;
+  const parser = new Parser(text, allowFloats, ascii, trackSigned);
+  const value = parser.parseDocument();
+  let canonicalSigned: Uint8Array | undefined;
+  if (parser.signedCanonical) {
+    const { signedStart: start, signedEnd: end } = parser;
+    // Non-ASCII: encoding the canonical text again gives the same bytes (the fatal decoder accepts
+    // only the one shortest UTF-8 form), and spares mapping UTF-16 offsets to byte offsets.
+    canonicalSigned = ascii ? bytes.subarray(start, end) : Buffer.from(text.slice(start, end), 'utf8');
+  }
+  return { value, canonicalSigned };
 }
 
+/**
+ * Recursive-descent parser. With trackSigned, it also watches whether the top-level `signed` value is
+ * written exactly as canonicalize() would write it; `canon` is reset when that value starts and any
+ * departure from the canonical form inside it clears it. Anything in doubt clears it too: the caller
+ * then canonicalizes the parsed value, which is always correct, only slower.
+ */
 class Parser {
   private pos = 0;
-  constructor(private readonly s: string, private readonly allowFloats: boolean) {}
+  private canon = false;
+  /** No backslash and no control character anywhere: strings need no per-string check. */
+  private readonly plain: boolean;
+  signedCanonical = false;
+  signedStart = 0;
+  signedEnd = 0;
+
+  constructor(
+    private readonly s: string,
+    private readonly allowFloats: boolean,
+    private readonly ascii: boolean,
+    private readonly trackSigned: boolean,
+  ) {
+    this.plain = !NEEDS_SLOW_PATH.test(s);
+  }
 
   parseDocument(): unknown {
     this.skipWs();
@@ -60,6 +119,8 @@ class Parser {
       if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) p++;
       else break;
     }
+    // canonical JSON has no insignificant whitespace
+    if (p !== this.pos) this.canon = false;
     this.pos = p;
   }
 
@@ -86,22 +147,47 @@ class Parser {
   }
 
   private parseObject(depth: number): Record<string, unknown> {
+    const s = this.s;
     const obj: Record<string, unknown> = {};
     this.pos++; // {
     this.skipWs();
-    if (this.s.charCodeAt(this.pos) === 0x7d) {
+    if (s.charCodeAt(this.pos) === 0x7d) {
       this.pos++;
       return obj;
     }
+    let prev: string | undefined;
+    // True while every key so far was greater than the one before it in code-point order (canonical
+    // order): then they are all distinct, and a next key greater than the last cannot repeat any of them.
+    // For ASCII, code-point order is the native string order.
+    let ascending = true;
     for (;;) {
-      if (this.s.charCodeAt(this.pos) !== 0x22) this.fail('expected string key');
+      if (s.charCodeAt(this.pos) !== 0x22) this.fail('expected string key');
       const key = this.parseString();
-      if (Object.prototype.hasOwnProperty.call(obj, key)) this.fail(`duplicate object key ${JSON.stringify(key)}`);
+      if (ascending && (prev === undefined || (this.ascii ? prev < key : compareCodePoints(prev, key) < 0))) {
+        // in canonical order, and no duplicate
+      } else {
+        ascending = false;
+        this.canon = false;
+        if (Object.prototype.hasOwnProperty.call(obj, key)) this.fail(`duplicate object key ${JSON.stringify(key)}`);
+      }
+      prev = key;
       this.skipWs();
-      if (this.s.charCodeAt(this.pos) !== 0x3a) this.fail('expected ":"');
+      if (s.charCodeAt(this.pos) !== 0x3a) this.fail('expected ":"');
       this.pos++;
       this.skipWs();
-      const value = this.parseValue(depth + 1);
+      let value: unknown;
+      if (depth === 0 && this.trackSigned && key === 'signed') {
+        const outer = this.canon;
+        const start = this.pos;
+        this.canon = true;
+        value = this.parseValue(depth + 1);
+        this.signedStart = start;
+        this.signedEnd = this.pos;
+        this.signedCanonical = this.canon;
+        this.canon = outer;
+      } else {
+        value = this.parseValue(depth + 1);
+      }
       if (key === '__proto__') {
         // An own data property, never the prototype setter.
         Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
@@ -109,7 +195,7 @@ class Parser {
         obj[key] = value;
       }
       this.skipWs();
-      const c = this.s.charCodeAt(this.pos);
+      const c = s.charCodeAt(this.pos);
       if (c === 0x2c) {
         this.pos++;
         this.skipWs();
@@ -156,6 +242,10 @@ class Parser {
       this.pos = s.length;
       this.fail('unterminated string');
     }
+    if (this.plain) {
+      this.pos = end + 1;
+      return s.slice(start, end);
+    }
     const run = s.slice(start, end);
     if (!NEEDS_SLOW_PATH.test(run)) {
       this.pos = end + 1;
@@ -184,6 +274,8 @@ class Parser {
         out += s.slice(start, p);
         p++;
         const e = s.charCodeAt(p);
+        // canonical JSON escapes `"` and `\` exactly like this, and nothing else
+        if (e !== 0x22 && e !== 0x5c) this.canon = false;
         switch (e) {
           case 0x22: out += '"'; break;
           case 0x5c: out += '\\'; break;
@@ -259,6 +351,8 @@ class Parser {
     if (isFloat && !this.allowFloats) this.fail('non-integer numbers are not allowed');
     const value = Number(s.slice(start, p));
     if (!isFloat && !Number.isSafeInteger(value)) this.fail('integer outside the exactly representable range');
+    // canonicalize writes String(value): the same digits for any other integer JSON allows, but `0` for -0
+    if (isFloat || (value === 0 && p - start !== 1)) this.canon = false;
     this.pos = p;
     return value;
   }

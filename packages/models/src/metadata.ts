@@ -1,7 +1,7 @@
 import { canonicalize, sortedJson } from './canonical-json.js';
 import { MetadataParseError } from './errors.js';
 import { FieldReader, withUnrecognized, type JsonObject } from './fields.js';
-import { parseJsonStrict, DEFAULT_MAX_JSON_LENGTH } from './json-strict.js';
+import { parseEnvelopeStrict, parseJsonStrict, DEFAULT_MAX_JSON_LENGTH } from './json-strict.js';
 import { Root } from './root.js';
 import { Signature, type Signed, type TopLevelRole } from './signed.js';
 import type { Signer } from './signer.js';
@@ -31,6 +31,13 @@ function signedFromJSON(obj: unknown, expectedType?: TopLevelRole): Signed {
   }
 }
 
+/** Metadata just parsed from bytes, with the bytes its signatures must cover (see Metadata.parse). */
+export interface ParsedMetadata<T extends Signed = Signed> {
+  metadata: Metadata<T>;
+  /** Canonical JSON of `metadata.signed` as parsed: equal to `metadata.signedBytes()` until it is mutated. */
+  signedBytes: Uint8Array;
+}
+
 /** The envelope `{ signed, signatures }` of any TUF metadata file. */
 export class Metadata<T extends Signed = Signed> {
   signed: T;
@@ -49,6 +56,21 @@ export class Metadata<T extends Signed = Signed> {
   static fromBytes(data: Uint8Array, expectedType?: TopLevelRole, maxLength?: number): Metadata;
   static fromBytes(data: Uint8Array, expectedType?: TopLevelRole, maxLength = DEFAULT_MAX_JSON_LENGTH): Metadata {
     return Metadata.fromJSON(parseJsonStrict(data, maxLength), expectedType);
+  }
+
+  /**
+   * Like fromBytes, and also returns the canonical bytes of `signed`, for verifying the signatures
+   * right away (getVerificationResult's `signedBytes`). When `signed` is already canonical JSON in
+   * `data` (what tufpm's repository writes) they are that span of `data`, a view without a copy;
+   * otherwise they are canonicalized from the parsed value here. Either way they are what
+   * `metadata.signedBytes()` returns now: they do not follow later changes to `metadata` (or to `data`).
+   */
+  static parse<K extends TopLevelRole>(data: Uint8Array, expectedType: K, maxLength?: number): ParsedMetadata<SignedByType[K]>;
+  static parse(data: Uint8Array, expectedType?: TopLevelRole, maxLength?: number): ParsedMetadata;
+  static parse(data: Uint8Array, expectedType?: TopLevelRole, maxLength = DEFAULT_MAX_JSON_LENGTH): ParsedMetadata {
+    const { value, canonicalSigned } = parseEnvelopeStrict(data, maxLength);
+    const metadata = Metadata.fromJSON(value, expectedType);
+    return { metadata, signedBytes: canonicalSigned ?? metadata.signedBytes() };
   }
 
   static fromJSON<K extends TopLevelRole>(obj: unknown, expectedType: K): Metadata<SignedByType[K]>;

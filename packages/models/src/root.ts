@@ -88,8 +88,8 @@ export class Root extends Signed {
   }
 
   /** Counts distinct keys of roleName that signed delegate; never throws for a bad signature. */
-  getVerificationResult(roleName: TopLevelRole, delegate: Metadata<Signed>): VerificationResult {
-    return getVerificationResult(this.keys, this.getRole(roleName), delegate);
+  getVerificationResult(roleName: TopLevelRole, delegate: Metadata<Signed>, signedBytes?: Uint8Array): VerificationResult {
+    return getVerificationResult(this.keys, this.getRole(roleName), delegate, signedBytes);
   }
 
   /**
@@ -97,10 +97,10 @@ export class Root extends Signed {
    * delegate must carry signatures of at least `threshold` distinct keys of roleName.
    * Throws UnsignedMetadataError otherwise, RepositoryError if delegate is not of type roleName.
    */
-  verifyDelegate(roleName: TopLevelRole, delegate: Metadata<Signed>): VerificationResult {
+  verifyDelegate(roleName: TopLevelRole, delegate: Metadata<Signed>, signedBytes?: Uint8Array): VerificationResult {
     if (delegate.signed.type !== roleName) {
       throw new RepositoryError(`expected ${roleName} metadata, got ${delegate.signed.type}`);
     }
-    return verifyThreshold(this.keys, this.getRole(roleName), delegate, roleName);
+    return verifyThreshold(this.keys, this.getRole(roleName), delegate, roleName, signedBytes);
   }
 }

@@ -51,9 +51,9 @@ export class Targets extends Signed {
     return { role, keys: this.delegations.keys };
   }
 
-  getVerificationResult(roleName: string, delegate: Metadata<Signed>): VerificationResult {
+  getVerificationResult(roleName: string, delegate: Metadata<Signed>, signedBytes?: Uint8Array): VerificationResult {
     const { role, keys } = this.delegatedRole(roleName);
-    return getVerificationResult(keys, role, delegate);
+    return getVerificationResult(keys, role, delegate, signedBytes);
   }
 
   /**
@@ -61,10 +61,10 @@ export class Targets extends Signed {
    * keys that this delegator lists for roleName. Throws UnsignedMetadataError otherwise,
    * RepositoryError if there is no such delegation or delegate is not targets metadata.
    */
-  verifyDelegate(roleName: string, delegate: Metadata<Signed>): VerificationResult {
+  verifyDelegate(roleName: string, delegate: Metadata<Signed>, signedBytes?: Uint8Array): VerificationResult {
     if (delegate.signed.type !== 'targets') throw new RepositoryError(`expected targets metadata for ${roleName}, got ${delegate.signed.type}`);
     const { role, keys } = this.delegatedRole(roleName);
-    return verifyThreshold(keys, role, delegate, roleName);
+    return verifyThreshold(keys, role, delegate, roleName, signedBytes);
   }
 
   /**

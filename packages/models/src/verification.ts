@@ -20,11 +20,19 @@ export interface VerificationResult {
  * - Keys count by their public key material, so one key listed under two keyids counts once.
  * - A key of an unsupported type or with unparsable material counts as not signed; it does not
  *   stop the other keys from being checked.
+ * `signedBytes`: the canonical bytes of `delegate.signed`, from Metadata.parse of the bytes `delegate`
+ * was just parsed from (saves canonicalizing again). Omitted, they are computed from `delegate.signed`.
  */
-export function getVerificationResult(keys: ReadonlyMap<string, Key>, role: Role, delegate: Metadata<Signed>): VerificationResult {
-  const data = delegate.signedBytes();
+export function getVerificationResult(
+  keys: ReadonlyMap<string, Key>,
+  role: Role,
+  delegate: Metadata<Signed>,
+  signedBytes?: Uint8Array,
+): VerificationResult {
+  // TUF 4.1: the signatures cover the canonical JSON of `signed`, never the bytes as sent.
+  const data = signedBytes ?? delegate.signedBytes();
   const signedBy: string[] = [];
-  const fingerprints = new Set<string>();
+  const verifiedKeys: Key[] = [];
   const seen = new Set<string>();
   for (const keyid of role.keyids) {
     if (seen.has(keyid)) continue;
@@ -41,15 +49,23 @@ export function getVerificationResult(keys: ReadonlyMap<string, Key>, role: Role
     }
     if (ok) {
       signedBy.push(keyid);
-      fingerprints.add(key.publicKeyFingerprint);
+      verifiedKeys.push(key);
     }
   }
-  return { verified: fingerprints.size >= role.threshold, threshold: role.threshold, signedBy, distinctKeys: fingerprints.size };
+  // One verified key is one distinct key; fingerprints (a hash per key) only matter when keys could repeat.
+  const distinctKeys = verifiedKeys.length <= 1 ? verifiedKeys.length : new Set(verifiedKeys.map((k) => k.publicKeyFingerprint)).size;
+  return { verified: distinctKeys >= role.threshold, threshold: role.threshold, signedBy, distinctKeys };
 }
 
 /** Like getVerificationResult, but throws UnsignedMetadataError when the threshold is not reached. */
-export function verifyThreshold(keys: ReadonlyMap<string, Key>, role: Role, delegate: Metadata<Signed>, roleName: string): VerificationResult {
-  const result = getVerificationResult(keys, role, delegate);
+export function verifyThreshold(
+  keys: ReadonlyMap<string, Key>,
+  role: Role,
+  delegate: Metadata<Signed>,
+  roleName: string,
+  signedBytes?: Uint8Array,
+): VerificationResult {
+  const result = getVerificationResult(keys, role, delegate, signedBytes);
   if (!result.verified) {
     throw new UnsignedMetadataError(
       `${roleName} was signed by ${result.distinctKeys}/${result.threshold} required distinct keys`,
