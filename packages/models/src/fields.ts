@@ -16,7 +16,10 @@ export function asObject(v: unknown, what: string): JsonObject {
  * rest can be kept verbatim as `unrecognized` and re-serialised (the signature covers them too).
  */
 export class FieldReader {
-  private readonly seen = new Set<string>();
+  /** Names asked for so far (a handful per object: an array beats a Set here). */
+  private readonly seen: string[] = [];
+  /** How many of `seen` the object has: when that is all its keys, rest() is empty without a scan. */
+  private present = 0;
   readonly obj: JsonObject;
 
   constructor(obj: unknown, readonly what: string) {
@@ -27,15 +30,23 @@ export class FieldReader {
     return Object.prototype.hasOwnProperty.call(this.obj, name);
   }
 
+  private mark(name: string): boolean {
+    const has = this.has(name);
+    if (!this.seen.includes(name)) {
+      this.seen.push(name);
+      // only what Object.keys lists (an own, enumerable key) may be counted
+      if (has && Object.prototype.propertyIsEnumerable.call(this.obj, name)) this.present++;
+    }
+    return has;
+  }
+
   private take(name: string): unknown {
-    this.seen.add(name);
-    if (!this.has(name)) throw new MetadataParseError(`${this.what}: missing field "${name}"`);
+    if (!this.mark(name)) throw new MetadataParseError(`${this.what}: missing field "${name}"`);
     return this.obj[name];
   }
 
   optional(name: string): boolean {
-    this.seen.add(name);
-    return this.has(name);
+    return this.mark(name);
   }
 
   raw(name: string): unknown {
@@ -85,8 +96,10 @@ export class FieldReader {
   /** The fields not consumed so far, kept verbatim. */
   rest(): JsonObject {
     const out: JsonObject = {};
-    for (const k of Object.keys(this.obj)) {
-      if (!this.seen.has(k)) defineField(out, k, this.obj[k]);
+    const keys = Object.keys(this.obj);
+    if (keys.length === this.present) return out;
+    for (const k of keys) {
+      if (!this.seen.includes(k)) defineField(out, k, this.obj[k]);
     }
     return out;
   }
@@ -133,7 +146,7 @@ export function parseExpires(v: unknown, what: string): Date {
   if (typeof v !== 'string') throw new MetadataParseError(`${what}: "expires" must be a string`);
   const m = EXPIRES.exec(v);
   if (m === null) throw new MetadataParseError(`${what}: "expires" is not YYYY-MM-DDTHH:MM:SSZ: ${JSON.stringify(v)}`);
-  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const y = Number(m[1]), mo = Number(m[2]), d = Number(m[3]), h = Number(m[4]), mi = Number(m[5]), s = Number(m[6]);
   const date = new Date(0);
   date.setUTCFullYear(y, mo - 1, d);
   date.setUTCHours(h, mi, s, 0);
@@ -147,10 +160,16 @@ export function parseExpires(v: unknown, what: string): Date {
   return date;
 }
 
-export function formatExpires(d: Date): string {
+/** Throws what formatExpires throws for `d`, without formatting it. */
+export function checkExpires(d: Date): void {
   if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new MetadataParseError('expires must be a valid Date');
   const y = d.getUTCFullYear();
   if (y < 1 || y > 9999) throw new MetadataParseError('expires year must be within 0001..9999');
+}
+
+export function formatExpires(d: Date): string {
+  checkExpires(d);
+  const y = d.getUTCFullYear();
   const p2 = (n: number): string => String(n).padStart(2, '0');
   return `${String(y).padStart(4, '0')}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())}T${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}Z`;
 }

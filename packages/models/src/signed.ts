@@ -1,5 +1,5 @@
 import { MetadataParseError } from './errors.js';
-import { FieldReader, formatExpires, parseExpires, withUnrecognized, type JsonObject } from './fields.js';
+import { FieldReader, checkExpires, formatExpires, parseExpires, withUnrecognized, type JsonObject } from './fields.js';
 
 /** The TUF specification version tufpm writes. Readers accept any 1.x(.y). */
 export const SPECIFICATION_VERSION = '1.0.31';
@@ -42,7 +42,11 @@ export interface CommonFields {
   unrecognized: JsonObject;
 }
 
+// Every accepted spec_version, in one regex (checked on every metadata file parsed).
+const SPEC_VERSION_1 = /^1\.[0-9]+(?:\.[0-9]+)?$/;
+
 function checkSpecVersion(v: string, what: string): void {
+  if (SPEC_VERSION_1.test(v)) return;
   // Same rule as python-tuf: "major.minor" or "major.minor.patch", digits only, major 1.
   const parts = v.split('.');
   if (parts.length < 2 || parts.length > 3 || !parts.every((p) => /^[0-9]+$/.test(p))) {
@@ -76,7 +80,7 @@ export abstract class Signed {
     this.version = checkVersion(opts.version ?? 1, 'signed');
     // Default like python-tuf: now, truncated to whole seconds (the wire format has no fractions).
     this.expires = opts.expires ?? new Date(Math.floor(Date.now() / 1000) * 1000);
-    formatExpires(this.expires); // throws MetadataParseError for an invalid Date or a year outside 1..9999
+    checkExpires(this.expires); // throws MetadataParseError for an invalid Date or a year outside 1..9999
     this.unrecognized = opts.unrecognized ?? {};
   }
 
