@@ -69,7 +69,8 @@ export function ed25519Spki(publicKey: Uint8Array): Buffer {
  */
 export function ed25519KeyObject(publicKey: Uint8Array): KeyObject {
   if (publicKey.length !== 32) throw new RangeError('ed25519 public key must be 32 bytes');
-  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey).toString('base64url') }, format: 'jwk' });
+  const x = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString('base64url'); // a view, no copy
+  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
 }
 
 /** Verifies with a prepared KeyObject (node) or the raw key (noble). Never throws on bad input data. */

@@ -5,7 +5,7 @@ import { MetadataParseError, UnsupportedAlgorithmError } from './errors.js';
 import { FieldReader, asObject, withUnrecognized, type JsonObject } from './fields.js';
 
 type Prepared =
-  | { kind: 'ed25519'; raw: Uint8Array; keyObject: KeyObject; spki: Buffer }
+  | { kind: 'ed25519'; raw: Uint8Array; keyObject: KeyObject }
   | { kind: 'ecdsa' | 'rsa'; keyObject: KeyObject; spki: Buffer }
   | { kind: 'error'; error: Error };
 
@@ -68,7 +68,7 @@ export class Key {
       const p = this.prepare();
       this.fingerprint = p.kind === 'error'
         ? 'unparsed:' + createHash('sha256').update(canonicalize({ keytype: this.keytype, scheme: this.scheme, keyval: this.keyval })).digest('hex')
-        : 'spki:' + createHash('sha256').update(p.spki).digest('hex');
+        : 'spki:' + createHash('sha256').update(p.kind === 'ed25519' ? ed25519Spki(p.raw) : p.spki).digest('hex');
     }
     return this.fingerprint;
   }
@@ -128,9 +128,10 @@ export class Key {
         throw new MetadataParseError(`key ${this.keyid}: small-order or non-canonical ed25519 public key`);
       }
       const keyObject = importOrThrow(this.keyid, () => ed25519KeyObject(raw));
-      // The SPKI of an ed25519 key is a fixed prefix + the raw key: exporting it through OpenSSL costs
-      // ~0.1 ms a key, which adds up with one delegated role (and key) per npm package.
-      return { kind: 'ed25519', raw, keyObject, spki: ed25519Spki(raw) };
+      // The SPKI of an ed25519 key (for the fingerprint) is a fixed prefix + the raw key, built only when
+      // asked for: exporting it through OpenSSL costs ~0.1 ms a key, which adds up with one delegated
+      // role (and key) per npm package.
+      return { kind: 'ed25519', raw, keyObject };
     }
     if ((keytype === 'ecdsa' || keytype === 'ecdsa-sha2-nistp256') && scheme === 'ecdsa-sha2-nistp256') {
       const keyObject = importPem(this.keyid, pub);
