@@ -5,9 +5,13 @@
 // ever trusted as "verified by the delegator at the end of this path", never globally by name.
 // Every update parses with Metadata.parse and verifies the canonical signed bytes it returns right away,
 // before anything could change the parsed object (no re-serialisation when the file is canonical already).
+import { createHash } from 'node:crypto';
 import {
   ExpiredMetadataError,
   Metadata,
+  MetadataParseError,
+  type Key,
+  type Role,
   RepositoryError,
   RollbackError,
   UnsignedMetadataError,
@@ -34,6 +38,20 @@ function requireVerified(result: VerificationResult | undefined, what: string): 
   if (result !== undefined && result.verified === false) {
     throw new UnsignedMetadataError(`${what}: signature threshold not reached`);
   }
+}
+
+/**
+ * Bytes this machine already parsed strictly and verified (ADR 0008): no duplicate keys, unsafe integers or
+ * other ambiguity can be in them, so the native parser reads them exactly as the strict one did.
+ */
+function parseRecorded(bytes: Uint8Array): Metadata<Targets> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch (err) {
+    throw new MetadataParseError('a cached role recorded as verified is not JSON', { cause: err });
+  }
+  return Metadata.fromJSON(value, 'targets');
 }
 
 export class TrustedMetadataSet {
@@ -190,11 +208,40 @@ export class TrustedMetadataSet {
   }
 
   /**
+   * The digest (hex sha256) of what the signature check of `roleName` at `delegatorPath` depends on: the
+   * role name, the delegation's threshold and the public key of each of its keyids, in order. Equal digests
+   * mean the same bytes would pass or fail TUF 5.6.3 the same way.
+   */
+  delegationDigest(roleName: string, delegatorPath: readonly string[]): string {
+    let role: Role | undefined;
+    let keys: ReadonlyMap<string, Key>;
+    if (delegatorPath.length === 0) {
+      role = this.#root.signed.roles.get('targets');
+      keys = this.#root.signed.keys;
+    } else {
+      const delegations = this.#roles.get(pathKey(delegatorPath))?.signed.delegations;
+      if (delegations === undefined) throw new LoadOrderError(`delegator ${delegatorPath.join(' -> ')} is not trusted yet`);
+      role = delegations.getRole(roleName);
+      keys = delegations.keys;
+    }
+    if (role === undefined) throw new RepositoryError(`no delegation to role "${roleName}"`);
+    // JSON.stringify of arrays and of Key.toJSON (fixed member order) is unambiguous and stable for this
+    // code; a digest written by another version only costs one signature check.
+    const keyList = role.keyids.map((keyid) => [keyid, keys.get(keyid)?.toJSON() ?? null]);
+    return createHash('sha256').update(JSON.stringify([roleName, role.threshold, keyList])).digest('hex');
+  }
+
+  /**
    * TUF 5.6 / 5.7.x: accept role `roleName` as delegated by the role verified at `delegatorPath`
    * (empty path = the root delegating top-level targets). The same bytes reached through another path
    * are verified again against that path's delegator: trust is per delegation, not per role name.
    */
-  updateDelegatedTargets(bytes: Uint8Array, roleName: string, delegatorPath: readonly string[]): Metadata<Targets> {
+  updateDelegatedTargets(
+    bytes: Uint8Array,
+    roleName: string,
+    delegatorPath: readonly string[],
+    options: { verifiedUnder?: string | undefined } = {},
+  ): Metadata<Targets> {
     if (this.#snapshot === undefined || this.#snapshotView === undefined) {
       throw new LoadOrderError('cannot update targets before snapshot');
     }
@@ -215,9 +262,19 @@ export class TrustedMetadataSet {
     const meta = this.#snapshotView.metaFor(roleName);
     if (meta === undefined) throw new RepositoryError(`snapshot v${this.#snapshotView.version} does not list ${roleName}`);
     meta.verifyLengthAndHashes(bytes);
-    const { metadata: md, signedBytes } = Metadata.parse(bytes, 'targets');
-    // TUF 5.6.3: signed by a threshold of the delegator's keys for this role (distinct keys, counted by models)
-    requireVerified(verify(md, signedBytes), `${roleName} (delegated by ${delegatorPath.at(-1) ?? 'root'})`);
+    // `verifiedUnder` is the caller's record that these exact bytes already passed the strict parse and the
+    // signature check on this machine under a delegation with this digest (ADR 0008); any change of keys,
+    // keyids or threshold changes the digest, and the bytes are checked again.
+    const recorded = options.verifiedUnder !== undefined && options.verifiedUnder === this.delegationDigest(roleName, delegatorPath);
+    let md: Metadata<Targets>;
+    if (recorded) {
+      md = parseRecorded(bytes);
+    } else {
+      const parsed = Metadata.parse(bytes, 'targets');
+      md = parsed.metadata;
+      // TUF 5.6.3: signed by a threshold of the delegator's keys for this role (distinct keys, counted by models)
+      requireVerified(verify(md, parsed.signedBytes), `${roleName} (delegated by ${delegatorPath.at(-1) ?? 'root'})`);
+    }
     // TUF 5.6.4: exactly the version the snapshot lists (rollback and mix-and-match)
     if (md.signed.version !== meta.version) {
       throw new VersionMismatchError(`${roleName} version ${md.signed.version}, snapshot lists ${meta.version}`);

@@ -238,29 +238,34 @@ export class Updater {
     const trusted = this.#trusted!;
     const name = path[path.length - 1]!;
     const delegatorPath = path.slice(0, -1);
-    const local = await this.#readLocal(name, delegatorPath.length > 0);
+    const packed = this.#pack !== undefined && delegatorPath.length > 0;
+    const local = packed ? this.#pack!.get(name) : await this.#readLocal(name).then((bytes) => (bytes === undefined ? undefined : { bytes, verifiedUnder: undefined }));
     if (local !== undefined) {
       try {
-        // the cached bytes face the same checks as remote ones, against *this* path's delegator
-        return trusted.updateDelegatedTargets(local, name, delegatorPath);
+        // the cached bytes face the same checks as remote ones, against *this* path's delegator (the
+        // signature check may be answered by this machine's record of verifying them: ADR 0008)
+        const md = trusted.updateDelegatedTargets(local.bytes, name, delegatorPath, { verifiedUnder: local.verifiedUnder });
+        if (packed) this.#pack!.set(name, { bytes: local.bytes, verifiedUnder: trusted.delegationDigest(name, delegatorPath) });
+        return md;
       } catch (err) {
         if (!isCacheRecoverable(err)) throw err;
       }
     }
     const remote = await this.#fetchRemote(name);
     const md = trusted.updateDelegatedTargets(remote, name, delegatorPath);
-    if (!this.#persisted.has(name)) {
+    if (packed) {
+      // TUF 5.6.6: persist the verified role (written by persist()), with the delegation it verified under
+      this.#pack!.set(name, { bytes: remote, verifiedUnder: trusted.delegationDigest(name, delegatorPath) });
+    } else if (!this.#persisted.has(name)) {
       this.#persisted.add(name);
-      // TUF 5.6.6: persist the verified role (in the pack: written by persist())
-      if (this.#pack !== undefined && delegatorPath.length > 0) this.#pack.set(name, { bytes: remote, verifiedUnder: undefined });
-      else await this.#cache.write(name, remote);
+      // TUF 5.6.6: persist the verified role
+      await this.#cache.write(name, remote);
     }
     return md;
   }
 
-  /** Cached bytes of a role; delegated roles come from the pack in 'pack' mode, top-level targets never. */
-  #readLocal(name: string, delegated: boolean): Promise<Uint8Array | undefined> {
-    if (this.#pack !== undefined && delegated) return Promise.resolve(this.#pack.get(name)?.bytes);
+  /** Cached bytes of a role from its own file (top-level targets, and every role in 'files' mode). */
+  #readLocal(name: string): Promise<Uint8Array | undefined> {
     let read = this.#localBytes.get(name);
     if (read === undefined) {
       read = this.#cache.read(name, this.config.targetsMaxLength);

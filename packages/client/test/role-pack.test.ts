@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ROLE_PACK_FILE, parseRolePack, serializeRolePack, type PackedRole } from '../src/role-pack.js';
-import { newEnv } from './helpers/env.js';
+import { newEnv, rejectsWith } from './helpers/env.js';
 import type { Env } from './helpers/env.js';
 
 function packWorld(env: Env): void {
@@ -105,3 +105,54 @@ test('a malformed pack is refused as a whole (bad magic, truncation, lengths pas
   badName[18 + 2] = 0xff;
   assert.equal(parseRolePack(badName, 100), undefined, 'a name that is not UTF-8');
 });
+
+/** Session 1 verifies `pkg` (key A) into the pack; returns the pack file. */
+async function packedPkg(env: Env): Promise<string> {
+  packWorld(env);
+  const first = env.updater({ delegatedRoleCache: 'pack' });
+  assert.ok(await first.getTargetInfo('pkg/a.tgz'));
+  await first.persist();
+  const file = join(env.metadataDir, ROLE_PACK_FILE);
+  assert.match(parseRolePack(readFileSync(file), 1 << 20)!.get('pkg')!.verifiedUnder ?? '', /^[0-9a-f]{64}$/, 'the pack records the delegation pkg verified under');
+  return file;
+}
+
+test('the verification record answers only the signature check: an unchanged packed role is accepted without one', async (t) => {
+  const env = await newEnv(t);
+  const file = await packedPkg(env);
+  // Break the signature of the packed bytes but keep this machine's record: the record vouches for the
+  // signature (ADR 0008: the cache is trusted like the root it holds), the other TUF 5.6 checks still run.
+  const roles = parseRolePack(readFileSync(file), 1 << 20)!;
+  const doc = JSON.parse(Buffer.from(roles.get('pkg')!.bytes).toString('utf8'));
+  doc.signatures[0].sig = '00'.repeat(64);
+  roles.set('pkg', { bytes: Buffer.from(JSON.stringify(doc)), verifiedUnder: roles.get('pkg')!.verifiedUnder });
+  writeFileSync(file, serializeRolePack(roles));
+  assert.ok(await env.updater({ delegatedRoleCache: 'pack' }).getTargetInfo('pkg/a.tgz'));
+  assert.equal(env.sim.count('metadata/2.pkg.json'), 1, 'no download: the record was used');
+  // The same bytes without the record face the signature check, fail it, and are replaced by the genuine role.
+  roles.set('pkg', { bytes: Buffer.from(JSON.stringify(doc)), verifiedUnder: undefined });
+  writeFileSync(file, serializeRolePack(roles));
+  assert.ok(await env.updater({ delegatedRoleCache: 'pack' }).getTargetInfo('pkg/a.tgz'));
+  assert.equal(env.sim.count('metadata/2.pkg.json'), 2);
+});
+
+for (const change of ['its keys', 'its threshold'] as const) {
+  test(`rejects a packed role signed by revoked keys after the delegator changed ${change} (the verification record does not carry over)`, async (t) => {
+    const env = await newEnv(t);
+    await packedPkg(env);
+    const { sim } = env;
+    // The delegator re-signs pkg's delegation; pkg itself (signed by the old key) is still what is served.
+    const delegation = sim.role('targets').delegations;
+    const entry = delegation.roles.find((r: { name: string }) => r.name === 'pkg');
+    const [fresh] = sim.addDelegation('targets', { name: 'other', paths: ['other/*'] });
+    if (change === 'its keys') {
+      entry.keyids = [fresh!.keyid];
+    } else {
+      entry.keyids = [...entry.keyids, fresh!.keyid];
+      entry.threshold = 2;
+    }
+    sim.publish('targets');
+    sim.updateSnapshot();
+    await rejectsWith(env.updater({ delegatedRoleCache: 'pack' }).getTargetInfo('pkg/a.tgz'), 'TUF_THRESHOLD');
+  });
+}
