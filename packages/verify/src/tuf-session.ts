@@ -14,7 +14,8 @@ export interface TufState {
 }
 
 export interface FoundTarget {
-  target: TargetFile;
+  /** the signed target's fields installers read (plain data, so it can come from the TUF worker) */
+  target: Pick<TargetFile, 'length' | 'hashes' | 'custom'>;
   /** the delegated role that signed the target */
   role: string;
   roleVersion: number;
@@ -31,6 +32,8 @@ export interface TufSession {
   findTarget(targetPath: string): Promise<FoundTarget | undefined>;
   /** Writes the delegated roles verified in this session to the machine's metadata cache. */
   persist(): Promise<void>;
+  /** Ends the session (stops its worker thread, if any). */
+  close(): Promise<void>;
 }
 
 export interface TufSessionOptions {
@@ -110,6 +113,7 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
     state: () => state,
     rootChain: () => updater.rootChain,
     persist: () => updater.persist(),
+    close: async () => undefined,
     async findTarget(targetPath: string): Promise<FoundTarget | undefined> {
       const info = await updater.getTargetInfo(targetPath);
       if (!info) return undefined;

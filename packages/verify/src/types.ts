@@ -35,6 +35,12 @@ export interface VerifierOptions {
   requireMaintainerSigned?: boolean | string[];
   /** With requireMaintainerSigned: the package role's threshold must be at least this. */
   minimumThreshold?: number;
+  /**
+   * Runs the TUF session (metadata refresh, role downloads and signature checks) on this worker thread
+   * (an entry of tuf-worker.ts), off the installer's main thread. Ignored when `clock` is set (a clock
+   * cannot cross threads).
+   */
+  tufWorker?: () => import('node:worker_threads').Worker;
 }
 
 export interface SignedTarget {

@@ -6,6 +6,7 @@ import { DEFAULT_LOCKFILE_NAME, LOCKFILE_VERSION, readLockfile, writeLockfile, t
 import { sha512HexToIntegrity } from './sri.js';
 import { parseTarballUrl, targetPathFor } from './target-path.js';
 import { openTufSession, type TufSession } from './tuf-session.js';
+import { openTufSessionInWorker } from './worker-session.js';
 import { MachineBindings } from './machine-bindings.js';
 import { checkPackageAgainstPin, checkSignerPolicy, checkStateAgainstPins, equalHex } from './pin-checks.js';
 import type { SignedTarget, VerifierOptions, VerifierSummary, VerifyMode } from './types.js';
@@ -72,17 +73,24 @@ export class InstallVerifier {
       });
     }
     options.onProgress?.({ phase: 'refresh', done: 0, total: 1 });
-    const tuf = await openTufSession({
+    const sessionOptions = {
       registryUrl,
       metadataUrl: options.metadataUrl ?? `${registryUrl}-/tuf/metadata/`,
       trustedRootPath: options.trustedRootPath ?? join(options.projectDir, DEFAULT_TRUSTED_ROOT_NAME),
       cacheDir: options.cacheDir,
-      ...(options.clock ? { clock: options.clock } : {}),
-    });
+    };
+    const tuf = options.tufWorker !== undefined && options.clock === undefined
+      ? await openTufSessionInWorker(sessionOptions, options.tufWorker())
+      : await openTufSession({ ...sessionOptions, ...(options.clock ? { clock: options.clock } : {}) });
     options.onProgress?.({ phase: 'refresh', done: 1, total: 1 });
-    const verifier = new InstallVerifier(options, tuf, pins, await MachineBindings.load(options.cacheDir));
-    if (pins) checkStateAgainstPins(pins, tuf.state(), tuf.rootChain(), verifier.lockfilePath);
-    return verifier;
+    try {
+      const verifier = new InstallVerifier(options, tuf, pins, await MachineBindings.load(options.cacheDir));
+      if (pins) checkStateAgainstPins(pins, tuf.state(), tuf.rootChain(), verifier.lockfilePath);
+      return verifier;
+    } catch (error) {
+      await tuf.close();
+      throw error;
+    }
   }
 
   parseTarballUrl(url: string): { name: string; version: string; targetPath: string } | null {
@@ -296,6 +304,11 @@ export class InstallVerifier {
       targets: { version: state.targets.version, keyids: state.targets.keyids },
       packages,
     });
+  }
+
+  /** Ends the TUF session (stops its worker thread). The verifier answers nothing new afterwards. */
+  async close(): Promise<void> {
+    await this.tuf.close();
   }
 
   /** Session results, for status output. */

@@ -101,6 +101,14 @@ export async function afterAllInstalled(project: Project, opts: InstallOptions):
   const session = sessionFor(project.configuration);
   if (session === undefined) return;
   dropSession(session);
+  try {
+    await finishInstall(session, opts);
+  } finally {
+    await session.verifier.close();
+  }
+}
+
+async function finishInstall(session: TufSession, opts: InstallOptions): Promise<void> {
   const entries = installedEntries.get(session);
   if (entries === undefined) return;
   if (session.failed) {

@@ -1,9 +1,11 @@
 import { createHash } from 'crypto';
+import { Worker } from 'worker_threads';
 import type { Configuration, Project } from '@yarnpkg/core';
 import { npath } from '@yarnpkg/fslib';
 import { npmConfigUtils } from '@yarnpkg/plugin-npm';
 import { InstallVerifier } from '@tufpm/verify';
 import { matchesNameList, readSettings, type TufSettings } from './configuration.js';
+import { TUF_WORKER_SOURCE } from './tuf-worker-source.generated.js';
 import type { TreeCheck } from './install-flow.js';
 import { conventionalTarballUrls, packageKey } from './locators.js';
 
@@ -48,6 +50,9 @@ export class TufSession {
       lockfileName: settings.lockfileFilename,
       requireMaintainerSigned: settings.requireMaintainerSigned,
       minimumThreshold: settings.minimumThreshold,
+      // Role downloads, parsing and signature checks run beside Yarn's main thread, which its fetch step
+      // keeps busy (ADR 0008).
+      tufWorker: () => new Worker(TUF_WORKER_SOURCE, { eval: true }),
     });
     return new TufSession(project, settings, registryUrl, verifier);
   }
