@@ -217,7 +217,8 @@ function calibration(runs) {
   }
   // Importing a new ed25519 public key: what every role signed by a key not seen yet in this process pays.
   // DER (SubjectPublicKeyInfo) and JWK give the same KeyObject; OpenSSL 3's DER decoder is the slow path.
-  const raws = Array.from({ length: 500 }, () => generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }));
+  // Generated straight to DER: exporting a KeyObject of a key-generation job can deadlock in Node 20 (see models signer.ts).
+  const raws = Array.from({ length: 500 }, () => generateKeyPairSync('ed25519', { publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } }).publicKey);
   const perKey = (fn) => (timeSyncMs(() => { for (const der of raws) fn(der); }).ms * 1000) / raws.length;
   const importDer = (der) => createPublicKey({ key: der, format: 'der', type: 'spki' });
   const importJwk = (der) => createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: der.subarray(12).toString('base64url') }, format: 'jwk' });

@@ -74,18 +74,30 @@ class KeyObjectSigner implements Signer {
   }
 }
 
+/**
+ * Keys are generated straight to PEM and imported again: Node 20 can deadlock when the garbage collector
+ * frees a key-generation job while a KeyObject of that job is being exported (the export holds the key's
+ * mutex while allocating; the job's destructor takes the same mutex). Seen here as test and bench processes
+ * stuck in a futex wait in `ExportJWKEdKey` under `~KeyGenJob`.
+ */
+function generatePem(type: 'ed25519' | 'ec'): string {
+  if (type === 'ed25519') {
+    return generateKeyPairSync('ed25519', { publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } }).privateKey;
+  }
+  return generateKeyPairSync('ec', { namedCurve: 'prime256v1', publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } }).privateKey;
+}
+
 export function generateEd25519KeyPair(): { signer: Signer; privateKeyPem: string; key: Key } {
-  const { privateKey } = generateKeyPairSync('ed25519');
-  const signer = new KeyObjectSigner(privateKey);
-  const privateKeyPem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const privateKeyPem = generatePem('ed25519');
+  const signer = signerFromPem(privateKeyPem);
   return { signer, privateKeyPem, key: signer.key };
 }
 
 /** Generates an ECDSA P-256 key pair (tests and interop; ed25519 is the default). */
 export function generateEcdsaP256KeyPair(): { signer: Signer; privateKeyPem: string; key: Key } {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const signer = new KeyObjectSigner(privateKey);
-  return { signer, privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), key: signer.key };
+  const privateKeyPem = generatePem('ec');
+  const signer = signerFromPem(privateKeyPem);
+  return { signer, privateKeyPem, key: signer.key };
 }
 
 /** A Signer from a PKCS#8 (or SEC1/PKCS#1) PEM private key: ed25519, ECDSA P-256 or RSA (PSS). */

@@ -7,6 +7,15 @@ import {
 } from '../src/index.js';
 import { enc } from './helpers.js';
 
+// Generated straight to PEM: exporting a KeyObject of a key-generation job can deadlock in Node 20
+// (see models signer.ts generatePem).
+function pemPair(type: 'rsa' | 'ec', size: number | string): { publicKey: string; privateKey: string } {
+  const encodings = { publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } } as const;
+  return type === 'rsa'
+    ? generateKeyPairSync('rsa', { modulusLength: size as number, ...encodings }) as unknown as { publicKey: string; privateKey: string }
+    : generateKeyPairSync('ec', { namedCurve: size as string, ...encodings }) as unknown as { publicKey: string; privateKey: string };
+}
+
 const msg = enc('{"signed":"bytes"}');
 
 test('ed25519: sign and verify, reject a tampered message', () => {
@@ -37,8 +46,8 @@ test('ecdsa-sha2-nistp256: sign and verify (DER signature, PEM key), reject tamp
 });
 
 test('rsassa-pss-sha256: sign and verify a 2048-bit key; refuse keys under 2048 bits', () => {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const signer = signerFromPem(privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
+  const { privateKey } = pemPair('rsa', 2048);
+  const signer = signerFromPem(privateKey);
   assert.equal(signer.key.scheme, 'rsassa-pss-sha256');
   const sig = signer.sign(msg);
   assert.equal(signer.key.verify(msg, sig), true);
@@ -46,8 +55,8 @@ test('rsassa-pss-sha256: sign and verify a 2048-bit key; refuse keys under 2048 
   const pub = keyFromPublicPem(String(signer.key.keyval.public));
   assert.equal(pub.keyid, signer.key.keyid);
 
-  const small = generateKeyPairSync('rsa', { modulusLength: 1024 });
-  const weak = keyFromPublicPem(small.publicKey.export({ format: 'pem', type: 'spki' }).toString());
+  const small = pemPair('rsa', 1024);
+  const weak = keyFromPublicPem(small.publicKey);
   assert.throws(() => weak.verify(msg, sig), MetadataParseError);
 });
 
@@ -61,7 +70,7 @@ test('unknown key type or scheme throws UnsupportedAlgorithmError from verify', 
 
 test('malformed key material throws MetadataParseError (ed25519 hex, PEM of the wrong curve)', () => {
   assert.throws(() => new Key('k', 'ed25519', 'ed25519', { public: 'abcd' }).verify(msg, '00'), MetadataParseError);
-  const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).publicKey.export({ format: 'pem', type: 'spki' }).toString();
+  const p384 = pemPair('ec', 'secp384r1').publicKey;
   assert.throws(() => new Key('k', 'ecdsa', 'ecdsa-sha2-nistp256', { public: p384 }).verify(msg, '00'), MetadataParseError);
   assert.throws(() => new Key('k', 'ecdsa', 'ecdsa-sha2-nistp256', { public: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n' }).verify(msg, '00'), MetadataParseError);
 });
@@ -94,8 +103,7 @@ test('Key.fromJSON keeps unknown fields and computeKeyid covers them', () => {
 });
 
 test('one ECDSA key in compressed and uncompressed encodings counts once toward a threshold', () => {
-  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const uncompressedDer = publicKey.export({ format: 'der', type: 'spki' });
+  const uncompressedDer = generateKeyPairSync('ec', { namedCurve: 'P-256', publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } }).publicKey;
   const point = uncompressedDer.subarray(uncompressedDer.length - 65);
   const compressedPoint = ECDH.convertKey(point, 'prime256v1', undefined, undefined, 'compressed') as Buffer;
   // SubjectPublicKeyInfo { ecPublicKey, prime256v1 } with a 33-byte compressed point

@@ -19,28 +19,32 @@ const originalFetch = new WeakMap<Project, Project['fetchEverything']>();
  * leaves yarn.lock, the pins and node_modules untouched.
  */
 export async function validateProject(project: Project, report: ValidationReport): Promise<void> {
-  let session: TufSession;
-  try {
-    session = await TufSession.open(project);
-  } catch (error) {
-    if (!(error instanceof TufError)) throw error;
-    // Without a verified repository state nothing can be checked: in warn mode say so loudly and go on.
-    if (project.configuration.get('tufMode') === 'warn') {
-      report.reportWarning(MessageName.UNNAMED, `(tufMode: warn) nothing will be verified: ${describeTufError(error)}`);
-      return;
-    }
-    report.reportError(MessageName.UNNAMED, describeTufError(error));
-    return;
-  }
+  const warnOnly = project.configuration.get('tufMode') === 'warn';
   // `ignore` makes Yarn use a cached archive whose hash differs from yarn.lock: the binding would be moot.
-  if (session.enforce && project.configuration.get('checksumBehavior') === 'ignore') {
+  if (!warnOnly && project.configuration.get('checksumBehavior') === 'ignore') {
     report.reportError(MessageName.UNNAMED, 'TUF_UNSAFE_SOURCE | checksumBehavior: ignore lets Yarn use archives that match no checksum; tufMode: enforce requires throw, update or reset');
     return;
   }
-  registerSession(session);
+  // The TUF refresh (root chain, timestamp, snapshot, targets) runs while Yarn resolves; its result is
+  // awaited, and any failure reported, before the fetch step downloads anything.
+  const opening = TufSession.open(project);
+  opening.catch(() => undefined); // awaited in fetchEverything; this only keeps an early failure from counting as unhandled
   const fetchEverything = originalFetch.get(project) ?? project.fetchEverything.bind(project);
   originalFetch.set(project, fetchEverything);
   project.fetchEverything = async (opts: InstallOptions & { cache: Cache }) => {
+    let session: TufSession;
+    try {
+      session = await opening;
+    } catch (error) {
+      if (!(error instanceof TufError)) throw error;
+      // Without a verified repository state nothing can be checked: in warn mode say so loudly and go on.
+      if (warnOnly) {
+        opts.report.reportWarning(MessageName.UNNAMED, `(tufMode: warn) nothing will be verified: ${describeTufError(error)}`);
+        return fetchEverything(opts);
+      }
+      throw new ReportError(MessageName.UNNAMED, describeTufError(error));
+    }
+    registerSession(session);
     const check = startTreeCheck(session, opts);
     session.treeCheck = check;
     session.fetching = true;
