@@ -64,9 +64,8 @@ export function buildRows({ micro, yarn, npm, verifier, publish, statuses, world
   for (const kind of ['cold', 'warm']) {
     share.push(shareRow(`verifier-yarn-${kind}`, `InstallVerifier (in-process), ${kind}, vs plain yarn install`, verifier?.[kind].totalMs.median, yarn?.[kind].plain.median, kind));
     share.push(shareRow(`verifier-npm-${kind}`, `InstallVerifier (in-process), ${kind}, vs plain npm ci`, verifier?.[kind].totalMs.median, npm?.[kind].plain.median, kind));
-    const reported = yarn?.[kind].pluginReportedTuf;
-    share.push(shareRow(`plugin-sections-${kind}`, `plugin's TUF sections as Yarn reports them, ${kind}`, reported?.ms.median, yarn?.[kind].plain.median, kind,
-      reported?.untimedSections ? `a lower bound: Yarn prints no time for a quick section, counted as 0 (${reported.untimedSections} of ${reported.sections} untimed in some run)` : undefined));
+    // The plugin's own report sections are not a measure any more: its checks run beside Yarn's fetch step
+    // (ADR 0008), so Yarn's section times show waiting, not work. They stay in latest.json (pluginReportedTuf).
   }
 
   const client = [];
@@ -75,14 +74,14 @@ export function buildRows({ micro, yarn, npm, verifier, publish, statuses, world
     client.push(metricRow('calibration-verify', 'calibration: one ed25519 verify (node:crypto, key already imported)', round(cal.ed25519VerifyUs.median, 1), 'µs',
       { note: `${cal.messageBytes} B message; sha512 ${round(cal.sha512MBps.median, 0)} MB/s (DESIGN.md 4 measured 64 µs and 1023 MB/s on its machine)` }));
     client.push(metricRow('calibration-key-import', 'calibration: importing a new ed25519 public key, DER / JWK; SPKI export', `${round(cal.keyImportDerUs, 1)} / ${round(cal.keyImportJwkUs, 1)}; ${round(cal.spkiExportUs, 1)}`, 'µs',
-      { note: 'every role signed by a key the process has not used yet pays one import (models imports DER today)' }));
+      { note: 'every role signed by a key the process has not used yet pays one import (models imports JWK)' }));
   }
   for (const c of micro?.roleChecks ?? []) {
     // Judged per CPU second: "on one core" means one core's worth of time, which wall time on a shared
     // machine is not. CPU time counts every thread of the process (V8's GC helpers too), so it is the
     // stricter of the two whenever the machine is idle.
     const rate = c.rolesPerCpuSecond.median;
-    client.push(metricRow(`role-checks-${c.roles}`, `per-package role checks per CPU second, ${c.roles} roles (strict parse + canonical JSON + ed25519 verify, one new key per role)`, round(rate, 0), 'roles/s',
+    client.push(metricRow(`role-checks-${c.roles}`, `per-package role checks per CPU second, ${c.roles} roles (strict parse + signed bytes + ed25519 verify, one new key per role)`, round(rate, 0), 'roles/s',
       { target: `≥ ${TARGETS.roleChecksPerSec.toLocaleString('en-US')}/s`, met: rate >= TARGETS.roleChecksPerSec,
         note: `${round(c.cpuUsPerRole.median, 1)} CPU µs/role; wall clock ${round(c.rolesPerSecond.median, 0)}/s (${round(c.usPerRole.median, 1)} µs/role); roles ${round(c.avgRoleBytes, 0)} B` }));
     client.push(metricRow(`role-checks-prepared-${c.roles}`, `same checks, keys already prepared (a delegator reused), ${c.roles} roles`, round(c.preparedKeysRolesPerSecond.median, 0), 'roles/s',

@@ -478,7 +478,7 @@ describe('InstallVerifier with its TUF session on a worker thread (as the Yarn p
   const inWorker = (reg: SignedRegistry, project: Project, cacheDir: string): Promise<InstallVerifier> =>
     InstallVerifier.open({ projectDir: project.dir, registryUrl: reg.url, cacheDir, tufWorker: () => new Worker(workerFile) });
 
-  it('gives the same signed targets as the in-process session, and persists the roles it verified', async (t) => {
+  it('gives the same signed targets as the in-process session, and persists the roles it verified (the next, warm session reads them in-process)', async (t) => {
     const { reg, project } = await setup(t);
     const pkgs = closure(reg);
     const cacheDir = await project.cache();

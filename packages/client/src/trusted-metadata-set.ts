@@ -225,9 +225,12 @@ export class TrustedMetadataSet {
       keys = delegations.keys;
     }
     if (role === undefined) throw new RepositoryError(`no delegation to role "${roleName}"`);
-    // JSON.stringify of arrays and of Key.toJSON (fixed member order) is unambiguous and stable for this
-    // code; a digest written by another version only costs one signature check.
-    const keyList = role.keyids.map((keyid) => [keyid, keys.get(keyid)?.toJSON() ?? null]);
+    // JSON.stringify of arrays (and of each key's keyval, as parsed) is unambiguous and stable for this code;
+    // a digest written by another version only costs one signature check.
+    const keyList = role.keyids.map((keyid) => {
+      const key = keys.get(keyid);
+      return key === undefined ? [keyid] : [keyid, key.keytype, key.scheme, key.keyval];
+    });
     return createHash('sha256').update(JSON.stringify([roleName, role.threshold, keyList])).digest('hex');
   }
 

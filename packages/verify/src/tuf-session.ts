@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Updater, ensurePrivateDir, writeFileAtomic } from '@tufpm/client';
+import { ROLE_PACK_FILE, Updater, ensurePrivateDir, writeFileAtomic } from '@tufpm/client';
 import type { TargetFile } from '@tufpm/models';
 import { VerifyError } from './errors.js';
 
@@ -70,14 +71,32 @@ async function readTrustedRoot(path: string): Promise<Uint8Array> {
   return new Uint8Array(await readFile(path));
 }
 
+function metadataDirFor(options: Pick<TufSessionOptions, 'metadataUrl' | 'cacheDir'>, rootBytes: Uint8Array): string {
+  return join(options.cacheDir, sha256Hex(Buffer.from(`${options.metadataUrl}\n${sha256Hex(rootBytes)}`)).slice(0, 32));
+}
+
+/**
+ * Whether this machine already keeps verified delegated roles for this repository and trusted root (a warm
+ * install): then the session's work is small and a worker thread's start-up would cost more than it saves.
+ */
+export async function hasVerifiedRoles(options: Pick<TufSessionOptions, 'metadataUrl' | 'cacheDir' | 'trustedRootPath'>): Promise<boolean> {
+  let rootBytes: Uint8Array;
+  try {
+    rootBytes = await readTrustedRoot(options.trustedRootPath);
+  } catch (error) {
+    if (error instanceof VerifyError) return false; // the session itself reports a missing or bad root
+    throw error;
+  }
+  return existsSync(join(metadataDirFor(options, rootBytes), ROLE_PACK_FILE));
+}
+
 /**
  * Opens a TUF client session for an install: the metadata cache is keyed by the metadata URL AND the
  * project's trusted root, so two projects that trust different roots for the same URL never share a chain.
  */
 export async function openTufSession(options: TufSessionOptions): Promise<TufSession> {
   const rootBytes = await readTrustedRoot(options.trustedRootPath);
-  const key = sha256Hex(Buffer.from(`${options.metadataUrl}\n${sha256Hex(rootBytes)}`)).slice(0, 32);
-  const metadataDir = join(options.cacheDir, key);
+  const metadataDir = metadataDirFor(options, rootBytes);
   await ensurePrivateDir(options.cacheDir);
   await ensurePrivateDir(metadataDir);
   const cachedRoot = join(metadataDir, 'root.json');

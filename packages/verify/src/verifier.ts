@@ -5,7 +5,7 @@ import { VerifyError, describeFailure } from './errors.js';
 import { DEFAULT_LOCKFILE_NAME, LOCKFILE_VERSION, readLockfile, writeLockfile, type PinnedPackage, type SideLockfile } from './lockfile.js';
 import { sha512HexToIntegrity } from './sri.js';
 import { parseTarballUrl, targetPathFor } from './target-path.js';
-import { openTufSession, type TufSession } from './tuf-session.js';
+import { hasVerifiedRoles, openTufSession, type TufSession } from './tuf-session.js';
 import { openTufSessionInWorker } from './worker-session.js';
 import { MachineBindings } from './machine-bindings.js';
 import { checkPackageAgainstPin, checkSignerPolicy, checkStateAgainstPins, equalHex } from './pin-checks.js';
@@ -79,8 +79,9 @@ export class InstallVerifier {
       trustedRootPath: options.trustedRootPath ?? join(options.projectDir, DEFAULT_TRUSTED_ROOT_NAME),
       cacheDir: options.cacheDir,
     };
-    const tuf = options.tufWorker !== undefined && options.clock === undefined
-      ? await openTufSessionInWorker(sessionOptions, options.tufWorker())
+    const useWorker = options.tufWorker !== undefined && options.clock === undefined && !(await hasVerifiedRoles(sessionOptions));
+    const tuf = useWorker
+      ? await openTufSessionInWorker(sessionOptions, options.tufWorker!())
       : await openTufSession({ ...sessionOptions, ...(options.clock ? { clock: options.clock } : {}) });
     options.onProgress?.({ phase: 'refresh', done: 1, total: 1 });
     try {

@@ -23,6 +23,8 @@ export class TufSession {
   /** true while Yarn's fetch step runs: only then are tarball downloads checked */
   fetching = false;
   failed = false;
+  /** scope (null: unscoped) -> the registry Yarn's configuration sends it to, looked up once per scope */
+  private readonly scopeRegistries = new Map<string | null, string>();
   /** the checks of the tree being installed; downloads wait on their package's result */
   treeCheck: TreeCheck | undefined;
 
@@ -72,7 +74,12 @@ export class TufSession {
   /** The registry that serves this package's scope: only the default one is covered by our TUF repository. */
   registryFor(name: string): string {
     const scope = name.startsWith('@') ? name.slice(1, name.indexOf('/')) : null;
-    return npmConfigUtils.getScopeRegistry(scope, { configuration: this.project.configuration }).replace(/\/+$/, '');
+    let registry = this.scopeRegistries.get(scope);
+    if (registry === undefined) {
+      registry = npmConfigUtils.getScopeRegistry(scope, { configuration: this.project.configuration }).replace(/\/+$/, '');
+      this.scopeRegistries.set(scope, registry);
+    }
+    return registry;
   }
 
   /**
