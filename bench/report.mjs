@@ -160,7 +160,7 @@ export function renderMarkdown(result) {
   const yarnRaw = result.raw?.yarn;
   if (yarnRaw?.cold.yarnSteps) {
     out.push('', '## Yarn\'s own step times (medians, as Yarn prints them)', '');
-    out.push('The plugin opens its TUF session in `validateProject` (before the resolution step) and writes `tufpm-lock.json` after linking: that time is in Yarn\'s total but in no step. A step Yarn printed without a time counts as 0 (marked *).', '');
+    out.push('The plugin starts its TUF session in `validateProject` (the refresh runs while Yarn resolves), checks the tree during the fetch step and writes `tufpm-lock.json` after linking: that last part is in Yarn\'s total but in no step. A step Yarn printed without a time counts as 0 (marked *).', '');
     out.push('| install | step | plain | tufpm | difference |', '|---|---|---|---|---|');
     for (const kind of ['cold', 'warm']) {
       for (const [name, sides] of Object.entries(yarnRaw[kind].yarnSteps)) {
