@@ -1,42 +1,16 @@
 // @tufpm/verify's InstallVerifier (the real TUF client over real HTTP, no package manager) against the
 // shared signed registry: a clean install of the whole closure, then one test per attack of the TUF
 // specification, each asserting the exact error code and that tufpm-lock.json was left untouched.
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { Worker } from 'node:worker_threads';
-import { Metadata, TufError } from '@tufpm/models';
+import { Metadata } from '@tufpm/models';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InstallVerifier } from '@tufpm/verify';
 import { addToken, readStoredPackument, tarballDigests, targetPathFor } from '@tufpm/registry';
-import { createSignedRegistry, type AttackResult, type SignedRegistry } from '../src/harness/index.js';
-
-interface Pkg {
-  name: string;
-  version: string;
-}
-
-interface Project {
-  dir: string;
-  lockfile: string;
-  /** a fresh TUF cache directory (a fresh machine); pass one to reuse it */
-  cache(): Promise<string>;
-}
-
-const split = (key: string): Pkg => ({ name: key.slice(0, key.lastIndexOf('@')), version: key.slice(key.lastIndexOf('@') + 1) });
-
-async function setup(t: TestContext, opts: Parameters<typeof createSignedRegistry>[0] = {}): Promise<{ reg: SignedRegistry; project: Project }> {
-  const reg = await createSignedRegistry(opts);
-  const dir = await mkdtemp(join(tmpdir(), 'tufpm-verifier-project-'));
-  t.after(async () => {
-    await reg.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  await reg.writeTrustedRoot(dir);
-  let n = 0;
-  return { reg, project: { dir, lockfile: join(dir, 'tufpm-lock.json'), cache: async () => join(dir, `cache-${n++}`) } };
-}
+import { type AttackResult, type SignedRegistry } from '../src/harness/index.js';
+import { closure, pick, setupVerifierProject as setup, type Pkg, type Project } from '../src/harness/verifier-project.js';
 
 /**
  * What a package manager integration does: refresh, resolve every package, download each tarball over
@@ -55,7 +29,6 @@ async function install(reg: SignedRegistry, project: Project, pkgs: Pkg[], cache
   return verifier;
 }
 
-const closure = (reg: SignedRegistry): Pkg[] => reg.universe.closure.map(split);
 
 async function lockBytes(project: Project): Promise<Buffer | undefined> {
   return readFile(project.lockfile).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
@@ -75,16 +48,6 @@ async function refused(project: Project, attack: AttackResult, codes: string[], 
   assert.deepEqual(await lockBytes(project), before, 'tufpm-lock.json was modified by a refused install');
   if (process.env.SHOW_ERRORS) console.log(`[${attack.attack}] ${err.code}: ${err.message}`);
   return err as Error & { code: string };
-}
-
-/** A package in the install closure that is claimed (or not), at its closure version. */
-function pick(reg: SignedRegistry, claimed: boolean | string): Pkg {
-  const pkgs = closure(reg);
-  const found = typeof claimed === 'string'
-    ? pkgs.find((p) => p.name === claimed)
-    : pkgs.find((p) => reg.claims.some((c) => c.name === p.name) === claimed);
-  assert.ok(found, `no ${String(claimed)} package in the closure`);
-  return found;
 }
 
 function claimWith(reg: SignedRegistry, pred: (c: SignedRegistry['claims'][number]) => boolean): string {
@@ -470,50 +433,5 @@ describe('fixtures/generate.mjs', () => {
     assert.equal(fixture.claims.length, 4);
     assert.ok(fixture.claims.some((c: { name: string; threshold: number }) => c.name.startsWith('@') && c.threshold === 1));
     assert.ok(fixture.claims.some((c: { maintainers: string[]; threshold: number }) => c.maintainers.length === 2 && c.threshold === 2));
-  });
-});
-
-describe('InstallVerifier with its TUF session on a worker thread (as the Yarn plugin runs it)', () => {
-  const workerFile = new URL('tuf-worker.js', import.meta.resolve('@tufpm/verify'));
-  const inWorker = (reg: SignedRegistry, project: Project, cacheDir: string): Promise<InstallVerifier> =>
-    InstallVerifier.open({ projectDir: project.dir, registryUrl: reg.url, cacheDir, tufWorker: () => new Worker(workerFile) });
-
-  it('gives the same signed targets as the in-process session, and persists the roles it verified (the next, warm session reads them in-process)', async (t) => {
-    const { reg, project } = await setup(t);
-    const pkgs = closure(reg);
-    const cacheDir = await project.cache();
-    const worker = await inWorker(reg, project, cacheDir);
-    const viaWorker = await worker.resolveAll(pkgs);
-    await worker.commit();
-    await worker.close();
-    const local = await InstallVerifier.open({ projectDir: project.dir, registryUrl: reg.url, cacheDir: await project.cache() });
-    assert.deepEqual(viaWorker, await local.resolveAll(pkgs));
-    const before = reg.counts().tuf;
-    const again = await inWorker(reg, project, cacheDir);
-    await again.resolveAll(pkgs);
-    await again.close();
-    assert.ok(reg.counts().tuf - before <= 4, 'the second session read the roles from the pack the worker wrote');
-  });
-
-  it('rejects tarball signed by a key outside the package\'s delegation, with the same coded error through the worker', async (t) => {
-    const { reg, project } = await setup(t);
-    const p = pick(reg, true);
-    await reg.signWithWrongKey(p.name, p.version);
-    const verifier = await inWorker(reg, project, await project.cache());
-    await assert.rejects(verifier.resolve(p.name, p.version), (error: unknown) => {
-      assert.ok(error instanceof TufError, 'a TufError, rebuilt on this side of the thread boundary');
-      assert.equal(error.code, 'TUF_THRESHOLD');
-      assert.match(error.message, new RegExp(`${p.name}@${p.version}`));
-      return true;
-    });
-    await verifier.close();
-  });
-
-  it('fails every open request when the worker dies (nothing is taken as verified)', async (t) => {
-    const { reg, project } = await setup(t);
-    const p = pick(reg, false);
-    const verifier = await inWorker(reg, project, await project.cache());
-    await verifier.close();
-    await assert.rejects(verifier.resolve(p.name, p.version), /TUF session closed|TUF worker exited/);
   });
 });
