@@ -153,14 +153,12 @@ export class TreeCheck {
     const entries = this.byKey.get(key);
     // Not in the tree (a rebuild's download, say): the download itself is still checked against its target.
     if (entries === undefined) return true;
-    let ok = true;
-    for (const entry of entries) {
-      const before = this.failures.length;
-      await settle(this.failures, key, () => checkEntry(this.session, entry));
-      if (this.failures.length > before) ok = false;
-    }
-    if (ok) this.passed++;
-    return ok;
+    // This key's own failures: other keys' checks run concurrently and add to this.failures meanwhile.
+    const mine: Failure[] = [];
+    for (const entry of entries) await settle(mine, key, () => checkEntry(this.session, entry));
+    this.failures.push(...mine);
+    if (mine.length === 0) this.passed++;
+    return mine.length === 0;
   }
 
   /** Starts the background workers (once); resolves when every package has been checked. */
