@@ -2,23 +2,15 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Signer } from '@tufpm/models';
-import { type Io, UsageError } from '../cli/common.js';
+import { type Io, type Options, type Parsed, UsageError, list, parseCommand, str } from '../cli/common.js';
 import { parseDuration } from '../config.js';
 import { PassphraseError } from '../maintainer/errors.js';
 import { readMaintainerSigner } from '../maintainer/key-file.js';
 import { readNpmrc, registryFor, tokenFor } from '../maintainer/npmrc.js';
 import { openClientSession } from '../maintainer/remote-role.js';
 
-export { UsageError, type Io };
-
-export type Options = NonNullable<ParseArgsConfig['options']>;
-
-export interface Parsed {
-  values: Record<string, string | boolean | string[] | undefined>;
-  positionals: string[];
-}
+export { UsageError, list, str, type Io, type Options, type Parsed };
 
 /** Environment and terminal the commands run in (tests pass their own). */
 export interface Env {
@@ -43,25 +35,7 @@ export const REGISTRY_OPTIONS: Options = {
 };
 
 export function parse(argv: string[], options: Options, usage: string): Parsed {
-  try {
-    const r = parseArgs({ args: argv, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
-    if (r.values['help'] === true) throw new UsageError(usage);
-    return { values: r.values as Parsed['values'], positionals: r.positionals };
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    if (err instanceof TypeError && String((err as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) throw new UsageError(`${err.message}\n\n${usage}`);
-    throw err;
-  }
-}
-
-export function str(p: Parsed, name: string): string | undefined {
-  const v = p.values[name];
-  return typeof v === 'string' ? v : undefined;
-}
-
-export function list(p: Parsed, name: string): string[] {
-  const v = p.values[name];
-  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+  return parseCommand(argv, { ...COMMON, ...options }, usage);
 }
 
 export function need(p: Parsed, name: string, usage: string): string {

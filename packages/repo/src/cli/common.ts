@@ -34,8 +34,13 @@ export interface Parsed {
 }
 
 export function parse(argv: string[], options: Options, usage: string): Parsed {
+  return parseCommand(argv, { ...REPO_OPTIONS, ...options }, usage);
+}
+
+/** Strict parsing of one command's arguments (both CLIs of this package); `--help` and bad usage are UsageErrors. */
+export function parseCommand(argv: string[], options: Options, usage: string): Parsed {
   try {
-    const r = parseArgs({ args: argv, options: { ...REPO_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    const r = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     if (r.values['help'] === true) throw new UsageError(usage);
     return { values: r.values as Parsed['values'], positionals: r.positionals };
   } catch (err) {
