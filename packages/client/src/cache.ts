@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { encodeRoleName, isTopLevelRole } from '@tufpm/models';
 import { CacheError } from './errors.js';
 
-function isErrno(err: unknown, code: string): boolean {
+export function isErrno(err: unknown, code: string): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
 }
 

@@ -15,7 +15,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CacheError } from './errors.js';
-import { writeFileAtomic } from './cache.js';
+import { isErrno, writeFileAtomic } from './cache.js';
 
 const MAGIC = Buffer.from('tufpm-role-pack 1\n', 'latin1');
 const MAX_NAME_BYTES = 1024;
@@ -26,10 +26,6 @@ export interface PackedRole {
   bytes: Uint8Array;
   /** hex sha256 of the delegation these bytes verified under, or undefined (verify the signatures) */
   verifiedUnder: string | undefined;
-}
-
-function isErrno(err: unknown, code: string): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
 }
 
 /** Parses a pack; returns undefined (the cache is then empty) on any malformation. */
@@ -115,17 +111,10 @@ export class RolePack {
   set(name: string, role: PackedRole): void {
     const roles = this.#load();
     const old = roles.get(name);
-    if (old !== undefined && old.verifiedUnder === role.verifiedUnder && Buffer.from(old.bytes).equals(role.bytes)) return;
+    // A warm install sets every role it read back unchanged (the very same bytes): no rewrite then.
+    if (old !== undefined && old.verifiedUnder === role.verifiedUnder && (old.bytes === role.bytes || Buffer.from(old.bytes).equals(role.bytes))) return;
     roles.set(name, role);
     this.#dirty = true;
-  }
-
-  delete(name: string): void {
-    if (this.#load().delete(name)) this.#dirty = true;
-  }
-
-  get size(): number {
-    return this.#load().size;
   }
 
   /** Writes the pack when it changed (atomically; no fsync: a lost pack costs downloads, not security). */

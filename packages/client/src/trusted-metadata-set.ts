@@ -54,6 +54,29 @@ function parseRecorded(bytes: Uint8Array): Metadata<Targets> {
   return Metadata.fromJSON(value, 'targets');
 }
 
+/** See TrustedMetadataSet.delegationDigest: what the signature check of `roleName` by `delegator` depends on. */
+function computeDelegationDigest(roleName: string, delegator: Metadata<Root> | Metadata<Targets>): string {
+  let role: Role | undefined;
+  let keys: ReadonlyMap<string, Key>;
+  if (delegator.signed.type === 'root') {
+    const root = delegator.signed as Root;
+    role = root.roles.get('targets');
+    keys = root.keys;
+  } else {
+    const delegations = (delegator.signed as Targets).delegations;
+    role = delegations?.getRole(roleName);
+    keys = delegations?.keys ?? new Map();
+  }
+  if (role === undefined) throw new RepositoryError(`no delegation to role "${roleName}"`);
+  // JSON.stringify of arrays (and of each key's keyval, as parsed) is unambiguous and stable for this code;
+  // a digest written by another version only costs one signature check.
+  const keyList = role.keyids.map((keyid) => {
+    const key = keys.get(keyid);
+    return key === undefined ? [keyid] : [keyid, key.keytype, key.scheme, key.keyval];
+  });
+  return createHash('sha256').update(JSON.stringify([roleName, role.threshold, keyList])).digest('hex');
+}
+
 export class TrustedMetadataSet {
   readonly referenceTime: Date;
   #root: Metadata<Root>;
@@ -61,6 +84,8 @@ export class TrustedMetadataSet {
   #snapshot: Metadata<Snapshot> | undefined;
   #snapshotView: SnapshotView | undefined;
   readonly #roles = new Map<string, Metadata<Targets>>();
+  /** trusted delegator -> role name -> delegationDigest */
+  readonly #delegationDigests = new WeakMap<Metadata<Root> | Metadata<Targets>, Map<string, string>>();
 
   /**
    * TUF 5.2: load the trusted root. It is trusted because the user installed it, but must still be a
@@ -213,25 +238,21 @@ export class TrustedMetadataSet {
    * mean the same bytes would pass or fail TUF 5.6.3 the same way.
    */
   delegationDigest(roleName: string, delegatorPath: readonly string[]): string {
-    let role: Role | undefined;
-    let keys: ReadonlyMap<string, Key>;
-    if (delegatorPath.length === 0) {
-      role = this.#root.signed.roles.get('targets');
-      keys = this.#root.signed.keys;
-    } else {
-      const delegations = this.#roles.get(pathKey(delegatorPath))?.signed.delegations;
-      if (delegations === undefined) throw new LoadOrderError(`delegator ${delegatorPath.join(' -> ')} is not trusted yet`);
-      role = delegations.getRole(roleName);
-      keys = delegations.keys;
+    const delegator = delegatorPath.length === 0 ? this.#root : this.#roles.get(pathKey(delegatorPath));
+    if (delegator === undefined) throw new LoadOrderError(`delegator ${delegatorPath.join(' -> ')} is not trusted yet`);
+    // Once per delegator object and role: checking a packed role and recording it both ask. Keyed by the
+    // trusted delegator itself, so a delegator replaced in this set never answers with its old delegations.
+    let byRole = this.#delegationDigests.get(delegator);
+    if (byRole === undefined) {
+      byRole = new Map();
+      this.#delegationDigests.set(delegator, byRole);
     }
-    if (role === undefined) throw new RepositoryError(`no delegation to role "${roleName}"`);
-    // JSON.stringify of arrays (and of each key's keyval, as parsed) is unambiguous and stable for this code;
-    // a digest written by another version only costs one signature check.
-    const keyList = role.keyids.map((keyid) => {
-      const key = keys.get(keyid);
-      return key === undefined ? [keyid] : [keyid, key.keytype, key.scheme, key.keyval];
-    });
-    return createHash('sha256').update(JSON.stringify([roleName, role.threshold, keyList])).digest('hex');
+    let digest = byRole.get(roleName);
+    if (digest === undefined) {
+      digest = computeDelegationDigest(roleName, delegator);
+      byRole.set(roleName, digest);
+    }
+    return digest;
   }
 
   /**
