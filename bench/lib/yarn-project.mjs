@@ -32,7 +32,7 @@ export class YarnProject {
     const pkg = { name: 'bench-app', version: '1.0.0', private: true, dependencies: world.rootDependencies };
     await writeFile(join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
     if (plugin) await world.registry.writeTrustedRoot(dir);
-    const project = new YarnProject(base, dir, plugin, world.registry.url, linker);
+    const project = new this(base, dir, plugin, world.registry.url, linker);
     await project.newMachine();
     return project;
   }
