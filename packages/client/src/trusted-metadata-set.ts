@@ -5,7 +5,7 @@
 // ever trusted as "verified by the delegator at the end of this path", never globally by name.
 // Every update parses with Metadata.parse and verifies the canonical signed bytes it returns right away,
 // before anything could change the parsed object (no re-serialisation when the file is canonical already).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   ExpiredMetadataError,
   Metadata,
@@ -54,6 +54,11 @@ function parseRecorded(bytes: Uint8Array): Metadata<Targets> {
   return Metadata.fromJSON(value, 'targets');
 }
 
+/** One-shot sha256 (no Hash object per call: this runs once per delegated role on every install). */
+function sha256Hex(text: string): string {
+  return hash('sha256', text, 'hex');
+}
+
 /** See TrustedMetadataSet.delegationDigest: what the signature check of `roleName` by `delegator` depends on. */
 function computeDelegationDigest(roleName: string, delegator: Metadata<Root> | Metadata<Targets>): string {
   let role: Role | undefined;
@@ -74,7 +79,7 @@ function computeDelegationDigest(roleName: string, delegator: Metadata<Root> | M
     const key = keys.get(keyid);
     return key === undefined ? [keyid] : [keyid, key.keytype, key.scheme, key.keyval];
   });
-  return createHash('sha256').update(JSON.stringify([roleName, role.threshold, keyList])).digest('hex');
+  return sha256Hex(JSON.stringify([roleName, role.threshold, keyList]));
 }
 
 export class TrustedMetadataSet {

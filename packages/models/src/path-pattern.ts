@@ -5,7 +5,9 @@
  * `[!seq]`; no escape character). So `*` never crosses a "/": `lodash/-/*` matches
  * `lodash/-/lodash-1.0.0.tgz` but not `lodash/-/a/b.tgz`.
  */
-type SegmentMatcher = string | RegExp;
+/** A segment of only `*`: matches every segment (fnmatch's `*` also matches ""), no RegExp needed. */
+const ANY_SEGMENT: unique symbol = Symbol('any segment');
+type SegmentMatcher = string | RegExp | typeof ANY_SEGMENT;
 
 export interface CompiledPathPattern {
   readonly pattern: string;
@@ -33,6 +35,7 @@ export function compilePathPattern(pattern: string): CompiledPathPattern {
       for (let i = 0; i < segmentCount; i++) {
         const m = matchers[i]!;
         const t = target[i]!;
+        if (m === ANY_SEGMENT) continue;
         if (typeof m === 'string' ? m !== t : !m.test(t)) return false;
       }
       return true;
@@ -51,6 +54,8 @@ function esc(cp: string): string {
 
 /** fnmatch.translate for one segment; returns the segment itself when it has no wildcard. */
 function compileSegment(seg: string): SegmentMatcher {
+  // The npm profile's delegations (`<name>/-/*`) end in a bare `*`: one per role, compiled on every install.
+  if (/^\*+$/.test(seg)) return ANY_SEGMENT;
   const cps = Array.from(seg); // Python indexes code points, not UTF-16 units
   const n = cps.length;
   let re = '';

@@ -19,6 +19,9 @@ test('path patterns: "*" matches within one segment only (python-tuf semantics)'
   assert.equal(matchPathPattern('a/*.tgz', 'a/.tgz'), true);
   assert.equal(matchPathPattern('a/', 'a/'), true);
   assert.equal(matchPathPattern('a/*', 'a/'), true, 'empty segment still matches *');
+  assert.equal(matchPathPattern('a/**/-/*', 'a/x/-/x-1.tgz'), true, 'a segment of only stars matches any one segment');
+  assert.equal(matchPathPattern('a/**', 'a/x/y'), false, 'but never crosses a slash');
+  assert.deepEqual(compilePathPattern('@s/p/-/*').literalPrefix, ['@s', 'p', '-']);
 });
 
 test('path patterns: ?, [seq], [!seq], ranges, literal [ and regex metacharacters', () => {

@@ -172,6 +172,14 @@ export function serializeLockfile(lock: SideLockfile): string {
   return `${JSON.stringify(body, null, 2)}\n`;
 }
 
+/** Writes the side lockfile atomically; an unchanged file is left alone (no mtime change, no VCS noise). */
 export async function writeLockfile(path: string, lock: SideLockfile): Promise<void> {
-  await writeFileAtomic(path, Buffer.from(serializeLockfile(lock), 'utf8'));
+  const text = serializeLockfile(lock);
+  try {
+    const size = (await stat(path)).size;
+    if (size === Buffer.byteLength(text) && (await readFile(path, 'utf8')) === text) return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await writeFileAtomic(path, Buffer.from(text, 'utf8'));
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { MACHINE_BINDINGS_FILE, MachineBindings } from '../src/machine-bindings.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,26 @@ test('side lockfile round-trips with packages sorted for stable diffs', async ()
     assert.deepEqual(back, sample());
     assert.equal(serializeLockfile(back!), text);
     assert.deepEqual((await readdir(dir)).sort(), ['tufpm-lock.json'], 'no temp file left behind');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('an install that changes no pin leaves tufpm-lock.json untouched; a changed pin rewrites it', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tufpm-lock-'));
+  try {
+    const path = join(dir, 'tufpm-lock.json');
+    await writeLockfile(path, sample());
+    const before = await stat(path);
+    await writeLockfile(path, sample());
+    const same = await stat(path);
+    assert.equal(same.ino, before.ino, 'not replaced by a rename');
+    assert.equal(same.mtimeMs, before.mtimeMs, 'not rewritten');
+    const changed = sample();
+    changed.snapshot.version += 1;
+    await writeLockfile(path, changed);
+    assert.notEqual((await stat(path)).ino, before.ino, 'replaced atomically');
+    assert.equal((await readLockfile(path))!.snapshot.version, changed.snapshot.version);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

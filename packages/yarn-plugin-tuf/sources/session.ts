@@ -14,8 +14,9 @@ import { conventionalTarballUrls, packageKey } from './locators.js';
  * which tarball URLs belong to which package, and which packages had their bytes verified in this process.
  */
 export class TufSession {
-  /** tarball URL -> name@version, filled before the fetch step from the resolved tree */
-  readonly tarballUrls = new Map<string, { name: string; version: string }>();
+  /** tarball URL -> name@version of the resolved tree, built on the first download (a warm install has none) */
+  private readonly tarballUrls = new Map<string, { name: string; version: string }>();
+  private readonly expectedTarballs: Array<{ name: string; version: string; archiveUrl: string | null }> = [];
   /** name@version whose downloaded tarball bytes were verified against TUF in this process */
   readonly downloaded = new Set<string>();
   /** failures downgraded to warnings (`tufMode: warn`), reported at the end of the fetch step */
@@ -87,16 +88,16 @@ export class TufSession {
    * the scope's slash encoded as `%2f` (Yarn retries with `/`), or the packument's own tarball URL.
    */
   expectTarball(name: string, version: string, archiveUrl: string | null): void {
-    const entry = { name, version };
-    if (archiveUrl !== null) {
-      this.tarballUrls.set(archiveUrl, entry);
-      return;
-    }
-    for (const url of conventionalTarballUrls(this.registryFor(name), name, version)) this.tarballUrls.set(url, entry);
+    this.expectedTarballs.push({ name, version, archiveUrl });
   }
 
   /** name@version for a tarball URL of this install, or null for any other request (packuments, ...). */
   packageForUrl(url: string): { name: string; version: string } | null {
+    for (const { name, version, archiveUrl } of this.expectedTarballs.splice(0)) {
+      const entry = { name, version };
+      if (archiveUrl !== null) this.tarballUrls.set(archiveUrl, entry);
+      else for (const u of conventionalTarballUrls(this.registryFor(name), name, version)) this.tarballUrls.set(u, entry);
+    }
     const known = this.tarballUrls.get(url);
     if (known) return known;
     const parsed = this.verifier.parseTarballUrl(url);
