@@ -152,10 +152,10 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
       }
       case 'tuf': {
         if (!readOnly) throw new RegistryError('REGISTRY_METHOD_NOT_ALLOWED', 'method not allowed');
-        const file = await resolveMetadataFile(layout.tufMetadataDir, route.file);
-        const size = file === undefined ? undefined : await regularFile(file);
-        if (file === undefined || size === undefined) throw new RegistryError('REGISTRY_NOT_FOUND', 'metadata not found');
-        return serveFile(res, file, size, 'application/json', head);
+        // one lstat per request: the resolved file's size comes with it (a role file per package adds up)
+        const found = await resolveMetadataFile(layout.tufMetadataDir, route.file);
+        if (found === undefined) throw new RegistryError('REGISTRY_NOT_FOUND', 'metadata not found');
+        return serveFile(res, found.file, found.size, 'application/json', head);
       }
       case 'tarball':
         if (!readOnly) throw new RegistryError('REGISTRY_METHOD_NOT_ALLOWED', 'method not allowed');

@@ -39,15 +39,15 @@ function candidates(rawSegment: string): string[] {
   return [...new Set(out)].filter(isSafeMetadataFileName);
 }
 
-/** Resolves a `/-/tuf/metadata/<segment>` request to a regular file, or undefined. */
-export async function resolveMetadataFile(metadataDir: string, rawSegment: string): Promise<string | undefined> {
+/** Resolves a `/-/tuf/metadata/<segment>` request to a regular file (and its size), or undefined. */
+export async function resolveMetadataFile(metadataDir: string, rawSegment: string): Promise<{ file: string; size: number } | undefined> {
   if (rawSegment.length > 400) return undefined;
   for (const name of candidates(rawSegment)) {
     const file = join(metadataDir, name);
     try {
       const info = await lstat(file);
       // lstat, not stat: a symlink planted in the directory must not expose files outside it.
-      if (info.isFile()) return file;
+      if (info.isFile()) return { file, size: info.size };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
     }
