@@ -7,7 +7,7 @@
 //   BENCH_QUICK=1        smaller registry, fewer runs (a minute or two instead of ~10)
 //   BENCH_ONLY=a,b       parts to run: micro, verifier, yarn, npm, publish (default all)
 //   BENCH_PACKAGES=n     generated packages for the macro part (default 520; quick 120)
-//   BENCH_RUNS=n         timed runs per side for the macro part (default 5; quick 2)
+//   BENCH_RUNS=n         timed cold runs per side for the macro part (default 5; quick 2); warm runs twice as many
 //   BENCH_PROFILE=p      registry: 'claimed' (default, one maintainer role per package) or 'bins'
 //                        (4 claimed packages, the rest in registry-signed hash bins)
 //   BENCH_YARN_LINKER=l  Yarn's nodeLinker: pnp (default) or node-modules
