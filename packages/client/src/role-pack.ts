@@ -1,7 +1,9 @@
 // One file for all delegated roles of a metadata cache: `delegated-roles.pack`. With one role per npm
 // package an install touches hundreds of roles; one file per role costs an open/write/rename each on a cold
 // install (~0.3 ms of main-thread time a role, measured in real Yarn installs) and an open/read each on a
-// warm one. The pack is read once and written once per session, atomically.
+// warm one. The pack is read once and written once per session, atomically. It also holds a copy of the
+// top-level targets (whose own file stays): one delegation per claimed package makes it the largest file a
+// warm install reads, and its record spares the strict parse and signature check while it is unchanged.
 //
 // Trust: the pack is a cache, like the per-role files it replaces. Every role read from it faces the same
 // TUF 5.6 checks as a downloaded one (snapshot version and hashes, expiry, delegation), except that the

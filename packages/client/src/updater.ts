@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { RepositoryError, TufError, type Metadata, type Root, type Targets } from '@tufpm/models';
 import { MetadataCache, ensurePrivateDir } from './cache.js';
-import { RolePack } from './role-pack.js';
+import { RolePack, type PackedRole } from './role-pack.js';
 import { resolveConfig, type UpdaterConfig } from './config.js';
 import { DEFAULT_RETRY, downloadBytes, type RetryPolicy } from './download.js';
 import { searchTarget } from './delegation-search.js';
@@ -35,7 +35,8 @@ export interface UpdaterOptions {
   /**
    * How delegated roles are cached: 'files' (default, one `<role>.json` per role, the layout TUF clients and
    * the conformance suite expect) or 'pack' (one `delegated-roles.pack`, written by persist(): for installers
-   * that touch a role per package; see role-pack.ts).
+   * that touch a role per package; see role-pack.ts). The pack also keeps a copy of the top-level targets,
+   * whose own durable file stays.
    */
   delegatedRoleCache?: 'files' | 'pack';
 }
@@ -238,14 +239,23 @@ export class Updater {
     const trusted = this.#trusted!;
     const name = path[path.length - 1]!;
     const delegatorPath = path.slice(0, -1);
-    const packed = this.#pack !== undefined && delegatorPath.length > 0;
-    const local = packed ? this.#pack!.get(name) : await this.#readLocal(name).then((bytes) => (bytes === undefined ? undefined : { bytes, verifiedUnder: undefined }));
-    if (local !== undefined) {
+    const pack = this.#pack;
+    // Pack mode keeps every targets role in the pack with the delegation it verified under (ADR 0008), the
+    // top-level targets too: a large, rarely changing file that would otherwise be parsed strictly and
+    // verified again on every install. The top-level targets keeps its own durable file as well (the one
+    // other TUF tooling reads), tried when the packed copy is missing or fails.
+    const ownFile = pack === undefined || delegatorPath.length === 0;
+    const locals: Array<() => Promise<PackedRole | undefined>> = [];
+    if (pack !== undefined) locals.push(() => Promise.resolve(pack.get(name)));
+    if (ownFile) locals.push(() => this.#readLocal(name).then((bytes) => (bytes === undefined ? undefined : { bytes, verifiedUnder: undefined })));
+    for (const read of locals) {
+      const local = await read();
+      if (local === undefined) continue;
       try {
         // the cached bytes face the same checks as remote ones, against *this* path's delegator (the
         // signature check may be answered by this machine's record of verifying them: ADR 0008)
         const md = trusted.updateDelegatedTargets(local.bytes, name, delegatorPath, { verifiedUnder: local.verifiedUnder });
-        if (packed) this.#pack!.set(name, { bytes: local.bytes, verifiedUnder: trusted.delegationDigest(name, delegatorPath) });
+        pack?.set(name, { bytes: local.bytes, verifiedUnder: trusted.delegationDigest(name, delegatorPath) });
         return md;
       } catch (err) {
         if (!isCacheRecoverable(err)) throw err;
@@ -253,12 +263,10 @@ export class Updater {
     }
     const remote = await this.#fetchRemote(name);
     const md = trusted.updateDelegatedTargets(remote, name, delegatorPath);
-    if (packed) {
-      // TUF 5.6.6: persist the verified role (written by persist()), with the delegation it verified under
-      this.#pack!.set(name, { bytes: remote, verifiedUnder: trusted.delegationDigest(name, delegatorPath) });
-    } else if (!this.#persisted.has(name)) {
+    // TUF 5.6.6: persist the verified role (the pack is written by persist(), with the delegation it verified under)
+    pack?.set(name, { bytes: remote, verifiedUnder: trusted.delegationDigest(name, delegatorPath) });
+    if (ownFile && !this.#persisted.has(name)) {
       this.#persisted.add(name);
-      // TUF 5.6.6: persist the verified role
       await this.#cache.write(name, remote);
     }
     return md;

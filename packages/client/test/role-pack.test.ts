@@ -1,7 +1,7 @@
 // The delegated-role pack ('pack' mode): one file for all delegated roles, read once and written once per
 // session; strict parsing (a malformed pack is an empty cache); every packed role still faces TUF 5.6.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ROLE_PACK_FILE, parseRolePack, serializeRolePack, type PackedRole } from '../src/role-pack.js';
@@ -27,7 +27,8 @@ test('pack mode keeps delegated roles in one file, read by the next session with
   await first.persist();
   assert.equal(existsSync(join(env.metadataDir, 'pkg.json')), false, 'no per-role file in pack mode');
   const packed = parseRolePack(readFileSync(join(env.metadataDir, ROLE_PACK_FILE)), 1 << 20)!;
-  assert.deepEqual([...packed.keys()].sort(), ['@scope/pkg', 'pkg']);
+  assert.deepEqual([...packed.keys()].sort(), ['@scope/pkg', 'pkg', 'targets'], 'the delegated roles, and the top-level targets with its record');
+  assert.ok(existsSync(join(env.metadataDir, 'targets.json')), 'the top-level targets keeps its own durable file');
   assert.deepEqual(new Uint8Array(packed.get('pkg')!.bytes), env.sim.latest.get('pkg'));
   const second = env.updater({ delegatedRoleCache: 'pack' });
   assert.ok(await second.getTargetInfo('pkg/a.tgz'));
@@ -156,3 +157,59 @@ for (const change of ['its keys', 'its threshold'] as const) {
     await rejectsWith(env.updater({ delegatedRoleCache: 'pack' }).getTargetInfo('pkg/a.tgz'), 'TUF_THRESHOLD');
   });
 }
+
+/** Requests for the top-level targets file (consistent snapshots: `<version>.targets.json`). */
+const targetsFetches = (env: Env): number => env.sim.metadataRequests().filter((r) => /^[0-9]+\.targets\.json$/.test(r)).length;
+
+/** Rewrites the packed copy of the top-level targets with a broken signature, keeping or dropping its record. */
+function breakPackedTargets(file: string, keepRecord: boolean, forge?: (signed: Record<string, any>) => void): void {
+  const roles = parseRolePack(readFileSync(file), 1 << 20)!;
+  const packed = roles.get('targets')!;
+  const doc = JSON.parse(Buffer.from(packed.bytes).toString('utf8'));
+  doc.signatures[0].sig = '00'.repeat(64);
+  forge?.(doc.signed);
+  roles.set('targets', { bytes: Buffer.from(JSON.stringify(doc)), verifiedUnder: keepRecord ? packed.verifiedUnder : undefined });
+  writeFileSync(file, serializeRolePack(roles));
+}
+
+test('the top-level targets is read back from the pack with its record: no strict re-parse, no signature check, no download', async (t) => {
+  const env = await newEnv(t);
+  const file = await packedPkg(env);
+  assert.equal(targetsFetches(env), 1);
+  // A broken signature with this machine's record intact, and no durable copy to fall back on: only the
+  // packed copy, its signature check answered by the record (ADR 0008), can spare the download.
+  breakPackedTargets(file, true);
+  rmSync(join(env.metadataDir, 'targets.json'));
+  const second = env.updater({ delegatedRoleCache: 'pack' });
+  assert.ok(await second.getTargetInfo('pkg/a.tgz'));
+  assert.equal(targetsFetches(env), 1, 'the packed copy was used');
+  // Without the record the same bytes face the signature check, fail it, and the genuine role is downloaded.
+  breakPackedTargets(file, false);
+  assert.ok(await env.updater({ delegatedRoleCache: 'pack' }).getTargetInfo('pkg/a.tgz'));
+  assert.equal(targetsFetches(env), 2);
+});
+
+test('rejects a forged top-level targets planted in the pack (no record: the signature check runs, the durable file is used instead)', async (t) => {
+  const env = await newEnv(t);
+  const file = await packedPkg(env);
+  breakPackedTargets(file, false, (signed) => {
+    signed.targets['evil.tgz'] = { length: 1, hashes: { sha256: '00'.repeat(32) } };
+  });
+  const second = env.updater({ delegatedRoleCache: 'pack' });
+  assert.equal(await second.getTargetInfo('evil.tgz'), undefined, 'the forged target is not trusted');
+  assert.ok(await second.getTargetInfo('pkg/a.tgz'));
+  assert.equal(targetsFetches(env), 1, 'targets.json, genuine, was read instead; nothing downloaded');
+  await second.persist();
+  const repaired = parseRolePack(readFileSync(file), 1 << 20)!.get('targets')!;
+  assert.deepEqual(new Uint8Array(repaired.bytes), new Uint8Array(readFileSync(join(env.metadataDir, 'targets.json'))), 'the pack holds the verified copy again');
+});
+
+test('rejects a packed top-level targets signed by revoked keys after the root rotated the targets keys (the record does not carry over)', async (t) => {
+  const env = await newEnv(t);
+  await packedPkg(env);
+  const { sim } = env;
+  // Root v2 trusts a new targets key; the targets role served (and packed) is still signed by the old one.
+  sim.rotateKeys('targets');
+  sim.publish('root');
+  await rejectsWith(env.updater({ delegatedRoleCache: 'pack' }).getTargetInfo('pkg/a.tgz'), 'TUF_THRESHOLD');
+});
