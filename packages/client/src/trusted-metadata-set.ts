@@ -5,7 +5,7 @@
 // ever trusted as "verified by the delegator at the end of this path", never globally by name.
 // Every update parses with Metadata.parse and verifies the canonical signed bytes it returns right away,
 // before anything could change the parsed object (no re-serialisation when the file is canonical already).
-import { hash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import {
   ExpiredMetadataError,
   Metadata,
@@ -54,9 +54,12 @@ function parseRecorded(bytes: Uint8Array): Metadata<Targets> {
   return Metadata.fromJSON(value, 'targets');
 }
 
-/** One-shot sha256 (no Hash object per call: this runs once per delegated role on every install). */
+// One-shot sha256 (no Hash object per call: this runs once per delegated role on every install). `hash`
+// arrived in Node 20.12; a Yarn run on an older Node 20 gets the Hash object instead of a TypeError.
+const oneShotHash = (nodeCrypto as { hash?: typeof nodeCrypto.hash }).hash;
+
 function sha256Hex(text: string): string {
-  return hash('sha256', text, 'hex');
+  return oneShotHash !== undefined ? oneShotHash('sha256', text, 'hex') : nodeCrypto.createHash('sha256').update(text).digest('hex');
 }
 
 /** See TrustedMetadataSet.delegationDigest: what the signature check of `roleName` by `delegator` depends on. */
