@@ -174,12 +174,12 @@ export function serializeLockfile(lock: SideLockfile): string {
 
 /** Writes the side lockfile atomically; an unchanged file is left alone (no mtime change, no VCS noise). */
 export async function writeLockfile(path: string, lock: SideLockfile): Promise<void> {
-  const text = serializeLockfile(lock);
+  const bytes = Buffer.from(serializeLockfile(lock), 'utf8');
   try {
-    const size = (await stat(path)).size;
-    if (size === Buffer.byteLength(text) && (await readFile(path, 'utf8')) === text) return;
+    // bytes, not decoded text: a file with invalid UTF-8 must not pass for an equal one
+    if ((await stat(path)).size === bytes.length && (await readFile(path)).equals(bytes)) return;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  await writeFileAtomic(path, Buffer.from(text, 'utf8'));
+  await writeFileAtomic(path, bytes);
 }

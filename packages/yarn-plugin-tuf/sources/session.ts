@@ -93,10 +93,14 @@ export class TufSession {
 
   /** name@version for a tarball URL of this install, or null for any other request (packuments, ...). */
   packageForUrl(url: string): { name: string; version: string } | null {
-    for (const { name, version, archiveUrl } of this.expectedTarballs.splice(0)) {
-      const entry = { name, version };
-      if (archiveUrl !== null) this.tarballUrls.set(archiveUrl, entry);
-      else for (const u of conventionalTarballUrls(this.registryFor(name), name, version)) this.tarballUrls.set(u, entry);
+    if (this.expectedTarballs.length > 0) {
+      for (const { name, version, archiveUrl } of this.expectedTarballs) {
+        const entry = { name, version };
+        if (archiveUrl !== null) this.tarballUrls.set(archiveUrl, entry);
+        else for (const u of conventionalTarballUrls(this.registryFor(name), name, version)) this.tarballUrls.set(u, entry);
+      }
+      // cleared only once every entry is mapped: a failure above fails this download and the next ones too
+      this.expectedTarballs.length = 0;
     }
     const known = this.tarballUrls.get(url);
     if (known) return known;
