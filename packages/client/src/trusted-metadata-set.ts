@@ -5,7 +5,7 @@
 // ever trusted as "verified by the delegator at the end of this path", never globally by name.
 // Every update parses with Metadata.parse and verifies the canonical signed bytes it returns right away,
 // before anything could change the parsed object (no re-serialisation when the file is canonical already).
-import * as nodeCrypto from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   ExpiredMetadataError,
   Metadata,
@@ -54,14 +54,6 @@ function parseRecorded(bytes: Uint8Array): Metadata<Targets> {
   return Metadata.fromJSON(value, 'targets');
 }
 
-// One-shot sha256 (no Hash object per call: this runs once per delegated role on every install). `hash`
-// arrived in Node 20.12; a Yarn run on an older Node 20 gets the Hash object instead of a TypeError.
-const oneShotHash = (nodeCrypto as { hash?: typeof nodeCrypto.hash }).hash;
-
-function sha256Hex(text: string): string {
-  return oneShotHash !== undefined ? oneShotHash('sha256', text, 'hex') : nodeCrypto.createHash('sha256').update(text).digest('hex');
-}
-
 /** See TrustedMetadataSet.delegationDigest: what the signature check of `roleName` by `delegator` depends on. */
 function computeDelegationDigest(roleName: string, delegator: Metadata<Root> | Metadata<Targets>): string {
   let role: Role | undefined;
@@ -82,7 +74,7 @@ function computeDelegationDigest(roleName: string, delegator: Metadata<Root> | M
     const key = keys.get(keyid);
     return key === undefined ? [keyid] : [keyid, key.keytype, key.scheme, key.keyval];
   });
-  return sha256Hex(JSON.stringify([roleName, role.threshold, keyList]));
+  return createHash('sha256').update(JSON.stringify([roleName, role.threshold, keyList])).digest('hex');
 }
 
 export class TrustedMetadataSet {

@@ -63,7 +63,8 @@ export class Metadata<T extends Signed = Signed> {
    * right away (getVerificationResult's `signedBytes`). When `signed` is already canonical JSON in
    * `data` (what tufpm's repository writes) they are that span of `data`, a view without a copy;
    * otherwise they are canonicalized from the parsed value here. Either way they are what
-   * `metadata.signedBytes()` returns now: they do not follow later changes to `metadata` (or to `data`).
+   * `metadata.signedBytes()` returns now: they do not follow later changes to `metadata`, but a view does
+   * follow changes to `data`, so verify before `data` is reused.
    */
   static parse<K extends TopLevelRole>(data: Uint8Array, expectedType: K, maxLength?: number): ParsedMetadata<SignedByType[K]>;
   static parse(data: Uint8Array, expectedType?: TopLevelRole, maxLength?: number): ParsedMetadata;

@@ -80,24 +80,23 @@ class KeyObjectSigner implements Signer {
  * mutex while allocating; the job's destructor takes the same mutex). Seen here as test and bench processes
  * stuck in a futex wait in `ExportJWKEdKey` under `~KeyGenJob`.
  */
-function generatePem(type: 'ed25519' | 'ec'): string {
-  if (type === 'ed25519') {
-    return generateKeyPairSync('ed25519', { publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } }).privateKey;
-  }
-  return generateKeyPairSync('ec', { namedCurve: 'prime256v1', publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } }).privateKey;
+function generatedPair(type: 'ed25519' | 'ec'): { signer: Signer; privateKeyPem: string; key: Key } {
+  const publicKeyEncoding = { type: 'spki', format: 'pem' } as const;
+  const privateKeyEncoding = { type: 'pkcs8', format: 'pem' } as const;
+  const privateKeyPem = type === 'ed25519'
+    ? generateKeyPairSync('ed25519', { publicKeyEncoding, privateKeyEncoding }).privateKey
+    : generateKeyPairSync('ec', { namedCurve: 'prime256v1', publicKeyEncoding, privateKeyEncoding }).privateKey;
+  const signer = signerFromPem(privateKeyPem);
+  return { signer, privateKeyPem, key: signer.key };
 }
 
 export function generateEd25519KeyPair(): { signer: Signer; privateKeyPem: string; key: Key } {
-  const privateKeyPem = generatePem('ed25519');
-  const signer = signerFromPem(privateKeyPem);
-  return { signer, privateKeyPem, key: signer.key };
+  return generatedPair('ed25519');
 }
 
 /** Generates an ECDSA P-256 key pair (tests and interop; ed25519 is the default). */
 export function generateEcdsaP256KeyPair(): { signer: Signer; privateKeyPem: string; key: Key } {
-  const privateKeyPem = generatePem('ec');
-  const signer = signerFromPem(privateKeyPem);
-  return { signer, privateKeyPem, key: signer.key };
+  return generatedPair('ec');
 }
 
 /** A Signer from a PKCS#8 (or SEC1/PKCS#1) PEM private key: ed25519, ECDSA P-256 or RSA (PSS). */

@@ -28,7 +28,6 @@ export interface PackageTarball {
   manifest: Record<string, unknown>;
 }
 
-
 /** Throws InvalidInputError unless `name` is a valid npm package name (it becomes a role name and a path). */
 export function checkPackageName(name: string): void {
   // Legacy upper-case names are accepted so that old packages can be imported.
