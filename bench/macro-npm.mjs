@@ -8,7 +8,7 @@
 // npm runs with audit and fund off (tufpm-npm does neither). Runs alternate as for Yarn.
 import { NpmProject } from './lib/npm-project.mjs';
 import { BenchRunError } from './lib/proc.mjs';
-import { cpuSummary, progress, summarize } from './lib/stats.mjs';
+import { cpuSummary, progress, runsFor, summarize } from './lib/stats.mjs';
 
 async function setup(base, world) {
   const plain = await NpmProject.create({ base, world, tufpm: false });
@@ -32,8 +32,7 @@ export async function runNpm({ base, world, runs }) {
   const traffic = { cold: {}, warm: {} };
   let verifiedLine;
   for (const kind of ['cold', 'warm']) {
-    // A warm install takes well under a second and moves by tens of ms from run to run: twice the runs.
-    for (let round = 0; round < (kind === 'warm' ? runs * 2 : runs); round++) {
+    for (let round = 0; round < runsFor(kind, runs); round++) {
       const order = round % 2 === 0 ? ['plain', 'tufpm'] : ['tufpm', 'plain'];
       for (const name of order) {
         const project = sides[name];

@@ -10,7 +10,7 @@
 // Runs alternate plain/tufpm (the order flips every round) so drift in machine load hits both sides.
 import { YarnProject } from './lib/yarn-project.mjs';
 import { BenchRunError } from './lib/proc.mjs';
-import { cpuSummary, progress, summarize } from './lib/stats.mjs';
+import { cpuSummary, progress, runsFor, summarize } from './lib/stats.mjs';
 import { tufSectionTime, yarnSteps } from './lib/yarn-output.mjs';
 
 async function setup(base, world, linker) {
@@ -39,8 +39,7 @@ export async function runYarn({ base, world, runs, linker = 'pnp' }) {
   const steps = { cold: { plain: [], tufpm: [] }, warm: { plain: [], tufpm: [] } };
   let archives;
   for (const kind of ['cold', 'warm']) {
-    // A warm install takes well under a second and moves by tens of ms from run to run: twice the runs.
-    for (let round = 0; round < (kind === 'warm' ? runs * 2 : runs); round++) {
+    for (let round = 0; round < runsFor(kind, runs); round++) {
       const order = round % 2 === 0 ? ['plain', 'tufpm'] : ['tufpm', 'plain'];
       for (const name of order) {
         const project = sides[name];

@@ -1,6 +1,6 @@
 // Turns the raw measurements into rows (JSON) and a Markdown table. Targets are REPORTED (met: yes/no),
 // never asserted: the bench exits non-zero only when a run itself fails.
-import { round } from './lib/stats.mjs';
+import { round, runsFor } from './lib/stats.mjs';
 
 export const TARGETS = {
   coldOverheadPct: 5,
@@ -151,7 +151,7 @@ export function renderMarkdown(result) {
     const profile = w.profile === 'bins'
       ? `${w.claimedRoles} claimed package roles, every other package in one of ${w.bins} registry-signed hash bins`
       : `${w.claimedRoles} per-package delegated roles (every installed package has its own maintainer-signed role)`;
-    out.push(`Registry: ${w.packages} generated packages, install closure ${w.closure} package versions, ${profile}; ${config.runs} cold and ${config.runs * 2} warm runs per side, medians.`);
+    out.push(`Registry: ${w.packages} generated packages, install closure ${w.closure} package versions, ${profile}; ${runsFor('cold', config.runs)} cold and ${runsFor('warm', config.runs)} warm runs per side, medians.`);
   }
   out.push('', '## Install wall time: tufpm vs plain (same registry, same run)', '');
   out.push('| scenario | baseline median | tufpm median | ratio | overhead | target | met? | CPU time, baseline → tufpm (ratio) |', '|---|---|---|---|---|---|---|---|');

@@ -60,3 +60,8 @@ export function timeSyncCpu(fn) {
   const c = process.cpuUsage(c0);
   return { ms, cpuMs: (c.user + c.system) / 1000, result };
 }
+
+/** Timed runs per side for a macro scenario: a warm install is short and moves by tens of ms, so twice as many. */
+export function runsFor(kind, runs) {
+  return kind === 'warm' ? runs * 2 : runs;
+}
