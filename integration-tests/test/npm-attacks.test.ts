@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildPackageTarball } from '@tufpm/registry';
 import { NpmWorld, type CliResult, type Project } from '../src/harness/npm-world.js';
-import { publishClaimedWithOnlineKeys, unclaimAndPublishInBin } from '../src/harness/attacks-signer.js';
+import { publishClaimedWithOnlineKeys, rollbackTargetsPastClaimInWorld, unclaimAndPublishInBin } from '../src/harness/attacks-signer.js';
 
 // The TUF attack list against tufpm-npm (real Arborist in a child process), one test per attack. Every
 // refused install must exit 1 with a coded error and leave package.json, package-lock.json,
@@ -36,6 +36,48 @@ describe('tufpm-npm refuses the TUF attacks', () => {
     await world.publish('guarded', '1.0.0', {}, maintainers.map((m) => m.signer));
   });
   after(() => world.close());
+
+  test('rejects a rollback to targets from before a claim on the first install after init', async () => {
+    const alice = NpmWorld.maintainer();
+    await world.claim('floored', [alice], 1);
+    await world.publish('floored', '1.0.0', {}, [alice.signer]);
+    const project = await world.project({ dependencies: { floored: '^1.0.0' } });
+    const init = await project.tufpmNpm(['init']);
+    assert.equal(init.code, 0, init.stderr);
+    const lock = JSON.parse((await project.read('tufpm-lock.json'))!) as { claims: Record<string, unknown>; packages: Record<string, unknown> };
+    assert.deepEqual(Object.keys(lock.claims), ['floored'], 'init recorded the claim of the project\'s package');
+    assert.deepEqual(lock.packages, {}, 'nothing installed or pinned yet');
+    const bare = await world.project({ dependencies: { floored: '^1.0.0' } });
+    const attack = await rollbackTargetsPastClaimInWorld(world, 'floored', '1.0.1');
+    try {
+      // The machine that ran init has the TUF cache; a fresh CI machine has only the committed tufpm-lock.json.
+      await refused(project, ['install'], /TUF_ROLLBACK|TUF_PIN_ROLLBACK/, /attack: +rollback/);
+      await project.freshMachine();
+      const res = await refused(project, ['install'], /TUF_PIN_ROLLBACK/, /attack: +rollback of targets/);
+      assert.match(res.stderr, /role: +targets/);
+      // The attack is real: a project that never ran init takes the forged release on its first install.
+      const taken = await bare.tufpmNpm(['install']);
+      assert.equal(taken.code, 0, taken.stderr);
+      assert.match((await bare.read('node_modules/floored/index.js'))!, /curl evil/);
+    } finally {
+      await attack.restore();
+    }
+    const genuine = await project.tufpmNpm(['install', 'floored@1.0.0']);
+    assert.equal(genuine.code, 0, `the genuine state installs again\n${genuine.stderr}`);
+  });
+
+  test('rejects a package claimed at init that is now served from an unclaimed bin (first install)', async () => {
+    const alice = NpmWorld.maintainer();
+    await world.claim('dropclaim', [alice], 1);
+    await world.publish('dropclaim', '1.0.0', {}, [alice.signer]);
+    const project = await world.project({ dependencies: { 'dropclaim': '^1.0.0' } });
+    assert.equal((await project.tufpmNpm(['init'])).code, 0);
+    // The registry (with the offline targets key) drops the claim in a newer targets: above every floor.
+    await unclaimAndPublishInBin(world, 'dropclaim', '1.0.1');
+    await project.freshMachine();
+    const res = await refused(project, ['install'], /TUF_CLAIM_DROPPED/, /attack: +claim dropped/);
+    assert.match(res.stderr, /package: dropclaim@1\.0\.1/);
+  });
 
   test('rejects a package version missing from its role (arbitrary package), also when npm picks it as latest', async () => {
     await world.publishUnsigned('right', '1.1.0');

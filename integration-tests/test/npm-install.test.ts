@@ -36,10 +36,36 @@ describe('tufpm-npm install and ci', () => {
     const ok = await project.tufpmNpm(['init', '--root-sha256', sha]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(await project.read('tufpm-root.json'), genuine.toString('utf8'));
-    const again = await project.tufpmNpm(['init']);
+    const again = await project.tufpmNpm(['init', '--root-sha256', sha]);
     assert.equal(again.code, 1, 'an existing trusted root is not replaced without --force');
+    const keep = await project.tufpmNpm(['init']);
+    assert.equal(keep.code, 0, `init without a new root keeps the committed one and records floors\n${keep.stderr}`);
+    assert.equal(await project.read('tufpm-root.json'), genuine.toString('utf8'));
     const install = await project.tufpmNpm(['install', 'left']);
     assert.equal(install.code, 0, install.stderr);
+  });
+
+  test('init records the verified floors and the claims of the project\'s packages in tufpm-lock.json', async () => {
+    const project = await world.project({ dependencies: { owned: '^1.0.0', left: '^1.0.0' } });
+    const res = await project.tufpmNpm(['init', '--json']);
+    assert.equal(res.code, 0, res.stderr);
+    const lock = JSON.parse((await project.read('tufpm-lock.json'))!) as {
+      registry: string; timestamp: { version: number }; snapshot: { version: number }; targets: { version: number };
+      claims: Record<string, { keyids: string[]; threshold: number }>; packages: Record<string, unknown>;
+    };
+    const timestamp = JSON.parse((await world.readMetadata('timestamp.json')).toString('utf8')) as { signed: { version: number; meta: Record<string, { version: number }> } };
+    assert.equal(lock.registry, world.url);
+    assert.equal(lock.timestamp.version, timestamp.signed.version);
+    assert.equal(lock.snapshot.version, timestamp.signed.meta['snapshot.json']!.version);
+    assert.ok(lock.targets.version >= 1);
+    assert.deepEqual(Object.keys(lock.claims), ['owned'], 'only the claimed package of the project');
+    assert.equal(lock.claims['owned']!.threshold, 2);
+    assert.deepEqual(lock.claims['owned']!.keyids, owners.map((m) => m.key.keyid).sort());
+    assert.deepEqual(lock.packages, {});
+    assert.equal((await project.tufpmNpm(['install'])).code, 0);
+    const after = JSON.parse((await project.read('tufpm-lock.json'))!) as { claims: Record<string, unknown>; packages: Record<string, { maintainerSigned: boolean }> };
+    assert.deepEqual(after.claims, lock.claims, 'installs keep the claims init recorded');
+    assert.equal(after.packages['owned@1.0.0']!.maintainerSigned, true);
   });
 
   test('install adds packages, binds package-lock.json to the signed sha512 and pins the repository state', async () => {

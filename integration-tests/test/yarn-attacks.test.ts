@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { addPackageVersion, buildPackageTarball } from '@tufpm/registry';
 import { NpmWorld, type CliResult } from '../src/harness/npm-world.js';
 import { YarnProject } from '../src/harness/yarn.js';
-import { publishClaimedWithOnlineKeys, unclaimAndPublishInBin } from '../src/harness/attacks-signer.js';
+import { publishClaimedWithOnlineKeys, rollbackTargetsPastClaimInWorld, unclaimAndPublishInBin } from '../src/harness/attacks-signer.js';
 
 // The TUF attack list against real Yarn 4 with the tufpm plugin, one test per attack. Every refused install
 // must exit 1 with a coded Yarn message naming the TUF code, the package and the attack, and leave
@@ -59,6 +59,44 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     await world.publish('guarded', '1.0.0', {}, maintainers.map((m) => m.signer));
   });
   after(() => world.close());
+
+  test('rejects a rollback to targets from before a claim on the first install after init', async () => {
+    const alice = NpmWorld.maintainer();
+    await world.claim('floored', [alice], 1);
+    await world.publish('floored', '1.0.0', {}, [alice.signer]);
+    const project = await YarnProject.create(world, { floored: '^1.0.0' });
+    const init = await project.yarn(['tuf', 'init']);
+    assert.equal(init.code, 0, init.stdout);
+    const lock = JSON.parse((await project.read('tufpm-lock.json'))!) as { claims: Record<string, { threshold: number }>; packages: Record<string, unknown> };
+    assert.deepEqual(Object.keys(lock.claims), ['floored'], 'yarn tuf init recorded the claim of the project\'s package');
+    assert.equal(lock.claims['floored']!.threshold, 1);
+    assert.deepEqual(lock.packages, {});
+    const bare = await YarnProject.create(world, { floored: '^1.0.0' });
+    const attack = await rollbackTargetsPastClaimInWorld(world, 'floored', '1.0.1');
+    try {
+      await refused(project, ['install'], /TUF_ROLLBACK|TUF_PIN_ROLLBACK/);
+      await project.freshMachine();
+      await refused(project, ['install'], /TUF_PIN_ROLLBACK/, /targets/, /attack: rollback of targets/);
+      // The attack is real: a project that never ran `yarn tuf init` takes the forged release.
+      const taken = await bare.yarn(['install']);
+      assert.equal(taken.code, 0, taken.stdout);
+      assert.match((await bare.read('yarn.lock'))!, /floored@npm:1\.0\.1/);
+    } finally {
+      await attack.restore();
+    }
+  });
+
+  test('rejects a package claimed at init that is now served from an unclaimed bin (first install)', async () => {
+    const alice = NpmWorld.maintainer();
+    await world.claim('dropclaim', [alice], 1);
+    await world.publish('dropclaim', '1.0.0', {}, [alice.signer]);
+    const project = await YarnProject.create(world, { dropclaim: '^1.0.0' });
+    const init = await project.yarn(['tuf', 'init']);
+    assert.equal(init.code, 0, init.stdout);
+    await unclaimAndPublishInBin(world, 'dropclaim', '1.0.1');
+    await project.freshMachine();
+    await refused(project, ['install'], /TUF_CLAIM_DROPPED/, /package dropclaim@1\.0\.1/, /attack: claim dropped/);
+  });
 
   test('rejects a tampered tarball before Yarn unpacks it', async () => {
     await world.publish('victim', '1.0.0');

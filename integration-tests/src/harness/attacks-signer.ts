@@ -1,6 +1,7 @@
 import { TargetFile, type Snapshot } from '@tufpm/models';
 import { addPackageVersion, buildPackageTarball, targetPathFor } from '@tufpm/registry';
 import type { NpmWorld } from './npm-world.js';
+import { forgeSnapshotAndTimestamp, listedVersion, readRole } from './attacks-metadata.js';
 
 // Attacks on WHO signs a package ("publishers sign offline", DESIGN.md section 2), played against an
 // NpmWorld so that real Yarn and real tufpm-npm meet them over the loopback registry.
@@ -52,4 +53,43 @@ export async function unclaimAndPublishInBin(world: NpmWorld, name: string, vers
     await world.repo.signRole('timestamp');
   });
   await addPackageVersion(world.registryDir, tarball, { durable: false });
+}
+
+/**
+ * Rollback past a claim (every online key, no offline key): the attacker signs a forged `name@version` into
+ * the unclaimed bin its path hashes to, then serves a new snapshot that lists the newest top-level
+ * `targets` from before `name` was claimed (validly signed by the offline key back then, and unexpired: 365
+ * days by default) and a timestamp over it. A client with no trusted state newer than that targets follows
+ * the old delegations into the bin and takes the forged release. Returns a function that serves the
+ * genuine state again (new snapshot and timestamp versions above the forged ones).
+ */
+export async function rollbackTargetsPastClaimInWorld(world: NpmWorld, name: string, version: string): Promise<{ targetsVersion: number; restore: () => Promise<void> }> {
+  let targetsVersion = await listedVersion(world.metadataDir, 'targets');
+  for (; targetsVersion >= 1; targetsVersion--) {
+    const { md } = await readRole(world.metadataDir, 'targets', targetsVersion);
+    if (!(md.signed.delegations?.roles ?? []).some((r) => r.name === name)) break;
+  }
+  if (targetsVersion < 1) throw new Error(`every targets version claims ${name}`);
+  const tarball = evil(name, version);
+  const path = targetPathFor(name, version);
+  const bin = world.repo.unclaimedBins().getRoleForTarget(path);
+  await world.repo.transaction(async (repo) => {
+    repo.addTarget(bin, TargetFile.fromData(path, tarball));
+    await world.repo.signRole(bin);
+    await world.repo.resignSnapshotAndTimestamp();
+  });
+  const genuineTimestamp = await world.readMetadata('timestamp.json');
+  const [snapshot] = await world.repo.signersFor('snapshot');
+  const [timestamp] = await world.repo.signersFor('timestamp');
+  await forgeSnapshotAndTimestamp(world.metadataDir, new Map([['targets', targetsVersion]]), { snapshot: snapshot!, timestamp: timestamp! });
+  await addPackageVersion(world.registryDir, tarball, { durable: false });
+  return {
+    targetsVersion,
+    restore: async () => {
+      // The repository reloads from disk when timestamp.json is not its own: put its own back first. Then
+      // sign twice: its next versions equal the forged ones, the second pair is above them.
+      await world.writeMetadata('timestamp.json', genuineTimestamp);
+      for (let i = 0; i < 2; i++) await world.repo.transaction(() => world.repo.resignSnapshotAndTimestamp());
+    },
+  };
 }

@@ -139,9 +139,11 @@ Commands (like the npm commands of the same name, verified against TUF):
   ci                 clean install exactly package-lock.json; refuses a repository older than tufpm-lock.json
   verify             re-verify package-lock.json against TUF and tufpm-lock.json, install nothing
   status             trusted root/timestamp/snapshot versions, pins, expiries
-  init               write tufpm-root.json, the root the project trusts: the registry's 1.root.json
-                     checked against --root-sha256 <hex> (from the operator, out of band), or --root-file
-                     <file>; without either it is trusted on first use (said loudly). --force replaces one.
+  init               start the project's trust: write tufpm-root.json, the root the project trusts (the
+                     registry's 1.root.json checked against --root-sha256 <hex> from the operator, out of
+                     band, or --root-file <file>; without either it is trusted on first use, said loudly;
+                     an existing one is kept unless --force), then verify the registry's current state and
+                     record its floors and the claims of the project's packages in tufpm-lock.json
 
 Options:
   --registry <url>        registry (also \`registry=\` in .npmrc)

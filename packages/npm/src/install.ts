@@ -4,7 +4,7 @@ import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Arborist, { type ArboristNode, type ArboristOptions, type ArboristTree } from '@npmcli/arborist';
 import { TufError } from '@tufpm/models';
-import { InstallVerifier, type SignedTarget, type VerifierSummary } from '@tufpm/verify';
+import { InstallVerifier, type SignedTarget, type VerifierOptions, type VerifierSummary } from '@tufpm/verify';
 import type { NpmConfig } from './config.js';
 import { NpmUsageError, NpmVerifyError } from './errors.js';
 import { failOnOptionalIntegrityErrors, refuseUnverifiedExtractions } from './reify-guard.js';
@@ -49,7 +49,12 @@ export function arboristOptions(config: NpmConfig): ArboristOptions {
 }
 
 export function openVerifier(config: NpmConfig, progress?: Progress): Promise<InstallVerifier> {
-  return InstallVerifier.open({
+  return InstallVerifier.open(verifierOptions(config, progress));
+}
+
+/** The verifier options of this configuration (install, ci, verify, init). */
+export function verifierOptions(config: NpmConfig, progress?: Progress): VerifierOptions {
+  return {
     projectDir: config.prefix,
     registryUrl: config.registry,
     ...(config.tufpmMetadataUrl ? { metadataUrl: config.tufpmMetadataUrl } : {}),
@@ -61,7 +66,7 @@ export function openVerifier(config: NpmConfig, progress?: Progress): Promise<In
     onProgress: (event) => {
       if (event.phase === 'refresh') progress?.update('refreshing TUF metadata', event.done, event.total);
     },
-  });
+  };
 }
 
 function lockfilePresent(prefix: string): boolean {

@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { bootstrapTrustedRoot } from '@tufpm/verify';
 import { TufError } from '@tufpm/models';
 import { parseCliArgs, USAGE } from './args.js';
 import { loadConfig, unsafeSettings } from './config.js';
 import { NpmUsageError, NpmVerifyError } from './errors.js';
+import { runInit } from './init.js';
 import { runInstall, VerificationFailures } from './install.js';
 import { Progress } from './progress.js';
 import { formatReport, toReport, type FailureReport, type Output } from './report.js';
@@ -104,21 +103,18 @@ export async function runCli(argv: string[], ctx: RunContext): Promise<number> {
         return reports.length === 0 ? EXIT_OK : EXIT_FAILURE;
       }
       case 'init': {
-        const rootBytes = args.init.rootFile === undefined ? undefined : new Uint8Array(await readFile(args.init.rootFile));
-        const result = await bootstrapTrustedRoot({
-          registryUrl: config.registry,
-          projectDir: config.prefix,
-          trustedRootPath: config.tufpmRoot,
-          ...(config.tufpmMetadataUrl !== undefined ? { metadataUrl: config.tufpmMetadataUrl } : {}),
-          ...(args.init.rootSha256 !== undefined ? { expectedSha256: args.init.rootSha256 } : {}),
-          ...(rootBytes !== undefined ? { rootBytes } : {}),
-          force: args.init.force,
-        });
-        if (json) out.stdout(`${JSON.stringify({ ok: true, command: 'init', ...result }, null, 2)}\n`);
-        out.stderr(`tufpm-npm: wrote ${result.path} (root v${result.version}, sha256 ${result.sha256}); commit it\n`);
-        if (result.trustOnFirstUse && rootBytes === undefined) {
-          out.stderr('tufpm-npm WARN trusted on first use: compare the sha256 above with the one your registry operator publishes, or rerun with --root-sha256\n');
+        const { root, floors } = await runInit(config, args.init, progress);
+        if (json) out.stdout(`${JSON.stringify({ ok: true, command: 'init', ...(root ?? {}), rootWritten: root !== undefined, floors }, null, 2)}\n`);
+        if (root !== undefined) {
+          out.stderr(`tufpm-npm: wrote ${root.path} (root v${root.version}, sha256 ${root.sha256}); commit it\n`);
+          if (root.trustOnFirstUse && args.init.rootFile === undefined) {
+            out.stderr('tufpm-npm WARN trusted on first use: compare the sha256 above with the one your registry operator publishes, or rerun with --root-sha256\n');
+          }
+        } else {
+          out.stderr(`tufpm-npm: kept the project's trusted root ${config.tufpmRoot}\n`);
         }
+        const claimed = floors.claims.map((c) => c.name).join(', ');
+        out.stderr(`tufpm-npm: wrote ${floors.lockfilePath}: floors root v${floors.root}, timestamp v${floors.timestamp}, snapshot v${floors.snapshot}, targets v${floors.targets}; ${floors.claims.length} claimed package(s) recorded${claimed ? ` (${claimed.slice(0, 300)})` : ''}; commit it\n`);
         return EXIT_OK;
       }
       case 'status': {

@@ -9,3 +9,5 @@ export type { SideLockfile, PinnedPackage } from './lockfile.js';
 export { targetPathFor, parseTarballUrl, isValidPackageName, isValidVersion } from './target-path.js';
 export { sha512HexToIntegrity, integrityToSha512Hex } from './sri.js';
 export { bootstrapTrustedRoot, type BootstrapOptions, type BootstrapResult } from './bootstrap.js';
+export { recordProjectFloors, manifestDependencyNames, npmProjectPackageNames, type FloorsResult } from './init-floors.js';
+export type { RecordedClaim } from './lockfile.js';

@@ -24,6 +24,15 @@ export interface PinnedPackage {
   maintainerSigned: boolean;
 }
 
+/** A package's own delegated role as the top-level targets listed it when the floors were recorded. */
+export interface RecordedClaim {
+  keyids: string[];
+  threshold: number;
+}
+
+/** At most this many claims are recorded (the project's own dependencies, not the whole registry). */
+export const MAX_RECORDED_CLAIMS = 100_000;
+
 export interface SideLockfile {
   lockfileVersion: typeof LOCKFILE_VERSION;
   registry: string;
@@ -33,6 +42,13 @@ export interface SideLockfile {
   snapshot: { version: number; keyids: string[] };
   targets: { version: number; keyids: string[] };
   packages: Map<string, PinnedPackage>;
+  /**
+   * `tufpm-npm init` / `yarn tuf init`: the packages of the project that had their own delegated role (a
+   * claim) in the targets version of the floor. A claimed package later served from an unclaimed bin is
+   * refused (TUF_CLAIM_DROPPED), also on the first install, before any package is pinned. Absent in
+   * lockfiles written by installs alone.
+   */
+  claims?: Map<string, RecordedClaim>;
 }
 
 function fail(path: string, what: string): never {
@@ -76,7 +92,7 @@ export function parseLockfile(text: string, path: string): SideLockfile {
     throw error;
   }
   if (!isObject(raw)) fail(path, 'top level must be an object');
-  onlyKeys(path, '', raw, ['lockfileVersion', 'registry', 'root', 'timestamp', 'snapshot', 'targets', 'packages']);
+  onlyKeys(path, '', raw, ['lockfileVersion', 'registry', 'root', 'timestamp', 'snapshot', 'targets', 'packages', 'claims']);
   if (raw.lockfileVersion !== LOCKFILE_VERSION) fail(path, `unsupported lockfileVersion ${String(raw.lockfileVersion)}`);
   if (typeof raw.registry !== 'string' || raw.registry.length > 2048) fail(path, 'registry must be a URL string');
   const { root, timestamp, snapshot, targets, packages } = raw;
@@ -115,6 +131,7 @@ export function parseLockfile(text: string, path: string): SideLockfile {
       maintainerSigned: value.maintainerSigned,
     });
   }
+  const claims = raw.claims === undefined ? undefined : parseClaims(path, raw.claims);
   return {
     lockfileVersion: LOCKFILE_VERSION,
     registry: raw.registry,
@@ -123,7 +140,25 @@ export function parseLockfile(text: string, path: string): SideLockfile {
     snapshot: { version: positiveInt(path, 'snapshot.version', snapshot.version), keyids: keyids(path, 'snapshot.keyids', snapshot.keyids) },
     targets: { version: positiveInt(path, 'targets.version', targets.version), keyids: keyids(path, 'targets.keyids', targets.keyids) },
     packages: pins,
+    ...(claims === undefined ? {} : { claims }),
   };
+}
+
+function parseClaims(path: string, value: unknown): Map<string, RecordedClaim> {
+  if (!isObject(value)) fail(path, 'claims must be an object');
+  const entries = Object.entries(value);
+  if (entries.length > MAX_RECORDED_CLAIMS) fail(path, `more than ${MAX_RECORDED_CLAIMS} claims`);
+  const claims = new Map<string, RecordedClaim>();
+  for (const [name, claim] of entries) {
+    if (!isValidPackageName(name)) fail(path, `bad claimed package name ${JSON.stringify(name.slice(0, 300))}`);
+    if (!isObject(claim)) fail(path, `claims[${name}] must be an object`);
+    onlyKeys(path, `claims[${name}]`, claim, ['keyids', 'threshold']);
+    const ids = keyids(path, `claims[${name}].keyids`, claim.keyids);
+    const threshold = positiveInt(path, `claims[${name}].threshold`, claim.threshold);
+    if (threshold > ids.length) fail(path, `claims[${name}].threshold is above its number of keyids`);
+    claims.set(name, { keyids: ids, threshold });
+  }
+  return claims;
 }
 
 /** Reads the side lockfile, or returns undefined when the project has none yet. */
@@ -168,6 +203,9 @@ export function serializeLockfile(lock: SideLockfile): string {
     snapshot: { version: lock.snapshot.version, keyids: [...lock.snapshot.keyids].sort() },
     targets: { version: lock.targets.version, keyids: [...lock.targets.keyids].sort() },
     packages,
+    ...(lock.claims === undefined
+      ? {}
+      : { claims: sortedObject([...lock.claims].map(([name, c]) => [name, { keyids: [...c.keyids].sort(), threshold: c.threshold }])) }),
   };
   return `${JSON.stringify(body, null, 2)}\n`;
 }

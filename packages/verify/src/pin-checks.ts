@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { VerifyError } from './errors.js';
-import type { PinnedPackage, SideLockfile } from './lockfile.js';
+import type { PinnedPackage, RecordedClaim, SideLockfile } from './lockfile.js';
 import type { TufState } from './tuf-session.js';
 import type { SignedTarget } from './types.js';
 
@@ -76,6 +76,22 @@ export function checkPackageAgainstPin(signed: SignedTarget, pin: PinnedPackage 
       recovery: 'the registry or a mirror serves an old role; retry against the real registry',
     });
   }
+}
+
+/**
+ * The claims recorded by `init` carry "this package is signed by its maintainers" to the first install,
+ * before any version of it is pinned: served from an unclaimed bin now, it was unclaimed since, or the
+ * registry routes around the claim (a targets from before it, or a forged bin entry).
+ */
+export function checkRecordedClaim(signed: SignedTarget, claims: ReadonlyMap<string, RecordedClaim> | undefined, lockfilePath: string): void {
+  if (signed.maintainerSigned || claims?.has(signed.name) !== true) return;
+  throw new VerifyError('TUF_CLAIM_DROPPED', `${signed.name}@${signed.version} had its own maintainer role when ${lockfilePath} was initialised, but is now signed only by the registry (role ${signed.role})`, {
+    packageName: signed.name,
+    version: signed.version,
+    role: signed.role,
+    attack: 'claim dropped: a registry holding the online keys serves the package from an unclaimed bin (rollback to targets from before the claim, or an unclaimed package)',
+    recovery: 'do not install; if the registry operator confirms the package was unclaimed on purpose, run init again (tufpm-npm init / yarn tuf init) to record the claims as they are now',
+  });
 }
 
 export interface SignerPolicy {

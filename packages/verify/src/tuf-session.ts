@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { ROLE_PACK_FILE, Updater, ensurePrivateDir, writeFileAtomic } from '@tufpm/client';
 import type { TargetFile } from '@tufpm/models';
 import { VerifyError } from './errors.js';
+import type { RecordedClaim } from './lockfile.js';
+import { isValidPackageName, targetPathFor } from './target-path.js';
 
 /** Verified repository state of one install session, for pins and status output. */
 export interface TufState {
@@ -31,6 +33,11 @@ export interface TufSession {
   /** Roots trusted in this refresh, oldest first (version, sha256 of the canonical signed part). */
   rootChain(): ReadonlyArray<{ version: number; sha256: string }>;
   findTarget(targetPath: string): Promise<FoundTarget | undefined>;
+  /**
+   * Of `names`, the packages the verified top-level targets delegates to a role of their own (their claim,
+   * the role a lookup of their tarballs meets first), with that role's keyids and threshold.
+   */
+  claims(names: readonly string[]): Promise<Array<[string, RecordedClaim]>>;
   /** Writes the delegated roles verified in this session to the machine's metadata cache. */
   persist(): Promise<void>;
   /** Ends the session (stops its worker thread, if any). */
@@ -133,6 +140,20 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
     rootChain: () => updater.rootChain,
     persist: () => updater.persist(),
     close: async () => undefined,
+    async claims(names: readonly string[]): Promise<Array<[string, RecordedClaim]>> {
+      const delegations = targets.signed.delegations;
+      const out: Array<[string, RecordedClaim]> = [];
+      if (delegations === undefined) return out;
+      for (const name of new Set(names)) {
+        if (!isValidPackageName(name)) continue;
+        // The same test as maintainerSigned below: the first role the search meets for the package's
+        // tarballs is delegated by the top-level targets and named after the package.
+        const first = delegations.rolesForTarget(targetPathFor(name, '0.0.0'))[0];
+        if (first === undefined || first.name !== name) continue;
+        out.push([name, { keyids: [...first.role.keyids].sort(), threshold: first.role.threshold }]);
+      }
+      return out;
+    },
     async findTarget(targetPath: string): Promise<FoundTarget | undefined> {
       const info = await updater.getTargetInfo(targetPath);
       if (!info) return undefined;

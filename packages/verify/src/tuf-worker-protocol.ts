@@ -3,11 +3,13 @@
 // TufError / VerifyError on the install's side, so the same coded failure reaches the user.
 import { TufError } from '@tufpm/models';
 import { VerifyError } from './errors.js';
+import type { RecordedClaim } from './lockfile.js';
 import type { FoundTarget, TufSessionOptions, TufState } from './tuf-session.js';
 
 export type WorkerRequest =
   | { id: number; type: 'open'; options: Omit<TufSessionOptions, 'clock'> }
   | { id: number; type: 'find'; targetPath: string }
+  | { id: number; type: 'claims'; names: string[] }
   | { id: number; type: 'persist' };
 
 export interface OpenedSession {
@@ -24,7 +26,7 @@ export interface WireError {
 }
 
 export type WorkerResponse =
-  | { id: number; ok: OpenedSession | FoundTarget | null | undefined }
+  | { id: number; ok: OpenedSession | FoundTarget | Array<[string, RecordedClaim]> | null | undefined }
   | { id: number; error: WireError };
 
 export function errorToWire(error: unknown): WireError {

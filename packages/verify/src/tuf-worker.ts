@@ -15,6 +15,9 @@ async function handle(request: WorkerRequest): Promise<unknown> {
     case 'find':
       if (session === undefined) throw new Error('find before open');
       return foundToWire(await session.findTarget(request.targetPath));
+    case 'claims':
+      if (session === undefined) throw new Error('claims before open');
+      return session.claims(request.names);
     case 'persist':
       await session?.persist();
       return null;

@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { TufError } from '@tufpm/models';
 import { VerifyError, describeFailure } from './errors.js';
-import { DEFAULT_LOCKFILE_NAME, LOCKFILE_VERSION, readLockfile, writeLockfile, type PinnedPackage, type SideLockfile } from './lockfile.js';
+import { DEFAULT_LOCKFILE_NAME, LOCKFILE_VERSION, readLockfile, writeLockfile, type PinnedPackage, type RecordedClaim, type SideLockfile } from './lockfile.js';
 import { sha512HexToIntegrity } from './sri.js';
 import { parseTarballUrl, targetPathFor } from './target-path.js';
 import { hasVerifiedRoles, openTufSession, type TufSession } from './tuf-session.js';
 import { openTufSessionInWorker } from './worker-session.js';
 import { MachineBindings } from './machine-bindings.js';
-import { checkPackageAgainstPin, checkSignerPolicy, checkStateAgainstPins, equalHex } from './pin-checks.js';
+import { checkPackageAgainstPin, checkRecordedClaim, checkSignerPolicy, checkStateAgainstPins, equalHex } from './pin-checks.js';
 import type { SignedTarget, VerifierOptions, VerifierSummary, VerifyMode } from './types.js';
 import { extraneousDependencies, extraneousDependencyError, parseSignedDependencies, type DeclaredDependencies } from './signed-dependencies.js';
 
@@ -38,6 +38,8 @@ export class InstallVerifier {
   private readonly maintainerSignedNames = new Set<string>();
   /** name@version -> why its signed `custom.npm` does not parse (reported only by checkDependencies). */
   private readonly malformedDependencies = new Map<string, string>();
+  /** claims seen by recordClaims (init): replace the pinned ones on commit */
+  private recordedClaims: Map<string, RecordedClaim> | undefined;
 
   private constructor(
     private readonly options: VerifierOptions,
@@ -168,6 +170,7 @@ export class InstallVerifier {
     const pin = this.pinned(name, version);
     checkPackageAgainstPin(signed, pin, this.lockfilePath);
     checkSignerPolicy(signed, pin, this.maintainerSignedNames, this.options);
+    checkRecordedClaim(signed, this.pins?.claims, this.lockfilePath);
     this.resolved.set(pkgKey(name, version), signed);
     return signed;
   }
@@ -275,6 +278,15 @@ export class InstallVerifier {
     await this.machineBindings.save(this.options.cacheDir);
   }
 
+  /**
+   * init: looks up which of `names` (the project's packages) the verified top-level targets delegates to
+   * a role of their own; commit() then records them as the project's claims (replacing earlier ones).
+   */
+  async recordClaims(names: readonly string[]): Promise<ReadonlyMap<string, RecordedClaim>> {
+    this.recordedClaims = new Map(await this.tuf.claims(names));
+    return this.recordedClaims;
+  }
+
   /** Writes tufpm-lock.json atomically. Call only once the whole install succeeded. */
   async commit(keep?: Iterable<string>): Promise<void> {
     await this.saveMachineCache();
@@ -296,6 +308,7 @@ export class InstallVerifier {
       const wanted = new Set(keep);
       for (const key of [...packages.keys()]) if (!wanted.has(key)) packages.delete(key);
     }
+    const claims = this.recordedClaims ?? this.pins?.claims;
     await writeLockfile(this.lockfilePath, {
       lockfileVersion: LOCKFILE_VERSION,
       registry: this.registryUrl,
@@ -304,6 +317,7 @@ export class InstallVerifier {
       snapshot: { version: state.snapshot.version, keyids: state.snapshot.keyids },
       targets: { version: state.targets.version, keyids: state.targets.keyids },
       packages,
+      ...(claims === undefined ? {} : { claims }),
     });
   }
 

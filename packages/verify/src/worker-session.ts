@@ -3,6 +3,7 @@
 // alive and is ended by close().
 import type { Worker } from 'node:worker_threads';
 import { errorFromWire, type OpenedSession, type WorkerRequest, type WorkerResponse } from './tuf-worker-protocol.js';
+import type { RecordedClaim } from './lockfile.js';
 import type { FoundTarget, TufSession, TufSessionOptions } from './tuf-session.js';
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
@@ -51,6 +52,7 @@ export async function openTufSessionInWorker(options: Omit<TufSessionOptions, 'c
     state: () => opened.state,
     rootChain: () => opened.rootChain,
     findTarget: (targetPath) => call<FoundTarget | undefined>({ type: 'find', targetPath }),
+    claims: (names) => call<Array<[string, RecordedClaim]>>({ type: 'claims', names: [...names] }),
     persist: () => call<null>({ type: 'persist' }).then(() => undefined),
     close: async () => {
       failure ??= new Error('TUF session closed');

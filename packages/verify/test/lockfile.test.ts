@@ -99,3 +99,26 @@ test('a damaged machine bindings file vouches for nothing and is rewritten on th
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('the claims recorded by init round-trip, sorted, and are parsed strictly', () => {
+  const lock: SideLockfile = { ...sample(), claims: new Map([['zed', { keyids: ['5'.repeat(64)], threshold: 1 }], ['@s/alpha', { keyids: ['7'.repeat(64), '6'.repeat(64)], threshold: 2 }]]) };
+  const text = serializeLockfile(lock);
+  assert.ok(text.indexOf('"@s/alpha": {') < text.indexOf('"zed": {'));
+  const back = parseLockfile(text, 'tufpm-lock.json');
+  assert.deepEqual([...back.claims!.keys()], ['@s/alpha', 'zed']);
+  assert.deepEqual(back.claims!.get('@s/alpha'), { keyids: ['6'.repeat(64), '7'.repeat(64)], threshold: 2 });
+  const edit = (f: (raw: { claims: Record<string, Record<string, unknown>> }) => void): string => {
+    const raw = JSON.parse(text) as { claims: Record<string, Record<string, unknown>> };
+    f(raw);
+    return JSON.stringify(raw);
+  };
+  for (const [why, bad] of [
+    ['a threshold above its keyids', edit((r) => { r.claims['zed']!.threshold = 2; })],
+    ['an unknown field', edit((r) => { r.claims['zed']!.paths = ['*']; })],
+    ['a name that is not a package name', edit((r) => { r.claims['../x'] = r.claims['zed']!; })],
+    ['no keyids', edit((r) => { r.claims['zed']!.keyids = []; })],
+  ] as const) {
+    assert.throws(() => parseLockfile(bad, 'tufpm-lock.json'), (e: unknown) => (e as { code?: string }).code === 'TUF_LOCKFILE', why);
+  }
+  assert.equal(parseLockfile(serializeLockfile(sample()), 'x').claims, undefined, 'a lockfile written by installs alone has no claims');
+});

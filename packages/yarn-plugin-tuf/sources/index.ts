@@ -1,6 +1,7 @@
 import type { Hooks, Plugin } from '@yarnpkg/core';
 import { configuration } from './configuration.js';
 import { afterAllInstalled, validateProject, wrapNetworkRequest } from './hooks.js';
+import { TufInitCommand } from './commands/init.js';
 import { TufStatusCommand } from './commands/status.js';
 import { TufVerifyCommand } from './commands/verify.js';
 
@@ -15,7 +16,7 @@ const plugin: Plugin<Hooks> = {
     wrapNetworkRequest,
     afterAllInstalled,
   },
-  commands: [TufStatusCommand, TufVerifyCommand],
+  commands: [TufInitCommand, TufStatusCommand, TufVerifyCommand],
 };
 
 export default plugin;

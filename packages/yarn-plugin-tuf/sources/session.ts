@@ -39,8 +39,7 @@ export class TufSession {
   static async open(project: Project): Promise<TufSession> {
     const configuration = project.configuration;
     const settings = readSettings(configuration);
-    const registryUrl = defaultRegistry(configuration);
-    const metadataUrl = settings.metadataUrl ?? `${registryUrl}/-/tuf/metadata/`;
+    const { registryUrl, metadataUrl } = registryUrls(configuration);
     const verifier = await InstallVerifier.open({
       projectDir: npath.fromPortablePath(project.cwd),
       registryUrl,
@@ -113,6 +112,12 @@ export class TufSession {
     await this.verifier.verifyTarball(name, version, body);
     this.downloaded.add(packageKey(name, version));
   }
+}
+
+/** The default registry (no trailing slash) and its TUF metadata URL (`tufMetadataUrl` or the registry's). */
+export function registryUrls(configuration: Configuration): { registryUrl: string; metadataUrl: string } {
+  const registryUrl = defaultRegistry(configuration);
+  return { registryUrl, metadataUrl: readSettings(configuration).metadataUrl ?? `${registryUrl}/-/tuf/metadata/` };
 }
 
 function defaultRegistry(configuration: Configuration): string {
