@@ -3,6 +3,7 @@ import { TufError } from '@tufpm/models';
 import type { DeclaredDependencies, InstallVerifier, SignedTarget } from '@tufpm/verify';
 import { NpmVerifyError, PackageContextError } from './errors.js';
 import { classifyNode } from './sources.js';
+import { declaredManifestFields } from './manifest-fields.js';
 
 export type TreeCommand = 'install' | 'ci' | 'verify';
 
@@ -130,6 +131,7 @@ export async function verifyTree(tree: ArboristTree, verifier: InstallVerifier, 
         result.signed.set(`${item.name}@${item.version}`, signed);
         // Each place the version sits at has its own manifest (package-lock.json lists one per location).
         for (const each of group) await verifier.checkDependencies(each.name, each.version, declaredDependencies(each.node));
+        for (const each of group) await verifier.checkManifestFields(each.name, each.version, declaredManifestFields(each.node));
         for (const each of group) bindNode(each, signed, opts, result);
       } catch (error) {
         if (!(error instanceof TufError)) throw error;

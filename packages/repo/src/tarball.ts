@@ -4,6 +4,7 @@ import semver from 'semver';
 import { TargetFile, isValidNpmPackageName, npmTarballTargetPath } from '@tufpm/models';
 import { InvalidInputError, TarballError } from './errors.js';
 import { signedDependenciesOf } from './signed-dependencies.js';
+import { signedManifestFactsOf, type TarballFiles } from './manifest-facts.js';
 
 /** Limits for reading a tarball someone uploaded (gzip bombs, huge manifests). */
 export interface TarballLimits {
@@ -67,16 +68,25 @@ function gunzipBounded(data: Uint8Array, max: number): Promise<Buffer> {
   });
 }
 
-/** Finds the single `<top>/package.json` entry of an uncompressed npm tarball. */
-function readPackageJson(tar: Buffer, maxBytes: number): Promise<Uint8Array> {
+/** Files listed for the manifest facts (directories.bin); a tarball with more cannot expand directories.bin. */
+const MAX_LISTED_FILES = 65536;
+
+/** Finds the single `<top>/package.json` entry of an uncompressed npm tarball, and the files the manifest facts need. */
+function readPackageJson(tar: Buffer, maxBytes: number): Promise<{ pj: Uint8Array; files: TarballFiles }> {
   return new Promise((resolve, reject) => {
     const found: Buffer[][] = [];
+    const files = { hasBindingGyp: false, files: [] as string[] };
     let failed: Error | undefined;
     const parser = new Parser({
       strict: true,
       onReadEntry: (entry: ReadEntry) => {
         // npm reads the package.json of the tarball's single top-level directory, whatever its name.
         const parts = entry.path.replace(/^\.\//, '').split('/');
+        if (entry.type === 'File' && parts.length >= 2) {
+          const inPackage = parts.slice(1).join('/');
+          if (inPackage === 'binding.gyp') files.hasBindingGyp = true;
+          if (files.files.length < MAX_LISTED_FILES) files.files.push(inPackage);
+        }
         if (parts.length === 2 && parts[1] === 'package.json' && entry.type === 'File') {
           if (entry.size > maxBytes) {
             failed ??= new TarballError(`package.json is ${entry.size} bytes, more than ${maxBytes}`);
@@ -97,7 +107,7 @@ function readPackageJson(tar: Buffer, maxBytes: number): Promise<Uint8Array> {
       if (failed !== undefined) return reject(failed);
       // Two package.json entries would let the registry read one and the installer extract the other.
       if (found.length !== 1) return reject(new TarballError(found.length === 0 ? 'tarball has no package/package.json' : 'tarball has more than one package.json'));
-      resolve(Buffer.concat(found[0]!));
+      resolve({ pj: Buffer.concat(found[0]!), files });
     });
     parser.end(tar);
   });
@@ -111,7 +121,7 @@ function readPackageJson(tar: Buffer, maxBytes: number): Promise<Uint8Array> {
 export async function readPackageTarball(data: Uint8Array, limits: TarballLimits = DEFAULT_TARBALL_LIMITS): Promise<PackageTarball> {
   if (data.length > limits.maxTarballBytes) throw new TarballError(`tarball is ${data.length} bytes, more than ${limits.maxTarballBytes}`);
   const tar = await gunzipBounded(data, limits.maxUnpackedBytes);
-  const pj = await readPackageJson(tar, limits.maxPackageJsonBytes);
+  const { pj, files } = await readPackageJson(tar, limits.maxPackageJsonBytes);
   let manifest: unknown;
   try {
     manifest = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(pj));
@@ -125,7 +135,8 @@ export async function readPackageTarball(data: Uint8Array, limits: TarballLimits
   const version = m['version'];
   const targetPath = tarballTargetPath(name, version);
   const target = TargetFile.fromData(targetPath, data, ['sha512', 'sha256']);
-  // Always present (an empty object too): it signs that the package declares no other dependencies.
-  target.custom = { npm: signedDependenciesOf(m) };
+  // Always present: it signs that the package declares no other dependencies, and (manifestFields) which
+  // install-relevant fields it has.
+  target.custom = { npm: { ...signedDependenciesOf(m), ...signedManifestFactsOf(m, files) } };
   return { name, version, targetPath, target, manifest: m };
 }

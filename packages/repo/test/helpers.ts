@@ -1,6 +1,6 @@
 import { mkdtemp, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { create } from 'tar';
 
 export async function tempDir(prefix = 'tufpm-repo-'): Promise<{ path: string; cleanup: () => Promise<void> }> {
@@ -14,7 +14,10 @@ export async function makeTarball(manifest: Record<string, unknown>, extra: Reco
   try {
     await mkdir(join(path, top), { recursive: true });
     await writeFile(join(path, top, 'package.json'), JSON.stringify(manifest));
-    for (const [f, c] of Object.entries(extra)) await writeFile(join(path, top, f), c);
+    for (const [f, c] of Object.entries(extra)) {
+      await mkdir(dirname(join(path, top, f)), { recursive: true });
+      await writeFile(join(path, top, f), c);
+    }
     const out = join(path, 'out.tgz');
     await create({ gzip: true, file: out, cwd: path, portable: true }, [top]);
     return new Uint8Array(await readFile(out));

@@ -25,12 +25,12 @@ test('publish signs the tarball\'s own dependency declarations into the target (
     const res = await repo.publishTarball(tgz);
     const bin = await latestRole(dir, res.role);
     assert.deepEqual(bin.signed.targets.get(res.targetPath)!.custom, {
-      npm: { dependencies: { helper: '^1.0.0' }, optionalDependencies: { fsevents: '2.x' }, peerDependencies: { react: '>=18' } },
+      npm: { dependencies: { helper: '^1.0.0' }, optionalDependencies: { fsevents: '2.x' }, peerDependencies: { react: '>=18' }, manifestFields: 1 },
     });
     // A package without dependencies signs that it has none (an empty map set, not a missing one).
     const bare = await repo.publishTarball(await makeTarball({ name: 'bare', version: '1.0.0' }));
     const bareBin = await latestRole(dir, bare.role);
-    assert.deepEqual(bareBin.signed.targets.get(bare.targetPath)!.custom, { npm: {} });
+    assert.deepEqual(bareBin.signed.targets.get(bare.targetPath)!.custom, { npm: { manifestFields: 1 } });
   } finally {
     await t.cleanup();
   }

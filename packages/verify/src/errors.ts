@@ -14,7 +14,10 @@ export type VerifyErrorCode =
   | 'TUF_SIGNER_DOWNGRADE'
   | 'TUF_CLAIM_DROPPED'
   | 'TUF_NOT_MAINTAINER_SIGNED'
-  | 'TUF_EXTRANEOUS_DEPENDENCY';
+  | 'TUF_EXTRANEOUS_DEPENDENCY'
+  | 'TUF_MANIFEST_FIELD'
+  | 'TUF_MANIFEST_UNSIGNED'
+  | 'TUF_BIN_ESCAPE';
 
 export interface VerifyErrorDetails {
   packageName?: string;

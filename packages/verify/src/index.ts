@@ -3,6 +3,8 @@ export type { VerifierOptions, VerifyMode, SignedTarget, VerifierSummary, Progre
 export { VerifyError, describeFailure } from './errors.js';
 export { parseSignedDependencies, extraneousDependencies } from './signed-dependencies.js';
 export type { SignedDependencies, DeclaredDependencies, ParsedSignedDependencies } from './signed-dependencies.js';
+export { parseManifestFields, manifestFieldProblems, escapingBins, normalizeBinPath, normalizeBinName } from './manifest-fields.js';
+export type { SignedManifestFields, DeclaredManifestFields, ParsedManifestFields } from './manifest-fields.js';
 export type { VerifyErrorCode, VerifyErrorDetails } from './errors.js';
 export { DEFAULT_LOCKFILE_NAME, LOCKFILE_VERSION, readLockfile, parseLockfile, serializeLockfile, writeLockfile } from './lockfile.js';
 export type { SideLockfile, PinnedPackage } from './lockfile.js';

@@ -1,4 +1,5 @@
 import type { SignedDependencies } from './signed-dependencies.js';
+import type { SignedManifestFields } from './manifest-fields.js';
 
 export type VerifyMode = 'enforce' | 'warn';
 
@@ -61,6 +62,9 @@ export interface SignedTarget {
   /** The dependency maps of the signed tarball's package.json (target `custom.npm`); absent when the
    *  repository that signed the target did not record them. */
   dependencies?: SignedDependencies;
+  /** The install-relevant package.json fields signed with the tarball (bin, os/cpu/libc, install scripts,
+   *  node-gyp, ...); absent when the repository that signed the target did not record them. */
+  manifestFields?: SignedManifestFields;
 }
 
 export interface VerifierSummary {

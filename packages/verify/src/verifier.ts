@@ -11,6 +11,16 @@ import { MachineBindings } from './machine-bindings.js';
 import { checkPackageAgainstPin, checkRecordedClaim, checkSignerPolicy, checkStateAgainstPins, equalHex } from './pin-checks.js';
 import type { SignedTarget, VerifierOptions, VerifierSummary, VerifyMode } from './types.js';
 import { extraneousDependencies, extraneousDependencyError, parseSignedDependencies, type DeclaredDependencies } from './signed-dependencies.js';
+import {
+  binEscapeError,
+  escapingBins,
+  manifestFieldError,
+  manifestFieldProblems,
+  parseManifestFields,
+  uncheckableFields,
+  unsignedFieldsError,
+  type DeclaredManifestFields,
+} from './manifest-fields.js';
 
 export type { VerifyMode, ProgressEvent, VerifierOptions, SignedTarget, VerifierSummary } from './types.js';
 
@@ -40,6 +50,8 @@ export class InstallVerifier {
   private readonly malformedDependencies = new Map<string, string>();
   /** claims seen by recordClaims (init): replace the pinned ones on commit */
   private recordedClaims: Map<string, RecordedClaim> | undefined;
+  /** name@version -> why its signed manifest fields do not parse (reported only by checkManifestFields). */
+  private readonly malformedFields = new Map<string, string>();
 
   private constructor(
     private readonly options: VerifierOptions,
@@ -153,6 +165,8 @@ export class InstallVerifier {
     }
     const parsedDependencies = parseSignedDependencies(target.custom);
     if (parsedDependencies.kind === 'malformed') this.malformedDependencies.set(pkgKey(name, version), parsedDependencies.reason);
+    const parsedFields = parseManifestFields(target.custom);
+    if (parsedFields.kind === 'malformed') this.malformedFields.set(pkgKey(name, version), parsedFields.reason);
     const signed: SignedTarget = {
       name,
       version,
@@ -166,6 +180,7 @@ export class InstallVerifier {
       maintainerSigned,
       threshold,
       ...(parsedDependencies.kind === 'signed' ? { dependencies: parsedDependencies.value } : {}),
+      ...(parsedFields.kind === 'signed' ? { manifestFields: parsedFields.value } : {}),
     };
     const pin = this.pinned(name, version);
     checkPackageAgainstPin(signed, pin, this.lockfilePath);
@@ -228,6 +243,30 @@ export class InstallVerifier {
     if (signed.dependencies === undefined) return;
     const problems = extraneousDependencies(signed.dependencies, declared);
     if (problems.length > 0) throw extraneousDependencyError(name, version, signed.role, problems);
+  }
+
+  /**
+   * The install-relevant manifest fields an installer resolved for name@version (bins, os/cpu/libc,
+   * engines, bundled dependencies, optional peers, install scripts) must be the ones signed with its
+   * tarball: TUF_MANIFEST_FIELD otherwise; a bin leaving the package directory is TUF_BIN_ESCAPE whatever
+   * was signed. A target signed without these fields (older repository) cannot vouch for any of them: an
+   * installer that would act on one is refused with TUF_MANIFEST_UNSIGNED (docs/adr/0009). In memory only.
+   */
+  async checkManifestFields(name: string, version: string, declared: DeclaredManifestFields): Promise<void> {
+    const signed = await this.resolve(name, version);
+    // TUF 1.5.2 (extraneous dependencies and arbitrary installation), through 4.5 (a target's signed
+    // `custom`): what gets linked and run is decided by the signers, not by the packument or the lockfile.
+    const escaping = escapingBins(name, declared);
+    if (escaping.length > 0) throw binEscapeError(name, version, signed.role, escaping);
+    const malformed = this.malformedFields.get(pkgKey(name, version));
+    if (malformed !== undefined) throw manifestFieldError(name, version, signed.role, [`the signed manifest fields are malformed (${malformed})`]);
+    if (signed.manifestFields === undefined) {
+      const unchecked = uncheckableFields(name, declared);
+      if (unchecked.length > 0) throw unsignedFieldsError(name, version, signed.role, unchecked);
+      return;
+    }
+    const problems = manifestFieldProblems(name, signed.manifestFields, declared);
+    if (problems.length > 0) throw manifestFieldError(name, version, signed.role, problems);
   }
 
   /** Binds Yarn's zip checksum to a tarball verified in this session. */

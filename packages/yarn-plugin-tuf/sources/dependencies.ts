@@ -1,5 +1,5 @@
-import { semverUtils, structUtils, type Descriptor, type Package, type Project } from '@yarnpkg/core';
-import type { DeclaredDependencies, SignedTarget } from '@tufpm/verify';
+import { Manifest, semverUtils, structUtils, type Descriptor, type Package, type Project } from '@yarnpkg/core';
+import type { DeclaredDependencies, DeclaredManifestFields, SignedTarget } from '@tufpm/verify';
 
 /**
  * The dependencies Yarn resolved for an npm package, in npm's spelling, for InstallVerifier.checkDependencies.
@@ -19,8 +19,10 @@ export function declaredDependencies(project: Project, pkg: Package, signed: Sig
   const dependencies: Record<string, string> = {};
   for (const descriptor of original.dependencies.values()) {
     const name = structUtils.stringifyIdent(descriptor);
-    // Yarn's npm resolver adds node-gyp@latest itself to a package whose scripts run node-gyp.
-    if (name === 'node-gyp' && descriptor.range === `${protocol}latest` && !Object.hasOwn(signedRegular, name)) continue;
+    // Yarn's npm resolver adds node-gyp@latest itself to a package whose (packument) scripts run node-gyp:
+    // exempt only where the signed facts say the package builds with node-gyp. Otherwise (a registry that
+    // adds the script or the dependency, or a target signed without the facts) it is an extraneous dependency.
+    if (name === 'node-gyp' && descriptor.range === `${protocol}latest` && !Object.hasOwn(signedRegular, name) && signed.manifestFields?.nodeGyp === true) continue;
     const candidates = [signedRegular[name], signedOptional[name]].filter((r): r is string => r !== undefined);
     dependencies[name] = npmRange(descriptor, candidates, protocol);
   }
@@ -43,4 +45,33 @@ function npmRange(descriptor: Descriptor, signed: string[], protocol: string): s
   const range = descriptor.range;
   if (signed.includes(range)) return range;
   return range.startsWith(protocol) ? range.slice(protocol.length) : range;
+}
+
+/**
+ * The manifest fields Yarn acts on for an npm package, as resolved from the packument or yarn.lock (before
+ * packageExtensions): its bins (linked by both linkers), its platform conditions (which optional packages
+ * are skipped) and its optional peers. Yarn reads scripts from the fetched archive, not from the packument,
+ * and ignores engines and bundleDependencies of dependencies, so those are not compared here.
+ */
+export function declaredManifestFields(project: Project, pkg: Package, signed: SignedTarget): DeclaredManifestFields {
+  const original = project.originalPackages.get(pkg.locatorHash) ?? pkg;
+  const peerMeta: Record<string, { optional?: boolean }> = {};
+  for (const [name, meta] of original.peerDependenciesMeta) peerMeta[name] = { ...meta };
+  return {
+    bin: Object.fromEntries(original.bin),
+    peerDependenciesMeta: peerMeta,
+    yarnConditions: { resolved: original.conditions ?? null, signed: signedConditions(signed) },
+  };
+}
+
+/** Yarn's own condition string (Manifest.getConditions) for the signed os/cpu/libc. */
+function signedConditions(signed: SignedTarget): string | null {
+  const fields = signed.manifestFields;
+  if (fields === undefined) return null;
+  const manifest = new Manifest();
+  // Yarn reads only arrays (a string `os` restricts nothing for Yarn), as Manifest.load does.
+  manifest.os = Array.isArray(fields.os) ? fields.os : null;
+  manifest.cpu = Array.isArray(fields.cpu) ? fields.cpu : null;
+  manifest.libc = Array.isArray(fields.libc) ? fields.libc : null;
+  return manifest.getConditions();
 }

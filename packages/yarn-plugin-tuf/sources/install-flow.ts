@@ -1,7 +1,7 @@
 import { MessageName, ReportError, type Report, structUtils, type Cache, type InstallOptions, type Locator, type Package } from '@yarnpkg/core';
 import { TufError } from '@tufpm/models';
 import { VerifyError } from '@tufpm/verify';
-import { declaredDependencies } from './dependencies.js';
+import { declaredDependencies, declaredManifestFields } from './dependencies.js';
 import { classifyLocator, packageKey } from './locators.js';
 import { describeTufError } from './report-errors.js';
 import type { TufSession } from './session.js';
@@ -214,6 +214,8 @@ async function checkEntry(session: TufSession, entry: NpmEntry): Promise<void> {
   const target = await session.verifier.resolve(entry.name, entry.version);
   // The manifest Yarn resolved from must declare only what the signed package.json declares.
   await session.verifier.checkDependencies(entry.name, entry.version, declaredDependencies(session.project, entry.pkg, target));
+  // So must the bins it links, the platforms it is installed on and its optional peers.
+  await session.verifier.checkManifestFields(entry.name, entry.version, declaredManifestFields(session.project, entry.pkg, target));
 }
 
 function compareStrings(a: string, b: string): number {

@@ -4,7 +4,7 @@ import { Command, Option } from 'clipanion';
 import { VerifyError } from '@tufpm/verify';
 import { checkBinding, collectTree, settle, type Failure } from '../install-flow.js';
 import { describeTufError } from '../report-errors.js';
-import { declaredDependencies } from '../dependencies.js';
+import { declaredDependencies, declaredManifestFields } from '../dependencies.js';
 import { openProjectSession } from './open-project.js';
 
 /** `yarn tuf verify`: re-verifies yarn.lock against the current signed metadata and the pins, offline from Yarn's point of view. */
@@ -17,7 +17,7 @@ export class TufVerifyCommand extends BaseCommand {
     details: `
       Refreshes the registry's TUF metadata, then checks every package of yarn.lock: an npm package must be
       listed by its delegated role in the current snapshot with the hash pinned in tufpm-lock.json, declare
-      only the dependencies its signed package.json declares, and its yarn.lock checksum must be the one
+      only the dependencies, bins and platform conditions its signed package.json declares, and its yarn.lock checksum must be the one
       bound to that verified tarball (on this machine, or in tufpm-lock.json). Git, file and remote-URL
       dependencies are refused unless allowed by unsafeTufAllowNonRegistry. Nothing is downloaded except TUF
       metadata, and nothing is written to the project. Exits non-zero on any failure.
@@ -40,6 +40,7 @@ export class TufVerifyCommand extends BaseCommand {
         await settle(failures, `${entry.name}@${entry.version}`, async () => {
           const target = await session.verifier.resolve(entry.name, entry.version);
           await session.verifier.checkDependencies(entry.name, entry.version, declaredDependencies(project, entry.pkg, target));
+          await session.verifier.checkManifestFields(entry.name, entry.version, declaredManifestFields(project, entry.pkg, target));
           if (!entry.bindable) return;
           const checksum = project.storedChecksums.get(entry.pkg.locatorHash);
           // Nothing is installed here, so a checksum consistent with the pins is enough (an install on this

@@ -1,0 +1,113 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { addPackageVersion, buildPackageTarball, packumentFile } from '@tufpm/registry';
+import { NpmWorld, type CliResult, type Project } from '../src/harness/npm-world.js';
+
+// The manifest fields Arborist acts on (bins, os/cpu, install scripts) against tufpm-npm: a registry, a
+// mirror or a package-lock.json edit that changes them is refused before anything is extracted, linked or
+// run; the legitimate uses keep installing.
+
+async function refused(project: Project, args: string[], code: RegExp, ...also: RegExp[]): Promise<CliResult> {
+  const before = await project.state();
+  const res = await project.tufpmNpm(args);
+  assert.equal(res.code, 1, `exit code 1 expected\n${res.stderr}`);
+  assert.match(res.stderr, code);
+  for (const re of also) assert.match(res.stderr, re);
+  assert.deepEqual(await project.state(), before, 'nothing touched');
+  return res;
+}
+
+async function publish(world: NpmWorld, name: string, version: string, manifest: Record<string, unknown>, files: Record<string, string> = {}): Promise<void> {
+  const tarball = buildPackageTarball({ name, version, manifest, files });
+  await addPackageVersion(world.registryDir, tarball, { durable: false });
+  await world.repo.publishTarball(tarball);
+}
+
+async function editPackument(world: NpmWorld, name: string, version: string, edit: (manifest: Record<string, unknown>) => void): Promise<void> {
+  const file = packumentFile(world.registryDir, name);
+  const packument = JSON.parse(await readFile(file, 'utf8')) as { versions: Record<string, Record<string, unknown>> };
+  edit(packument.versions[version]!);
+  await writeFile(file, JSON.stringify(packument));
+}
+
+const otherPlatform = process.platform === 'darwin' ? 'linux' : 'darwin';
+const BIN_FILES = { 'index.js': '#!/usr/bin/env node\nconsole.log("genuine");\n', 'danger.js': '#!/usr/bin/env node\nconsole.log("danger");\n' };
+
+describe('tufpm-npm: the manifest fields are the signed ones', () => {
+  let world: NpmWorld;
+
+  before(async () => {
+    world = await NpmWorld.create();
+    await publish(world, 'binpkg', '1.0.0', { bin: { binpkg: 'index.js' } }, BIN_FILES);
+  });
+  after(() => world.close());
+
+  test('the bins of a normal package are linked', async () => {
+    const project = await world.project();
+    const res = await project.tufpmNpm(['install', 'binpkg@1.0.0']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.ok(existsSync(join(project.dir, 'node_modules', '.bin', 'binpkg')), 'node_modules/.bin/binpkg linked');
+  });
+
+  test('rejects a bin map rewritten in the packument', async () => {
+    await publish(world, 'binpkg', '1.0.1', { bin: { binpkg: 'index.js' } }, BIN_FILES);
+    await editPackument(world, 'binpkg', '1.0.1', (m) => { m['bin'] = { binpkg: 'danger.js', eslint: 'danger.js' }; });
+    const project = await world.project();
+    await refused(project, ['install', 'binpkg@1.0.1'], /TUF_MANIFEST_FIELD/, /package: +binpkg@1\.0\.1/, /bin binpkg -> danger\.js differs from the signed index\.js/,
+      /bin eslint -> danger\.js is not a bin of the signed package/, /attack: +unsigned manifest fields/);
+  });
+
+  test('rejects a bin map rewritten in package-lock.json (ci)', async () => {
+    const project = await world.project({ dependencies: { binpkg: '1.0.0' } });
+    assert.equal((await project.tufpmNpm(['install'])).code, 0);
+    const lock = (await project.read('package-lock.json'))!;
+    const edited = lock.replace(/"binpkg": "index\.js"/, '"binpkg": "danger.js"');
+    assert.notEqual(edited, lock);
+    await project.write('package-lock.json', edited);
+    await project.freshMachine();
+    await refused(project, ['ci'], /TUF_MANIFEST_FIELD/, /package: +binpkg@1\.0\.0/, /bin binpkg -> danger\.js differs/);
+  });
+
+  test('rejects a bin escaping the package directory', async () => {
+    await publish(world, 'escaper', '1.0.0', { bin: { escaper: 'index.js' } });
+    await editPackument(world, 'escaper', '1.0.0', (m) => { m['bin'] = { escaper: '../binpkg/danger.js' }; });
+    const project = await world.project();
+    await refused(project, ['install', 'escaper@1.0.0'], /TUF_BIN_ESCAPE|TUF_MANIFEST_FIELD/, /package: +escaper@1\.0\.0/);
+  });
+
+  test('rejects an install script added to the packument', async () => {
+    await publish(world, 'scripted', '1.0.0', {});
+    await editPackument(world, 'scripted', '1.0.0', (m) => { m['scripts'] = { postinstall: 'node -e "require(\'fs\').writeFileSync(\'pwned\', \'x\')"' }; m['hasInstallScript'] = true; });
+    const project = await world.project();
+    await refused(project, ['install', 'scripted@1.0.0'], /TUF_MANIFEST_FIELD/, /package: +scripted@1\.0\.0/, /scripts\.postinstall/);
+  });
+
+  test('optional packages for another platform are skipped', async () => {
+    for (const [name, os] of [[`plat-${process.platform}`, process.platform], [`plat-${otherPlatform}`, otherPlatform]] as const) {
+      await publish(world, name, '1.0.0', { os: [os], cpu: [process.arch, 'arm'] });
+    }
+    await publish(world, 'plathost', '1.0.0', { optionalDependencies: { [`plat-${process.platform}`]: '1.0.0', [`plat-${otherPlatform}`]: '1.0.0' } });
+    const project = await world.project();
+    const res = await project.tufpmNpm(['install', 'plathost@1.0.0']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.ok(existsSync(join(project.dir, 'node_modules', `plat-${process.platform}`)), 'this platform\'s package installed');
+    assert.ok(!existsSync(join(project.dir, 'node_modules', `plat-${otherPlatform}`)), 'the other platform\'s package skipped');
+    await project.freshMachine();
+    const ci = await project.tufpmNpm(['ci']);
+    assert.equal(ci.code, 0, `ci from the lockfile: ${ci.stderr}`);
+  });
+
+  test('rejects os/cpu rewritten in the packument (another platform\'s package installed here)', async () => {
+    await publish(world, `osx-${otherPlatform}`, '1.0.0', { os: [otherPlatform] });
+    await publish(world, 'cpux', '1.0.0', { cpu: ['mips'] });
+    await publish(world, 'oshost', '1.0.0', { optionalDependencies: { [`osx-${otherPlatform}`]: '1.0.0', cpux: '1.0.0' } });
+    await editPackument(world, `osx-${otherPlatform}`, '1.0.0', (m) => { m['os'] = [otherPlatform, process.platform]; });
+    await editPackument(world, 'cpux', '1.0.0', (m) => { delete m['cpu']; });
+    const project = await world.project();
+    await refused(project, ['install', 'oshost@1.0.0'], /TUF_MANIFEST_FIELD/, new RegExp(`osx-${otherPlatform}@1\\.0\\.0`), /cpux@1\.0\.0/,
+      /os \[.*\] differs from the signed/, /cpu null differs from the signed/);
+  });
+});
