@@ -3,7 +3,7 @@ import { TarballError } from './errors.js';
 
 /**
  * The install-relevant fields of a tarball's own package.json, signed into its TUF target's `custom.npm`
- * next to the dependency maps (docs/adr/0009-signed-manifest-fields.md). Yarn and npm act on these as they
+ * next to the dependency maps (docs/adr/0010-signed-manifest-fields.md). Yarn and npm act on these as they
  * read them from the packument or a lockfile (which bins to link and where, which platforms a package is
  * for, what runs at install time, Yarn's implicit `node-gyp@latest`); installers compare what they resolved
  * with these, so a registry, a mirror or a lockfile edit cannot change them.

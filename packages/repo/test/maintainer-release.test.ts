@@ -391,7 +391,7 @@ test('rejects a role whose signed dependency declarations (custom.npm) are not t
     await w.claim('left-pad', [a], 1);
     const tarball = await makeTarball({ name: 'left-pad', version: '1.1.0', dependencies: { 'is-odd': '^1.0.0' } });
     const { pkg, role } = await prepareRelease(await currentRole(w, 'left-pad'), tarball, { now: new Date() });
-    assert.deepEqual(role.signed.targets.get(pkg.targetPath)!.custom, { npm: { dependencies: { 'is-odd': '^1.0.0' } } });
+    assert.deepEqual(role.signed.targets.get(pkg.targetPath)!.custom, { npm: { dependencies: { 'is-odd': '^1.0.0' }, manifestFields: 1 } });
     const sneaky = Metadata.fromJSON(role.toJSON(), 'targets');
     sneaky.signed.targets.get(pkg.targetPath)!.custom = { npm: { dependencies: { 'is-odd': '^1.0.0', 'evil-pkg': '*' } } };
     signRole(sneaky, [a.signer]);

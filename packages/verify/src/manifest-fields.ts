@@ -2,7 +2,7 @@ import { VerifyError } from './errors.js';
 
 /**
  * The install-relevant package.json fields a package version's signers put in its target's `custom.npm`
- * (written by @tufpm/repo manifest-facts.ts; format in docs/adr/0009-signed-manifest-fields.md).
+ * (written by @tufpm/repo manifest-facts.ts; format in docs/adr/0010-signed-manifest-fields.md).
  */
 export interface SignedManifestFields {
   bin?: Record<string, string>;

@@ -250,7 +250,7 @@ export class InstallVerifier {
    * engines, bundled dependencies, optional peers, install scripts) must be the ones signed with its
    * tarball: TUF_MANIFEST_FIELD otherwise; a bin leaving the package directory is TUF_BIN_ESCAPE whatever
    * was signed. A target signed without these fields (older repository) cannot vouch for any of them: an
-   * installer that would act on one is refused with TUF_MANIFEST_UNSIGNED (docs/adr/0009). In memory only.
+   * installer that would act on one is refused with TUF_MANIFEST_UNSIGNED (docs/adr/0010). In memory only.
    */
   async checkManifestFields(name: string, version: string, declared: DeclaredManifestFields): Promise<void> {
     const signed = await this.resolve(name, version);
