@@ -57,3 +57,10 @@ export { getVerificationResult, type VerificationResult } from './verification.j
 export { parseExpires, formatExpires } from './fields.js';
 export { encodeRoleName, decodeRoleName } from './role-name.js';
 export { isValidNpmPackageName, npmTarballTargetPath, unscopedNpmName, MAX_NPM_NAME_LENGTH, type NpmNameOptions } from './npm-names.js';
+export {
+  TarballEntryIndex,
+  TarballEntryError,
+  normalizeTarballEntryPath,
+  type TarballEntryPath,
+  type TarballEntryProblem,
+} from './tarball-entries.js';

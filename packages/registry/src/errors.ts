@@ -12,6 +12,7 @@ export type RegistryErrorCode =
   | 'REGISTRY_CONFLICT'
   | 'REGISTRY_TOO_LARGE'
   | 'REGISTRY_BAD_TARBALL'
+  | 'REGISTRY_TARBALL_ENTRY'
   | 'REGISTRY_TARBALL_MISMATCH';
 
 const STATUS: Record<RegistryErrorCode, number> = {
@@ -25,6 +26,7 @@ const STATUS: Record<RegistryErrorCode, number> = {
   REGISTRY_CONFLICT: 409,
   REGISTRY_TOO_LARGE: 413,
   REGISTRY_BAD_TARBALL: 400,
+  REGISTRY_TARBALL_ENTRY: 400,
   REGISTRY_TARBALL_MISMATCH: 400,
 };
 

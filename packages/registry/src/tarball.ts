@@ -1,5 +1,6 @@
 import { createGunzip, gzipSync, constants as zlibConstants } from 'node:zlib';
 import { Header, Parser, type ReadEntry } from 'tar';
+import { TarballEntryError, TarballEntryIndex } from '@tufpm/models';
 import { RegistryError } from './errors.js';
 import { assertPackageName, assertVersion } from './names.js';
 
@@ -93,6 +94,7 @@ export async function readTarballManifest(tarball: Uint8Array, limits: ReadTarba
     throw new RegistryError('REGISTRY_BAD_TARBALL', 'tarball is not gzip data');
   }
   const manifests: Buffer[] = [];
+  const entries = new TarballEntryIndex();
   let hasShrinkwrap = false;
   let hasBindingGyp = false;
   await new Promise<void>((resolvePromise, reject) => {
@@ -106,14 +108,20 @@ export async function readTarballManifest(tarball: Uint8Array, limits: ReadTarba
     const parser = new Parser({
       strict: true,
       onReadEntry: (entry: ReadEntry) => {
-        const parts = entry.path.replace(/\/+$/, '').split('/');
-        const inner = parts.slice(1).join('/');
-        if (parts.length === 2 && entry.type === 'File') {
+        // One entry-path rule for every reader (@tufpm/models): the path as node-tar and Yarn extract it.
+        let inner: string;
+        try {
+          inner = entries.add(entry.path, entry.type);
+        } catch (error) {
+          if (!(error instanceof TarballEntryError)) throw error;
+          return fail(new RegistryError('REGISTRY_TARBALL_ENTRY', `${error.message} (${error.code}: installers could extract another package.json or file than the one published)`, { cause: error }));
+        }
+        if (entry.type === 'File' || entry.type === 'OldFile') {
           if (inner === 'npm-shrinkwrap.json') hasShrinkwrap = true;
           if (inner === 'binding.gyp') hasBindingGyp = true;
         }
-        if (inner === 'package.json' && parts.length === 2) {
-          if (entry.type !== 'File') return fail(new RegistryError('REGISTRY_BAD_TARBALL', 'package.json is not a regular file'));
+        if (inner === 'package.json') {
+          if (entry.type === 'Directory') return fail(new RegistryError('REGISTRY_BAD_TARBALL', 'package.json is not a regular file'));
           if ((entry.size ?? 0) > maxManifest) return fail(new RegistryError('REGISTRY_TOO_LARGE', 'package.json too large'));
           const parts2: Buffer[] = [];
           entry.on('data', (c: Buffer) => parts2.push(c));

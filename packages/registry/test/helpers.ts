@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Header } from 'tar';
 import { startRegistry, type RegistryOptions, type RunningRegistry } from '../src/index.js';
 
 export async function tempDir(prefix = 'tufpm-registry-'): Promise<{ path: string; cleanup: () => Promise<void> }> {
@@ -40,4 +42,19 @@ export async function rawGet(port: number, path: string): Promise<{ status: numb
       resolve({ status, body: text.slice(text.indexOf('\r\n\r\n') + 4) });
     });
   });
+}
+
+/** A gzip'd tar with exactly these entries, unsafe paths and links included (buildPackageTarball refuses them). */
+export function rawTar(entries: Array<{ path: string; data: string; type?: 'File' | 'SymbolicLink' | 'Link' }>): Uint8Array {
+  const chunks: Buffer[] = [];
+  for (const e of entries) {
+    const isLink = e.type === 'SymbolicLink' || e.type === 'Link';
+    const data = Buffer.from(e.data);
+    const block = Buffer.alloc(512);
+    new Header({ path: e.path, mode: 0o644, size: isLink ? 0 : data.length, mtime: new Date(0), type: e.type ?? 'File', linkpath: isLink ? (e.type === 'Link' ? 'package/package.json' : '/etc/passwd') : '' }).encode(block, 0);
+    chunks.push(block);
+    if (!isLink) chunks.push(data, Buffer.alloc((512 - (data.length % 512)) % 512));
+  }
+  chunks.push(Buffer.alloc(1024));
+  return new Uint8Array(gzipSync(Buffer.concat(chunks)));
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { request } from 'node:http';
 import { TufError } from '@tufpm/models';
 import { addToken, buildPackageTarball, readStoredPackument, type PublishEvent } from '../src/index.js';
-import { withRegistry } from './helpers.js';
+import { rawTar, withRegistry } from './helpers.js';
 
 /** The body npm 11 (libnpmpublish) sends for `npm publish`. */
 function publishBody(name: string, version: string, tarball: Uint8Array, extra: Record<string, unknown> = {}): string {
@@ -195,6 +195,25 @@ test('publish hooks see the exact bytes and hashes and can refuse with a TufErro
     assert.equal(refused.json.error, 'claimed package: maintainer signatures missing');
     assert.equal((await fetch(`${registry.url}/unsigned`)).status, 404);
     assert.ok(!(await filesUnder(join(dir, 'packages'))).some((f) => f.startsWith('unsigned')));
+  } finally {
+    await done();
+  }
+});
+
+test('rejects a publish whose tarball hides a second package.json (package/./package.json, package//package.json, package\\package.json), storing nothing', async () => {
+  const { registry, dir, done } = await withRegistry();
+  try {
+    const token = await addToken(dir, { user: 'mallory' });
+    const pj = '{"name":"twin","version":"1.0.0"}';
+    const evil = '{"name":"twin","version":"1.0.0","dependencies":{"evil":"*"},"scripts":{"postinstall":"node x.js"}}';
+    for (const hidden of ['package/./package.json', 'package//package.json', 'package\\package.json']) {
+      const tgz = rawTar([{ path: 'package/package.json', data: pj }, { path: hidden, data: evil }]);
+      const r = await put(`${registry.url}/twin`, publishBody('twin', '1.0.0', tgz), token);
+      assert.equal(r.status, 400, hidden);
+      assert.equal(r.json.code, 'REGISTRY_TARBALL_ENTRY', hidden);
+    }
+    assert.deepEqual(await filesUnder(dir), ['tokens.json']);
+    assert.equal((await fetch(`${registry.url}/twin`)).status, 404);
   } finally {
     await done();
   }

@@ -2,32 +2,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
-import { Header } from 'tar';
 import { buildPackageTarball, readTarballManifest } from '../src/index.js';
-
-function rawTar(entries: Array<{ path: string; data: string; type?: 'File' | 'SymbolicLink' }>): Uint8Array {
-  const chunks: Buffer[] = [];
-  for (const e of entries) {
-    const data = Buffer.from(e.data);
-    const block = Buffer.alloc(512);
-    new Header({ path: e.path, mode: 0o644, size: e.type === 'SymbolicLink' ? 0 : data.length, mtime: new Date(0), type: e.type ?? 'File', linkpath: e.type === 'SymbolicLink' ? '/etc/passwd' : '' }).encode(block, 0);
-    chunks.push(block);
-    if (e.type !== 'SymbolicLink') chunks.push(data, Buffer.alloc((512 - (data.length % 512)) % 512));
-  }
-  chunks.push(Buffer.alloc(1024));
-  return new Uint8Array(gzipSync(Buffer.concat(chunks)));
-}
+import { rawTar } from './helpers.js';
 
 test('rejects a tarball with two package.json files (manifest confusion)', async () => {
   const tgz = rawTar([
     { path: 'package/package.json', data: '{"name":"a","version":"1.0.0"}' },
     { path: 'package/package.json', data: '{"name":"a","version":"1.0.0","dependencies":{"evil":"*"}}' },
   ]);
-  await assert.rejects(readTarballManifest(tgz), { code: 'REGISTRY_BAD_TARBALL' });
+  await assert.rejects(readTarballManifest(tgz), { code: 'REGISTRY_TARBALL_ENTRY' });
 });
 
 test('rejects a package.json that is a symlink, and tarballs without one', async () => {
-  await assert.rejects(readTarballManifest(rawTar([{ path: 'package/package.json', data: '', type: 'SymbolicLink' }])), { code: 'REGISTRY_BAD_TARBALL' });
+  await assert.rejects(readTarballManifest(rawTar([{ path: 'package/package.json', data: '', type: 'SymbolicLink' }])), { code: 'REGISTRY_TARBALL_ENTRY' });
   await assert.rejects(readTarballManifest(rawTar([{ path: 'package/index.js', data: '1' }])), { code: 'REGISTRY_BAD_TARBALL' });
 });
 
@@ -48,4 +35,25 @@ test('reads the manifest of a package whose top directory is not called package/
   const tgz = rawTar([{ path: 'node-foo/package.json', data: '{"name":"foo","version":"0.1.0"}' }]);
   const { manifest } = await readTarballManifest(tgz);
   assert.equal(manifest['name'], 'foo');
+});
+
+const PJ = '{"name":"a","version":"1.0.0"}';
+const EVIL_PJ = '{"name":"a","version":"1.0.0","dependencies":{"evil":"*"},"scripts":{"postinstall":"node evil.js"}}';
+
+for (const hidden of ['package/./package.json', 'package//package.json', 'package\\package.json']) {
+  test(`rejects a tarball with a second package.json hidden as ${hidden}`, async () => {
+    const tgz = rawTar([{ path: 'package/package.json', data: PJ }, { path: hidden, data: EVIL_PJ }]);
+    await assert.rejects(readTarballManifest(tgz), { code: 'REGISTRY_TARBALL_ENTRY' });
+  });
+}
+
+test('rejects tarball entries outside the package directory, absolute, or links (hard and symbolic)', async () => {
+  const cases: Array<Parameters<typeof rawTar>[0]> = [
+    [{ path: 'package/package.json', data: PJ }, { path: 'other/package.json', data: EVIL_PJ }],
+    [{ path: './package/package.json', data: PJ }],
+    [{ path: 'package/package.json', data: PJ }, { path: '/package/x.js', data: '1' }],
+    [{ path: 'package/package.json', data: PJ }, { path: 'package/x.js', data: '', type: 'SymbolicLink' }],
+    [{ path: 'package/package.json', data: PJ }, { path: 'package/x.js', data: '', type: 'Link' }],
+  ];
+  for (const entries of cases) await assert.rejects(readTarballManifest(rawTar(entries)), { code: 'REGISTRY_TARBALL_ENTRY' }, JSON.stringify(entries));
 });

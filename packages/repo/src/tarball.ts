@@ -1,7 +1,7 @@
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import semver from 'semver';
-import { TargetFile, isValidNpmPackageName, npmTarballTargetPath } from '@tufpm/models';
+import { TarballEntryError, TarballEntryIndex, TargetFile, isValidNpmPackageName, npmTarballTargetPath } from '@tufpm/models';
 import { InvalidInputError, TarballError } from './errors.js';
 import { signedDependenciesOf } from './signed-dependencies.js';
 import { signedManifestFactsOf, type TarballFiles } from './manifest-facts.js';
@@ -71,23 +71,36 @@ function gunzipBounded(data: Uint8Array, max: number): Promise<Buffer> {
 /** Files listed for the manifest facts (directories.bin); a tarball with more cannot expand directories.bin. */
 const MAX_LISTED_FILES = 65536;
 
-/** Finds the single `<top>/package.json` entry of an uncompressed npm tarball, and the files the manifest facts need. */
+/**
+ * Finds the single `<top>/package.json` entry of an uncompressed npm tarball, and the files the manifest
+ * facts need. Every entry must pass the shared entry-path rules (@tufpm/models): paths as node-tar and Yarn
+ * extract them, no two entries on one path, no links, nothing outside the one top directory; so the
+ * package.json and the files read here are the ones every installer extracts.
+ */
 function readPackageJson(tar: Buffer, maxBytes: number): Promise<{ pj: Uint8Array; files: TarballFiles }> {
   return new Promise((resolve, reject) => {
     const found: Buffer[][] = [];
     const files = { hasBindingGyp: false, files: [] as string[] };
+    const entries = new TarballEntryIndex();
     let failed: Error | undefined;
     const parser = new Parser({
       strict: true,
       onReadEntry: (entry: ReadEntry) => {
-        // npm reads the package.json of the tarball's single top-level directory, whatever its name.
-        const parts = entry.path.replace(/^\.\//, '').split('/');
-        if (entry.type === 'File' && parts.length >= 2) {
-          const inPackage = parts.slice(1).join('/');
-          if (inPackage === 'binding.gyp') files.hasBindingGyp = true;
-          if (files.files.length < MAX_LISTED_FILES) files.files.push(inPackage);
+        let path: string;
+        try {
+          path = entries.add(entry.path, entry.type);
+        } catch (error) {
+          if (!(error instanceof TarballEntryError)) throw error;
+          failed ??= error;
+          entry.resume();
+          return;
         }
-        if (parts.length === 2 && parts[1] === 'package.json' && entry.type === 'File') {
+        // `path` is relative to the tarball's one top directory, which npm strips whatever its name.
+        if (entry.type !== 'Directory' && path !== '') {
+          if (path === 'binding.gyp') files.hasBindingGyp = true;
+          if (files.files.length < MAX_LISTED_FILES) files.files.push(path);
+        }
+        if (path === 'package.json' && entry.type !== 'Directory') {
           if (entry.size > maxBytes) {
             failed ??= new TarballError(`package.json is ${entry.size} bytes, more than ${maxBytes}`);
             entry.resume();
@@ -105,7 +118,7 @@ function readPackageJson(tar: Buffer, maxBytes: number): Promise<{ pj: Uint8Arra
     parser.on('warn', (code: string, message: string) => { failed ??= new TarballError(`tarball is not a valid tar archive: ${code} ${message}`); });
     parser.on('end', () => {
       if (failed !== undefined) return reject(failed);
-      // Two package.json entries would let the registry read one and the installer extract the other.
+      // Unreachable past the entry rules for two; kept so a reader never picks one of several.
       if (found.length !== 1) return reject(new TarballError(found.length === 0 ? 'tarball has no package/package.json' : 'tarball has more than one package.json'));
       resolve({ pj: Buffer.concat(found[0]!), files });
     });

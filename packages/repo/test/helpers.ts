@@ -1,7 +1,8 @@
 import { mkdtemp, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { create } from 'tar';
+import { gzipSync } from 'node:zlib';
+import { Header, create } from 'tar';
 
 export async function tempDir(prefix = 'tufpm-repo-'): Promise<{ path: string; cleanup: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
@@ -39,4 +40,29 @@ export async function snapshotDir(dir: string): Promise<Map<string, string>> {
   };
   await walk(dir, '');
   return out;
+}
+
+/** A gzip'd tar with exactly these entries, in order: the unsafe paths `npm pack` never writes included. */
+export function rawTarball(entries: Array<{ path: string; data: string }>): Uint8Array {
+  const chunks: Buffer[] = [];
+  for (const e of entries) {
+    const data = Buffer.from(e.data);
+    const block = Buffer.alloc(512);
+    new Header({ path: e.path, mode: 0o644, size: data.length, mtime: new Date(0), type: 'File' }).encode(block, 0);
+    chunks.push(block, data, Buffer.alloc((512 - (data.length % 512)) % 512));
+  }
+  chunks.push(Buffer.alloc(1024));
+  return new Uint8Array(gzipSync(Buffer.concat(chunks)));
+}
+
+/** The hidden second package.json of issue 14 case 6: the paths a naive `/` split takes for other files. */
+export const HIDDEN_PACKAGE_JSON_PATHS = ['package/./package.json', 'package//package.json', 'package\\package.json'];
+
+/** A tarball whose first package.json is harmless and whose second (hidden at `hidden`) adds a dependency and a postinstall. */
+export function twoManifestTarball(name: string, version: string, hidden: string): Uint8Array {
+  return rawTarball([
+    { path: 'package/package.json', data: JSON.stringify({ name, version }) },
+    { path: hidden, data: JSON.stringify({ name, version, dependencies: { evil: '*' }, scripts: { postinstall: 'node evil.js' } }) },
+    { path: 'package/evil.js', data: 'process.exit(0)\n' },
+  ]);
 }

@@ -8,7 +8,7 @@ import { NpmRepository } from '../src/index.js';
 import { approveClaim, parseClaimRequest } from '../src/maintainer/claims.js';
 import { openClientSession } from '../src/maintainer/remote-role.js';
 import { claimRequestFile } from '../src/maintainer/routes.js';
-import { makeTarball } from './helpers.js';
+import { HIDDEN_PACKAGE_JSON_PATHS, makeTarball, snapshotDir, twoManifestTarball } from './helpers.js';
 import { startWorld, type World } from './maintainer-world.js';
 
 const TUFPM = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'maintainer.js');
@@ -112,6 +112,17 @@ test('tufpm CLI: keys, claim, sign, staged publish, cosign, refusals, as child p
     const refused = await alice.tufpm('publish', 'left-pad-1.2.0.tgz');
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /not a maintainer key of left-pad/);
+
+    // A tarball hiding a second package.json: tufpm sign refuses it before signing or writing anything.
+    for (const [i, hidden] of HIDDEN_PACKAGE_JSON_PATHS.entries()) {
+      const file = `left-pad-1.3.${i}.tgz`;
+      await writeFile(join(alice.dir, file), twoManifestTarball('left-pad', `1.3.${i}`, hidden));
+      const before = await snapshotDir(alice.dir);
+      const twin = await alice.tufpm('sign', file, '--key', 'alice.key', '--passphrase-env', 'TUFPM_PASS');
+      assert.equal(twin.code, 1, hidden);
+      assert.match(twin.stderr, /^TUF_TARBALL_ENTRY: /, hidden);
+      assert.deepEqual(await snapshotDir(alice.dir), before, hidden);
+    }
   } finally {
     await w.close();
   }

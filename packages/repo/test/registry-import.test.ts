@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateEd25519KeyPair } from '@tufpm/models';
 import { NpmRepository, createPublishHook, createPublishSigner, initRepository } from '../src/index.js';
-import { makeTarball, snapshotDir, tempDir } from './helpers.js';
+import { HIDDEN_PACKAGE_JSON_PATHS, makeTarball, snapshotDir, tempDir, twoManifestTarball } from './helpers.js';
 import { newUpdater } from './client.js';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
@@ -97,6 +97,27 @@ test('the publish hook signs unclaimed packages and refuses claimed ones before 
     await sign(await makeTarball({ name: 'free-pkg', version: '2.0.0' }), { name: 'free-pkg', version: '2.0.0' });
     const ts = JSON.parse(await readFile(join(M, 'timestamp.json'), 'utf8')) as { signed: { version: number } };
     assert.equal(ts.signed.version, 4);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+test('rejects a tarball with a second package.json hidden as package/./package.json, package//package.json or package\\package.json at tufpm-repo import, storing nothing', async () => {
+  const t = await tempDir();
+  try {
+    const R = join(t.path, 'registry');
+    const K = join(t.path, 'keys');
+    assert.equal((await cli('init', '--registry', R, '--keys', K, '--bit-length', '2')).code, 0);
+    const before = await snapshotDir(R);
+    for (const [i, hidden] of HIDDEN_PACKAGE_JSON_PATHS.entries()) {
+      const input = join(t.path, `in-${i}`);
+      await mkdir(input, { recursive: true });
+      await writeFile(join(input, 'twin-1.0.0.tgz'), twoManifestTarball('twin', '1.0.0', hidden));
+      const r = await cli('import', input, '--registry', R, '--keys', K);
+      assert.equal(r.code, 1, `${hidden}: ${r.stderr}`);
+      assert.match(r.stderr, /^TUF_TARBALL_ENTRY: /m, hidden);
+      assert.deepEqual(await snapshotDir(R), before, hidden);
+    }
   } finally {
     await t.cleanup();
   }

@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DelegatedRole, TargetFile, generateEd25519KeyPair } from '@tufpm/models';
 import { Repository, loadRepository, persistRepository, readPackageTarball, checkPackageName, tarballTargetPath } from '../src/index.js';
-import { makeTarball, snapshotDir, tempDir } from './helpers.js';
+import { HIDDEN_PACKAGE_JSON_PATHS, makeTarball, rawTarball, snapshotDir, tempDir, twoManifestTarball } from './helpers.js';
 
 const later = (days: number): Date => new Date(Math.floor(Date.now() / 1000 + days * 86400) * 1000);
 
@@ -105,7 +105,7 @@ test('tarball reading refuses a second package.json and names that could escape 
     await mkdir(join(t.path, 'package'));
     await writeFile(join(t.path, 'package', 'package.json'), JSON.stringify({ name: 'a', version: '1.0.0' }));
     await create({ gzip: true, file: join(t.path, 'dup.tgz'), cwd: t.path }, ['package/package.json', 'package/package.json']);
-    await assert.rejects(readPackageTarball(new Uint8Array(await readFile(join(t.path, 'dup.tgz')))), { code: 'TUF_TARBALL', message: /more than one package.json/ });
+    await assert.rejects(readPackageTarball(new Uint8Array(await readFile(join(t.path, 'dup.tgz')))), { code: 'TUF_TARBALL_ENTRY', message: /another entry also uses/ });
   } finally {
     await t.cleanup();
   }
@@ -113,4 +113,19 @@ test('tarball reading refuses a second package.json and names that could escape 
   for (const bad of ['../x', 'a/b', '@s/../x', '', '@s/', '.hidden', 'a b']) assert.throws(() => checkPackageName(bad), { code: 'TUF_INVALID_INPUT' }, bad);
   assert.throws(() => tarballTargetPath('a', '1.0.0/../../x'), { code: 'TUF_INVALID_INPUT' });
   assert.equal(tarballTargetPath('@babel/core', '7.24.0'), '@babel/core/-/core-7.24.0.tgz');
+});
+
+for (const hidden of HIDDEN_PACKAGE_JSON_PATHS) {
+  test(`rejects a tarball with a second package.json hidden as ${hidden} (repository tooling)`, async () => {
+    await assert.rejects(readPackageTarball(twoManifestTarball('twin', '1.0.0', hidden)), { code: 'TUF_TARBALL_ENTRY' });
+  });
+}
+
+test('rejects tarball entries outside the package directory or with a leading ./ (npm and Yarn extract them differently)', async () => {
+  const pj = JSON.stringify({ name: 'a', version: '1.0.0' });
+  await assert.rejects(readPackageTarball(rawTarball([{ path: 'package/package.json', data: pj }, { path: 'other/index.js', data: '1' }])), { code: 'TUF_TARBALL_ENTRY' });
+  await assert.rejects(readPackageTarball(rawTarball([{ path: './package/package.json', data: pj }])), { code: 'TUF_TARBALL_ENTRY' });
+  // Empty and `.` segments below package/ are collapsed as every installer does: a single manifest is fine.
+  const pkg = await readPackageTarball(rawTarball([{ path: 'package/./package.json', data: pj }, { path: 'package//lib/./a.js', data: '1' }]));
+  assert.equal(pkg.targetPath, 'a/-/a-1.0.0.tgz');
 });

@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TarballEntryIndex, TarballEntryError, normalizeTarballEntryPath } from '../src/index.js';
+
+function refusal(entries: Array<[string, string?]>): TarballEntryError {
+  const index = new TarballEntryIndex();
+  try {
+    for (const [path, type] of entries) index.add(path, type ?? 'File');
+  } catch (error) {
+    assert.ok(error instanceof TarballEntryError, String(error));
+    assert.equal(error.code, 'TUF_TARBALL_ENTRY');
+    return error;
+  }
+  assert.fail(`accepted ${JSON.stringify(entries)}`);
+}
+
+test('tarball entries normalise as node-tar and Yarn extract them below package/', () => {
+  const path = (p: string): string => normalizeTarballEntryPath(p).path;
+  assert.equal(path('package/package.json'), 'package.json');
+  assert.equal(path('package/./package.json'), 'package.json');
+  assert.equal(path('package//lib/./x.js'), 'lib/x.js');
+  assert.equal(path('package/lib/'), 'lib');
+  assert.equal(path('package/'), '');
+  assert.equal(path('package'), '');
+  assert.deepEqual(normalizeTarballEntryPath('node-foo/index.js'), { top: 'node-foo', path: 'index.js' });
+});
+
+test('rejects a tarball with a second package.json hidden as package/./package.json', () => {
+  assert.equal(refusal([['package/package.json'], ['package/./package.json']]).problem, 'duplicate');
+});
+
+test('rejects a tarball with a second package.json hidden as package//package.json', () => {
+  assert.equal(refusal([['package/package.json'], ['package//package.json']]).problem, 'duplicate');
+});
+
+test('rejects a tarball with a second package.json hidden as package\\package.json', () => {
+  // A name character on POSIX, a separator for node-tar on Windows: the signed tarball must not depend on it.
+  assert.equal(refusal([['package/package.json'], ['package\\package.json']]).problem, 'backslash');
+  assert.equal(refusal([['package/lib\\x.js']]).problem, 'backslash');
+});
+
+test('rejects a tarball whose entries collide only on a case-insensitive or normalising file system', () => {
+  assert.equal(refusal([['package/package.json'], ['package/PACKAGE.JSON']]).problem, 'duplicate');
+  assert.equal(refusal([['package/caf\u00e9.js'], ['package/cafe\u0301.js']]).problem, 'duplicate');
+  assert.equal(refusal([['package/package.json'], ['package/package.json. ']]).problem, 'duplicate');
+});
+
+test('rejects a tarball with a file where another entry needs a directory', () => {
+  assert.equal(refusal([['package/lib'], ['package/lib/x.js']]).problem, 'duplicate');
+  assert.equal(refusal([['package/lib/x.js'], ['package/lib']]).problem, 'duplicate');
+  assert.equal(refusal([['package/lib/', 'Directory'], ['package/lib']]).problem, 'duplicate');
+});
+
+test('rejects tarball entries outside package/: another top directory, a leading ./, a top-level file', () => {
+  // Both installers strip the first component, whatever it is: other/package.json would replace package.json.
+  assert.equal(refusal([['package/package.json'], ['other/package.json']]).problem, 'outside-package');
+  assert.equal(refusal([['package/', 'Directory'], ['other/x.js']]).problem, 'outside-package');
+  // node-tar (pacote strip: 1) puts ./package/x at package/x, Yarn at x: the installers disagree.
+  assert.equal(refusal([['./package/package.json']]).problem, 'outside-package');
+  assert.equal(refusal([['package.json']]).problem, 'outside-package');
+  assert.equal(refusal([['package']]).problem, 'outside-package');
+  assert.equal(refusal([['package/x.js'], ['package.json']]).problem, 'outside-package');
+  assert.equal(refusal([['']]).problem, 'outside-package');
+});
+
+test('rejects absolute and parent-directory tarball entries', () => {
+  assert.equal(refusal([['/package/x.js']]).problem, 'absolute');
+  assert.equal(refusal([['C:package/x.js']]).problem, 'absolute');
+  assert.equal(refusal([['package/lib/../../x.js']]).problem, 'parent-segment');
+  assert.equal(refusal([['package/..']]).problem, 'parent-segment');
+});
+
+test('rejects link and device entries in a tarball', () => {
+  assert.equal(refusal([['package/a.js', 'SymbolicLink']]).problem, 'link');
+  assert.equal(refusal([['package/a.js', 'Link']]).problem, 'link');
+  assert.equal(refusal([['package/a', 'CharacterDevice']]).problem, 'unsupported-type');
+  assert.equal(refusal([['package/a', 'ContiguousFile']]).problem, 'unsupported-type');
+});
+
+test('a legitimate tarball with directory entries, nested files and repeated directory entries is accepted', () => {
+  const index = new TarballEntryIndex();
+  const seen = [
+    index.add('package/', 'Directory'),
+    index.add('package/package.json', 'File'),
+    index.add('package/lib/', 'Directory'),
+    index.add('package/lib/a.js', 'File'),
+    index.add('package/lib/', 'Directory'),
+    index.add('package/lib/sub/b.js', 'OldFile'),
+    index.add('package/README', 'File'),
+    index.add('package/readme.md', 'File'),
+  ];
+  assert.deepEqual(seen, ['', 'package.json', 'lib', 'lib/a.js', 'lib', 'lib/sub/b.js', 'README', 'readme.md']);
+  // Old packages whose one top directory has another name extract alike with npm and Yarn (both strip it).
+  const legacy = new TarballEntryIndex();
+  assert.equal(legacy.add('node-foo', 'Directory'), '');
+  assert.equal(legacy.add('node-foo/package.json', 'File'), 'package.json');
+});
