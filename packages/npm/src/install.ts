@@ -8,6 +8,7 @@ import { InstallVerifier, type SignedTarget, type VerifierOptions, type Verifier
 import type { NpmConfig } from './config.js';
 import { NpmUsageError, NpmVerifyError } from './errors.js';
 import { failOnOptionalIntegrityErrors, refuseUnverifiedExtractions } from './reify-guard.js';
+import { checkEntriesBeforeExtraction } from './entry-guard.js';
 import type { Progress } from './progress.js';
 import { verifyTree, type TreeVerifyResult } from './tree-verify.js';
 
@@ -160,6 +161,7 @@ export async function runInstall(config: NpmConfig, request: InstallRequest, pro
   }
 
   refuseUnverifiedExtractions(arb, result.extractable);
+  checkEntriesBeforeExtraction(arb, result.signed.values(), config.registry);
   let failedNode: ArboristNode | undefined;
   failOnOptionalIntegrityErrors(arb, (node) => {
     failedNode ??= node as ArboristNode;

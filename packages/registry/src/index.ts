@@ -3,7 +3,7 @@ export type { PublishHook, PublishEvent, VersionManifest } from './hooks.js';
 export { RegistryError, type RegistryErrorCode } from './errors.js';
 export { addPackageVersion, readStoredPackument, type AddPackageVersionOptions, type AddedVersion } from './store.js';
 export type { StoredPackument } from './packument.js';
-export { buildPackageTarball, readTarballManifest, type BuildTarballOptions, type TarballContents } from './tarball.js';
+export { buildPackageTarball, buildRawTarball, readTarballManifest, type BuildTarballOptions, type RawTarballEntry, type TarballContents } from './tarball.js';
 export { tarballDigests, type TarballDigests } from './integrity.js';
 export { registryLayout, packumentFile, tarballFile, tufMetadataDir, type RegistryLayout } from './layout.js';
 export { isValidPackageName, isValidVersion, targetPathFor, tarballFileName } from './names.js';

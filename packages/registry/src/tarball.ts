@@ -69,6 +69,31 @@ export function buildPackageTarball(options: BuildTarballOptions): Uint8Array {
   return new Uint8Array(gzipSync(Buffer.concat(chunks), { level: zlibConstants.Z_BEST_COMPRESSION }));
 }
 
+/** One entry of buildRawTarball: written exactly as given. */
+export interface RawTarballEntry {
+  path: string;
+  data?: string | Uint8Array;
+  type?: 'File' | 'Directory' | 'SymbolicLink' | 'Link';
+  linkpath?: string;
+}
+
+/**
+ * A gzip'd tar holding exactly these entries in this order, unsafe paths and links included, which
+ * buildPackageTarball refuses to write: for tests and attack simulations only (what a hostile publisher or a
+ * stolen signing key could produce).
+ */
+export function buildRawTarball(entries: RawTarballEntry[]): Uint8Array {
+  const chunks: Buffer[] = [];
+  for (const e of entries) {
+    const data = e.type === undefined || e.type === 'File' ? Buffer.from(e.data ?? '') : Buffer.alloc(0);
+    const block = Buffer.alloc(BLOCK);
+    new Header({ path: e.path, mode: 0o644, size: data.length, mtime: FIXED_MTIME, type: e.type ?? 'File', linkpath: e.linkpath ?? '' }).encode(block, 0);
+    chunks.push(block, data, pad(data.length));
+  }
+  chunks.push(Buffer.alloc(BLOCK * 2));
+  return new Uint8Array(gzipSync(Buffer.concat(chunks)));
+}
+
 export interface TarballContents {
   /** The parsed `package/package.json` (first path component stripped, as npm does). */
   manifest: Record<string, unknown>;

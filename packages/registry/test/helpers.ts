@@ -1,9 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { Header } from 'tar';
-import { startRegistry, type RegistryOptions, type RunningRegistry } from '../src/index.js';
+import { buildRawTarball, startRegistry, type RegistryOptions, type RunningRegistry } from '../src/index.js';
 
 export async function tempDir(prefix = 'tufpm-registry-'): Promise<{ path: string; cleanup: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
@@ -44,17 +42,7 @@ export async function rawGet(port: number, path: string): Promise<{ status: numb
   });
 }
 
-/** A gzip'd tar with exactly these entries, unsafe paths and links included (buildPackageTarball refuses them). */
+/** A tarball with exactly these entries (links point at /etc/passwd, hard links at package/package.json). */
 export function rawTar(entries: Array<{ path: string; data: string; type?: 'File' | 'SymbolicLink' | 'Link' }>): Uint8Array {
-  const chunks: Buffer[] = [];
-  for (const e of entries) {
-    const isLink = e.type === 'SymbolicLink' || e.type === 'Link';
-    const data = Buffer.from(e.data);
-    const block = Buffer.alloc(512);
-    new Header({ path: e.path, mode: 0o644, size: isLink ? 0 : data.length, mtime: new Date(0), type: e.type ?? 'File', linkpath: isLink ? (e.type === 'Link' ? 'package/package.json' : '/etc/passwd') : '' }).encode(block, 0);
-    chunks.push(block);
-    if (!isLink) chunks.push(data, Buffer.alloc((512 - (data.length % 512)) % 512));
-  }
-  chunks.push(Buffer.alloc(1024));
-  return new Uint8Array(gzipSync(Buffer.concat(chunks)));
+  return buildRawTarball(entries.map((e) => (e.type === 'SymbolicLink' || e.type === 'Link' ? { ...e, linkpath: e.type === 'Link' ? 'package/package.json' : '/etc/passwd' } : e)));
 }

@@ -17,7 +17,8 @@ export type VerifyErrorCode =
   | 'TUF_EXTRANEOUS_DEPENDENCY'
   | 'TUF_MANIFEST_FIELD'
   | 'TUF_MANIFEST_UNSIGNED'
-  | 'TUF_BIN_ESCAPE';
+  | 'TUF_BIN_ESCAPE'
+  | 'TUF_TARBALL_ENTRY';
 
 export interface VerifyErrorDetails {
   packageName?: string;

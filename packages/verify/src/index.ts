@@ -13,3 +13,4 @@ export { sha512HexToIntegrity, integrityToSha512Hex } from './sri.js';
 export { bootstrapTrustedRoot, type BootstrapOptions, type BootstrapResult } from './bootstrap.js';
 export { recordProjectFloors, manifestDependencyNames, npmProjectPackageNames, type FloorsResult } from './init-floors.js';
 export type { RecordedClaim } from './lockfile.js';
+export { checkTarballEntries } from './tarball-entries.js';

@@ -8,6 +8,7 @@ import { parseTarballUrl, targetPathFor } from './target-path.js';
 import { hasVerifiedRoles, openTufSession, type TufSession } from './tuf-session.js';
 import { openTufSessionInWorker } from './worker-session.js';
 import { MachineBindings } from './machine-bindings.js';
+import { checkTarballEntries } from './tarball-entries.js';
 import { checkPackageAgainstPin, checkRecordedClaim, checkSignerPolicy, checkStateAgainstPins, equalHex } from './pin-checks.js';
 import type { SignedTarget, VerifierOptions, VerifierSummary, VerifyMode } from './types.js';
 import { extraneousDependencies, extraneousDependencyError, parseSignedDependencies, type DeclaredDependencies } from './signed-dependencies.js';
@@ -225,6 +226,7 @@ export class InstallVerifier {
     if (bytes.length !== signed.length) mismatch(`length (${bytes.length} bytes, signed ${signed.length})`);
     const actual = createHash('sha512').update(bytes).digest('hex');
     if (!equalHex(actual, signed.sha512)) mismatch('sha512');
+    await checkTarballEntries(name, version, signed.role, bytes);
     return signed;
   }
 

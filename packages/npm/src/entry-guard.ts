@@ -1,0 +1,36 @@
+import type Arborist from '@npmcli/arborist';
+import type { ArboristNode } from '@npmcli/arborist';
+import pacote from 'pacote';
+import { checkTarballEntries, type SignedTarget } from '@tufpm/verify';
+import { UnsupportedArboristError } from './reify-guard.js';
+
+const REIFY_NODE = Symbol.for('reifyNode');
+
+/**
+ * One manifest at install time. tufpm-npm never holds a tarball's bytes: pacote fetches each one and checks
+ * it against `integrity`, which tree-verify set to the signed sha512, while node-tar extracts it. So just
+ * before Arborist reifies a registry node, the same tarball is read through pacote with the same
+ * `resolved` and `integrity` (cacache is content-addressed by that integrity, so the extraction that follows
+ * reads these very bytes; a cold install downloads once and the extraction hits the cache) and its entries
+ * pass the shared entry-path rules (@tufpm/verify checkTarballEntries): a signed tarball hiding a second
+ * package.json (`package/./package.json`), a link or an entry outside `package/` fails the reify, and
+ * Arborist rolls back. Bundled dependencies come inside their bundler's tarball, whose entries this walks.
+ */
+export function checkEntriesBeforeExtraction(arb: Arborist, signed: Iterable<SignedTarget>, registry: string): void {
+  const byUrl = new Map<string, SignedTarget>();
+  for (const target of signed) byUrl.set(new URL(target.targetPath, registry).href, target);
+  const original = arb[REIFY_NODE];
+  if (typeof original !== 'function') {
+    throw new UnsupportedArboristError('this @npmcli/arborist has no reifyNode hook; tufpm-npm needs 9.9.x');
+  }
+  const bound = (original as (node: ArboristNode) => Promise<unknown>).bind(arb);
+  arb[REIFY_NODE] = async (node: ArboristNode): Promise<unknown> => {
+    const target = node.isLink || node.resolved == null ? undefined : byUrl.get(node.resolved);
+    if (target !== undefined) {
+      // The options Arborist's own pacote.extract call gets (reify: `{ ...this.options, resolved, integrity }`).
+      const bytes = await pacote.tarball(node.resolved!, { ...arb.options, resolved: node.resolved, integrity: node.integrity ?? target.integrity, allowRemote: 'all' });
+      await checkTarballEntries(target.name, target.version, target.role, bytes);
+    }
+    return bound(node);
+  };
+}

@@ -1,0 +1,67 @@
+import { createGunzip } from 'node:zlib';
+import { Parser } from 'tar/parse';
+import type { ReadEntry } from 'tar/read-entry';
+import { TarballEntryError, TarballEntryIndex } from '@tufpm/models';
+import { VerifyError } from './errors.js';
+
+/** A signed tarball is bounded by its signed length; this bounds what it unpacks to (gzip bombs). */
+const MAX_UNPACKED_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * Walks a tarball's entries (with node-tar's parser, the one pacote and Yarn use) through the shared
+ * entry-path rules of @tufpm/models, before an installer extracts it: a tarball in which installers could
+ * extract another package.json than the one its manifest was read from (`package/./package.json`), or
+ * anything through a link or outside the package directory, is refused. The registry and `tufpm sign`
+ * refuse such tarballs at publish; this covers targets signed before they did, or by a stolen online key.
+ * Only entry headers are read; contents stream through without being kept.
+ */
+export function checkTarballEntries(name: string, version: string, role: string, bytes: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const entries = new TarballEntryIndex();
+    let settled = false;
+    const refuse = (reason: string, cause?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      gunzip.destroy();
+      reject(
+        new VerifyError('TUF_TARBALL_ENTRY', `${name}@${version}: ${reason}`, {
+          packageName: name,
+          version,
+          role,
+          attack: 'hidden second manifest (a tarball entry installers extract differently from the signed package.json)',
+          recovery: 'nothing was installed; report the package to its maintainers and the registry operator',
+          ...(cause === undefined ? {} : { cause }),
+        }),
+      );
+    };
+    const parser = new Parser({
+      strict: true,
+      onReadEntry: (entry: ReadEntry) => {
+        try {
+          entries.add(entry.path, entry.type);
+        } catch (error) {
+          if (!(error instanceof TarballEntryError)) throw error;
+          refuse(error.message, error);
+        }
+        entry.resume();
+      },
+    });
+    parser.on('error', (error: Error) => refuse(`the tarball is not a valid tar archive (${error.message})`, error));
+    parser.on('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve();
+    });
+    // zlib runs on libuv's thread pool: the main thread only parses 512-byte headers.
+    const gunzip = createGunzip();
+    let total = 0;
+    gunzip.on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > MAX_UNPACKED_BYTES) return refuse(`the tarball unpacks to more than ${MAX_UNPACKED_BYTES} bytes`);
+      parser.write(chunk);
+    });
+    gunzip.on('end', () => parser.end());
+    gunzip.on('error', (error) => refuse(`the tarball is not valid gzip (${error.message})`, error));
+    gunzip.end(bytes);
+  });
+}
