@@ -25,6 +25,8 @@ declare module '@npmcli/arborist' {
     readonly isWorkspace: boolean;
     readonly isRoot: boolean;
     readonly inBundle: boolean;
+    /** in a dependency's bundle (not the root project's own bundleDependencies) */
+    readonly inDepBundle: boolean;
     readonly target: ArboristNode;
     readonly dev: boolean;
     readonly optional: boolean;

@@ -5,6 +5,9 @@ import { checkTarballEntries, type SignedTarget } from '@tufpm/verify';
 import { UnsupportedArboristError } from './reify-guard.js';
 
 const REIFY_NODE = Symbol.for('reifyNode');
+const HANDLE_OPTIONAL_FAILURE = Symbol.for('handleOptionalFailure');
+
+type OptionalHandler = (node: ArboristNode, p: Promise<unknown>) => Promise<unknown>;
 
 /**
  * One manifest at install time. tufpm-npm never holds a tarball's bytes: pacote fetches each one and checks
@@ -27,8 +30,18 @@ export function checkEntriesBeforeExtraction(arb: Arborist, signed: Iterable<Sig
   arb[REIFY_NODE] = async (node: ArboristNode): Promise<unknown> => {
     const target = node.isLink || node.resolved == null ? undefined : byUrl.get(node.resolved);
     if (target !== undefined) {
-      // The options Arborist's own pacote.extract call gets (reify: `{ ...this.options, resolved, integrity }`).
-      const bytes = await pacote.tarball(node.resolved!, { ...arb.options, resolved: node.resolved, integrity: node.integrity ?? target.integrity, allowRemote: 'all' });
+      let bytes: Buffer;
+      try {
+        // The options Arborist's own pacote.extract call gets (reify: `{ ...this.options, resolved, integrity }`).
+        bytes = await pacote.tarball(node.resolved!, { ...arb.options, resolved: node.resolved, integrity: node.integrity ?? target.integrity, allowRemote: 'all' });
+      } catch (error) {
+        // A failed fetch takes Arborist's own path, as if the extraction had failed: a non-optional node fails
+        // the reify, an optional one is dropped (never extracted unchecked), and EINTEGRITY is named by
+        // failOnOptionalIntegrityErrors, which wraps this handler.
+        const handle = arb[HANDLE_OPTIONAL_FAILURE] as OptionalHandler;
+        return handle.call(arb, node, Promise.reject(error));
+      }
+      // A refusal is never an optional node's failure: it fails the whole reify, which Arborist rolls back.
       await checkTarballEntries(target.name, target.version, target.role, bytes);
     }
     return bound(node);

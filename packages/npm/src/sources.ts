@@ -3,7 +3,7 @@ import type { ArboristNode } from '@npmcli/arborist';
 /**
  * Where the bytes of a tree node come from, which decides how it is verified:
  * - registry: a package version of the registry; verified through its delegated TUF role;
- * - bundled: shipped inside its parent's tarball, so covered by the parent's signed hash;
+ * - bundled: shipped inside a dependency's tarball, so covered by that tarball's signed hash;
  * - workspace: the project's own code (workspace packages and the links to them);
  * - git / file / remote: signed by nobody; refused unless the matching `unsafe` setting allows it.
  * Link targets outside the project count as `file` (`file:../dir` dependencies, `npm link`).
@@ -36,7 +36,9 @@ export function classifyNode(node: ArboristNode): NodeSource {
   if (node.isWorkspace) return { kind: 'workspace' };
   // The directory a Link points to is listed too; the Link itself carries the decision.
   if ((node as ArboristNode & { linksIn?: Set<ArboristNode> }).linksIn?.size) return { kind: 'link-target' };
-  if (node.inBundle) return { kind: 'bundled' };
+  // Arborist's own rule (inDepBundle): only a dependency's bundle ships inside a signed tarball; what the
+  // root project bundles is installed from the registry like any dependency (and verified as one).
+  if (node.inDepBundle) return { kind: 'bundled' };
   const resolved = node.resolved;
   if (resolved === null || resolved === undefined || resolved === '') {
     // Old lockfiles may omit `resolved` for registry packages; the signed target path is built from
