@@ -70,7 +70,7 @@ test('classifies registry, aliased, bundled, git, file, remote and workspace nod
 test('a root project with bundleDependencies: its own bundled dependencies are registry nodes, a dependency\'s bundle stays bundled', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tufpm-npm-sources-'));
   try {
-    const deps = { reg: '^1.0.0' };
+    const deps = { reg: '^1.0.0', dep: '^1.0.0' };
     await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', dependencies: deps, bundleDependencies: ['reg'] }));
     const lock = {
       name: 'app',
@@ -79,8 +79,9 @@ test('a root project with bundleDependencies: its own bundled dependencies are r
       requires: true,
       packages: {
         '': { name: 'app', version: '1.0.0', dependencies: deps, bundleDependencies: ['reg'] },
-        'node_modules/reg': { version: '1.0.0', resolved: 'http://127.0.0.1:1/reg/-/reg-1.0.0.tgz', integrity: 'sha1-AAAA', inBundle: true, bundleDependencies: ['inner'] },
-        'node_modules/reg/node_modules/inner': { version: '3.0.0', inBundle: true },
+        'node_modules/reg': { version: '1.0.0', resolved: 'http://127.0.0.1:1/reg/-/reg-1.0.0.tgz', integrity: 'sha1-AAAA', inBundle: true },
+        'node_modules/dep': { version: '1.0.0', resolved: 'http://127.0.0.1:1/dep/-/dep-1.0.0.tgz', integrity: 'sha1-AAAA', bundleDependencies: ['inner'] },
+        'node_modules/dep/node_modules/inner': { version: '3.0.0', inBundle: true },
       },
     };
     await writeFile(join(dir, 'package-lock.json'), JSON.stringify(lock));
@@ -88,7 +89,7 @@ test('a root project with bundleDependencies: its own bundled dependencies are r
     const reg = tree.inventory.get('node_modules/reg')!;
     assert.equal(reg.inBundle, true, 'Arborist counts the root\'s own bundle as a bundle');
     assert.deepEqual(classifyNode(reg), { kind: 'registry', name: 'reg', version: '1.0.0' });
-    assert.deepEqual(classifyNode(tree.inventory.get('node_modules/reg/node_modules/inner')!), { kind: 'bundled' });
+    assert.deepEqual(classifyNode(tree.inventory.get('node_modules/dep/node_modules/inner')!), { kind: 'bundled' });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
