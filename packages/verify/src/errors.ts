@@ -18,7 +18,9 @@ export type VerifyErrorCode =
   | 'TUF_MANIFEST_FIELD'
   | 'TUF_MANIFEST_UNSIGNED'
   | 'TUF_BIN_ESCAPE'
-  | 'TUF_TARBALL_ENTRY';
+  | 'TUF_TARBALL_ENTRY'
+  | 'TUF_TRUSTED_ROOT_MALFORMED'
+  | 'TUF_REGISTRY_UNREACHABLE';
 
 export interface VerifyErrorDetails {
   packageName?: string;

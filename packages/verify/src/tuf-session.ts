@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ROLE_PACK_FILE, Updater, ensurePrivateDir, writeFileAtomic } from '@tufpm/client';
-import type { TargetFile } from '@tufpm/models';
+import { DownloadError, ROLE_PACK_FILE, Updater, ensurePrivateDir, writeFileAtomic } from '@tufpm/client';
+import { Metadata, MetadataParseError, type TargetFile } from '@tufpm/models';
 import { VerifyError } from './errors.js';
 import type { RecordedClaim } from './lockfile.js';
 import { isValidPackageName, targetPathFor } from './target-path.js';
@@ -75,7 +75,34 @@ async function readTrustedRoot(path: string): Promise<Uint8Array> {
       recovery: 'replace tufpm-root.json with the registry\'s real root metadata',
     });
   }
-  return new Uint8Array(await readFile(path));
+  const bytes = new Uint8Array(await readFile(path));
+  try {
+    Metadata.fromBytes(bytes, 'root', MAX_ROOT_BYTES);
+  } catch (error) {
+    if (!(error instanceof MetadataParseError)) throw error;
+    // The project's own file, read before any request: the registry is not involved.
+    throw new VerifyError('TUF_TRUSTED_ROOT_MALFORMED', `the project's trusted root ${path} is broken: ${error.message}`, {
+      attack: 'none detected: the project\'s own trusted root file is malformed (the registry was not contacted)',
+      recovery: 'restore tufpm-root.json from version control, or write it again with `tufpm-npm init --root-sha256 <sha256 from the registry operator>`',
+      cause: error,
+    });
+  }
+  return bytes;
+}
+
+/**
+ * A refused connection, a network failure or an HTTP 5xx (what the client marks retryable) means the
+ * registry is down or unreachable: no attack was detected, and the user should not be told one was. An
+ * attacker who withholds metadata gains nothing from it: the install stops, and a freeze still meets the
+ * expiry checks once data flows again.
+ */
+function unreachable(error: unknown): unknown {
+  if (!(error instanceof DownloadError) || !error.retryable) return error;
+  return new VerifyError('TUF_REGISTRY_UNREACHABLE', `registry unreachable, no attack detected: ${error.message}`, {
+    attack: 'none detected (the registry or the network is down)',
+    recovery: 'nothing was installed; retry later, and check the registry URL, the network and any proxy',
+    cause: error,
+  });
 }
 
 function metadataDirFor(options: Pick<TufSessionOptions, 'metadataUrl' | 'cacheDir'>, rootBytes: Uint8Array): string {
@@ -121,7 +148,12 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
     delegatedRoleCache: 'pack',
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  const trusted = await updater.refresh();
+  let trusted: Awaited<ReturnType<Updater['refresh']>>;
+  try {
+    trusted = await updater.refresh();
+  } catch (error) {
+    throw unreachable(error);
+  }
   const timestamp = trusted.timestamp;
   const snapshot = trusted.snapshot;
   const targets = trusted.targets;
@@ -155,7 +187,12 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
       return out;
     },
     async findTarget(targetPath: string): Promise<FoundTarget | undefined> {
-      const info = await updater.getTargetInfo(targetPath);
+      let info: Awaited<ReturnType<Updater['getTargetInfo']>>;
+      try {
+        info = await updater.getTargetInfo(targetPath);
+      } catch (error) {
+        throw unreachable(error);
+      }
       if (!info) return undefined;
       const role = info.rolePath[info.rolePath.length - 1]!;
       const packageName = targetPath.slice(0, targetPath.indexOf('/-/'));
