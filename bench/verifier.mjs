@@ -19,7 +19,7 @@ function splitKey(key) {
 }
 
 async function session(world, projectDir, cacheDir, pkgs, tarballs) {
-  const open = await timeMs(() => InstallVerifier.open({ projectDir, registryUrl: world.registry.url, cacheDir }));
+  const open = await timeMs(() => InstallVerifier.open({ projectDir, registryUrl: world.registry.url, stateDir: cacheDir }));
   const verifier = open.result;
   const resolve = await timeMs(() => verifier.resolveAll(pkgs));
   if (resolve.result.size !== pkgs.length) throw new Error(`bench: resolved ${resolve.result.size} of ${pkgs.length} packages`);

@@ -1,7 +1,6 @@
 // An npm project for the bench: the real npm CLI (the one beside this Node) or tufpm-npm, against the bench
-// registry through the project's .npmrc. HOME and the npm cache (which also holds tufpm-npm's TUF
-// metadata cache, `<cache>/_tufpm`) live under one "machine" directory, so a cold install is one new
-// machine away.
+// registry through the project's .npmrc. HOME, the npm cache and tufpm's state directory
+// (`<HOME>/.local/state/tufpm`) live under one "machine" directory, so a cold install is one new machine away.
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -43,7 +42,7 @@ export class NpmProject {
   /** The caller's environment minus every npm_* variable (`npm run bench` sets many), private HOME and cache. */
   env() {
     const env = {};
-    for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) && !/^YARN_/i.test(k)) env[k] = v;
+    for (const [k, v] of Object.entries(process.env)) if (!/^(npm_|YARN_|XDG_STATE_HOME$|TUFPM_STATE_DIR$)/i.test(k)) env[k] = v;
     return {
       ...env,
       HOME: this.machine,

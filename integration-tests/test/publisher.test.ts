@@ -65,7 +65,7 @@ async function world(t: TestContext): Promise<World> {
       const tarball = buildPackageTarball({ name, version });
       return publishRelease({ registryUrl: url, token, tarball, pkg: await readPackageTarball(tarball) });
     },
-    verifier: (opts = {}) => InstallVerifier.open({ projectDir: project, registryUrl: url, cacheDir: join(dir, `cache-${caches++}`), ...opts }),
+    verifier: (opts = {}) => InstallVerifier.open({ projectDir: project, registryUrl: url, stateDir: join(dir, `cache-${caches++}`), ...opts }),
   };
   return w;
 }

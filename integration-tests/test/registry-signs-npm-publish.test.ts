@@ -63,7 +63,7 @@ test('tufpm-registry --keys signs a real npm publish so that tufpm installs can 
       const project = join(work, 'project');
       await mkdir(project);
       await bootstrapTrustedRoot({ registryUrl: registry.url, projectDir: project, rootBytes: await readFile(join(tufMetadataDir(registryDir), '1.root.json')) });
-      const verifier = await InstallVerifier.open({ projectDir: project, registryUrl: registry.url, cacheDir: join(work, 'tuf-cache') });
+      const verifier = await InstallVerifier.open({ projectDir: project, registryUrl: registry.url, stateDir: join(work, 'tuf-cache') });
       const tarball = new Uint8Array(await (await fetch(`${registry.url}fresh-package/-/fresh-package-1.0.0.tgz`)).arrayBuffer());
       const signed = await verifier.verifyTarball('fresh-package', '1.0.0', tarball);
       assert.equal(signed.maintainerSigned, false, 'an unclaimed package is signed by the registry bin');
@@ -104,7 +104,7 @@ test('tufpm-registry without --keys stores a publish that tufpm installs then re
       const project = join(work, 'project');
       await mkdir(project);
       await bootstrapTrustedRoot({ registryUrl: registry.url, projectDir: project, rootBytes: await readFile(join(tufMetadataDir(registryDir), '1.root.json')) });
-      const verifier = await InstallVerifier.open({ projectDir: project, registryUrl: registry.url, cacheDir: join(work, 'tuf-cache') });
+      const verifier = await InstallVerifier.open({ projectDir: project, registryUrl: registry.url, stateDir: join(work, 'tuf-cache') });
       await assert.rejects(verifier.resolve('unsigned-package', '1.0.0'), { code: 'TUF_PACKAGE_NOT_SIGNED' });
     } finally {
       await registry.stop();

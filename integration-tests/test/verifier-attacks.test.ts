@@ -17,7 +17,7 @@ import { closure, pick, setupVerifierProject as setup, type Pkg, type Project } 
  * HTTP and verify it, and only if all of that passed, commit the pins.
  */
 async function install(reg: SignedRegistry, project: Project, pkgs: Pkg[], cacheDir?: string): Promise<InstallVerifier> {
-  const verifier = await InstallVerifier.open({ projectDir: project.dir, registryUrl: reg.url, cacheDir: cacheDir ?? (await project.cache()) });
+  const verifier = await InstallVerifier.open({ projectDir: project.dir, registryUrl: reg.url, stateDir: cacheDir ?? (await project.cache()) });
   const signed = await verifier.resolveAll(pkgs);
   for (const p of pkgs) {
     const target = signed.get(`${p.name}@${p.version}`)!;
@@ -146,7 +146,7 @@ describe('InstallVerifier against the signed test registry', () => {
     const pkgs = closure(reg);
     const releases: Pkg[] = [];
     for (const p of [pick(reg, true), pick(reg, false)]) releases.push(await reg.publish(p.name));
-    const genuine = await InstallVerifier.open({ projectDir: project.dir, registryUrl: reg.url, cacheDir: await project.cache() });
+    const genuine = await InstallVerifier.open({ projectDir: project.dir, registryUrl: reg.url, stateDir: await project.cache() });
     await genuine.resolveAll([...pkgs, ...releases]);
     await checkManifests(genuine, [...pkgs, ...releases]);
     for (const r of releases) assert.ok((await genuine.resolve(r.name, r.version)).dependencies, `${r.name}@${r.version} signs its dependencies`);
@@ -156,7 +156,7 @@ describe('InstallVerifier against the signed test registry', () => {
       const dep = pkgs.find((q) => q.name !== p.name && !Object.hasOwn(declared ?? {}, q.name))!;
       const attack = await reg.extraneousDependency(p.name, p.version, dep.name, dep.version);
       const err = await refused(project, attack, ['TUF_EXTRANEOUS_DEPENDENCY'], async () => {
-        const verifier = await InstallVerifier.open({ projectDir: project.dir, registryUrl: reg.url, cacheDir: await project.cache() });
+        const verifier = await InstallVerifier.open({ projectDir: project.dir, registryUrl: reg.url, stateDir: await project.cache() });
         await checkManifests(verifier, [p]);
       });
       assert.equal((err as { packageName?: string }).packageName, p.name);
@@ -228,7 +228,7 @@ describe('InstallVerifier against the signed test registry', () => {
     await reg.publish(pick(reg, true).name);
     const cacheDir = await project.cache();
     // No pins here (nothing committed): the client's own cache is what refuses the older state.
-    const v = await InstallVerifier.open({ projectDir: project.dir, registryUrl: reg.url, cacheDir });
+    const v = await InstallVerifier.open({ projectDir: project.dir, registryUrl: reg.url, stateDir: cacheDir });
     assert.ok(v.summary().timestamp.version > reg.fixture.versions.timestamp);
     const attack = await reg.restoreState(saved);
     await refused(project, attack, ['TUF_ROLLBACK'], () => install(reg, project, closure(reg), cacheDir));
@@ -282,7 +282,7 @@ describe('InstallVerifier against the signed test registry', () => {
     // Recovery (TUF 5.3.11): a new root rotates the timestamp key; the client drops the forged timestamp.
     const recovered = await reg.recoverFromFastForward(genuine);
     assert.equal(recovered.root, 2);
-    const v = await InstallVerifier.open({ projectDir: join(project.dir, 'fresh-project'), registryUrl: reg.url, cacheDir, trustedRootPath: join(project.dir, 'tufpm-root.json') });
+    const v = await InstallVerifier.open({ projectDir: join(project.dir, 'fresh-project'), registryUrl: reg.url, stateDir: cacheDir, trustedRootPath: join(project.dir, 'tufpm-root.json') });
     assert.equal(v.summary().timestamp.version, recovered.timestamp);
   });
 
@@ -340,7 +340,7 @@ describe('InstallVerifier against the signed test registry', () => {
     const other = await mkdtemp(join(tmpdir(), 'tufpm-verifier-unpinned-'));
     t.after(() => rm(other, { recursive: true, force: true }));
     await reg.writeTrustedRoot(other);
-    const v = await InstallVerifier.open({ projectDir: other, registryUrl: reg.url, cacheDir: join(other, 'cache') });
+    const v = await InstallVerifier.open({ projectDir: other, registryUrl: reg.url, stateDir: join(other, 'cache') });
     assert.equal((await v.resolve(p.name, p.version)).maintainerSigned, false);
   });
 

@@ -11,7 +11,7 @@ import { closure, pick, setupVerifierProject as setup, type Project } from '../s
 describe('InstallVerifier with its TUF session on a worker thread (as the Yarn plugin runs it)', () => {
   const workerFile = new URL('tuf-worker.js', import.meta.resolve('@tufpm/verify'));
   const inWorker = (reg: SignedRegistry, project: Project, cacheDir: string): Promise<InstallVerifier> =>
-    InstallVerifier.open({ projectDir: project.dir, registryUrl: reg.url, cacheDir, tufWorker: () => new Worker(workerFile) });
+    InstallVerifier.open({ projectDir: project.dir, registryUrl: reg.url, stateDir: cacheDir, tufWorker: () => new Worker(workerFile) });
 
   it('gives the same signed targets as the in-process session, and persists the roles it verified (the next, warm session reads them in-process)', async (t) => {
     const { reg, project } = await setup(t);
@@ -21,7 +21,7 @@ describe('InstallVerifier with its TUF session on a worker thread (as the Yarn p
     const viaWorker = await worker.resolveAll(pkgs);
     await worker.commit();
     await worker.close();
-    const local = await InstallVerifier.open({ projectDir: project.dir, registryUrl: reg.url, cacheDir: await project.cache() });
+    const local = await InstallVerifier.open({ projectDir: project.dir, registryUrl: reg.url, stateDir: await project.cache() });
     assert.deepEqual(viaWorker, await local.resolveAll(pkgs));
     const before = reg.counts().tuf;
     const again = await inWorker(reg, project, cacheDir);

@@ -111,10 +111,10 @@ describe('Yarn 4 with the tufpm plugin installs a verified tree', () => {
     assert.doesNotMatch(res.stdout, /were rebuilt from verified tarballs/);
     assert.deepEqual(Object.keys((await sideLock(second)).packages).sort(), [...universe.closure].sort());
     // Without this machine's bindings (a mirror shared from elsewhere), every archive is rebuilt and compared.
-    const tufCache = join(first.machine, 'global', 'tuf');
-    const bindings = (await readdir(tufCache, { recursive: true })).filter((f) => f.endsWith('yarn-bindings.json'));
-    assert.equal(bindings.length, 1, 'the machine keeps one bindings file in its TUF cache');
-    await rm(join(tufCache, bindings[0]!));
+    const tufState = join(first.machine, '.local', 'state', 'tufpm');
+    const bindings = (await readdir(tufState, { recursive: true })).filter((f) => f.endsWith('yarn-bindings.json'));
+    assert.equal(bindings.length, 1, 'the machine keeps one bindings file in its tufpm state directory');
+    await rm(join(tufState, bindings[0]!));
     const third = await YarnProject.create(world, universe.rootDependencies, { machine: first.machine });
     const rebuilt = await third.yarn(['install']);
     assert.equal(rebuilt.code, 0, rebuilt.stdout);

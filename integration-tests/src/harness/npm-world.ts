@@ -195,7 +195,8 @@ export class NpmWorld {
 /** Environment for a child npm/tufpm-npm: a private HOME and cache, and none of the caller's npm_config_*. */
 export function isolatedEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k)) env[k] = v;
+  // the machine's tufpm state defaults to <HOME>/.local/state/tufpm: no caller's XDG_STATE_HOME or TUFPM_STATE_DIR
+  for (const [k, v] of Object.entries(process.env)) if (!/^(npm_|XDG_STATE_HOME$|TUFPM_STATE_DIR$)/i.test(k)) env[k] = v;
   return { ...env, HOME: home, npm_config_cache: join(home, '.npm'), npm_config_update_notifier: 'false', ...extra };
 }
 
@@ -212,7 +213,7 @@ export class Project {
   constructor(
     readonly world: NpmWorld,
     readonly dir: string,
-    /** HOME of the simulated machine: its npm cache and TUF metadata cache live there. */
+    /** HOME of the simulated machine: its npm cache and tufpm state (`.local/state/tufpm`) live there. */
     public machine: string,
   ) {}
 

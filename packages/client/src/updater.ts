@@ -39,6 +39,12 @@ export interface UpdaterOptions {
    * whose own durable file stays.
    */
   delegatedRoleCache?: 'files' | 'pack';
+  /**
+   * 'pack' mode: the key (32 bytes) that seals each packed role's verification record to its exact bytes
+   * (role-pack.ts, ADR 0011). Keep it where whoever can write metadataDir cannot read it. Without it no
+   * record is made or believed: every packed role's signatures are verified on every read.
+   */
+  verificationRecordKey?: Uint8Array;
 }
 
 // Verification failures of *cached* files: the cache entry is ignored and the file fetched again; the
@@ -93,7 +99,7 @@ export class Updater {
     this.#retry = options.retry ?? DEFAULT_RETRY;
     this.#bootstrapRoot = options.bootstrapRoot;
     // a pack holds many roles: bound it like a snapshot's worth of them
-    this.#pack = options.delegatedRoleCache === 'pack' ? new RolePack(options.metadataDir, this.config.targetsMaxLength, this.config.snapshotMaxLength * 4) : undefined;
+    this.#pack = options.delegatedRoleCache === 'pack' ? new RolePack(options.metadataDir, this.config.targetsMaxLength, this.config.snapshotMaxLength * 4, options.verificationRecordKey) : undefined;
   }
 
   /** Writes the delegated roles verified in this session to the pack ('pack' mode; a no-op otherwise). */

@@ -45,6 +45,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   progress: { type: 'boolean' },
   'tufpm-root': { type: 'string' },
+  'tufpm-state-dir': { type: 'string' },
   'tufpm-cache': { type: 'string' },
   'tufpm-metadata-url': { type: 'string' },
   'unsafe-allow-git': { type: 'boolean' },
@@ -155,7 +156,8 @@ Options:
   --json                  machine-readable result on stdout
   --[no-]progress         progress on stderr (default: when stderr is a terminal)
   --tufpm-root <file>     trusted root (default: <prefix>/tufpm-root.json)
-  --tufpm-cache <dir>, --tufpm-metadata-url <url>
+  --tufpm-state-dir <dir> the machine's trusted TUF state (default: ~/.local/state/tufpm; 0700,
+                          never inside the npm cache), --tufpm-metadata-url <url>
   --unsafe-allow-git | --unsafe-allow-file | --unsafe-allow-remote   allow unverified sources
   --unsafe-unverified <name|@scope/*>   skip verification for a package (repeatable)
   --require-maintainer-signed <name|@scope/*|*>   policy: the package must be signed by its own

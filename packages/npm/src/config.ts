@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { defaultStateDir } from '@tufpm/verify';
 import { NpmUsageError } from './errors.js';
 import { configFromEnv, readNpmrc, type RawConfig, type RawValue } from './npmrc.js';
 
@@ -25,8 +26,10 @@ export interface NpmConfig {
   tufpmRoot: string;
   /** TUF metadata URL (default <registry>-/tuf/metadata/). */
   tufpmMetadataUrl?: string;
-  /** TUF metadata cache (default <cache>/_tufpm). */
-  tufpmCache: string;
+  /** The machine's trusted TUF state (ADR 0011; default $TUFPM_STATE_DIR, $XDG_STATE_HOME/tufpm, ~/.local/state/tufpm). */
+  tufpmStateDir: string;
+  /** The retired `tufpm-cache` is set: warned about, not read (it defaulted to inside the npm cache). */
+  retiredTufpmCache: boolean;
   unsafeAllowGit: boolean;
   unsafeAllowFile: boolean;
   unsafeAllowRemote: boolean;
@@ -163,8 +166,10 @@ export function loadConfig(inputs: ConfigInputs): NpmConfig {
   }
 
   const tufpmRoot = resolve(prefix, expandHome(last(get('tufpm-root')) ?? 'tufpm-root.json', home));
-  // @tufpm/verify keys its metadata cache by metadata URL and trusted root, so one directory serves all.
-  const tufpmCache = resolve(prefix, expandHome(last(get('tufpm-cache')) ?? join(cache, '_tufpm'), home));
+  // @tufpm/verify keys its metadata by metadata URL and trusted root, so one directory serves all. Not in
+  // the npm cache: whoever can write that (a restored CI cache) must not decide what is accepted.
+  const stateDir = last(get('tufpm-state-dir'));
+  const tufpmStateDir = stateDir === undefined ? defaultStateDir(env, home) : resolve(prefix, expandHome(stateDir, home));
   const metadataUrl = last(get('tufpm-metadata-url'));
 
   return {
@@ -177,7 +182,8 @@ export function loadConfig(inputs: ConfigInputs): NpmConfig {
     savePrefix: last(get('save-prefix')) ?? '^',
     tufpmRoot,
     ...(metadataUrl === undefined ? {} : { tufpmMetadataUrl: normalizeRegistry(metadataUrl) }),
-    tufpmCache,
+    tufpmStateDir,
+    retiredTufpmCache: get('tufpm-cache') !== undefined,
     unsafeAllowGit: bool('tufpm-unsafe-allow-git', get('tufpm-unsafe-allow-git'), false),
     unsafeAllowFile: bool('tufpm-unsafe-allow-file', get('tufpm-unsafe-allow-file'), false),
     unsafeAllowRemote: bool('tufpm-unsafe-allow-remote', get('tufpm-unsafe-allow-remote'), false),

@@ -74,6 +74,7 @@ export async function runCli(argv: string[], ctx: RunContext): Promise<number> {
     }
     const config = loadConfig({ cwd: ctx.cwd, env: ctx.env, cli: args.cli, ...(ctx.home ? { home: ctx.home } : {}) });
     for (const setting of unsafeSettings(config)) out.stderr(`tufpm-npm WARN unsafe setting in effect: ${setting}\n`);
+    if (config.retiredTufpmCache) out.stderr(`tufpm-npm WARN tufpm-cache is no longer read; trusted state is kept in ${config.tufpmStateDir} (tufpm-state-dir)\n`);
     const progress = new Progress(out, args.progress && !json);
 
     switch (args.command) {

@@ -60,7 +60,12 @@ test('layers user < project < env < command line, finds the project by package.j
     assert.equal(fromSub.ignoreScripts, true);
     assert.deepEqual(fromSub.omit, ['dev']);
     assert.equal(fromSub.tufpmRoot, join(project, 'tufpm-root.json'));
-    assert.equal(fromSub.tufpmCache, join(home, 'custom-cache', '_tufpm'));
+    assert.equal(fromSub.tufpmStateDir, join(home, '.local', 'state', 'tufpm'), 'the trusted state is not in the npm cache');
+    assert.equal(loadConfig({ cwd: project, env: { XDG_STATE_HOME: join(base, 'xdg') }, cli: new Map(), home }).tufpmStateDir, join(base, 'xdg', 'tufpm'));
+    assert.equal(loadConfig({ cwd: project, env: { XDG_STATE_HOME: join(base, 'xdg'), TUFPM_STATE_DIR: join(base, 'st') }, cli: new Map(), home }).tufpmStateDir, join(base, 'st'));
+    const flagged = loadConfig({ cwd: project, env: { TUFPM_STATE_DIR: join(base, 'st') }, cli: parseCliArgs(['ci', '--tufpm-state-dir', '~/mine', '--tufpm-cache', '/old']).cli, home });
+    assert.equal(flagged.tufpmStateDir, join(home, 'mine'), 'the flag wins over the environment');
+    assert.equal(flagged.retiredTufpmCache, true, 'the retired tufpm-cache is noticed (and warned about), not read');
     assert.deepEqual(unsafeSettings(fromSub), ['tufpm-unsafe-allow-git']);
     assert.equal(fromSub.sources.get('registry'), join(project, '.npmrc'));
 

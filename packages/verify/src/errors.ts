@@ -20,7 +20,8 @@ export type VerifyErrorCode =
   | 'TUF_BIN_ESCAPE'
   | 'TUF_TARBALL_ENTRY'
   | 'TUF_TRUSTED_ROOT_MALFORMED'
-  | 'TUF_REGISTRY_UNREACHABLE';
+  | 'TUF_REGISTRY_UNREACHABLE'
+  | 'TUF_STATE_DIR_UNSAFE';
 
 export interface VerifyErrorDetails {
   packageName?: string;

@@ -10,6 +10,7 @@ export { DEFAULT_LOCKFILE_NAME, LOCKFILE_VERSION, readLockfile, parseLockfile, s
 export type { SideLockfile, PinnedPackage } from './lockfile.js';
 export { targetPathFor, parseTarballUrl, isValidPackageName, isValidVersion } from './target-path.js';
 export { sha512HexToIntegrity, integrityToSha512Hex } from './sri.js';
+export { defaultStateDir, openMachineState, STATE_DIR_ENV, STATE_KEY_FILE, type MachineState } from './state-dir.js';
 export { bootstrapTrustedRoot, type BootstrapOptions, type BootstrapResult } from './bootstrap.js';
 export { recordProjectFloors, manifestDependencyNames, npmProjectPackageNames, type FloorsResult } from './init-floors.js';
 export type { RecordedClaim } from './lockfile.js';

@@ -48,7 +48,10 @@ export interface TufSessionOptions {
   registryUrl: string;
   metadataUrl: string;
   trustedRootPath: string;
+  /** this registry's directory in the machine's tufpm state directory (state-dir.ts) */
   cacheDir: string;
+  /** the machine's record key: seals the pack's verification records (ADR 0011) */
+  recordKey: Uint8Array;
   clock?: () => Date;
 }
 
@@ -146,6 +149,7 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
     targetBaseUrl: options.registryUrl,
     // one role per package: one pack file instead of hundreds of role files (written by persist())
     delegatedRoleCache: 'pack',
+    verificationRecordKey: options.recordKey,
     ...(options.clock ? { clock: options.clock } : {}),
   });
   let trusted: Awaited<ReturnType<Updater['refresh']>>;

@@ -19,8 +19,14 @@ export interface VerifierOptions {
   metadataUrl?: string;
   /** The root the project trusts initially; default `${projectDir}/tufpm-root.json`. */
   trustedRootPath?: string;
-  /** TUF metadata cache (created mode 0700). */
-  cacheDir: string;
+  /**
+   * The machine's tufpm state directory (state-dir.ts, ADR 0011): verified TUF metadata, the delegated-role
+   * pack, Yarn bindings and the record key. Created 0700 when missing; refused (TUF_STATE_DIR_UNSAFE) when
+   * another user owns it, it is writable by group or others, or it lies inside one of `packageCaches`.
+   */
+  stateDir: string;
+  /** Directories other processes may write (Yarn's global folder and cache, the npm cache): never the state's home. */
+  packageCaches?: string[];
   mode?: VerifyMode;
   /** Exact package names or '@scope/*' whose tarballs are NOT verified. Weakens security. */
   unsafeUnverifiedPackages?: string[];

@@ -9,6 +9,7 @@ import { hasVerifiedRoles, openTufSession, type TufSession } from './tuf-session
 import { openTufSessionInWorker } from './worker-session.js';
 import { MachineBindings } from './machine-bindings.js';
 import { checkTarballEntries } from './tarball-entries.js';
+import { openMachineState, registryStateDir } from './state-dir.js';
 import { checkPackageAgainstPin, checkRecordedClaim, checkSignerPolicy, checkStateAgainstPins, equalHex } from './pin-checks.js';
 import type { SignedTarget, VerifierOptions, VerifierSummary, VerifyMode } from './types.js';
 import { extraneousDependencies, extraneousDependencyError, parseSignedDependencies, type DeclaredDependencies } from './signed-dependencies.js';
@@ -88,11 +89,14 @@ export class InstallVerifier {
       });
     }
     options.onProgress?.({ phase: 'refresh', done: 0, total: 1 });
+    const machine = await openMachineState(options.stateDir, options.packageCaches);
+    const metadataUrl = options.metadataUrl ?? `${registryUrl}-/tuf/metadata/`;
     const sessionOptions = {
       registryUrl,
-      metadataUrl: options.metadataUrl ?? `${registryUrl}-/tuf/metadata/`,
+      metadataUrl,
       trustedRootPath: options.trustedRootPath ?? join(options.projectDir, DEFAULT_TRUSTED_ROOT_NAME),
-      cacheDir: options.cacheDir,
+      cacheDir: registryStateDir(machine.dir, metadataUrl),
+      recordKey: machine.recordKey,
     };
     const useWorker = options.tufWorker !== undefined && options.clock === undefined && !(await hasVerifiedRoles(sessionOptions));
     const tuf = useWorker
@@ -100,7 +104,7 @@ export class InstallVerifier {
       : await openTufSession({ ...sessionOptions, ...(options.clock ? { clock: options.clock } : {}) });
     options.onProgress?.({ phase: 'refresh', done: 1, total: 1 });
     try {
-      const verifier = new InstallVerifier(options, tuf, pins, await MachineBindings.load(options.cacheDir));
+      const verifier = new InstallVerifier(options, tuf, pins, await MachineBindings.load(sessionOptions.cacheDir, machine.recordKey));
       if (pins) checkStateAgainstPins(pins, tuf.state(), tuf.rootChain(), verifier.lockfilePath);
       return verifier;
     } catch (error) {
@@ -316,7 +320,7 @@ export class InstallVerifier {
       const signed = this.resolved.get(key);
       if (signed !== undefined) this.machineBindings.set(key, { sha512: signed.sha512, checksum });
     }
-    await this.machineBindings.save(this.options.cacheDir);
+    await this.machineBindings.save();
   }
 
   /**

@@ -88,11 +88,11 @@ test('a damaged machine bindings file vouches for nothing and is rewritten on th
   const dir = await mkdtemp(join(tmpdir(), 'tufpm-bindings-'));
   try {
     await writeFile(join(dir, MACHINE_BINDINGS_FILE), '{"bindings": {"a@1.0.0": {"sha512": "' + 'a'.repeat(128) + '", "checksum": "10c0/x"');
-    const damaged = await MachineBindings.load(dir);
+    const damaged = await MachineBindings.load(dir, Buffer.alloc(32, 7));
     assert.equal(damaged.has('a@1.0.0', 'a'.repeat(128), '10c0/x'), false);
     damaged.set('a@1.0.0', { sha512: 'b'.repeat(128), checksum: '10c0/y' });
-    await damaged.save(dir);
-    const reloaded = await MachineBindings.load(dir);
+    await damaged.save();
+    const reloaded = await MachineBindings.load(dir, Buffer.alloc(32, 7));
     assert.equal(reloaded.has('a@1.0.0', 'b'.repeat(128), '10c0/y'), true);
     assert.equal(reloaded.has('a@1.0.0', 'b'.repeat(128), '10c0/other'), false, 'a binding is for one exact checksum');
   } finally {

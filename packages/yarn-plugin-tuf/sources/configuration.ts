@@ -1,5 +1,5 @@
 import { SettingsType, type ConfigurationDefinitionMap, type Configuration } from '@yarnpkg/core';
-import type { PortablePath } from '@yarnpkg/fslib';
+import { npath, type PortablePath } from '@yarnpkg/fslib';
 
 export type TufMode = 'enforce' | 'warn';
 
@@ -9,6 +9,7 @@ declare module '@yarnpkg/core' {
     tufMetadataUrl: string | null;
     tufTrustedRoot: PortablePath | null;
     tufMode: TufMode;
+    tufStateFolder: PortablePath | null;
     tufCacheFolder: PortablePath | null;
     tufLockfileFilename: string;
     tufRequireMaintainerSigned: Array<string>;
@@ -41,8 +42,16 @@ export const configuration: Partial<ConfigurationDefinitionMap> = {
     default: 'enforce',
     values: ['enforce', 'warn'],
   },
+  tufStateFolder: {
+    description: 'The machine\'s trusted TUF state: verified metadata, delegated-role pack, Yarn bindings, record key (default: `$TUFPM_STATE_DIR`, else `$XDG_STATE_HOME/tufpm`, else `~/.local/state/tufpm`); mode 0700, never inside Yarn\'s global folder or cache',
+    type: SettingsType.ABSOLUTE_PATH,
+    default: null,
+    isNullable: true,
+  },
+  // Kept only so that an old .yarnrc.yml still loads: the old location sat beside Yarn's global cache, which
+  // other processes may write, so nothing is read from it any more (ADR 0011).
   tufCacheFolder: {
-    description: 'Where verified TUF metadata is kept between installs (default: `<globalFolder>/tuf`)',
+    description: 'No longer read (see tufStateFolder); a warning says so while it is set',
     type: SettingsType.ABSOLUTE_PATH,
     default: null,
     isNullable: true,
@@ -81,7 +90,12 @@ export interface TufSettings {
   metadataUrl: string | null;
   trustedRoot: string | null;
   mode: TufMode;
-  cacheFolder: string;
+  /** the tufpm state directory (checked when the verifier opens it); null: @tufpm/verify's defaultStateDir() */
+  stateFolder: string | null;
+  /** where other processes may write: the state folder may not lie inside one */
+  packageCaches: string[];
+  /** the retired tufCacheFolder is set (warned about, not read) */
+  retiredCacheFolder: boolean;
   lockfileFilename: string;
   unverifiedPackages: string[];
   allowNonRegistry: string[];
@@ -94,12 +108,14 @@ export interface TufSettings {
 export function readSettings(config: Configuration): TufSettings {
   const mode = config.get('tufMode');
   if (mode !== 'enforce' && mode !== 'warn') throw new Error(`tufMode must be "enforce" or "warn", got ${String(mode)}`);
-  const cacheFolder = config.get('tufCacheFolder') ?? `${config.get('globalFolder')}/tuf`;
+  const stateFolder = config.get('tufStateFolder');
   return {
     metadataUrl: config.get('tufMetadataUrl'),
     trustedRoot: config.get('tufTrustedRoot'),
     mode,
-    cacheFolder,
+    stateFolder: stateFolder === null ? null : npath.fromPortablePath(stateFolder),
+    packageCaches: [config.get('globalFolder'), config.get('cacheFolder')].map((p) => npath.fromPortablePath(p)),
+    retiredCacheFolder: config.get('tufCacheFolder') !== null,
     lockfileFilename: config.get('tufLockfileFilename'),
     unverifiedPackages: [...config.get('unsafeTufUnverifiedPackages')],
     allowNonRegistry: [...config.get('unsafeTufAllowNonRegistry')],

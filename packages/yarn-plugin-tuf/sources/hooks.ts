@@ -45,6 +45,9 @@ export async function validateProject(project: Project, report: ValidationReport
       throw new ReportError(MessageName.UNNAMED, describeTufError(error));
     }
     registerSession(session);
+    if (session.settings.retiredCacheFolder) {
+      opts.report.reportWarning(MessageName.UNNAMED, `TUF: tufCacheFolder is no longer read; trusted state is kept in tufStateFolder (default ~/.local/state/tufpm)`);
+    }
     const check = startTreeCheck(session, opts);
     session.treeCheck = check;
     session.fetching = true;

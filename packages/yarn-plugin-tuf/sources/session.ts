@@ -1,9 +1,8 @@
-import { createHash } from 'crypto';
 import { Worker } from 'worker_threads';
 import type { Configuration, Project } from '@yarnpkg/core';
 import { npath } from '@yarnpkg/fslib';
 import { npmConfigUtils } from '@yarnpkg/plugin-npm';
-import { InstallVerifier } from '@tufpm/verify';
+import { InstallVerifier, defaultStateDir } from '@tufpm/verify';
 import { matchesNameList, readSettings, type TufSettings } from './configuration.js';
 import { TUF_WORKER_SOURCE } from './tuf-worker-source.generated.js';
 import type { TreeCheck } from './install-flow.js';
@@ -45,8 +44,9 @@ export class TufSession {
       registryUrl,
       metadataUrl,
       ...(settings.trustedRoot === null ? {} : { trustedRootPath: npath.fromPortablePath(settings.trustedRoot) }),
-      // One metadata cache per repository: two registries never share (or overwrite) trusted state.
-      cacheDir: npath.join(npath.fromPortablePath(settings.cacheFolder), createHash('sha256').update(metadataUrl).digest('hex').slice(0, 16)),
+      // Outside Yarn's global folder and cache (ADR 0011); one directory per registry inside it.
+      stateDir: settings.stateFolder ?? defaultStateDir(),
+      packageCaches: settings.packageCaches,
       mode: settings.mode,
       unsafeUnverifiedPackages: settings.unverifiedPackages,
       lockfileName: settings.lockfileFilename,
