@@ -1,5 +1,6 @@
 import { createGunzip } from 'node:zlib';
 import { Parser } from 'tar/parse';
+import type { Stats } from 'node:fs';
 import type { ReadEntry } from 'tar/read-entry';
 import { TarballEntryError, TarballEntryIndex } from '@tufpm/models';
 import { VerifyError } from './errors.js';
@@ -34,16 +35,19 @@ export function checkTarballEntries(name: string, version: string, role: string,
         }),
       );
     };
+    // Every entry is checked in `filter` and then ignored: node-tar skips its body without building an
+    // entry stream, so only the headers (pax and GNU long names applied, as for extraction) cost anything.
     const parser = new Parser({
       strict: true,
-      onReadEntry: (entry: ReadEntry) => {
+      filter: (_path: string, entry: ReadEntry | Stats) => {
+        const { path, type } = entry as ReadEntry;
         try {
-          entries.add(entry.path, entry.type);
+          entries.add(path, type);
         } catch (error) {
           if (!(error instanceof TarballEntryError)) throw error;
           refuse(error.message, error);
         }
-        entry.resume();
+        return false;
       },
     });
     parser.on('error', (error: Error) => refuse(`the tarball is not a valid tar archive (${error.message})`, error));

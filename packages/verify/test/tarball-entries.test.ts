@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { Header } from 'tar/header';
+import { Pax } from 'tar/pax';
+import { checkTarballEntries } from '../src/index.js';
+
+function block(path: string, size: number, type = 'File'): Buffer {
+  const b = Buffer.alloc(512);
+  new Header({ path, mode: 0o644, size, mtime: new Date(0), type: type as 'File' }).encode(b, 0);
+  return b;
+}
+
+function body(data: Buffer): Buffer[] {
+  return [data, Buffer.alloc((512 - (data.length % 512)) % 512)];
+}
+
+/** Entries, each with an optional pax `path` record placed before it (how `npm pack` writes long paths). */
+function tgz(entries: Array<{ path: string; data?: string; paxPath?: string }>): Uint8Array {
+  const chunks: Buffer[] = [];
+  for (const e of entries) {
+    if (e.paxPath !== undefined) chunks.push(new Pax({ path: e.paxPath }).encode());
+    const data = Buffer.from(e.data ?? '');
+    chunks.push(block(e.path, data.length), ...body(data));
+  }
+  chunks.push(Buffer.alloc(1024));
+  return new Uint8Array(gzipSync(Buffer.concat(chunks)));
+}
+
+test('install-time entry check accepts a legitimate tarball, long pax paths included', async () => {
+  const long = `package/${'d/'.repeat(60)}x.js`;
+  await checkTarballEntries('ok', '1.0.0', 'r', tgz([{ path: 'package/package.json', data: '{}' }, { path: 'package/long-placeholder', paxPath: long, data: '1' }]));
+});
+
+test('rejects a signed tarball with a second package.json hidden as package/./package.json (install-time check)', async () => {
+  const bytes = tgz([{ path: 'package/package.json', data: '{}' }, { path: 'package/./package.json', data: '{"scripts":{}}' }]);
+  await assert.rejects(checkTarballEntries('twin', '1.0.0', 'unclaimed-1', bytes), (error: unknown) => {
+    const e = error as { code: string; packageName: string; role: string; attack: string };
+    assert.equal(e.code, 'TUF_TARBALL_ENTRY');
+    assert.equal(e.packageName, 'twin');
+    assert.equal(e.role, 'unclaimed-1');
+    assert.match(e.attack, /hidden second manifest/);
+    return true;
+  });
+});
+
+test('rejects a second package.json hidden in a pax path record (the path node-tar extracts, not the ustar name)', async () => {
+  const bytes = tgz([{ path: 'package/package.json', data: '{}' }, { path: 'package/harmless.txt', paxPath: 'package//package.json', data: '{}' }]);
+  await assert.rejects(checkTarballEntries('twin', '1.0.0', 'r', bytes), { code: 'TUF_TARBALL_ENTRY' });
+});
+
+test('rejects a tarball that is not gzip, or not tar', async () => {
+  await assert.rejects(checkTarballEntries('x', '1.0.0', 'r', new Uint8Array([1, 2, 3])), { code: 'TUF_TARBALL_ENTRY' });
+  await assert.rejects(checkTarballEntries('x', '1.0.0', 'r', new Uint8Array(gzipSync(Buffer.alloc(700, 7)))), { code: 'TUF_TARBALL_ENTRY' });
+});
