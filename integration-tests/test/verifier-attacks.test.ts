@@ -265,7 +265,7 @@ describe('InstallVerifier against the signed test registry', () => {
   it('rejects over-length targets (endless data past the default limit)', async (t) => {
     const { reg, project } = await setup(t);
     const attack = await reg.overLengthMetadata('targets');
-    await refused(project, attack, ['TUF_LENGTH'], () => install(reg, project, closure(reg)));
+    await refused(project, attack, ['TUF_METADATA_TOO_LARGE'], () => install(reg, project, closure(reg)));
   });
 
   it('rejects a fast-forwarded timestamp\'s genuine successor until the timestamp key is rotated, then recovers', async (t) => {

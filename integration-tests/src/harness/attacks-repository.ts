@@ -52,7 +52,7 @@ export async function overLengthMetadata(ctx: AttackContext, role: 'timestamp' |
   const pattern = role === 'timestamp' ? /^timestamp\.json$/ : new RegExp(`^[0-9]+\\.${role}\\.json$`);
   let total = opts.bytes;
   if (total === undefined) {
-    if (role === 'snapshot') total = ((await readTimestamp(ctx.metadataDir)).md.signed.snapshotMeta.length ?? 100_000_000) + 64 * 1024;
+    if (role === 'snapshot') total = ((await readTimestamp(ctx.metadataDir)).md.signed.snapshotMeta.length ?? 16_000_000) + 64 * 1024;
     else total = LIMITS[role] + 64 * 1024;
   }
   const size = total;
@@ -84,7 +84,8 @@ export async function overLengthMetadata(ctx: AttackContext, role: 'timestamp' |
   return {
     attack: 'endless data',
     description: `${role} served padded to ${size} bytes`,
-    expectedCodes: ['TUF_LENGTH'],
+    // targets has no signed length: passing the configured bound is TUF_METADATA_TOO_LARGE
+    expectedCodes: [role === 'targets' ? 'TUF_METADATA_TOO_LARGE' : 'TUF_LENGTH'],
   };
 }
 

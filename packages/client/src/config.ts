@@ -9,7 +9,8 @@ export interface UpdaterConfig {
   /** TUF 5.6.7.1: roles visited per target search. npm's profile visits 1-3 roles per package, but a single
    *  delegator may list one role per package, so the bound is generous. */
   maxDelegations: number;
-  /** TUF 5.3.2 / endless data: byte limits for files whose length is not known from a signed parent. */
+  /** TUF 5.3.2 / endless data: byte limits for files whose length is not known from a signed parent, and
+   *  above which a signed length is refused (TUF_METADATA_TOO_LARGE for snapshot and targets roles). */
   rootMaxLength: number;
   timestampMaxLength: number;
   snapshotMaxLength: number;
@@ -33,7 +34,13 @@ export const DEFAULT_CONFIG: Readonly<UpdaterConfig> = Object.freeze({
   maxDelegations: 64,
   rootMaxLength: 512_000,
   timestampMaxLength: 16_384,
-  snapshotMaxLength: 100_000_000,
+  // The npm profile's snapshot lists targets, unclaimed, each hash bin (at most 2^16) and each claimed
+  // package role, which the top-level targets delegates within targetsMaxLength: at 5 MB and >= ~140 B per
+  // delegation that is at most ~35,000 claims. With length + sha256 per entry (~140 B) that is ~14 MB at
+  // the extremes, ~5 MB for 20,000 claims and 4096 bins; without hashes (tufpm-repo's default) a third of
+  // it. Derivation and costs: docs/benchmarks.md, "Metadata size". Each byte of the bound is a byte an
+  // online timestamp key alone can make every install download, hash and parse.
+  snapshotMaxLength: 16_000_000,
   targetsMaxLength: 5_000_000,
   prefixTargetsWithHash: true,
   concurrency: 8,

@@ -69,3 +69,26 @@ export class ConfigError extends TufError {
     this.name = 'ConfigError';
   }
 }
+
+/**
+ * Metadata larger than the configured bound for its role (endless data, or a repository that outgrew the
+ * bound). Raised before the download when a signed length is already above it, else when the stream
+ * passes it. Nothing is written to the cache.
+ */
+export class MetadataTooLargeError extends TufError {
+  readonly role: string;
+  readonly bound: number;
+  /** the UpdaterConfig key that sets the bound */
+  readonly setting: string;
+  constructor(role: string, bound: number, setting: string, detail: string, options?: { cause?: unknown }) {
+    super(
+      'TUF_METADATA_TOO_LARGE',
+      `${role} metadata ${detail}, above the bound of ${bound} bytes (config.${setting}); if the repository really is that large, raise config.${setting} (the bound stops endless data: raise it to what the repository needs, not more)`,
+      options,
+    );
+    this.name = 'MetadataTooLargeError';
+    this.role = role;
+    this.bound = bound;
+    this.setting = setting;
+  }
+}

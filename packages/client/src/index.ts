@@ -19,6 +19,7 @@ export {
   DelegationLimitError,
   DownloadError,
   LoadOrderError,
+  MetadataTooLargeError,
   SlowRetrievalError,
   TargetNotFoundError,
 } from './errors.js';

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import {
   ExpiredMetadataError,
   Metadata,
+  MAX_SNAPSHOT_ENTRIES,
   MetadataParseError,
   type Key,
   type Role,
@@ -18,13 +19,15 @@ import {
   VersionMismatchError,
   type Root,
   type Signed,
-  type Snapshot,
+  Snapshot,
   type Targets,
   type Timestamp,
+  TufError,
   type VerificationResult,
 } from '@tufpm/models';
 import { LoadOrderError } from './errors.js';
-import { ClassicSnapshotView, type SnapshotView } from './snapshot-view.js';
+import { ClassicSnapshotView, LazySnapshotView, type SnapshotView } from './snapshot-view.js';
+import { splitCanonicalEnvelope } from './canonical-envelope.js';
 
 const TOP_LEVEL = new Set(['root', 'timestamp', 'snapshot', 'targets']);
 
@@ -83,6 +86,8 @@ export class TrustedMetadataSet {
   #timestamp: Metadata<Timestamp> | undefined;
   #snapshot: Metadata<Snapshot> | undefined;
   #snapshotView: SnapshotView | undefined;
+  /** the trusted snapshot was adopted from the cache: its `meta` is decoded per role by the view only */
+  #snapshotAdopted = false;
   readonly #roles = new Map<string, Metadata<Targets>>();
   /** trusted delegator -> role name -> delegationDigest */
   readonly #delegationDigests = new WeakMap<Metadata<Root> | Metadata<Targets>, Map<string, string>>();
@@ -190,6 +195,8 @@ export class TrustedMetadataSet {
   updateSnapshot(bytes: Uint8Array, fromCache = false): Metadata<Snapshot> {
     if (this.#timestamp === undefined) throw new LoadOrderError('cannot update snapshot before timestamp');
     if (this.targets !== undefined) throw new LoadOrderError('cannot update snapshot after targets');
+    // an adopted snapshot is the one the timestamp names: nothing can follow it in this refresh
+    if (this.#snapshotAdopted) throw new LoadOrderError('cannot update snapshot after adopting the cached one');
     this.#checkFinalTimestamp();
     const meta = this.#timestamp.signed.snapshotMeta;
     // TUF 5.5.2: length and hashes from the timestamp, when it lists them (mix-and-match, endless data)
@@ -212,6 +219,62 @@ export class TrustedMetadataSet {
     this.#snapshotView = new ClassicSnapshotView(snap.signed);
     this.#checkFinalSnapshot();
     return snap;
+  }
+
+  /**
+   * TUF 5.5 for the cached copy of exactly the snapshot the trusted timestamp names (an unchanged repository
+   * state: the common install). Returns false, changing nothing, unless every check passes on the bytes:
+   * the timestamp lists hashes and the bytes have that length and those hashes (TUF 5.5.2, so an
+   * attacker who can write the cache cannot substitute them), the file is canonical JSON and a threshold
+   * of the root's snapshot keys signed its `signed` bytes as stored (TUF 5.5.3), `signed` is a snapshot of
+   * the version the timestamp lists, unexpired (TUF 5.5.4, 5.5.6). The caller then takes the full path
+   * (updateSnapshot). What adoption skips is the strict parse and the decoding of every entry: `signed` is
+   * decoded natively from the verified bytes and each role's entry strictly when a lookup asks for it
+   * (LazySnapshotView). The adopted Metadata<Snapshot> has an empty `meta`: read entries through snapshotView.
+   */
+  adoptCachedSnapshot(bytes: Uint8Array): boolean {
+    if (this.#timestamp === undefined) throw new LoadOrderError('cannot adopt a snapshot before timestamp');
+    if (this.#snapshot !== undefined || this.targets !== undefined) throw new LoadOrderError('cannot adopt a snapshot after snapshot or targets');
+    this.#checkFinalTimestamp();
+    const expected = this.#timestamp.signed.snapshotMeta;
+    if (expected.hashes === undefined || Object.keys(expected.hashes).length === 0 || expected.length === undefined) return false;
+    try {
+      expected.verifyLengthAndHashes(bytes);
+    } catch (err) {
+      if (err instanceof TufError && ['TUF_LENGTH', 'TUF_HASH', 'TUF_UNSUPPORTED_ALGORITHM'].includes(err.code)) return false;
+      throw err;
+    }
+    const envelope = splitCanonicalEnvelope(bytes);
+    if (envelope === undefined) return false;
+    const signedBytes = envelope.signedBytes;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(Buffer.from(signedBytes.buffer, signedBytes.byteOffset, signedBytes.byteLength).toString('utf8'));
+    } catch (err) {
+      if (err instanceof SyntaxError) return false;
+      throw err;
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return false;
+    const fields = raw as Record<string, unknown>;
+    const entries = fields['meta'];
+    if (fields['_type'] !== 'snapshot' || typeof entries !== 'object' || entries === null || Array.isArray(entries)) return false;
+    if (Object.keys(entries).length > MAX_SNAPSHOT_ENTRIES) return false;
+    let snap: Snapshot;
+    try {
+      snap = Snapshot.fromJSON({ ...fields, meta: {} });
+    } catch (err) {
+      if (err instanceof MetadataParseError) return false;
+      throw err;
+    }
+    const md = new Metadata(snap, envelope.signatures);
+    // TUF 5.5.3: a threshold of the trusted root's snapshot keys signed these bytes
+    if (!this.#root.signed.getVerificationResult('snapshot', md, signedBytes).verified) return false;
+    // TUF 5.5.4 / 5.5.6: the version the timestamp announced, not expired (else the full path reports it)
+    if (snap.version !== expected.version || snap.isExpired(this.referenceTime)) return false;
+    this.#snapshot = md;
+    this.#snapshotView = new LazySnapshotView(snap.version, entries as Record<string, unknown>);
+    this.#snapshotAdopted = true;
+    return true;
   }
 
   #checkFinalSnapshot(): void {

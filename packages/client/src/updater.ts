@@ -9,7 +9,7 @@ import { RolePack, type PackedRole } from './role-pack.js';
 import { resolveConfig, type UpdaterConfig } from './config.js';
 import { DEFAULT_RETRY, downloadBytes, type RetryPolicy } from './download.js';
 import { searchTarget } from './delegation-search.js';
-import { CacheError, ConfigError, DownloadError, TargetNotFoundError } from './errors.js';
+import { CacheError, ConfigError, DownloadError, MetadataTooLargeError, TargetNotFoundError } from './errors.js';
 import type { Fetcher } from './fetcher.js';
 import { HttpFetcher } from './http-fetcher.js';
 import type { TargetInfo } from './target-info.js';
@@ -46,6 +46,9 @@ export interface UpdaterOptions {
    */
   verificationRecordKey?: Uint8Array;
 }
+
+/** Bound of the role pack file (a damaged or oversized pack reads as an empty cache). */
+const PACK_MAX_BYTES = 400_000_000;
 
 // Verification failures of *cached* files: the cache entry is ignored and the file fetched again; the
 // remote copy then faces every check. Anything else (I/O, load-order bugs) propagates.
@@ -98,8 +101,8 @@ export class Updater {
     this.#clock = options.clock ?? (() => new Date());
     this.#retry = options.retry ?? DEFAULT_RETRY;
     this.#bootstrapRoot = options.bootstrapRoot;
-    // a pack holds many roles: bound it like a snapshot's worth of them
-    this.#pack = options.delegatedRoleCache === 'pack' ? new RolePack(options.metadataDir, this.config.targetsMaxLength, this.config.snapshotMaxLength * 4, options.verificationRecordKey) : undefined;
+    // a pack holds many roles (each up to targetsMaxLength): bounded on its own, not by the snapshot's bound
+    this.#pack = options.delegatedRoleCache === 'pack' ? new RolePack(options.metadataDir, this.config.targetsMaxLength, PACK_MAX_BYTES, options.verificationRecordKey) : undefined;
   }
 
   /** Writes the delegated roles verified in this session to the pack ('pack' mode; a no-op otherwise). */
@@ -212,6 +215,10 @@ export class Updater {
   async #updateSnapshot(trusted: TrustedMetadataSet): Promise<void> {
     const local = await this.#cache.read('snapshot', this.config.snapshotMaxLength);
     if (local !== undefined) {
+      // Installers (pack mode): the cached copy of the very snapshot the trusted timestamp names by hash is
+      // adopted after its hash and signature checks, without the strict parse and decoding of every entry
+      // (a large registry lists a role per claimed package). Anything else takes the full path below.
+      if (this.#pack !== undefined && trusted.adoptCachedSnapshot(local)) return;
       try {
         trusted.updateSnapshot(local, true);
         return; // the cached snapshot is the one the timestamp names and is valid: no download
@@ -220,11 +227,10 @@ export class Updater {
       }
     }
     const meta = trusted.timestamp!.signed.snapshotMeta;
-    // TUF 5.5.1: length from the timestamp when signed there, never above the configured bound (an online
-    // timestamp key alone must not be able to make us download gigabytes)
-    const maxLength = Math.min(meta.length ?? Infinity, this.config.snapshotMaxLength);
     const consistent = trusted.root.signed.consistentSnapshot;
-    const remote = await this.#download(metadataFileName('snapshot', consistent ? meta.version : undefined), maxLength);
+    // TUF 5.5.1: length from the timestamp when signed there, never above the configured bound (an online
+    // timestamp key alone must not be able to make us download, hash and parse hundreds of megabytes)
+    const remote = await this.#downloadBounded('snapshot', metadataFileName('snapshot', consistent ? meta.version : undefined), meta.length, 'snapshotMaxLength');
     trusted.updateSnapshot(remote);
     // TUF 5.5.7: persist
     await this.#cache.write('snapshot', remote);
@@ -298,12 +304,32 @@ export class Updater {
         if (meta === undefined) throw new RepositoryError(`snapshot v${trusted.snapshotView!.version} does not list ${name}`);
         const consistent = trusted.root.signed.consistentSnapshot;
         // TUF 5.6.1: length from the snapshot when signed there, never above the configured bound
-        const maxLength = Math.min(meta.length ?? Infinity, this.config.targetsMaxLength);
-        return this.#download(metadataFileName(name, consistent ? meta.version : undefined), maxLength);
+        return this.#downloadBounded(name, metadataFileName(name, consistent ? meta.version : undefined), meta.length, 'targetsMaxLength');
       })();
       this.#remoteBytes.set(name, fetching);
     }
     return fetching;
+  }
+
+  /**
+   * TUF 5.5.1 / 5.6.1 (endless data): a file of a role whose size grows with the repository (snapshot,
+   * targets roles). Read up to the signed length when there is one, never past the configured bound; a
+   * signed length above the bound is refused before anything is requested, and a stream without a signed
+   * length that passes the bound is a MetadataTooLargeError naming the role and the setting.
+   */
+  async #downloadBounded(role: string, fileName: string, signedLength: number | undefined, setting: 'snapshotMaxLength' | 'targetsMaxLength'): Promise<Uint8Array> {
+    const bound = this.config[setting];
+    if (signedLength !== undefined && signedLength > bound) {
+      throw new MetadataTooLargeError(role, bound, setting, `is signed with a length of ${signedLength} bytes`);
+    }
+    try {
+      return await this.#download(fileName, signedLength ?? bound);
+    } catch (err) {
+      if (signedLength === undefined && err instanceof TufError && err.code === 'TUF_LENGTH') {
+        throw new MetadataTooLargeError(role, bound, setting, 'is longer', { cause: err });
+      }
+      throw err;
+    }
   }
 
   #download(fileName: string, maxLength: number): Promise<Uint8Array> {

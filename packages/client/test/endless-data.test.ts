@@ -37,13 +37,13 @@ test('endless data: snapshot longer than the length signed in timestamp', async 
 test('endless data: snapshot longer than snapshotMaxLength when timestamp gives no length', async (t) => {
   const env = await newEnv(t);
   env.sim.overrides.set('metadata/1.snapshot.json', padded(env.sim.latest.get('snapshot')!, 5_000));
-  await rejectsWith(env.updater({ config: { snapshotMaxLength: 4_000 } }).refresh(), 'TUF_LENGTH');
+  await rejectsWith(env.updater({ config: { snapshotMaxLength: 4_000 } }).refresh(), 'TUF_METADATA_TOO_LARGE');
 });
 
 test('endless data: targets longer than targetsMaxLength', async (t) => {
   const env = await newEnv(t);
   env.sim.overrides.set('metadata/1.targets.json', padded(env.sim.latest.get('targets')!, 5_000));
-  await rejectsWith(env.updater({ config: { targetsMaxLength: 4_000 } }).refresh(), 'TUF_LENGTH');
+  await rejectsWith(env.updater({ config: { targetsMaxLength: 4_000 } }).refresh(), 'TUF_METADATA_TOO_LARGE');
 });
 
 test('endless data: delegated role longer than the length signed in snapshot', async (t) => {
@@ -129,5 +129,5 @@ test('endless data: a signed snapshot length above snapshotMaxLength does not ra
   sim.publish('timestamp');
   sim.overrides.set('metadata/1.snapshot.json', big);
   await env.updater({ config: { snapshotMaxLength: 6_000 } }).refresh(); // accepted within the bound
-  await rejectsWith(env.updater({ config: { snapshotMaxLength: 4_000 } }).refresh(), 'TUF_LENGTH');
+  await rejectsWith(env.updater({ config: { snapshotMaxLength: 4_000 } }).refresh(), 'TUF_METADATA_TOO_LARGE');
 });

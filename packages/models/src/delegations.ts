@@ -5,6 +5,7 @@ import { Key } from './key.js';
 import { DelegatedRole, type Role } from './role.js';
 import { isTopLevelRole } from './signed.js';
 import { SuccinctRoles } from './succinct-roles.js';
+import { MAX_DELEGATED_ROLES, MAX_DELEGATION_KEYS } from './limits.js';
 
 export interface RoleForTarget {
   name: string;
@@ -129,12 +130,18 @@ export class Delegations {
     const r = new FieldReader(obj, 'delegations');
     const keysObj = r.object('keys');
     const keys = new Map<string, Key>();
-    for (const keyid of Object.keys(keysObj)) keys.set(keyid, Key.fromJSON(keyid, keysObj[keyid]));
+    const keyids = Object.keys(keysObj);
+    if (keyids.length > MAX_DELEGATION_KEYS) throw new MetadataParseError(`delegations: ${keyids.length} keys, more than the ${MAX_DELEGATION_KEYS} allowed`);
+    for (const keyid of keyids) keys.set(keyid, Key.fromJSON(keyid, keysObj[keyid]));
     const hasRoles = r.optional('roles');
     const hasSuccinct = r.optional('succinct_roles');
     if (hasRoles === hasSuccinct) throw new MetadataParseError('delegations: exactly one of roles and succinct_roles must be set');
     const opts: DelegationsOptions = { keys };
-    if (hasRoles) opts.roles = r.array('roles').map((x) => DelegatedRole.fromJSON(x));
+    if (hasRoles) {
+      const roles = r.array('roles');
+      if (roles.length > MAX_DELEGATED_ROLES) throw new MetadataParseError(`delegations: ${roles.length} roles, more than the ${MAX_DELEGATED_ROLES} allowed`);
+      opts.roles = roles.map((x) => DelegatedRole.fromJSON(x));
+    }
     else opts.succinctRoles = SuccinctRoles.fromJSON(r.raw('succinct_roles'));
     opts.unrecognized = r.rest();
     return new Delegations(opts);

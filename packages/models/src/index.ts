@@ -64,3 +64,4 @@ export {
   type TarballEntryPath,
   type TarballEntryProblem,
 } from './tarball-entries.js';
+export { MAX_SIGNATURES, MAX_KEYIDS_PER_ROLE, MAX_ROOT_KEYS, MAX_DELEGATION_KEYS, MAX_DELEGATED_ROLES, MAX_SNAPSHOT_ENTRIES, MAX_TARGETS_PER_ROLE } from './limits.js';

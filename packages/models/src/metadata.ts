@@ -8,6 +8,7 @@ import type { Signer } from './signer.js';
 import { Snapshot } from './snapshot.js';
 import { Targets } from './targets.js';
 import { Timestamp } from './timestamp.js';
+import { MAX_SIGNATURES } from './limits.js';
 
 export interface SignedByType {
   root: Root;
@@ -80,7 +81,9 @@ export class Metadata<T extends Signed = Signed> {
     const r = new FieldReader(obj, 'metadata');
     const signed = signedFromJSON(r.raw('signed'), expectedType);
     const signatures = new Map<string, Signature>();
-    for (const s of r.array('signatures')) {
+    const list = r.array('signatures');
+    if (list.length > MAX_SIGNATURES) throw new MetadataParseError(`${list.length} signatures, more than the ${MAX_SIGNATURES} allowed`);
+    for (const s of list) {
       const sig = Signature.fromJSON(s);
       // TUF 4.2: the keyid MUST be unique in the signatures array. python-tuf refuses this too: which of two signatures for one keyid would count?
       if (signatures.has(sig.keyid)) throw new MetadataParseError(`multiple signatures for keyid ${sig.keyid}`);

@@ -2,12 +2,14 @@ import { digestHex } from './hashes.js';
 import { MetadataParseError } from './errors.js';
 import { FieldReader, withUnrecognized, type JsonObject } from './fields.js';
 import { compilePathPattern, type CompiledPathPattern } from './path-pattern.js';
+import { MAX_KEYIDS_PER_ROLE } from './limits.js';
 
 export function checkKeyids(keyids: unknown, what: string): string[] {
   if (!Array.isArray(keyids) || !keyids.every((k) => typeof k === 'string')) {
     throw new MetadataParseError(`${what}: keyids must be an array of strings`);
   }
   // TUF 4.3 (THRESHOLD): a keyid listed twice would count twice towards the threshold.
+  if (keyids.length > MAX_KEYIDS_PER_ROLE) throw new MetadataParseError(`${what}: ${keyids.length} keyids, more than the ${MAX_KEYIDS_PER_ROLE} allowed`);
   if (new Set(keyids).size !== keyids.length) throw new MetadataParseError(`${what}: duplicate keyid in role`);
   return keyids as string[];
 }

@@ -5,6 +5,7 @@ import type { Metadata } from './metadata.js';
 import { Role } from './role.js';
 import { Signed, TOP_LEVEL_ROLE_NAMES, isTopLevelRole, readCommonFields, type SignedOptions, type TopLevelRole } from './signed.js';
 import { getVerificationResult, verifyThreshold, type VerificationResult } from './verification.js';
+import { MAX_ROOT_KEYS } from './limits.js';
 
 export interface RootOptions extends SignedOptions {
   keys?: Map<string, Key>;
@@ -39,7 +40,9 @@ export class Root extends Signed {
     const common = readCommonFields(r, 'root');
     const keysObj = r.object('keys');
     const keys = new Map<string, Key>();
-    for (const keyid of Object.keys(keysObj)) keys.set(keyid, Key.fromJSON(keyid, keysObj[keyid]));
+    const keyids = Object.keys(keysObj);
+    if (keyids.length > MAX_ROOT_KEYS) throw new MetadataParseError(`root: ${keyids.length} keys, more than the ${MAX_ROOT_KEYS} allowed`);
+    for (const keyid of keyids) keys.set(keyid, Key.fromJSON(keyid, keysObj[keyid]));
     const rolesObj = r.object('roles');
     const roles = new Map<TopLevelRole, Role>();
     for (const name of Object.keys(rolesObj)) {

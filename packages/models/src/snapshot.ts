@@ -1,6 +1,8 @@
+import { MetadataParseError } from './errors.js';
 import { FieldReader, type JsonObject } from './fields.js';
 import { MetaFile } from './meta-file.js';
 import { Signed, readCommonFields, type SignedOptions } from './signed.js';
+import { MAX_SNAPSHOT_ENTRIES } from './limits.js';
 
 export interface SnapshotOptions extends SignedOptions {
   meta?: Map<string, MetaFile>;
@@ -24,7 +26,9 @@ export class Snapshot extends Signed {
     const common = readCommonFields(r, 'snapshot');
     const metaObj = r.object('meta');
     const meta = new Map<string, MetaFile>();
-    for (const name of Object.keys(metaObj)) meta.set(name, MetaFile.fromJSON(metaObj[name], `snapshot.meta.${name}`));
+    const names = Object.keys(metaObj);
+    if (names.length > MAX_SNAPSHOT_ENTRIES) throw new MetadataParseError(`snapshot: ${names.length} meta entries, more than the ${MAX_SNAPSHOT_ENTRIES} allowed`);
+    for (const name of names) meta.set(name, MetaFile.fromJSON(metaObj[name], `snapshot.meta.${name}`));
     return new Snapshot({ ...common, meta, unrecognized: r.rest() });
   }
 

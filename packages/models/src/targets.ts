@@ -1,4 +1,4 @@
-import { RepositoryError } from './errors.js';
+import { MetadataParseError, RepositoryError } from './errors.js';
 import { FieldReader, defineField, type JsonObject } from './fields.js';
 import type { Key } from './key.js';
 import type { Metadata } from './metadata.js';
@@ -7,6 +7,7 @@ import type { DelegatedRole, Role } from './role.js';
 import { Signed, readCommonFields, type SignedOptions } from './signed.js';
 import { TargetFile } from './target-file.js';
 import { getVerificationResult, verifyThreshold, type VerificationResult } from './verification.js';
+import { MAX_TARGETS_PER_ROLE } from './limits.js';
 
 export interface TargetsOptions extends SignedOptions {
   targets?: Map<string, TargetFile>;
@@ -30,7 +31,9 @@ export class Targets extends Signed {
     const common = readCommonFields(r, 'targets');
     const targetsObj = r.object('targets');
     const targets = new Map<string, TargetFile>();
-    for (const path of Object.keys(targetsObj)) targets.set(path, TargetFile.fromJSON(path, targetsObj[path]));
+    const paths = Object.keys(targetsObj);
+    if (paths.length > MAX_TARGETS_PER_ROLE) throw new MetadataParseError(`targets: ${paths.length} targets, more than the ${MAX_TARGETS_PER_ROLE} allowed`);
+    for (const path of paths) targets.set(path, TargetFile.fromJSON(path, targetsObj[path]));
     const opts: TargetsOptions = { ...common, targets };
     if (r.optional('delegations')) opts.delegations = Delegations.fromJSON(r.raw('delegations'));
     opts.unrecognized = r.rest();

@@ -38,6 +38,8 @@ export interface NpmConfig {
   requireMaintainerSigned: true | string[];
   /** With requireMaintainerSigned: the fewest signatures a package role may require (default 1). */
   minimumThreshold: number;
+  /** tufpm-snapshot-max-length: bound on the TUF snapshot in bytes (undefined: the client's default) */
+  snapshotMaxLength?: number;
   /** Which file each key came from, for `status` and error messages. */
   sources: Map<string, string>;
 }
@@ -104,6 +106,14 @@ function positiveInteger(key: string, value: RawValue | undefined, fallback: num
   if (v === undefined) return fallback;
   if (!/^[1-9][0-9]{0,5}$/.test(v)) throw new NpmUsageError(`config ${key} must be an integer of at least 1, got ${JSON.stringify(v)}`);
   return Number(v);
+}
+
+/** A byte bound: 1 to 1,000,000,000 (a snapshot beyond 1 GB is not one an install could parse anyway). */
+function byteBound(key: string, value: RawValue | undefined): { snapshotMaxLength?: number } {
+  const v = last(value);
+  if (v === undefined) return {};
+  if (!/^[1-9][0-9]{0,9}$/.test(v) || Number(v) > 1_000_000_000) throw new NpmUsageError(`config ${key} must be a number of bytes from 1 to 1000000000, got ${JSON.stringify(v)}`);
+  return { snapshotMaxLength: Number(v) };
 }
 
 function normalizeRegistry(url: string): string {
@@ -190,6 +200,7 @@ export function loadConfig(inputs: ConfigInputs): NpmConfig {
     unsafeUnverifiedPackages: list(get('tufpm-unsafe-unverified-packages')),
     requireMaintainerSigned: maintainerPolicy(list(get('tufpm-require-maintainer-signed'))),
     minimumThreshold: positiveInteger('tufpm-minimum-threshold', get('tufpm-minimum-threshold'), 1),
+    ...byteBound('tufpm-snapshot-max-length', get('tufpm-snapshot-max-length')),
     sources,
   };
 }

@@ -65,6 +65,7 @@ export function verifierOptions(config: NpmConfig, progress?: Progress): Verifie
     unsafeUnverifiedPackages: config.unsafeUnverifiedPackages,
     requireMaintainerSigned: config.requireMaintainerSigned,
     minimumThreshold: config.minimumThreshold,
+    ...(config.snapshotMaxLength !== undefined ? { snapshotMaxLength: config.snapshotMaxLength } : {}),
     onProgress: (event) => {
       if (event.phase === 'refresh') progress?.update('refreshing TUF metadata', event.done, event.total);
     },

@@ -79,6 +79,10 @@ const CLIENT_ATTACKS: Record<string, { attack: string; recovery: string }> = {
     attack: 'endless data (a file longer than allowed)',
     recovery: 'the registry or a mirror serves oversized data; retry against the real registry',
   },
+  TUF_METADATA_TOO_LARGE: {
+    attack: 'endless data (metadata above the size bound), or a repository that outgrew the bound',
+    recovery: 'nothing was installed or cached; if the registry\'s snapshot really is that large (ask its operator), raise the bound: tufSnapshotMaxLength (Yarn) or tufpm-snapshot-max-length (tufpm-npm)',
+  },
   TUF_HASH: {
     attack: 'mix-and-match or tampering (hash differs from the signed one)',
     recovery: 'the registry or a mirror serves altered metadata; retry against the real registry',

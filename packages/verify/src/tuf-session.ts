@@ -53,6 +53,8 @@ export interface TufSessionOptions {
   /** the machine's record key: seals the pack's verification records (ADR 0011) */
   recordKey: Uint8Array;
   clock?: () => Date;
+  /** the client's snapshotMaxLength (default: the client's) */
+  snapshotMaxLength?: number;
 }
 
 const MAX_ROOT_BYTES = 512 * 1024;
@@ -150,6 +152,7 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
     // one role per package: one pack file instead of hundreds of role files (written by persist())
     delegatedRoleCache: 'pack',
     verificationRecordKey: options.recordKey,
+    ...(options.snapshotMaxLength !== undefined ? { config: { snapshotMaxLength: options.snapshotMaxLength } } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
   let trusted: Awaited<ReturnType<Updater['refresh']>>;

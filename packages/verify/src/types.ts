@@ -50,6 +50,10 @@ export interface VerifierOptions {
    * `clock` is set (a clock cannot cross threads).
    */
   tufWorker?: () => import('node:worker_threads').Worker;
+  /** Bound (bytes) on the snapshot; default the client's (config.snapshotMaxLength, 16 MB). Raise it only
+   *  to what the registry's snapshot needs: every byte of it is one an online timestamp key can make each
+   *  install fetch and parse (docs/benchmarks.md, "Metadata size"). */
+  snapshotMaxLength?: number;
 }
 
 export interface SignedTarget {

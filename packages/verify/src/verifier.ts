@@ -97,6 +97,7 @@ export class InstallVerifier {
       trustedRootPath: options.trustedRootPath ?? join(options.projectDir, DEFAULT_TRUSTED_ROOT_NAME),
       cacheDir: registryStateDir(machine.dir, metadataUrl),
       recordKey: machine.recordKey,
+      ...(options.snapshotMaxLength !== undefined ? { snapshotMaxLength: options.snapshotMaxLength } : {}),
     };
     const useWorker = options.tufWorker !== undefined && options.clock === undefined && !(await hasVerifiedRoles(sessionOptions));
     const tuf = useWorker

@@ -14,6 +14,7 @@ declare module '@yarnpkg/core' {
     tufLockfileFilename: string;
     tufRequireMaintainerSigned: Array<string>;
     tufMinimumThreshold: number;
+    tufSnapshotMaxLength: number | null;
     unsafeTufUnverifiedPackages: Array<string>;
     unsafeTufAllowNonRegistry: Array<string>;
   }
@@ -72,6 +73,11 @@ export const configuration: Partial<ConfigurationDefinitionMap> = {
     type: SettingsType.NUMBER,
     default: 1,
   },
+  tufSnapshotMaxLength: {
+    description: 'Bound in bytes on the TUF snapshot (default: the client\'s, 16 MB): raise it only to what the registry\'s snapshot needs',
+    type: SettingsType.NUMBER,
+    default: null,
+  },
   unsafeTufUnverifiedPackages: {
     description: 'UNSAFE: package names (or `@scope/*`) installed WITHOUT TUF verification',
     type: SettingsType.STRING,
@@ -102,6 +108,8 @@ export interface TufSettings {
   /** InstallVerifier's requireMaintainerSigned: `*` in the list means every package (true). */
   requireMaintainerSigned: true | string[];
   minimumThreshold: number;
+  /** null: the client's default */
+  snapshotMaxLength: number | null;
 }
 
 /** Reads the settings once per install; the mode is checked here because env overrides bypass `values`. */
@@ -121,6 +129,7 @@ export function readSettings(config: Configuration): TufSettings {
     allowNonRegistry: [...config.get('unsafeTufAllowNonRegistry')],
     requireMaintainerSigned: maintainerPolicy([...config.get('tufRequireMaintainerSigned')]),
     minimumThreshold: minimumThreshold(config.get('tufMinimumThreshold')),
+    snapshotMaxLength: byteBound(config.get('tufSnapshotMaxLength')),
   };
 }
 
@@ -134,6 +143,14 @@ export function maintainerPolicy(list: string[]): true | string[] {
     }
   }
   return list;
+}
+
+/** null (the client's default) or a byte count from 1 to 1,000,000,000. */
+function byteBound(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  const n = typeof value === 'string' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1 || n > 1_000_000_000) throw new Error(`tufSnapshotMaxLength must be a number of bytes from 1 to 1000000000, got ${String(value)}`);
+  return n;
 }
 
 // A policy that silently read as "no policy" would be a weakening: refuse anything but an integer >= 1.

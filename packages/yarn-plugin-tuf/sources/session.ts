@@ -52,6 +52,7 @@ export class TufSession {
       lockfileName: settings.lockfileFilename,
       requireMaintainerSigned: settings.requireMaintainerSigned,
       minimumThreshold: settings.minimumThreshold,
+      ...(settings.snapshotMaxLength === null ? {} : { snapshotMaxLength: settings.snapshotMaxLength }),
       // Role downloads, parsing and signature checks run beside Yarn's main thread, which its fetch step
       // keeps busy (ADR 0008).
       tufWorker: () => new Worker(TUF_WORKER_SOURCE, { eval: true }),

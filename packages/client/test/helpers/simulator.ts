@@ -29,10 +29,11 @@ export function sha256hex(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-export function signEnvelope(signed: Json, keys: SimKey[]): Uint8Array {
+export function signEnvelope(signed: Json, keys: SimKey[], canonical = false): Uint8Array {
   const bytes = canonicalize(signed);
   const signatures = keys.map((k) => ({ keyid: k.keyid, sig: k.signer.sign(bytes) }));
-  return new TextEncoder().encode(JSON.stringify({ signatures, signed }));
+  // canonical: the whole file as canonical JSON, as tufpm-repo writes it
+  return canonical ? canonicalize({ signatures, signed }) : new TextEncoder().encode(JSON.stringify({ signatures, signed }));
 }
 
 export interface DelegationSpec {
@@ -47,6 +48,8 @@ export interface DelegationSpec {
 export class RepoSim {
   readonly safeExpiry = isoIn(30 * DAY);
   computeHashes = false;
+  /** write every file as canonical JSON (tufpm-repo does; python-tuf and this simulator by default do not) */
+  canonicalFiles = false;
   prefixTargetsWithHash = true;
   /** signers per role (top-level and delegated) */
   readonly signers = new Map<string, SimKey[]>();
@@ -94,7 +97,7 @@ export class RepoSim {
     const signed = this.signed.get(role)!;
     const versions = this.published.get(role) ?? new Map<number, Uint8Array>();
     if (bump && versions.size > 0) signed.version += 1;
-    const bytes = signEnvelope(signed, signers ?? this.signers.get(role)!);
+    const bytes = signEnvelope(signed, signers ?? this.signers.get(role)!, this.canonicalFiles);
     versions.set(signed.version, bytes);
     this.published.set(role, versions);
     this.latest.set(role, bytes);
