@@ -38,6 +38,9 @@ describe('Yarn with the tufpm plugin: edges and identity', () => {
       await project.freshMachine();
       await refusedYarn(project, ['install', '--immutable'], /TUF_EDGE_PACKAGE/, /package foo/,
         /dependency workspace app -> foo@npm:\^1\.0\.0 asks for foo, but yarn\.lock resolves it to bar@1\.0\.0/, /attack: package substitution/);
+      const check = await project.yarn(['tuf', 'verify']);
+      assert.equal(check.code, 1, check.stdout);
+      assert.match(check.stdout, /TUF_EDGE_PACKAGE/, 'yarn tuf verify reports it too');
     });
 
     test(`rejects an out-of-range version pinned by an edited yarn.lock (${rc.nodeLinker})`, async () => {
@@ -57,6 +60,9 @@ describe('Yarn with the tufpm plugin: edges and identity', () => {
     await project.freshMachine();
     await refusedYarn(project, ['install', '--immutable'], /TUF_EDGE_RANGE/, /package vuln@1\.0\.0/,
       /vhost@npm:1\.0\.0 -> vuln@npm:\^1\.0\.1 resolves to vuln@1\.0\.0, outside the range \^1\.0\.1 signed by role unclaimed-/);
+    const check = await project.yarn(['tuf', 'verify']);
+    assert.equal(check.code, 1, check.stdout);
+    assert.match(check.stdout, /TUF_EDGE_RANGE/, 'yarn tuf verify reports it too');
   });
 
   test('rejects a claimed package replaced through the packument\'s name (Yarn names it after the descriptor)', async () => {
@@ -92,13 +98,19 @@ describe('Yarn with the tufpm plugin: legitimate graphs keep installing', () => 
   });
   after(() => world.close());
 
-  /** install, then a frozen install on a fresh machine: both pass. */
-  async function installs(project: YarnProject): Promise<void> {
+  /**
+   * install, then a frozen install on a fresh machine, then yarn tuf verify: all pass. (`verify: false`: yarn
+   * tuf verify reports platform-conditional packages, which yarn.lock keeps no checksum for, as unbound.)
+   */
+  async function installs(project: YarnProject, { verify = true } = {}): Promise<void> {
     const first = await project.yarn(['install']);
     assert.equal(first.code, 0, first.stdout);
     await project.freshMachine();
     const frozen = await project.yarn(['install', '--immutable']);
     assert.equal(frozen.code, 0, frozen.stdout);
+    if (!verify) return;
+    const check = await project.yarn(['tuf', 'verify']);
+    assert.equal(check.code, 0, check.stdout);
   }
 
   for (const rc of linkers) {
@@ -111,7 +123,7 @@ describe('Yarn with the tufpm plugin: legitimate graphs keep installing', () => 
 
   test('peer ranges, optional packages skipped on another platform, and tags install', async () => {
     const project = await YarnProject.create(world, { peerhost: '1.0.0', bar: '^1.0.0', nhost: '1.0.0', vuln: 'latest' });
-    await installs(project);
+    await installs(project, { verify: false });
     const add = await project.yarn(['add', 'vhost@latest']);
     assert.equal(add.code, 0, add.stdout);
   });

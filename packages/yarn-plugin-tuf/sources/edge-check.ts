@@ -30,8 +30,8 @@ function satisfies(version: string, range: string): boolean {
 }
 
 /** name and version of the package serving an edge: through virtual and `patch:` wrappers; null if not npm/project. */
-function served(project: Project, pkg: Package): { name: string; version: string | null } {
-  const base = structUtils.isVirtualLocator(pkg) ? project.storedPackages.get(structUtils.devirtualizeLocator(pkg).locatorHash) ?? pkg : pkg;
+function served(packages: Packages, pkg: Package): { name: string; version: string | null } {
+  const base = structUtils.isVirtualLocator(pkg) ? packages.get(structUtils.devirtualizeLocator(pkg).locatorHash) ?? pkg : pkg;
   const kind = classifyLocator(base);
   if (kind.kind === 'npm') return { name: kind.name, version: kind.version };
   if (kind.kind === 'patched') {
@@ -72,11 +72,11 @@ function outOfRange(from: Package, descriptor: Descriptor, name: string, version
 }
 
 /** The edges of one package that lead to a stored package, with the package serving each. */
-function edgesOf(project: Project, pkg: Package): Array<{ descriptor: Descriptor; to: Package }> {
+function edgesOf(project: Project, packages: Packages, pkg: Package): Array<{ descriptor: Descriptor; to: Package }> {
   const out: Array<{ descriptor: Descriptor; to: Package }> = [];
   for (const descriptor of pkg.dependencies.values()) {
     const locatorHash = project.storedResolutions.get(descriptor.descriptorHash);
-    const to = locatorHash === undefined ? undefined : project.storedPackages.get(locatorHash);
+    const to = locatorHash === undefined ? undefined : packages.get(locatorHash);
     // Unresolved: Yarn reports it itself.
     if (to !== undefined) out.push({ descriptor, to });
   }
@@ -84,17 +84,23 @@ function edgesOf(project: Project, pkg: Package): Array<{ descriptor: Descriptor
 }
 
 /**
+ * The packages edges are read from and resolved to: `project.storedPackages` once Yarn resolved the project
+ * (install), `project.originalPackages` when only yarn.lock was read (`yarn tuf verify`).
+ */
+export type Packages = ReadonlyMap<Package['locatorHash'], Package>;
+
+/**
  * Before any download: every edge of the project is served by a package of the name it asks for, and each
  * workspace's own edges by a version in its package.json range (after `resolutions`). The edges of npm
  * packages get their range checked against their signed manifest by checkSignedEdges, once it is loaded.
  */
-export function checkEdgeNames(project: Project): VerifyError[] {
+export function checkEdgeNames(project: Project, packages: Packages = project.storedPackages): VerifyError[] {
   const failures: VerifyError[] = [];
-  for (const pkg of project.storedPackages.values()) {
+  for (const pkg of packages.values()) {
     const isProject = classifyLocator(pkg).kind === 'project' || (structUtils.isVirtualLocator(pkg) && classifyLocator(structUtils.devirtualizeLocator(pkg)).kind === 'project');
-    for (const { descriptor, to } of edgesOf(project, pkg)) {
+    for (const { descriptor, to } of edgesOf(project, packages, pkg)) {
       const request = parseEdge(descriptor);
-      const got = served(project, to);
+      const got = served(packages, to);
       // TUF 1.5.2 (arbitrary installation): a validly signed package is not the one asked for.
       if (request.name !== got.name) {
         failures.push(substituted(pkg, descriptor, request.name, got));
@@ -123,11 +129,11 @@ function signedRange(signed: SignedTarget, name: string): string | undefined {
  * packageExtension) is held to the project's range instead; a target signed without `custom.npm` to the
  * resolved manifest's range (checkDependencies has nothing to compare either).
  */
-export function checkSignedEdges(project: Project, pkg: Package, signed: SignedTarget): VerifyError[] {
+export function checkSignedEdges(project: Project, pkg: Package, signed: SignedTarget, packages: Packages = project.storedPackages): VerifyError[] {
   const failures: VerifyError[] = [];
   const original = project.originalPackages.get(pkg.locatorHash);
-  for (const { descriptor, to } of edgesOf(project, pkg)) {
-    const got = served(project, to);
+  for (const { descriptor, to } of edgesOf(project, packages, pkg)) {
+    const got = served(packages, to);
     if (got.version === null) continue;
     const stored = parseEdge(descriptor);
     const originalDescriptor = original?.dependencies.get(descriptor.identHash);
