@@ -6,8 +6,13 @@ declare module '@npmcli/arborist' {
   export interface ArboristEdge {
     readonly from: ArboristNode | null;
     readonly name: string;
+    /** the range in effect: the project's `overrides` replace rawSpec (the declaring manifest's) */
     readonly spec: string;
+    readonly rawSpec: string;
+    /** 'prod' | 'dev' | 'optional' | 'peer' | 'peerOptional' | 'workspace' */
     readonly type: string;
+    /** the node serving the edge; null when unmet (or an optional one skipped) */
+    readonly to: ArboristNode | null;
     readonly valid: boolean;
   }
 
@@ -35,6 +40,7 @@ declare module '@npmcli/arborist' {
     readonly extraneous: boolean;
     readonly inert?: boolean;
     readonly edgesIn: Set<ArboristEdge>;
+    readonly edgesOut: Map<string, ArboristEdge>;
     readonly children: Map<string, ArboristNode>;
     shouldOmit?(omit: Set<string>): boolean;
   }

@@ -2,7 +2,8 @@ import type { ArboristNode, ArboristTree } from '@npmcli/arborist';
 import { TufError } from '@tufpm/models';
 import type { DeclaredDependencies, InstallVerifier, SignedTarget } from '@tufpm/verify';
 import { NpmVerifyError, PackageContextError } from './errors.js';
-import { classifyNode } from './sources.js';
+import { checkEdgeRanges, checkIdentities } from './edge-check.js';
+import { classifyNode, type NodeSource } from './sources.js';
 import { declaredManifestFields } from './manifest-fields.js';
 
 export type TreeCommand = 'install' | 'ci' | 'verify';
@@ -83,11 +84,17 @@ function lockIntegrityError(pending: Pending, signed: SignedTarget, found: strin
 export async function verifyTree(tree: ArboristTree, verifier: InstallVerifier, opts: TreeVerifyOptions): Promise<TreeVerifyResult> {
   const result: TreeVerifyResult = { signed: new Map(), exempt: [], unsafeAllowed: [], integrityReplaced: [], failures: [], extractable: new Set() };
   const pending: Pending[] = [];
-  for (const node of tree.inventory.values()) {
-    if (node.isProjectRoot) continue;
-    const source = classifyNode(node);
+  const sources = new Map<ArboristNode, NodeSource>();
+  for (const node of tree.inventory.values()) if (!node.isProjectRoot) sources.set(node, classifyNode(node));
+  const isRegistry = (node: ArboristNode): boolean => sources.get(node)?.kind === 'registry';
+  // Identity first: a node is looked up under the name its edges ask for, so one whose manifest names another
+  // package is refused here and never resolved, pinned or extracted (DESIGN §9).
+  const identity = checkIdentities(sources.keys(), isRegistry);
+  result.failures.push(...identity.failures);
+  for (const [node, source] of sources) {
     switch (source.kind) {
       case 'registry':
+        if (identity.refused.has(node)) break;
         if (verifier.isExempt(source.name)) {
           result.exempt.push(`${source.name}@${source.version}`);
           result.extractable.add(node);
@@ -144,6 +151,12 @@ export async function verifyTree(tree: ArboristTree, verifier: InstallVerifier, 
   };
   const workers = Math.max(1, Math.min(opts.concurrency ?? 8, groups.length));
   await Promise.all(Array.from({ length: workers }, worker));
+  // Every edge served by a registry node, against the range its (signed) declaring manifest states.
+  const signedOf = (node: ArboristNode): SignedTarget | undefined => {
+    const source = sources.get(node);
+    return source?.kind === 'registry' ? result.signed.get(`${source.name}@${source.version}`) : undefined;
+  };
+  result.failures.push(...checkEdgeRanges(tree, isRegistry, signedOf));
   return result;
 }
 

@@ -21,7 +21,9 @@ export type VerifyErrorCode =
   | 'TUF_TARBALL_ENTRY'
   | 'TUF_TRUSTED_ROOT_MALFORMED'
   | 'TUF_REGISTRY_UNREACHABLE'
-  | 'TUF_STATE_DIR_UNSAFE';
+  | 'TUF_STATE_DIR_UNSAFE'
+  | 'TUF_EDGE_PACKAGE'
+  | 'TUF_EDGE_RANGE';
 
 export interface VerifyErrorDetails {
   packageName?: string;

@@ -2,6 +2,7 @@ import { MessageName, ReportError, type Report, structUtils, type Cache, type In
 import { TufError } from '@tufpm/models';
 import { VerifyError } from '@tufpm/verify';
 import { declaredDependencies, declaredManifestFields } from './dependencies.js';
+import { checkEdgeNames, checkSignedEdges } from './edge-check.js';
 import { classifyLocator, packageKey } from './locators.js';
 import { describeTufError } from './report-errors.js';
 import type { TufSession } from './session.js';
@@ -155,7 +156,7 @@ export class TreeCheck {
     if (entries === undefined) return true;
     // This key's own failures: other keys' checks run concurrently and add to this.failures meanwhile.
     const mine: Failure[] = [];
-    for (const entry of entries) await settle(mine, key, () => checkEntry(this.session, entry));
+    for (const entry of entries) await settle(mine, key, () => checkEntry(this.session, entry, mine));
     this.failures.push(...mine);
     if (mine.length === 0) this.passed++;
     return mine.length === 0;
@@ -202,6 +203,13 @@ export function startTreeCheck(session: TufSession, opts: FetchOptions): TreeChe
       failures.push({ error, subject: packageKey(entry.name, entry.version) });
     }
   }
+  // Every edge served by a package of its name, each workspace's by a version in its range (DESIGN §9).
+  const seen = new Set<string>();
+  for (const error of checkEdgeNames(session.project)) {
+    if (seen.has(error.message)) continue; // a virtual instance repeats its base's edges
+    seen.add(error.message);
+    failures.push({ error });
+  }
   reportFailures(session, report, failures);
   const check = new TreeCheck(session, entries);
   // Awaited in finishTreeCheck; the handler here only keeps an early bug from counting as unhandled.
@@ -209,13 +217,17 @@ export function startTreeCheck(session: TufSession, opts: FetchOptions): TreeChe
   return check;
 }
 
-/** One entry's checks: its signed target (role, pin, signer policy) and the dependencies Yarn resolved for it. */
-async function checkEntry(session: TufSession, entry: NpmEntry): Promise<void> {
+/**
+ * One entry's checks: its signed target (role, pin, signer policy), the dependencies Yarn resolved for it, and
+ * the versions serving them against the signed ranges (each edge's failure is added to `failures`).
+ */
+async function checkEntry(session: TufSession, entry: NpmEntry, failures: Failure[]): Promise<void> {
   const target = await session.verifier.resolve(entry.name, entry.version);
   // The manifest Yarn resolved from must declare only what the signed package.json declares.
   await session.verifier.checkDependencies(entry.name, entry.version, declaredDependencies(session.project, entry.pkg, target));
   // So must the bins it links, the platforms it is installed on and its optional peers.
   await session.verifier.checkManifestFields(entry.name, entry.version, declaredManifestFields(session.project, entry.pkg, target));
+  for (const error of checkSignedEdges(session.project, entry.pkg, target)) failures.push({ error, subject: packageKey(entry.name, entry.version) });
 }
 
 function compareStrings(a: string, b: string): number {

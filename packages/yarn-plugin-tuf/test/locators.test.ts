@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { LinkType, structUtils } from '@yarnpkg/core';
 import { classifyLocator, conventionalTarballUrls } from '../sources/locators.js';
 import { matchesNameList } from '../sources/configuration.js';
+import { parseEdge } from '../sources/edge-spec.js';
 
 // The pure parts of the plugin: which packages of a Yarn tree are npm tarballs to verify, which URLs they
 // are fetched from, and what the unsafe name lists match. (Everything else runs inside real Yarn: see
@@ -76,5 +77,20 @@ describe('matchesNameList (unsafe settings)', () => {
     assert.ok(!matchesNameList('@acmex/x', ['@acme/*']));
     assert.ok(!matchesNameList('acme/x', ['acme/*']));
     assert.ok(!matchesNameList('left', []));
+  });
+});
+
+describe('parseEdge', () => {
+  const edge = (descriptor: string) => parseEdge(structUtils.parseDescriptor(descriptor, true));
+
+  test('reads npm ranges, aliases, tags, patch: and virtual wrappers, and other protocols', () => {
+    assert.deepEqual(edge('foo@npm:^1.0.0'), { kind: 'range', name: 'foo', range: '^1.0.0' });
+    assert.deepEqual(edge('foo@npm:bar@^1.0.0'), { kind: 'range', name: 'bar', range: '^1.0.0' });
+    assert.deepEqual(edge('foo@npm:@s/bar@^1.0.0'), { kind: 'range', name: '@s/bar', range: '^1.0.0' });
+    assert.deepEqual(edge('foo@npm:latest'), { kind: 'tag', name: 'foo', tag: 'latest' });
+    assert.deepEqual(edge('typescript@patch:typescript@npm%3A^5.0.0#optional!builtin<compat/typescript>'), { kind: 'range', name: 'typescript', range: '^5.0.0' });
+    assert.deepEqual(edge('foo@virtual:0123456789abcdef#npm:^2.0.0'), { kind: 'range', name: 'foo', range: '^2.0.0' });
+    assert.deepEqual(edge('foo@workspace:^'), { kind: 'other', name: 'foo' });
+    assert.deepEqual(edge('foo@https://example.com/foo.tgz'), { kind: 'other', name: 'foo' });
   });
 });

@@ -5,6 +5,7 @@ import { VerifyError } from '@tufpm/verify';
 import { checkBinding, collectTree, settle, type Failure } from '../install-flow.js';
 import { describeTufError } from '../report-errors.js';
 import { declaredDependencies, declaredManifestFields } from '../dependencies.js';
+import { checkEdgeNames, checkSignedEdges } from '../edge-check.js';
 import { openProjectSession } from './open-project.js';
 
 /** `yarn tuf verify`: re-verifies yarn.lock against the current signed metadata and the pins, offline from Yarn's point of view. */
@@ -35,12 +36,16 @@ export class TufVerifyCommand extends BaseCommand {
       const { project, session } = opened;
       const failures: Failure[] = [];
       const entries = collectTree(session, project.originalPackages.values(), failures);
+      // The edges of yarn.lock as it is (only the lockfile was read: its packages, before the project's hooks).
+      for (const error of new Map(checkEdgeNames(project, project.originalPackages).map((e) => [e.message, e])).values()) failures.push({ error });
       let unbound = 0;
       for (const entry of entries) {
         await settle(failures, `${entry.name}@${entry.version}`, async () => {
           const target = await session.verifier.resolve(entry.name, entry.version);
           await session.verifier.checkDependencies(entry.name, entry.version, declaredDependencies(project, entry.pkg, target));
           await session.verifier.checkManifestFields(entry.name, entry.version, declaredManifestFields(project, entry.pkg, target));
+          const edges = checkSignedEdges(project, entry.pkg, target, project.originalPackages);
+          if (edges.length > 0) throw edges[0]!;
           if (!entry.bindable) return;
           const checksum = project.storedChecksums.get(entry.pkg.locatorHash);
           // Nothing is installed here, so a checksum consistent with the pins is enough (an install on this

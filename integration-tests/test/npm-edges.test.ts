@@ -1,0 +1,178 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { addPackageVersion, buildPackageTarball } from '@tufpm/registry';
+import { NpmWorld, type Project } from '../src/harness/npm-world.js';
+import { keepPackument, publishManifest, refusedNpm, serveManifestOf } from '../src/harness/attacks-graph.js';
+
+// The dependency graph with tufpm-npm (real Arborist, DESIGN §9): a package is verified, pinned and policed
+// under the name its edges ask for, never its manifest's own `name`, and every edge is served by a version in
+// its (signed) range, on install and ci. Plus the legitimate graphs that must keep installing.
+
+type LockEntry = { name?: string; version?: string; resolved?: string; integrity?: string; dependencies?: Record<string, string> };
+type Lock = { packages: Record<string, LockEntry> };
+
+async function readLock(project: Project): Promise<Lock> {
+  return JSON.parse((await project.read('package-lock.json'))!) as Lock;
+}
+
+async function writeLock(project: Project, lock: Lock): Promise<void> {
+  await project.write('package-lock.json', `${JSON.stringify(lock, null, 2)}\n`);
+}
+
+function integrityOf(tarball: Uint8Array): string {
+  return `sha512-${createHash('sha512').update(tarball).digest('base64')}`;
+}
+
+describe('tufpm-npm: edges and identity', () => {
+  let world: NpmWorld;
+  const alice = NpmWorld.maintainer();
+  const tarballs = new Map<string, Uint8Array>();
+
+  before(async () => {
+    world = await NpmWorld.create();
+    for (const [name, version, deps] of [
+      ['foo', '1.0.0', {}],
+      ['bar', '1.0.0', {}],
+      ['vuln', '1.0.0', {}],
+      ['vuln', '1.0.1', {}],
+      ['vhost', '1.0.0', { vuln: '^1.0.1' }],
+    ] as const) {
+      tarballs.set(`${name}@${version}`, (await world.publish(name, version, deps)).tarball);
+    }
+    await world.claim('kafen-js', [alice], 1);
+    await world.publish('kafen-js', '3.9.9', {}, [alice.signer]);
+    const evil = buildPackageTarball({ name: 'zzevil', version: '3.9.9', files: { 'index.js': 'module.exports = "zzevil";\n' } });
+    await addPackageVersion(world.registryDir, evil, { durable: false });
+    await world.repo.publishTarball(evil);
+  });
+  after(() => world.close());
+
+  test('rejects a claimed package replaced through the packument\'s name (fresh install)', async () => {
+    const restore = await keepPackument(world, 'kafen-js');
+    try {
+      await serveManifestOf(world, 'kafen-js', '3.9.9', 'zzevil', '3.9.9');
+      const project = await world.project();
+      await refusedNpm(project, ['install', 'kafen-js@3.9.9'], /TUF_EDGE_PACKAGE/, /package: +kafen-js@3\.9\.9/,
+        /dependency the project -> kafen-js@3\.9\.9 asks for kafen-js, but node_modules\/kafen-js holds zzevil@3\.9\.9/, /attack: +package substitution/);
+    } finally {
+      await restore();
+    }
+  });
+
+  test('rejects a claimed package replaced through the packument\'s name despite its maintainer-signed pin and the signer policy', async () => {
+    const project = await world.project({ dependencies: { 'kafen-js': '^3.9.9' } });
+    await project.write('.npmrc', `registry=${world.url}\ntufpm-require-maintainer-signed=kafen-js\n`);
+    const first = await project.tufpmNpm(['install']);
+    assert.equal(first.code, 0, first.stderr);
+    const pins = JSON.parse((await project.read('tufpm-lock.json'))!) as { packages: Record<string, { maintainerSigned: boolean }> };
+    assert.equal(pins.packages['kafen-js@3.9.9']!.maintainerSigned, true);
+    // A new clone resolves again (no package-lock.json committed), with the pins committed.
+    await rm(`${project.dir}/package-lock.json`);
+    await rm(`${project.dir}/node_modules`, { recursive: true });
+    await project.freshMachine();
+    const restore = await keepPackument(world, 'kafen-js');
+    try {
+      await serveManifestOf(world, 'kafen-js', '3.9.9', 'zzevil', '3.9.9');
+      await refusedNpm(project, ['install'], /TUF_EDGE_PACKAGE/, /package: +kafen-js@3\.9\.9/, /holds zzevil@3\.9\.9/);
+    } finally {
+      await restore();
+    }
+  });
+
+  test('rejects an edge served by another package (edited package-lock.json, ci)', async () => {
+    const project = await world.project({ dependencies: { foo: '^1.0.0' } });
+    assert.equal((await project.tufpmNpm(['install'])).code, 0);
+    const lock = await readLock(project);
+    lock.packages['node_modules/foo'] = { name: 'bar', version: '1.0.0', resolved: `${world.url}bar/-/bar-1.0.0.tgz`, integrity: integrityOf(tarballs.get('bar@1.0.0')!) };
+    await writeLock(project, lock);
+    await project.freshMachine();
+    await refusedNpm(project, ['ci'], /TUF_EDGE_PACKAGE/, /package: +foo@1\.0\.0/,
+      /dependency the project -> foo@\^1\.0\.0 asks for foo, but node_modules\/foo holds bar@1\.0\.0/);
+    const verify = await project.tufpmNpm(['verify']);
+    assert.equal(verify.code, 1, verify.stderr);
+    assert.match(verify.stderr, /TUF_EDGE_PACKAGE/, 'tufpm-npm verify reports it too');
+  });
+
+  test('rejects an out-of-range version of a dependency of a package, against its signed range (edited package-lock.json)', async () => {
+    const project = await world.project({ dependencies: { vhost: '1.0.0' } });
+    assert.equal((await project.tufpmNpm(['install'])).code, 0);
+    const lock = await readLock(project);
+    assert.equal(lock.packages['node_modules/vuln']!.version, '1.0.1');
+    lock.packages['node_modules/vuln'] = { version: '1.0.0', resolved: `${world.url}vuln/-/vuln-1.0.0.tgz`, integrity: integrityOf(tarballs.get('vuln@1.0.0')!) };
+    await writeLock(project, lock);
+    await project.freshMachine();
+    // ci: Arborist re-resolves an invalid edge, so npm's own lockfile sync check refuses first (exit 2).
+    const before = await project.state();
+    const ci = await project.tufpmNpm(['ci']);
+    assert.notEqual(ci.code, 0, ci.stderr);
+    assert.deepEqual(await project.state(), before, 'nothing touched');
+    // verify reads package-lock.json as it is: the edge itself is refused against the signed range.
+    const verify = await project.tufpmNpm(['verify']);
+    assert.equal(verify.code, 1, verify.stderr);
+    assert.match(verify.stderr, /TUF_EDGE_RANGE/);
+    assert.match(verify.stderr, /dependency vhost@1\.0\.0 \(node_modules\/vhost\) -> vuln@\^1\.0\.1 is served by vuln@1\.0\.0 \(node_modules\/vuln\), outside the range \^1\.0\.1 signed by role unclaimed-/);
+  });
+});
+
+describe('tufpm-npm: legitimate graphs keep installing', () => {
+  let world: NpmWorld;
+  const other = process.platform === 'darwin' ? 'linux' : 'darwin';
+
+  before(async () => {
+    world = await NpmWorld.create();
+    await world.publish('bar', '1.0.0');
+    await world.publish('bar', '1.1.0');
+    await world.publish('vuln', '1.0.0');
+    await world.publish('vuln', '1.0.1');
+    await world.publish('vhost', '1.0.0', { vuln: '^1.0.1' });
+    await world.publish('aliaser', '1.0.0', { foo: 'npm:bar@^1.0.0' });
+    await publishManifest(world, 'peerhost', '1.0.0', { peerDependencies: { bar: '^1.0.0' } });
+    for (const [name, os] of [[`native-${process.platform}`, process.platform], [`native-${other}`, other]] as const) {
+      await publishManifest(world, name, '1.0.0', { os: [os] });
+    }
+    await publishManifest(world, 'nhost', '1.0.0', { optionalDependencies: { [`native-${process.platform}`]: '1.0.0', [`native-${other}`]: '1.0.0' } });
+  });
+  after(() => world.close());
+
+  /** install, then ci on a fresh machine, then verify: all pass. */
+  async function installs(project: Project): Promise<void> {
+    const first = await project.tufpmNpm(['install']);
+    assert.equal(first.code, 0, first.stderr);
+    await project.freshMachine();
+    const ci = await project.tufpmNpm(['ci']);
+    assert.equal(ci.code, 0, ci.stderr);
+    const verify = await project.tufpmNpm(['verify']);
+    assert.equal(verify.code, 0, verify.stderr);
+  }
+
+  test('npm: aliases, at the root and in a package, install', async () => {
+    const project = await world.project({ dependencies: { foo: 'npm:bar@^1.0.0', aliaser: '1.0.0' } });
+    await installs(project);
+    const lock = await readLock(project);
+    assert.equal(lock.packages['node_modules/foo']!.name, 'bar');
+  });
+
+  test('peer ranges (also a peer npm installs by itself), optional packages skipped on another platform, and tags install', async () => {
+    const project = await world.project({ dependencies: { peerhost: '1.0.0', nhost: '1.0.0', vuln: 'latest' } });
+    await installs(project);
+    const lock = await readLock(project);
+    assert.ok(lock.packages['node_modules/bar'], 'the peer was installed');
+    const add = await project.tufpmNpm(['install', 'vhost@latest']);
+    assert.equal(add.code, 0, add.stderr);
+  });
+
+  test('the project\'s overrides may pin a version outside a package\'s signed range', async () => {
+    const project = await world.project({ dependencies: { vhost: '1.0.0' }, overrides: { vuln: '1.0.0' } });
+    await installs(project);
+    assert.equal((await readLock(project)).packages['node_modules/vuln']!.version, '1.0.0');
+  });
+
+  test('workspaces: edges between workspaces and to registry packages install', async () => {
+    const project = await world.project({ workspaces: ['packages/*'] });
+    await project.write('packages/a/package.json', JSON.stringify({ name: 'a', version: '1.0.0', dependencies: { b: '^1.0.0', bar: '^1.0.0' } }, null, 2));
+    await project.write('packages/b/package.json', JSON.stringify({ name: 'b', version: '1.0.0', dependencies: { vhost: '1.0.0' }, peerDependencies: { bar: '*' } }, null, 2));
+    await installs(project);
+  });
+});
