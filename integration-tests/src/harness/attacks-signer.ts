@@ -1,4 +1,4 @@
-import { TargetFile, type Snapshot } from '@tufpm/models';
+import { TargetFile, parseReleaseIndex, releaseIndexPath, releaseIndexTarget, type Snapshot } from '@tufpm/models';
 import { addPackageVersion, buildPackageTarball, targetPathFor } from '@tufpm/registry';
 import type { NpmWorld } from './npm-world.js';
 import { forgeSnapshotAndTimestamp, listedVersion, readRole } from './attacks-metadata.js';
@@ -42,7 +42,13 @@ export async function unclaimAndPublishInBin(world: NpmWorld, name: string, vers
     // at its last version: the attacker needs a state every client accepts.
     const listed = repo.edit<Snapshot>('snapshot').meta.get(`${name}.json`);
     if (listed === undefined) throw new Error(`the snapshot does not list ${name}.json`);
+    // The attacker signs a release list into the bins as well (ADR 0009): the package's versions plus the new one.
+    const claimed = parseReleaseIndex(repo.targetsRole(name).signed.targets.get(releaseIndexPath(name))?.custom);
+    const versions = [...(claimed.kind === 'signed' ? claimed.value.versions : []), version];
+    const listBin = world.repo.unclaimedBins().getRoleForTarget(releaseIndexPath(name));
     repo.removeDelegation('targets', name);
+    repo.addTarget(listBin, releaseIndexTarget(name, { versions, distTags: { latest: version } }));
+    if (listBin !== bin) await world.repo.signRole(listBin);
     await world.repo.signRole('targets');
     repo.addTarget(bin, TargetFile.fromData(path, tarball));
     await world.repo.signRole(bin);

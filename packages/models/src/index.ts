@@ -64,3 +64,15 @@ export {
   type TarballEntryPath,
   type TarballEntryProblem,
 } from './tarball-entries.js';
+export {
+  RELEASE_INDEX_FILE,
+  RELEASE_INDEX_CUSTOM_KEY,
+  MAX_RELEASE_VERSIONS,
+  MAX_DIST_TAGS,
+  releaseIndexPath,
+  isReleaseIndexPath,
+  releaseIndexTarget,
+  parseReleaseIndex,
+  type ReleaseIndex,
+  type ParsedReleaseIndex,
+} from './release-index.js';

@@ -21,7 +21,9 @@ export type VerifyErrorCode =
   | 'TUF_TARBALL_ENTRY'
   | 'TUF_TRUSTED_ROOT_MALFORMED'
   | 'TUF_REGISTRY_UNREACHABLE'
-  | 'TUF_STATE_DIR_UNSAFE';
+  | 'TUF_STATE_DIR_UNSAFE'
+  | 'TUF_RELEASE_HIDDEN'
+  | 'TUF_DIST_TAG_MISMATCH';
 
 export interface VerifyErrorDetails {
   packageName?: string;
