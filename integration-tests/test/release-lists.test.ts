@@ -4,7 +4,7 @@ import { NpmWorld, type CliResult, type Project } from '../src/harness/npm-world
 import { YarnProject } from '../src/harness/yarn.js';
 import { hideRelease, moveDistTag, publishTagged, tamperPackument } from '../src/harness/attacks-release-lists.js';
 
-// ADR 0009: the versions and dist-tags Yarn and tufpm-npm resolve from are the signed ones. The registry
+// ADR 0012: the versions and dist-tags Yarn and tufpm-npm resolve from are the signed ones. The registry
 // edits only the unsigned packument; the TUF metadata stays current, so no freeze or rollback check fires.
 // A refused command exits 1 with the coded error and leaves the project exactly as it was.
 

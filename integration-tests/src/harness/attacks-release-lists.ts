@@ -3,7 +3,7 @@ import { addPackageVersion, buildPackageTarball, packumentFile, readStoredPackum
 import { createPublishHook } from '@tufpm/repo';
 import type { NpmWorld } from './npm-world.js';
 
-// Attacks on the release list a resolver chooses from (ADR 0009): the registry, a mirror or a CDN edits the
+// Attacks on the release list a resolver chooses from (ADR 0012): the registry, a mirror or a CDN edits the
 // unsigned packument (versions, dist-tags) while the TUF metadata stays current and valid.
 
 /** Rewrites the stored packument of `name` as the registry would then serve it to everyone. */

@@ -1,4 +1,4 @@
-// The signed release list of an npm package (ADR 0009): one target per package, beside its tarballs, that
+// The signed release list of an npm package (ADR 0012): one target per package, beside its tarballs, that
 // lists every signed version and the dist-tags. Installers compare a packument with it before a resolver
 // chooses from the packument. One definition for the repository (which signs it) and the installers.
 import { canonicalize } from './canonical-json.js';

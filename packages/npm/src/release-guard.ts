@@ -1,4 +1,4 @@
-// ADR 0009 for npm: Arborist resolves ranges and dist-tags through pacote's RegistryFetcher, which reads
+// ADR 0012 for npm: Arborist resolves ranges and dist-tags through pacote's RegistryFetcher, which reads
 // the packument (from the network, npm's HTTP cache, or the packument cache Arborist shares). Every
 // packument pacote hands to a resolver passes through `packument()`, so that is where it is compared with
 // the package's signed release list, before pickManifest chooses from it. Frozen installs (`ci`, or a

@@ -135,7 +135,7 @@ export async function acceptVersion(dir: string, tarball: Uint8Array, options: A
     const leftover = await stat(file).then(() => true, (err) => (isNotFound(err) ? false : Promise.reject(err)));
     if (leftover) throw new RegistryError('REGISTRY_CONFLICT', `tarball ${tarballPath} already exists`);
     // The packument's dist-tags after this publish, known before the hooks run so that a signing hook signs
-    // exactly the tags the packument will serve (ADR 0009).
+    // exactly the tags the packument will serve (ADR 0012).
     const packumentDistTags: Record<string, string> = { ...(existing?.['dist-tags'] ?? {}) };
     if (options.distTags === undefined) {
       const latest = defaultLatest([...Object.keys(existing?.versions ?? {}), version]);

@@ -38,7 +38,7 @@ export interface PublishOptions {
   onlineOnly?: boolean;
   /**
    * The package's dist-tags once this publish is accepted (the registry's packument), signed into its
-   * release list (ADR 0009). Default: the signed tags stay and `latest` is the highest release. Only for a
+   * release list (ADR 0012). Default: the signed tags stay and `latest` is the highest release. Only for a
    * publish of one package.
    */
   distTags?: Record<string, string>;
@@ -96,7 +96,7 @@ export async function addPackage(core: NpmRepositoryCore, name: string, keys: Ke
       }
       await core.signRole(bin);
     }
-    // ADR 0009: the release list moved with the targets (it lies under the package's path too); it now
+    // ADR 0012: the release list moved with the targets (it lies under the package's path too); it now
     // lists exactly the versions the claimed role signs, keeping the tags it had in the bin.
     const index = readReleaseIndex(md.signed, name);
     md.signed.targets.set(releaseIndexPath(name), releaseIndexTarget(name, nextReleaseIndex(undefined, signedVersionsIn(md.signed, name), index?.distTags)));
@@ -161,7 +161,7 @@ export async function publishPrepared(core: NpmRepositoryCore, tarballs: readonl
         length: pkg.target.length, sha512: pkg.target.hashes['sha512']!, added: existing === undefined,
       });
     }
-    // ADR 0009: each package's signed release list follows its signed versions and dist-tags.
+    // ADR 0012: each package's signed release list follows its signed versions and dist-tags.
     for (const [name, versions] of addedVersions) {
       const indexRole = updateReleaseIndex(core, repo, name, versions, opts.distTags);
       if (indexRole !== undefined) touched.add(indexRole);
@@ -197,7 +197,7 @@ export interface PackageCoverage {
   threshold?: number;
   /** every signed target of the package (its versions and its release list) and the role that signs it */
   targets: Array<{ path: string; role: string }>;
-  /** the package's signed release list (ADR 0009) and the role that signs it, when there is one */
+  /** the package's signed release list (ADR 0012) and the role that signs it, when there is one */
   releaseList?: { path: string; role: string };
   /** for an unclaimed package and a given version: the bin that would sign it */
   binForVersion?: { version: string; path: string; role: string };

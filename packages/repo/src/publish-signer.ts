@@ -42,7 +42,7 @@ export interface PublishEventLike {
   name: string;
   version: string;
   tarball: Uint8Array;
-  /** the package's dist-tags once the publish is stored: signed into its release list (ADR 0009) */
+  /** the package's dist-tags once the publish is stored: signed into its release list (ADR 0012) */
   packumentDistTags?: Record<string, string>;
 }
 

@@ -1,4 +1,4 @@
-// Keeps each package's signed release list (ADR 0009) in step with its signed tarballs: one target
+// Keeps each package's signed release list (ADR 0012) in step with its signed tarballs: one target
 // `<name>/-/tufpm-releases.json` in the role that covers the package (its own role once claimed, else the
 // hash bin its path hashes into), re-signed whenever a version or a dist-tag of the package changes.
 import semver from 'semver';
@@ -68,7 +68,7 @@ export function releaseIndexRole(core: NpmRepositoryCore, name: string): string 
 
 /**
  * Every signed version of an unclaimed package, by scanning the bins: only for a package whose list is not
- * signed yet (a repository from before ADR 0009), once.
+ * signed yet (a repository from before ADR 0012), once.
  */
 function scanBins(core: NpmRepositoryCore, repo: Repository, name: string): string[] {
   const out: string[] = [];

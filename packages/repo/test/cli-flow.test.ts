@@ -84,7 +84,7 @@ test('CLI flow: init, claim with 2-of-2 maintainers, publish, snapshot, timestam
     assert.match(pubB[0]!.role, /^unclaimed-[0-7]$/);
     const cover = await json<{ claimed: boolean; targets: Array<{ path: string; role: string }>; releaseList: { path: string; role: string } }>('unclaimed', '@scope/pkg-b', ...repoArgs);
     assert.equal(cover.claimed, false);
-    // The version's bin, and the bin its signed release list hashes into (ADR 0009).
+    // The version's bin, and the bin its signed release list hashes into (ADR 0012).
     assert.deepEqual(cover.targets.filter((x) => x.path.endsWith('.tgz')).map((x) => x.role), [pubB[0]!.role]);
     assert.equal(cover.releaseList.path, '@scope/pkg-b/-/tufpm-releases.json');
 

@@ -1,4 +1,4 @@
-// ADR 0009: the versions and dist-tags a resolver chooses from must be the signed ones. A packument is
+// ADR 0012: the versions and dist-tags a resolver chooses from must be the signed ones. A packument is
 // compared, before the resolver reads it, with the package's signed release list; pure functions here,
 // the TUF lookup is InstallVerifier.checkReleaseList.
 import { MAX_DIST_TAGS, MAX_RELEASE_VERSIONS, TufError, parseReleaseIndex, releaseIndexPath, type ReleaseIndex } from '@tufpm/models';

@@ -55,7 +55,7 @@ export class InstallVerifier {
   private recordedClaims: Map<string, RecordedClaim> | undefined;
   /** name@version -> why its signed manifest fields do not parse (reported only by checkManifestFields). */
   private readonly malformedFields = new Map<string, string>();
-  /** package name -> its signed release list (ADR 0009), looked up once per install */
+  /** package name -> its signed release list (ADR 0012), looked up once per install */
   private readonly releaseLists = new Map<string, Promise<{ role: string; index: ReleaseIndex }>>();
 
   private constructor(
@@ -218,7 +218,7 @@ export class InstallVerifier {
   }
 
   /**
-   * ADR 0009: a packument must offer exactly the signed versions and dist-tags of its package, before a
+   * ADR 0012: a packument must offer exactly the signed versions and dist-tags of its package, before a
    * resolver chooses from it. Throws TUF_PACKAGE_NOT_SIGNED / TUF_RELEASE_HIDDEN / TUF_DIST_TAG_MISMATCH.
    * One role lookup per package and install (usually the role its tarballs need anyway).
    */

@@ -77,7 +77,7 @@ export async function validateProject(project: Project, report: ValidationReport
  * or cached.
  */
 export const wrapNetworkRequest: NonNullable<Hooks['wrapNetworkRequest']> = async (executor, extra) => {
-  // Packuments: the release list a resolver chooses from must be the signed one (ADR 0009).
+  // Packuments: the release list a resolver chooses from must be the signed one (ADR 0012).
   const packument = checkPackumentRequest(executor, extra);
   if (packument !== undefined) return packument;
   const session = sessionFor(extra.configuration);

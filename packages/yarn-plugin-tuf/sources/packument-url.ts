@@ -1,4 +1,4 @@
-// Which of Yarn's requests are packument requests (ADR 0009); pure, so it is unit-tested on its own.
+// Which of Yarn's requests are packument requests (ADR 0012); pure, so it is unit-tested on its own.
 
 /**
  * `<registry>/<name>` or `<registry>/@scope%2fname` (how Yarn's npm plugin asks for a packument) of the

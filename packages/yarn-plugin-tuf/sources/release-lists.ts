@@ -1,4 +1,4 @@
-// ADR 0009 for Yarn: the packument a resolver chooses versions and dist-tags from must list exactly the
+// ADR 0012 for Yarn: the packument a resolver chooses versions and dist-tags from must list exactly the
 // package's signed releases. Yarn's npm resolvers (ranges, tags, `yarn add`'s own range lookup, which runs
 // before the install and its validateProject) read packuments through httpUtils.get, whose request passes
 // this plugin's wrapNetworkRequest *outside* the npm plugin's metadata wrapper: the body seen here is what

@@ -29,7 +29,7 @@ export async function publishFile(e: Env, p: Parsed, tarballArg: string, roleArg
   }
   const { registryUrl, token } = await registryAndToken(e, p, pkg.name);
   if (token === undefined) throw new MaintainerConfigError(`no auth token for ${registryUrl} in .npmrc (//${new URL(registryUrl).host}/:_authToken=...)`);
-  // The tag signed into the role's release list (tufpm sign --tag), unless given here (ADR 0009).
+  // The tag signed into the role's release list (tufpm sign --tag), unless given here (ADR 0012).
   const tag = str(p, 'tag') ?? (role === undefined ? undefined : signedTagOf(role, pkg.name, pkg.version));
   const r = await publishRelease({ registryUrl, token, tarball, pkg, ...(role === undefined ? {} : { role }), ...(tag === undefined ? {} : { tag }) });
   return { ...r, name: pkg.name, version: pkg.version };

@@ -115,7 +115,7 @@ export async function approveClaim(repo: NpmRepository, req: ClaimRequest): Prom
     if (repo.claimedRole(req.name) !== undefined) throw new PackageClaimedError(`package ${req.name} is already claimed`);
     const v = verifyClaimRequest(req, repo.now());
     if (!v.verified) throw new ClaimError(`claim of ${req.name}: the role has ${v.distinctKeys} of ${v.threshold} signatures; co-signers must sign it first`);
-    // The versions and the release list (ADR 0009) move into the role exactly as the registry signed them.
+    // The versions and the release list (ADR 0012) move into the role exactly as the registry signed them.
     const inBins = repo.coverage(req.name).targets;
     const wanted = req.role.signed.targets;
     for (const { path, role } of inBins) {

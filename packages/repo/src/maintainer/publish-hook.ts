@@ -22,7 +22,7 @@ export interface MaintainerPublishEvent {
   length: number;
   hashes: { sha256: string; sha512: string };
   distTags: Record<string, string>;
-  /** the package's dist-tags once the publish is stored: the signed release list must carry them (ADR 0009) */
+  /** the package's dist-tags once the publish is stored: the signed release list must carry them (ADR 0012) */
   packumentDistTags?: Record<string, string>;
   /** publish body without attachment data; `_tufpm.role` carries the signed role */
   document: Record<string, unknown>;

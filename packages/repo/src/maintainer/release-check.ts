@@ -42,7 +42,7 @@ export interface ReleaseCheckInput {
   tarball?: UploadedTarball;
   /**
    * The package's dist-tags the registry will serve once the release is accepted: the role's signed release
-   * list must carry exactly these (ADR 0009). Omit where they are not known yet (`tufpm sign`).
+   * list must carry exactly these (ADR 0012). Omit where they are not known yet (`tufpm sign`).
    */
   distTags?: Record<string, string>;
   now: Date;
@@ -150,7 +150,7 @@ export function checkRelease(input: ReleaseCheckInput): ReleaseCheckResult {
 }
 
 /**
- * ADR 0009: a release re-signs the package's release list: every version the current role lists plus the
+ * ADR 0012: a release re-signs the package's release list: every version the current role lists plus the
  * new one, nothing else, and (when the registry knows them) exactly the dist-tags it will serve. A
  * maintainer role without it would make every installer refuse the package, so it is refused here.
  */

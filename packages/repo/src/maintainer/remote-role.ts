@@ -81,7 +81,7 @@ export async function fetchCurrentRole(session: UpdaterLike, name: string): Prom
 
 /** The registry-signed (unclaimed bin) targets of the given versions of a package, verified through TUF. */
 export async function fetchBinTargets(session: UpdaterLike, name: string, versions: readonly string[]): Promise<TargetFile[]> {
-  // The registry-signed release list moves into the claimed role with the versions (ADR 0009).
+  // The registry-signed release list moves into the claimed role with the versions (ADR 0012).
   const paths = [...versions.map((v) => tarballTargetPath(name, v)), releaseIndexPath(name)];
   const infos = await session.getTargetInfos(paths);
   const out: TargetFile[] = [];

@@ -37,7 +37,7 @@ export function buildReleaseRole(current: Metadata<Targets>, pkg: PackageTarball
     sha512: pkg.target.hashes['sha512']!,
     sha256: pkg.target.hashes['sha256']!,
   }, pkg.target.custom));
-  // ADR 0009: the release list gains the version, and the publish's tag points at it (npm publish --tag).
+  // ADR 0012: the release list gains the version, and the publish's tag points at it (npm publish --tag).
   let index;
   try {
     index = readReleaseIndex(current.signed, pkg.name);
