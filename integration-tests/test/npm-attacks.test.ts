@@ -80,10 +80,13 @@ describe('tufpm-npm refuses the TUF attacks', () => {
   });
 
   test('rejects a package version missing from its role (arbitrary package), also when npm picks it as latest', async () => {
-    await world.publishUnsigned('right', '1.1.0');
+    // Packages of its own: the unsigned version stays in the registry (and makes its packument refused).
+    await world.publish('righty', '1.0.0');
+    await world.publish('lefty', '1.0.0', { righty: '^1.0.0' });
+    await world.publishUnsigned('righty', '1.1.0');
     const project = await world.project();
-    const res = await refused(project, ['install', 'left'], /TUF_PACKAGE_NOT_SIGNED/, /attack: +arbitrary package/);
-    assert.match(res.stderr, /package: right@1\.1\.0/);
+    const res = await refused(project, ['install', 'lefty'], /TUF_PACKAGE_NOT_SIGNED/, /attack: +arbitrary package/);
+    assert.match(res.stderr, /package: righty@1\.1\.0/);
   });
 
   test('rejects a tarball signed by the wrong maintainer key', async () => {
@@ -95,14 +98,14 @@ describe('tufpm-npm refuses the TUF attacks', () => {
     await world.forgeRoleTarget('solo', 'solo', '1.0.1', forged, [intruder.signer]);
     const project = await world.project();
     const res = await refused(project, ['install', 'solo@1.0.1'], /TUF_THRESHOLD/, /attack: +metadata not signed by enough trusted keys/);
-    assert.match(res.stderr, /package: solo@1\.0\.1/);
+    assert.match(res.stderr, /package: +solo\b/);
   });
 
   test('rejects a release signed with one compromised key of a 2-of-2 package', async () => {
     const forged = await world.publishUnsigned('guarded', '1.0.1');
     await world.forgeRoleTarget('guarded', 'guarded', '1.0.1', forged, [maintainers[0]!.signer]);
     const project = await world.project();
-    await refused(project, ['install', 'guarded@1.0.1'], /TUF_THRESHOLD/, /package: guarded@1\.0\.1/);
+    await refused(project, ['install', 'guarded@1.0.1'], /TUF_THRESHOLD/, /package: +guarded\b/);
   });
 
   test('rejects a release signed with a revoked maintainer key', async () => {
@@ -113,14 +116,13 @@ describe('tufpm-npm refuses the TUF attacks', () => {
     const forged = await world.publishUnsigned('rotated', '1.0.1');
     await world.forgeRoleTarget('rotated', 'rotated', '1.0.1', forged, [gone.signer]);
     const project = await world.project();
-    await refused(project, ['install', 'rotated@1.0.1'], /TUF_THRESHOLD/, /package: rotated@1\.0\.1/);
+    await refused(project, ['install', 'rotated@1.0.1'], /TUF_THRESHOLD/, /package: +rotated\b/);
   });
 
   test('rejects a snapshot rollback on a fresh machine with pins (ci)', async () => {
     const oldTimestamp = await world.readMetadata('timestamp.json');
     await world.publish('fresh', '1.0.0');
     const project = await world.project({ dependencies: { fresh: '^1.0.0', left: '^1.0.0' } });
-    // (right@1.1.0 is unsigned since the first test: pin left's dependency to the signed version)
     await project.write('package.json', JSON.stringify({ name: 'app', version: '1.0.0', dependencies: { fresh: '^1.0.0', left: '^1.0.0', right: '1.0.0' } }));
     const install = await project.tufpmNpm(['install']);
     assert.equal(install.code, 0, install.stderr);

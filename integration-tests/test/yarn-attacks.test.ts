@@ -169,14 +169,14 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     const forged = await world.publishUnsigned('solo', '1.0.1');
     await world.forgeRoleTarget('solo', 'solo', '1.0.1', forged, [intruder.signer]);
     const project = await YarnProject.create(world, { solo: '1.0.1' });
-    await refused(project, ['install'], /TUF_THRESHOLD/, /package solo@1\.0\.1/, /attack: metadata not signed by enough trusted keys/);
+    await refused(project, ['install'], /TUF_THRESHOLD/, /package solo\b/, /attack: metadata not signed by enough trusted keys/);
   });
 
   test('rejects a release signed with one compromised key of a 2-of-2 package', async () => {
     const forged = await world.publishUnsigned('guarded', '1.0.1');
     await world.forgeRoleTarget('guarded', 'guarded', '1.0.1', forged, [maintainers[0]!.signer]);
     const project = await YarnProject.create(world, { guarded: '^1.0.0' });
-    await refused(project, ['install'], /TUF_THRESHOLD/, /package guarded@1\.0\.1/);
+    await refused(project, ['install'], /TUF_THRESHOLD/, /package guarded\b/);
   });
 
   test('rejects a release signed with a revoked maintainer key', async () => {
@@ -187,7 +187,7 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     const forged = await world.publishUnsigned('rotated', '1.0.1');
     await world.forgeRoleTarget('rotated', 'rotated', '1.0.1', forged, [gone.signer]);
     const project = await YarnProject.create(world, { rotated: '1.0.1' });
-    await refused(project, ['install'], /TUF_THRESHOLD/, /package rotated@1\.0\.1/);
+    await refused(project, ['install'], /TUF_THRESHOLD/, /package rotated\b/);
   });
 
   test('rejects a snapshot rollback on a fresh machine with pins (yarn install --immutable)', async () => {

@@ -1,6 +1,7 @@
-import { TargetFile, type Snapshot } from '@tufpm/models';
-import { addPackageVersion, buildPackageTarball, targetPathFor } from '@tufpm/registry';
+import { TargetFile, parseReleaseIndex, releaseIndexPath, releaseIndexTarget, type Snapshot } from '@tufpm/models';
+import { addPackageVersion, buildPackageTarball, readStoredPackument, targetPathFor } from '@tufpm/registry';
 import type { NpmWorld } from './npm-world.js';
+import { tamperPackument } from './attacks-release-lists.js';
 import { forgeSnapshotAndTimestamp, listedVersion, readRole } from './attacks-metadata.js';
 
 // Attacks on WHO signs a package ("publishers sign offline", DESIGN.md section 2), played against an
@@ -42,7 +43,13 @@ export async function unclaimAndPublishInBin(world: NpmWorld, name: string, vers
     // at its last version: the attacker needs a state every client accepts.
     const listed = repo.edit<Snapshot>('snapshot').meta.get(`${name}.json`);
     if (listed === undefined) throw new Error(`the snapshot does not list ${name}.json`);
+    // The attacker signs a release list into the bins as well (ADR 0013): the package's versions plus the new one.
+    const claimed = parseReleaseIndex(repo.targetsRole(name).signed.targets.get(releaseIndexPath(name))?.custom);
+    const versions = [...(claimed.kind === 'signed' ? claimed.value.versions : []), version];
+    const listBin = world.repo.unclaimedBins().getRoleForTarget(releaseIndexPath(name));
     repo.removeDelegation('targets', name);
+    repo.addTarget(listBin, releaseIndexTarget(name, { versions, distTags: { latest: version } }));
+    if (listBin !== bin) await world.repo.signRole(listBin);
     await world.repo.signRole('targets');
     repo.addTarget(bin, TargetFile.fromData(path, tarball));
     await world.repo.signRole(bin);
@@ -73,9 +80,15 @@ export async function rollbackTargetsPastClaimInWorld(world: NpmWorld, name: str
   const tarball = evil(name, version);
   const path = targetPathFor(name, version);
   const bin = world.repo.unclaimedBins().getRoleForTarget(path);
+  // With the online key the attacker also signs the package's release list into the bins (ADR 0013).
+  const genuine = await readStoredPackument(world.registryDir, name);
+  const published = Object.keys(genuine?.versions ?? {});
+  const listBin = world.repo.unclaimedBins().getRoleForTarget(releaseIndexPath(name));
   await world.repo.transaction(async (repo) => {
     repo.addTarget(bin, TargetFile.fromData(path, tarball));
+    repo.addTarget(listBin, releaseIndexTarget(name, { versions: [...published, version], distTags: { latest: version } }));
     await world.repo.signRole(bin);
+    if (listBin !== bin) await world.repo.signRole(listBin);
     await world.repo.resignSnapshotAndTimestamp();
   });
   const genuineTimestamp = await world.readMetadata('timestamp.json');
@@ -90,6 +103,12 @@ export async function rollbackTargetsPastClaimInWorld(world: NpmWorld, name: str
       // sign twice: its next versions equal the forged ones, the second pair is above them.
       await world.writeMetadata('timestamp.json', genuineTimestamp);
       for (let i = 0; i < 2; i++) await world.repo.transaction(() => world.repo.resignSnapshotAndTimestamp());
+      // ...and the registry serves the genuine packument again (the signed release list has no forged version).
+      await tamperPackument(world, name, (p) => {
+        delete p.versions[version];
+        delete p.time[version];
+        p['dist-tags'] = { ...(genuine?.['dist-tags'] ?? {}) };
+      });
     },
   };
 }

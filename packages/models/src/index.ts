@@ -65,3 +65,15 @@ export {
   type TarballEntryProblem,
 } from './tarball-entries.js';
 export { MAX_SIGNATURES, MAX_KEYIDS_PER_ROLE, MAX_ROOT_KEYS, MAX_DELEGATION_KEYS, MAX_DELEGATED_ROLES, MAX_SNAPSHOT_ENTRIES, MAX_TARGETS_PER_ROLE } from './limits.js';
+export {
+  RELEASE_INDEX_FILE,
+  RELEASE_INDEX_CUSTOM_KEY,
+  MAX_RELEASE_VERSIONS,
+  MAX_DIST_TAGS,
+  releaseIndexPath,
+  isReleaseIndexPath,
+  releaseIndexTarget,
+  parseReleaseIndex,
+  type ReleaseIndex,
+  type ParsedReleaseIndex,
+} from './release-index.js';

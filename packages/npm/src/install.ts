@@ -11,6 +11,7 @@ import { failOnOptionalIntegrityErrors, refuseUnverifiedExtractions } from './re
 import { checkEntriesBeforeExtraction } from './entry-guard.js';
 import type { Progress } from './progress.js';
 import { verifyTree, type TreeVerifyResult } from './tree-verify.js';
+import { withReleaseListGuard } from './release-guard.js';
 
 export interface InstallRequest {
   command: 'install' | 'ci';
@@ -140,13 +141,13 @@ export async function runInstall(config: NpmConfig, request: InstallRequest, pro
   let tree: ArboristTree;
   if (request.command === 'ci') {
     const virtual = await new Arborist(options).loadVirtual();
-    tree = await arb.buildIdealTree();
+    tree = await withReleaseListGuard(verifier, () => arb.buildIdealTree());
     const errors = lockOutOfSync(virtual, tree);
     if (errors.length > 0) {
       throw new NpmUsageError(`package.json and package-lock.json are out of sync; run \`tufpm-npm install\`:\n${errors.join('\n')}`);
     }
   } else {
-    tree = await arb.buildIdealTree({ add: request.packages, saveType: request.saveType });
+    tree = await withReleaseListGuard(verifier, () => arb.buildIdealTree({ add: request.packages, saveType: request.saveType }));
   }
 
   const result: TreeVerifyResult = await verifyTree(tree, verifier, {

@@ -28,6 +28,8 @@ export interface PublishEvent {
   hashes: { sha256: string; sha512: string };
   /** The dist-tags this publish sets. */
   distTags: Record<string, string>;
+  /** All of the package's dist-tags once this publish is stored (what its signed release list must say). */
+  packumentDistTags: Record<string, string>;
   /** The token owner for HTTP publishes; undefined for programmatic `addPackageVersion`. */
   user: string | undefined;
   /**

@@ -134,6 +134,15 @@ export async function acceptVersion(dir: string, tarball: Uint8Array, options: A
     // under a path that may already be cached or signed, so refuse rather than overwrite.
     const leftover = await stat(file).then(() => true, (err) => (isNotFound(err) ? false : Promise.reject(err)));
     if (leftover) throw new RegistryError('REGISTRY_CONFLICT', `tarball ${tarballPath} already exists`);
+    // The packument's dist-tags after this publish, known before the hooks run so that a signing hook signs
+    // exactly the tags the packument will serve (ADR 0013).
+    const packumentDistTags: Record<string, string> = { ...(existing?.['dist-tags'] ?? {}) };
+    if (options.distTags === undefined) {
+      const latest = defaultLatest([...Object.keys(existing?.versions ?? {}), version]);
+      if (latest !== undefined) packumentDistTags['latest'] = latest;
+    } else {
+      Object.assign(packumentDistTags, distTags);
+    }
     const event: PublishEvent = {
       dir: root,
       name,
@@ -145,6 +154,7 @@ export async function acceptVersion(dir: string, tarball: Uint8Array, options: A
       length: digests.length,
       hashes: { sha256: digests.sha256Hex, sha512: digests.sha512Hex },
       distTags,
+      packumentDistTags: { ...packumentDistTags },
       user: options.user,
       document: options.document ?? {},
     };
@@ -162,12 +172,7 @@ export async function acceptVersion(dir: string, tarball: Uint8Array, options: A
     packument.time[version] = iso;
     packument.time['modified'] = iso;
     if (typeof manifest['description'] === 'string') packument.description = manifest['description'];
-    if (options.distTags === undefined) {
-      const latest = defaultLatest(Object.keys(packument.versions));
-      if (latest !== undefined) packument['dist-tags']['latest'] = latest;
-    } else {
-      Object.assign(packument['dist-tags'], distTags);
-    }
+    packument['dist-tags'] = packumentDistTags;
     await atomicWrite(file, tarball, { durable: options.durable });
     try {
       await writeStoredPackument(root, packument, options.durable !== false);

@@ -1,4 +1,4 @@
-import { DelegatedRole, isTopLevelRole, type Key, type Signer, type TargetFile } from '@tufpm/models';
+import { DelegatedRole, isTopLevelRole, releaseIndexPath, releaseIndexTarget, type Key, type Signer, type TargetFile } from '@tufpm/models';
 import {
   InvalidInputError,
   KeyMismatchError,
@@ -10,6 +10,7 @@ import {
 } from './errors.js';
 import { NpmRepositoryCore, UNCLAIMED_ROLE, expiresIn } from './npm-repository.js';
 import { checkPackageName, packageOfTargetPath, readPackageTarball, type PackageTarball } from './tarball.js';
+import { isReleaseIndexPath, readReleaseIndex, nextReleaseIndex, signedVersionsIn, updateReleaseIndex } from './release-index.js';
 
 export interface AddPackageOptions {
   /** Maintainer private keys to sign the new package role right away. */
@@ -35,6 +36,12 @@ export interface PublishOptions {
   expectedVersion?: string;
   /** Only the registry's online key may sign (npm publish through the registry): refuse claimed packages. */
   onlineOnly?: boolean;
+  /**
+   * The package's dist-tags once this publish is accepted (the registry's packument), signed into its
+   * release list (ADR 0013). Default: the signed tags stay and `latest` is the highest release. Only for a
+   * publish of one package.
+   */
+  distTags?: Record<string, string>;
 }
 
 export interface PublishResult {
@@ -85,10 +92,14 @@ export async function addPackage(core: NpmRepositoryCore, name: string, keys: Ke
       for (const t of mine) {
         repo.removeTarget(bin, t.path);
         md.signed.targets.set(t.path, t);
-        moved.push(t.path);
+        if (!isReleaseIndexPath(t.path)) moved.push(t.path);
       }
       await core.signRole(bin);
     }
+    // ADR 0013: the release list moved with the targets (it lies under the package's path too); it now
+    // lists exactly the versions the claimed role signs, keeping the tags it had in the bin.
+    const index = readReleaseIndex(md.signed, name);
+    md.signed.targets.set(releaseIndexPath(name), releaseIndexTarget(name, nextReleaseIndex(undefined, signedVersionsIn(md.signed, name), index?.distTags)));
     if ((opts.signers ?? []).length > 0) repo.sign(name, opts.signers!);
     const signed = repo.verification(name).verified;
     if (!signed && opts.allowUnsigned !== true) {
@@ -109,6 +120,10 @@ export async function publishPrepared(core: NpmRepositoryCore, tarballs: readonl
   const { result } = await core.transaction(async (repo) => {
     const touched = new Set<string>();
     const out: PublishResult[] = [];
+    const addedVersions = new Map<string, string[]>();
+    if (opts.distTags !== undefined && new Set(tarballs.map((t) => t.name)).size > 1) {
+      throw new InvalidInputError('distTags can only be given for a publish of one package');
+    }
     for (const pkg of tarballs) {
       if (opts.expectedName !== undefined && pkg.name !== opts.expectedName) {
         throw new PackageMismatchError(`the tarball's package.json names "${pkg.name}", not "${opts.expectedName}"`);
@@ -140,10 +155,16 @@ export async function publishPrepared(core: NpmRepositoryCore, tarballs: readonl
         repo.addTarget(role, pkg.target);
         touched.add(role);
       }
+      addedVersions.set(pkg.name, [...(addedVersions.get(pkg.name) ?? []), pkg.version]);
       out.push({
         name: pkg.name, version: pkg.version, targetPath: pkg.targetPath, role, claimed: claimed !== undefined,
         length: pkg.target.length, sha512: pkg.target.hashes['sha512']!, added: existing === undefined,
       });
+    }
+    // ADR 0013: each package's signed release list follows its signed versions and dist-tags.
+    for (const [name, versions] of addedVersions) {
+      const indexRole = updateReleaseIndex(core, repo, name, versions, opts.distTags);
+      if (indexRole !== undefined) touched.add(indexRole);
     }
     for (const role of touched) {
       if (core.claimedRole(role) !== undefined) {
@@ -174,8 +195,10 @@ export interface PackageCoverage {
   /** keys and threshold of the package role, when claimed */
   keyids?: string[];
   threshold?: number;
-  /** every signed version of the package and the role that signs it */
+  /** every signed target of the package (its versions and its release list) and the role that signs it */
   targets: Array<{ path: string; role: string }>;
+  /** the package's signed release list (ADR 0013) and the role that signs it, when there is one */
+  releaseList?: { path: string; role: string };
   /** for an unclaimed package and a given version: the bin that would sign it */
   binForVersion?: { version: string; path: string; role: string };
 }
@@ -184,16 +207,25 @@ export interface PackageCoverage {
 export function packageCoverage(core: NpmRepositoryCore, name: string, version?: string): PackageCoverage {
   checkPackageName(name);
   const claimed = core.claimedRole(name);
+  const listPath = releaseIndexPath(name);
   if (claimed !== undefined) {
-    const targets = [...core.repo.targetsRole(name).signed.targets.keys()].map((path) => ({ path, role: name }));
-    return { name, claimed: true, keyids: [...claimed.keyids], threshold: claimed.threshold, targets };
+    const paths = [...core.repo.targetsRole(name).signed.targets.keys()];
+    const targets = paths.map((path) => ({ path, role: name }));
+    return {
+      name, claimed: true, keyids: [...claimed.keyids], threshold: claimed.threshold, targets,
+      ...(paths.includes(listPath) ? { releaseList: { path: listPath, role: name } } : {}),
+    };
   }
   const bins = core.unclaimedBins();
   const targets: Array<{ path: string; role: string }> = [];
   for (const bin of bins.getRoles()) {
     for (const path of core.repo.targetsRole(bin).signed.targets.keys()) if (packageOfTargetPath(path) === name) targets.push({ path, role: bin });
   }
-  const out: PackageCoverage = { name, claimed: false, targets };
+  const listBin = bins.getRoleForTarget(listPath);
+  const out: PackageCoverage = {
+    name, claimed: false, targets,
+    ...(core.repo.targetsRole(listBin).signed.targets.has(listPath) ? { releaseList: { path: listPath, role: listBin } } : {}),
+  };
   if (version !== undefined) {
     const base = name.startsWith('@') ? name.slice(name.indexOf('/') + 1) : name;
     const path = `${name}/-/${base}-${version}.tgz`;

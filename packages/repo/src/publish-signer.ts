@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { NpmRepository } from './npm-api.js';
 
 /** What the registry calls on `npm publish`, after it accepted the upload and before it answers. */
-export type PublishSigner = (tarball: Uint8Array, manifest: { name: string; version: string }) => Promise<void>;
+export type PublishSigner = (tarball: Uint8Array, manifest: { name: string; version: string; distTags?: Record<string, string> }) => Promise<void>;
 
 export interface PublishSignerOptions {
   /** metadata directory (`<registryDir>/tuf/metadata`) */
@@ -28,7 +28,10 @@ export function createPublishSigner(opts: PublishSignerOptions): PublishSigner {
       opened = undefined; // let the next publish retry (e.g. the repository was initialised meanwhile)
       throw err;
     }
-    await repo.publishTarball(tarball, { expectedName: manifest.name, expectedVersion: manifest.version, onlineOnly: true });
+    await repo.publishTarball(tarball, {
+      expectedName: manifest.name, expectedVersion: manifest.version, onlineOnly: true,
+      ...(manifest.distTags === undefined ? {} : { distTags: manifest.distTags }),
+    });
   };
 }
 
@@ -39,6 +42,8 @@ export interface PublishEventLike {
   name: string;
   version: string;
   tarball: Uint8Array;
+  /** the package's dist-tags once the publish is stored: signed into its release list (ADR 0013) */
+  packumentDistTags?: Record<string, string>;
 }
 
 /**
@@ -56,7 +61,10 @@ export function createPublishHook(opts: { keysDir: string; dir?: string }): { be
         signer = createPublishSigner({ dir, keysDir: opts.keysDir });
         signers.set(dir, signer);
       }
-      await signer(event.tarball, { name: event.name, version: event.version });
+      await signer(event.tarball, {
+        name: event.name, version: event.version,
+        ...(event.packumentDistTags === undefined ? {} : { distTags: event.packumentDistTags }),
+      });
     },
   };
 }

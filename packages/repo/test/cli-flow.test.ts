@@ -82,9 +82,11 @@ test('CLI flow: init, claim with 2-of-2 maintainers, publish, snapshot, timestam
     assert.deepEqual(pubA.map((r) => [r.role, r.targetPath]), [['pkg-a', 'pkg-a/-/pkg-a-1.0.0.tgz']]);
     const pubB = await json<Array<{ role: string }>>('publish', files.b, ...repoArgs);
     assert.match(pubB[0]!.role, /^unclaimed-[0-7]$/);
-    const cover = await json<{ claimed: boolean; targets: Array<{ role: string }> }>('unclaimed', '@scope/pkg-b', ...repoArgs);
+    const cover = await json<{ claimed: boolean; targets: Array<{ path: string; role: string }>; releaseList: { path: string; role: string } }>('unclaimed', '@scope/pkg-b', ...repoArgs);
     assert.equal(cover.claimed, false);
-    assert.deepEqual(cover.targets.map((x) => x.role), [pubB[0]!.role]);
+    // The version's bin, and the bin its signed release list hashes into (ADR 0013).
+    assert.deepEqual(cover.targets.filter((x) => x.path.endsWith('.tgz')).map((x) => x.role), [pubB[0]!.role]);
+    assert.equal(cover.releaseList.path, '@scope/pkg-b/-/tufpm-releases.json');
 
     const roleA = await md(M, '2.pkg-a.json');
     const targetsV = (await md(M, '2.targets.json')) as Metadata<import('@tufpm/models').Targets>;

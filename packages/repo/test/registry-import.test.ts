@@ -84,7 +84,8 @@ test('the publish hook signs unclaimed packages and refuses claimed ones before 
     const hooks = createPublishHook({ keysDir: K });
     await addPackageVersion(R, await makeTarball({ name: 'free-pkg', version: '1.0.0' }), { hooks });
     const reopened = await NpmRepository.open({ dir: M, keysDir: K });
-    assert.equal(reopened.coverage('free-pkg').targets.length, 1);
+    assert.equal(reopened.coverage('free-pkg').targets.length, 2, 'the version and its signed release list');
+    assert.equal(reopened.coverage('free-pkg').releaseList?.path, 'free-pkg/-/tufpm-releases.json');
 
     const before = await snapshotDir(R);
     await assert.rejects(addPackageVersion(R, await makeTarball({ name: 'claimed-pkg', version: '1.0.0' }), { hooks }),

@@ -23,7 +23,9 @@ export type VerifyErrorCode =
   | 'TUF_REGISTRY_UNREACHABLE'
   | 'TUF_STATE_DIR_UNSAFE'
   | 'TUF_EDGE_PACKAGE'
-  | 'TUF_EDGE_RANGE';
+  | 'TUF_EDGE_RANGE'
+  | 'TUF_RELEASE_HIDDEN'
+  | 'TUF_DIST_TAG_MISMATCH';
 
 export interface VerifyErrorDetails {
   packageName?: string;

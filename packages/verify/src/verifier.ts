@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { TufError } from '@tufpm/models';
+import { TufError, type ReleaseIndex } from '@tufpm/models';
+import { checkOfferedReleases, findReleaseList, offeredReleases } from './release-list.js';
 import { VerifyError, describeFailure } from './errors.js';
 import { DEFAULT_LOCKFILE_NAME, LOCKFILE_VERSION, readLockfile, writeLockfile, type PinnedPackage, type RecordedClaim, type SideLockfile } from './lockfile.js';
 import { sha512HexToIntegrity } from './sri.js';
@@ -54,6 +55,8 @@ export class InstallVerifier {
   private recordedClaims: Map<string, RecordedClaim> | undefined;
   /** name@version -> why its signed manifest fields do not parse (reported only by checkManifestFields). */
   private readonly malformedFields = new Map<string, string>();
+  /** package name -> its signed release list (ADR 0013), looked up once per install */
+  private readonly releaseLists = new Map<string, Promise<{ role: string; index: ReleaseIndex }>>();
 
   private constructor(
     private readonly options: VerifierOptions,
@@ -213,6 +216,23 @@ export class InstallVerifier {
     const workers = Math.max(1, Math.min(this.options.concurrency ?? 8, unique.length));
     await Promise.all(Array.from({ length: workers }, worker));
     return out;
+  }
+
+  /**
+   * ADR 0013: a packument must offer exactly the signed versions and dist-tags of its package, before a
+   * resolver chooses from it. Throws TUF_PACKAGE_NOT_SIGNED / TUF_RELEASE_HIDDEN / TUF_DIST_TAG_MISMATCH.
+   * One role lookup per package and install (usually the role its tarballs need anyway).
+   */
+  async checkReleaseList(name: string, packument: unknown): Promise<void> {
+    if (this.isExempt(name)) return;
+    const offered = offeredReleases(name, packument);
+    let signed = this.releaseLists.get(name);
+    if (signed === undefined) {
+      signed = findReleaseList(this.tuf, name);
+      this.releaseLists.set(name, signed);
+    }
+    const { role, index } = await signed;
+    checkOfferedReleases(name, role, index, offered);
   }
 
   /** Checks downloaded tarball bytes against the signed target before anything uses them. */

@@ -4,6 +4,7 @@ import { afterFetch } from './archive-binding.js';
 import { finishTreeCheck, pinnedKeys, startTreeCheck, type NpmEntry } from './install-flow.js';
 import { describeTufError, toReportError } from './report-errors.js';
 import { TufSession, dropSession, registerSession, sessionFor } from './session.js';
+import { checkPackumentRequest, forgetOpening, openingFor } from './release-lists.js';
 
 type ValidationReport = Parameters<NonNullable<Hooks['validateProject']>>[1];
 
@@ -27,7 +28,8 @@ export async function validateProject(project: Project, report: ValidationReport
   }
   // The TUF refresh (root chain, timestamp, snapshot, targets) runs while Yarn resolves; its result is
   // awaited, and any failure reported, before the fetch step downloads anything.
-  const opening = TufSession.open(project);
+  // The same session as the packument checks of this command (release-lists.ts), which may have opened it.
+  const opening = openingFor(project.configuration, () => TufSession.open(project)).then((session) => session.attach(project));
   opening.catch(() => undefined); // awaited in fetchEverything; this only keeps an early failure from counting as unhandled
   const fetchEverything = originalFetch.get(project) ?? project.fetchEverything.bind(project);
   originalFetch.set(project, fetchEverything);
@@ -75,6 +77,9 @@ export async function validateProject(project: Project, report: ValidationReport
  * or cached.
  */
 export const wrapNetworkRequest: NonNullable<Hooks['wrapNetworkRequest']> = async (executor, extra) => {
+  // Packuments: the release list a resolver chooses from must be the signed one (ADR 0013).
+  const packument = checkPackumentRequest(executor, extra);
+  if (packument !== undefined) return packument;
   const session = sessionFor(extra.configuration);
   if (session === undefined || !session.fetching) return executor;
   if ((extra.method ?? 'GET') !== 'GET') return executor;
@@ -106,6 +111,7 @@ export const wrapNetworkRequest: NonNullable<Hooks['wrapNetworkRequest']> = asyn
 /** Pins move forward only here: the whole install, link step included, succeeded. */
 export async function afterAllInstalled(project: Project, opts: InstallOptions): Promise<void> {
   const session = sessionFor(project.configuration);
+  forgetOpening(project.configuration);
   if (session === undefined) return;
   dropSession(session);
   try {

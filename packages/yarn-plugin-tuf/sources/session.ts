@@ -29,13 +29,18 @@ export class TufSession {
   treeCheck: TreeCheck | undefined;
 
   private constructor(
-    readonly project: Project,
+    /** set by open(), or by attach() for a session opened before Yarn handed out its Project (yarn add) */
+    public project: Project,
     readonly settings: TufSettings,
     readonly registryUrl: string,
     readonly verifier: InstallVerifier,
   ) {}
 
-  static async open(project: Project): Promise<TufSession> {
+  /**
+   * Opens the verifier for a project. Only `cwd` and `configuration` are read here, so a session can open
+   * while `yarn add` looks up a range, before the install hands the Project over (then: attach).
+   */
+  static async open(project: Pick<Project, 'cwd' | 'configuration'>): Promise<TufSession> {
     const configuration = project.configuration;
     const settings = readSettings(configuration);
     const { registryUrl, metadataUrl } = registryUrls(configuration);
@@ -57,7 +62,12 @@ export class TufSession {
       // keeps busy (ADR 0008).
       tufWorker: () => new Worker(TUF_WORKER_SOURCE, { eval: true }),
     });
-    return new TufSession(project, settings, registryUrl, verifier);
+    return new TufSession(project as Project, settings, registryUrl, verifier);
+  }
+
+  attach(project: Project): this {
+    this.project = project;
+    return this;
   }
 
   get enforce(): boolean {

@@ -1,3 +1,4 @@
+import { isReleaseIndexPath } from '@tufpm/models';
 import { resolve } from 'node:path';
 import { type Key } from '@tufpm/models';
 import { readFileBounded, writeFileAtomic } from '../fs-util.js';
@@ -50,8 +51,8 @@ export async function run(argv: string[], e: Env): Promise<number> {
     const v = verifyClaimRequest(req, new Date());
     const out = resolve(e.cwd, str(p, 'out') ?? `${encodeURIComponent(arg)}.claim.json`);
     await writeRequest(out, req);
-    print(e, p, `claim request for ${arg}: ${req.threshold} of ${keys.length} key(s), adopting ${existing.length} version(s); ${v.distinctKeys} of ${v.threshold} signatures\nwrote ${out}`,
-      { name: arg, keyids: keys.map((k) => k.keyid), threshold: req.threshold, adopted: existing.map((x) => x.path), signatures: v.distinctKeys, file: out });
+    print(e, p, `claim request for ${arg}: ${req.threshold} of ${keys.length} key(s), adopting ${existing.filter((x) => !isReleaseIndexPath(x.path)).length} version(s); ${v.distinctKeys} of ${v.threshold} signatures\nwrote ${out}`,
+      { name: arg, keyids: keys.map((k) => k.keyid), threshold: req.threshold, adopted: existing.filter((x) => !isReleaseIndexPath(x.path)).map((x) => x.path), signatures: v.distinctKeys, file: out });
     return 0;
   }
   const file = resolve(e.cwd, arg);

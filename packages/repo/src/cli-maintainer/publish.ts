@@ -1,5 +1,8 @@
 import { resolve } from 'node:path';
+import type { Metadata, Targets } from '@tufpm/models';
+import { RepositoryStateError } from '../errors.js';
 import { exists } from '../fs-util.js';
+import { readReleaseIndex } from '../release-index.js';
 import { roleFileFor } from '../maintainer/role-build.js';
 import { publishRelease, type PublishReleaseResult } from '../maintainer/registry-client.js';
 import { MaintainerConfigError } from '../maintainer/errors.js';
@@ -26,9 +29,23 @@ export async function publishFile(e: Env, p: Parsed, tarballArg: string, roleArg
   }
   const { registryUrl, token } = await registryAndToken(e, p, pkg.name);
   if (token === undefined) throw new MaintainerConfigError(`no auth token for ${registryUrl} in .npmrc (//${new URL(registryUrl).host}/:_authToken=...)`);
-  const tag = str(p, 'tag');
+  // The tag signed into the role's release list (tufpm sign --tag), unless given here (ADR 0013).
+  const tag = str(p, 'tag') ?? (role === undefined ? undefined : signedTagOf(role, pkg.name, pkg.version));
   const r = await publishRelease({ registryUrl, token, tarball, pkg, ...(role === undefined ? {} : { role }), ...(tag === undefined ? {} : { tag }) });
   return { ...r, name: pkg.name, version: pkg.version };
+}
+
+/** The tag the signed release list points at the version (`latest` first), if any. */
+function signedTagOf(role: Metadata<Targets>, name: string, version: string): string | undefined {
+  let index;
+  try {
+    index = readReleaseIndex(role.signed, name);
+  } catch (err) {
+    if (err instanceof RepositoryStateError) return undefined; // the registry refuses the role and says why
+    throw err;
+  }
+  const tags = Object.entries(index?.distTags ?? {}).filter(([, v]) => v === version).map(([t]) => t);
+  return tags.includes('latest') ? 'latest' : tags.sort()[0];
 }
 
 export async function run(argv: string[], e: Env): Promise<number> {

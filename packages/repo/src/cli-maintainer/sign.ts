@@ -8,15 +8,17 @@ import { readPackageTarball } from '../tarball.js';
 import { type Env, REGISTRY_OPTIONS, UsageError, expirySeconds, parse, print, registryAndToken, session, signerFrom, str } from './common.js';
 import { readRoleFile, readTarballFile, writeRoleFile } from './role-io.js';
 
-export const usage = `usage: tufpm sign <tarball> --key FILE [--current ROLE.json] [--registry URL] [--root tufpm-root.json]
+export const usage = `usage: tufpm sign <tarball> --key FILE [--tag latest] [--current ROLE.json] [--registry URL] [--root tufpm-root.json]
                   [--cache DIR] [--out FILE] [--expires 365d] [--passphrase-env VAR] [--json]
   Signs a release: reads the tarball \`npm pack\` wrote, takes the package's current role (fetched and
   verified through TUF from the registry, starting at the trusted root --root; or, fully offline, from
   --current), and writes role version N+1 with the new target (length, sha512, sha256) signed by your key
-  to <tarball>.role.json (or --out). Then: tufpm publish <tarball> (co-signers first run tufpm cosign).`;
+  to <tarball>.role.json (or --out). The role's signed release list gains the version under the dist-tag
+  --tag (default latest; tufpm publish uses the same tag). Then: tufpm publish <tarball> (co-signers first
+  run tufpm cosign).`;
 
 export async function run(argv: string[], e: Env): Promise<number> {
-  const p = parse(argv, { ...REGISTRY_OPTIONS, key: { type: 'string' }, current: { type: 'string' }, out: { type: 'string' }, expires: { type: 'string' } }, usage);
+  const p = parse(argv, { ...REGISTRY_OPTIONS, key: { type: 'string' }, tag: { type: 'string' }, current: { type: 'string' }, out: { type: 'string' }, expires: { type: 'string' } }, usage);
   if (p.positionals.length !== 1) throw new UsageError(usage);
   const tarballPath = resolve(e.cwd, p.positionals[0]!);
   const tarball = await readTarballFile(tarballPath);
@@ -36,7 +38,12 @@ export async function run(argv: string[], e: Env): Promise<number> {
   if (delegation !== undefined && !delegation.role.keyids.includes(signer.key.keyid)) {
     throw new KeyMismatchError(`your key ${signer.key.keyid} is not a maintainer key of ${pkg.name} (its keys: ${delegation.role.keyids.join(', ')})`);
   }
-  const { role } = await prepareRelease(current, tarball, { now: new Date(), ...(expirySeconds(p) === undefined ? {} : { expiresInSeconds: expirySeconds(p)! }) });
+  const tag = str(p, 'tag');
+  const { role } = await prepareRelease(current, tarball, {
+    now: new Date(),
+    ...(expirySeconds(p) === undefined ? {} : { expiresInSeconds: expirySeconds(p)! }),
+    ...(tag === undefined ? {} : { tag }),
+  });
   signRole(role, [signer]);
   let status = `threshold unknown (offline: --current)`;
   let complete: boolean | undefined;

@@ -1,4 +1,4 @@
-import { DelegatedRole, Key, Metadata, MetadataParseError, Targets, parseJsonStrict, type TargetFile, type VerificationResult } from '@tufpm/models';
+import { DelegatedRole, Key, Metadata, MetadataParseError, Targets, isReleaseIndexPath, parseJsonStrict, type TargetFile, type VerificationResult } from '@tufpm/models';
 import { PackageClaimedError } from '../errors.js';
 import { NpmRepository } from '../npm-api.js';
 import { UNCLAIMED_ROLE, expiresIn } from '../npm-repository.js';
@@ -115,6 +115,7 @@ export async function approveClaim(repo: NpmRepository, req: ClaimRequest): Prom
     if (repo.claimedRole(req.name) !== undefined) throw new PackageClaimedError(`package ${req.name} is already claimed`);
     const v = verifyClaimRequest(req, repo.now());
     if (!v.verified) throw new ClaimError(`claim of ${req.name}: the role has ${v.distinctKeys} of ${v.threshold} signatures; co-signers must sign it first`);
+    // The versions and the release list (ADR 0013) move into the role exactly as the registry signed them.
     const inBins = repo.coverage(req.name).targets;
     const wanted = req.role.signed.targets;
     for (const { path, role } of inBins) {
@@ -138,7 +139,7 @@ export async function approveClaim(repo: NpmRepository, req: ClaimRequest): Prom
     for (const bin of bins) await repo.signRole(bin);
     await repo.signRole('targets');
     await repo.resignSnapshotAndTimestamp();
-    return { name: req.name, keyids: req.keys.map((k) => k.keyid), threshold: req.threshold, adopted: inBins.map((t) => t.path), targetsVersion: r.targets.signed.version };
+    return { name: req.name, keyids: req.keys.map((k) => k.keyid), threshold: req.threshold, adopted: inBins.map((t) => t.path).filter((p) => !isReleaseIndexPath(p)), targetsVersion: r.targets.signed.version };
   });
   return result;
 }

@@ -22,6 +22,8 @@ export interface MaintainerPublishEvent {
   length: number;
   hashes: { sha256: string; sha512: string };
   distTags: Record<string, string>;
+  /** the package's dist-tags once the publish is stored: the signed release list must carry them (ADR 0013) */
+  packumentDistTags?: Record<string, string>;
   /** publish body without attachment data; `_tufpm.role` carries the signed role */
   document: Record<string, unknown>;
 }
@@ -76,7 +78,10 @@ export function createMaintainerPublishHook(opts: MaintainerHookOptions): { befo
       const field = ev.document[TUFPM_FIELD];
       if (field === undefined) {
         try {
-          await repo.publishTarball(ev.tarball, { expectedName: ev.name, expectedVersion: ev.version, onlineOnly: true });
+          await repo.publishTarball(ev.tarball, {
+            expectedName: ev.name, expectedVersion: ev.version, onlineOnly: true,
+            ...(ev.packumentDistTags === undefined ? {} : { distTags: ev.packumentDistTags }),
+          });
         } catch (err) {
           if (err instanceof PackageClaimedError) throw new SignatureRequiredError(howToSign(ev.name, repo.claimedRole(ev.name)?.threshold ?? 1), { cause: err });
           throw err;
@@ -98,6 +103,7 @@ export function createMaintainerPublishHook(opts: MaintainerHookOptions): { befo
         const result = checkRelease({
           name: ev.name, delegation, current, candidate: role, now: now(),
           tarball: { path: ev.tarballPath, length: ev.length, hashes: ev.hashes, custom: (await readPackageTarball(ev.tarball)).target.custom },
+          ...(ev.packumentDistTags === undefined ? {} : { distTags: ev.packumentDistTags }),
         });
         if (!result.complete) {
           await writeStaged(ev.dir, {

@@ -1,6 +1,7 @@
 import {
   DelegatedRole,
   canonicalize,
+  releaseIndexPath,
   getVerificationResult,
   type Key,
   type Metadata,
@@ -9,6 +10,8 @@ import {
   type VerificationResult,
 } from '@tufpm/models';
 import { packageOfTargetPath } from '../tarball.js';
+import { RepositoryStateError } from '../errors.js';
+import { isReleaseIndexPath, readReleaseIndex, signedVersionsIn, versionOfTargetPath } from '../release-index.js';
 import { RolePathError, RoleRefusedError, RoleTargetError, RoleVersionError } from './errors.js';
 
 /** The tarball a release uploads, as the registry measured it. */
@@ -37,6 +40,11 @@ export interface ReleaseCheckInput {
   candidate: Metadata<Targets>;
   /** the uploaded tarball; the role must add exactly this target. Omit to check a role without a release. */
   tarball?: UploadedTarball;
+  /**
+   * The package's dist-tags the registry will serve once the release is accepted: the role's signed release
+   * list must carry exactly these (ADR 0013). Omit where they are not known yet (`tufpm sign`).
+   */
+  distTags?: Record<string, string>;
   now: Date;
 }
 
@@ -110,11 +118,12 @@ export function checkRelease(input: ReleaseCheckInput): ReleaseCheckResult {
     }
   }
   for (const [path, old] of cur.targets) {
+    if (isReleaseIndexPath(path)) continue; // the release list changes with every release: checked below
     const now2 = cand.targets.get(path);
     if (now2 === undefined) throw new RoleTargetError(`${name}: the role drops ${path}, which the current role signs (published versions are immutable)`);
     if (!identicalTarget(old, now2)) throw new RoleTargetError(`${name}: the role changes the length, hashes or custom data of the published ${path}`);
   }
-  const added = [...cand.targets.values()].filter((t) => !cur.targets.has(t.path));
+  const added = [...cand.targets.values()].filter((t) => !cur.targets.has(t.path) && !isReleaseIndexPath(t.path));
   for (const t of added) {
     for (const alg of Object.keys(t.hashes)) {
       if (!HASHES_ALLOWED.has(alg)) throw new RoleTargetError(`${name}: target ${t.path} uses hash ${alg}; only sha512 and sha256 are accepted`);
@@ -136,7 +145,48 @@ export function checkRelease(input: ReleaseCheckInput): ReleaseCheckResult {
       throw new RoleTargetError(`${name}: the signed custom data of ${t.path} differs from the tarball's package.json dependencies (custom.npm); sign with tufpm sign`);
     }
   }
+  if (tb !== undefined) checkReleaseList(name, cur, cand, versionOfTargetPath(name, tb.path), input.distTags);
   return { verification, complete: verification.verified, added };
+}
+
+/**
+ * ADR 0013: a release re-signs the package's release list: every version the current role lists plus the
+ * new one, nothing else, and (when the registry knows them) exactly the dist-tags it will serve. A
+ * maintainer role without it would make every installer refuse the package, so it is refused here.
+ */
+function checkReleaseList(name: string, cur: Targets, cand: Targets, version: string | undefined, distTags: Record<string, string> | undefined): void {
+  let signed;
+  try {
+    signed = readReleaseIndex(cand, name);
+  } catch (err) {
+    throw new RoleTargetError(`${name}: ${(err as Error).message}`, { cause: err });
+  }
+  if (signed === undefined) throw new RoleTargetError(`${name}: the role carries no release list (${releaseIndexPath(name)}); sign the release with a current tufpm sign`);
+  const before = readReleaseIndexQuiet(cur, name)?.versions ?? signedVersionsIn(cur, name);
+  const expected = new Set([...before, ...(version === undefined ? [] : [version])]);
+  const got = new Set(signed.versions);
+  const missing = [...expected].filter((v) => !got.has(v));
+  const extra = [...got].filter((v) => !expected.has(v));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new RoleTargetError(`${name}: the signed release list must list the published versions plus ${version ?? 'nothing'}; it ${missing.length > 0 ? `misses ${missing.join(', ')}` : ''}${missing.length > 0 && extra.length > 0 ? ' and ' : ''}${extra.length > 0 ? `adds ${extra.join(', ')}` : ''}`);
+  }
+  if (distTags !== undefined) {
+    const tags = new Set([...Object.keys(distTags), ...Object.keys(signed.distTags)]);
+    for (const tag of tags) {
+      if (distTags[tag] !== signed.distTags[tag]) {
+        throw new RoleTargetError(`${name}: the signed dist-tag ${tag} is ${signed.distTags[tag] ?? 'absent'}, but this publish sets it to ${distTags[tag] ?? 'nothing'}: sign and publish with the same --tag`);
+      }
+    }
+  }
+}
+
+function readReleaseIndexQuiet(role: Targets, name: string): ReturnType<typeof readReleaseIndex> {
+  try {
+    return readReleaseIndex(role, name);
+  } catch (err) {
+    if (err instanceof RepositoryStateError) return undefined; // a malformed current list is replaced by the new one
+    throw err;
+  }
 }
 
 /** The delegation a top-level targets role lists for `name`, or undefined when the package is not claimed. */

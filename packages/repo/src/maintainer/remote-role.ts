@@ -1,6 +1,6 @@
 import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Metadata, TargetFile, Targets } from '@tufpm/models';
+import { releaseIndexPath, type Metadata, type TargetFile, type Targets } from '@tufpm/models';
 import { UnknownPackageError } from '../errors.js';
 import { isErrno } from '../fs-util.js';
 import { tarballTargetPath } from '../tarball.js';
@@ -81,7 +81,8 @@ export async function fetchCurrentRole(session: UpdaterLike, name: string): Prom
 
 /** The registry-signed (unclaimed bin) targets of the given versions of a package, verified through TUF. */
 export async function fetchBinTargets(session: UpdaterLike, name: string, versions: readonly string[]): Promise<TargetFile[]> {
-  const paths = versions.map((v) => tarballTargetPath(name, v));
+  // The registry-signed release list moves into the claimed role with the versions (ADR 0013).
+  const paths = [...versions.map((v) => tarballTargetPath(name, v)), releaseIndexPath(name)];
   const infos = await session.getTargetInfos(paths);
   const out: TargetFile[] = [];
   for (const info of infos.values()) if (info !== undefined && info.rolePath[1] !== name) out.push(info.targetFile);

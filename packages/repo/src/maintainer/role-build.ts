@@ -1,5 +1,6 @@
-import { Metadata, MetadataParseError, TargetFile, Targets, parseJsonStrict, type Signer } from '@tufpm/models';
-import { InvalidInputError, TargetExistsError } from '../errors.js';
+import { Metadata, MetadataParseError, TargetFile, Targets, parseJsonStrict, releaseIndexPath, releaseIndexTarget, type Signer } from '@tufpm/models';
+import { InvalidInputError, RepositoryStateError, TargetExistsError } from '../errors.js';
+import { nextReleaseIndex, readReleaseIndex, signedVersionsIn } from '../release-index.js';
 import { expiresIn } from '../npm-repository.js';
 import { readPackageTarball, type PackageTarball } from '../tarball.js';
 import { RoleRefusedError } from './errors.js';
@@ -19,7 +20,7 @@ export interface ReleaseRole {
  * Role version N + 1 of a package: the current role's content (every published target, unknown fields
  * kept), plus the new tarball as a target with length, sha512 and sha256, a new expiry, no signatures.
  */
-export function buildReleaseRole(current: Metadata<Targets>, pkg: PackageTarball, opts: { now: Date; expiresInSeconds?: number }): Metadata<Targets> {
+export function buildReleaseRole(current: Metadata<Targets>, pkg: PackageTarball, opts: ReleaseRoleOptions): Metadata<Targets> {
   const existing = current.signed.targets.get(pkg.targetPath);
   if (existing !== undefined) {
     throw new TargetExistsError(sameTarget(existing, pkg.target)
@@ -36,11 +37,28 @@ export function buildReleaseRole(current: Metadata<Targets>, pkg: PackageTarball
     sha512: pkg.target.hashes['sha512']!,
     sha256: pkg.target.hashes['sha256']!,
   }, pkg.target.custom));
+  // ADR 0013: the release list gains the version, and the publish's tag points at it (npm publish --tag).
+  let index;
+  try {
+    index = readReleaseIndex(current.signed, pkg.name);
+  } catch (err) {
+    if (!(err instanceof RepositoryStateError)) throw err;
+  }
+  const base = index ?? { versions: signedVersionsIn(current.signed, pkg.name), distTags: {} };
+  const next = nextReleaseIndex(base, [pkg.version], { ...base.distTags, [opts.tag ?? 'latest']: pkg.version });
+  signed.targets.set(releaseIndexPath(pkg.name), releaseIndexTarget(pkg.name, next));
   return new Metadata(signed);
 }
 
+export interface ReleaseRoleOptions {
+  now: Date;
+  expiresInSeconds?: number;
+  /** the dist-tag the release is published under (default `latest`), signed into the release list */
+  tag?: string;
+}
+
 /** Reads the tarball `npm pack` wrote and builds the release role on top of `current`. */
-export async function prepareRelease(current: Metadata<Targets>, tarball: Uint8Array, opts: { now: Date; expiresInSeconds?: number }): Promise<ReleaseRole> {
+export async function prepareRelease(current: Metadata<Targets>, tarball: Uint8Array, opts: ReleaseRoleOptions): Promise<ReleaseRole> {
   const pkg = await readPackageTarball(tarball);
   return { pkg, role: buildReleaseRole(current, pkg, opts) };
 }

@@ -1,0 +1,124 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NpmWorld, type CliResult, type Project } from '../src/harness/npm-world.js';
+import { YarnProject } from '../src/harness/yarn.js';
+import { hideRelease, moveDistTag, publishTagged, tamperPackument } from '../src/harness/attacks-release-lists.js';
+
+// ADR 0013: the versions and dist-tags Yarn and tufpm-npm resolve from are the signed ones. The registry
+// edits only the unsigned packument; the TUF metadata stays current, so no freeze or rollback check fires.
+// A refused command exits 1 with the coded error and leaves the project exactly as it was.
+
+async function refusedYarn(project: YarnProject, args: string[], ...expected: RegExp[]): Promise<CliResult> {
+  const before = { ...(await project.state()), packageJson: await project.read('package.json') };
+  const res = await project.yarn(args);
+  assert.equal(res.code, 1, `exit code 1 expected\n${res.stdout}${res.stderr}`);
+  for (const re of expected) assert.match(res.stdout, re);
+  assert.deepEqual({ ...(await project.state()), packageJson: await project.read('package.json') }, before, 'nothing touched');
+  return res;
+}
+
+async function refusedNpm(project: Project, args: string[], ...expected: RegExp[]): Promise<CliResult> {
+  const before = await project.state();
+  const res = await project.tufpmNpm(args);
+  assert.equal(res.code, 1, `exit code 1 expected\n${res.stderr}`);
+  for (const re of expected) assert.match(res.stderr, re);
+  assert.deepEqual(await project.state(), before, 'nothing touched');
+  return res;
+}
+
+async function installedVersion(dir: string, name: string): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  return (JSON.parse(await readFile(join(dir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+describe('release lists: Yarn and tufpm-npm choose only from signed versions and dist-tags', () => {
+  let world: NpmWorld;
+
+  before(async () => {
+    world = await NpmWorld.create();
+    for (const name of ['vuln', 'moved', 'addon', 'plain']) {
+      await world.publish(name, '1.0.0');
+      await world.publish(name, '1.0.1');
+    }
+    // A registry-signed publish with a tag: `latest` stays 1.0.0, `next` is the beta.
+    await publishTagged(world, 'tagged', '1.0.0', 'latest');
+    await publishTagged(world, 'tagged', '2.0.0-beta.1', 'next');
+    // A claimed package: its release list is signed by its maintainers, in its own role.
+    const owner = NpmWorld.maintainer();
+    await world.claim('owned', [owner], 1);
+    await world.publish('owned', '1.0.0', {}, [owner.signer]);
+    await world.publish('owned', '1.0.1', {}, [owner.signer]);
+  });
+  after(() => world.close());
+
+  test('rejects a signed release hidden by the packument (yarn add, tufpm-npm install)', async () => {
+    // Issue 14 case 3: 1.0.1 (the fix) is still signed in the current snapshot; the packument drops it.
+    await hideRelease(world, 'vuln', '1.0.1', '1.0.0');
+    const yarn = await YarnProject.create(world, {});
+    await refusedYarn(yarn, ['add', 'vuln'], /TUF_RELEASE_HIDDEN/, /package vuln@1\.0\.1/, /attack: indefinite freeze/);
+    const npm = await world.project();
+    await refusedNpm(npm, ['install', 'vuln'], /TUF_RELEASE_HIDDEN/, /package: +vuln@1\.0\.1/, /attack: +indefinite freeze/);
+    // An explicit range is resolved from the same list: still refused.
+    await refusedNpm(npm, ['install', 'vuln@^1.0.0'], /TUF_RELEASE_HIDDEN/);
+  });
+
+  test('rejects a signed release of a maintainer-signed package hidden by the packument', async () => {
+    await hideRelease(world, 'owned', '1.0.1', '1.0.0');
+    const yarn = await YarnProject.create(world, { owned: '^1.0.0' });
+    await refusedYarn(yarn, ['install'], /TUF_RELEASE_HIDDEN/, /role owned/);
+    await refusedNpm(await world.project(), ['install', 'owned'], /TUF_RELEASE_HIDDEN/, /role: +owned/);
+  });
+
+  test('rejects a dist-tag moved by the registry', async () => {
+    await moveDistTag(world, 'moved', 'latest', '1.0.0');
+    const yarn = await YarnProject.create(world, {});
+    await refusedYarn(yarn, ['add', 'moved'], /TUF_DIST_TAG_MISMATCH/, /dist-tag moved@latest is 1\.0\.0/, /attack: dist-tag moved by the registry/);
+    await refusedNpm(await world.project(), ['install', 'moved@latest'], /TUF_DIST_TAG_MISMATCH/, /attack: +dist-tag moved by the registry/);
+  });
+
+  test('rejects an unsigned version added to the packument', async () => {
+    await world.publishUnsigned('addon', '1.1.0');
+    // Only the version is forged: `latest` keeps pointing at the signed 1.0.1.
+    await tamperPackument(world, 'addon', (p) => {
+      p['dist-tags']['latest'] = '1.0.1';
+    });
+    const yarn = await YarnProject.create(world, { addon: '^1.0.0' });
+    await refusedYarn(yarn, ['install'], /TUF_PACKAGE_NOT_SIGNED/, /package addon@1\.1\.0/, /attack: arbitrary package/);
+    await refusedNpm(await world.project(), ['install', 'addon@^1.0.0'], /TUF_PACKAGE_NOT_SIGNED/, /package: +addon@1\.1\.0/);
+  });
+
+  test('installs a tag the maintainers signed: yarn add pkg@next, tufpm-npm install pkg@next, and a plain add', async () => {
+    const yarn = await YarnProject.create(world, {});
+    const added = await yarn.yarn(['add', 'tagged@next']);
+    assert.equal(added.code, 0, added.stdout);
+    assert.match((await yarn.read('package.json'))!, /"tagged": "(\^)?2\.0\.0-beta\.1"/);
+    const plain = await yarn.yarn(['add', 'plain']);
+    assert.equal(plain.code, 0, plain.stdout);
+    assert.match((await yarn.read('yarn.lock'))!, /"plain@npm:\^1\.0\.1":/);
+
+    const npm = await world.project();
+    const res = await npm.tufpmNpm(['install', 'tagged@next', 'plain']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(await installedVersion(npm.dir, 'tagged'), '2.0.0-beta.1');
+    assert.equal(await installedVersion(npm.dir, 'plain'), '1.0.1');
+  });
+
+  test('a frozen install fetches no packument, so it pays no release-list request', async () => {
+    const yarn = await YarnProject.create(world, { plain: '^1.0.0', tagged: '1.0.0' });
+    assert.equal((await yarn.yarn(['install'])).code, 0);
+    await yarn.freshMachine();
+    world.registry.resetCounts();
+    const frozen = await yarn.yarn(['install', '--immutable']);
+    assert.equal(frozen.code, 0, frozen.stdout);
+    assert.equal(world.registry.counts().packument, 0, 'yarn install --immutable: no packument, no release list');
+
+    const npm = await world.project({ dependencies: { plain: '^1.0.0', tagged: '1.0.0' } });
+    assert.equal((await npm.tufpmNpm(['install'])).code, 0);
+    await npm.freshMachine();
+    world.registry.resetCounts();
+    const ci = await npm.tufpmNpm(['ci']);
+    assert.equal(ci.code, 0, ci.stderr);
+    assert.equal(world.registry.counts().packument, 0, 'tufpm-npm ci: no packument, no release list');
+  });
+});

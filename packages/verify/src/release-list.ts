@@ -1,0 +1,131 @@
+// ADR 0013: the versions and dist-tags a resolver chooses from must be the signed ones. A packument is
+// compared, before the resolver reads it, with the package's signed release list; pure functions here,
+// the TUF lookup is InstallVerifier.checkReleaseList.
+import { MAX_DIST_TAGS, MAX_RELEASE_VERSIONS, TufError, parseReleaseIndex, releaseIndexPath, type ReleaseIndex } from '@tufpm/models';
+import { VerifyError, describeFailure } from './errors.js';
+import { isValidPackageName } from './target-path.js';
+import type { TufSession } from './tuf-session.js';
+
+/** What a packument offers a resolver: its version keys and its dist-tags (untrusted). */
+export interface OfferedReleases {
+  versions: string[];
+  distTags: Record<string, string>;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const MAX_SHOWN = 5;
+
+function shown(list: readonly string[]): string {
+  return list.length <= MAX_SHOWN ? list.join(', ') : `${list.slice(0, MAX_SHOWN).join(', ')} and ${list.length - MAX_SHOWN} more`;
+}
+
+/**
+ * The release list of a packument as Yarn and pacote read it (`versions` keys, `dist-tags`), checked for
+ * shape and size only. A document without `versions` offers nothing and is left to the installer to reject.
+ */
+export function offeredReleases(name: string, packument: unknown): OfferedReleases {
+  const malformed = (what: string): VerifyError =>
+    new VerifyError('TUF_PACKAGE_NOT_SIGNED', `the packument of ${name} is malformed: ${what}`, {
+      packageName: name,
+      attack: 'malformed package metadata from the registry',
+      recovery: 'nothing was installed; retry against the real registry and report the registry or mirror that served it',
+    });
+  if (!isPlainObject(packument)) throw malformed('not a JSON object');
+  const versions = packument['versions'] ?? {};
+  const tags = packument['dist-tags'] ?? {};
+  if (!isPlainObject(versions)) throw malformed('versions is not an object');
+  if (!isPlainObject(tags)) throw malformed('dist-tags is not an object');
+  const versionKeys = Object.keys(versions);
+  if (versionKeys.length > MAX_RELEASE_VERSIONS) throw malformed(`more than ${MAX_RELEASE_VERSIONS} versions`);
+  const tagEntries = Object.entries(tags);
+  if (tagEntries.length > MAX_DIST_TAGS) throw malformed(`more than ${MAX_DIST_TAGS} dist-tags`);
+  const distTags: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [tag, version] of tagEntries) {
+    if (typeof version !== 'string') throw malformed(`dist-tag ${JSON.stringify(tag)} is not a string`);
+    distTags[tag] = version;
+  }
+  return { versions: versionKeys, distTags };
+}
+
+/**
+ * Compares what a packument offers with the signed release list; throws the first difference:
+ * a version nobody signed (TUF_PACKAGE_NOT_SIGNED), a signed version left out (TUF_RELEASE_HIDDEN), a tag that
+ * differs from the signed one (TUF_DIST_TAG_MISMATCH).
+ */
+export function checkOfferedReleases(name: string, role: string, signed: ReleaseIndex, offered: OfferedReleases): void {
+  // TUF 1.5.2 (arbitrary installation): every version a resolver may pick is one the signers published.
+  const signedSet = new Set(signed.versions);
+  const unsigned = offered.versions.filter((v) => !signedSet.has(v)).sort();
+  if (unsigned.length > 0) {
+    throw new VerifyError('TUF_PACKAGE_NOT_SIGNED', `${name}@${unsigned[0]} is offered by the packument but not signed: the signed release list of ${name} (role ${role}) does not list ${shown(unsigned)}`, {
+      packageName: name,
+      version: unsigned[0]!,
+      role,
+      attack: 'arbitrary package (a version its signers never published, added to the packument)',
+      recovery: 'nothing was installed; the registry or a mirror offers a forged version: report it, and retry against the real registry',
+    });
+  }
+  // TUF 1.5.2 (indefinite freeze, malicious mirrors preventing updates): a signed version cannot be hidden.
+  const offeredSet = new Set(offered.versions);
+  const hidden = signed.versions.filter((v) => !offeredSet.has(v)).sort();
+  if (hidden.length > 0) {
+    throw new VerifyError('TUF_RELEASE_HIDDEN', `the packument of ${name} hides ${shown(hidden)}, which role ${role} signs in the current snapshot`, {
+      packageName: name,
+      version: hidden[0]!,
+      role,
+      attack: 'indefinite freeze of a package (a signed release hidden from the packument, e.g. a security fix)',
+      recovery: 'nothing was installed; the registry, a mirror or a cached packument is stale or tampered: clear the package manager\'s metadata cache and retry against the real registry',
+    });
+  }
+  // Dist-tags: `latest`, `next`, ... resolve only to what the signers tagged.
+  const tags = [...new Set([...Object.keys(signed.distTags), ...Object.keys(offered.distTags)])].sort();
+  for (const tag of tags) {
+    const want = Object.hasOwn(signed.distTags, tag) ? signed.distTags[tag] : undefined;
+    const got = Object.hasOwn(offered.distTags, tag) ? offered.distTags[tag] : undefined;
+    if (want === got) continue;
+    throw new VerifyError('TUF_DIST_TAG_MISMATCH', `the packument's dist-tag ${name}@${tag} is ${got ?? 'missing'}, but role ${role} signs ${tag} -> ${want ?? 'no such tag'}`, {
+      packageName: name,
+      ...(got === undefined ? {} : { version: got }),
+      role,
+      attack: 'dist-tag moved by the registry (a tag its signers did not set: an old or unintended release)',
+      recovery: 'nothing was installed; the registry, a mirror or a cached packument is stale or tampered: clear the metadata cache and retry, or ask for an exact version',
+    });
+  }
+}
+
+/**
+ * The signed release list of `name`, through the delegation search for its path (TUF 5.6.7: the same
+ * pre-order search as for a tarball, so a claimed package's list comes from its maintainers' role).
+ */
+export async function findReleaseList(tuf: Pick<TufSession, 'findTarget'>, name: string): Promise<{ role: string; index: ReleaseIndex }> {
+  if (!isValidPackageName(name)) {
+    throw new VerifyError('TUF_BAD_TARBALL_URL', `invalid package name ${JSON.stringify(name)}`, {
+      attack: 'malformed package name',
+      recovery: 'check the dependency name',
+    });
+  }
+  const path = releaseIndexPath(name);
+  let found: Awaited<ReturnType<TufSession['findTarget']>>;
+  try {
+    found = await tuf.findTarget(path);
+  } catch (error) {
+    // Name the package whose lookup met the failure; the client's code (TUF_THRESHOLD, ...) is kept.
+    if (!(error instanceof TufError) || error instanceof VerifyError) throw error;
+    const { attack, recovery } = describeFailure(error.code);
+    throw new VerifyError(error.code, `${name} (signed release list): ${error.message}`, { packageName: name, attack, recovery, cause: error });
+  }
+  const parsed = found === undefined ? undefined : parseReleaseIndex(found.target.custom);
+  if (found === undefined || parsed === undefined || parsed.kind === 'malformed') {
+    const why = parsed?.kind === 'malformed' ? `a malformed signed release list (${parsed.reason})` : `no signed release list (${path})`;
+    throw new VerifyError('TUF_PACKAGE_NOT_SIGNED', `${name}: the repository has ${why}, so no version of it can be chosen`, {
+      packageName: name,
+      ...(found === undefined ? {} : { role: found.role }),
+      attack: 'arbitrary package (versions and dist-tags nobody signed)',
+      recovery: 'nothing was installed; the package is not in the TUF repository, or its operator must re-sign its release list (tufpm-repo); an exact version already in the lockfile installs without it',
+    });
+  }
+  return { role: found.role, index: parsed.value };
+}

@@ -1,0 +1,82 @@
+// ADR 0013 for Yarn: the packument a resolver chooses versions and dist-tags from must list exactly the
+// package's signed releases. Yarn's npm resolvers (ranges, tags, `yarn add`'s own range lookup, which runs
+// before the install and its validateProject) read packuments through httpUtils.get, whose request passes
+// this plugin's wrapNetworkRequest *outside* the npm plugin's metadata wrapper: the body seen here is what
+// the resolver will use, also when the registry answered 304 and Yarn substituted its on-disk copy from
+// <globalFolder>/metadata/npm (so a poisoned cached packument is checked too). Lockfile-resolved installs
+// request no packument, so a frozen install pays nothing.
+import { MessageName, ReportError, type Configuration, type Hooks } from '@yarnpkg/core';
+import { npmConfigUtils } from '@yarnpkg/plugin-npm';
+import { TufError } from '@tufpm/models';
+import { describeTufError } from './report-errors.js';
+import { TufSession } from './session.js';
+import { packumentName } from './packument-url.js';
+
+type Executor = Parameters<NonNullable<Hooks['wrapNetworkRequest']>>[0];
+type Extra = Parameters<NonNullable<Hooks['wrapNetworkRequest']>>[1];
+
+/** Configuration -> the TUF session of the command, opened by the first packument or by validateProject. */
+const openings = new WeakMap<Configuration, Promise<TufSession>>();
+
+/** The session for this configuration, opened once per command (one TUF refresh). */
+export function openingFor(configuration: Configuration, open: () => Promise<TufSession>): Promise<TufSession> {
+  let opening = openings.get(configuration);
+  if (opening === undefined) {
+    opening = open();
+    opening.catch(() => undefined); // awaited by whoever needs it; this only keeps an early failure from counting as unhandled
+    openings.set(configuration, opening);
+  }
+  return opening;
+}
+
+/** After an install the session is closed: a later install in the same process opens a new one. */
+export function forgetOpening(configuration: Configuration): void {
+  openings.delete(configuration);
+}
+
+function bodyAsJson(body: unknown): unknown {
+  if (Buffer.isBuffer(body)) return JSON.parse(body.toString('utf8')) as unknown;
+  return body;
+}
+
+/**
+ * The wrapped executor for a packument request of the TUF registry, or undefined when `extra` is not one.
+ * The response reaches the resolver only once its release list matched the signed one.
+ */
+export function checkPackumentRequest(executor: Executor, extra: Extra): Executor | undefined {
+  if ((extra.method ?? 'GET') !== 'GET') return undefined;
+  const configuration = extra.configuration;
+  if (configuration.projectCwd === null) return undefined;
+  const registry = npmConfigUtils.getDefaultRegistry({ configuration });
+  const name = packumentName(String(extra.target), registry);
+  if (name === null) return undefined;
+  const projectCwd = configuration.projectCwd;
+  const opening = openingFor(configuration, () => TufSession.open({ cwd: projectCwd, configuration }));
+  return async () => {
+    const [response, session] = await Promise.all([executor(), opening.catch((error: unknown) => error)]);
+    if (!(session instanceof TufSession)) {
+      if (!(session instanceof TufError)) throw session;
+      // No verified repository state: validateProject / fetchEverything report it (or warn, in warn mode).
+      if (configuration.get('tufMode') === 'warn') return response;
+      throw new ReportError(MessageName.UNNAMED, describeTufError(session));
+    }
+    if (response.statusCode !== undefined && (response.statusCode < 200 || response.statusCode >= 300)) return response;
+    let packument: unknown;
+    try {
+      packument = bodyAsJson(response.body);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      return response; // not JSON: Yarn itself refuses it, there is nothing a resolver could choose from
+    }
+    try {
+      await session.verifier.checkReleaseList(name, packument);
+    } catch (error) {
+      if (!(error instanceof TufError)) throw error;
+      const text = describeTufError(error, name);
+      if (session.enforce) throw new ReportError(MessageName.UNNAMED, text);
+      session.failed = true;
+      session.warnings.push(text);
+    }
+    return response;
+  };
+}
