@@ -5,6 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addPackageVersion, buildPackageTarball, packumentFile } from '@tufpm/registry';
 import { NpmWorld, type CliResult, type Project } from '../src/harness/npm-world.js';
+import { signAsOlderRepository } from '../src/harness/older-targets.js';
 
 // The manifest fields Arborist acts on (bins, os/cpu, install scripts) against tufpm-npm: a registry, a
 // mirror or a package-lock.json edit that changes them is refused before anything is extracted, linked or
@@ -20,10 +21,10 @@ async function refused(project: Project, args: string[], code: RegExp, ...also: 
   return res;
 }
 
-async function publish(world: NpmWorld, name: string, version: string, manifest: Record<string, unknown>, files: Record<string, string> = {}): Promise<void> {
+async function publish(world: NpmWorld, name: string, version: string, manifest: Record<string, unknown>, files: Record<string, string> = {}): Promise<{ tarball: Uint8Array; role: string }> {
   const tarball = buildPackageTarball({ name, version, manifest, files });
   await addPackageVersion(world.registryDir, tarball, { durable: false });
-  await world.repo.publishTarball(tarball);
+  return { tarball, role: (await world.repo.publishTarball(tarball)).role };
 }
 
 async function editPackument(world: NpmWorld, name: string, version: string, edit: (manifest: Record<string, unknown>) => void): Promise<void> {
@@ -109,5 +110,16 @@ describe('tufpm-npm: the manifest fields are the signed ones', () => {
     const project = await world.project();
     await refused(project, ['install', 'oshost@1.0.0'], /TUF_MANIFEST_FIELD/, new RegExp(`osx-${otherPlatform}@1\\.0\\.0`), /cpux@1\.0\.0/,
       /os \[.*\] differs from the signed/, /cpu null differs from the signed/);
+  });
+
+  test('rejects the bins of a target signed without manifest fields (older repository), and installs one without any', async () => {
+    const { tarball, role } = await publish(world, 'oldbin', '1.0.0', { bin: { oldbin: 'index.js' } }, BIN_FILES);
+    await signAsOlderRepository(world, role, 'oldbin', '1.0.0', tarball);
+    const project = await world.project();
+    await refused(project, ['install', 'oldbin@1.0.0'], /TUF_MANIFEST_UNSIGNED/, /package: +oldbin@1\.0\.0/, /its bin cannot be checked/);
+    const plain = await publish(world, 'oldplain', '1.0.0', {});
+    await signAsOlderRepository(world, plain.role, 'oldplain', '1.0.0', plain.tarball);
+    const res = await project.tufpmNpm(['install', 'oldplain@1.0.0']);
+    assert.equal(res.code, 0, res.stderr);
   });
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { addPackageVersion, buildPackageTarball, packumentFile } from '@tufpm/registry';
 import { NpmWorld, type CliResult } from '../src/harness/npm-world.js';
 import { YarnProject } from '../src/harness/yarn.js';
+import { signAsOlderRepository } from '../src/harness/older-targets.js';
 
 // The manifest fields Yarn acts on (bins, platform conditions, its implicit node-gyp@latest) against real
 // Yarn 4 with the tufpm plugin: a registry, a mirror or a yarn.lock edit that changes them is refused
@@ -23,10 +24,10 @@ async function refused(project: YarnProject, args: string[], code: RegExp, ...al
 }
 
 /** Publishes and signs (into its bin) a package with its own package.json fields and files. */
-async function publish(world: NpmWorld, name: string, version: string, manifest: Record<string, unknown>, files: Record<string, string> = {}): Promise<void> {
+async function publish(world: NpmWorld, name: string, version: string, manifest: Record<string, unknown>, files: Record<string, string> = {}): Promise<{ tarball: Uint8Array; role: string }> {
   const tarball = buildPackageTarball({ name, version, manifest, files });
   await addPackageVersion(world.registryDir, tarball, { durable: false });
-  await world.repo.publishTarball(tarball);
+  return { tarball, role: (await world.repo.publishTarball(tarball)).role };
 }
 
 /** The registry (or a mirror) rewrites the packument's manifest of name@version; the signed tarball is untouched. */
@@ -146,5 +147,16 @@ describe('Yarn with the tufpm plugin: the manifest fields are the signed ones', 
       await refused(project, ['install'], /TUF_MANIFEST_FIELD/, new RegExp(`package osx-${otherPlatform}@1\\.0\\.0`), /package cpux@1\.0\.0/,
         /conditions .* differ from the signed/);
     }
+  });
+
+  test('a target signed without manifest fields (older repository) gets no node-gyp exemption and refuses its bins', async () => {
+    const gyp = await publish(world, 'oldgyp', '1.0.0', { scripts: { install: 'node-gyp rebuild' } });
+    await signAsOlderRepository(world, gyp.role, 'oldgyp', '1.0.0', gyp.tarball);
+    const bin = await publish(world, 'oldbin', '1.0.0', { bin: { oldbin: 'index.js' } });
+    await signAsOlderRepository(world, bin.role, 'oldbin', '1.0.0', bin.tarball);
+    const project = await YarnProject.create(world, { oldgyp: '1.0.0', oldbin: '1.0.0' });
+    await refused(project, ['install'], /TUF_MANIFEST_UNSIGNED/, /package oldbin@1\.0\.0/, /its bin cannot be checked/);
+    const gypOnly = await YarnProject.create(world, { oldgyp: '1.0.0' });
+    await refused(gypOnly, ['install'], /TUF_EXTRANEOUS_DEPENDENCY/, /package oldgyp@1\.0\.0/, /node-gyp@latest is not declared/);
   });
 });
