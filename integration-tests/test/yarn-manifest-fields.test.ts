@@ -112,6 +112,9 @@ describe('Yarn with the tufpm plugin: the manifest fields are the signed ones', 
     await project.write('yarn.lock', edited);
     await project.freshMachine();
     await refused(project, ['install', '--immutable'], /TUF_MANIFEST_FIELD/, /package binpkg@1\.0\.0/, /bin binpkg -> danger\.js differs/);
+    const check = await project.yarn(['tuf', 'verify']);
+    assert.equal(check.code, 1, check.stdout);
+    assert.match(check.stdout, /TUF_MANIFEST_FIELD/, 'yarn tuf verify reports it too');
   });
 
   test('rejects a bin escaping the package directory', async () => {
