@@ -25,7 +25,8 @@ export type VerifyErrorCode =
   | 'TUF_EDGE_PACKAGE'
   | 'TUF_EDGE_RANGE'
   | 'TUF_RELEASE_HIDDEN'
-  | 'TUF_DIST_TAG_MISMATCH';
+  | 'TUF_DIST_TAG_MISMATCH'
+  | 'TUF_PIN_ROOT';
 
 export interface VerifyErrorDetails {
   packageName?: string;

@@ -30,9 +30,10 @@ export function checkStateAgainstPins(
   // TUF 5.3.5 / 5.4.3 / 5.5.5 applied to the pinned floor instead of a local cache (fresh machines).
   if (state.root.version < pins.root.version) rollback('root', state.root.version, pins.root.version);
   // The pinned root must lie on the chain this refresh walked: a fork signed with rotated-away root keys
-  // (served to a fresh machine that starts from an old tufpm-root.json) has other roots at those versions.
+  // has other roots at those versions, and a chain that starts ABOVE the pinned version (a forged higher
+  // root as the anchor) never met the pin at all. The session starts from the pinned root (pinned-root.ts).
   const onChain = rootChain.find((r) => r.version === pins.root.version);
-  if (onChain !== undefined && !equalHex(onChain.sha256, pins.root.sha256)) {
+  if (onChain === undefined || !equalHex(onChain.sha256, pins.root.sha256)) {
     throw new VerifyError('TUF_PIN_MISMATCH', `root version ${pins.root.version} on the chain the registry serves differs from the root pinned in ${lockfilePath}`, {
       role: 'root',
       attack: 'a second, different root with the pinned version (root key compromise or substitution)',

@@ -7,6 +7,7 @@ import { Metadata, MetadataParseError, type TargetFile } from '@tufpm/models';
 import { VerifyError } from './errors.js';
 import type { RecordedClaim } from './lockfile.js';
 import { isValidPackageName, targetPathFor } from './target-path.js';
+import { pinRootError, pinnedStartRoot, rootIdentity, type PinnedRoot } from './pinned-root.js';
 
 /** Verified repository state of one install session, for pins and status output. */
 export interface TufState {
@@ -52,6 +53,8 @@ export interface TufSessionOptions {
   cacheDir: string;
   /** the machine's record key: seals the pack's verification records (ADR 0011) */
   recordKey: Uint8Array;
+  /** the root tufpm-lock.json pins: the refresh starts from exactly this root (pinned-root.ts) */
+  pinnedRoot?: PinnedRoot;
   clock?: () => Date;
   /** the client's snapshotMaxLength (default: the client's) */
   snapshotMaxLength?: number;
@@ -139,11 +142,23 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
   await ensurePrivateDir(options.cacheDir);
   await ensurePrivateDir(metadataDir);
   const cachedRoot = join(metadataDir, 'root.json');
-  try {
-    await stat(cachedRoot);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    await writeFileAtomic(cachedRoot, rootBytes);
+  const pin = options.pinnedRoot;
+  if (pin !== undefined) {
+    // TUF 5.2 with pins: start from the pinned root, never from a root the pin cannot vouch for
+    let start: Uint8Array | undefined;
+    try {
+      start = await pinnedStartRoot(pin, cachedRoot, rootBytes, options.metadataUrl, MAX_ROOT_BYTES);
+    } catch (error) {
+      throw unreachable(error);
+    }
+    if (start !== undefined) await writeFileAtomic(cachedRoot, start);
+  } else {
+    try {
+      await stat(cachedRoot);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      await writeFileAtomic(cachedRoot, rootBytes);
+    }
   }
   const updater = new Updater({
     metadataDir,
@@ -156,10 +171,21 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
     ...(options.clock ? { clock: options.clock } : {}),
   });
   let trusted: Awaited<ReturnType<Updater['refresh']>>;
+  // With pins, the project's own root (when not older than the pin) must lie on the chain walked from the
+  // pinned root: a forged higher root in tufpm-root.json is named as such, whatever else fails.
+  const project = pin === undefined ? undefined : rootIdentity(rootBytes, MAX_ROOT_BYTES);
+  const projectOffChain = (): boolean =>
+    pin !== undefined && project !== undefined && project.version >= pin.version &&
+    !updater.rootChain.some((r) => r.version === project.version && r.sha256 === project.sha256);
   try {
     trusted = await updater.refresh();
   } catch (error) {
-    throw unreachable(error);
+    const cause = unreachable(error);
+    if (cause === error && projectOffChain()) throw pinRootError(`the project's trusted root ${options.trustedRootPath} (version ${project!.version}) is not on the root chain that starts at the pinned root`, pin!, 'tufpm-lock.json', error);
+    throw cause;
+  }
+  if (projectOffChain()) {
+    throw pinRootError(`the project's trusted root ${options.trustedRootPath} (version ${project!.version}) is not on the root chain that starts at the pinned root`, pin!, 'tufpm-lock.json');
   }
   const timestamp = trusted.timestamp;
   const snapshot = trusted.snapshot;

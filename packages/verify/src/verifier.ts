@@ -101,6 +101,7 @@ export class InstallVerifier {
       cacheDir: registryStateDir(machine.dir, metadataUrl),
       recordKey: machine.recordKey,
       ...(options.snapshotMaxLength !== undefined ? { snapshotMaxLength: options.snapshotMaxLength } : {}),
+      ...(pins ? { pinnedRoot: { version: pins.root.version, sha256: pins.root.sha256 } } : {}),
     };
     const useWorker = options.tufWorker !== undefined && options.clock === undefined && !(await hasVerifiedRoles(sessionOptions));
     const tuf = useWorker

@@ -1,0 +1,88 @@
+// The root a refresh starts from when tufpm-lock.json pins one (ADR 0011, issue 15). The pin is the
+// project's previously trusted root: the TUF root walk (5.3) must go forward FROM it, never from a root the
+// pin cannot vouch for. Without this, a forged higher-version root put in tufpm-root.json (a pull request),
+// in a configured root path, or in the state directory's cached root.json became the anchor, and a chain
+// that starts above the pinned version was never compared with the pin.
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { DownloadError, HttpFetcher, downloadBytes, joinUrl, metadataFileName } from '@tufpm/client';
+import { LengthMismatchError, Metadata, MetadataParseError } from '@tufpm/models';
+import { VerifyError } from './errors.js';
+
+export interface PinnedRoot {
+  version: number;
+  /** sha256 (hex) of the root's canonical signed part, as in tufpm-lock.json */
+  sha256: string;
+}
+
+/** Version and canonical sha256 of root bytes, or undefined when they are no parseable root. */
+export function rootIdentity(bytes: Uint8Array, maxBytes: number): PinnedRoot | undefined {
+  try {
+    const root = Metadata.fromBytes(bytes, 'root', maxBytes);
+    return { version: root.signed.version, sha256: createHash('sha256').update(root.signedBytes()).digest('hex') };
+  } catch (error) {
+    if (error instanceof MetadataParseError) return undefined;
+    throw error;
+  }
+}
+
+function matches(bytes: Uint8Array | undefined, pin: PinnedRoot, maxBytes: number): boolean {
+  if (bytes === undefined) return false;
+  const id = rootIdentity(bytes, maxBytes);
+  return id !== undefined && id.version === pin.version && id.sha256 === pin.sha256.toLowerCase();
+}
+
+/** The cached root.json (never through a symlink), or undefined when missing or larger than the bound. */
+async function readCachedRoot(path: string, maxBytes: number): Promise<Uint8Array | undefined> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ELOOP') return undefined;
+    throw error;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile() || st.size > maxBytes) return undefined;
+    return new Uint8Array(await handle.readFile());
+  } finally {
+    await handle.close();
+  }
+}
+
+export function pinRootError(what: string, pin: PinnedRoot, lockfileHint: string, cause?: unknown): VerifyError {
+  return new VerifyError('TUF_PIN_ROOT', `${what}, not the root version ${pin.version} (sha256 ${pin.sha256.slice(0, 16)}…) pinned in ${lockfileHint}`, {
+    role: 'root',
+    attack: 'trust anchor substitution: a root the pins do not vouch for (a forged root in tufpm-root.json, in a configured root path or in the state directory)',
+    recovery: 'do not install; restore tufpm-root.json from a trusted revision (git log -- tufpm-root.json) and check its sha256 with the registry operator. After a real root rotation, an install from the pinned root moves the pin',
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/**
+ * TUF 5.2 with pins: the bytes of the root to start the walk from, or undefined when the cached root at
+ * `cachedRootPath` already is the pinned one. Tries, in order, the cached root, the project's trusted root
+ * and the registry's `<version>.root.json` (authenticated by the pinned sha256, whoever serves it); refuses
+ * (TUF_PIN_ROOT) when none is the pinned root.
+ */
+export async function pinnedStartRoot(
+  pin: PinnedRoot,
+  cachedRootPath: string,
+  projectRoot: Uint8Array,
+  metadataUrl: string,
+  maxBytes: number,
+): Promise<Uint8Array | undefined> {
+  if (matches(await readCachedRoot(cachedRootPath, maxBytes), pin, maxBytes)) return undefined;
+  if (matches(projectRoot, pin, maxBytes)) return projectRoot;
+  let served: Uint8Array | undefined;
+  try {
+    served = await downloadBytes(new HttpFetcher(), joinUrl(metadataUrl, metadataFileName('root', pin.version)), maxBytes);
+  } catch (error) {
+    // not found (or refused as too long): the registry has no such root; anything else is the network
+    if (!(error instanceof LengthMismatchError) && (!(error instanceof DownloadError) || error.retryable)) throw error;
+  }
+  if (matches(served, pin, maxBytes)) return served;
+  throw pinRootError('neither the project\'s trusted root nor the registry\'s root at that version is the pinned root', pin, 'tufpm-lock.json');
+}
