@@ -1,0 +1,71 @@
+// A/B of warm installs between two checkouts (each built: npm ci && npm run build): plain vs tufpm at checkout A vs
+// tufpm at checkout B, one bench registry (520 packages, every package claimed), rounds rotating the order; wall and
+// CPU (GNU time) medians as JSON on stdout. Usage: node bench/ab/warm-installs.mjs <checkout A> <checkout B> [rounds=7]
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+const [A, B, runsArg] = process.argv.slice(2);
+const runs = Number(runsArg ?? 7);
+const { createBenchWorld } = await import(join(B, 'bench/lib/world.mjs'));
+const { timedRun } = await import(join(B, 'bench/lib/proc.mjs'));
+const { YARN_JS } = await import(join(B, 'bench/lib/yarn-project.mjs'));
+const NPM_CLI = join(process.execPath, '..', '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
+const base = await mkdtemp(join(tmpdir(), 'tb-ab-'));
+const world = await createBenchWorld({ packages: Number(process.env.AB_PACKAGES ?? 520) });
+const median = (v) => { const s = [...v].sort((x, y) => x - y); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+
+async function project(kind, checkout) {
+  const dir = await mkdtemp(join(base, `${kind}-`));
+  const machine = await mkdtemp(join(base, 'machine-'));
+  await mkdir(join(machine, 'tmp'));
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'bench-app', version: '1.0.0', private: true, dependencies: world.rootDependencies }));
+  if (checkout) await world.registry.writeTrustedRoot(dir);
+  if (kind.startsWith('yarn')) {
+    const rc = [`yarnPath: ${JSON.stringify(YARN_JS)}`, `npmRegistryServer: ${JSON.stringify(world.registry.url)}`, 'unsafeHttpWhitelist: ["127.0.0.1"]', 'npmMinimalAgeGate: 0',
+      'enableGlobalCache: false', 'enableTelemetry: false', 'enableProgressBars: false', 'nodeLinker: "pnp"',
+      `cacheFolder: ${JSON.stringify(join(machine, 'cache'))}`, `globalFolder: ${JSON.stringify(join(machine, 'global'))}`];
+    if (checkout) rc.push('plugins:', `  - path: ${JSON.stringify(join(checkout, 'packages/yarn-plugin-tuf/bundles/@yarnpkg/plugin-tuf.js'))}`, '    spec: "@yarnpkg/plugin-tuf"');
+    await writeFile(join(dir, '.yarnrc.yml'), `${rc.join('\n')}\n`);
+  } else {
+    await writeFile(join(dir, '.npmrc'), `registry=${world.registry.url}\n`);
+  }
+  const env = () => {
+    const e = {};
+    if (!kind.startsWith('yarn')) for (const [k, v] of Object.entries(process.env)) if (!/^(npm_|YARN_|XDG_STATE_HOME$|TUFPM_STATE_DIR$)/i.test(k)) e[k] = v;
+    return { ...(kind.startsWith('yarn') ? { PATH: process.env.PATH } : e), HOME: machine, TMPDIR: join(machine, 'tmp'), NO_COLOR: '1',
+      ...(kind.startsWith('yarn') ? {} : { npm_config_cache: join(machine, '.npm'), npm_config_update_notifier: 'false', npm_config_audit: 'false', npm_config_fund: 'false' }) };
+  };
+  const run = async (cmd) => {
+    if (kind.startsWith('yarn')) {
+      for (const f of ['.pnp.cjs', '.pnp.loader.mjs', '.yarn', 'node_modules']) await rm(join(dir, f), { recursive: true, force: true });
+      return timedRun(kind, process.execPath, [YARN_JS, 'install'], { cwd: dir, env: env() });
+    }
+    const cli = checkout ? join(checkout, 'packages/npm/dist/src/cli.js') : NPM_CLI;
+    return timedRun(kind, process.execPath, [cli, cmd], { cwd: dir, env: env() });
+  };
+  return { kind, dir, run };
+}
+
+const out = {};
+for (const pm of ['yarn', 'npm']) {
+  const sides = [await project(`${pm}-plain`), await project(`${pm}-A`, A), await project(`${pm}-B`, B)];
+  // setup: the first side writes the lockfile, the others copy it, then each installs once (cold)
+  const lock = pm === 'yarn' ? 'yarn.lock' : 'package-lock.json';
+  await sides[0].run('install');
+  for (const s of sides.slice(1)) await copyFile(join(sides[0].dir, lock), join(s.dir, lock));
+  for (const s of sides.slice(1)) await s.run('install');
+  const t = Object.fromEntries(sides.map((s) => [s.kind, { ms: [], cpu: [] }]));
+  for (let r = 0; r < runs; r++) {
+    const order = [0, 1, 2].map((i) => sides[(i + r) % 3]);
+    for (const s of order) {
+      const res = await s.run('ci');
+      t[s.kind].ms.push(res.ms);
+      if (res.cpuMs !== undefined) t[s.kind].cpu.push(res.cpuMs);
+    }
+    process.stderr.write(`${pm} round ${r + 1}: ${order.map((s) => `${s.kind} ${t[s.kind].ms.at(-1).toFixed(0)}`).join(', ')}\n`);
+  }
+  out[pm] = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, { wallMedian: median(v.ms), cpuMedian: median(v.cpu), ms: v.ms.map(Math.round), cpu: v.cpu.map(Math.round) }]));
+}
+console.log(JSON.stringify(out, null, 1));
+await world.registry.close();
+await rm(base, { recursive: true, force: true });
