@@ -37,7 +37,7 @@ describe('release lists: Yarn and tufpm-npm choose only from signed versions and
 
   before(async () => {
     world = await NpmWorld.create();
-    for (const name of ['vuln', 'moved', 'addon', 'plain']) {
+    for (const name of ['vuln', 'moved', 'addon', 'plain', 'swapped', 'deprec', 'engined']) {
       await world.publish(name, '1.0.0');
       await world.publish(name, '1.0.1');
     }
@@ -86,6 +86,43 @@ describe('release lists: Yarn and tufpm-npm choose only from signed versions and
     const yarn = await YarnProject.create(world, { addon: '^1.0.0' });
     await refusedYarn(yarn, ['install'], /TUF_PACKAGE_NOT_SIGNED/, /package addon@1\.1\.0/, /attack: arbitrary package/);
     await refusedNpm(await world.project(), ['install', 'addon@^1.0.0'], /TUF_PACKAGE_NOT_SIGNED/, /package: +addon@1\.1\.0/);
+  });
+
+  test("rejects a packument version key holding another version's manifest", async () => {
+    // Keys and dist-tags match the signed list; versions["1.0.1"] carries 1.0.0 (its version and dist).
+    await tamperPackument(world, 'swapped', (p) => {
+      p.versions['1.0.1'] = { ...p.versions['1.0.0']! };
+    });
+    const npm = await world.project({ dependencies: { swapped: '^1.0.0' } });
+    await refusedNpm(npm, ['install'], /TUF_RELEASE_KEY_MISMATCH/, /package: +swapped@1\.0\.1/, /holds the manifest of swapped@1\.0\.0/, /attack: +release swapped in the packument/);
+    await refusedNpm(await world.project(), ['install', 'swapped'], /TUF_RELEASE_KEY_MISMATCH/);
+    // Yarn installs the key's tarball, which is verified against the key's signed target.
+    const yarn = await YarnProject.create(world, {});
+    await refusedYarn(yarn, ['add', 'swapped'], /TUF_TARBALL_MISMATCH|TUF_RELEASE_KEY_MISMATCH/);
+  });
+
+  test('a deprecated or engines flag the registry added cannot hide a signed release', async () => {
+    // Resolvers rank a deprecated (Yarn, npm) or engine-incompatible (npm) candidate last: unsigned, so
+    // tufpm drops both from the packument and ^1.0.0 still resolves to the signed fix.
+    await tamperPackument(world, 'deprec', (p) => {
+      (p.versions['1.0.1'] as Record<string, unknown>)['deprecated'] = 'broken, use 1.0.0';
+    });
+    await tamperPackument(world, 'engined', (p) => {
+      (p.versions['1.0.1'] as Record<string, unknown>)['engines'] = { node: '<1' };
+    });
+    for (const linker of ['pnp', 'node-modules'] as const) {
+      const yarn = await YarnProject.create(world, { deprec: '^1.0.0', engined: '^1.0.0' }, { rc: { nodeLinker: linker } });
+      const res = await yarn.yarn(['install']);
+      assert.equal(res.code, 0, res.stdout);
+      const lock = (await yarn.read('yarn.lock'))!;
+      assert.match(lock, /"deprec@npm:\^1\.0\.0":\n  version: 1\.0\.1/, linker);
+      assert.match(lock, /"engined@npm:\^1\.0\.0":\n  version: 1\.0\.1/, linker);
+    }
+    const npm = await world.project({ dependencies: { deprec: '^1.0.0', engined: '^1.0.0' } });
+    const res = await npm.tufpmNpm(['install']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(await installedVersion(npm.dir, 'deprec'), '1.0.1');
+    assert.equal(await installedVersion(npm.dir, 'engined'), '1.0.1');
   });
 
   test('installs a tag the maintainers signed: yarn add pkg@next, tufpm-npm install pkg@next, and a plain add', async () => {

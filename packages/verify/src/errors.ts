@@ -26,7 +26,8 @@ export type VerifyErrorCode =
   | 'TUF_EDGE_RANGE'
   | 'TUF_RELEASE_HIDDEN'
   | 'TUF_DIST_TAG_MISMATCH'
-  | 'TUF_PIN_ROOT';
+  | 'TUF_PIN_ROOT'
+  | 'TUF_RELEASE_KEY_MISMATCH';
 
 export interface VerifyErrorDetails {
   packageName?: string;

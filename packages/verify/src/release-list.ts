@@ -26,7 +26,7 @@ function shown(list: readonly string[]): string {
  * The release list of a packument as Yarn and pacote read it (`versions` keys, `dist-tags`), checked for
  * shape and size only. A document without `versions` offers nothing and is left to the installer to reject.
  */
-export function offeredReleases(name: string, packument: unknown): OfferedReleases {
+export function offeredReleases(name: string, packument: unknown, opts: { versionFieldOptional?: boolean } = {}): OfferedReleases {
   const malformed = (what: string): VerifyError =>
     new VerifyError('TUF_PACKAGE_NOT_SIGNED', `the packument of ${name} is malformed: ${what}`, {
       packageName: name,
@@ -40,6 +40,24 @@ export function offeredReleases(name: string, packument: unknown): OfferedReleas
   if (!isPlainObject(tags)) throw malformed('dist-tags is not an object');
   const versionKeys = Object.keys(versions);
   if (versionKeys.length > MAX_RELEASE_VERSIONS) throw malformed(`more than ${MAX_RELEASE_VERSIONS} versions`);
+  // The resolver picks a key but installs the manifest under it: a key must hold its own version's manifest
+  // (else `versions["1.0.1"]` can carry 1.0.0, and the signed key list still matches). Yarn's npm plugin
+  // keeps no `version` in its picked metadata (it installs a key's tarball, verified against that key's
+  // target), so there `version` is compared when present.
+  for (const key of versionKeys) {
+    const manifest = versions[key];
+    if (!isPlainObject(manifest)) throw malformed(`versions[${JSON.stringify(key)}] is not an object`);
+    const versionOk = manifest['version'] === key || (opts.versionFieldOptional === true && !Object.hasOwn(manifest, 'version'));
+    if (!versionOk || manifest['name'] !== name) {
+      const held = `${typeof manifest['name'] === 'string' ? manifest['name'] : '?'}@${typeof manifest['version'] === 'string' ? manifest['version'] : '?'}`;
+      throw new VerifyError('TUF_RELEASE_KEY_MISMATCH', `the packument of ${name} offers ${name}@${key}, but that entry holds the manifest of ${held.slice(0, 200)}`, {
+        packageName: name,
+        version: key,
+        attack: 'release swapped in the packument (a version key holding another version\'s or package\'s manifest, e.g. a vulnerable release served as its fix)',
+        recovery: 'nothing was installed; the registry, a mirror or a cached packument is tampered: clear the metadata cache, retry against the real registry and report the one that served it',
+      });
+    }
+  }
   const tagEntries = Object.entries(tags);
   if (tagEntries.length > MAX_DIST_TAGS) throw malformed(`more than ${MAX_DIST_TAGS} dist-tags`);
   const distTags: Record<string, string> = Object.create(null) as Record<string, string>;
@@ -48,6 +66,32 @@ export function offeredReleases(name: string, packument: unknown): OfferedReleas
     distTags[tag] = version;
   }
   return { versions: versionKeys, distTags };
+}
+
+/** Per-version fields a resolver ranks candidates by, that no signature covers in the packument. */
+const UNSIGNED_PREFERENCES = ['deprecated', 'engines'] as const;
+
+/**
+ * Removes, in place, the packument fields by which Yarn and npm-pick-manifest steer a range away from a
+ * version (`deprecated`; `engines` for npm) before a resolver reads them: unsigned, so a registry could
+ * hide a signed fix without touching the release list. `deprecated` is informational; a release's signed
+ * engines are in its target's `custom.npm`, which lives in one hash bin per version (ADR 0013), so copying
+ * them here would cost a request per version: they are dropped instead (see docs/threat-model.md).
+ * Call after offeredReleases accepted the shape. Returns whether anything was removed.
+ */
+export function dropUnsignedPreferences(packument: unknown): boolean {
+  if (!isPlainObject(packument) || !isPlainObject(packument['versions'])) return false;
+  let changed = false;
+  for (const manifest of Object.values(packument['versions'])) {
+    if (!isPlainObject(manifest)) continue;
+    for (const field of UNSIGNED_PREFERENCES) {
+      if (Object.hasOwn(manifest, field)) {
+        delete manifest[field];
+        changed = true;
+      }
+    }
+  }
+  return changed;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { TufError, type ReleaseIndex } from '@tufpm/models';
-import { checkOfferedReleases, findReleaseList, offeredReleases } from './release-list.js';
+import { checkOfferedReleases, dropUnsignedPreferences, findReleaseList, offeredReleases } from './release-list.js';
 import { VerifyError, describeFailure } from './errors.js';
 import { DEFAULT_LOCKFILE_NAME, LOCKFILE_VERSION, readLockfile, writeLockfile, type PinnedPackage, type RecordedClaim, type SideLockfile } from './lockfile.js';
 import { sha512HexToIntegrity } from './sri.js';
@@ -222,11 +222,15 @@ export class InstallVerifier {
   /**
    * ADR 0013: a packument must offer exactly the signed versions and dist-tags of its package, before a
    * resolver chooses from it. Throws TUF_PACKAGE_NOT_SIGNED / TUF_RELEASE_HIDDEN / TUF_DIST_TAG_MISMATCH.
-   * One role lookup per package and install (usually the role its tarballs need anyway).
+   * One role lookup per package and install (usually the role its tarballs need anyway). Also throws
+   * TUF_RELEASE_KEY_MISMATCH, and removes the unsigned `deprecated` / `engines` of every version IN PLACE,
+   * so the caller must hand the resolver this same object (or its re-serialisation).
    */
-  async checkReleaseList(name: string, packument: unknown): Promise<void> {
+  async checkReleaseList(name: string, packument: unknown, opts: { versionFieldOptional?: boolean } = {}): Promise<void> {
     if (this.isExempt(name)) return;
-    const offered = offeredReleases(name, packument);
+    const offered = offeredReleases(name, packument, opts);
+    // TUF 1.5.2 (indefinite freeze): unsigned ranking fields cannot steer a range off a signed fix.
+    dropUnsignedPreferences(packument);
     let signed = this.releaseLists.get(name);
     if (signed === undefined) {
       signed = findReleaseList(this.tuf, name);

@@ -69,7 +69,8 @@ export function checkPackumentRequest(executor: Executor, extra: Extra): Executo
       return response; // not JSON: Yarn itself refuses it, there is nothing a resolver could choose from
     }
     try {
-      await session.verifier.checkReleaseList(name, packument);
+      // Yarn's picked metadata has no per-version `version` (see offeredReleases).
+      await session.verifier.checkReleaseList(name, packument, { versionFieldOptional: true });
     } catch (error) {
       if (!(error instanceof TufError)) throw error;
       const text = describeTufError(error, name);
@@ -77,6 +78,9 @@ export function checkPackumentRequest(executor: Executor, extra: Extra): Executo
       session.failed = true;
       session.warnings.push(text);
     }
-    return response;
+    // checkReleaseList removed the unsigned `deprecated` / `engines` from the parsed document; Yarn's
+    // resolvers read the body this hook returns (the npm plugin's caches hold the same parsed object), so
+    // a raw body is handed on re-serialised.
+    return Buffer.isBuffer(response.body) ? { ...response, body: Buffer.from(JSON.stringify(packument)) } : response;
   };
 }
