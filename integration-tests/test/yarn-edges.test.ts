@@ -70,8 +70,9 @@ describe('Yarn with the tufpm plugin: edges and identity', () => {
     const restore = await keepPackument(world, 'kafen-js');
     try {
       await serveManifestOf(world, 'kafen-js', '3.9.9', 'zzevil', '3.9.9');
-      // Yarn looks kafen-js@3.9.9 up under the descriptor's name: zzevil's bytes are not kafen-js's signed ones.
-      await refusedYarn(project, ['install'], /TUF_TARBALL_MISMATCH/, /package kafen-js@3\.9\.9/, /role kafen-js/);
+      // The packument entry kafen-js@3.9.9 names zzevil: refused with the release list, before any download.
+      // (Without that check Yarn, which names it after the descriptor, refuses zzevil's bytes: TUF_TARBALL_MISMATCH.)
+      await refusedYarn(project, ['install'], /TUF_EDGE_PACKAGE/, /package kafen-js@3\.9\.9/, /holds the manifest of zzevil/);
     } finally {
       await restore();
     }

@@ -50,10 +50,14 @@ export function offeredReleases(name: string, packument: unknown, opts: { versio
     const versionOk = manifest['version'] === key || (opts.versionFieldOptional === true && !Object.hasOwn(manifest, 'version'));
     if (!versionOk || manifest['name'] !== name) {
       const held = `${typeof manifest['name'] === 'string' ? manifest['name'] : '?'}@${typeof manifest['version'] === 'string' ? manifest['version'] : '?'}`;
-      throw new VerifyError('TUF_RELEASE_KEY_MISMATCH', `the packument of ${name} offers ${name}@${key}, but that entry holds the manifest of ${held.slice(0, 200)}`, {
+      // Another package's manifest is the identity attack of the edges check (issue 14 case 0): same code.
+      const otherPackage = manifest['name'] !== name;
+      throw new VerifyError(otherPackage ? 'TUF_EDGE_PACKAGE' : 'TUF_RELEASE_KEY_MISMATCH', `the packument of ${name} offers ${name}@${key}, but that entry holds the manifest of ${held.slice(0, 200)}`, {
         packageName: name,
         version: key,
-        attack: 'release swapped in the packument (a version key holding another version\'s or package\'s manifest, e.g. a vulnerable release served as its fix)',
+        attack: otherPackage
+          ? 'package substitution (a version key of the packument holding the manifest of another package)'
+          : 'release swapped in the packument (a version key holding another version\'s manifest, e.g. a vulnerable release served as its fix)',
         recovery: 'nothing was installed; the registry, a mirror or a cached packument is tampered: clear the metadata cache, retry against the real registry and report the one that served it',
       });
     }
