@@ -38,6 +38,7 @@ describe('tufpm-npm: edges and identity', () => {
       ['vuln', '1.0.0', {}],
       ['vuln', '1.0.1', {}],
       ['vhost', '1.0.0', { vuln: '^1.0.1' }],
+      ['taghost', '1.0.0', { vuln: 'latest' }],
     ] as const) {
       tarballs.set(`${name}@${version}`, (await world.publish(name, version, deps)).tarball);
     }
@@ -95,6 +96,19 @@ describe('tufpm-npm: edges and identity', () => {
     const verify = await project.tufpmNpm(['verify']);
     assert.equal(verify.code, 1, verify.stderr);
     assert.match(verify.stderr, /TUF_EDGE_PACKAGE/, 'tufpm-npm verify reports it too');
+  });
+
+  test('rejects a tag edge pinned to another version by an edited lockfile', async () => {
+    // taghost asks for vuln@latest (signed latest: 1.0.1); Arborist takes any version for a tag edge.
+    const project = await world.project({ dependencies: { taghost: '1.0.0' } });
+    assert.equal((await project.tufpmNpm(['install'])).code, 0);
+    const lock = await readLock(project);
+    assert.equal(lock.packages['node_modules/vuln']!.version, '1.0.1');
+    lock.packages['node_modules/vuln'] = { version: '1.0.0', resolved: `${world.url}vuln/-/vuln-1.0.0.tgz`, integrity: integrityOf(tarballs.get('vuln@1.0.0')!) };
+    await writeLock(project, lock);
+    await project.freshMachine();
+    await refusedNpm(project, ['ci'], /TUF_DIST_TAG_MISMATCH/, /package: +vuln@1\.0\.0/,
+      /taghost@1\.0\.0 \(node_modules\/taghost\) -> vuln@latest asks for vuln@latest, which role unclaimed-[0-9a-f]+ signs as 1\.0\.1, but vuln@1\.0\.0 serves it/);
   });
 
   test('rejects an out-of-range version of a dependency of a package, against its signed range (edited package-lock.json)', async () => {

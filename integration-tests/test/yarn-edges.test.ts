@@ -22,6 +22,7 @@ describe('Yarn with the tufpm plugin: edges and identity', () => {
     await world.publish('vuln', '1.0.0');
     await world.publish('vuln', '1.0.1');
     await world.publish('vhost', '1.0.0', { vuln: '^1.0.1' });
+    await world.publish('taghost', '1.0.0', { vuln: 'latest' });
     await world.claim('kafen-js', [alice], 1);
     await world.publish('kafen-js', '3.9.9', {}, [alice.signer]);
     const evil = buildPackageTarball({ name: 'zzevil', version: '3.9.9', files: { 'index.js': 'module.exports = "zzevil";\n' } });
@@ -63,6 +64,19 @@ describe('Yarn with the tufpm plugin: edges and identity', () => {
     const check = await project.yarn(['tuf', 'verify']);
     assert.equal(check.code, 1, check.stdout);
     assert.match(check.stdout, /TUF_EDGE_RANGE/, 'yarn tuf verify reports it too');
+  });
+
+  test('rejects a tag edge pinned to another version by an edited lockfile', async () => {
+    // taghost asks for vuln@latest (signed latest: 1.0.1); a pull request resolves it to 1.0.0 in yarn.lock.
+    const project = await YarnProject.create(world, { taghost: '1.0.0' });
+    assert.equal((await project.yarn(['install'])).code, 0);
+    await editYarnLockEntry(project, 'vuln@npm:latest', { vuln: '1.0.0' }, 'vuln@npm:1.0.0');
+    await project.freshMachine();
+    await refusedYarn(project, ['install', '--immutable'], /TUF_DIST_TAG_MISMATCH/, /package vuln@1\.0\.0/,
+      /taghost@npm:1\.0\.0 -> vuln@npm:latest asks for vuln@latest, which role unclaimed-[0-9a-f]+ signs as 1\.0\.1, but vuln@1\.0\.0 serves it/);
+    const check = await project.yarn(['tuf', 'verify']);
+    assert.equal(check.code, 1, check.stdout);
+    assert.match(check.stdout, /TUF_DIST_TAG_MISMATCH/, 'yarn tuf verify reports it too');
   });
 
   test('rejects a claimed package replaced through the packument\'s name (Yarn names it after the descriptor)', async () => {

@@ -1,6 +1,6 @@
 import type { ArboristEdge, ArboristNode, ArboristTree } from '@npmcli/arborist';
 import semver from 'semver';
-import { VerifyError, type SignedTarget } from '@tufpm/verify';
+import { VerifyError, type SignedTarget, type TagEdge } from '@tufpm/verify';
 
 /**
  * The dependency edges of an Arborist tree, checked against what asked for them (DESIGN §9, threat model
@@ -18,7 +18,7 @@ import { VerifyError, type SignedTarget } from '@tufpm/verify';
 /** What one edge spec asks for, in npm's reading (npm-package-arg), for registry specs. */
 export type EdgeRequest =
   | { kind: 'range'; name: string; range: string }
-  /** A dist-tag (`latest`, `next`): which version it names is not checked here, see checkTagEdge. */
+  /** A dist-tag (`latest`, `next`): its version is compared with the signed tag, see checkTagEdge. */
   | { kind: 'tag'; name: string; tag: string }
   /** git, file, URL ...: served by a non-registry node, which tree-verify refuses or lets through by an unsafe setting. */
   | { kind: 'other'; name: string };
@@ -130,12 +130,13 @@ function signedRange(edge: ArboristEdge, signed: SignedTarget | undefined): stri
  * for an edge of a registry package (`signedOf(from)`), unless the project's `overrides` replaced it (then
  * the override, from the root package.json, is the project's decision); the package.json's for the root and
  * workspaces; the lockfile's for a package whose target recorded no dependencies (checkDependencies then had
- * nothing to compare either). A dist-tag edge is checked for its name only, see checkTagEdge.
+ * nothing to compare either). A dist-tag edge is collected into `tagEdges`, see checkTagEdge.
  */
 export function checkEdgeRanges(
   tree: ArboristTree,
   isRegistry: (node: ArboristNode) => boolean,
   signedOf: (node: ArboristNode) => SignedTarget | undefined,
+  tagEdges: TagEdge[] = [],
 ): VerifyError[] {
   const failures: VerifyError[] = [];
   for (const from of tree.inventory.values()) {
@@ -148,7 +149,7 @@ export function checkEdgeRanges(
       const spec = signed ?? edge.spec;
       const request = parseEdgeSpec(edge.name, spec);
       if (request.kind === 'tag') {
-        checkTagEdge(edge, request);
+        tagEdges.push(checkTagEdge(edge, request, to));
         continue;
       }
       // A non-registry spec served by a registry node: the name check already held; there is no range.
@@ -164,8 +165,10 @@ export function checkEdgeRanges(
 }
 
 /**
- * TODO(release lists, issue 14): a dist-tag edge must be served by the version the signed tags name. The
- * signed release list is another change; until it lands, a tag edge is held to its name (checkIdentities)
- * and its target's signature, not to which version the tag points at.
+ * A dist-tag edge must be served by the version the signed tags name (ADR 0013). The comparison needs the
+ * package's signed release list, a TUF lookup: the edge is handed to InstallVerifier.checkTagEdges, so a tree
+ * without tag edges pays nothing.
  */
-function checkTagEdge(_edge: ArboristEdge, _request: Extract<EdgeRequest, { kind: 'tag' }>): void {}
+function checkTagEdge(edge: ArboristEdge, request: Extract<EdgeRequest, { kind: 'tag' }>, to: ArboristNode): TagEdge {
+  return { name: request.name, tag: request.tag, version: to.version, edge: edgeLabel(edge) };
+}

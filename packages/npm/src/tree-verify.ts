@@ -1,6 +1,6 @@
 import type { ArboristNode, ArboristTree } from '@npmcli/arborist';
 import { TufError } from '@tufpm/models';
-import type { DeclaredDependencies, InstallVerifier, SignedTarget } from '@tufpm/verify';
+import type { DeclaredDependencies, InstallVerifier, SignedTarget, TagEdge } from '@tufpm/verify';
 import { NpmVerifyError, PackageContextError } from './errors.js';
 import { checkEdgeRanges, checkIdentities } from './edge-check.js';
 import { classifyNode, type NodeSource } from './sources.js';
@@ -156,7 +156,10 @@ export async function verifyTree(tree: ArboristTree, verifier: InstallVerifier, 
     const source = sources.get(node);
     return source?.kind === 'registry' ? result.signed.get(`${source.name}@${source.version}`) : undefined;
   };
-  result.failures.push(...checkEdgeRanges(tree, isRegistry, signedOf));
+  const tagEdges: TagEdge[] = [];
+  result.failures.push(...checkEdgeRanges(tree, isRegistry, signedOf, tagEdges));
+  // A tag edge (`foo@latest`) against the signed tags: frozen installs included (an edited lockfile).
+  result.failures.push(...(await verifier.checkTagEdges(tagEdges)));
   return result;
 }
 

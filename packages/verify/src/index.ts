@@ -15,4 +15,4 @@ export { bootstrapTrustedRoot, type BootstrapOptions, type BootstrapResult } fro
 export { recordProjectFloors, manifestDependencyNames, npmProjectPackageNames, type FloorsResult } from './init-floors.js';
 export type { RecordedClaim } from './lockfile.js';
 export { checkTarballEntries } from './tarball-entries.js';
-export { offeredReleases, checkOfferedReleases, dropUnsignedPreferences, type OfferedReleases } from './release-list.js';
+export { offeredReleases, checkOfferedReleases, dropUnsignedPreferences, type OfferedReleases, type TagEdge } from './release-list.js';

@@ -72,6 +72,30 @@ export function offeredReleases(name: string, packument: unknown, opts: { versio
   return { versions: versionKeys, distTags };
 }
 
+/** A dependency edge asking for a dist-tag (`foo@latest`, `npm:foo@next`) and the version that serves it. */
+export interface TagEdge {
+  name: string;
+  tag: string;
+  version: string;
+  /** The edge, as the error names it ("the project -> foo@latest"). */
+  edge: string;
+}
+
+/** The signed tag must name the version that serves the edge (lockfile edits included); else the error. */
+export function tagEdgeMismatch(role: string, signed: ReleaseIndex, tagEdge: TagEdge): VerifyError | undefined {
+  // TUF 1.5.2 (arbitrary installation / rollback): a tag resolves only to what the signers tagged.
+  const { name, tag, version, edge } = tagEdge;
+  const want = Object.hasOwn(signed.distTags, tag) ? signed.distTags[tag] : undefined;
+  if (want === version) return undefined;
+  return new VerifyError('TUF_DIST_TAG_MISMATCH', `dependency ${edge} asks for ${name}@${tag}, which role ${role} signs as ${want ?? 'no such tag'}, but ${name}@${version} serves it`, {
+    packageName: name,
+    version,
+    role,
+    attack: 'dist-tag edge pinned to another version (an edited lockfile, or a tag moved by the registry)',
+    recovery: 'nothing was installed; restore the lockfile from version control, or re-resolve the tag against the real registry',
+  });
+}
+
 /** Per-version fields a resolver ranks candidates by, that no signature covers in the packument. */
 const UNSIGNED_PREFERENCES = ['deprecated', 'engines'] as const;
 

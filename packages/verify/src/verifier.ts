@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { TufError, type ReleaseIndex } from '@tufpm/models';
-import { checkOfferedReleases, dropUnsignedPreferences, findReleaseList, offeredReleases } from './release-list.js';
+import { checkOfferedReleases, dropUnsignedPreferences, findReleaseList, offeredReleases, tagEdgeMismatch, type TagEdge } from './release-list.js';
 import { VerifyError, describeFailure } from './errors.js';
 import { DEFAULT_LOCKFILE_NAME, LOCKFILE_VERSION, readLockfile, writeLockfile, type PinnedPackage, type RecordedClaim, type SideLockfile } from './lockfile.js';
 import { sha512HexToIntegrity } from './sri.js';
@@ -238,6 +238,32 @@ export class InstallVerifier {
     }
     const { role, index } = await signed;
     checkOfferedReleases(name, role, index, offered);
+  }
+
+  /**
+   * Dist-tag edges (`foo@latest`) against the signed tags (TUF_DIST_TAG_MISMATCH), also on frozen installs,
+   * where nothing else compares a tag with the version the lockfile recorded for it. Rare: one release-list
+   * lookup per package asked for by tag, none when the tree has no tag edge. Returns every failure.
+   */
+  async checkTagEdges(edges: readonly TagEdge[]): Promise<VerifyError[]> {
+    const failures: VerifyError[] = [];
+    for (const tagEdge of edges) {
+      if (this.isExempt(tagEdge.name)) continue;
+      let signed = this.releaseLists.get(tagEdge.name);
+      if (signed === undefined) {
+        signed = findReleaseList(this.tuf, tagEdge.name);
+        this.releaseLists.set(tagEdge.name, signed);
+      }
+      try {
+        const { role, index } = await signed;
+        const failure = tagEdgeMismatch(role, index, tagEdge);
+        if (failure !== undefined) failures.push(failure);
+      } catch (error) {
+        if (!(error instanceof VerifyError)) throw error;
+        failures.push(error);
+      }
+    }
+    return failures;
   }
 
   /** Checks downloaded tarball bytes against the signed target before anything uses them. */

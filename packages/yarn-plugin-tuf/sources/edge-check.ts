@@ -1,5 +1,5 @@
 import { semverUtils, structUtils, type Descriptor, type Package, type Project } from '@yarnpkg/core';
-import { VerifyError, type SignedTarget } from '@tufpm/verify';
+import { VerifyError, type SignedTarget, type TagEdge } from '@tufpm/verify';
 import { NPM, parseEdge, parseNpmRange, type EdgeRequest } from './edge-spec.js';
 import { classifyLocator } from './locators.js';
 
@@ -94,7 +94,7 @@ export type Packages = ReadonlyMap<Package['locatorHash'], Package>;
  * workspace's own edges by a version in its package.json range (after `resolutions`). The edges of npm
  * packages get their range checked against their signed manifest by checkSignedEdges, once it is loaded.
  */
-export function checkEdgeNames(project: Project, packages: Packages = project.storedPackages): VerifyError[] {
+export function checkEdgeNames(project: Project, packages: Packages = project.storedPackages, tagEdges: TagEdge[] = []): VerifyError[] {
   const failures: VerifyError[] = [];
   for (const pkg of packages.values()) {
     const isProject = classifyLocator(pkg).kind === 'project' || (structUtils.isVirtualLocator(pkg) && classifyLocator(structUtils.devirtualizeLocator(pkg)).kind === 'project');
@@ -107,7 +107,7 @@ export function checkEdgeNames(project: Project, packages: Packages = project.st
         continue;
       }
       if (!isProject || got.version === null) continue;
-      if (request.kind === 'tag') checkTagEdge(request);
+      if (request.kind === 'tag') tagEdges.push(checkTagEdge(pkg, descriptor, request, got.version));
       else if (request.kind === 'range' && !satisfies(got.version, request.range)) {
         failures.push(outOfRange(pkg, descriptor, got.name, got.version, request.range, 'of package.json'));
       }
@@ -129,7 +129,7 @@ function signedRange(signed: SignedTarget, name: string): string | undefined {
  * packageExtension) is held to the project's range instead; a target signed without `custom.npm` to the
  * resolved manifest's range (checkDependencies has nothing to compare either).
  */
-export function checkSignedEdges(project: Project, pkg: Package, signed: SignedTarget, packages: Packages = project.storedPackages): VerifyError[] {
+export function checkSignedEdges(project: Project, pkg: Package, signed: SignedTarget, packages: Packages = project.storedPackages, tagEdges: TagEdge[] = []): VerifyError[] {
   const failures: VerifyError[] = [];
   const original = project.originalPackages.get(pkg.locatorHash);
   for (const { descriptor, to } of edgesOf(project, packages, pkg)) {
@@ -145,7 +145,7 @@ export function checkSignedEdges(project: Project, pkg: Package, signed: SignedT
       failures.push(substituted(pkg, descriptor, request.name, got));
       continue;
     }
-    if (request.kind === 'tag') checkTagEdge(request);
+    if (request.kind === 'tag') tagEdges.push(checkTagEdge(pkg, descriptor, request, got.version));
     // TUF 1.5.2 (extraneous dependencies), through 4.5 (the signed `custom.npm`): the signers decide the range.
     else if (request.kind === 'range' && !satisfies(got.version, request.range)) {
       const whose = signedSpelling !== undefined ? `signed by role ${signed.role}` : rewritten ? 'of the project\'s resolutions' : 'of the resolved manifest (no signed dependencies recorded)';
@@ -163,8 +163,10 @@ function sameRequest(a: EdgeRequest, b: EdgeRequest): boolean {
 }
 
 /**
- * TODO(release lists, issue 14): a dist-tag edge must be served by the version the signed tags name. The
- * signed release list is another change; until it lands, a tag edge is held to its name (checkEdgeNames) and
- * its target's signature, not to which version the tag points at.
+ * A dist-tag edge must be served by the version the signed tags name (ADR 0013), frozen installs included.
+ * The comparison needs the package's signed release list (a TUF lookup): the edge is handed to
+ * InstallVerifier.checkTagEdges, so a tree without tag edges pays nothing.
  */
-function checkTagEdge(_request: Extract<EdgeRequest, { kind: 'tag' }>): void {}
+function checkTagEdge(from: Package, descriptor: Descriptor, request: Extract<EdgeRequest, { kind: 'tag' }>, version: string): TagEdge {
+  return { name: request.name, tag: request.tag, version, edge: `${describeFrom(from)} -> ${structUtils.stringifyIdent(descriptor)}@${parseEdgeRange(descriptor)}` };
+}

@@ -1,6 +1,6 @@
 import { MessageName, ReportError, type Report, structUtils, type Cache, type InstallOptions, type Locator, type Package } from '@yarnpkg/core';
 import { TufError } from '@tufpm/models';
-import { VerifyError } from '@tufpm/verify';
+import { VerifyError, type TagEdge } from '@tufpm/verify';
 import { declaredDependencies, declaredManifestFields } from './dependencies.js';
 import { checkEdgeNames, checkSignedEdges } from './edge-check.js';
 import { classifyLocator, packageKey } from './locators.js';
@@ -130,6 +130,8 @@ export class TreeCheck {
   private readonly byKey = new Map<string, NpmEntry[]>();
   private readonly runs = new Map<string, Promise<boolean>>();
   private settledPromise: Promise<void> | undefined;
+  /** Checks of the whole project (the workspaces' dist-tag edges), awaited with the packages'. */
+  private readonly projectChecks: Array<Promise<void>> = [];
 
   constructor(private readonly session: TufSession, readonly entries: NpmEntry[]) {
     for (const entry of entries) {
@@ -162,6 +164,11 @@ export class TreeCheck {
     return mine.length === 0;
   }
 
+  /** Runs `check` next to the packages' checks; its failures are reported with theirs. */
+  alsoCheck(check: () => Promise<Failure[]>): void {
+    this.projectChecks.push(check().then((failures) => void this.failures.push(...failures)));
+  }
+
   /** Starts the background workers (once); resolves when every package has been checked. */
   settled(): Promise<void> {
     if (this.settledPromise === undefined) {
@@ -171,7 +178,8 @@ export class TreeCheck {
       const worker = async (): Promise<void> => {
         while (next < keys.length) await this.checkKey(keys[next++]!);
       };
-      this.settledPromise = Promise.all(Array.from({ length: Math.min(CHECK_CONCURRENCY, Math.max(1, keys.length)) }, worker)).then(() => undefined);
+      const workers = Array.from({ length: Math.min(CHECK_CONCURRENCY, Math.max(1, keys.length)) }, worker);
+      this.settledPromise = Promise.all([...workers, ...this.projectChecks]).then(() => undefined);
     }
     return this.settledPromise;
   }
@@ -205,13 +213,16 @@ export function startTreeCheck(session: TufSession, opts: FetchOptions): TreeChe
   }
   // Every edge served by a package of its name, each workspace's by a version in its range (DESIGN §9).
   const seen = new Set<string>();
-  for (const error of checkEdgeNames(session.project)) {
+  const tagEdges: TagEdge[] = [];
+  for (const error of checkEdgeNames(session.project, session.project.storedPackages, tagEdges)) {
     if (seen.has(error.message)) continue; // a virtual instance repeats its base's edges
     seen.add(error.message);
     failures.push({ error });
   }
   reportFailures(session, report, failures);
   const check = new TreeCheck(session, entries);
+  // The workspaces' dist-tag edges against the signed tags: a release-list lookup only if there are any.
+  if (tagEdges.length > 0) check.alsoCheck(async () => (await session.verifier.checkTagEdges(tagEdges)).map((error) => ({ error })));
   // Awaited in finishTreeCheck; the handler here only keeps an early bug from counting as unhandled.
   check.settled().catch(() => undefined);
   return check;
@@ -227,7 +238,9 @@ async function checkEntry(session: TufSession, entry: NpmEntry, failures: Failur
   await session.verifier.checkDependencies(entry.name, entry.version, declaredDependencies(session.project, entry.pkg, target));
   // So must the bins it links, the platforms it is installed on and its optional peers.
   await session.verifier.checkManifestFields(entry.name, entry.version, declaredManifestFields(session.project, entry.pkg, target));
-  for (const error of checkSignedEdges(session.project, entry.pkg, target)) failures.push({ error, subject: packageKey(entry.name, entry.version) });
+  const tagEdges: TagEdge[] = [];
+  for (const error of checkSignedEdges(session.project, entry.pkg, target, session.project.storedPackages, tagEdges)) failures.push({ error, subject: packageKey(entry.name, entry.version) });
+  for (const error of await session.verifier.checkTagEdges(tagEdges)) failures.push({ error, subject: packageKey(entry.name, entry.version) });
 }
 
 function compareStrings(a: string, b: string): number {

@@ -1,7 +1,7 @@
 import { BaseCommand } from '@yarnpkg/cli';
 import { Configuration, MessageName, StreamReport } from '@yarnpkg/core';
 import { Command, Option } from 'clipanion';
-import { VerifyError } from '@tufpm/verify';
+import { VerifyError, type TagEdge } from '@tufpm/verify';
 import { checkBinding, collectTree, settle, type Failure } from '../install-flow.js';
 import { describeTufError } from '../report-errors.js';
 import { declaredDependencies, declaredManifestFields } from '../dependencies.js';
@@ -37,15 +37,20 @@ export class TufVerifyCommand extends BaseCommand {
       const failures: Failure[] = [];
       const entries = collectTree(session, project.originalPackages.values(), failures);
       // The edges of yarn.lock as it is (only the lockfile was read: its packages, before the project's hooks).
-      for (const error of new Map(checkEdgeNames(project, project.originalPackages).map((e) => [e.message, e])).values()) failures.push({ error });
+      const tagEdges: TagEdge[] = [];
+      for (const error of new Map(checkEdgeNames(project, project.originalPackages, tagEdges).map((e) => [e.message, e])).values()) failures.push({ error });
+      for (const error of await session.verifier.checkTagEdges(tagEdges)) failures.push({ error });
       let unbound = 0;
       for (const entry of entries) {
         await settle(failures, `${entry.name}@${entry.version}`, async () => {
           const target = await session.verifier.resolve(entry.name, entry.version);
           await session.verifier.checkDependencies(entry.name, entry.version, declaredDependencies(project, entry.pkg, target));
           await session.verifier.checkManifestFields(entry.name, entry.version, declaredManifestFields(project, entry.pkg, target));
-          const edges = checkSignedEdges(project, entry.pkg, target, project.originalPackages);
+          const entryTags: TagEdge[] = [];
+          const edges = checkSignedEdges(project, entry.pkg, target, project.originalPackages, entryTags);
           if (edges.length > 0) throw edges[0]!;
+          const tags = await session.verifier.checkTagEdges(entryTags);
+          if (tags.length > 0) throw tags[0]!;
           if (!entry.bindable) return;
           const checksum = project.storedChecksums.get(entry.pkg.locatorHash);
           // Nothing is installed here, so a checksum consistent with the pins is enough (an install on this
