@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmod, cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { parseRolePack, serializeRolePack } from '@tufpm/client';
 import { buildPackageTarball } from '@tufpm/registry';
@@ -163,5 +163,67 @@ describe('the local trust boundary: package caches cannot forge what decides acc
     const ok = await project.yarn(['install']);
     assert.equal(ok.code, 0, ok.stdout);
     assert.equal((await find(open, 'yarn-bindings.json')).length, 1, 'the configured state folder is used');
+  });
+  test('rejects a state directory inside the project (pull request)', async () => {
+    // A pull request moves the state directory into the repository, where it can commit a forged root.json.
+    const project: Project = await world.project();
+    await writeFile(join(project.dir, '.npmrc'), 'tufpm-state-dir=.tufpm-state\n');
+    const before = await project.state();
+    const res = await project.tufpmNpm(['install', 'right@1.0.0']);
+    assert.equal(res.code, 1, res.stderr);
+    assert.match(res.stderr, /TUF_STATE_DIR_UNSAFE/);
+    assert.match(res.stderr, /inside the project/);
+    assert.deepEqual(await project.state(), before, 'nothing installed, nothing created in the project');
+
+    const yarnProject = await YarnProject.create(world, { right: '1.0.0' });
+    await yarnProject.writeRc({ tufStateFolder: join(yarnProject.dir, '.tufpm-state') });
+    const yarnBefore = await yarnProject.state();
+    const yarnRes = await yarnProject.yarn(['install']);
+    assert.equal(yarnRes.code, 1, yarnRes.stdout);
+    assert.match(yarnRes.stdout, /TUF_STATE_DIR_UNSAFE.*inside the project/);
+    assert.deepEqual(await yarnProject.state(), yarnBefore);
+  });
+
+  test('rejects a state directory that resolves through a symlink into the package cache', async () => {
+    const project: Project = await world.project();
+    const inCache = join(project.machine, '.npm', 'x');
+    await mkdir(inCache, { recursive: true, mode: 0o700 });
+    // the configured path, and the default ~/.local/state/tufpm, as symlinks into the npm cache
+    await symlink(inCache, join(project.machine, 'state-link'));
+    await mkdir(join(project.machine, '.local', 'state'), { recursive: true });
+    await symlink(inCache, stateDirOf(project.machine));
+    const before = await project.state();
+    const envs: Array<Record<string, string>> = [{ npm_config_tufpm_state_dir: join(project.machine, "state-link") }, {}];
+    for (const env of envs) {
+      const res = await project.tufpmNpm(['install', 'right@1.0.0'], env);
+      assert.equal(res.code, 1, res.stderr);
+      assert.match(res.stderr, /TUF_STATE_DIR_UNSAFE/);
+      assert.match(res.stderr, /resolves to .*inside the package cache/);
+      assert.deepEqual(await project.state(), before);
+    }
+    assert.deepEqual(await readdir(inCache), [], 'nothing written into the npm cache');
+  });
+
+  test('rejects a state file writable by others', async () => {
+    const project: Project = await world.project();
+    assert.equal((await project.tufpmNpm(['install', 'right@1.0.0'])).code, 0);
+    const state = stateDirOf(project.machine);
+    const [rootFile] = await find(state, 'root.json');
+    assert.ok(rootFile !== undefined);
+    // The top directory stays 0700; a file (and the directory holding it) below it is opened to others.
+    await chmod(join(state, rootFile), 0o666);
+    const before = await project.state();
+    const res = await project.tufpmNpm(['install', 'right@1.0.0']);
+    assert.equal(res.code, 1, res.stderr);
+    assert.match(res.stderr, /TUF_STATE_DIR_UNSAFE/);
+    assert.match(res.stderr, /root\.json, which is writable by others \(mode 666\)/);
+    assert.deepEqual(await project.state(), before);
+    await chmod(join(state, rootFile), 0o600);
+    await chmod(join(state, dirname(rootFile)), 0o777);
+    const dirRes = await project.tufpmNpm(['install', 'right@1.0.0']);
+    assert.equal(dirRes.code, 1, dirRes.stderr);
+    assert.match(dirRes.stderr, /TUF_STATE_DIR_UNSAFE/);
+    await chmod(join(state, dirname(rootFile)), 0o700);
+    assert.equal((await project.tufpmNpm(['install', 'right@1.0.0'])).code, 0, 'private again: used');
   });
 });

@@ -6,7 +6,7 @@
 // signature check (pack records, Yarn bindings) to the exact bytes it vouches for.
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, mkdirSync } from 'node:fs';
-import { link, open, rename, rm, stat } from 'node:fs/promises';
+import { link, lstat, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { RECORD_KEY_BYTES } from '@tufpm/client';
@@ -56,19 +56,41 @@ function unsafe(dir: string, why: string, recovery: string): VerifyError {
   });
 }
 
+/** The real path of `path`, or its resolved path when it does not exist (a cache not created yet). */
+async function realOrResolved(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return resolve(path);
+    throw error;
+  }
+}
+
 /**
  * Opens (creating it 0700 when missing: a fresh machine is a cold start) the state directory `dir`.
- * Refuses, with TUF_STATE_DIR_UNSAFE, a directory inside one of `packageCaches`, owned by another user, or
- * writable by group or others: its contents may already be forged, so it is not repaired silently.
+ * Refuses, with TUF_STATE_DIR_UNSAFE, a directory that is (or resolves through a symlink to a place) inside
+ * one of `packageCaches` or inside the project `projectDir` (a pull request can write it and commit a forged
+ * root there), owned by another user, or writable by group or others: its contents may already be forged,
+ * so it is not repaired silently.
  */
-export async function openMachineState(dir: string, packageCaches: readonly string[] = []): Promise<MachineState> {
+export async function openMachineState(dir: string, packageCaches: readonly string[] = [], projectDir?: string): Promise<MachineState> {
   const resolved = resolve(dir);
-  for (const cache of packageCaches) {
-    if (isWithin(resolved, cache)) {
-      throw unsafe(resolved, `lies inside the package cache ${cache}, which other processes (a restored CI cache, another build step) may write`,
-        'set the tufpm state directory to a location of its own (the default ~/.local/state/tufpm; see docs/configuration.md)');
+  // The user-level location (TUFPM_STATE_DIR, XDG, HOME) is not a project's to choose: a project in HOME
+  // itself (package.json in ~, a container's WORKDIR=$HOME) keeps working with the default state directory.
+  const isDefault = resolved === defaultStateDir();
+  const refuseInside = (path: string): void => {
+    for (const cache of packageCaches) {
+      if (isWithin(path, cache)) {
+        throw unsafe(resolved, `lies inside the package cache ${cache}, which other processes (a restored CI cache, another build step) may write`,
+          'set the tufpm state directory to a location of its own (the default ~/.local/state/tufpm; see docs/configuration.md)');
+      }
     }
-  }
+    if (projectDir !== undefined && isWithin(path, projectDir) && !isDefault) {
+      throw unsafe(resolved, `lies inside the project ${projectDir}, which a pull request can write`,
+        'remove the state directory setting from the project\'s .npmrc / .yarnrc.yml; set it in user configuration or TUFPM_STATE_DIR if needed (docs/configuration.md)');
+    }
+  };
+  refuseInside(resolved);
   try {
     mkdirSync(resolved, { recursive: true, mode: 0o700 });
   } catch (error) {
@@ -76,21 +98,76 @@ export async function openMachineState(dir: string, packageCaches: readonly stri
       attack: 'none (an I/O error)', recovery: 'check the path and its permissions, or set another state directory', cause: error,
     });
   }
-  const st = await stat(resolved);
-  if (!st.isDirectory()) throw unsafe(resolved, 'is not a directory', 'remove it or set another state directory');
-  // POSIX only: Windows has no uid and its mode bits do not describe ACLs.
-  const uid = process.getuid?.();
-  if (uid !== undefined) {
-    if (st.uid !== uid) {
-      throw unsafe(resolved, `is owned by uid ${st.uid}, not by this user (uid ${uid})`,
-        'use a state directory of your own (delete this one only if you own it: the next install is then a cold start)');
-    }
-    if ((st.mode & 0o022) !== 0) {
-      throw unsafe(resolved, `is writable by ${(st.mode & 0o002) !== 0 ? 'others' : 'its group'} (mode ${(st.mode & 0o777).toString(8)})`,
-        `delete it (the next install is a cold start) or, if nobody else could have written it, chmod 700 ${resolved}`);
+  // Symlinks anywhere on the way: compare real paths (the caches' and the project's too).
+  const real = await realpath(resolved);
+  const realCaches = await Promise.all(packageCaches.map(realOrResolved));
+  const realProject = projectDir === undefined ? undefined : await realOrResolved(projectDir);
+  for (const [i, cache] of realCaches.entries()) {
+    if (isWithin(real, cache)) {
+      throw unsafe(resolved, `resolves to ${real}, inside the package cache ${packageCaches[i]}, which other processes (a restored CI cache, another build step) may write`,
+        'set the tufpm state directory to a location of its own, not a symlink into a cache (see docs/configuration.md)');
     }
   }
-  return { dir: resolved, recordKey: await machineKey(resolved) };
+  if (realProject !== undefined && isWithin(real, realProject) && !isDefault) {
+    throw unsafe(resolved, `resolves to ${real}, inside the project ${projectDir}, which a pull request can write`, 'set the tufpm state directory to a location of its own (docs/configuration.md)');
+  }
+  const st = await stat(real);
+  if (!st.isDirectory()) throw unsafe(resolved, 'is not a directory', 'remove it or set another state directory');
+  checkPrivate(resolved, real, st);
+  return { dir: real, recordKey: await machineKey(real) };
+}
+
+/** POSIX only (Windows has no uid and its mode bits do not describe ACLs): owned by this user, no group/other write. */
+function checkPrivate(stateDir: string, path: string, st: { uid: number; mode: number }): void {
+  const uid = process.getuid?.();
+  if (uid === undefined) return;
+  if (st.uid !== uid) {
+    throw unsafe(stateDir, `${path === stateDir ? '' : `holds ${path}, which `}is owned by uid ${st.uid}, not by this user (uid ${uid})`,
+      'use a state directory of your own (delete this one only if you own it: the next install is then a cold start)');
+  }
+  if ((st.mode & 0o022) !== 0) {
+    throw unsafe(stateDir, `${path === stateDir ? 'is' : `holds ${path}, which is`} writable by ${(st.mode & 0o002) !== 0 ? 'others' : 'its group'} (mode ${(st.mode & 0o777).toString(8)})`,
+      `delete it (the next install is a cold start) or, if nobody else could have written it, chmod 700 ${path}`);
+  }
+}
+
+const MAX_STATE_ENTRIES = 4096;
+
+/**
+ * Checks what an install reads below the state directory `stateDir`: `sub` (one registry's directory) and
+ * every directory on the way to it, and every file and directory in it: no symlinks, owned by this user, not
+ * writable by group or others (TUF_STATE_DIR_UNSAFE). A private top directory says nothing about looser
+ * subdirectories someone made or a 0666 root.json planted in one. Missing entries are fine (cold start).
+ */
+export async function checkStateTree(stateDir: string, sub: string): Promise<void> {
+  const rel = relative(stateDir, sub);
+  if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`${sub} is not below ${stateDir}`);
+  const check = async (path: string): Promise<'dir' | 'other' | 'missing'> => {
+    let st;
+    try {
+      st = await lstat(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+      throw error;
+    }
+    if (st.isSymbolicLink()) throw unsafe(stateDir, `holds a symbolic link ${path}`, `delete ${stateDir} (the next install is a cold start)`);
+    checkPrivate(stateDir, path, st);
+    return st.isDirectory() ? 'dir' : 'other';
+  };
+  let path = stateDir;
+  for (const part of rel.split(/[\\/]/).filter((p) => p !== '')) {
+    path = join(path, part);
+    if ((await check(path)) === 'missing') return;
+  }
+  let seen = 0;
+  const walk = async (dir: string): Promise<void> => {
+    for (const name of await readdir(dir)) {
+      if (++seen > MAX_STATE_ENTRIES) throw unsafe(stateDir, `holds more than ${MAX_STATE_ENTRIES} entries below ${sub}`, `delete ${sub} (the next install is a cold start)`);
+      const child = join(dir, name);
+      if ((await check(child)) === 'dir') await walk(child);
+    }
+  };
+  await walk(sub);
 }
 
 /**

@@ -10,7 +10,7 @@ import { hasVerifiedRoles, openTufSession, type TufSession } from './tuf-session
 import { openTufSessionInWorker } from './worker-session.js';
 import { MachineBindings } from './machine-bindings.js';
 import { checkTarballEntries } from './tarball-entries.js';
-import { openMachineState, registryStateDir } from './state-dir.js';
+import { checkStateTree, openMachineState, registryStateDir } from './state-dir.js';
 import { checkPackageAgainstPin, checkRecordedClaim, checkSignerPolicy, checkStateAgainstPins, equalHex } from './pin-checks.js';
 import type { SignedTarget, VerifierOptions, VerifierSummary, VerifyMode } from './types.js';
 import { extraneousDependencies, extraneousDependencyError, parseSignedDependencies, type DeclaredDependencies } from './signed-dependencies.js';
@@ -92,8 +92,10 @@ export class InstallVerifier {
       });
     }
     options.onProgress?.({ phase: 'refresh', done: 0, total: 1 });
-    const machine = await openMachineState(options.stateDir, options.packageCaches);
+    const machine = await openMachineState(options.stateDir, options.packageCaches, options.projectDir);
     const metadataUrl = options.metadataUrl ?? `${registryUrl}-/tuf/metadata/`;
+    // What this install reads from the state directory: no symlinks, nothing writable by others (ADR 0011).
+    await checkStateTree(machine.dir, registryStateDir(machine.dir, metadataUrl));
     const sessionOptions = {
       registryUrl,
       metadataUrl,
