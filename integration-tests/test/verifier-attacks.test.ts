@@ -338,9 +338,12 @@ describe('InstallVerifier against the signed test registry', () => {
     await refused(project, attack, ['TUF_PIN_MISMATCH'], () => install(reg, project, [p]));
     // Without pins the registry's online key is trusted for unclaimed packages: the reason to claim them.
     const other = await mkdtemp(join(tmpdir(), 'tufpm-verifier-unpinned-'));
-    t.after(() => rm(other, { recursive: true, force: true }));
+    t.after(async () => {
+      await rm(other, { recursive: true, force: true });
+      await rm(`${other}-state`, { recursive: true, force: true });
+    });
     await reg.writeTrustedRoot(other);
-    const v = await InstallVerifier.open({ projectDir: other, registryUrl: reg.url, stateDir: join(other, 'cache') });
+    const v = await InstallVerifier.open({ projectDir: other, registryUrl: reg.url, stateDir: `${other}-state` });
     assert.equal((await v.resolve(p.name, p.version)).maintainerSigned, false);
   });
 

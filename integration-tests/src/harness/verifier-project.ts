@@ -27,10 +27,11 @@ export async function setupVerifierProject(t: TestContext, opts: Parameters<type
   t.after(async () => {
     await reg.close();
     await rm(dir, { recursive: true, force: true });
+    for (let i = 0; i < n; i++) await rm(`${dir}-state-${i}`, { recursive: true, force: true });
   });
   await reg.writeTrustedRoot(dir);
   let n = 0;
-  return { reg, project: { dir, lockfile: join(dir, 'tufpm-lock.json'), cache: async () => join(dir, `cache-${n++}`) } };
+  return { reg, project: { dir, lockfile: join(dir, 'tufpm-lock.json'), cache: async () => `${dir}-state-${n++}` } };
 }
 
 export const closure = (reg: SignedRegistry): Pkg[] => reg.universe.closure.map(split);

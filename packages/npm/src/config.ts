@@ -28,6 +28,8 @@ export interface NpmConfig {
   tufpmMetadataUrl?: string;
   /** The machine's trusted TUF state (ADR 0011; default $TUFPM_STATE_DIR, $XDG_STATE_HOME/tufpm, ~/.local/state/tufpm). */
   tufpmStateDir: string;
+  /** no tufpm-state-dir setting: the user-level default (exempt from the inside-the-project check) */
+  tufpmStateDirIsDefault: boolean;
   /** The retired `tufpm-cache` is set: warned about, not read (it defaulted to inside the npm cache). */
   retiredTufpmCache: boolean;
   unsafeAllowGit: boolean;
@@ -193,6 +195,7 @@ export function loadConfig(inputs: ConfigInputs): NpmConfig {
     tufpmRoot,
     ...(metadataUrl === undefined ? {} : { tufpmMetadataUrl: normalizeRegistry(metadataUrl) }),
     tufpmStateDir,
+    tufpmStateDirIsDefault: stateDir === undefined,
     retiredTufpmCache: get('tufpm-cache') !== undefined,
     unsafeAllowGit: bool('tufpm-unsafe-allow-git', get('tufpm-unsafe-allow-git'), false),
     unsafeAllowFile: bool('tufpm-unsafe-allow-file', get('tufpm-unsafe-allow-file'), false),

@@ -62,6 +62,7 @@ export function verifierOptions(config: NpmConfig, progress?: Progress): Verifie
     ...(config.tufpmMetadataUrl ? { metadataUrl: config.tufpmMetadataUrl } : {}),
     trustedRootPath: config.tufpmRoot,
     stateDir: config.tufpmStateDir,
+    stateDirIsDefault: config.tufpmStateDirIsDefault,
     packageCaches: [config.cache],
     unsafeUnverifiedPackages: config.unsafeUnverifiedPackages,
     requireMaintainerSigned: config.requireMaintainerSigned,

@@ -71,13 +71,11 @@ async function realOrResolved(path: string): Promise<string> {
  * Refuses, with TUF_STATE_DIR_UNSAFE, a directory that is (or resolves through a symlink to a place) inside
  * one of `packageCaches` or inside the project `projectDir` (a pull request can write it and commit a forged
  * root there), owned by another user, or writable by group or others: its contents may already be forged,
- * so it is not repaired silently.
+ * so it is not repaired silently. The caller leaves `projectDir` out for the user-level default location
+ * (a project in HOME itself keeps working).
  */
 export async function openMachineState(dir: string, packageCaches: readonly string[] = [], projectDir?: string): Promise<MachineState> {
   const resolved = resolve(dir);
-  // The user-level location (TUFPM_STATE_DIR, XDG, HOME) is not a project's to choose: a project in HOME
-  // itself (package.json in ~, a container's WORKDIR=$HOME) keeps working with the default state directory.
-  const isDefault = resolved === defaultStateDir();
   const refuseInside = (path: string): void => {
     for (const cache of packageCaches) {
       if (isWithin(path, cache)) {
@@ -85,7 +83,7 @@ export async function openMachineState(dir: string, packageCaches: readonly stri
           'set the tufpm state directory to a location of its own (the default ~/.local/state/tufpm; see docs/configuration.md)');
       }
     }
-    if (projectDir !== undefined && isWithin(path, projectDir) && !isDefault) {
+    if (projectDir !== undefined && isWithin(path, projectDir)) {
       throw unsafe(resolved, `lies inside the project ${projectDir}, which a pull request can write`,
         'remove the state directory setting from the project\'s .npmrc / .yarnrc.yml; set it in user configuration or TUFPM_STATE_DIR if needed (docs/configuration.md)');
     }
@@ -108,7 +106,7 @@ export async function openMachineState(dir: string, packageCaches: readonly stri
         'set the tufpm state directory to a location of its own, not a symlink into a cache (see docs/configuration.md)');
     }
   }
-  if (realProject !== undefined && isWithin(real, realProject) && !isDefault) {
+  if (realProject !== undefined && isWithin(real, realProject)) {
     throw unsafe(resolved, `resolves to ${real}, inside the project ${projectDir}, which a pull request can write`, 'set the tufpm state directory to a location of its own (docs/configuration.md)');
   }
   const st = await stat(real);

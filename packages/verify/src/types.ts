@@ -25,6 +25,12 @@ export interface VerifierOptions {
    * another user owns it, it is writable by group or others, or it lies inside one of `packageCaches`.
    */
   stateDir: string;
+  /**
+   * `stateDir` is the user-level default (TUFPM_STATE_DIR, XDG, HOME), not a setting the project's
+   * configuration chose: then it may lie inside the project (a project in HOME itself). Any other state
+   * directory inside the project is refused: a pull request could commit a forged one there.
+   */
+  stateDirIsDefault?: boolean;
   /** Directories other processes may write (Yarn's global folder and cache, the npm cache): never the state's home. */
   packageCaches?: string[];
   mode?: VerifyMode;

@@ -92,7 +92,7 @@ export class InstallVerifier {
       });
     }
     options.onProgress?.({ phase: 'refresh', done: 0, total: 1 });
-    const machine = await openMachineState(options.stateDir, options.packageCaches, options.projectDir);
+    const machine = await openMachineState(options.stateDir, options.packageCaches, options.stateDirIsDefault === true ? undefined : options.projectDir);
     const metadataUrl = options.metadataUrl ?? `${registryUrl}-/tuf/metadata/`;
     // What this install reads from the state directory: no symlinks, nothing writable by others (ADR 0011).
     await checkStateTree(machine.dir, registryStateDir(machine.dir, metadataUrl));

@@ -51,6 +51,7 @@ export class TufSession {
       ...(settings.trustedRoot === null ? {} : { trustedRootPath: npath.fromPortablePath(settings.trustedRoot) }),
       // Outside Yarn's global folder and cache (ADR 0011); one directory per registry inside it.
       stateDir: settings.stateFolder ?? defaultStateDir(),
+      stateDirIsDefault: settings.stateFolder === null,
       packageCaches: settings.packageCaches,
       mode: settings.mode,
       unsafeUnverifiedPackages: settings.unverifiedPackages,
