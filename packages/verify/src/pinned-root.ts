@@ -4,11 +4,10 @@
 // in a configured root path, or in the state directory's cached root.json became the anchor, and a chain
 // that starts above the pinned version was never compared with the pin.
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { DownloadError, HttpFetcher, downloadBytes, joinUrl, metadataFileName } from '@tufpm/client';
 import { LengthMismatchError, Metadata, MetadataParseError } from '@tufpm/models';
 import { VerifyError } from './errors.js';
+import { openNoFollow } from './state-dir.js';
 
 export interface PinnedRoot {
   version: number;
@@ -35,14 +34,8 @@ function matches(bytes: Uint8Array | undefined, pin: PinnedRoot, maxBytes: numbe
 
 /** The cached root.json (never through a symlink), or undefined when missing or larger than the bound. */
 async function readCachedRoot(path: string, maxBytes: number): Promise<Uint8Array | undefined> {
-  let handle;
-  try {
-    handle = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ELOOP') return undefined;
-    throw error;
-  }
+  const handle = await openNoFollow(path);
+  if (handle === undefined) return undefined;
   try {
     const st = await handle.stat();
     if (!st.isFile() || st.size > maxBytes) return undefined;

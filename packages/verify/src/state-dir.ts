@@ -6,7 +6,7 @@
 // signature check (pack records, Yarn bindings) to the exact bytes it vouches for.
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, mkdirSync } from 'node:fs';
-import { link, lstat, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { link, lstat, open, readdir, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { RECORD_KEY_BYTES } from '@tufpm/client';
@@ -203,16 +203,24 @@ async function machineKey(dir: string): Promise<Buffer> {
   throw unsafe(dir, `keeps no usable ${STATE_KEY_FILE}`, `delete ${path}`);
 }
 
-/** The key when `path` is a regular file of RECORD_KEY_BYTES that only this user can read; else undefined. */
-async function readPrivateKey(path: string): Promise<Buffer | undefined> {
-  let handle;
+/**
+ * Opens a state file for reading, never through a symlink: undefined when it is missing or is a symlink
+ * (ELOOP), which callers treat as absent; any other error is thrown.
+ */
+export async function openNoFollow(path: string): Promise<FileHandle | undefined> {
   try {
-    handle = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    return await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ELOOP') return undefined;
     throw error;
   }
+}
+
+/** The key when `path` is a regular file of RECORD_KEY_BYTES that only this user can read; else undefined. */
+async function readPrivateKey(path: string): Promise<Buffer | undefined> {
+  const handle = await openNoFollow(path);
+  if (handle === undefined) return undefined;
   try {
     const st = await handle.stat();
     const uid = process.getuid?.();
