@@ -27,7 +27,8 @@ export type VerifyErrorCode =
   | 'TUF_RELEASE_HIDDEN'
   | 'TUF_DIST_TAG_MISMATCH'
   | 'TUF_PIN_ROOT'
-  | 'TUF_RELEASE_KEY_MISMATCH';
+  | 'TUF_RELEASE_KEY_MISMATCH'
+  | 'TUF_NOT_APPROVED';
 
 export interface VerifyErrorDetails {
   packageName?: string;

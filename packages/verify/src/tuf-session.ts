@@ -7,6 +7,7 @@ import { Metadata, MetadataParseError, type TargetFile } from '@tufpm/models';
 import { VerifyError } from './errors.js';
 import type { RecordedClaim } from './lockfile.js';
 import { isValidPackageName, targetPathFor } from './target-path.js';
+import { OVERLAY_APPROVAL_ROLE } from './overlay.js';
 import { pinRootError, pinnedStartRoot, rootIdentity, type PinnedRoot } from './pinned-root.js';
 
 /** Verified repository state of one install session, for pins and status output. */
@@ -15,6 +16,8 @@ export interface TufState {
   timestamp: { version: number; expires: Date; keyids: string[] };
   snapshot: { version: number; expires: Date; keyids: string[] };
   targets: { version: number; expires: Date; keyids: string[] };
+  /** the top-level targets delegates to the overlay approval role (ADR 0017): a team's approvals over an upstream */
+  overlay: boolean;
 }
 
 export interface FoundTarget {
@@ -199,6 +202,7 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
     timestamp: { version: timestamp.signed.version, expires: timestamp.signed.expires, keyids: roleKeyids('timestamp') },
     snapshot: { version: snapshot.signed.version, expires: snapshot.signed.expires, keyids: roleKeyids('snapshot') },
     targets: { version: targets.signed.version, expires: targets.signed.expires, keyids: roleKeyids('targets') },
+    overlay: targets.signed.delegations?.getRole(OVERLAY_APPROVAL_ROLE) !== undefined,
   };
   return {
     state: () => state,

@@ -10,6 +10,7 @@ import { hasVerifiedRoles, openTufSession, type TufSession } from './tuf-session
 import { openTufSessionInWorker } from './worker-session.js';
 import { MachineBindings } from './machine-bindings.js';
 import { checkTarballEntries } from './tarball-entries.js';
+import { notApprovedError, restrictToApproved } from './overlay.js';
 import { checkStateTree, openMachineState, registryStateDir } from './state-dir.js';
 import { checkPackageAgainstPin, checkRecordedClaim, checkSignerPolicy, checkStateAgainstPins, equalHex } from './pin-checks.js';
 import type { SignedTarget, VerifierOptions, VerifierSummary, VerifyMode } from './types.js';
@@ -157,6 +158,8 @@ export class InstallVerifier {
       throw new VerifyError(error.code, `${name}@${version}: ${error.message}`, { packageName: name, version, attack, recovery, cause: error });
     }
     if (!found) {
+      // ADR 0017: in an overlay repository a target nobody signed is a version the reviewers never approved.
+      if (this.tuf.state().overlay) throw notApprovedError(name, version);
       throw new VerifyError('TUF_PACKAGE_NOT_SIGNED', `${name}@${version} is not listed by its delegated role (target ${targetPath})`, {
         packageName: name,
         version,
@@ -238,7 +241,22 @@ export class InstallVerifier {
       signed = findReleaseList(this.tuf, name);
       this.releaseLists.set(name, signed);
     }
-    const { role, index } = await signed;
+    let list: { role: string; index: ReleaseIndex };
+    try {
+      list = await signed;
+    } catch (error) {
+      // ADR 0017: no approved release list = no approved version of the package (before any download).
+      if (this.tuf.state().overlay && error instanceof VerifyError && error.code === 'TUF_PACKAGE_NOT_SIGNED' && error.role === undefined) throw notApprovedError(name, undefined);
+      throw error;
+    }
+    const { role, index } = list;
+    if (this.tuf.state().overlay) {
+      // The upstream offers versions the team never reviewed: the resolver sees only the approved ones and
+      // the team's tags (ADR 0017). An approved version the upstream hides is still refused below.
+      restrictToApproved(packument, index);
+      checkOfferedReleases(name, role, index, { versions: offered.versions.filter((v) => index.versions.includes(v)), distTags: { ...index.distTags } });
+      return;
+    }
     checkOfferedReleases(name, role, index, offered);
   }
 
