@@ -31,7 +31,7 @@ export {
   keyDirFor,
   OFFLINE_ROLES,
 } from './keys.js';
-export { DEFAULT_EXPIRIES, parseDuration, readConfig, type Expiries, type RepoConfig } from './config.js';
+export { DEFAULT_EXPIRIES, parseDuration, readConfig, writeConfig, checkExpiries, type Expiries, type RepoConfig } from './config.js';
 export {
   readPackageTarball,
   tarballTargetPath,
@@ -73,3 +73,4 @@ export { generateMaintainerKey, readMaintainerSigner, readMaintainerPublicKey, i
 export { readStaged, listStaged, stagedDir, type StagedRelease } from './maintainer/staging.js';
 export { publishRelease, fetchStaged, submitClaim, fetchVersions, type PublishReleaseOptions, type PublishReleaseResult, type RemoteStaged } from './maintainer/registry-client.js';
 export { readNpmrc, registryFor, tokenFor, type NpmrcSettings } from './maintainer/npmrc.js';
+export { defaultLatest, versionOfTargetPath } from './release-index.js';

@@ -1,0 +1,93 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DelegatedRole, type Key, type Signer } from '@tufpm/models';
+import { Repository, UNCLAIMED_PATHS, checkExpiries, expiresIn, persistRepository, writeConfig, writeNewKeyPair, type Expiries } from '@tufpm/repo';
+import { OVERLAY_APPROVAL_ROLE } from '@tufpm/verify';
+import { OverlayError } from './errors.js';
+import { normalizeUpstream, overlayPaths, readOverlayConfig, writeOverlayConfig, type OverlayPaths } from './layout.js';
+
+export interface InitOverlayOptions {
+  repoDir: string;
+  /** default `<repoDir>/keys` */
+  keysDir?: string;
+  upstream: string;
+  /** the reviewers' public keys: the approval role's keys */
+  reviewers: Key[];
+  /** signatures of distinct reviewers an approval needs (default 1) */
+  threshold?: number;
+  expiries?: Partial<Expiries>;
+  now?: Date;
+}
+
+export interface InitOverlayResult {
+  paths: OverlayPaths;
+  upstream: string;
+  rootFile: string;
+  reviewers: string[];
+  threshold: number;
+}
+
+/**
+ * Creates a metadata-only repository over `upstream` (ADR 0017): root and targets (offline keys), snapshot
+ * and timestamp (online keys, for a scheduled job) as in the registry profile, and one delegation from
+ * targets to the reviewers' approval role covering every package path, terminating. No tarball is stored:
+ * target paths are the upstream's tarball paths. The approval role starts empty and unsigned (nothing is
+ * approved; installs refuse everything) until the reviewers' first approval.
+ */
+export async function initOverlay(opts: InitOverlayOptions): Promise<InitOverlayResult> {
+  const paths = overlayPaths(opts.repoDir, opts.keysDir);
+  const upstream = normalizeUpstream(opts.upstream);
+  const threshold = opts.threshold ?? 1;
+  const reviewers = [...new Map(opts.reviewers.map((k) => [k.keyid, k])).values()];
+  if (reviewers.length === 0) throw new OverlayError('TUF_OVERLAY_STATE', 'at least one reviewer key (--reviewer) is required');
+  if (!Number.isSafeInteger(threshold) || threshold < 1 || threshold > reviewers.length) {
+    throw new OverlayError('TUF_OVERLAY_STATE', `--threshold must be in 1..${reviewers.length} (the number of distinct reviewer keys)`);
+  }
+  try {
+    await readOverlayConfig(paths);
+    throw new OverlayError('TUF_OVERLAY_STATE', `${paths.repoDir} already holds an overlay repository`);
+  } catch (error) {
+    if (!(error instanceof OverlayError) || !error.message.includes('missing')) throw error;
+  }
+  const now = opts.now ?? new Date();
+  const expiries = checkExpiries(opts.expiries ?? {});
+  const repo = Repository.create({
+    expires: {
+      root: expiresIn(now, expiries.root),
+      targets: expiresIn(now, expiries.targets),
+      snapshot: expiresIn(now, expiries.snapshot),
+      timestamp: expiresIn(now, expiries.timestamp),
+    },
+  });
+  await mkdir(paths.keysDir, { recursive: true, mode: 0o700 });
+  const written: string[] = [];
+  try {
+    const signers = new Map<string, Signer>();
+    for (const role of ['root', 'targets', 'snapshot', 'timestamp'] as const) {
+      const { signer, privatePath, publicPath } = await writeNewKeyPair(join(paths.keysDir, role === 'root' || role === 'targets' ? 'offline' : 'online'), role);
+      written.push(privatePath, publicPath);
+      repo.addKey(role, signer.key);
+      repo.setThreshold(role, 1);
+      signers.set(role, signer);
+    }
+    // The npm profile's paths: every unscoped and scoped tarball (and release list) of the upstream.
+    repo.delegate('targets', new DelegatedRole({ name: OVERLAY_APPROVAL_ROLE, terminating: true, paths: [...UNCLAIMED_PATHS], threshold }), reviewers, {
+      expires: expiresIn(now, expiries.package),
+    });
+    repo.sign('targets', [signers.get('targets')!]);
+    repo.updateSnapshot();
+    repo.sign('snapshot', [signers.get('snapshot')!]);
+    repo.updateTimestamp();
+    repo.sign('timestamp', [signers.get('timestamp')!]);
+    repo.sign('root', [signers.get('root')!]);
+    await writeConfig(paths.keysDir, { expiries, snapshotLengthAndHashes: false });
+    written.push(join(paths.keysDir, 'repo.json'));
+    await mkdir(paths.metadataDir, { recursive: true });
+    await persistRepository(repo, paths.metadataDir, { allowUnderThreshold: [OVERLAY_APPROVAL_ROLE] });
+    await writeOverlayConfig(paths, { upstream });
+  } catch (error) {
+    for (const f of written) await rm(f, { force: true });
+    throw error;
+  }
+  return { paths, upstream, rootFile: join(paths.metadataDir, '1.root.json'), reviewers: reviewers.map((k) => k.keyid), threshold };
+}

@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cacheControlFor, readLockedTree } from '../src/index.js';
+
+const UPSTREAM = 'https://registry.example/';
+const SHA = 'a'.repeat(128);
+const INTEGRITY = `sha512-${Buffer.from(SHA, 'hex').toString('base64')}`;
+
+async function withFile(name: string, text: string, fn: (file: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'overlay-lock-'));
+  try {
+    await writeFile(join(dir, name), text);
+    await fn(join(dir, name));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('package-lock.json: registry packages of the upstream are approvable, the rest says why not', async () => {
+  const lock = {
+    lockfileVersion: 3,
+    packages: {
+      '': { name: 'app' },
+      'node_modules/left': { version: '1.0.0', resolved: `${UPSTREAM}left/-/left-1.0.0.tgz`, integrity: INTEGRITY },
+      'node_modules/@s/x': { version: '2.0.0', resolved: `${UPSTREAM}@s/x/-/x-2.0.0.tgz`, integrity: INTEGRITY },
+      'node_modules/alias': { name: 'real', version: '1.0.0', resolved: `${UPSTREAM}real/-/real-1.0.0.tgz`, integrity: INTEGRITY },
+      'node_modules/elsewhere': { version: '1.0.0', resolved: 'https://other.example/elsewhere/-/elsewhere-1.0.0.tgz', integrity: INTEGRITY },
+      'node_modules/gitdep': { version: '1.0.0', resolved: 'git+ssh://git@example/x.git#abc' },
+      'node_modules/sha1only': { version: '1.0.0', resolved: `${UPSTREAM}sha1only/-/sha1only-1.0.0.tgz`, integrity: 'sha1-deadbeef' },
+      'node_modules/ws': { resolved: 'packages/ws', link: true },
+    },
+  };
+  await withFile('package-lock.json', JSON.stringify(lock), async (file) => {
+    const tree = await readLockedTree(file, UPSTREAM);
+    assert.deepEqual(tree.packages.map((p) => `${p.name}@${p.version}`), ['@s/x@2.0.0', 'left@1.0.0', 'real@1.0.0']);
+    assert.equal(tree.packages[1]!.sha512, SHA);
+    assert.deepEqual(tree.unapprovable.map((u) => u.spec).sort(), ['elsewhere@1.0.0', 'gitdep@1.0.0', 'sha1only@1.0.0']);
+    assert.match(tree.unapprovable.find((u) => u.spec === 'elsewhere@1.0.0')!.reason, /another registry/);
+  });
+});
+
+test('yarn.lock: npm resolutions are approvable; workspaces skipped; git and patch are not approvable', async () => {
+  const text = `__metadata:
+  version: 8
+  cacheKey: 10c0
+
+"app@workspace:.":
+  version: 0.0.0-use.local
+  resolution: "app@workspace:."
+  languageName: unknown
+  linkType: soft
+
+"left@npm:^1.0.0":
+  version: 1.0.0
+  resolution: "left@npm:1.0.0"
+  checksum: 10c0/abc
+  languageName: node
+  linkType: hard
+
+"@s/x@npm:2.0.0":
+  version: 2.0.0
+  resolution: "@s/x@npm:2.0.0"
+  languageName: node
+  linkType: hard
+
+"g@https://github.com/x/g.git":
+  version: 1.0.0
+  resolution: "g@https://github.com/x/g.git#commit=abc"
+  languageName: node
+  linkType: hard
+`;
+  await withFile('yarn.lock', text, async (file) => {
+    const tree = await readLockedTree(file, UPSTREAM);
+    assert.deepEqual(tree.packages.map((p) => `${p.name}@${p.version}`), ['@s/x@2.0.0', 'left@1.0.0']);
+    assert.deepEqual(tree.unapprovable.map((u) => u.spec), ['g@https://github.com/x/g.git#commit=abc']);
+  });
+});
+
+test('rejects a Yarn 1 lockfile and a package-lock.json without a packages map (TUF_LOCKFILE_FORMAT)', async () => {
+  await withFile('yarn.lock', '# yarn lockfile v1\n\nleft@^1.0.0:\n  version "1.0.0"\n', async (file) => {
+    await assert.rejects(readLockedTree(file, UPSTREAM), { code: 'TUF_LOCKFILE_FORMAT' });
+  });
+  await withFile('package-lock.json', JSON.stringify({ lockfileVersion: 1, dependencies: {} }), async (file) => {
+    await assert.rejects(readLockedTree(file, UPSTREAM), { code: 'TUF_LOCKFILE_FORMAT' });
+  });
+});
+
+test('cache headers: versioned metadata immutable, timestamp.json short-lived', () => {
+  assert.match(cacheControlFor('3.snapshot.json'), /immutable/);
+  assert.match(cacheControlFor('2._approved.json'), /immutable/);
+  assert.equal(cacheControlFor('timestamp.json'), 'public, max-age=60');
+  assert.equal(cacheControlFor('root.json'), 'no-cache');
+});
