@@ -55,12 +55,13 @@ export class YarnProject {
   static async create(
     world: NpmWorld,
     dependencies: Record<string, string>,
-    opts: { rc?: Record<string, RcValue>; machine?: string; plugin?: boolean } = {},
+    opts: { rc?: Record<string, RcValue>; machine?: string; plugin?: boolean; trustedRoot?: string } = {},
   ): Promise<YarnProject> {
     if (!existsSync(PLUGIN_BUNDLE)) throw new Error(`${PLUGIN_BUNDLE} is missing: run npm run build -w @tufpm/yarn-plugin-tuf`);
     const dir = await world.tempDir('yarn-project-');
     await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies }, null, 2)}\n`);
-    await copyFile(join(world.metadataDir, '1.root.json'), join(dir, 'tufpm-root.json'));
+    // `trustedRoot`: another repository's root (overlay mode: the team's metadata, not the registry's)
+    await copyFile(opts.trustedRoot ?? join(world.metadataDir, '1.root.json'), join(dir, 'tufpm-root.json'));
     const project = new YarnProject(world, dir, opts.machine ?? (await YarnProject.newMachine(world)), opts.rc ?? {}, opts.plugin ?? true);
     await project.writeRc();
     return project;
