@@ -1,7 +1,7 @@
 // @tufpm/client public surface.
 export { TrustedMetadataSet, pathKey } from './trusted-metadata-set.js';
 export { ClassicSnapshotView, type SnapshotView } from './snapshot-view.js';
-export { Updater, type UpdaterOptions } from './updater.js';
+export { Updater, type UpdaterOptions, type RootChainEntry } from './updater.js';
 export type { TargetInfo } from './target-info.js';
 export { searchTarget, type RoleLoader } from './delegation-search.js';
 export { DEFAULT_CONFIG, resolveConfig, type UpdaterConfig } from './config.js';

@@ -70,6 +70,15 @@ function keysRotated(before: Root, after: Root, role: 'timestamp' | 'snapshot'):
   );
 }
 
+/** A root trusted in a refresh. */
+export interface RootChainEntry {
+  version: number;
+  /** sha256 (hex) of the root file's bytes: what operators publish and `init --root-sha256` checks */
+  sha256: string;
+  /** sha256 (hex) of its canonical signed part (formatting- and signature-independent; old pins used it) */
+  signedSha256: string;
+}
+
 export class Updater {
   readonly config: UpdaterConfig;
   readonly #cache: MetadataCache;
@@ -80,7 +89,7 @@ export class Updater {
   readonly #clock: () => Date;
   readonly #retry: RetryPolicy;
   readonly #bootstrapRoot: Uint8Array | undefined;
-  readonly #rootChain: Array<{ version: number; sha256: string }> = [];
+  readonly #rootChain: RootChainEntry[] = [];
   #refreshing: Promise<TrustedMetadataSet> | undefined;
   #trusted: TrustedMetadataSet | undefined;
   readonly #roleLoads = new Map<string, Promise<Metadata<Targets>>>();
@@ -117,10 +126,10 @@ export class Updater {
 
   /**
    * Every root trusted in this session's refresh, oldest first: the one the refresh started from, then each
-   * accepted N+1. `sha256` is over the canonical signed part. Lets callers check a pinned root lies on
-   * the chain (a fork signed by rotated-away keys does not).
+   * accepted N+1. Lets callers check a pinned root lies on the chain (a fork signed by rotated-away keys
+   * does not).
    */
-  get rootChain(): ReadonlyArray<{ version: number; sha256: string }> {
+  get rootChain(): ReadonlyArray<RootChainEntry> {
     return this.#rootChain;
   }
 
@@ -138,7 +147,7 @@ export class Updater {
     if (rootBytes === undefined) throw new CacheError(`no trusted root.json in ${this.#cache.dir} and no bootstrapRoot`);
     // TUF 5.2: load the trusted root
     const trusted = new TrustedMetadataSet(rootBytes, now);
-    this.#recordRoot(trusted);
+    this.#recordRoot(trusted, rootBytes);
     if (cachedRoot === undefined) await this.#cache.write('root', rootBytes);
     const initialRoot = trusted.root.signed;
     await this.#updateRoot(trusted);
@@ -157,9 +166,13 @@ export class Updater {
     return trusted;
   }
 
-  #recordRoot(trusted: TrustedMetadataSet): void {
+  #recordRoot(trusted: TrustedMetadataSet, bytes: Uint8Array): void {
     const root = trusted.root;
-    this.#rootChain.push({ version: root.signed.version, sha256: createHash('sha256').update(root.signedBytes()).digest('hex') });
+    this.#rootChain.push({
+      version: root.signed.version,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      signedSha256: createHash('sha256').update(root.signedBytes()).digest('hex'),
+    });
   }
 
   async #updateRoot(trusted: TrustedMetadataSet): Promise<void> {
@@ -177,7 +190,7 @@ export class Updater {
       }
       const before = trusted.root.signed;
       trusted.updateRoot(bytes);
-      this.#recordRoot(trusted);
+      this.#recordRoot(trusted, bytes);
       // TUF 5.3.11, step by step: drop the cached timestamp/snapshot BEFORE the rotating root is persisted, so
       // a refresh that fails later in the chain cannot leave a rotated root beside files signed by old keys.
       if (keysRotated(before, trusted.root.signed, 'timestamp') || keysRotated(before, trusted.root.signed, 'snapshot')) {

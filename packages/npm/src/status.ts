@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Arborist from '@npmcli/arborist';
 import { TufError } from '@tufpm/models';
-import { DEFAULT_LOCKFILE_NAME, readLockfile, type InstallVerifier, type VerifierSummary } from '@tufpm/verify';
+import { DEFAULT_LOCKFILE_NAME, readLockfile, rootDigestKind, type InstallVerifier, type VerifierSummary } from '@tufpm/verify';
 import { unsafeSettings, type NpmConfig } from './config.js';
 import { arboristOptions, openVerifier } from './install.js';
 import { verifyTree } from './tree-verify.js';
@@ -14,8 +14,11 @@ export interface StatusResult {
   registry: string;
   trustedRoot: string;
   lockfile: string;
-  /** What tufpm-lock.json pins, read without any network access. */
-  pins: { root: { version: number; sha256: string }; timestamp: number; snapshot: number; packages: number } | null;
+  /**
+   * What tufpm-lock.json pins, read without any network access. root.sha256: of the root file (what
+   * operators publish); null for a format-1 file, which held another digest (the next install rewrites it).
+   */
+  pins: { root: { version: number; sha256: string | null }; timestamp: number; snapshot: number; packages: number } | null;
   /** The freshly refreshed repository state (null when the refresh failed: see `error`). */
   current: VerifierSummary | null;
   error: FailureReport | null;
@@ -72,7 +75,7 @@ export async function runStatus(config: NpmConfig, progress: Progress): Promise<
     trustedRoot: config.tufpmRoot,
     lockfile,
     pins: pins
-      ? { root: pins.root, timestamp: pins.timestamp.version, snapshot: pins.snapshot.version, packages: pins.packages.size }
+      ? { root: { version: pins.root.version, sha256: rootDigestKind(pins) === 'file' ? pins.root.sha256 : null }, timestamp: pins.timestamp.version, snapshot: pins.snapshot.version, packages: pins.packages.size }
       : null,
     current,
     error,

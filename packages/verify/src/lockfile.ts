@@ -10,7 +10,14 @@ import { isValidPackageName, isValidVersion } from './target-path.js';
  * checksums in it can only refuse. Its floors (versions, keyids) are only as good as the review of its
  * diffs, like yarn.lock: a change that lowers a version or replaces keyids weakens the rollback floor.
  */
-export const LOCKFILE_VERSION = 1;
+export const LOCKFILE_VERSION = 2;
+/**
+ * Format 1 (read, never written): `root.sha256` was the sha256 of the root's canonical signed part, and
+ * no thresholds or package-role keys were recorded. The next install that writes the file moves it to
+ * format 2, whose `root.sha256` is the sha256 of the root file's bytes (what operators publish and
+ * `init --root-sha256` checks). ADR 0016.
+ */
+export const LEGACY_LOCKFILE_VERSION = 1;
 export const DEFAULT_LOCKFILE_NAME = 'tufpm-lock.json';
 const MAX_LOCKFILE_BYTES = 64 * 1024 * 1024;
 
@@ -24,24 +31,56 @@ export interface PinnedPackage {
   maintainerSigned: boolean;
 }
 
-/** A package's own delegated role as the top-level targets listed it when the floors were recorded. */
-export interface RecordedClaim {
+/** The keys a role's signatures are checked against and how many of them must sign. */
+export interface RoleKeys {
   keyids: string[];
   threshold: number;
 }
 
+/** A package's own delegated role as the top-level targets listed it when the floors were recorded. */
+export type RecordedClaim = RoleKeys;
+
 /** At most this many claims are recorded (the project's own dependencies, not the whole registry). */
 export const MAX_RECORDED_CLAIMS = 100_000;
+/** At most this many package-role key entries (one per claimed role, one per hash-bin delegation). */
+export const MAX_RECORDED_ROLES = 100_000;
+
+/** A top-level role's floor: version, and (for review; rotations reset floors, TUF 5.3.11) its keys. */
+export interface TopRolePin {
+  version: number;
+  keyids: string[];
+  /** absent in format 1 */
+  threshold?: number;
+}
+
+export interface RootPin {
+  version: number;
+  /**
+   * Format 2: sha256 (hex) of the root file's bytes, the digest operators publish. Format 1: sha256 of the
+   * canonical signed part (see rootDigestKind).
+   */
+  sha256: string;
+  /** the root role's own keys and threshold (absent in format 1) */
+  keyids?: string[];
+  threshold?: number;
+}
 
 export interface SideLockfile {
-  lockfileVersion: typeof LOCKFILE_VERSION;
+  lockfileVersion: typeof LOCKFILE_VERSION | typeof LEGACY_LOCKFILE_VERSION;
   registry: string;
-  root: { version: number; sha256: string };
+  root: RootPin;
   /** keyids: the role's keys in the root at pin time; a rotation away from them resets the floor (TUF 5.3.11) */
-  timestamp: { version: number; keyids: string[] };
-  snapshot: { version: number; keyids: string[] };
-  targets: { version: number; keyids: string[] };
+  timestamp: TopRolePin;
+  snapshot: TopRolePin;
+  targets: TopRolePin;
   packages: Map<string, PinnedPackage>;
+  /**
+   * Format 2: the keys and threshold of the roles that signed pinned packages, keyed by the delegation that
+   * holds them: a claimed package's role name, or `<name_prefix>-*` for registry hash bins (TAP 15: every
+   * bin shares one keyids/threshold). Informative, for review (`tufpm diff`): the verifier checks each
+   * signature against the delegation in the signed metadata, never against this map.
+   */
+  roles?: Map<string, RoleKeys>;
   /**
    * `tufpm-npm init` / `yarn tuf init`: the packages of the project that had their own delegated role (a
    * claim) in the targets version of the floor. A claimed package later served from an unclaimed bin is
@@ -49,6 +88,24 @@ export interface SideLockfile {
    * lockfiles written by installs alone.
    */
   claims?: Map<string, RecordedClaim>;
+}
+
+/** What `root.sha256` of these pins is the sha256 of. */
+export function rootDigestKind(lock: Pick<SideLockfile, 'lockfileVersion'>): 'file' | 'signed-part' {
+  return lock.lockfileVersion === LEGACY_LOCKFILE_VERSION ? 'signed-part' : 'file';
+}
+
+/**
+ * The entry of `roles` that holds the keys of `role`: its own name, else the hash-bin delegation
+ * `<prefix>-*` it belongs to (`unclaimed-3a` -> `unclaimed-*`). Package names hold no `*`, so the two never
+ * collide.
+ */
+export function roleKeysName(role: string, roles: ReadonlyMap<string, RoleKeys> | undefined): string | undefined {
+  if (roles === undefined) return undefined;
+  if (roles.has(role)) return role;
+  const bin = /^(.+)-[0-9a-f]{1,8}$/.exec(role);
+  if (bin !== null && roles.has(`${bin[1]}-*`)) return `${bin[1]}-*`;
+  return undefined;
 }
 
 function fail(path: string, what: string): never {
@@ -83,6 +140,31 @@ function onlyKeys(path: string, where: string, obj: Record<string, unknown>, all
   for (const key of Object.keys(obj)) if (!allowed.includes(key)) fail(path, `unknown field ${where}.${key}`);
 }
 
+function threshold(path: string, field: string, value: unknown, ids: string[]): number {
+  const t = positiveInt(path, field, value);
+  if (t > ids.length) fail(path, `${field} is above its number of keyids`);
+  return t;
+}
+
+/** A top-level role's pin: version and keyids (both formats), threshold (format 2). */
+function topRolePin(path: string, field: string, value: Record<string, unknown>, legacy: boolean): TopRolePin {
+  onlyKeys(path, field, value, legacy ? ['version', 'keyids'] : ['version', 'keyids', 'threshold']);
+  const ids = keyids(path, `${field}.keyids`, value.keyids);
+  return {
+    version: positiveInt(path, `${field}.version`, value.version),
+    keyids: ids,
+    ...(legacy ? {} : { threshold: threshold(path, `${field}.threshold`, value.threshold, ids) }),
+  };
+}
+
+function rootPin(path: string, value: Record<string, unknown>, legacy: boolean): RootPin {
+  onlyKeys(path, 'root', value, legacy ? ['version', 'sha256'] : ['version', 'sha256', 'keyids', 'threshold']);
+  const pin: RootPin = { version: positiveInt(path, 'root.version', value.version), sha256: hex(path, 'root.sha256', value.sha256, 64) };
+  if (legacy) return pin;
+  const ids = keyids(path, 'root.keyids', value.keyids);
+  return { ...pin, keyids: ids, threshold: threshold(path, 'root.threshold', value.threshold, ids) };
+}
+
 export function parseLockfile(text: string, path: string): SideLockfile {
   let raw: unknown;
   try {
@@ -92,17 +174,16 @@ export function parseLockfile(text: string, path: string): SideLockfile {
     throw error;
   }
   if (!isObject(raw)) fail(path, 'top level must be an object');
-  onlyKeys(path, '', raw, ['lockfileVersion', 'registry', 'root', 'timestamp', 'snapshot', 'targets', 'packages', 'claims']);
-  if (raw.lockfileVersion !== LOCKFILE_VERSION) fail(path, `unsupported lockfileVersion ${String(raw.lockfileVersion)}`);
+  const format = raw.lockfileVersion;
+  if (format !== LOCKFILE_VERSION && format !== LEGACY_LOCKFILE_VERSION) fail(path, `unsupported lockfileVersion ${String(format).slice(0, 40)}`);
+  const legacy = format === LEGACY_LOCKFILE_VERSION;
+  const fields = ['lockfileVersion', 'registry', 'root', 'timestamp', 'snapshot', 'targets', 'packages', 'claims'];
+  onlyKeys(path, '', raw, legacy ? fields : [...fields, 'roles']);
   if (typeof raw.registry !== 'string' || raw.registry.length > 2048) fail(path, 'registry must be a URL string');
   const { root, timestamp, snapshot, targets, packages } = raw;
   if (!isObject(root) || !isObject(timestamp) || !isObject(snapshot) || !isObject(targets) || !isObject(packages)) {
     fail(path, 'root, timestamp, snapshot, targets and packages must be objects');
   }
-  onlyKeys(path, 'root', root, ['version', 'sha256']);
-  onlyKeys(path, 'timestamp', timestamp, ['version', 'keyids']);
-  onlyKeys(path, 'snapshot', snapshot, ['version', 'keyids']);
-  onlyKeys(path, 'targets', targets, ['version', 'keyids']);
   const pins = new Map<string, PinnedPackage>();
   for (const [key, value] of Object.entries(packages)) {
     const at = key.lastIndexOf('@');
@@ -131,34 +212,40 @@ export function parseLockfile(text: string, path: string): SideLockfile {
       maintainerSigned: value.maintainerSigned,
     });
   }
-  const claims = raw.claims === undefined ? undefined : parseClaims(path, raw.claims);
+  const claims = raw.claims === undefined ? undefined : parseRoleKeysMap(path, 'claims', raw.claims, MAX_RECORDED_CLAIMS, isValidPackageName);
+  if (!legacy && raw.roles === undefined) fail(path, 'roles must be an object');
+  const roles = legacy ? undefined : parseRoleKeysMap(path, 'roles', raw.roles, MAX_RECORDED_ROLES, isRoleKeysName);
   return {
-    lockfileVersion: LOCKFILE_VERSION,
+    lockfileVersion: legacy ? LEGACY_LOCKFILE_VERSION : LOCKFILE_VERSION,
     registry: raw.registry,
-    root: { version: positiveInt(path, 'root.version', root.version), sha256: hex(path, 'root.sha256', root.sha256, 64) },
-    timestamp: { version: positiveInt(path, 'timestamp.version', timestamp.version), keyids: keyids(path, 'timestamp.keyids', timestamp.keyids) },
-    snapshot: { version: positiveInt(path, 'snapshot.version', snapshot.version), keyids: keyids(path, 'snapshot.keyids', snapshot.keyids) },
-    targets: { version: positiveInt(path, 'targets.version', targets.version), keyids: keyids(path, 'targets.keyids', targets.keyids) },
+    root: rootPin(path, root, legacy),
+    timestamp: topRolePin(path, 'timestamp', timestamp, legacy),
+    snapshot: topRolePin(path, 'snapshot', snapshot, legacy),
+    targets: topRolePin(path, 'targets', targets, legacy),
     packages: pins,
+    ...(roles === undefined ? {} : { roles }),
     ...(claims === undefined ? {} : { claims }),
   };
 }
 
-function parseClaims(path: string, value: unknown): Map<string, RecordedClaim> {
-  if (!isObject(value)) fail(path, 'claims must be an object');
+/** A `roles` entry names a role (at most 300 printable characters, as a pin's `role`) or a bin delegation `<prefix>-*`. */
+function isRoleKeysName(name: string): boolean {
+  return name.length > 0 && name.length <= 300 && /^[\x21-\x7e]+$/.test(name) && (!name.includes('*') || /^[^*]+-\*$/.test(name));
+}
+
+function parseRoleKeysMap(path: string, field: string, value: unknown, max: number, validName: (name: string) => boolean): Map<string, RoleKeys> {
+  if (!isObject(value)) fail(path, `${field} must be an object`);
   const entries = Object.entries(value);
-  if (entries.length > MAX_RECORDED_CLAIMS) fail(path, `more than ${MAX_RECORDED_CLAIMS} claims`);
-  const claims = new Map<string, RecordedClaim>();
-  for (const [name, claim] of entries) {
-    if (!isValidPackageName(name)) fail(path, `bad claimed package name ${JSON.stringify(name.slice(0, 300))}`);
-    if (!isObject(claim)) fail(path, `claims[${name}] must be an object`);
-    onlyKeys(path, `claims[${name}]`, claim, ['keyids', 'threshold']);
-    const ids = keyids(path, `claims[${name}].keyids`, claim.keyids);
-    const threshold = positiveInt(path, `claims[${name}].threshold`, claim.threshold);
-    if (threshold > ids.length) fail(path, `claims[${name}].threshold is above its number of keyids`);
-    claims.set(name, { keyids: ids, threshold });
+  if (entries.length > max) fail(path, `more than ${max} ${field}`);
+  const out = new Map<string, RoleKeys>();
+  for (const [name, entry] of entries) {
+    if (!validName(name)) fail(path, `bad ${field} name ${JSON.stringify(name.slice(0, 300))}`);
+    if (!isObject(entry)) fail(path, `${field}[${name}] must be an object`);
+    onlyKeys(path, `${field}[${name}]`, entry, ['keyids', 'threshold']);
+    const ids = keyids(path, `${field}[${name}].keyids`, entry.keyids);
+    out.set(name, { keyids: ids, threshold: threshold(path, `${field}[${name}].threshold`, entry.threshold, ids) });
   }
-  return claims;
+  return out;
 }
 
 /** Reads the side lockfile, or returns undefined when the project has none yet. */
@@ -195,17 +282,26 @@ export function serializeLockfile(lock: SideLockfile): string {
       return [key, ordered];
     }),
   );
+  const keysMap = (map: ReadonlyMap<string, RoleKeys>): Record<string, RoleKeys> =>
+    sortedObject([...map].map(([name, k]) => [name, { keyids: [...k.keyids].sort(), threshold: k.threshold }]));
+  const top = (pin: TopRolePin): Record<string, unknown> => ({
+    version: pin.version,
+    keyids: [...pin.keyids].sort(),
+    ...(pin.threshold === undefined ? {} : { threshold: pin.threshold }),
+  });
+  const root: Record<string, unknown> = { version: lock.root.version, sha256: lock.root.sha256 };
+  if (lock.root.keyids !== undefined) root.keyids = [...lock.root.keyids].sort();
+  if (lock.root.threshold !== undefined) root.threshold = lock.root.threshold;
   const body = {
     lockfileVersion: lock.lockfileVersion,
     registry: lock.registry,
-    root: { version: lock.root.version, sha256: lock.root.sha256 },
-    timestamp: { version: lock.timestamp.version, keyids: [...lock.timestamp.keyids].sort() },
-    snapshot: { version: lock.snapshot.version, keyids: [...lock.snapshot.keyids].sort() },
-    targets: { version: lock.targets.version, keyids: [...lock.targets.keyids].sort() },
+    root,
+    timestamp: top(lock.timestamp),
+    snapshot: top(lock.snapshot),
+    targets: top(lock.targets),
     packages,
-    ...(lock.claims === undefined
-      ? {}
-      : { claims: sortedObject([...lock.claims].map(([name, c]) => [name, { keyids: [...c.keyids].sort(), threshold: c.threshold }])) }),
+    ...(lock.lockfileVersion === LEGACY_LOCKFILE_VERSION ? {} : { roles: keysMap(lock.roles ?? new Map()) }),
+    ...(lock.claims === undefined ? {} : { claims: keysMap(lock.claims) }),
   };
   return `${JSON.stringify(body, null, 2)}\n`;
 }

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { VerifyError } from './errors.js';
-import type { PinnedPackage, RecordedClaim, SideLockfile } from './lockfile.js';
+import { rootDigestKind, type PinnedPackage, type RecordedClaim, type SideLockfile } from './lockfile.js';
+import type { RootChainEntry } from '@tufpm/client';
 import type { TufState } from './tuf-session.js';
 import type { SignedTarget } from './types.js';
 
@@ -17,7 +18,7 @@ export function equalHex(a: string, b: string): boolean {
 export function checkStateAgainstPins(
   pins: SideLockfile,
   state: TufState,
-  rootChain: ReadonlyArray<{ version: number; sha256: string }>,
+  rootChain: ReadonlyArray<RootChainEntry>,
   lockfilePath: string,
 ): void {
   const rollback = (what: string, have: number, pinned: number): never => {
@@ -32,8 +33,10 @@ export function checkStateAgainstPins(
   // The pinned root must lie on the chain this refresh walked: a fork signed with rotated-away root keys
   // has other roots at those versions, and a chain that starts ABOVE the pinned version (a forged higher
   // root as the anchor) never met the pin at all. The session starts from the pinned root (pinned-root.ts).
+  // Format 2 pins hold the root file's sha256, format 1 pins the sha256 of its canonical signed part.
   const onChain = rootChain.find((r) => r.version === pins.root.version);
-  if (onChain === undefined || !equalHex(onChain.sha256, pins.root.sha256)) {
+  const chainDigest = onChain === undefined ? undefined : rootDigestKind(pins) === 'file' ? onChain.sha256 : onChain.signedSha256;
+  if (chainDigest === undefined || !equalHex(chainDigest, pins.root.sha256)) {
     throw new VerifyError('TUF_PIN_MISMATCH', `root version ${pins.root.version} on the chain the registry serves differs from the root pinned in ${lockfilePath}`, {
       role: 'root',
       attack: 'a second, different root with the pinned version (root key compromise or substitution)',

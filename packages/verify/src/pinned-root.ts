@@ -11,25 +11,45 @@ import { openNoFollow } from './state-dir.js';
 
 export interface PinnedRoot {
   version: number;
-  /** sha256 (hex) of the root's canonical signed part, as in tufpm-lock.json */
+  /** sha256 (hex) as in tufpm-lock.json: of the root file's bytes, or (format 1 pins) of its canonical signed part */
   sha256: string;
+  /** what `sha256` is the digest of (lockfile.ts rootDigestKind) */
+  digest: 'file' | 'signed-part';
 }
 
-/** Version and canonical sha256 of root bytes, or undefined when they are no parseable root. */
-export function rootIdentity(bytes: Uint8Array, maxBytes: number): PinnedRoot | undefined {
+export interface RootIdentity {
+  version: number;
+  /** sha256 of the file's bytes */
+  sha256: string;
+  /** sha256 of the canonical signed part */
+  signedSha256: string;
+}
+
+/** Version and sha256s of root bytes, or undefined when they are no parseable root. */
+export function rootIdentity(bytes: Uint8Array, maxBytes: number): RootIdentity | undefined {
   try {
     const root = Metadata.fromBytes(bytes, 'root', maxBytes);
-    return { version: root.signed.version, sha256: createHash('sha256').update(root.signedBytes()).digest('hex') };
+    return {
+      version: root.signed.version,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      signedSha256: createHash('sha256').update(root.signedBytes()).digest('hex'),
+    };
   } catch (error) {
     if (error instanceof MetadataParseError) return undefined;
     throw error;
   }
 }
 
+/** Whether a root (its identity, or a root-chain entry) is the pinned one, by the digest the pin holds. */
+export function isPinnedRoot(id: Pick<RootIdentity, 'version' | 'sha256' | 'signedSha256'>, pin: PinnedRoot): boolean {
+  const have = pin.digest === 'file' ? id.sha256 : id.signedSha256;
+  return id.version === pin.version && have === pin.sha256.toLowerCase();
+}
+
 function matches(bytes: Uint8Array | undefined, pin: PinnedRoot, maxBytes: number): boolean {
   if (bytes === undefined) return false;
   const id = rootIdentity(bytes, maxBytes);
-  return id !== undefined && id.version === pin.version && id.sha256 === pin.sha256.toLowerCase();
+  return id !== undefined && isPinnedRoot(id, pin);
 }
 
 /** The cached root.json (never through a symlink), or undefined when missing or larger than the bound. */
@@ -46,7 +66,7 @@ async function readCachedRoot(path: string, maxBytes: number): Promise<Uint8Arra
 }
 
 export function pinRootError(what: string, pin: PinnedRoot, lockfileHint: string, cause?: unknown): VerifyError {
-  return new VerifyError('TUF_PIN_ROOT', `${what}, not the root version ${pin.version} (sha256 ${pin.sha256.slice(0, 16)}…) pinned in ${lockfileHint}`, {
+  return new VerifyError('TUF_PIN_ROOT', `${what}, not the root version ${pin.version} (sha256${pin.digest === 'file' ? '' : ' of its signed part'} ${pin.sha256.slice(0, 16)}…) pinned in ${lockfileHint}`, {
     role: 'root',
     attack: 'trust anchor substitution: a root the pins do not vouch for (a forged root in tufpm-root.json, in a configured root path or in the state directory)',
     recovery: 'do not install; restore tufpm-root.json from a trusted revision (git log -- tufpm-root.json) and check its sha256 with the registry operator. After a real root rotation, an install from the pinned root moves the pin',

@@ -2,20 +2,21 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DownloadError, ROLE_PACK_FILE, Updater, ensurePrivateDir, writeFileAtomic } from '@tufpm/client';
-import { Metadata, MetadataParseError, type TargetFile } from '@tufpm/models';
+import { DownloadError, ROLE_PACK_FILE, Updater, ensurePrivateDir, writeFileAtomic, type RootChainEntry } from '@tufpm/client';
+import { Metadata, MetadataParseError, SuccinctRoles, type TargetFile } from '@tufpm/models';
 import { VerifyError } from './errors.js';
-import type { RecordedClaim } from './lockfile.js';
+import type { RecordedClaim, RoleKeys } from './lockfile.js';
 import { isValidPackageName, targetPathFor } from './target-path.js';
 import { OVERLAY_APPROVAL_ROLE } from './overlay.js';
 import { pinRootError, pinnedStartRoot, rootIdentity, type PinnedRoot } from './pinned-root.js';
 
 /** Verified repository state of one install session, for pins and status output. */
 export interface TufState {
-  root: { version: number; sha256: string; expires: Date };
-  timestamp: { version: number; expires: Date; keyids: string[] };
-  snapshot: { version: number; expires: Date; keyids: string[] };
-  targets: { version: number; expires: Date; keyids: string[] };
+  /** sha256: of the root file's bytes (the digest operators publish, ADR 0016) */
+  root: { version: number; sha256: string; expires: Date; keyids: string[]; threshold: number };
+  timestamp: { version: number; expires: Date; keyids: string[]; threshold: number };
+  snapshot: { version: number; expires: Date; keyids: string[]; threshold: number };
+  targets: { version: number; expires: Date; keyids: string[]; threshold: number };
   /** the top-level targets delegates to the overlay approval role (ADR 0017): a team's approvals over an upstream */
   overlay: boolean;
 }
@@ -30,12 +31,15 @@ export interface FoundTarget {
   maintainerSigned: boolean;
   /** signature threshold the delegation requires of the signing role */
   threshold: number;
+  /** the signing role's keys as its delegation lists them, and the name they are recorded under in the
+   *  pins' `roles` (the role's name, or `<prefix>-*` for a hash bin: all bins share one delegation) */
+  keys: RoleKeys & { name: string };
 }
 
 export interface TufSession {
   state(): TufState;
-  /** Roots trusted in this refresh, oldest first (version, sha256 of the canonical signed part). */
-  rootChain(): ReadonlyArray<{ version: number; sha256: string }>;
+  /** Roots trusted in this refresh, oldest first. */
+  rootChain(): ReadonlyArray<RootChainEntry>;
   findTarget(targetPath: string): Promise<FoundTarget | undefined>;
   /**
    * Of `names`, the packages the verified top-level targets delegates to a role of their own (their claim,
@@ -179,7 +183,7 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
   const project = pin === undefined ? undefined : rootIdentity(rootBytes, MAX_ROOT_BYTES);
   const projectOffChain = (): boolean =>
     pin !== undefined && project !== undefined && project.version >= pin.version &&
-    !updater.rootChain.some((r) => r.version === project.version && r.sha256 === project.sha256);
+    !updater.rootChain.some((r) => r.version === project.version && r.signedSha256 === project.signedSha256);
   try {
     trusted = await updater.refresh();
   } catch (error) {
@@ -195,13 +199,17 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
   const targets = trusted.targets;
   if (!timestamp || !snapshot || !targets) throw new Error('TUF refresh finished without timestamp, snapshot or targets');
   const root = trusted.root;
-  const roleKeyids = (role: 'timestamp' | 'snapshot' | 'targets'): string[] => [...(root.signed.roles.get(role)?.keyids ?? [])].sort();
+  const roleKeys = (role: 'root' | 'timestamp' | 'snapshot' | 'targets'): RoleKeys => {
+    const r = root.signed.roles.get(role);
+    return { keyids: [...(r?.keyids ?? [])].sort(), threshold: r?.threshold ?? 1 };
+  };
+  const trustedRoot = updater.rootChain[updater.rootChain.length - 1]!;
   const state: TufState = {
-    // The pin identifies the root by the sha256 of its canonical signed part, independent of formatting.
-    root: { version: root.signed.version, sha256: sha256Hex(root.signedBytes()), expires: root.signed.expires },
-    timestamp: { version: timestamp.signed.version, expires: timestamp.signed.expires, keyids: roleKeyids('timestamp') },
-    snapshot: { version: snapshot.signed.version, expires: snapshot.signed.expires, keyids: roleKeyids('snapshot') },
-    targets: { version: targets.signed.version, expires: targets.signed.expires, keyids: roleKeyids('targets') },
+    // The pin identifies the root by the sha256 of its file, as operators publish it (ADR 0016).
+    root: { version: root.signed.version, sha256: trustedRoot.sha256, expires: root.signed.expires, ...roleKeys('root') },
+    timestamp: { version: timestamp.signed.version, expires: timestamp.signed.expires, ...roleKeys('timestamp') },
+    snapshot: { version: snapshot.signed.version, expires: snapshot.signed.expires, ...roleKeys('snapshot') },
+    targets: { version: targets.signed.version, expires: targets.signed.expires, ...roleKeys('targets') },
     overlay: targets.signed.delegations?.getRole(OVERLAY_APPROVAL_ROLE) !== undefined,
   };
   return {
@@ -234,7 +242,10 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
       const role = info.rolePath[info.rolePath.length - 1]!;
       const packageName = targetPath.slice(0, targetPath.indexOf('/-/'));
       const delegator = info.rolePath.length === 2 ? trusted.targets : trusted.getRole(info.rolePath.slice(0, -1));
-      const threshold = delegator?.signed.delegations?.getRole(role)?.threshold ?? 1;
+      const delegation = delegator?.signed.delegations?.getRole(role);
+      const threshold = delegation?.threshold ?? 1;
+      // TAP 15: every hash bin shares the one succinct delegation's keys, recorded once as `<prefix>-*`
+      const keysName = delegation instanceof SuccinctRoles ? `${delegation.namePrefix}-*` : role;
       return {
         target: info.targetFile,
         role,
@@ -243,6 +254,7 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
         // role named after the package; everything else (unclaimed bins) is signed with registry keys.
         maintainerSigned: info.rolePath.length === 2 && role === packageName,
         threshold,
+        keys: { name: keysName, keyids: [...(delegation?.keyids ?? [])].sort(), threshold },
       };
     },
   };

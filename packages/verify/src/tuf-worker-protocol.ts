@@ -1,6 +1,7 @@
 // Messages between an install and its TUF worker thread (tuf-worker.ts): plain data only, so they cross
 // the thread boundary by structured clone. Errors travel as their code and fields and are rebuilt as
 // TufError / VerifyError on the install's side, so the same coded failure reaches the user.
+import type { RootChainEntry } from '@tufpm/client';
 import { TufError } from '@tufpm/models';
 import { VerifyError } from './errors.js';
 import type { RecordedClaim } from './lockfile.js';
@@ -14,7 +15,7 @@ export type WorkerRequest =
 
 export interface OpenedSession {
   state: TufState;
-  rootChain: Array<{ version: number; sha256: string }>;
+  rootChain: RootChainEntry[];
 }
 
 export interface WireError {

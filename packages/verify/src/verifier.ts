@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { TufError, type ReleaseIndex } from '@tufpm/models';
 import { checkOfferedReleases, dropUnsignedPreferences, findReleaseList, offeredReleases, tagEdgeMismatch, type TagEdge } from './release-list.js';
 import { VerifyError, describeFailure } from './errors.js';
-import { DEFAULT_LOCKFILE_NAME, LOCKFILE_VERSION, readLockfile, writeLockfile, type PinnedPackage, type RecordedClaim, type SideLockfile } from './lockfile.js';
+import { DEFAULT_LOCKFILE_NAME, LOCKFILE_VERSION, readLockfile, roleKeysName, rootDigestKind, writeLockfile, type PinnedPackage, type RecordedClaim, type RoleKeys, type SideLockfile } from './lockfile.js';
 import { sha512HexToIntegrity } from './sri.js';
 import { parseTarballUrl, targetPathFor } from './target-path.js';
 import { hasVerifiedRoles, openTufSession, type TufSession } from './tuf-session.js';
@@ -56,6 +56,8 @@ export class InstallVerifier {
   private recordedClaims: Map<string, RecordedClaim> | undefined;
   /** name@version -> why its signed manifest fields do not parse (reported only by checkManifestFields). */
   private readonly malformedFields = new Map<string, string>();
+  /** the keys of the roles that signed the targets resolved in this session, by their `roles` entry name */
+  private readonly signingKeys = new Map<string, RoleKeys>();
   /** package name -> its signed release list (ADR 0013), looked up once per install */
   private readonly releaseLists = new Map<string, Promise<{ role: string; index: ReleaseIndex }>>();
 
@@ -104,7 +106,7 @@ export class InstallVerifier {
       cacheDir: registryStateDir(machine.dir, metadataUrl),
       recordKey: machine.recordKey,
       ...(options.snapshotMaxLength !== undefined ? { snapshotMaxLength: options.snapshotMaxLength } : {}),
-      ...(pins ? { pinnedRoot: { version: pins.root.version, sha256: pins.root.sha256 } } : {}),
+      ...(pins ? { pinnedRoot: { version: pins.root.version, sha256: pins.root.sha256, digest: rootDigestKind(pins) } } : {}),
     };
     const useWorker = options.tufWorker !== undefined && options.clock === undefined && !(await hasVerifiedRoles(sessionOptions));
     const tuf = useWorker
@@ -167,7 +169,7 @@ export class InstallVerifier {
         recovery: 'the version may be unpublished or forged; pick a version that its maintainers signed',
       });
     }
-    const { target, role, roleVersion, maintainerSigned, threshold } = found;
+    const { target, role, roleVersion, maintainerSigned, threshold, keys } = found;
     const sha512 = target.hashes.sha512;
     if (sha512 === undefined) {
       throw new VerifyError('TUF_PACKAGE_NOT_SIGNED', `the signed target ${targetPath} in role ${role} carries no sha512`, {
@@ -201,6 +203,7 @@ export class InstallVerifier {
     checkPackageAgainstPin(signed, pin, this.lockfilePath);
     checkSignerPolicy(signed, pin, this.maintainerSignedNames, this.options);
     checkRecordedClaim(signed, this.pins?.claims, this.lockfilePath);
+    this.signingKeys.set(keys.name, { keyids: keys.keyids, threshold: keys.threshold });
     this.resolved.set(pkgKey(name, version), signed);
     return signed;
   }
@@ -426,14 +429,23 @@ export class InstallVerifier {
       for (const key of [...packages.keys()]) if (!wanted.has(key)) packages.delete(key);
     }
     const claims = this.recordedClaims ?? this.pins?.claims;
+    // The keys of every role a kept pin names: as verified now, else as recorded before (ADR 0016).
+    const roles = new Map<string, RoleKeys>();
+    for (const pin of packages.values()) {
+      const resolvedName = roleKeysName(pin.role, this.signingKeys);
+      const name = resolvedName ?? roleKeysName(pin.role, this.pins?.roles);
+      if (name !== undefined) roles.set(name, this.signingKeys.get(name) ?? this.pins!.roles!.get(name)!);
+    }
+    const top = (pin: { version: number; keyids: string[]; threshold: number }) => ({ version: pin.version, keyids: pin.keyids, threshold: pin.threshold });
     await writeLockfile(this.lockfilePath, {
       lockfileVersion: LOCKFILE_VERSION,
       registry: this.registryUrl,
-      root: { version: state.root.version, sha256: state.root.sha256 },
-      timestamp: { version: state.timestamp.version, keyids: state.timestamp.keyids },
-      snapshot: { version: state.snapshot.version, keyids: state.snapshot.keyids },
-      targets: { version: state.targets.version, keyids: state.targets.keyids },
+      root: { version: state.root.version, sha256: state.root.sha256, keyids: state.root.keyids, threshold: state.root.threshold },
+      timestamp: top(state.timestamp),
+      snapshot: top(state.snapshot),
+      targets: top(state.targets),
       packages,
+      roles,
       ...(claims === undefined ? {} : { claims }),
     });
   }

@@ -4,19 +4,23 @@ import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promise
 import { MACHINE_BINDINGS_FILE, MachineBindings } from '../src/machine-bindings.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseLockfile, readLockfile, serializeLockfile, writeLockfile, type SideLockfile } from '../src/lockfile.js';
+import { parseLockfile, readLockfile, roleKeysName, rootDigestKind, serializeLockfile, writeLockfile, type SideLockfile } from '../src/lockfile.js';
 
 function sample(): SideLockfile {
   return {
-    lockfileVersion: 1,
+    lockfileVersion: 2,
     registry: 'http://127.0.0.1:4873/',
-    root: { version: 2, sha256: 'a'.repeat(64) },
-    timestamp: { version: 7, keyids: ['1'.repeat(64)] },
-    snapshot: { version: 5, keyids: ['2'.repeat(64)] },
-    targets: { version: 3, keyids: ['3'.repeat(64), '4'.repeat(64)] },
+    root: { version: 2, sha256: 'a'.repeat(64), keyids: ['0'.repeat(64)], threshold: 1 },
+    timestamp: { version: 7, keyids: ['1'.repeat(64)], threshold: 1 },
+    snapshot: { version: 5, keyids: ['2'.repeat(64)], threshold: 1 },
+    targets: { version: 3, keyids: ['3'.repeat(64), '4'.repeat(64)], threshold: 2 },
     packages: new Map([
       ['zeta@1.0.0', { targetPath: 'zeta/-/zeta-1.0.0.tgz', role: 'unclaimed-0a', roleVersion: 3, length: 10, sha512: 'b'.repeat(128), maintainerSigned: false }],
       ['@s/alpha@2.0.0', { targetPath: '@s/alpha/-/alpha-2.0.0.tgz', role: '@s/alpha', roleVersion: 1, length: 11, sha512: 'c'.repeat(128), yarnChecksum: '10c0/' + 'd'.repeat(128), maintainerSigned: true }],
+    ]),
+    roles: new Map([
+      ['@s/alpha', { keyids: ['5'.repeat(64), '6'.repeat(64)], threshold: 2 }],
+      ['unclaimed-*', { keyids: ['7'.repeat(64)], threshold: 1 }],
     ]),
   };
 }
@@ -70,7 +74,14 @@ test('rejects an edited side lockfile instead of trusting it', () => {
     ['short sha512', (o) => (o.packages['zeta@1.0.0'].sha512 = 'ab')],
     ['upper-case hex', (o) => (o.root.sha256 = 'A'.repeat(64))],
     ['bad package key', (o) => (o.packages['../evil@1.0.0'] = o.packages['zeta@1.0.0'])],
-    ['wrong lockfileVersion', (o) => (o.lockfileVersion = 2)],
+    ['wrong lockfileVersion', (o) => (o.lockfileVersion = 3)],
+    ['format 2 without thresholds', (o) => delete o.timestamp.threshold],
+    ['format 2 without root keys', (o) => delete o.root.keyids],
+    ['format 2 without roles', (o) => delete o.roles],
+    ['a threshold above its keyids', (o) => (o.targets.threshold = 3)],
+    ['a role threshold above its keyids', (o) => (o.roles['unclaimed-*'].threshold = 2)],
+    ['a roles name with a star inside', (o) => (o.roles['a*b'] = o.roles['unclaimed-*'])],
+    ['format 1 with format 2 fields', (o) => (o.lockfileVersion = 1)],
     ['non-boolean maintainerSigned', (o) => (o.packages['zeta@1.0.0'].maintainerSigned = 'yes')],
     ['missing targets pin', (o) => delete o.targets],
     ['empty keyids', (o) => (o.timestamp.keyids = [])],
@@ -121,4 +132,32 @@ test('the claims recorded by init round-trip, sorted, and are parsed strictly', 
     assert.throws(() => parseLockfile(bad, 'tufpm-lock.json'), (e: unknown) => (e as { code?: string }).code === 'TUF_LOCKFILE', why);
   }
   assert.equal(parseLockfile(serializeLockfile(sample()), 'x').claims, undefined, 'a lockfile written by installs alone has no claims');
+});
+
+test('a format-1 tufpm-lock.json (root sha256 over the signed part, no thresholds) still reads, and writes back unchanged', () => {
+  const v1 = {
+    lockfileVersion: 1,
+    registry: 'http://127.0.0.1:4873/',
+    root: { version: 2, sha256: 'a'.repeat(64) },
+    timestamp: { version: 7, keyids: ['1'.repeat(64)] },
+    snapshot: { version: 5, keyids: ['2'.repeat(64)] },
+    targets: { version: 3, keyids: ['3'.repeat(64)] },
+    packages: { 'zeta@1.0.0': { targetPath: 'zeta/-/zeta-1.0.0.tgz', role: 'unclaimed-0a', roleVersion: 3, maintainerSigned: false, length: 10, sha512: 'b'.repeat(128) } },
+  };
+  const text = `${JSON.stringify(v1, null, 2)}\n`;
+  const lock = parseLockfile(text, 'tufpm-lock.json');
+  assert.equal(lock.lockfileVersion, 1);
+  assert.equal(rootDigestKind(lock), 'signed-part');
+  assert.equal(lock.timestamp.threshold, undefined);
+  assert.equal(lock.roles, undefined);
+  assert.equal(serializeLockfile(lock), text, 'a frozen install that reads it writes nothing different');
+  assert.equal(rootDigestKind(sample()), 'file');
+});
+
+test('the keys of hash bins are recorded once, under <prefix>-*; a claimed role under its name', () => {
+  const roles = sample().roles!;
+  assert.equal(roleKeysName('unclaimed-0a', roles), 'unclaimed-*');
+  assert.equal(roleKeysName('@s/alpha', roles), '@s/alpha');
+  assert.equal(roleKeysName('other', roles), undefined);
+  assert.equal(roleKeysName('unclaimed-zz', roles), undefined, 'not a hex bin suffix');
 });
