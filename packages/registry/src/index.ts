@@ -1,7 +1,12 @@
 export { startRegistry, type RegistryOptions, type RunningRegistry, type RequestCounts, type RequestKind } from './server.js';
 export type { PublishHook, PublishEvent, VersionManifest } from './hooks.js';
 export { RegistryError, type RegistryErrorCode } from './errors.js';
-export { addPackageVersion, readStoredPackument, type AddPackageVersionOptions, type AddedVersion } from './store.js';
+export { addPackageVersion, readStoredPackument, prepareVersion, distTagsAfterPublish, type AddPackageVersionOptions, type AddedVersion, type PreparedVersion } from './store.js';
+// The publish rules the Verdaccio plugin shares with this registry (ADR 0018).
+export { parsePublishDocument, type ParsedPublish } from './publish.js';
+export { resolveMetadataFile } from './tuf-files.js';
+export { readBody as readRequestBody } from './http-util.js';
+export { withDirLock as withKeyLock } from './lock.js';
 export type { StoredPackument } from './packument.js';
 export { buildPackageTarball, buildRawTarball, readTarballManifest, type BuildTarballOptions, type RawTarballEntry, type TarballContents } from './tarball.js';
 export { tarballDigests, type TarballDigests } from './integrity.js';

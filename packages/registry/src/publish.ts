@@ -22,33 +22,39 @@ export interface PublishContext {
   now: () => Date;
 }
 
+/** A publish body that passed parsePublishDocument. */
+export interface ParsedPublish {
+  name: string;
+  version: string;
+  tarball: Uint8Array;
+  attachmentName: string;
+  /** the dist-tags the body sets (`{ latest: version }` when it names none) */
+  distTags: Record<string, string>;
+  /** the body without attachment data: what publish hooks see (`_tufpm.role` of a maintainer release) */
+  document: Record<string, unknown>;
+}
+
 /**
- * Handles the body of `npm publish` (libnpmpublish): `{ _id, name, 'dist-tags': { tag: version },
+ * The rules for the body of `npm publish` (libnpmpublish): `{ _id, name, 'dist-tags': { tag: version },
  * versions: { [version]: manifest }, _attachments: { '<name>-<version>.tgz': { data: base64, length } } }`.
- * Exactly one version and one attachment; the tarball's own package.json is the authority for the stored
- * manifest, so a body that claims other dependencies than the tarball ships cannot change what installs.
+ * Exactly one version and one attachment, matching the URL's package name; length and dist.integrity
+ * must match the attached bytes. Shared by tufpm-registry and the Verdaccio plugin (ADR 0018).
  */
-export async function handlePublish(body: Buffer, ctx: PublishContext): Promise<AddedVersion> {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw new RegistryError('REGISTRY_BAD_REQUEST', 'publish body is not JSON', { cause: err });
-  }
+export function parsePublishDocument(doc: unknown, name: string): ParsedPublish {
   if (!isObject(doc)) throw bad('publish body must be a JSON object');
-  if (doc['name'] !== ctx.name) throw bad(`publish body names ${JSON.stringify(doc['name'])}, URL names ${ctx.name}`);
-  if (doc['_id'] !== undefined && doc['_id'] !== ctx.name) throw bad('publish body _id does not match the package name');
+  if (doc['name'] !== name) throw bad(`publish body names ${JSON.stringify(doc['name'])}, URL names ${name}`);
+  if (doc['_id'] !== undefined && doc['_id'] !== name) throw bad('publish body _id does not match the package name');
   const versions = doc['versions'];
   if (!isObject(versions) || Object.keys(versions).length !== 1) throw bad('publish body must contain exactly one version');
   const version = assertVersion(Object.keys(versions)[0]);
   const claimedManifest = versions[version];
-  if (!isObject(claimedManifest) || claimedManifest['name'] !== ctx.name || claimedManifest['version'] !== version) {
+  if (!isObject(claimedManifest) || claimedManifest['name'] !== name || claimedManifest['version'] !== version) {
     throw bad('version manifest name/version do not match');
   }
   const attachments = doc['_attachments'];
   if (!isObject(attachments) || Object.keys(attachments).length !== 1) throw bad('publish body must contain exactly one attachment');
   const [attachmentName, attachment] = Object.entries(attachments)[0]!;
-  if (attachmentName !== `${ctx.name}-${version}.tgz` && attachmentName !== tarballFileName(ctx.name, version)) {
+  if (attachmentName !== `${name}-${version}.tgz` && attachmentName !== tarballFileName(name, version)) {
     throw bad(`unexpected attachment name ${JSON.stringify(attachmentName)}`);
   }
   if (!isObject(attachment) || typeof attachment['data'] !== 'string' || !BASE64.test(attachment['data'])) {
@@ -73,12 +79,28 @@ export async function handlePublish(body: Buffer, ctx: PublishContext): Promise<
     ...doc,
     _attachments: { [attachmentName]: { ...attachment, data: undefined, length: tarball.length } },
   };
-  return acceptVersion(ctx.dir, tarball, {
-    claimed: { name: ctx.name, version },
-    distTags,
+  return { name, version, tarball, attachmentName, distTags, document };
+}
+
+/**
+ * Handles the body of `npm publish`: parsePublishDocument, then acceptVersion. The tarball's own
+ * package.json is the authority for the stored manifest, so a body that claims other dependencies than
+ * the tarball ships cannot change what installs.
+ */
+export async function handlePublish(body: Buffer, ctx: PublishContext): Promise<AddedVersion> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new RegistryError('REGISTRY_BAD_REQUEST', 'publish body is not JSON', { cause: err });
+  }
+  const p = parsePublishDocument(doc, ctx.name);
+  return acceptVersion(ctx.dir, p.tarball, {
+    claimed: { name: ctx.name, version: p.version },
+    distTags: p.distTags,
     hooks: ctx.hooks,
     user: ctx.user,
-    document,
+    document: p.document,
     time: ctx.now(),
   });
 }

@@ -95,11 +95,28 @@ export interface AddedVersion {
   hashes: { sha256: string; sha512: string };
 }
 
+/** A publish that passed every check that needs only its own bytes (prepareVersion). */
+export interface PreparedVersion {
+  name: string;
+  version: string;
+  tarballPath: string;
+  /** the version manifest as stored: the tarball's package.json minus `_`-fields, plus dist */
+  manifest: VersionManifest;
+  integrity: string;
+  shasum: string;
+  length: number;
+  hashes: { sha256: string; sha512: string };
+}
+
 /**
- * Validates a tarball, runs the hooks and stores it as a new version: tarball first, then the packument,
- * each written atomically. Nothing is written when a check or a beforeAccept hook refuses.
+ * The checks of a new version that need only its tarball: a readable package tarball (entry rules, size
+ * limits), whose package.json names the claimed name and version, valid dist-tags that point at it.
+ * Shared by tufpm-registry (acceptVersion) and the Verdaccio plugin (ADR 0018).
  */
-export async function acceptVersion(dir: string, tarball: Uint8Array, options: AcceptOptions = {}): Promise<AddedVersion> {
+export async function prepareVersion(
+  tarball: Uint8Array,
+  options: { claimed?: { name: string; version: string }; distTags?: Record<string, string>; limits?: ReadTarballLimits } = {},
+): Promise<PreparedVersion> {
   const contents = await readTarballManifest(tarball, options.limits);
   const pkgName = contents.manifest['name'];
   const pkgVersion = contents.manifest['version'];
@@ -111,17 +128,58 @@ export async function acceptVersion(dir: string, tarball: Uint8Array, options: A
   }
   const name = assertPackageName(pkgName);
   const version = assertVersion(pkgVersion);
-  const distTags = options.distTags ?? {};
-  for (const [tag, v] of Object.entries(distTags)) {
+  for (const [tag, v] of Object.entries(options.distTags ?? {})) {
     if (!isValidDistTag(tag)) throw new RegistryError('REGISTRY_BAD_REQUEST', `invalid dist-tag ${JSON.stringify(tag)}`);
     if (v !== version) throw new RegistryError('REGISTRY_BAD_REQUEST', `dist-tag ${tag} must point at the published version`);
   }
-  const time = options.time === undefined ? new Date() : new Date(options.time);
-  if (Number.isNaN(time.getTime())) throw new RegistryError('REGISTRY_BAD_REQUEST', 'invalid publish time');
   const digests = tarballDigests(tarball);
   const tarballPath = targetPathFor(name, version);
+  return {
+    name,
+    version,
+    tarballPath,
+    manifest: storedManifest(contents.manifest, name, version, tarballPath, digests.integrity, digests.shasum, contents),
+    integrity: digests.integrity,
+    shasum: digests.shasum,
+    length: digests.length,
+    hashes: { sha256: digests.sha256Hex, sha512: digests.sha512Hex },
+  };
+}
+
+/**
+ * The package's dist-tags once a publish is stored: the given tags merged over the existing ones, or
+ * (none given) `latest` recomputed to the highest release. A signing hook signs exactly these (ADR 0013).
+ */
+export function distTagsAfterPublish(
+  existing: { tags: Record<string, string>; versions: readonly string[] } | undefined,
+  version: string,
+  distTags: Record<string, string> | undefined,
+): Record<string, string> {
+  const out: Record<string, string> = { ...(existing?.tags ?? {}) };
+  if (distTags === undefined) {
+    const latest = defaultLatest([...(existing?.versions ?? []), version]);
+    if (latest !== undefined) out['latest'] = latest;
+  } else {
+    Object.assign(out, distTags);
+  }
+  return out;
+}
+
+/**
+ * Validates a tarball, runs the hooks and stores it as a new version: tarball first, then the packument,
+ * each written atomically. Nothing is written when a check or a beforeAccept hook refuses.
+ */
+export async function acceptVersion(dir: string, tarball: Uint8Array, options: AcceptOptions = {}): Promise<AddedVersion> {
+  const prepared = await prepareVersion(tarball, {
+    ...(options.claimed === undefined ? {} : { claimed: options.claimed }),
+    ...(options.distTags === undefined ? {} : { distTags: options.distTags }),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+  });
+  const { name, version, tarballPath, manifest } = prepared;
+  const distTags = options.distTags ?? {};
+  const time = options.time === undefined ? new Date() : new Date(options.time);
+  if (Number.isNaN(time.getTime())) throw new RegistryError('REGISTRY_BAD_REQUEST', 'invalid publish time');
   const file = tarballFile(dir, tarballPath);
-  const manifest = storedManifest(contents.manifest, name, version, tarballPath, digests.integrity, digests.shasum, contents);
   const hooks = options.hooks === undefined ? [] : Array.isArray(options.hooks) ? options.hooks : [options.hooks];
   const root = registryLayout(dir).root;
 
@@ -136,13 +194,11 @@ export async function acceptVersion(dir: string, tarball: Uint8Array, options: A
     if (leftover) throw new RegistryError('REGISTRY_CONFLICT', `tarball ${tarballPath} already exists`);
     // The packument's dist-tags after this publish, known before the hooks run so that a signing hook signs
     // exactly the tags the packument will serve (ADR 0013).
-    const packumentDistTags: Record<string, string> = { ...(existing?.['dist-tags'] ?? {}) };
-    if (options.distTags === undefined) {
-      const latest = defaultLatest([...Object.keys(existing?.versions ?? {}), version]);
-      if (latest !== undefined) packumentDistTags['latest'] = latest;
-    } else {
-      Object.assign(packumentDistTags, distTags);
-    }
+    const packumentDistTags = distTagsAfterPublish(
+      existing === undefined ? undefined : { tags: existing['dist-tags'], versions: Object.keys(existing.versions) },
+      version,
+      options.distTags,
+    );
     const event: PublishEvent = {
       dir: root,
       name,
@@ -151,8 +207,8 @@ export async function acceptVersion(dir: string, tarball: Uint8Array, options: A
       manifest,
       tarballPath,
       tarballFile: file,
-      length: digests.length,
-      hashes: { sha256: digests.sha256Hex, sha512: digests.sha512Hex },
+      length: prepared.length,
+      hashes: prepared.hashes,
       distTags,
       packumentDistTags: { ...packumentDistTags },
       user: options.user,
@@ -186,9 +242,9 @@ export async function acceptVersion(dir: string, tarball: Uint8Array, options: A
       version,
       tarballPath,
       tarballFile: file,
-      integrity: digests.integrity,
-      shasum: digests.shasum,
-      length: digests.length,
+      integrity: prepared.integrity,
+      shasum: prepared.shasum,
+      length: prepared.length,
       hashes: event.hashes,
     };
   });

@@ -62,7 +62,7 @@ export {
   RegistryResponseError,
   MaintainerConfigError,
 } from './maintainer/errors.js';
-export { createMaintainerPublishHook, howToSign, TUFPM_FIELD, type MaintainerPublishEvent, type MaintainerHookOptions } from './maintainer/publish-hook.js';
+export { createMaintainerPublishHook, howToSign, TUFPM_FIELD, type MaintainerPublishEvent, type MaintainerHookOptions, type MaintainerPublishHook } from './maintainer/publish-hook.js';
 export { createMaintainerRoutes, claimsDir, claimRequestFile, keyChangeFile } from './maintainer/routes.js';
 export { checkRelease, checkRoleSignatures, delegationFor, identicalTarget, sameTarget, type ReleaseCheckInput, type ReleaseCheckResult, type UploadedTarball } from './maintainer/release-check.js';
 export { buildReleaseRole, prepareRelease, signRole, parseRole, roleFromJsonValue, roleFileFor, DEFAULT_ROLE_EXPIRY_SECONDS, type ReleaseRole } from './maintainer/role-build.js';

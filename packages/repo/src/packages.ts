@@ -42,6 +42,12 @@ export interface PublishOptions {
    * publish of one package.
    */
   distTags?: Record<string, string>;
+  /**
+   * Runs under the repository lock after every check and signature passed and before the new metadata is
+   * written; if it throws, nothing is written. A registry that stores the files itself (the Verdaccio
+   * plugin) stores them here, so the signed state becomes visible only once the store succeeded.
+   */
+  beforePersist?: () => Promise<void>;
 }
 
 export interface PublishResult {
@@ -178,7 +184,7 @@ export async function publishPrepared(core: NpmRepositoryCore, tarballs: readonl
     }
     if (touched.size > 0) await core.resignSnapshotAndTimestamp();
     return out;
-  });
+  }, opts.beforePersist === undefined ? {} : { beforePersist: opts.beforePersist });
   return result;
 }
 

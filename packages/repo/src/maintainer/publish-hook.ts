@@ -38,6 +38,11 @@ export interface MaintainerHookOptions {
   onRelease?: (r: { name: string; version: string; outcome: 'unclaimed' | 'accepted' | 'staged'; roleVersion?: number }) => void;
 }
 
+/** The publish rules as a registry calls them (see createMaintainerPublishHook). */
+export interface MaintainerPublishHook {
+  beforeAccept(event: MaintainerPublishEvent, store?: () => Promise<void>): Promise<void>;
+}
+
 /** How a maintainer signs and publishes a claimed package: the message a plain `npm publish` gets. */
 export function howToSign(name: string, threshold: number): string {
   return `package ${name} is claimed by its maintainers: the registry cannot sign it. Sign the release on a maintainer's machine and publish it with tufpm:\n` +
@@ -54,8 +59,14 @@ export function howToSign(name: string, threshold: number): string {
  *   registry writes neither tarball nor packument.
  * It runs in `beforeAccept`, under the registry's directory lock and the repository lock.
  * Nothing here needs, or can use, a maintainer's private key.
+ *
+ * `store`, when given, stores the release's files in the registry (the Verdaccio plugin hands the request
+ * on to Verdaccio there). It runs under the repository lock after every check passed and before any
+ * metadata is written, and only for a release that will be served (never for a staged or refused one):
+ * if it throws, nothing is signed, so the signed state becomes visible only after the store succeeded
+ * (ADR 0018). Without it (tufpm-registry) the registry writes its files after the hook returned.
  */
-export function createMaintainerPublishHook(opts: MaintainerHookOptions): { beforeAccept(event: MaintainerPublishEvent): Promise<void> } {
+export function createMaintainerPublishHook(opts: MaintainerHookOptions): MaintainerPublishHook {
   const repos = new Map<string, Promise<NpmRepository>>();
   const now = opts.now ?? (() => new Date());
   const openRepo = async (dir: string): Promise<NpmRepository> => {
@@ -73,7 +84,7 @@ export function createMaintainerPublishHook(opts: MaintainerHookOptions): { befo
   };
 
   return {
-    async beforeAccept(ev) {
+    async beforeAccept(ev, store) {
       const repo = await openRepo(opts.metadataDir ?? join(ev.dir, 'tuf', 'metadata'));
       const field = ev.document[TUFPM_FIELD];
       if (field === undefined) {
@@ -81,6 +92,7 @@ export function createMaintainerPublishHook(opts: MaintainerHookOptions): { befo
           await repo.publishTarball(ev.tarball, {
             expectedName: ev.name, expectedVersion: ev.version, onlineOnly: true,
             ...(ev.packumentDistTags === undefined ? {} : { distTags: ev.packumentDistTags }),
+            ...(store === undefined ? {} : { beforePersist: store }),
           });
         } catch (err) {
           if (err instanceof PackageClaimedError) throw new SignatureRequiredError(howToSign(ev.name, repo.claimedRole(ev.name)?.threshold ?? 1), { cause: err });
@@ -122,7 +134,9 @@ export function createMaintainerPublishHook(opts: MaintainerHookOptions): { befo
         r.delegated.set(ev.name, role);
         r.changed.add(ev.name);
         await repo.resignSnapshotAndTimestamp();
-      });
+      }, { beforePersist: async () => {
+        if (staged === undefined) await store?.();
+      } });
       if (staged !== undefined) {
         opts.onRelease?.({ name: ev.name, version: ev.version, outcome: 'staged', roleVersion: candidate.signed.version });
         throw staged;

@@ -66,6 +66,11 @@ async function authorize(registryDir: string, req: IncomingMessage, name: string
   return found.user;
 }
 
+function statusOf(err: TufError): number | undefined {
+  const status = (err as TufError & { status?: unknown }).status;
+  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status < 600 ? status : undefined;
+}
+
 function send(res: ServerResponse, status: number, body: unknown): void {
   const data = Buffer.from(JSON.stringify(body));
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': data.length, 'cache-control': 'no-store' });
@@ -97,7 +102,16 @@ async function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> 
  *   at threshold; enabled when `keysDir` (online keys, for snapshot and timestamp) is given.
  * Returns false for every other request (the registry handles it).
  */
-export function createMaintainerRoutes(opts: { registryDir: string; keysDir?: string; metadataDir?: string; now?: () => Date }): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+export function createMaintainerRoutes(opts: {
+  registryDir: string; keysDir?: string; metadataDir?: string; now?: () => Date;
+  /**
+   * Who may use the routes of a package: resolves to the user name or throws. Default: a publish token of
+   * the package in the registry's tokens.json. A registry with its own accounts (Verdaccio) passes its
+   * publish-permission check here.
+   */
+  authorize?: (req: IncomingMessage, name: string) => Promise<string>;
+}): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+  const allowed = opts.authorize ?? ((req: IncomingMessage, name: string) => authorize(opts.registryDir, req, name));
   const now = opts.now ?? (() => new Date());
   let repo: Promise<NpmRepository> | undefined;
   return async (req, res) => {
@@ -116,7 +130,7 @@ export function createMaintainerRoutes(opts: { registryDir: string; keysDir?: st
       }
       if (m[1] === 'staged') {
         if (method !== 'GET') throw new HttpError(405, 'REGISTRY_METHOD_NOT_ALLOWED', 'method not allowed');
-        await authorize(opts.registryDir, req, name);
+        await allowed(req, name);
         const s = await readStaged(opts.registryDir, name);
         if (s === undefined) throw new HttpError(404, 'REGISTRY_NOT_FOUND', `no staged release of ${name}`);
         send(res, 200, {
@@ -126,7 +140,7 @@ export function createMaintainerRoutes(opts: { registryDir: string; keysDir?: st
         return true;
       }
       if (method !== 'PUT') throw new HttpError(405, 'REGISTRY_METHOD_NOT_ALLOWED', 'method not allowed');
-      const user = await authorize(opts.registryDir, req, name);
+      const user = await allowed(req, name);
       if (m[1] === 'roles') {
         if (opts.keysDir === undefined) throw new HttpError(404, 'REGISTRY_NOT_FOUND', 'role refresh is not enabled on this registry');
         const role = parseRole(await readBody(req, MAX_CLAIM_BYTES), 'refreshed role');
@@ -158,7 +172,8 @@ export function createMaintainerRoutes(opts: { registryDir: string; keysDir?: st
       return true;
     } catch (err) {
       if (err instanceof HttpError) send(res, err.status, { error: err.message, code: err.code });
-      else if (err instanceof TufError) send(res, 400, { error: err.message, code: err.code });
+      // an injected authorize may say its own status (401/403) on a TufError
+      else if (err instanceof TufError) send(res, statusOf(err) ?? 400, { error: err.message, code: err.code });
       else throw err;
       if (!req.complete) res.on('finish', () => req.destroy());
       return true;
