@@ -1,0 +1,137 @@
+// verdaccio-tufpm end to end (issue 18, ADR 0018): a real Verdaccio 6.8 on loopback with the plugin, real
+// `npm publish` / `yarn npm publish`, and tufpm-npm and Yarn (tufpm plugin) installs verifying from it.
+// Every refused publish must leave Verdaccio's storage and the TUF metadata byte-for-byte as they were.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { generateEd25519KeyPair } from '@tufpm/models';
+import { buildPackageTarball } from '@tufpm/registry';
+import { fetchStaged, prepareRelease, publishRelease, readPackageTarball, signRole } from '@tufpm/repo';
+import { InstallVerifier } from '@tufpm/verify';
+import { VerdaccioWorld } from '../src/harness/verdaccio.js';
+
+describe('verdaccio-tufpm', () => {
+  let world: VerdaccioWorld;
+  before(async () => {
+    world = await VerdaccioWorld.create();
+  });
+  after(() => world.close());
+
+  const verifier = async (): Promise<InstallVerifier> => {
+    const project = await world.project({});
+    return InstallVerifier.open({ projectDir: project.dir, registryUrl: world.url, stateDir: join(project.machine, 'state') });
+  };
+
+  test('npm publish and yarn npm publish through Verdaccio are signed into their bins; Yarn and tufpm-npm install them verified', async () => {
+    const before = await world.served();
+    const npmPub = await world.npmPublish('fresh-npm', '1.0.0');
+    assert.equal(npmPub.code, 0, npmPub.stderr);
+    const yarnPub = await world.yarnPublish('fresh-yarn', '1.0.0');
+    assert.equal(yarnPub.code, 0, yarnPub.stdout + yarnPub.stderr);
+    const after = await world.served();
+    assert.equal(after.snapshot, before.snapshot + 2, 'one new snapshot per accepted publish');
+
+    const v = await verifier();
+    const signed = await v.resolve('fresh-npm', '1.0.0');
+    assert.equal(signed.maintainerSigned, false);
+    assert.match(signed.role, /^unclaimed-[0-9a-f]$/);
+
+    const npmProject = await world.project({ 'fresh-npm': '^1.0.0', 'fresh-yarn': '^1.0.0' });
+    const npmInstall = await npmProject.tufpmNpm(['install']);
+    assert.equal(npmInstall.code, 0, npmInstall.stderr);
+    assert.deepEqual((await readdir(join(npmProject.dir, 'node_modules'))).filter((n) => !n.startsWith('.')).sort(), ['fresh-npm', 'fresh-yarn']);
+    const lock = JSON.parse((await npmProject.state()).tufpmLock as string) as { packages: Record<string, { role: string }> };
+    assert.ok(lock.packages['fresh-yarn@1.0.0'] !== undefined, 'the Yarn-published release is pinned');
+
+    const yarnProject = await world.project({ 'fresh-npm': '^1.0.0', 'fresh-yarn': '^1.0.0' });
+    const yarnInstall = await yarnProject.yarn(['install']);
+    assert.equal(yarnInstall.code, 0, yarnInstall.stdout + yarnInstall.stderr);
+    const load = await yarnProject.yarn(['node', '-e', 'console.log(require("fresh-npm"), require("fresh-yarn"))']);
+    assert.match(load.stdout, /fresh-npm@1\.0\.0 fresh-yarn@1\.0\.0/);
+  });
+
+  test('rejects a registry-signed release of a claimed package: a plain npm publish is refused and Verdaccio stores nothing', async () => {
+    const owner = generateEd25519KeyPair();
+    await world.repo.addPackage('claimed-pkg', [owner.key], 1, { signers: [owner.signer] });
+    const untouched = await world.snapshot();
+    const res = await world.npmPublish('claimed-pkg', '1.0.0');
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /TUF_MAINTAINER_SIGNATURE_REQUIRED|claimed by its maintainers/);
+    assert.match(res.stderr, /tufpm sign/, 'the publisher is told how to sign');
+    assert.deepEqual(await world.snapshot(), untouched, 'Verdaccio storage and TUF metadata untouched');
+    assert.equal((await fetch(`${world.url}claimed-pkg`)).status, 404);
+  });
+
+  test('co-signing through Verdaccio: below threshold the release is staged and nothing is stored; at threshold it is stored and installs as maintainer-signed', async () => {
+    const [a, b] = [generateEd25519KeyPair(), generateEd25519KeyPair()];
+    await world.repo.addPackage('team-pkg', [a.key, b.key], 2, { signers: [a.signer, b.signer] });
+    const tarball = buildPackageTarball({ name: 'team-pkg', version: '1.0.0' });
+    const current = (await world.repo.reloadIfChanged(), world.repo.repo.targetsRole('team-pkg'));
+    const { pkg, role } = await prepareRelease(current, tarball, { now: new Date() });
+    signRole(role, [a.signer]);
+    const untouched = await world.snapshot();
+    const staged = await publishRelease({ registryUrl: world.url, token: world.token, tarball, pkg, role });
+    assert.equal(staged.outcome, 'staged');
+    assert.deepEqual(await world.snapshot(), untouched, 'a staged release is neither stored by Verdaccio nor served');
+    await assert.rejects((await verifier()).resolve('team-pkg', '1.0.0'), { code: 'TUF_PACKAGE_NOT_SIGNED' });
+
+    // the co-signer fetches the staged role through Verdaccio (authenticated) and adds a signature
+    assert.equal((await fetch(`${world.url}-/tufpm/staged/team-pkg`)).status, 401, 'staged releases need a publisher of the package');
+    const remote = await fetchStaged(world.url, world.token, 'team-pkg');
+    assert.ok(remote !== undefined);
+    signRole(remote.role, [b.signer]);
+    const done = await publishRelease({ registryUrl: world.url, token: world.token, tarball: remote.tarball, pkg: await readPackageTarball(remote.tarball), role: remote.role });
+    assert.equal(done.outcome, 'published');
+    const v = await (await verifier()).resolve('team-pkg', '1.0.0');
+    assert.deepEqual([v.maintainerSigned, v.threshold], [true, 2]);
+    const packument = (await (await fetch(`${world.url}team-pkg`)).json()) as Record<string, unknown>;
+    assert.equal(packument['_tufpm'], undefined, 'the maintainers\' role is not stored in the packument');
+  });
+
+  test('rejects a tampered tarball in Verdaccio\'s storage at install (tufpm-npm and Yarn), project untouched', async () => {
+    assert.equal((await world.npmPublish('victim', '1.0.0')).code, 0);
+    const evil = buildPackageTarball({ name: 'victim', version: '1.0.0', files: { 'index.js': 'module.exports = "pwned";\n' } });
+    await writeFile(join(world.storageDir, 'victim', 'victim-1.0.0.tgz'), evil);
+    const npmProject = await world.project({ victim: '1.0.0' });
+    const beforeNpm = await npmProject.state();
+    const npm = await npmProject.tufpmNpm(['install']);
+    assert.notEqual(npm.code, 0, 'tufpm-npm refused');
+    assert.match(npm.stderr, /TUF_[A-Z_]+/);
+    assert.deepEqual(await npmProject.state(), beforeNpm);
+    const yarnProject = await world.project({ victim: '1.0.0' });
+    const beforeYarn = await yarnProject.state();
+    const yarn = await yarnProject.yarn(['install']);
+    assert.notEqual(yarn.code, 0, 'Yarn refused');
+    assert.match(yarn.stdout + yarn.stderr, /TUF_[A-Z_]+/);
+    assert.deepEqual(await yarnProject.state(), beforeYarn);
+  });
+
+  test('two concurrent publishes of different packages both land, each in its own snapshot', async () => {
+    const before = await world.served();
+    const [x, y] = await Promise.all([world.npmPublish('concurrent-x', '1.0.0'), world.npmPublish('concurrent-y', '1.0.0')]);
+    assert.equal(x.code, 0, x.stderr);
+    assert.equal(y.code, 0, y.stderr);
+    const after = await world.served();
+    assert.equal(after.snapshot, before.snapshot + 2, 'serialized: two snapshots, no lost update');
+    const v = await verifier();
+    await v.resolve('concurrent-x', '1.0.0');
+    await v.resolve('concurrent-y', '1.0.0');
+  });
+
+  test('rejects republishing other bytes under an unpublished version: npm unpublish and deprecate keep working, the signed target stays', async () => {
+    assert.equal((await world.npmPublish('retired', '1.0.0')).code, 0);
+    assert.equal((await world.npmPublish('retired', '1.0.1')).code, 0);
+    const dep = await world.npm(['deprecate', 'retired@1.0.0', 'use 1.0.1'], world.base);
+    assert.equal(dep.code, 0, dep.stderr);
+    const un = await world.npm(['unpublish', 'retired@1.0.0', '--force'], world.base);
+    assert.equal(un.code, 0, un.stderr);
+    const v = await verifier();
+    assert.equal((await v.resolve('retired', '1.0.0')).maintainerSigned, false, 'the unpublished version stays signed (tombstone)');
+    const untouched = await world.snapshot();
+    const again = await world.npmPublish('retired', '1.0.0', { 'index.js': 'module.exports = "other bytes";\n' }, ['--tag', 'old']);
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /already signed with other contents/, 'refused by the signed target (TUF_TARGET_EXISTS)');
+    assert.deepEqual(await world.snapshot(), untouched, 'the refused republish stored nothing');
+  });
+});

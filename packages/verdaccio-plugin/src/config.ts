@@ -1,0 +1,45 @@
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { TufError } from '@tufpm/models';
+import type { PluginOptions } from './verdaccio-types.js';
+
+/** The plugin's section of Verdaccio's config.yaml (`middlewares: { tufpm: { ... } }`). */
+export interface TufpmPluginConfig {
+  /** The tufpm directory: TUF metadata in `tuf/metadata/` (served), staged releases and claims beside it. */
+  dir: string;
+  /** The repository's keys directory; only `online/` (snapshot, timestamp, unclaimed) and repo.json are read. */
+  keys: string;
+  /** Bound on a publish body (base64 tarball inside JSON); default 64 MiB. */
+  maxBodyBytes: number;
+  /** How long Verdaccio may take to store an accepted publish before it is given up (nothing signed); default 60 s. */
+  storeTimeoutMs: number;
+}
+
+export class PluginConfigError extends TufError {
+  constructor(message: string) {
+    super('VERDACCIO_TUFPM_CONFIG', message);
+  }
+}
+
+function path(raw: unknown, key: string, base: string): string {
+  if (typeof raw !== 'string' || raw.length === 0) throw new PluginConfigError(`middlewares.tufpm.${key} must name a directory (see docs/verdaccio.md)`);
+  return isAbsolute(raw) ? raw : resolve(join(base, raw));
+}
+
+function positive(raw: unknown, key: string, fallback: number): number {
+  if (raw === undefined) return fallback;
+  if (typeof raw !== 'number' || !Number.isSafeInteger(raw) || raw <= 0) throw new PluginConfigError(`middlewares.tufpm.${key} must be a positive integer`);
+  return raw;
+}
+
+/** Relative paths are read from the directory of config.yaml, as Verdaccio reads `storage:`. */
+export function parsePluginConfig(raw: unknown, options: PluginOptions): TufpmPluginConfig {
+  const c = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const configPath = options.config.configPath ?? options.config.self_path;
+  const base = configPath === undefined ? process.cwd() : dirname(configPath);
+  return {
+    dir: path(c['dir'], 'dir', base),
+    keys: path(c['keys'], 'keys', base),
+    maxBodyBytes: positive(c['max_body_bytes'], 'max_body_bytes', 64 * 1024 * 1024),
+    storeTimeoutMs: positive(c['store_timeout_ms'], 'store_timeout_ms', 60_000),
+  };
+}

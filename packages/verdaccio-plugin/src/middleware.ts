@@ -1,0 +1,155 @@
+import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { TufError } from '@tufpm/models';
+import { RegistryError, isValidPackageName, readRequestBody, resolveMetadataFile } from '@tufpm/registry';
+import { createMaintainerPublishHook, createMaintainerRoutes } from '@tufpm/repo';
+import { parsePluginConfig, PluginConfigError, type TufpmPluginConfig } from './config.js';
+import { carriesTarball, handlePublish, type PublishContext } from './publish.js';
+import { sendError, sendRefusal } from './respond.js';
+import type { Middleware, PluginOptions, RemoteUser, VerdaccioAuth, VerdaccioRequest, VerdaccioStorage } from './verdaccio-types.js';
+
+const METADATA = /^\/-\/tuf\/metadata\/([^/]+)$/;
+// `/<name>`, `/@scope%2fname` (npm) or `/@scope/name` (Yarn), optionally `/-rev/<rev>` (npm unpublish)
+const PACKAGE_PUT = /^\/((?:@[^/%]+(?:\/|%2[fF]))?[^/@-][^/]*)(?:\/-rev\/([^/]+))?$/;
+
+class ForbiddenError extends TufError {
+  constructor(readonly status: number, message: string) {
+    super(status === 401 ? 'REGISTRY_UNAUTHORIZED' : 'REGISTRY_FORBIDDEN', message);
+  }
+}
+
+function allowPublish(auth: VerdaccioAuth, name: string, user: RemoteUser | undefined): Promise<{ ok: true } | { ok: false; status: number; message: string }> {
+  return new Promise((resolve) => {
+    auth.allow_publish({ packageName: name }, user, (err, ok) => {
+      if (err !== null && err !== undefined) resolve({ ok: false, status: typeof err.status === 'number' ? err.status : 403, message: err.message });
+      else resolve(ok === true ? { ok: true } : { ok: false, status: 403, message: `not allowed to publish ${name}` });
+    });
+  });
+}
+
+async function mustExist(file: string, what: string): Promise<void> {
+  try {
+    await access(file);
+  } catch (err) {
+    throw new PluginConfigError(`${what} ${file} is missing (${(err as NodeJS.ErrnoException).code ?? String(err)}): see docs/verdaccio.md`);
+  }
+}
+
+export interface TufpmMiddlewareHooks {
+  /** outcome of each publish (tests, metrics) */
+  onOutcome?: PublishContext['onOutcome'];
+}
+
+/**
+ * The middleware Verdaccio mounts after its auth and before its npm API (see verdaccio.cjs):
+ * - GET/HEAD `/-/tuf/metadata/<file>`: the TUF metadata, as tufpm-registry serves it;
+ * - `/-/tufpm/...`: the maintainer routes (staged releases, claims, key changes, role refresh), allowed to
+ *   whoever Verdaccio lets publish the package;
+ * - PUT of a package with a tarball: the publish rules (publish.ts). Other PUTs (deprecate, star,
+ *   unpublish of a version) go to Verdaccio unchanged: they never touch the signed metadata.
+ */
+export async function createTufpmMiddleware(raw: unknown, options: PluginOptions, auth: VerdaccioAuth, storage: VerdaccioStorage, hooks: TufpmMiddlewareHooks = {}): Promise<Middleware> {
+  const config: TufpmPluginConfig = parsePluginConfig(raw, options);
+  const metadataDir = join(config.dir, 'tuf', 'metadata');
+  await mustExist(join(metadataDir, 'timestamp.json'), 'TUF metadata');
+  await mustExist(join(config.keys, 'repo.json'), 'the keys directory');
+  const hook = createMaintainerPublishHook({ keysDir: config.keys, metadataDir });
+  const routes = createMaintainerRoutes({
+    registryDir: config.dir,
+    keysDir: config.keys,
+    metadataDir,
+    authorize: async (req, name) => {
+      const user = (req as VerdaccioRequest).remote_user;
+      const allowed = await allowPublish(auth, name, user);
+      if (!allowed.ok) throw new ForbiddenError(allowed.status, allowed.message);
+      return user?.name ?? 'anonymous';
+    },
+  });
+  const ctx: PublishContext = {
+    dir: config.dir, hook, storage, logger: options.logger, storeTimeoutMs: config.storeTimeoutMs,
+    ...(hooks.onOutcome === undefined ? {} : { onOutcome: hooks.onOutcome }),
+  };
+  options.logger.info({ dir: config.dir }, 'tufpm: serving TUF metadata from @{dir} and signing publishes');
+
+  async function serveMetadata(req: VerdaccioRequest, res: ServerResponse, segment: string): Promise<void> {
+    const found = await resolveMetadataFile(metadataDir, segment);
+    if (found === undefined) return sendError(res, 404, 'metadata not found', 'REGISTRY_NOT_FOUND');
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': found.size, 'cache-control': 'no-cache' });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    try {
+      await pipeline(createReadStream(found.file), res);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+    }
+  }
+
+  async function handle(req: VerdaccioRequest, res: ServerResponse, next: (err?: unknown) => void): Promise<void> {
+    const method = req.method ?? 'GET';
+    const path = (req.url ?? '/').split('?')[0]!;
+    const meta = METADATA.exec(path);
+    if (meta !== null) {
+      if (method !== 'GET' && method !== 'HEAD') return sendError(res, 405, 'method not allowed', 'REGISTRY_METHOD_NOT_ALLOWED');
+      return serveMetadata(req, res, meta[1]!);
+    }
+    if (path.startsWith('/-/tufpm/')) {
+      req.pause();
+      if (await routes(req, res)) return;
+      req.resume();
+      return next();
+    }
+    const put = method === 'PUT' ? PACKAGE_PUT.exec(path) : null;
+    if (put === null) return next();
+    let name: string;
+    try {
+      name = decodeURIComponent(put[1]!);
+    } catch (err) {
+      if (err instanceof URIError) return next();
+      throw err;
+    }
+    if (!isValidPackageName(name)) return next();
+    // Verdaccio's request log reads the body in flowing mode: pause it across our awaits (as Verdaccio's
+    // own permission check does) and resume it before handing on, or the body would be lost.
+    req.pause();
+    // Verdaccio's own `can('publish')` answers whoever may not publish: refuse nothing, read nothing.
+    if (!(await allowPublish(auth, name, req.remote_user)).ok) {
+      req.resume();
+      return next();
+    }
+    let doc: unknown;
+    try {
+      req.resume(); // its data listener is attached in this same tick: no chunk is missed
+      const body = await readRequestBody(req, config.maxBodyBytes);
+      try {
+        doc = JSON.parse(body.toString('utf8'));
+      } catch (err) {
+        throw new RegistryError('REGISTRY_BAD_REQUEST', 'publish body is not JSON', { cause: err });
+      }
+    } catch (err) {
+      if (!(err instanceof RegistryError)) throw err;
+      sendRefusal(res, err);
+      if (!req.complete) res.on('finish', () => req.destroy());
+      return;
+    }
+    if (!carriesTarball(doc)) {
+      // deprecate / star / unpublish of a version: Verdaccio's, unchanged (body-parser skips a read body)
+      req.body = doc;
+      req._body = true;
+      return next();
+    }
+    req._body = true;
+    return handlePublish(req, res, next, name, doc as Record<string, unknown>, put[2] !== undefined, ctx);
+  }
+
+  return (req, res, next) => {
+    handle(req, res, next).catch((err: unknown) => {
+      options.logger.error({ err: (err as Error).stack ?? String(err) }, 'tufpm: @{err}');
+      sendError(res, 500, 'internal error in verdaccio-tufpm');
+    });
+  };
+}

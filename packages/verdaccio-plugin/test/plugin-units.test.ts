@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { handOn } from '../src/hand-on.js';
+import { parsePluginConfig } from '../src/config.js';
+import type { PluginOptions } from '../src/verdaccio-types.js';
+
+const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+test('config: paths are read relative to config.yaml; a missing keys directory is a coded configuration error', () => {
+  const options: PluginOptions = { config: { configPath: '/etc/verdaccio/config.yaml' }, logger };
+  const c = parsePluginConfig({ dir: './tufpm', keys: '/srv/keys' }, options);
+  assert.deepEqual([c.dir, c.keys, c.maxBodyBytes], ['/etc/verdaccio/tufpm', '/srv/keys', 64 * 1024 * 1024]);
+  assert.throws(() => parsePluginConfig({ dir: './tufpm' }, options), { code: 'VERDACCIO_TUFPM_CONFIG' });
+  assert.throws(() => parsePluginConfig({ dir: './tufpm', keys: 'k', max_body_bytes: -1 }, options), { code: 'VERDACCIO_TUFPM_CONFIG' });
+});
+
+/** A real HTTP server whose "Verdaccio" answers with `status`; the test drives handOn like the plugin. */
+async function exchange(status: number, after: (h: ReturnType<typeof handOn>, stored: Promise<void>) => Promise<void>): Promise<{ status: number; body: string; order: string[] }> {
+  const order: string[] = [];
+  const server = createServer((_req, res: ServerResponse) => {
+    const h = handOn(res, () => {
+      order.push('verdaccio stores');
+      res.statusCode = status;
+      res.end(JSON.stringify({ ok: status < 300 }));
+    }, 5_000);
+    const stored = h.store();
+    void after(h, stored).then(() => order.push('answered'));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    return { status: res.status, body: await res.text(), order };
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+}
+
+test('hand-on: Verdaccio\'s success is held until the signed metadata is written, then sent', async () => {
+  const r = await exchange(201, async (h, stored) => {
+    await stored;
+    await new Promise((res) => setTimeout(res, 20));
+    // the answer has not gone out yet: the metadata step runs here
+    h.release();
+  });
+  assert.equal(r.status, 201);
+  assert.deepEqual(JSON.parse(r.body), { ok: true });
+});
+
+test('hand-on: a store Verdaccio refuses rejects (nothing signed) and its own refusal is what the publisher sees', async () => {
+  let rejected: unknown;
+  const r = await exchange(409, async (h, stored) => {
+    await stored.catch((err: unknown) => (rejected = err));
+    h.release();
+  });
+  assert.equal((rejected as { code?: string }).code, 'VERDACCIO_STORE_FAILED');
+  assert.equal(r.status, 409);
+});
