@@ -197,7 +197,9 @@ export function isolatedEnv(home: string, extra: Record<string, string> = {}): N
   const env: NodeJS.ProcessEnv = {};
   // the machine's tufpm state defaults to <HOME>/.local/state/tufpm: no caller's XDG_STATE_HOME or TUFPM_STATE_DIR
   for (const [k, v] of Object.entries(process.env)) if (!/^(npm_|XDG_STATE_HOME$|TUFPM_STATE_DIR$)/i.test(k)) env[k] = v;
-  return { ...env, HOME: home, npm_config_cache: join(home, '.npm'), npm_config_update_notifier: 'false', ...extra };
+  // npm (and tufpm-npm, which reads npm's config) retries a failed download, EINTEGRITY included, with 10-60 s
+  // back-off: a test wants the answer, not the wait.
+  return { ...env, HOME: home, npm_config_cache: join(home, '.npm'), npm_config_update_notifier: 'false', npm_config_fetch_retries: '0', ...extra };
 }
 
 export function run(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<CliResult> {

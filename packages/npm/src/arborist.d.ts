@@ -46,7 +46,12 @@ declare module '@npmcli/arborist' {
   }
 
   export interface ArboristTree extends ArboristNode {
-    readonly inventory: Map<string, ArboristNode> & { values(): IterableIterator<ArboristNode> };
+    readonly inventory: Map<string, ArboristNode> & {
+      values(): IterableIterator<ArboristNode>;
+      /** every value of `key` (one argument), or the nodes whose `key` is `value` */
+      query(key: 'name'): Set<string>;
+      query(key: 'name', value: string): Set<ArboristNode>;
+    };
   }
 
   export interface ArboristOptions {
@@ -75,6 +80,7 @@ declare module '@npmcli/arborist' {
     saveType?: ArboristOptions['saveType'];
     omit?: string[];
     update?: boolean | { all?: boolean; names?: string[] };
+    [key: string]: unknown;
   }
 
   export default class Arborist {
@@ -87,6 +93,8 @@ declare module '@npmcli/arborist' {
     loadVirtual(options?: Record<string, unknown>): Promise<ArboristTree>;
     loadActual(options?: Record<string, unknown>): Promise<ArboristTree>;
     reify(options?: ArboristOptions | BuildIdealTreeOptions): Promise<ArboristTree>;
+    /** buildIdealTree (cached per instance), drop extraneous nodes from it, reify */
+    prune(options?: ArboristOptions | BuildIdealTreeOptions): Promise<ArboristTree>;
     [key: symbol]: unknown;
   }
 }

@@ -1,15 +1,15 @@
-import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { defaultStateDir } from '@tufpm/verify';
 import { NpmUsageError } from './errors.js';
-import { configFromEnv, readNpmrc, type RawConfig, type RawValue } from './npmrc.js';
+import { newNpmConfig, type NpmcliConfig } from './npm-config.js';
+import { ruleFor } from './options.js';
 
 /**
- * The effective configuration of one tufpm-npm run, read the way npm reads its own (docs/npm-cli.md):
- * defaults < user config (~/.npmrc or `userconfig`) < project config (<prefix>/.npmrc)
- * < environment (npm_config_*) < command line. npm's global config ($PREFIX/etc/npmrc) and builtin
- * config are not read.
+ * The effective configuration of one tufpm-npm run, read by npm's own @npmcli/config (docs/npm-cli.md,
+ * ADR 0014): defaults < global config ($PREFIX/etc/npmrc) < user config (~/.npmrc or `userconfig`) < project
+ * config (<prefix>/.npmrc) < environment (npm_config_*) < command line; the project is found as npm finds it
+ * (the nearest package.json, or the workspace root that lists it).
  */
 export interface NpmConfig {
   /** The project directory (npm's localPrefix): holds package.json, package-lock.json, tufpm-lock.json. */
@@ -44,47 +44,39 @@ export interface NpmConfig {
   snapshotMaxLength?: number;
   /** Which file each key came from, for `status` and error messages. */
   sources: Map<string, string>;
+  /**
+   * The options npm would hand Arborist and pacote for this configuration (npm's `flatten` of every layer),
+   * with tufpm-npm's registry, and audit and fund off. Arborist options are built from this.
+   */
+  flat: Record<string, unknown>;
+  /** -w/--workspace names or paths (npm's `workspace`; set by npm when run from inside a workspace). */
+  workspaceFilters: string[];
+  /** --workspaces: true (all), false (none), null (not given). */
+  allWorkspaces: boolean | null;
+  /** --dry-run: build and verify, write nothing. */
+  dryRun: boolean;
+  /** --no-save: neither package.json nor package-lock.json is written. */
+  save: boolean;
+  /** exec --package <spec> (repeatable). */
+  execPackages: string[];
 }
 
 export interface ConfigInputs {
   cwd: string;
   env: NodeJS.ProcessEnv;
-  /** Command-line settings, already in npm's key spelling (`ignore-scripts`). */
-  cli: RawConfig;
+  /** The command line after `tufpm-npm` (npm spelling; parsed by npm's nopt definitions). */
+  argv: string[];
+  /** HOME for this run (default: env.HOME, else the OS's). */
   home?: string;
 }
 
-const OMIT_TYPES = ['dev', 'optional', 'peer'] as const;
-type OmitType = (typeof OMIT_TYPES)[number];
-
-/** npm's localPrefix: the nearest directory upwards with package.json or node_modules, else cwd. */
-export function findLocalPrefix(cwd: string): string {
-  let dir = resolve(cwd);
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) || existsSync(join(dir, 'node_modules'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return resolve(cwd);
-    dir = parent;
-  }
+function bool(value: unknown): boolean {
+  return value === true;
 }
 
-function last(value: RawValue | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  return Array.isArray(value) ? value[value.length - 1] : value;
-}
-
-function list(value: RawValue | undefined): string[] {
-  if (value === undefined) return [];
-  // `omit=dev,optional` is not npm syntax, but a list may come as one value per flag or `key[]` line.
-  return (Array.isArray(value) ? value : [value]).filter((v) => v !== '');
-}
-
-function bool(key: string, value: RawValue | undefined, fallback: boolean): boolean {
-  const v = last(value);
-  if (v === undefined) return fallback;
-  if (v === 'true' || v === '') return true;
-  if (v === 'false') return false;
-  throw new NpmUsageError(`config ${key} must be true or false, got ${JSON.stringify(v)}`);
+function strings(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  return (Array.isArray(value) ? value : [value]).map(String).filter((v) => v !== '');
 }
 
 /**
@@ -103,22 +95,22 @@ function maintainerPolicy(values: string[]): true | string[] {
   return entries;
 }
 
-function positiveInteger(key: string, value: RawValue | undefined, fallback: number): number {
-  const v = last(value);
-  if (v === undefined) return fallback;
+function positiveInteger(key: string, value: unknown, fallback: number): number {
+  if (value === undefined || value === null) return fallback;
+  const v = String(value);
   if (!/^[1-9][0-9]{0,5}$/.test(v)) throw new NpmUsageError(`config ${key} must be an integer of at least 1, got ${JSON.stringify(v)}`);
   return Number(v);
 }
 
 /** A byte bound: 1 to 1,000,000,000 (a snapshot beyond 1 GB is not one an install could parse anyway). */
-function byteBound(key: string, value: RawValue | undefined): { snapshotMaxLength?: number } {
-  const v = last(value);
-  if (v === undefined) return {};
+function byteBound(key: string, value: unknown): { snapshotMaxLength?: number } {
+  if (value === undefined || value === null) return {};
+  const v = String(value);
   if (!/^[1-9][0-9]{0,9}$/.test(v) || Number(v) > 1_000_000_000) throw new NpmUsageError(`config ${key} must be a number of bytes from 1 to 1000000000, got ${JSON.stringify(v)}`);
   return { snapshotMaxLength: Number(v) };
 }
 
-function normalizeRegistry(url: string): string {
+export function normalizeRegistry(url: string): string {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -133,78 +125,108 @@ function normalizeRegistry(url: string): string {
   return parsed.href.endsWith('/') ? parsed.href : `${parsed.href}/`;
 }
 
-function expandHome(path: string, home: string): string {
-  return path === '~' ? home : path.startsWith('~/') ? join(home, path.slice(2)) : path;
+// Layers from lowest to highest priority; `default` holds npm's defaults (and the workspace npm selects
+// when run from inside one).
+const FILE_LAYERS = ['builtin', 'global', 'user', 'project', 'env'] as const;
+
+/**
+ * Config files and variables are checked as strictly as the command line: a value of the wrong type, a file
+ * that cannot be read (other than missing) and an option tufpm-npm refuses stop the run, naming where.
+ */
+function checkLayers(npm: NpmcliConfig, command: string): Map<string, string> {
+  const sources = new Map<string, string>();
+  for (const where of [...FILE_LAYERS, 'cli']) {
+    const layer = npm.data.get(where)!;
+    const error = layer.loadError as NodeJS.ErrnoException | undefined;
+    if (error !== undefined && error.code !== 'ENOENT' && error.code !== 'ENOTDIR' && error.code !== 'EISDIR') {
+      throw new NpmUsageError(`${layer.source}: ${error.message}`, { cause: error });
+    }
+    if (where !== 'cli' && !npm.validate(where)) {
+      throw new NpmUsageError(`${layer.source}: invalid config value (see the warning above; npm's types, docs/npm-cli.md)`);
+    }
+    for (const key of Object.keys(layer.data)) {
+      sources.set(key, layer.source);
+      const rule = ruleFor(key);
+      if (rule?.status !== 'refused' || (key === 'force' && command === 'init' && where === 'cli')) continue;
+      if (key === 'location' && layer.data[key] !== 'global') continue;
+      throw new NpmUsageError(`${key} (set in ${layer.source}) is not supported by tufpm-npm: ${rule.note}`, { code: 'TUF_NPM_UNSUPPORTED_OPTION' });
+    }
+  }
+  return sources;
 }
 
-export function loadConfig(inputs: ConfigInputs): NpmConfig {
-  const home = inputs.home ?? homedir();
-  const env = inputs.env;
-  const envConfig = configFromEnv(env);
-  const cliPrefix = last(inputs.cli.get('prefix'));
-  const prefix = cliPrefix !== undefined ? resolve(inputs.cwd, cliPrefix) : findLocalPrefix(inputs.cwd);
-  const userconfigPath = resolve(
-    inputs.cwd,
-    expandHome(last(inputs.cli.get('userconfig')) ?? last(envConfig.get('userconfig')) ?? join(home, '.npmrc'), home),
-  );
-  const projectPath = join(prefix, '.npmrc');
-  const layers: Array<[string, RawConfig]> = [[userconfigPath, readNpmrc(userconfigPath, env)]];
-  // npm skips the project config when it is the same file as the user config (running in $HOME).
-  if (projectPath !== userconfigPath) layers.push([projectPath, readNpmrc(projectPath, env)]);
-  layers.push(['environment (npm_config_*)', envConfig], ['command line', inputs.cli]);
-
-  const merged: RawConfig = new Map();
-  const sources = new Map<string, string>();
-  for (const [where, layer] of layers) {
-    for (const [key, value] of layer) {
-      merged.set(key, value);
-      sources.set(key, where);
-    }
+/**
+ * `@scope:registry=<url>`: npm fetches that scope's packages from another registry. Its packages would be
+ * verified against this registry's TUF metadata, which does not describe that registry; a scope pointing
+ * elsewhere is refused by name rather than silently redirected or silently ignored.
+ */
+function checkScopedRegistries(flat: Record<string, unknown>, registry: string, sources: Map<string, string>): void {
+  for (const [key, value] of Object.entries(flat)) {
+    const match = /^(@[^:]+):registry$/i.exec(key);
+    if (match === null) continue;
+    if (typeof value === 'string' && normalizeRegistry(value) === registry) continue;
+    throw new NpmUsageError(
+      `${match[1]} packages are configured to come from ${JSON.stringify(value)} (${key}, set in ${sources.get(key) ?? 'config'}), a registry without the TUF metadata this project trusts; remove the line or point it at ${registry}`,
+      { code: 'TUF_NPM_SCOPED_REGISTRY' },
+    );
   }
-  const get = (key: string): RawValue | undefined => merged.get(key);
+}
 
-  const registry = normalizeRegistry(last(get('registry')) ?? 'https://registry.npmjs.org/');
-  const cache = resolve(prefix, expandHome(last(get('cache')) ?? join(home, '.npm'), home));
-
-  // npm: omit defaults to ['dev'] when NODE_ENV=production; `include` wins over `omit`.
-  const omitRaw = get('omit') !== undefined ? list(get('omit')) : env.NODE_ENV === 'production' ? ['dev'] : [];
-  const include = new Set(list(get('include')));
-  const omit: OmitType[] = [];
-  for (const type of omitRaw) {
-    if (!(OMIT_TYPES as readonly string[]).includes(type)) {
-      throw new NpmUsageError(`--omit must be one of ${OMIT_TYPES.join(', ')}, got ${JSON.stringify(type)}`);
-    }
-    if (!include.has(type) && !omit.includes(type as OmitType)) omit.push(type as OmitType);
+export async function loadConfig(inputs: ConfigInputs, command = 'install'): Promise<NpmConfig> {
+  const env = inputs.home === undefined ? inputs.env : { ...inputs.env, HOME: inputs.home };
+  const home = env.HOME ?? homedir();
+  const npm = newNpmConfig(inputs.argv, inputs.cwd, env);
+  try {
+    await npm.load();
+  } catch (error) {
+    // @npmcli/config throws plain Errors for an unset ${VAR} in .npmrc and for exclusive options.
+    if (error instanceof Error) throw new NpmUsageError(error.message, { cause: error });
+    throw error;
   }
+  const sources = checkLayers(npm, command);
+  const get = (key: string): unknown => npm.get(key);
+  const prefix = npm.localPrefix;
+  const registry = normalizeRegistry(String(get('registry')));
+  const flat: Record<string, unknown> = { ...npm.flat, registry, audit: false, fund: false, progress: false };
+  checkScopedRegistries(flat, registry, sources);
+  const cache = resolve(prefix, String(get('cache')));
 
-  const tufpmRoot = resolve(prefix, expandHome(last(get('tufpm-root')) ?? 'tufpm-root.json', home));
+  const rootSetting = get('tufpm-root');
+  const tufpmRoot = resolve(prefix, typeof rootSetting === 'string' ? rootSetting : 'tufpm-root.json');
   // @tufpm/verify keys its metadata by metadata URL and trusted root, so one directory serves all. Not in
   // the npm cache: whoever can write that (a restored CI cache) must not decide what is accepted.
-  const stateDir = last(get('tufpm-state-dir'));
-  const tufpmStateDir = stateDir === undefined ? defaultStateDir(env, home) : resolve(prefix, expandHome(stateDir, home));
-  const metadataUrl = last(get('tufpm-metadata-url'));
+  const stateDir = get('tufpm-state-dir');
+  const tufpmStateDir = typeof stateDir === 'string' ? resolve(prefix, stateDir) : defaultStateDir(env, home);
+  const metadataUrl = get('tufpm-metadata-url');
+  const workspaces = get('workspaces');
 
   return {
     prefix,
     registry,
     cache,
-    omit,
-    ignoreScripts: bool('ignore-scripts', get('ignore-scripts'), false),
-    saveExact: bool('save-exact', get('save-exact'), false),
-    savePrefix: last(get('save-prefix')) ?? '^',
+    omit: strings(flat['omit']) as NpmConfig['omit'],
+    ignoreScripts: bool(flat['ignoreScripts']),
+    saveExact: flat['savePrefix'] === '',
+    savePrefix: String(flat['savePrefix'] ?? '^'),
     tufpmRoot,
-    ...(metadataUrl === undefined ? {} : { tufpmMetadataUrl: normalizeRegistry(metadataUrl) }),
+    ...(typeof metadataUrl === 'string' ? { tufpmMetadataUrl: normalizeRegistry(metadataUrl) } : {}),
     tufpmStateDir,
-    tufpmStateDirIsDefault: stateDir === undefined,
-    retiredTufpmCache: get('tufpm-cache') !== undefined,
-    unsafeAllowGit: bool('tufpm-unsafe-allow-git', get('tufpm-unsafe-allow-git'), false),
-    unsafeAllowFile: bool('tufpm-unsafe-allow-file', get('tufpm-unsafe-allow-file'), false),
-    unsafeAllowRemote: bool('tufpm-unsafe-allow-remote', get('tufpm-unsafe-allow-remote'), false),
-    unsafeUnverifiedPackages: list(get('tufpm-unsafe-unverified-packages')),
-    requireMaintainerSigned: maintainerPolicy(list(get('tufpm-require-maintainer-signed'))),
+    tufpmStateDirIsDefault: typeof stateDir !== 'string',
+    retiredTufpmCache: get('tufpm-cache') !== null && get('tufpm-cache') !== undefined,
+    unsafeAllowGit: bool(get('tufpm-unsafe-allow-git')),
+    unsafeAllowFile: bool(get('tufpm-unsafe-allow-file')),
+    unsafeAllowRemote: bool(get('tufpm-unsafe-allow-remote')),
+    unsafeUnverifiedPackages: strings(get('tufpm-unsafe-unverified-packages')),
+    requireMaintainerSigned: maintainerPolicy(strings(get('tufpm-require-maintainer-signed'))),
     minimumThreshold: positiveInteger('tufpm-minimum-threshold', get('tufpm-minimum-threshold'), 1),
     ...byteBound('tufpm-snapshot-max-length', get('tufpm-snapshot-max-length')),
     sources,
+    flat,
+    workspaceFilters: strings(get('workspace')),
+    allWorkspaces: typeof workspaces === 'boolean' ? workspaces : null,
+    dryRun: bool(flat['dryRun']),
+    save: flat['save'] !== false,
+    execPackages: strings(get('package')),
   };
 }
 

@@ -6,10 +6,16 @@ import { TufError } from '@tufpm/models';
  * non-registry sources, usage).
  */
 
-/** Bad command line or config: exit code 2, nothing was touched. */
+export type NpmUsageCode = 'TUF_NPM_USAGE' | 'TUF_NPM_UNSUPPORTED_OPTION' | 'TUF_NPM_SCOPED_REGISTRY';
+
+/**
+ * Bad command line or config: exit code 2, nothing was touched. TUF_NPM_UNSUPPORTED_OPTION names an npm
+ * option tufpm-npm refuses rather than ignore (docs/npm-cli.md); TUF_NPM_SCOPED_REGISTRY names a scope whose
+ * registry has no TUF metadata this project trusts.
+ */
 export class NpmUsageError extends TufError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('TUF_NPM_USAGE', message, options);
+  constructor(message: string, options?: { cause?: unknown; code?: NpmUsageCode }) {
+    super(options?.code ?? 'TUF_NPM_USAGE', message, options?.cause === undefined ? undefined : { cause: options.cause });
   }
 }
 

@@ -4,6 +4,7 @@ import { bootstrapTrustedRoot, npmProjectPackageNames, recordProjectFloors, type
 import type { NpmConfig } from './config.js';
 import { verifierOptions } from './install.js';
 import type { Progress } from './progress.js';
+import { writeProjectNpmrc, type NpmrcResult } from './init-npmrc.js';
 
 export interface InitArgs {
   rootSha256?: string;
@@ -15,6 +16,7 @@ export interface InitResult {
   /** the root written now, or undefined when the project's committed tufpm-root.json was kept */
   root: BootstrapResult | undefined;
   floors: FloorsResult;
+  npmrc: NpmrcResult;
 }
 
 /**
@@ -39,5 +41,7 @@ export async function runInit(config: NpmConfig, args: InitArgs, progress?: Prog
     });
   }
   const floors = await recordProjectFloors({ ...verifierOptions(config, progress), packageNames: await npmProjectPackageNames(config.prefix) });
-  return { root, floors };
+  // Only once the registry's state verified: a mistyped registry is not written into the project.
+  const npmrc = await writeProjectNpmrc(config);
+  return { root, floors, npmrc };
 }

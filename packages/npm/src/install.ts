@@ -13,19 +13,26 @@ import type { Progress } from './progress.js';
 import { verifyTree, type TreeVerifyResult } from './tree-verify.js';
 import { withReleaseListGuard } from './release-guard.js';
 
+/** The commands that build a tree and reify it (npm's Arborist commands). */
+export type TreeCommandName = 'install' | 'ci' | 'uninstall' | 'update' | 'dedupe' | 'prune';
+
 export interface InstallRequest {
-  command: 'install' | 'ci';
+  command: TreeCommandName;
+  /** install: specs to add; uninstall: names to remove; update: names to update (none: all). */
   packages: string[];
-  saveType: 'prod' | 'dev' | 'optional' | null;
+  /** Arborist's `workspaces` (workspaces.ts), undefined for the whole project. */
+  workspaces?: string[];
 }
 
 export interface InstallResult {
-  command: 'install' | 'ci';
+  command: TreeCommandName;
   verified: SignedTarget[];
   exempt: string[];
   unsafeAllowed: string[];
   integrityReplaced: Array<{ pkg: string; before: string | null }>;
   summary: VerifierSummary;
+  /** Pins were not moved: --dry-run, --no-save, or ci. */
+  pinsMoved: boolean;
 }
 
 /** Several verification failures at once; the CLI prints each one. `code` is the first one's. */
@@ -36,7 +43,11 @@ export class VerificationFailures extends TufError {
 }
 
 export function arboristOptions(config: NpmConfig): ArboristOptions {
+  // npm's own flat options (every install-shaping key: --legacy-peer-deps, --install-strategy, --omit,
+  // --before, --dry-run, --no-save, ...), computed by npm's flatten (config.ts); the registry is the one
+  // tufpm's TUF metadata covers, and audit and fund stay off (they only report).
   return {
+    ...config.flat,
     path: config.prefix,
     registry: config.registry,
     // npm keeps its content-addressed cache in <cache>/_cacache; share it the same way.
@@ -46,8 +57,7 @@ export function arboristOptions(config: NpmConfig): ArboristOptions {
     progress: false,
     ignoreScripts: config.ignoreScripts,
     omit: config.omit,
-    savePrefix: config.saveExact ? '' : config.savePrefix,
-  };
+  } as ArboristOptions;
 }
 
 export function openVerifier(config: NpmConfig, progress?: Progress): Promise<InstallVerifier> {
@@ -123,36 +133,62 @@ async function withCleanNodeModules<T>(prefix: string, run: () => Promise<T>): P
   }
 }
 
+/** What the command asks of Arborist's buildIdealTree and reify, as npm's command of the same name. */
+async function commandOptions(config: NpmConfig, request: InstallRequest): Promise<Record<string, unknown>> {
+  const ws = request.workspaces === undefined ? {} : { workspaces: request.workspaces };
+  switch (request.command) {
+    case 'install':
+      return { ...ws, add: request.packages, save: config.save };
+    case 'ci':
+      // npm ci: never skip the lockfile, never write package.json or package-lock.json.
+      return { ...ws, packageLock: true, save: false };
+    case 'uninstall':
+      if (request.packages.length === 0) throw new NpmUsageError('Must provide a package name to remove');
+      return { ...ws, rm: request.packages, save: config.save };
+    case 'update':
+      // npm update saves package.json only when --save is given explicitly.
+      return { ...ws, update: request.packages.length === 0 ? { all: true } : { names: request.packages }, save: config.sources.has('save') ? config.save : false };
+    case 'dedupe': {
+      // Arborist's dedupe(): every name found more than once is updated with preferDedupe; npm never saves.
+      const tree = await new Arborist(arboristOptions(config)).loadVirtual().catch(() => new Arborist(arboristOptions(config)).loadActual());
+      const names = [...tree.inventory.query('name')].filter((name) => tree.inventory.query('name', name).size > 1);
+      return { ...ws, preferDedupe: true, update: { names }, save: false };
+    }
+    case 'prune':
+      return { ...ws };
+  }
+}
+
 export async function runInstall(config: NpmConfig, request: InstallRequest, progress: Progress): Promise<InstallResult> {
-  if (!existsSync(join(config.prefix, 'package.json')) && (request.command === 'ci' || request.packages.length === 0)) {
+  const { command } = request;
+  if (!existsSync(join(config.prefix, 'package.json')) && (command !== 'install' || request.packages.length === 0)) {
     throw new NpmUsageError(`no package.json in ${config.prefix}`);
   }
-  if (request.command === 'ci' && !lockfilePresent(config.prefix)) {
+  if (command === 'ci' && !lockfilePresent(config.prefix)) {
     throw new NpmUsageError('`tufpm-npm ci` needs an existing package-lock.json or npm-shrinkwrap.json; run `tufpm-npm install` first');
   }
+  const options = arboristOptions(config);
+  const perCommand = await commandOptions(config, request);
   // Refresh TUF first: a frozen or rolled-back repository is refused before any package data is fetched.
   const verifier = await openVerifier(config, progress);
   progress.done();
-  if (request.command === 'ci' && verifier.summary().pinned === null) {
+  if (command === 'ci' && verifier.summary().pinned === null) {
     process.stderr.write('tufpm-npm: warning: no tufpm-lock.json: ci verifies every package but cannot detect a rollback to an older repository state on this machine; run `tufpm-npm install` and commit tufpm-lock.json\n');
   }
 
-  const options = arboristOptions(config);
-  const arb = new Arborist(options);
-  let tree: ArboristTree;
-  if (request.command === 'ci') {
-    const virtual = await new Arborist(options).loadVirtual();
-    tree = await withReleaseListGuard(verifier, () => arb.buildIdealTree());
+  const arb = new Arborist({ ...options, ...perCommand });
+  const virtual = command === 'ci' ? await new Arborist({ ...options, ...perCommand }).loadVirtual() : undefined;
+  const before = options['before'] instanceof Date ? options['before'] : undefined;
+  const tree = await withReleaseListGuard(verifier, () => arb.buildIdealTree(perCommand), before === undefined ? {} : { before });
+  if (virtual !== undefined) {
     const errors = lockOutOfSync(virtual, tree);
     if (errors.length > 0) {
       throw new NpmUsageError(`package.json and package-lock.json are out of sync; run \`tufpm-npm install\`:\n${errors.join('\n')}`);
     }
-  } else {
-    tree = await withReleaseListGuard(verifier, () => arb.buildIdealTree({ add: request.packages, saveType: request.saveType }));
   }
 
   const result: TreeVerifyResult = await verifyTree(tree, verifier, {
-    command: request.command,
+    command: command === 'ci' ? 'ci' : 'install',
     registry: config.registry,
     allowGit: config.unsafeAllowGit,
     allowFile: config.unsafeAllowFile,
@@ -170,16 +206,13 @@ export async function runInstall(config: NpmConfig, request: InstallRequest, pro
   failOnOptionalIntegrityErrors(arb, (node) => {
     failedNode ??= node as ArboristNode;
   });
-  const reify = (): Promise<ArboristTree> =>
-    arb.reify({
-      ...options,
-      // ci never writes package.json or package-lock.json (as npm ci); install writes them only after
-      // every node reified, which Arborist does as its very last step.
-      save: request.command === 'install',
-      ...(request.command === 'install' ? { add: request.packages, saveType: request.saveType } : {}),
-    });
+  // reify (and prune, which prunes the ideal tree built above, then reifies) reuse the tree just verified:
+  // Arborist builds an ideal tree once per instance. install writes package.json and package-lock.json only
+  // after every node reified, which Arborist does as its very last step.
+  const reifyOptions = { ...options, ...perCommand };
+  const reify = (): Promise<ArboristTree> => (command === 'prune' ? arb.prune(reifyOptions) : arb.reify(reifyOptions));
   try {
-    await (request.command === 'ci' ? withCleanNodeModules(config.prefix, reify) : reify());
+    await (command === 'ci' && !config.dryRun ? withCleanNodeModules(config.prefix, reify) : reify());
   } catch (error) {
     if (error instanceof Error && (error as NodeJS.ErrnoException).code === 'EINTEGRITY' && failedNode) {
       throw integrityFailure(failedNode, result.signed, error);
@@ -187,16 +220,21 @@ export async function runInstall(config: NpmConfig, request: InstallRequest, pro
     throw error;
   }
 
-  // Pins move forward only now that the signed state verified and the tree is installed. `ci` is a frozen
-  // install (like npm ci, which never writes package-lock.json): it checks against the pins, never moves them.
-  if (request.command !== 'ci') await verifier.commit(result.signed.keys());
+  // Pins move forward only now that the signed state verified and the tree is installed, and only when the
+  // lockfile they describe was written. `ci` is a frozen install (like npm ci, which never writes
+  // package-lock.json): it checks against the pins, never moves them; --dry-run and --no-save write nothing.
+  // (Arborist writes package-lock.json for update and dedupe even without save, as npm 7+ does.)
+  const writesLock = perCommand['save'] !== false || command === 'update' || command === 'dedupe';
+  const pinsMoved = command !== 'ci' && !config.dryRun && writesLock && config.flat['packageLock'] !== false;
+  if (pinsMoved) await verifier.commit(result.signed.keys());
   else await verifier.saveMachineCache();
   return {
-    command: request.command,
+    command,
     verified: [...result.signed.values()],
     exempt: result.exempt,
     unsafeAllowed: result.unsafeAllowed,
     integrityReplaced: result.integrityReplaced,
     summary: verifier.summary(),
+    pinsMoved,
   };
 }

@@ -17,11 +17,15 @@ interface RegistryFetcherClass {
   prototype: { packument: PackumentFn };
 }
 
-/** The RegistryFetcher class of the pacote that Arborist itself loads (not a second copy). */
-function arboristsRegistryFetcher(): RegistryFetcherClass {
+/** The pacote Arborist itself loads (not a second copy), whose RegistryFetcher the guard wraps. */
+export function arboristsPacote(): { packument(spec: string, opts: Record<string, unknown>): Promise<unknown>; RegistryFetcher?: RegistryFetcherClass } {
   const requireHere = createRequire(import.meta.url);
   const requireFromArborist = createRequire(requireHere.resolve('@npmcli/arborist'));
-  const pacote = requireFromArborist('pacote') as { RegistryFetcher?: RegistryFetcherClass };
+  return requireFromArborist('pacote') as ReturnType<typeof arboristsPacote>;
+}
+
+function arboristsRegistryFetcher(): RegistryFetcherClass {
+  const pacote = arboristsPacote();
   if (typeof pacote.RegistryFetcher?.prototype?.packument !== 'function') {
     throw new Error('pacote does not export RegistryFetcher.prototype.packument: this pacote version is not supported by tufpm-npm');
   }
@@ -33,11 +37,33 @@ function sameRegistry(a: string, b: string): boolean {
   return norm(a) === norm(b);
 }
 
+/** A date no version can be published on or before any `before` cutoff. */
+const NEVER = '9999-12-31T23:59:59.999Z';
+
+/**
+ * `before` / `min-release-age` (npm's release-age gate) read each version's publish time from the packument's
+ * `time`, which no TUF role signs. npm-pick-manifest lets a version through when its time is missing (or the
+ * whole `time` map is): a registry that drops a time would lift the gate. Here a version without a valid
+ * time counts as published never, so it is excluded, as npm excludes a too-new one. A registry can still
+ * backdate a time (the version is still one of the package's signed versions) or postdate one (holding back
+ * a release): publish times are unsigned (threat model, "release-age gate").
+ */
+function excludeVersionsWithoutTime(doc: Record<string, unknown>): void {
+  const versions = doc['versions'];
+  if (typeof versions !== 'object' || versions === null) return;
+  const time = typeof doc['time'] === 'object' && doc['time'] !== null && !Array.isArray(doc['time']) ? (doc['time'] as Record<string, unknown>) : {};
+  for (const version of Object.keys(versions)) {
+    const t = time[version];
+    if (typeof t !== 'string' || Number.isNaN(Date.parse(t))) time[version] = NEVER;
+  }
+  doc['time'] = time;
+}
+
 /**
  * Installs the check for the duration of `run` (one install). A packument object is checked once; pacote
  * serves later requests for the same package from its cache and the verifier keeps the signed list.
  */
-export async function withReleaseListGuard<T>(verifier: InstallVerifier, run: () => Promise<T>): Promise<T> {
+export async function withReleaseListGuard<T>(verifier: InstallVerifier, run: () => Promise<T>, opts: { before?: Date } = {}): Promise<T> {
   const Fetcher = arboristsRegistryFetcher();
   const original = Fetcher.prototype.packument;
   const checked = new WeakSet<object>();
@@ -47,6 +73,7 @@ export async function withReleaseListGuard<T>(verifier: InstallVerifier, run: ()
     // Only the registry our TUF repository covers; a package of another registry is refused by verifyTree.
     if (typeof name === 'string' && sameRegistry(this.registry, verifier.registryUrl) && typeof doc === 'object' && doc !== null && !checked.has(doc)) {
       await verifier.checkReleaseList(name, doc);
+      if (opts.before !== undefined) excludeVersionsWithoutTime(doc as Record<string, unknown>);
       checked.add(doc);
     }
     return doc;

@@ -4,6 +4,10 @@ import { parseCliArgs, USAGE } from './args.js';
 import { loadConfig, unsafeSettings } from './config.js';
 import { NpmUsageError, NpmVerifyError } from './errors.js';
 import { runInit } from './init.js';
+import { runExec } from './exec.js';
+import { runLs } from './ls.js';
+import { runOutdated } from './outdated.js';
+import { workspaceNames } from './workspaces.js';
 import { runInstall, VerificationFailures } from './install.js';
 import { Progress } from './progress.js';
 import { formatReport, toReport, type FailureReport, type Output } from './report.js';
@@ -72,26 +76,39 @@ export async function runCli(argv: string[], ctx: RunContext): Promise<number> {
       out.stdout(`${packageVersion()}\n`);
       return EXIT_OK;
     }
-    const config = loadConfig({ cwd: ctx.cwd, env: ctx.env, cli: args.cli, ...(ctx.home ? { home: ctx.home } : {}) });
+    const command = args.command;
+    const config = await loadConfig({ cwd: ctx.cwd, env: ctx.env, argv: args.argv, ...(ctx.home ? { home: ctx.home } : {}) }, args.command);
     for (const setting of unsafeSettings(config)) out.stderr(`tufpm-npm WARN unsafe setting in effect: ${setting}\n`);
     if (config.retiredTufpmCache) out.stderr(`tufpm-npm WARN tufpm-cache is no longer read; trusted state is kept in ${config.tufpmStateDir} (tufpm-state-dir)\n`);
     const progress = new Progress(out, args.progress && !json);
 
-    switch (args.command) {
+    switch (command) {
       case 'install':
-      case 'ci': {
-        const result = await runInstall(config, { command: args.command, packages: args.packages, saveType: args.saveType }, progress);
+      case 'ci':
+      case 'uninstall':
+      case 'update':
+      case 'dedupe':
+      case 'prune': {
+        const workspaces = await workspaceNames(config, ctx.cwd);
+        const result = await runInstall(config, { command, packages: args.packages, ...(workspaces ? { workspaces } : {}) }, progress);
         for (const r of result.integrityReplaced) {
           if (r.before?.includes('sha512-')) out.stderr(`tufpm-npm WARN ${r.pkg}: integrity from the registry differed from the signed sha512; the signed one is enforced\n`);
         }
         if (json) {
-          out.stdout(`${JSON.stringify({ ok: true, command: result.command, packages: result.verified, exempt: result.exempt, unsafeAllowed: result.unsafeAllowed, integrityReplaced: result.integrityReplaced, summary: result.summary }, null, 2)}\n`);
+          out.stdout(`${JSON.stringify({ ok: true, command: result.command, dryRun: config.dryRun, pinsMoved: result.pinsMoved, ...(workspaces ? { workspaces } : {}), packages: result.verified, exempt: result.exempt, unsafeAllowed: result.unsafeAllowed, integrityReplaced: result.integrityReplaced, summary: result.summary }, null, 2)}\n`);
         } else {
           const maintainer = result.verified.filter((t) => t.maintainerSigned).length;
-          out.stderr(`tufpm-npm: ${result.verified.length} package(s) verified against TUF (${maintainer} maintainer-signed, ${result.verified.length - maintainer} registry-signed) at snapshot v${result.summary.snapshot.version}, timestamp v${result.summary.timestamp.version}\n`);
+          const dry = config.dryRun ? ' (dry run: nothing was written)' : '';
+          out.stderr(`tufpm-npm: ${result.verified.length} package(s) verified against TUF (${maintainer} maintainer-signed, ${result.verified.length - maintainer} registry-signed) at snapshot v${result.summary.snapshot.version}, timestamp v${result.summary.timestamp.version}${dry}\n`);
         }
         return EXIT_OK;
       }
+      case 'exec':
+        return await runExec(config, args.packages, { out, cwd: ctx.cwd, env: ctx.env, json }, progress);
+      case 'ls':
+        return await runLs(config, args.packages, { out, json }, progress);
+      case 'outdated':
+        return await runOutdated(config, args.packages, { out, json }, progress);
       case 'verify': {
         const result = await runVerifyLock(config, progress);
         const reports = result.failures.map(toReport);
@@ -104,8 +121,12 @@ export async function runCli(argv: string[], ctx: RunContext): Promise<number> {
         return reports.length === 0 ? EXIT_OK : EXIT_FAILURE;
       }
       case 'init': {
-        const { root, floors } = await runInit(config, args.init, progress);
-        if (json) out.stdout(`${JSON.stringify({ ok: true, command: 'init', ...(root ?? {}), rootWritten: root !== undefined, floors }, null, 2)}\n`);
+        const { root, floors, npmrc } = await runInit(config, args.init, progress);
+        if (json) out.stdout(`${JSON.stringify({ ok: true, command: 'init', ...(root ?? {}), rootWritten: root !== undefined, floors, npmrc }, null, 2)}\n`);
+        if (npmrc.status === 'written') out.stderr(`tufpm-npm: added to ${npmrc.path}: ${npmrc.add.join(', ')}; commit it\n`);
+        for (const c of npmrc.conflicts) {
+          out.stderr(`tufpm-npm WARN ${npmrc.path} sets ${c.key}=${c.found}, not this project's ${c.wanted}; left unchanged. Change that line to: ${c.key}=${c.wanted}\n`);
+        }
         if (root !== undefined) {
           out.stderr(`tufpm-npm: wrote ${root.path} (root v${root.version}, sha256 ${root.sha256}); commit it\n`);
           if (root.trustOnFirstUse && args.init.rootFile === undefined) {
@@ -128,7 +149,8 @@ export async function runCli(argv: string[], ctx: RunContext): Promise<number> {
     }
   } catch (error) {
     if (error instanceof NpmUsageError) {
-      out.stderr(`tufpm-npm: ${error.message}\n\n${USAGE}`);
+      // The code first: scripts and tests match it; the full usage only for a malformed command line.
+      out.stderr(`tufpm-npm ERR! ${error.code}: ${error.message}\n${error.code === 'TUF_NPM_USAGE' ? `\n${USAGE}` : ''}`);
       if (json) out.stdout(`${JSON.stringify({ ok: false, error: { code: error.code, message: error.message } })}\n`);
       return EXIT_USAGE;
     }

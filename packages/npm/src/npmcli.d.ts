@@ -1,0 +1,19 @@
+/** The parts of npm's helper packages that tufpm-npm calls (they ship no types). */
+declare module '@npmcli/map-workspaces' {
+  /** name -> absolute path of each workspace of the package at `cwd` */
+  function mapWorkspaces(opts: { cwd: string; pkg: Record<string, unknown> }): Promise<Map<string, string>>;
+  export default mapWorkspaces;
+}
+
+declare module '@npmcli/package-json' {
+  const PackageJson: {
+    normalize(path: string): Promise<{ content: Record<string, unknown> }>;
+  };
+  export default PackageJson;
+}
+
+declare module 'npm-pick-manifest' {
+  /** npm's choice of a version of a packument for a spec (range, tag or version), honouring `before`. */
+  function pickManifest(packument: unknown, wanted: string, opts?: Record<string, unknown>): { name: string; version: string; [k: string]: unknown };
+  export default pickManifest;
+}
