@@ -60,6 +60,7 @@ export { isValidNpmPackageName, npmTarballTargetPath, unscopedNpmName, MAX_NPM_N
 export {
   TarballEntryIndex,
   TarballEntryError,
+  TARBALL_ENTRY_RULES_VERSION,
   normalizeTarballEntryPath,
   type TarballEntryPath,
   type TarballEntryProblem,

@@ -29,6 +29,13 @@ import { TufError } from './errors.js';
  *   where another entry needs a directory: refused, whichever of them an installer would keep.
  */
 
+/**
+ * The version of these rules. Whatever records "this tarball passed the rules" (an installer's sealed
+ * per-machine record, @tufpm/verify checked-tarballs.ts) names it, so tightening a rule means raising it
+ * and every tarball is walked again.
+ */
+export const TARBALL_ENTRY_RULES_VERSION = 1;
+
 /** Why a tarball entry was refused. */
 export type TarballEntryProblem =
   | 'absolute'

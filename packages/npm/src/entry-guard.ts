@@ -1,7 +1,7 @@
 import type Arborist from '@npmcli/arborist';
 import type { ArboristNode } from '@npmcli/arborist';
 import pacote from 'pacote';
-import { checkTarballEntries, type SignedTarget } from '@tufpm/verify';
+import type { InstallVerifier, SignedTarget } from '@tufpm/verify';
 import { UnsupportedArboristError } from './reify-guard.js';
 
 const REIFY_NODE = Symbol.for('reifyNode');
@@ -19,7 +19,7 @@ type OptionalHandler = (node: ArboristNode, p: Promise<unknown>) => Promise<unkn
  * package.json (`package/./package.json`), a link or an entry outside `package/` fails the reify, and
  * Arborist rolls back. Bundled dependencies come inside their bundler's tarball, whose entries this walks.
  */
-export function checkEntriesBeforeExtraction(arb: Arborist, signed: Iterable<SignedTarget>, registry: string): void {
+export function checkEntriesBeforeExtraction(arb: Arborist, verifier: InstallVerifier, signed: Iterable<SignedTarget>, registry: string): void {
   const byUrl = new Map<string, SignedTarget>();
   for (const target of signed) byUrl.set(new URL(target.targetPath, registry).href, target);
   const original = arb[REIFY_NODE];
@@ -29,7 +29,9 @@ export function checkEntriesBeforeExtraction(arb: Arborist, signed: Iterable<Sig
   const bound = (original as (node: ArboristNode) => Promise<unknown>).bind(arb);
   arb[REIFY_NODE] = async (node: ArboristNode): Promise<unknown> => {
     const target = node.isLink || node.resolved == null ? undefined : byUrl.get(node.resolved);
-    if (target !== undefined) {
+    // A tarball with this signed sha512 already passed on this machine (a sealed record): the bytes Arborist
+    // extracts are checked against that sha512, so they pass again; a warm install skips the second read.
+    if (target !== undefined && !verifier.tarballEntriesChecked(target)) {
       let bytes: Buffer;
       try {
         // The options Arborist's own pacote.extract call gets (reify: `{ ...this.options, resolved, integrity }`).
@@ -42,7 +44,7 @@ export function checkEntriesBeforeExtraction(arb: Arborist, signed: Iterable<Sig
         return handle.call(arb, node, Promise.reject(error));
       }
       // A refusal is never an optional node's failure: it fails the whole reify, which Arborist rolls back.
-      await checkTarballEntries(target.name, target.version, target.role, bytes);
+      await verifier.checkTarballEntriesOnce(target, bytes);
     }
     return bound(node);
   };

@@ -201,7 +201,7 @@ export async function runInstall(config: NpmConfig, request: InstallRequest, pro
   }
 
   refuseUnverifiedExtractions(arb, result.extractable);
-  checkEntriesBeforeExtraction(arb, result.signed.values(), config.registry);
+  checkEntriesBeforeExtraction(arb, verifier, result.signed.values(), config.registry);
   let failedNode: ArboristNode | undefined;
   failOnOptionalIntegrityErrors(arb, (node) => {
     failedNode ??= node as ArboristNode;

@@ -9,6 +9,7 @@ import { parseTarballUrl, targetPathFor } from './target-path.js';
 import { hasVerifiedRoles, openTufSession, type TufSession } from './tuf-session.js';
 import { openTufSessionInWorker } from './worker-session.js';
 import { MachineBindings } from './machine-bindings.js';
+import { CheckedTarballs } from './checked-tarballs.js';
 import { checkTarballEntries } from './tarball-entries.js';
 import { notApprovedError, restrictToApproved } from './overlay.js';
 import { checkStateTree, openMachineState, registryStateDir } from './state-dir.js';
@@ -66,6 +67,7 @@ export class InstallVerifier {
     private readonly tuf: TufSession,
     private readonly pins: SideLockfile | undefined,
     private readonly machineBindings: MachineBindings,
+    private readonly checkedTarballs: CheckedTarballs,
   ) {
     this.registryUrl = normalizeRegistry(options.registryUrl);
     this.mode = options.mode ?? 'enforce';
@@ -114,7 +116,11 @@ export class InstallVerifier {
       : await openTufSession({ ...sessionOptions, ...(options.clock ? { clock: options.clock } : {}) });
     options.onProgress?.({ phase: 'refresh', done: 1, total: 1 });
     try {
-      const verifier = new InstallVerifier(options, tuf, pins, await MachineBindings.load(sessionOptions.cacheDir, machine.recordKey));
+      const [bindings, checked] = await Promise.all([
+        MachineBindings.load(sessionOptions.cacheDir, machine.recordKey),
+        CheckedTarballs.load(sessionOptions.cacheDir, machine.recordKey),
+      ]);
+      const verifier = new InstallVerifier(options, tuf, pins, bindings, checked);
       if (pins) checkStateAgainstPins(pins, tuf.state(), tuf.rootChain(), verifier.lockfilePath);
       return verifier;
     } catch (error) {
@@ -396,6 +402,21 @@ export class InstallVerifier {
       if (signed !== undefined) this.machineBindings.set(key, { sha512: signed.sha512, checksum });
     }
     await this.machineBindings.save();
+    await this.checkedTarballs.save();
+  }
+
+  /** True when this machine already walked the entries of this signed tarball (ADR 0012; sealed, ADR 0011). */
+  tarballEntriesChecked(target: SignedTarget): boolean {
+    return this.checkedTarballs.has(target.sha512);
+  }
+
+  /**
+   * The one-manifest entry rules (ADR 0012) over a signed tarball's bytes, which the caller read through a
+   * path that checked them against the signed sha512; a pass is recorded for this machine.
+   */
+  async checkTarballEntriesOnce(target: SignedTarget, bytes: Uint8Array): Promise<void> {
+    await checkTarballEntries(target.name, target.version, target.role, bytes);
+    this.checkedTarballs.add(target.sha512);
   }
 
   /**
