@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildPackageTarball, packumentFile, tarballFile } from '@tufpm/registry';
 import { OVERLAY_APPROVAL_ROLE } from '@tufpm/verify';
@@ -76,6 +77,18 @@ describe('overlay mode: tufpm-npm against an upstream registry without TUF metad
     assert.equal(lock.packages['left@1.0.0']?.role, OVERLAY_APPROVAL_ROLE);
     await project.freshMachine();
     ok(await project.tufpmNpm(['ci']), 'tufpm-npm ci on a fresh machine');
+  });
+
+  test('a new project starts trusting the team\'s repository with tufpm-npm init --root-sha256', async () => {
+    const project = await world.npmProject({ left: '^1.0.0' });
+    await rm(join(project.dir, 'tufpm-root.json'));
+    const sha256 = createHash('sha256').update(await readFile(world.rootFile)).digest('hex');
+    const wrong = await project.tufpmNpm(['init', '--root-sha256', 'f'.repeat(64)]);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /TUF_NO_TRUSTED_ROOT/);
+    ok(await project.tufpmNpm(['init', '--root-sha256', sha256]), 'init with the root sha256 from tufpm-overlay init');
+    assert.equal(await project.read('tufpm-root.json'), await readFile(world.rootFile, 'utf8'));
+    ok(await project.tufpmNpm(['install']), 'install');
   });
 
   test('rejects an unapproved package before downloading anything', async () => {

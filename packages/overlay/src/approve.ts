@@ -30,6 +30,8 @@ export interface ApproveOptions {
   signers: readonly Signer[];
   dryRun?: boolean;
   tarballsDir?: string;
+  /** npm's content cache (`~/.npm/_cacache`): tarballs the lockfile pins by sha512 are taken from it */
+  npmCache?: string;
   concurrency?: number;
   now?: Date;
   onProgress?: (done: number, total: number) => void;
@@ -60,7 +62,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 
 /** The tarball of `pkg`, checked against the lockfile's integrity and its own package.json, with its facts read. */
 async function approvable(source: TarballSource, pkg: LockedPackage): Promise<PackageTarball> {
-  const bytes = await fetchTarball(source, pkg.targetPath);
+  const bytes = await fetchTarball(source, pkg.targetPath, pkg.sha512);
   if (pkg.sha512 !== undefined && createHash('sha512').update(bytes).digest('hex') !== pkg.sha512) {
     throw new OverlayError('TUF_APPROVAL_INTEGRITY', `${key(pkg)}: the tarball from ${source.tarballsDir ?? source.upstream} differs from the integrity the lockfile records: nothing was approved (the upstream, a mirror or the lockfile was altered; find out which before approving)`);
   }
@@ -96,7 +98,7 @@ export async function approveLockfile(opts: ApproveOptions): Promise<ApproveResu
   if (opts.dryRun) return { ...plan, outcome: 'dry-run', seconds: seconds() };
   if (wanted.length === 0) return { ...plan, outcome: 'nothing to approve', seconds: seconds() };
   if (opts.signers.length === 0) throw new OverlayError('TUF_NOT_APPROVED', 'a reviewer key (--key) is required to approve');
-  const source: TarballSource = { upstream, ...(opts.tarballsDir === undefined ? {} : { tarballsDir: opts.tarballsDir }) };
+  const source: TarballSource = { upstream, ...(opts.tarballsDir === undefined ? {} : { tarballsDir: opts.tarballsDir }), ...(opts.npmCache === undefined ? {} : { npmCache: opts.npmCache }) };
   const tarballs = await mapLimit(wanted, opts.concurrency ?? 8, (pkg) => approvable(source, pkg), (done) => opts.onProgress?.(done, wanted.length));
   const candidate = nextApprovalRole(published.role, { add: tarballs, now: opts.now ?? new Date() });
   const submit = await submitApproval(opts.paths, published, candidate, { added: plan.new, removed: [] }, opts.signers, { publish: true });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // tufpm-overlay: a team's approvals over an upstream registry (docs/overlay.md, ADR 0017).
-import { resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TufError, type Key, type Signer } from '@tufpm/models';
 import { NpmRepository, readMaintainerSigner, readPublicKeyFile } from '@tufpm/repo';
@@ -18,8 +19,9 @@ const USAGE = `usage: tufpm-overlay <command> --repo DIR [options]        (docs/
   init --upstream URL --reviewer PUB [--reviewer PUB ...] [--threshold N]
         a metadata-only TUF repository over the upstream registry; keys in DIR/keys (or --keys):
         offline/ (root, targets: move them off this machine), online/ (snapshot, timestamp: the CI job's)
-  approve --lockfile FILE [--key PRIV ...] [--tarballs DIR] [--dry-run] [--stage-only]
-        approves every registry package of package-lock.json, yarn.lock or tufpm-lock.json; --dry-run
+  approve --lockfile FILE [--key PRIV ...] [--tarballs DIR] [--npm-cache DIR] [--dry-run]
+        approves every registry package of package-lock.json, yarn.lock or tufpm-lock.json (tarballs
+        from --tarballs, npm's cache when the lockfile pins a sha512, else the upstream); --dry-run
         signs nothing and exits 1 when anything is not approved (the pull-request check)
   cosign --key PRIV [--tarballs DIR] [--stage-only]   adds a reviewer's signature to the staged approval
   revoke NAME@VERSION --key PRIV ...                   withdraws an approval (installs refuse it)
@@ -48,6 +50,7 @@ const OPTIONS = {
   lockfile: { type: 'string' },
   key: { type: 'string', multiple: true },
   tarballs: { type: 'string' },
+  'npm-cache': { type: 'string' },
   'dry-run': { type: 'boolean' },
   'stage-only': { type: 'boolean' },
   'passphrase-env': { type: 'string' },
@@ -69,6 +72,12 @@ async function signers(v: Values, io: Io): Promise<Signer[]> {
   const out: Signer[] = [];
   for (const f of v.key ?? []) out.push(await readMaintainerSigner(resolve(f), passphrase));
   return out;
+}
+
+/** npm's content cache: --npm-cache DIR, else npm_config_cache or ~/.npm (what npm itself uses), plus _cacache. */
+function npmCacheDir(v: Values, io: Io): string {
+  const base = v['npm-cache'] ?? io.env['npm_config_cache'] ?? join(io.env['HOME'] ?? homedir(), '.npm');
+  return join(resolve(base), '_cacache');
 }
 
 function submitLine(s: SubmitResult): string {
@@ -118,8 +127,10 @@ async function run(argv: string[], io: Io): Promise<number> {
         [
           `overlay repository over ${r.upstream} in ${paths.repoDir}`,
           `approvals need ${r.threshold} of ${r.reviewers.length} reviewer keys`,
-          `publish ${paths.metadataDir} on a static host; projects trust ${r.rootFile}:`,
-          `  tufpm-npm init --registry ${r.upstream} --metadata-url <URL of the metadata> --root-sha256 <sha256sum of 1.root.json>`,
+          `publish ${paths.metadataDir} on a static host (docs/overlay.md); root sha256 ${r.rootSha256}`,
+          `projects: .npmrc with registry=${r.upstream} and tufpm-metadata-url=<metadata URL>, then`,
+          `  tufpm-npm init --root-sha256 ${r.rootSha256}`,
+          `  (Yarn: npmRegistryServer and tufMetadataUrl in .yarnrc.yml, then yarn tuf init --root-sha256 ${r.rootSha256})`,
           `move ${paths.keysDir}/offline off this machine; ${paths.keysDir}/online goes to the job that runs tufpm-overlay timestamp`,
         ].join('\n'),
         { ...r, paths },
@@ -134,6 +145,7 @@ async function run(argv: string[], io: Io): Promise<number> {
         signers: v['dry-run'] === true ? [] : await signers(v, io),
         dryRun: v['dry-run'] === true,
         ...(v.tarballs === undefined ? {} : { tarballsDir: resolve(v.tarballs) }),
+        npmCache: npmCacheDir(v, io),
         onProgress: (done, total) => {
           if (!json && (done === total || done % 50 === 0)) io.err(`approve: ${done}/${total} tarballs checked\n`);
         },

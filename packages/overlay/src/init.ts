@@ -1,4 +1,5 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DelegatedRole, type Key, type Signer } from '@tufpm/models';
 import { Repository, UNCLAIMED_PATHS, checkExpiries, expiresIn, persistRepository, writeConfig, writeNewKeyPair, type Expiries } from '@tufpm/repo';
@@ -23,6 +24,8 @@ export interface InitOverlayResult {
   paths: OverlayPaths;
   upstream: string;
   rootFile: string;
+  /** sha256 of 1.root.json's bytes: what projects pass to `tufpm-npm init --root-sha256` */
+  rootSha256: string;
   reviewers: string[];
   threshold: number;
 }
@@ -89,5 +92,7 @@ export async function initOverlay(opts: InitOverlayOptions): Promise<InitOverlay
     for (const f of written) await rm(f, { force: true });
     throw error;
   }
-  return { paths, upstream, rootFile: join(paths.metadataDir, '1.root.json'), reviewers: reviewers.map((k) => k.keyid), threshold };
+  const rootFile = join(paths.metadataDir, '1.root.json');
+  const rootSha256 = createHash('sha256').update(await readFile(rootFile)).digest('hex');
+  return { paths, upstream, rootFile, rootSha256, reviewers: reviewers.map((k) => k.keyid), threshold };
 }

@@ -2,13 +2,17 @@
 // or downloaded from the upstream registry. Bounded: a tarball over the limit is refused while it streams.
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import cacache from 'cacache';
 import { DEFAULT_TARBALL_LIMITS } from '@tufpm/repo';
+import { sha512HexToIntegrity } from '@tufpm/verify';
 import { OverlayError } from './errors.js';
 
 export interface TarballSource {
   upstream: string;
   /** a directory holding `<basename of the target path>` files, looked at before the upstream */
   tarballsDir?: string;
+  /** npm's content cache (`<npm cache>/_cacache`): tarballs whose sha512 the lockfile records are read from it */
+  npmCache?: string;
   /** per request; default 60 s */
   timeoutMs?: number;
 }
@@ -26,7 +30,23 @@ async function fromDir(dir: string, targetPath: string): Promise<Uint8Array | un
   }
 }
 
-export async function fetchTarball(source: TarballSource, targetPath: string): Promise<Uint8Array> {
+/** The tarball with this sha512 from npm's cache (cacache checks the digest as it reads), or undefined. */
+async function fromNpmCache(cache: string, sha512Hex: string): Promise<Uint8Array | undefined> {
+  try {
+    return new Uint8Array(await cacache.get.byDigest(cache, sha512HexToIntegrity(sha512Hex)));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // not cached (ENOENT), or a damaged entry (EINTEGRITY): download it instead
+    if (code === 'ENOENT' || code === 'EINTEGRITY') return undefined;
+    throw error;
+  }
+}
+
+export async function fetchTarball(source: TarballSource, targetPath: string, sha512Hex?: string): Promise<Uint8Array> {
+  if (source.npmCache !== undefined && sha512Hex !== undefined) {
+    const cached = await fromNpmCache(source.npmCache, sha512Hex);
+    if (cached !== undefined) return cached;
+  }
   if (source.tarballsDir !== undefined) {
     const local = await fromDir(source.tarballsDir, targetPath);
     if (local !== undefined) return local;
