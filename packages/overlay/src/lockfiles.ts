@@ -102,16 +102,19 @@ function packageLock(json: unknown, upstream: string, file: string): LockedTree 
       out.unapprovable.push({ spec: key, reason: 'no version recorded' });
       continue;
     }
-    if (typeof resolved !== 'string') {
-      out.unapprovable.push({ spec: `${name}@${version}`, reason: 'no resolved URL (a file: or git dependency?)' });
+    // npm's omit-lockfile-registry-resolved writes registry packages with an integrity and no URL: they
+    // install from whatever registry the project is configured with, the upstream in overlay mode.
+    const registryWithoutUrl = resolved === undefined && typeof entry['integrity'] === 'string';
+    if (typeof resolved !== 'string' && !registryWithoutUrl) {
+      out.unapprovable.push({ spec: `${name}@${version}`, reason: 'no resolved URL and no integrity (a file: or git dependency?)' });
       continue;
     }
-    if (!/^https?:\/\//.test(resolved)) {
+    if (typeof resolved === 'string' && !/^https?:\/\//.test(resolved)) {
       out.unapprovable.push({ spec: `${name}@${version}`, reason: `not a registry package (${resolved.slice(0, 120)})` });
       continue;
     }
-    if (!isValidPackageName(name) || !isValidVersion(version) || resolved !== `${upstream}${targetPathFor(name, version)}`) {
-      out.unapprovable.push({ spec: `${name}@${version}`, reason: `resolved from another registry or path (${resolved.slice(0, 120)}), not the upstream ${upstream}` });
+    if (!isValidPackageName(name) || !isValidVersion(version) || (typeof resolved === 'string' && resolved !== `${upstream}${targetPathFor(name, version)}`)) {
+      out.unapprovable.push({ spec: `${name}@${version}`, reason: `resolved from another registry or path (${String(resolved).slice(0, 120)}), not the upstream ${upstream}` });
       continue;
     }
     const integrity = entry['integrity'];

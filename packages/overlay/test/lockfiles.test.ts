@@ -31,11 +31,13 @@ test('package-lock.json: registry packages of the upstream are approvable, the r
       'node_modules/gitdep': { version: '1.0.0', resolved: 'git+ssh://git@example/x.git#abc' },
       'node_modules/sha1only': { version: '1.0.0', resolved: `${UPSTREAM}sha1only/-/sha1only-1.0.0.tgz`, integrity: 'sha1-deadbeef' },
       'node_modules/ws': { resolved: 'packages/ws', link: true },
+      // npm with omit-lockfile-registry-resolved: a registry package without its URL
+      'node_modules/nourl': { version: '3.0.0', integrity: INTEGRITY },
     },
   };
   await withFile('package-lock.json', JSON.stringify(lock), async (file) => {
     const tree = await readLockedTree(file, UPSTREAM);
-    assert.deepEqual(tree.packages.map((p) => `${p.name}@${p.version}`), ['@s/x@2.0.0', 'left@1.0.0', 'real@1.0.0']);
+    assert.deepEqual(tree.packages.map((p) => `${p.name}@${p.version}`), ['@s/x@2.0.0', 'left@1.0.0', 'nourl@3.0.0', 'real@1.0.0']);
     assert.equal(tree.packages[1]!.sha512, SHA);
     assert.deepEqual(tree.unapprovable.map((u) => u.spec).sort(), ['elsewhere@1.0.0', 'gitdep@1.0.0', 'sha1only@1.0.0']);
     assert.match(tree.unapprovable.find((u) => u.spec === 'elsewhere@1.0.0')!.reason, /another registry/);

@@ -210,7 +210,10 @@ export function manifestFieldProblems(name: string, signed: SignedManifestFields
   if (declared.yarnConditions !== undefined && declared.yarnConditions.resolved !== declared.yarnConditions.signed) {
     problems.push(`conditions ${show(declared.yarnConditions.resolved)} differ from the signed ${show(declared.yarnConditions.signed)}`);
   }
-  if (declared.engines !== undefined) {
+  // No engines at all is what checkReleaseList leaves in a packument (dropUnsignedPreferences, ADR 0013):
+  // the installer then enforces no engine range, which takes nothing from the signed package. Engines that
+  // are present must be the signed ones.
+  if (declared.engines !== undefined && declared.engines !== null) {
     const got = declared.engines === null || Array.isArray(declared.engines) ? {} : declared.engines;
     const want = signed.engines ?? {};
     const same = isObject(got) && Object.keys(got).length === Object.keys(want).length && Object.entries(got).every(([k, v]) => own(want, k) && want[k] === v);

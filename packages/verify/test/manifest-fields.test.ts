@@ -68,6 +68,9 @@ test('rejects rewritten os/cpu/libc, Yarn conditions, engines, bundled dependenc
   one({ yarnConditions: { resolved: null, signed: 'os=linux' } }, /^conditions /);
   one({ engines: { node: '*' } }, /^engines /);
   one({ engines: { node: '>=18', npm: '>=9' } }, /^engines /);
+  one({ engines: {} }, /^engines /);
+  // none at all: what the release-list check leaves after dropping the unsigned engines (ADR 0013)
+  assert.deepEqual(manifestFieldProblems('binpkg', signed, { engines: null }), []);
   one({ bundleDependencies: ['a'] }, /^bundleDependencies /);
   one({ bundleDependencies: true }, /^bundleDependencies /);
   one({ peerDependenciesMeta: {} }, /^peerDependenciesMeta /);

