@@ -166,7 +166,8 @@ export class InstallVerifier {
       throw new VerifyError(error.code, `${name}@${version}: ${error.message}`, { packageName: name, version, attack, recovery, cause: error });
     }
     if (!found) {
-      // ADR 0017: in an overlay repository a target nobody signed is a version the reviewers never approved.
+      // TUF 1.5.2 (arbitrary installation), ADR 0017: in an overlay repository a target nobody signed is a
+      // version the reviewers never approved.
       if (this.tuf.state().overlay) throw notApprovedError(name, version);
       throw new VerifyError('TUF_PACKAGE_NOT_SIGNED', `${name}@${version} is not listed by its delegated role (target ${targetPath})`, {
         packageName: name,
@@ -254,14 +255,14 @@ export class InstallVerifier {
     try {
       list = await signed;
     } catch (error) {
-      // ADR 0017: no approved release list = no approved version of the package (before any download).
+      // TUF 5.6.7 / ADR 0017: no approved release list = no approved version of the package (before any download).
       if (this.tuf.state().overlay && error instanceof VerifyError && error.code === 'TUF_PACKAGE_NOT_SIGNED' && error.role === undefined) throw notApprovedError(name, undefined);
       throw error;
     }
     const { role, index } = list;
     if (this.tuf.state().overlay) {
-      // The upstream offers versions the team never reviewed: the resolver sees only the approved ones and
-      // the team's tags (ADR 0017). An approved version the upstream hides is still refused below.
+      // TUF 1.5.2 (arbitrary installation): the upstream offers versions the team never reviewed; the resolver
+      // sees only the approved ones and the team's tags (ADR 0017). An approved version the upstream hides is still refused below.
       restrictToApproved(packument, index);
       checkOfferedReleases(name, role, index, { versions: offered.versions.filter((v) => index.versions.includes(v)), distTags: { ...index.distTags } });
       return;
