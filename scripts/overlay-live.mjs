@@ -9,7 +9,7 @@
 //  5. a local proxy in front of the registry serves other bytes for one approved tarball (and a packument
 //     whose integrity matches them): tufpm-npm and Yarn refuse it, the project untouched.
 // Prints the figures (packages, seconds, bytes of metadata). Exit 0 only when every expectation held.
-// Usage: node scripts/overlay-live.mjs [--big] [--keep]   (--big: a ~550-package tree; --keep: keep the temp dir)
+// Usage: node scripts/overlay-live.mjs [--big] [--keep]   (--big: a ~450-package tree; --keep: keep the temp dir)
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
