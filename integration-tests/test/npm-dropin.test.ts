@@ -162,12 +162,31 @@ describe('tufpm-npm as a drop-in for npm', () => {
     const ok = await project.tufpmNpm(['exec', 'hello-bin', '--', marker]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(await readFile(marker, 'utf8'), 'ran 1.0.0');
+    const named = await project.tufpmNpm(['exec', '--package', 'hello-bin', '--', 'hello-bin', `${marker}2`]);
+    assert.equal(named.code, 0, named.stderr);
+    assert.equal(await readFile(`${marker}2`, 'utf8'), 'ran 1.0.0');
     const evil = buildPackageTarball({ name: 'evil-bin', version: '1.0.0', manifest: { bin: { 'evil-bin': 'cli.js' } }, files: { 'cli.js': bin.replace('"ran "', '"pwned "') } });
     await world.replaceTarball('evil-bin', '1.0.0', evil);
     const evilMarker = join(project.dir, 'evil-marker');
     const refused = await unchanged(project, ['exec', 'evil-bin', '--', evilMarker], 1, /TUF_TARBALL_MISMATCH/);
     assert.match(refused.stderr, /attack: +tampered tarball/);
     assert.ok(!existsSync(evilMarker), 'the tampered bin never ran');
+  });
+
+  test('engine-strict refuses a package whose signed engines exclude this node, as npm; without it the install proceeds', async () => {
+    const tarball = buildPackageTarball({ name: 'old-engine', version: '1.0.0', manifest: { engines: { node: '<1.0.0' } } });
+    await addPackageVersion(world.registryDir, tarball, { durable: false });
+    await world.repo.publishTarball(tarball);
+    const project = await world.project();
+    await project.write('.npmrc', `registry=${world.url}\nengine-strict=true\n`);
+    await unchanged(project, ['install', 'old-engine'], 1, /TUF_NPM_EBADENGINE/);
+    await project.write('.npmrc', `registry=${world.url}\n`);
+    const res = await project.tufpmNpm(['install', 'old-engine']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, /WARN EBADENGINE old-engine@1\.0\.0/);
+    const ci = await project.tufpmNpm(['ci'], { npm_config_engine_strict: 'true' });
+    assert.equal(ci.code, 1, 'engine-strict applies to ci too');
+    assert.match(ci.stderr, /TUF_NPM_EBADENGINE/);
   });
 
   test('workspaces: -w installs into a workspace, and running inside one finds the root\'s trust and lockfiles', async () => {

@@ -24,7 +24,8 @@ export type NpmFailureCode =
   | 'TUF_UNSAFE_SOURCE'
   | 'TUF_LOCK_INTEGRITY'
   | 'TUF_LOCK_OUT_OF_SYNC'
-  | 'TUF_NPM_REIFY';
+  | 'TUF_NPM_REIFY'
+  | 'TUF_NPM_EBADENGINE';
 
 export interface NpmFailureDetails {
   packageName?: string;

@@ -10,8 +10,9 @@ import { NpmUsageError, NpmVerifyError } from './errors.js';
 import { failOnOptionalIntegrityErrors, refuseUnverifiedExtractions } from './reify-guard.js';
 import { checkEntriesBeforeExtraction } from './entry-guard.js';
 import type { Progress } from './progress.js';
-import { verifyTree, type TreeVerifyResult } from './tree-verify.js';
+import { verifyTree, type TreeVerifyOptions, type TreeVerifyResult } from './tree-verify.js';
 import { withReleaseListGuard } from './release-guard.js';
+import { checkSignedEngines } from './engines.js';
 
 /** The commands that build a tree and reify it (npm's Arborist commands). */
 export type TreeCommandName = 'install' | 'ci' | 'uninstall' | 'update' | 'dedupe' | 'prune';
@@ -33,6 +34,8 @@ export interface InstallResult {
   summary: VerifierSummary;
   /** Pins were not moved: --dry-run, --no-save, or ci. */
   pinsMoved: boolean;
+  /** npm's warnings tufpm-npm computes itself (EBADENGINE on the signed engines). */
+  warnings: string[];
 }
 
 /** Several verification failures at once; the CLI prints each one. `code` is the first one's. */
@@ -81,6 +84,18 @@ export function verifierOptions(config: NpmConfig, progress?: Progress): Verifie
     onProgress: (event) => {
       if (event.phase === 'refresh') progress?.update('refreshing TUF metadata', event.done, event.total);
     },
+  };
+}
+
+/** verifyTree's options under this configuration (install, ci, verify, status, ls). */
+export function treeVerifyOptions(config: NpmConfig, command: TreeVerifyOptions['command'], progress?: Progress): TreeVerifyOptions {
+  return {
+    command,
+    registry: config.registry,
+    allowGit: config.unsafeAllowGit,
+    allowFile: config.unsafeAllowFile,
+    allowRemote: config.unsafeAllowRemote,
+    onProgress: (done, total, name) => progress?.update('verifying', done, total, name),
   };
 }
 
@@ -187,18 +202,13 @@ export async function runInstall(config: NpmConfig, request: InstallRequest, pro
     }
   }
 
-  const result: TreeVerifyResult = await verifyTree(tree, verifier, {
-    command: command === 'ci' ? 'ci' : 'install',
-    registry: config.registry,
-    allowGit: config.unsafeAllowGit,
-    allowFile: config.unsafeAllowFile,
-    allowRemote: config.unsafeAllowRemote,
-    onProgress: (done, total, name) => progress.update('verifying', done, total, name),
-  });
+  const result: TreeVerifyResult = await verifyTree(tree, verifier, treeVerifyOptions(config, command === 'ci' ? 'ci' : 'install', progress));
   progress.done();
   if (result.failures.length > 0) {
     throw result.failures.length === 1 ? result.failures[0]! : new VerificationFailures(result.failures);
   }
+
+  const warnings = checkSignedEngines(result.signed.values(), options['engineStrict'] === true);
 
   refuseUnverifiedExtractions(arb, result.extractable);
   checkEntriesBeforeExtraction(arb, verifier, result.signed.values(), config.registry);
@@ -236,5 +246,6 @@ export async function runInstall(config: NpmConfig, request: InstallRequest, pro
     integrityReplaced: result.integrityReplaced,
     summary: verifier.summary(),
     pinsMoved,
+    warnings,
   };
 }

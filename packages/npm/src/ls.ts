@@ -1,6 +1,6 @@
 import Arborist, { type ArboristNode } from '@npmcli/arborist';
 import type { NpmConfig } from './config.js';
-import { arboristOptions, openVerifier } from './install.js';
+import { arboristOptions, openVerifier, treeVerifyOptions } from './install.js';
 import type { Progress } from './progress.js';
 import { toReport, type Output } from './report.js';
 import { verifyTree } from './tree-verify.js';
@@ -30,13 +30,7 @@ export async function runLs(config: NpmConfig, filter: string[], io: { out: Outp
   const verifier = await openVerifier(config, progress);
   progress.done();
   const tree = await new Arborist(arboristOptions(config)).loadActual();
-  const result = await verifyTree(tree, verifier, {
-    command: 'verify',
-    registry: config.registry,
-    allowGit: config.unsafeAllowGit,
-    allowFile: config.unsafeAllowFile,
-    allowRemote: config.unsafeAllowRemote,
-  });
+  const result = await verifyTree(tree, verifier, treeVerifyOptions(config, 'verify'));
   const failed = new Map<string, string>();
   for (const f of result.failures) {
     const r = toReport(f);

@@ -7,7 +7,8 @@ import type { DeclaredManifestFields } from '@tufpm/verify';
  * (optional) node is installed; bundleDependencies decides what is expected inside the tarball;
  * peerDependenciesMeta which peers are installed; `scripts` (a packument may carry them) and
  * `hasInstallScript` what rebuild runs. Each must equal the field signed with the tarball (InstallVerifier
- * checkManifestFields). Absent fields are passed as null: "resolved none", which is compared too.
+ * checkManifestFields). Absent fields are passed as null: "resolved none", which is compared too (except
+ * engines, below).
  */
 export function declaredManifestFields(node: ArboristNode): DeclaredManifestFields {
   const pkg = node.package as Record<string, unknown>;
@@ -17,7 +18,11 @@ export function declaredManifestFields(node: ArboristNode): DeclaredManifestFiel
     os: field('os'),
     cpu: field('cpu'),
     libc: field('libc'),
-    engines: field('engines'),
+    // The release-list guard drops a packument's unsigned engines before Arborist resolves (so a registry
+    // cannot steer the choice with them): none resolved is not a difference. Engines that are there (a
+    // lockfile entry, a packument the guard did not edit) must be the signed ones; install.ts applies npm's
+    // engine check to the signed engines (engines.ts).
+    engines: field('engines') ?? undefined,
     bundleDependencies: field('bundleDependencies'),
     bundledDependencies: field('bundledDependencies'),
     peerDependenciesMeta: field('peerDependenciesMeta'),

@@ -17,3 +17,8 @@ declare module 'npm-pick-manifest' {
   function pickManifest(packument: unknown, wanted: string, opts?: Record<string, unknown>): { name: string; version: string; [k: string]: unknown };
   export default pickManifest;
 }
+
+declare module 'npm-install-checks' {
+  /** throws an Error with code EBADENGINE when `target.engines` excludes the given versions */
+  export function checkEngine(target: { _id: string; engines: Record<string, string> }, npmVer: string | undefined, nodeVer: string, force?: boolean): void;
+}

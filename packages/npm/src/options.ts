@@ -70,7 +70,7 @@ export const OPTION_RULES: Record<string, OptionRule> = {
   workspaces: T('run in every workspace (`--workspaces`, `--ws`); `--no-workspaces` ignores them'),
   'include-workspace-root': A('with -w/--workspaces, the root project too'),
   'install-links': A('pack file: dependencies instead of linking (refused anyway unless tufpm-unsafe-allow-file)'),
-  'engine-strict': A('refuse a package whose signed `engines` do not match this node'),
+  'engine-strict': T("npm's engine check on each package's signed engines: refused (TUF_NPM_EBADENGINE), else npm's EBADENGINE warning"),
   force: R('npm --force overrides safety checks; only `tufpm-npm init --force` (replace the trusted root) exists'),
   loglevel: O('npm log level (`-s`/`--silent`, `-q`, `-d`, `--verbose` set it); tufpm-npm prints warnings and errors; a no-op'),
   progress: T('progress on stderr'),

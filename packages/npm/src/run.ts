@@ -91,6 +91,7 @@ export async function runCli(argv: string[], ctx: RunContext): Promise<number> {
       case 'prune': {
         const workspaces = await workspaceNames(config, ctx.cwd);
         const result = await runInstall(config, { command, packages: args.packages, ...(workspaces ? { workspaces } : {}) }, progress);
+        for (const warning of result.warnings) out.stderr(`tufpm-npm WARN ${warning}\n`);
         for (const r of result.integrityReplaced) {
           if (r.before?.includes('sha512-')) out.stderr(`tufpm-npm WARN ${r.pkg}: integrity from the registry differed from the signed sha512; the signed one is enforced\n`);
         }

@@ -4,7 +4,7 @@ import Arborist from '@npmcli/arborist';
 import { TufError } from '@tufpm/models';
 import { DEFAULT_LOCKFILE_NAME, readLockfile, rootDigestKind, type InstallVerifier, type VerifierSummary } from '@tufpm/verify';
 import { unsafeSettings, type NpmConfig } from './config.js';
-import { arboristOptions, openVerifier } from './install.js';
+import { arboristOptions, openVerifier, treeVerifyOptions } from './install.js';
 import { verifyTree } from './tree-verify.js';
 import type { Progress } from './progress.js';
 import { toReport, type FailureReport } from './report.js';
@@ -34,14 +34,7 @@ export interface StatusResult {
 async function signerCounts(config: NpmConfig, verifier: InstallVerifier, progress: Progress): Promise<StatusResult['packages']> {
   if (!existsSync(join(config.prefix, 'package-lock.json')) && !existsSync(join(config.prefix, 'npm-shrinkwrap.json'))) return null;
   const tree = await new Arborist(arboristOptions(config)).loadVirtual();
-  const result = await verifyTree(tree, verifier, {
-    command: 'verify',
-    registry: config.registry,
-    allowGit: config.unsafeAllowGit,
-    allowFile: config.unsafeAllowFile,
-    allowRemote: config.unsafeAllowRemote,
-    onProgress: (done, total, name) => progress.update('verifying', done, total, name),
-  });
+  const result = await verifyTree(tree, verifier, treeVerifyOptions(config, 'verify', progress));
   const signed = [...result.signed.values()];
   const maintainerSigned = signed.filter((t) => t.maintainerSigned).length;
   const failed = result.failures.map((f) => {

@@ -5,7 +5,7 @@ import type { TufError } from '@tufpm/models';
 import type { SignedTarget, VerifierSummary } from '@tufpm/verify';
 import type { NpmConfig } from './config.js';
 import { NpmUsageError } from './errors.js';
-import { arboristOptions, openVerifier } from './install.js';
+import { arboristOptions, openVerifier, treeVerifyOptions } from './install.js';
 import type { Progress } from './progress.js';
 import { verifyTree } from './tree-verify.js';
 
@@ -30,14 +30,7 @@ export async function runVerifyLock(config: NpmConfig, progress: Progress): Prom
   const verifier = await openVerifier(config, progress);
   progress.done();
   const tree = await new Arborist(arboristOptions(config)).loadVirtual();
-  const result = await verifyTree(tree, verifier, {
-    command: 'verify',
-    registry: config.registry,
-    allowGit: config.unsafeAllowGit,
-    allowFile: config.unsafeAllowFile,
-    allowRemote: config.unsafeAllowRemote,
-    onProgress: (done, total, name) => progress.update('verifying', done, total, name),
-  });
+  const result = await verifyTree(tree, verifier, treeVerifyOptions(config, 'verify', progress));
   progress.done();
   return {
     verified: [...result.signed.values()],
