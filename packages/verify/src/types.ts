@@ -37,6 +37,12 @@ export interface VerifierOptions {
   /** Exact package names or '@scope/*' whose tarballs are NOT verified. Weakens security. */
   unsafeUnverifiedPackages?: string[];
   lockfileName?: string;
+  /**
+   * Read the pins (floors, root pin, claims, package pins) from this file instead of the project's
+   * tufpm-lock.json; commit() still writes the project's. For `yarn dlx`, whose temporary project is
+   * checked against the pins of the project it was started from without adding its packages to them.
+   */
+  pinsPath?: string;
   clock?: () => Date;
   onProgress?: (event: ProgressEvent) => void;
   /** Concurrency for resolveAll (role fetches); default 8. */

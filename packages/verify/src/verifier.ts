@@ -45,6 +45,8 @@ export class InstallVerifier {
   readonly registryUrl: string;
   readonly mode: VerifyMode;
   readonly lockfilePath: string;
+  /** where the pins were read from (lockfilePath unless `pinsPath`), as named in errors */
+  private readonly pinsFile: string;
   private readonly resolved = new Map<string, SignedTarget>();
   private readonly pending = new Map<string, Promise<SignedTarget>>();
   private readonly yarnChecksums = new Map<string, string>();
@@ -72,6 +74,7 @@ export class InstallVerifier {
     this.registryUrl = normalizeRegistry(options.registryUrl);
     this.mode = options.mode ?? 'enforce';
     this.lockfilePath = join(options.projectDir, options.lockfileName ?? DEFAULT_LOCKFILE_NAME);
+    this.pinsFile = options.pinsPath ?? this.lockfilePath;
     const exempt = options.unsafeUnverifiedPackages ?? [];
     this.exemptNames = new Set(exempt.filter((e) => !e.endsWith('/*')));
     this.exemptScopes = exempt.filter((e) => e.endsWith('/*')).map((e) => e.slice(0, -1));
@@ -89,9 +92,9 @@ export class InstallVerifier {
   static async open(options: VerifierOptions): Promise<InstallVerifier> {
     const registryUrl = normalizeRegistry(options.registryUrl);
     const lockfilePath = join(options.projectDir, options.lockfileName ?? DEFAULT_LOCKFILE_NAME);
-    const pins = await readLockfile(lockfilePath);
+    const pins = await readLockfile(options.pinsPath ?? lockfilePath);
     if (pins && normalizeRegistry(pins.registry) !== registryUrl) {
-      throw new VerifyError('TUF_LOCKFILE', `${lockfilePath} pins registry ${pins.registry}, but the install uses ${registryUrl}`, {
+      throw new VerifyError('TUF_LOCKFILE', `${options.pinsPath ?? lockfilePath} pins registry ${pins.registry}, but the install uses ${registryUrl}`, {
         attack: 'registry substitution',
         recovery: 'point the install at the pinned registry, or delete tufpm-lock.json deliberately to re-pin',
       });
@@ -121,7 +124,7 @@ export class InstallVerifier {
         CheckedTarballs.load(sessionOptions.cacheDir, machine.recordKey),
       ]);
       const verifier = new InstallVerifier(options, tuf, pins, bindings, checked);
-      if (pins) checkStateAgainstPins(pins, tuf.state(), tuf.rootChain(), verifier.lockfilePath);
+      if (pins) checkStateAgainstPins(pins, tuf.state(), tuf.rootChain(), verifier.pinsFile);
       return verifier;
     } catch (error) {
       await tuf.close();
@@ -207,9 +210,9 @@ export class InstallVerifier {
       ...(parsedFields.kind === 'signed' ? { manifestFields: parsedFields.value } : {}),
     };
     const pin = this.pinned(name, version);
-    checkPackageAgainstPin(signed, pin, this.lockfilePath);
+    checkPackageAgainstPin(signed, pin, this.pinsFile);
     checkSignerPolicy(signed, pin, this.maintainerSignedNames, this.options);
-    checkRecordedClaim(signed, this.pins?.claims, this.lockfilePath);
+    checkRecordedClaim(signed, this.pins?.claims, this.pinsFile);
     this.signingKeys.set(keys.name, { keyids: keys.keyids, threshold: keys.threshold });
     this.resolved.set(pkgKey(name, version), signed);
     return signed;

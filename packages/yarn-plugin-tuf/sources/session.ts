@@ -7,6 +7,7 @@ import { matchesNameList, readSettings, type TufSettings } from './configuration
 import { TUF_WORKER_SOURCE } from './tuf-worker-source.generated.js';
 import type { TreeCheck } from './install-flow.js';
 import { conventionalTarballUrls, packageKey } from './locators.js';
+import { dlxTrust } from './dlx.js';
 
 /**
  * The verification state of one install (or one `yarn tuf` command) of one project: the opened verifier,
@@ -44,11 +45,16 @@ export class TufSession {
     const configuration = project.configuration;
     const settings = readSettings(configuration);
     const { registryUrl, metadataUrl } = registryUrls(configuration);
+    const projectDir = npath.fromPortablePath(project.cwd);
+    // `yarn dlx`: its temporary project is checked with the root and pins of the project it started from
+    const dlx = await dlxTrust(projectDir, settings.trustedRoot, settings.lockfileFilename);
     const verifier = await InstallVerifier.open({
-      projectDir: npath.fromPortablePath(project.cwd),
+      projectDir,
       registryUrl,
       metadataUrl,
-      ...(settings.trustedRoot === null ? {} : { trustedRootPath: npath.fromPortablePath(settings.trustedRoot) }),
+      ...(dlx !== null
+        ? { trustedRootPath: dlx.trustedRootPath, pinsPath: dlx.pinsPath }
+        : settings.trustedRoot === null ? {} : { trustedRootPath: npath.fromPortablePath(settings.trustedRoot) }),
       // Outside Yarn's global folder and cache (ADR 0011); one directory per registry inside it.
       stateDir: settings.stateFolder ?? defaultStateDir(),
       stateDirIsDefault: settings.stateFolder === null,
