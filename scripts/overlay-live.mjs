@@ -144,8 +144,8 @@ try {
   await mkdir(npmProject);
   await copyFile(join(team, 'package.json'), join(npmProject, 'package.json'));
   await copyFile(join(team, 'package-lock.json'), join(npmProject, 'package-lock.json'));
-  await writeFile(join(npmProject, '.npmrc'), `registry=${upstream}\ntufpm-metadata-url=${metadata.url}\n`);
-  await must('tufpm-npm init --root-sha256', TUFPM_NPM, ['init', '--root-sha256', rootSha256], npmProject);
+  // as docs/overlay.md says: one init writes tufpm-root.json, tufpm-lock.json and the project's .npmrc
+  await must('tufpm-npm init --root-sha256', TUFPM_NPM, ['init', '--registry', upstream, '--tufpm-metadata-url', metadata.url, '--root-sha256', rootSha256], npmProject);
   const ci = await must('tufpm-npm ci', TUFPM_NPM, ['ci', '--ignore-scripts'], npmProject);
   const plainCi = await must('plain npm ci (for comparison)', NPM_CLI, ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], team);
   figures.npm = { tufpmNpmCiSeconds: ci.seconds, plainNpmCiSeconds: plainCi.seconds };
@@ -154,9 +154,9 @@ try {
   await mkdir(yarnProject);
   await copyFile(join(yarnTeam, 'package.json'), join(yarnProject, 'package.json'));
   await copyFile(join(yarnTeam, 'yarn.lock'), join(yarnProject, 'yarn.lock'));
-  await copyFile(join(repo, 'metadata', '1.root.json'), join(yarnProject, 'tufpm-root.json'));
   const pluginRc = [`tufMetadataUrl: ${JSON.stringify(metadata.url)}`, 'unsafeHttpWhitelist: ["127.0.0.1"]', 'plugins:', `  - path: ${JSON.stringify(PLUGIN)}`, '    spec: "@yarnpkg/plugin-tuf"'];
   await writeFile(join(yarnProject, '.yarnrc.yml'), yarnrc(pluginRc));
+  await must('yarn tuf init --root-sha256', YARN_JS, ['tuf', 'init', '--root-sha256', rootSha256], yarnProject, { HOME: join(base, 'yarn-home') });
   const yarnInstall = await must('yarn install (tufpm plugin)', YARN_JS, ['install'], yarnProject, { HOME: join(base, 'yarn-home') });
   figures.yarn = { installSeconds: yarnInstall.seconds };
 
@@ -170,12 +170,14 @@ try {
   const attacked = join(base, 'attacked-npm');
   await mkdir(attacked);
   await writeFile(join(attacked, 'package.json'), JSON.stringify({ name: 'attacked', version: '1.0.0', private: true, dependencies: { [victim.name]: victim.version } }, null, 2));
-  await writeFile(join(attacked, '.npmrc'), `registry=${proxy.url}\ntufpm-metadata-url=${metadata.url}\ncache=${join(base, 'attack-npm-cache')}\n`);
+  // fetch-retries=0: npm retries a download that failed its integrity with a 10-60 s back-off; we want the answer
+  await writeFile(join(attacked, '.npmrc'), `registry=${proxy.url}\ntufpm-metadata-url=${metadata.url}\ncache=${join(base, 'attack-npm-cache')}\nfetch-retries=0\n`);
   await copyFile(join(repo, 'metadata', '1.root.json'), join(attacked, 'tufpm-root.json'));
   const before = await digestOf(attacked, ['package.json', 'package-lock.json', 'tufpm-lock.json']);
   const refusedNpm = await run(TUFPM_NPM, ['install', '--ignore-scripts'], attacked);
   const code = /TUF_[A-Z_]+/.exec(refusedNpm.stderr)?.[0];
   figures.attack.tufpmNpm = code ?? `exit ${refusedNpm.code}`;
+  figures.attack.tufpmNpmSeconds = refusedNpm.seconds;
   expect(refusedNpm.code === 1 && code === 'TUF_TARBALL_MISMATCH', `tufpm-npm refuses the replaced tarball (exit ${refusedNpm.code}, ${code})\n${refusedNpm.stderr.slice(-1500)}`);
   expect(before === (await digestOf(attacked, ['package.json', 'package-lock.json', 'tufpm-lock.json'])), 'the npm project is unchanged');
 
@@ -188,6 +190,7 @@ try {
   const refusedYarn = await run(YARN_JS, ['install'], attackedYarn, { HOME: join(base, 'attack-yarn-home') });
   const yarnCode = /TUF_[A-Z_]+/.exec(refusedYarn.stdout)?.[0];
   figures.attack.yarn = yarnCode ?? `exit ${refusedYarn.code}`;
+  figures.attack.yarnSeconds = refusedYarn.seconds;
   expect(refusedYarn.code === 1 && yarnCode === 'TUF_TARBALL_MISMATCH', `Yarn refuses the replaced tarball (exit ${refusedYarn.code}, ${yarnCode})\n${refusedYarn.stdout.slice(-1500)}`);
   expect(beforeYarn === (await digestOf(attackedYarn, ['yarn.lock', 'tufpm-lock.json', '.pnp.cjs'])), 'the Yarn project is unchanged');
 } catch (error) {

@@ -82,13 +82,18 @@ describe('overlay mode: tufpm-npm against an upstream registry without TUF metad
   test('a new project starts trusting the team\'s repository with tufpm-npm init --root-sha256', async () => {
     const project = await world.npmProject({ left: '^1.0.0' });
     await rm(join(project.dir, 'tufpm-root.json'));
+    await rm(join(project.dir, '.npmrc'));
     const sha256 = createHash('sha256').update(await readFile(world.rootFile)).digest('hex');
-    const wrong = await project.tufpmNpm(['init', '--root-sha256', 'f'.repeat(64)]);
+    const urls = ['--registry', world.upstream.url, '--tufpm-metadata-url', world.metadata.url];
+    const wrong = await project.tufpmNpm(['init', ...urls, '--root-sha256', 'f'.repeat(64)]);
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /TUF_NO_TRUSTED_ROOT/);
-    ok(await project.tufpmNpm(['init', '--root-sha256', sha256]), 'init with the root sha256 from tufpm-overlay init');
+    ok(await project.tufpmNpm(['init', ...urls, '--root-sha256', sha256]), 'init with the root sha256 from tufpm-overlay init');
     assert.equal(await project.read('tufpm-root.json'), await readFile(world.rootFile, 'utf8'));
-    ok(await project.tufpmNpm(['install']), 'install');
+    const npmrc = (await project.read('.npmrc'))!;
+    assert.match(npmrc, new RegExp(`registry=${world.upstream.url}`));
+    assert.match(npmrc, new RegExp(`tufpm-metadata-url=${world.metadata.url}`));
+    ok(await project.tufpmNpm(['install']), 'install with what init wrote');
   });
 
   test('rejects an unapproved package before downloading anything', async () => {
