@@ -61,6 +61,7 @@ describe('npm cache and the real npm CLI', () => {
       third.machine = first.machine;
       await third.write('package.json', (await first.read('package.json'))!);
       await third.write('package-lock.json', (await first.read('package-lock.json'))!);
+      await third.write('tufpm-lock.json', (await first.read('tufpm-lock.json'))!);
       const before = await third.state();
       const res = await third.tufpmNpm(['ci']);
       assert.equal(res.code, 1, res.stderr);

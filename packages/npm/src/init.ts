@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { bootstrapTrustedRoot, npmProjectPackageNames, recordProjectFloors, type BootstrapResult, type FloorsResult } from '@tufpm/verify';
 import type { NpmConfig } from './config.js';
+import { setUpNpmGuard, type GuardResult } from './guard.js';
 import { verifierOptions } from './install.js';
 import type { Progress } from './progress.js';
 import { writeProjectNpmrc, type NpmrcResult } from './init-npmrc.js';
@@ -17,6 +18,8 @@ export interface InitResult {
   root: BootstrapResult | undefined;
   floors: FloorsResult;
   npmrc: NpmrcResult;
+  /** the plain-npm guard (ADR 0015) */
+  guard: GuardResult;
 }
 
 /**
@@ -43,5 +46,7 @@ export async function runInit(config: NpmConfig, args: InitArgs, progress?: Prog
   const floors = await recordProjectFloors({ ...verifierOptions(config, progress), packageNames: await npmProjectPackageNames(config.prefix) });
   // Only once the registry's state verified: a mistyped registry is not written into the project.
   const npmrc = await writeProjectNpmrc(config);
-  return { root, floors, npmrc };
+  // Last: from now on plain npm refuses to install here (ADR 0015).
+  const guard = await setUpNpmGuard(config.prefix);
+  return { root, floors, npmrc, guard };
 }

@@ -4,7 +4,7 @@ import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Arborist, { type ArboristNode, type ArboristOptions, type ArboristTree } from '@npmcli/arborist';
 import { TufError } from '@tufpm/models';
-import { InstallVerifier, type SignedTarget, type VerifierOptions, type VerifierSummary } from '@tufpm/verify';
+import { InstallVerifier, pinsMissingError, pinsMissingWarning, type SignedTarget, type VerifierOptions, type VerifierSummary } from '@tufpm/verify';
 import type { NpmConfig } from './config.js';
 import { NpmUsageError, NpmVerifyError } from './errors.js';
 import { failOnOptionalIntegrityErrors, refuseUnverifiedExtractions } from './reify-guard.js';
@@ -187,8 +187,14 @@ export async function runInstall(config: NpmConfig, request: InstallRequest, pro
   // Refresh TUF first: a frozen or rolled-back repository is refused before any package data is fetched.
   const verifier = await openVerifier(config, progress);
   progress.done();
-  if (command === 'ci' && verifier.summary().pinned === null) {
-    process.stderr.write('tufpm-npm: warning: no tufpm-lock.json: ci verifies every package but cannot detect a rollback to an older repository state on this machine; run `tufpm-npm install` and commit tufpm-lock.json\n');
+  if (verifier.summary().pinned === null) {
+    // ADR 0015: a frozen install without pins is refused (a pull request deleting tufpm-lock.json would
+    // otherwise switch the floors off silently); any other install says so and writes them at its end.
+    if (command === 'ci') {
+      await verifier.close();
+      throw pinsMissingError(verifier.lockfilePath, 'tufpm-npm ci');
+    }
+    process.stderr.write(`tufpm-npm WARN ${pinsMissingWarning(verifier.lockfilePath)}\n`);
   }
 
   const arb = new Arborist({ ...options, ...perCommand });

@@ -8,6 +8,7 @@ import { runExec } from './exec.js';
 import { runLs } from './ls.js';
 import { runOutdated } from './outdated.js';
 import { workspaceNames } from './workspaces.js';
+import { guardLines } from './guard.js';
 import { runInstall, VerificationFailures } from './install.js';
 import { Progress } from './progress.js';
 import { formatReport, toReport, type FailureReport, type Output } from './report.js';
@@ -122,8 +123,8 @@ export async function runCli(argv: string[], ctx: RunContext): Promise<number> {
         return reports.length === 0 ? EXIT_OK : EXIT_FAILURE;
       }
       case 'init': {
-        const { root, floors, npmrc } = await runInit(config, args.init, progress);
-        if (json) out.stdout(`${JSON.stringify({ ok: true, command: 'init', ...(root ?? {}), rootWritten: root !== undefined, floors, npmrc }, null, 2)}\n`);
+        const { root, floors, npmrc, guard } = await runInit(config, args.init, progress);
+        if (json) out.stdout(`${JSON.stringify({ ok: true, command: 'init', ...(root ?? {}), rootWritten: root !== undefined, floors, npmrc, guard }, null, 2)}\n`);
         if (npmrc.status === 'written') out.stderr(`tufpm-npm: added to ${npmrc.path}: ${npmrc.add.join(', ')}; commit it\n`);
         for (const c of npmrc.conflicts) {
           out.stderr(`tufpm-npm WARN ${npmrc.path} sets ${c.key}=${c.found}, not this project's ${c.wanted}; left unchanged. Change that line to: ${c.key}=${c.wanted}\n`);
@@ -136,6 +137,7 @@ export async function runCli(argv: string[], ctx: RunContext): Promise<number> {
         } else {
           out.stderr(`tufpm-npm: kept the project's trusted root ${config.tufpmRoot}\n`);
         }
+        for (const line of guardLines(guard)) out.stderr(`tufpm-npm${line.startsWith('WARN') ? ' ' : ': '}${line}\n`);
         const claimed = floors.claims.map((c) => c.name).join(', ');
         out.stderr(`tufpm-npm: wrote ${floors.lockfilePath}: floors root v${floors.root}, timestamp v${floors.timestamp}, snapshot v${floors.snapshot}, targets v${floors.targets}; ${floors.claims.length} claimed package(s) recorded${claimed ? ` (${claimed.slice(0, 300)})` : ''}; commit it\n`);
         return EXIT_OK;

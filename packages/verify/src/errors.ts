@@ -28,7 +28,8 @@ export type VerifyErrorCode =
   | 'TUF_DIST_TAG_MISMATCH'
   | 'TUF_PIN_ROOT'
   | 'TUF_RELEASE_KEY_MISMATCH'
-  | 'TUF_NOT_APPROVED';
+  | 'TUF_NOT_APPROVED'
+  | 'TUF_PINS_MISSING';
 
 export interface VerifyErrorDetails {
   packageName?: string;

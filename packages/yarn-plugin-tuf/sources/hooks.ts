@@ -1,5 +1,6 @@
 import { MessageName, ReportError, type Hooks, type InstallOptions, type Project, type Cache } from '@yarnpkg/core';
 import { TufError } from '@tufpm/models';
+import { pinsMissingError, pinsMissingWarning } from '@tufpm/verify';
 import { afterFetch } from './archive-binding.js';
 import { finishTreeCheck, pinnedKeys, startTreeCheck, type NpmEntry } from './install-flow.js';
 import { describeTufError, toReportError } from './report-errors.js';
@@ -47,6 +48,15 @@ export async function validateProject(project: Project, report: ValidationReport
       throw new ReportError(MessageName.UNNAMED, describeTufError(error));
     }
     registerSession(session);
+    if (session.verifier.summary().pinned === null) {
+      // ADR 0015: `--immutable` (CI) without pins is refused: a pull request deleting tufpm-lock.json must
+      // not switch the rollback floors and recorded claims off silently. Other installs write it at the end.
+      if (opts.immutable && !warnOnly) {
+        await session.verifier.close();
+        throw toReportError(pinsMissingError(session.verifier.lockfilePath, 'yarn install --immutable'));
+      }
+      opts.report.reportWarning(MessageName.UNNAMED, `TUF: ${pinsMissingWarning(session.verifier.lockfilePath)}`);
+    }
     if (session.settings.retiredCacheFolder) {
       opts.report.reportWarning(MessageName.UNNAMED, `TUF: tufCacheFolder is no longer read; trusted state is kept in tufStateFolder (default ~/.local/state/tufpm)`);
     }

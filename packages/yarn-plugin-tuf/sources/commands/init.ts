@@ -1,6 +1,6 @@
 import { BaseCommand } from '@yarnpkg/cli';
 import { Configuration, MessageName, Project, StreamReport, structUtils } from '@yarnpkg/core';
-import { npath, ppath } from '@yarnpkg/fslib';
+import { npath, ppath, type PortablePath } from '@yarnpkg/fslib';
 import { Command, Option } from 'clipanion';
 import { existsSync } from 'fs';
 import { readFile } from 'fs/promises';
@@ -32,6 +32,19 @@ function projectPackageNames(project: Project): string[] {
   }
   for (const pkg of project.storedPackages.values()) if (pkg.reference.startsWith('npm:')) names.add(structUtils.stringifyIdent(pkg));
   return [...names];
+}
+
+/**
+ * The missing-plugin guard (ADR 0015): a `tufMode` line in the project's .yarnrc.yml. Yarn refuses every
+ * command of a project whose rc file holds a setting no loaded plugin declares, so an install whose
+ * plugin line went missing stops instead of installing unverified. Returns true when it was written now.
+ */
+async function setUpYarnGuard(cwd: PortablePath): Promise<boolean> {
+  const rc = await Configuration.findFolderRcFile(cwd);
+  const data: unknown = rc?.data;
+  if (typeof data === 'object' && data !== null && Object.prototype.hasOwnProperty.call(data, 'tufMode')) return false;
+  await Configuration.updateConfiguration(cwd, { tufMode: 'enforce' });
+  return true;
 }
 
 /** `yarn tuf init`: the project's trust starts here (the Yarn equivalent of `tufpm-npm init`). */
@@ -101,7 +114,9 @@ export class TufInitCommand extends BaseCommand {
           const s = session.verifier.summary();
           const names = [...claims.keys()].sort();
           report.reportInfo(MessageName.UNNAMED, `TUF: wrote ${session.verifier.lockfilePath}: floors root v${s.root.version}, timestamp v${s.timestamp.version}, snapshot v${s.snapshot.version}, targets v${s.targets.version}; ${names.length} claimed package(s) recorded${names.length > 0 ? ` (${names.join(', ').slice(0, 300)})` : ''}; commit it`);
-          if (this.json) report.reportJson({ root: s.root.version, timestamp: s.timestamp.version, snapshot: s.snapshot.version, targets: s.targets.version, claims: names });
+          const guard = await setUpYarnGuard(project.cwd);
+          if (guard) report.reportInfo(MessageName.UNNAMED, 'TUF: wrote tufMode: enforce to .yarnrc.yml: without the plugin Yarn now refuses this project ("Unrecognized or legacy configuration settings found: tufMode"), ADR 0015; commit it');
+          if (this.json) report.reportJson({ root: s.root.version, timestamp: s.timestamp.version, snapshot: s.snapshot.version, targets: s.targets.version, claims: names, guardWritten: guard });
         } finally {
           await session.verifier.close();
         }

@@ -1,0 +1,158 @@
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { TufError } from '@tufpm/models';
+import { describeFailure } from '@tufpm/verify';
+import { verifyProject, type ProjectVerifyOptions } from './check.js';
+import { VerifyUsageError } from './project-lockfiles.js';
+
+export const USAGE = `Usage: tufpm-verify [options]      (also: tufpm verify [options])
+
+The CI gate of a tufpm project: checks every registry package of yarn.lock and package-lock.json /
+npm-shrinkwrap.json against the registry's signed TUF metadata and tufpm-lock.json, without Yarn or npm,
+and exits non-zero on any package that is not verified. Installs and writes nothing in the project.
+
+  --project <dir>            the project (default: the current directory)
+  --lockfile <file>          check this lockfile only (repeatable; default: every one present)
+  --registry <url>           default: the registry tufpm-lock.json pins
+  --metadata-url <url>       TUF metadata (default: <registry>/-/tuf/metadata/)
+  --root <file>              trusted root (default: <project>/tufpm-root.json)
+  --state-dir <dir>          the machine's TUF state (default: $TUFPM_STATE_DIR, else ~/.local/state/tufpm)
+  --require-maintainer-signed <name|@scope/*|*>   policy, as the installers' (repeatable)
+  --minimum-threshold <n>    with the above: fewest maintainer signatures per package
+  --unsafe-unverified <name|@scope/*>             do not look these packages up (repeatable)
+  --unsafe-allow-non-registry <name|@scope/*>     let their git/file/remote sources through (repeatable)
+  --json                     the result as JSON on stdout
+  --[no-]progress            progress on stderr (default: when stderr is a terminal)
+
+Exit codes: 0 every package verified, 1 verification failure (coded errors on stderr), 2 usage.
+`;
+
+export interface VerifyCliContext {
+  cwd: string;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  stderrIsTTY: boolean;
+}
+
+const OPTIONS = {
+  project: { type: 'string' },
+  lockfile: { type: 'string', multiple: true },
+  registry: { type: 'string' },
+  'metadata-url': { type: 'string' },
+  root: { type: 'string' },
+  'state-dir': { type: 'string' },
+  'require-maintainer-signed': { type: 'string', multiple: true },
+  'minimum-threshold': { type: 'string' },
+  'unsafe-unverified': { type: 'string', multiple: true },
+  'unsafe-allow-non-registry': { type: 'string', multiple: true },
+  json: { type: 'boolean' },
+  progress: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+interface Report {
+  code: string;
+  message: string;
+  package?: string;
+  version?: string;
+  role?: string;
+  attack: string;
+  recovery: string;
+}
+
+function toReport(error: TufError): Report {
+  const detail = error as TufError & { packageName?: string; version?: string; role?: string; attack?: string; recovery?: string };
+  const fallback = describeFailure(error.code);
+  return {
+    code: error.code,
+    message: error.message,
+    ...(detail.packageName === undefined ? {} : { package: detail.packageName }),
+    ...(detail.version === undefined ? {} : { version: detail.version }),
+    ...(detail.role === undefined ? {} : { role: detail.role }),
+    attack: detail.attack ?? fallback.attack,
+    recovery: detail.recovery ?? fallback.recovery,
+  };
+}
+
+function formatReport(r: Report): string {
+  const lines = [`tufpm-verify ERR! ${r.code}: ${r.message}`];
+  if (r.package !== undefined) lines.push(`tufpm-verify ERR!   package: ${r.package}${r.version === undefined ? '' : `@${r.version}`}`);
+  if (r.role !== undefined) lines.push(`tufpm-verify ERR!   role:    ${r.role}`);
+  lines.push(`tufpm-verify ERR!   attack:  ${r.attack}`, `tufpm-verify ERR!   recover: ${r.recovery}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function parse(argv: string[], cwd: string): { options: ProjectVerifyOptions; json: boolean; progress: boolean | undefined; help: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false, strict: true, allowNegative: true });
+  } catch (error) {
+    if (error instanceof TypeError && String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) throw new VerifyUsageError(error.message);
+    throw error;
+  }
+  const v = parsed.values;
+  let minimumThreshold: number | undefined;
+  if (v['minimum-threshold'] !== undefined) {
+    minimumThreshold = Number(v['minimum-threshold']);
+    if (!Number.isSafeInteger(minimumThreshold) || minimumThreshold < 1) throw new VerifyUsageError('--minimum-threshold takes an integer >= 1');
+  }
+  const projectDir = resolve(cwd, v.project ?? '.');
+  return {
+    options: {
+      projectDir,
+      ...(v.lockfile === undefined ? {} : { lockfiles: v.lockfile }),
+      ...(v.registry === undefined ? {} : { registryUrl: v.registry }),
+      ...(v['metadata-url'] === undefined ? {} : { metadataUrl: v['metadata-url'] }),
+      ...(v.root === undefined ? {} : { trustedRootPath: resolve(cwd, v.root) }),
+      ...(v['state-dir'] === undefined ? {} : { stateDir: resolve(cwd, v['state-dir']) }),
+      ...(v['require-maintainer-signed'] === undefined ? {} : { requireMaintainerSigned: v['require-maintainer-signed'] }),
+      ...(minimumThreshold === undefined ? {} : { minimumThreshold }),
+      ...(v['unsafe-unverified'] === undefined ? {} : { unsafeUnverifiedPackages: v['unsafe-unverified'] }),
+      ...(v['unsafe-allow-non-registry'] === undefined ? {} : { unsafeAllowNonRegistry: v['unsafe-allow-non-registry'] }),
+    },
+    json: v.json === true,
+    progress: v.progress,
+    help: v.help === true,
+  };
+}
+
+/** Runs `tufpm-verify`; returns the exit code (0 verified, 1 failure, 2 usage). Never calls process.exit. */
+export async function runVerifyCli(argv: string[], ctx: VerifyCliContext): Promise<number> {
+  let json = argv.includes('--json');
+  try {
+    const args = parse(argv, ctx.cwd);
+    json = args.json;
+    if (args.help) {
+      ctx.stdout(USAGE);
+      return 0;
+    }
+    const progress = (args.progress ?? ctx.stderrIsTTY) && !json;
+    const result = await verifyProject({
+      ...args.options,
+      ...(progress ? { onProgress: (done, total, name) => ctx.stderr(`\rtufpm-verify: ${done}/${total} ${name.slice(0, 60).padEnd(60)}${done === total ? '\n' : ''}`) } : {}),
+    });
+    const reports = result.failures.map(toReport);
+    for (const report of reports) ctx.stderr(formatReport(report));
+    for (const name of result.exempt) ctx.stderr(`tufpm-verify WARN ${name} not verified (--unsafe-unverified)\n`);
+    for (const name of result.unsafeAllowed) ctx.stderr(`tufpm-verify WARN ${name} let through unverified (--unsafe-allow-non-registry)\n`);
+    const ok = reports.length === 0;
+    if (json) {
+      ctx.stdout(`${JSON.stringify({ ok, command: 'verify', lockfiles: result.lockfiles, packages: result.verified, notLookedUp: result.notLookedUp, exempt: result.exempt, unsafeAllowed: result.unsafeAllowed, errors: reports, summary: result.summary }, null, 2)}\n`);
+    } else {
+      const maintainer = result.verified.filter((p) => p.maintainerSigned).length;
+      ctx.stderr(`tufpm-verify: ${ok ? 'OK' : 'FAILED'}: ${result.verified.length} package(s) verified (${maintainer} maintainer-signed)${ok ? '' : `, ${reports.length} refused`} in ${result.lockfiles.map((l) => l.slice(l.lastIndexOf('/') + 1)).join(', ')} at snapshot v${result.summary.snapshot.version}\n`);
+    }
+    return ok ? 0 : 1;
+  } catch (error) {
+    if (error instanceof VerifyUsageError) {
+      ctx.stderr(`tufpm-verify: ${error.message}\n\n${USAGE}`);
+      if (json) ctx.stdout(`${JSON.stringify({ ok: false, command: 'verify', errors: [toReport(error)] })}\n`);
+      return 2;
+    }
+    if (!(error instanceof TufError)) throw error;
+    const report = toReport(error);
+    ctx.stderr(formatReport(report));
+    if (json) ctx.stdout(`${JSON.stringify({ ok: false, command: 'verify', errors: [report] }, null, 2)}\n`);
+    return 1;
+  }
+}
