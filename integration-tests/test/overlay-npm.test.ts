@@ -105,6 +105,8 @@ describe('overlay mode: tufpm-npm against an upstream registry without TUF metad
   test('rejects an unapproved version pinned in the lockfile (a pull request edits package-lock.json)', async () => {
     const project = await world.npmProject({ right: '1.1.0-beta.1' });
     await lockWithPlainNpm(project);
+    // the project's pins (a frozen install refuses a project without them, ADR 0015)
+    ok(await project.tufpmNpm(['init']), 'tufpm-npm init');
     await refused(project, ['ci'], /TUF_NOT_APPROVED/, /package: +right@1\.1\.0-beta\.1/);
   });
 
