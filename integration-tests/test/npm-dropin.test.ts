@@ -215,7 +215,8 @@ describe('tufpm-npm as a drop-in for npm', () => {
     await project.write('.npmrc', '');
     const init = await project.tufpmNpm(['init', '--registry', world.url]);
     assert.equal(init.code, 0, init.stderr);
-    assert.equal(await project.read('.npmrc'), `registry=${world.url}\n`);
+    // with the plain-npm guard's lines (ADR 0015)
+    assert.equal(await project.read('.npmrc'), `registry=${world.url}\nengine-strict=true\nyes=false\n`);
     assert.equal((await project.tufpmNpm(['install', 'left'])).code, 0, 'the next install goes to the trusted registry');
     await project.write('.npmrc', 'registry=http://127.0.0.1:9/\nfund=false\n');
     const conflict = await project.tufpmNpm(['init', '--registry', world.url]);

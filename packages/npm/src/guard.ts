@@ -28,8 +28,6 @@ export interface GuardResult {
   engines: 'written' | 'present' | 'kept';
   /** the other engines.npm value that was kept */
   keptEngine?: string;
-  /** `.npmrc` settings written or corrected now */
-  npmrc: string[];
 }
 
 async function readOptional(path: string): Promise<string | undefined> {
@@ -60,7 +58,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Sets package.json engines.npm to the guard, keeping the file's indentation; never replaces another value. */
-async function guardPackageJson(prefix: string): Promise<Pick<GuardResult, 'engines' | 'keptEngine'>> {
+async function guardPackageJson(prefix: string): Promise<GuardResult> {
   const path = join(prefix, 'package.json');
   const text = await readOptional(path);
   if (text === undefined) throw new NpmUsageError(`no package.json in ${prefix}: init sets the plain-npm guard in it`);
@@ -82,31 +80,12 @@ async function guardPackageJson(prefix: string): Promise<Pick<GuardResult, 'engi
   return { engines: 'written' };
 }
 
-/** Adds or corrects the guard's `.npmrc` lines, leaving every other line as it was. */
-async function guardNpmrc(prefix: string): Promise<string[]> {
-  const path = join(prefix, '.npmrc');
-  const text = (await readOptional(path)) ?? '';
-  const lines = text.length === 0 ? [] : text.replace(/\r?\n$/, '').split(/\r?\n/);
-  const changed: string[] = [];
-  for (const [key, value] of NPM_GUARD_SETTINGS) {
-    const at = lines.findIndex((line) => new RegExp(`^\\s*${key}\\s*=`).test(line));
-    const wanted = `${key}=${value}`;
-    if (at === -1) {
-      lines.push(wanted);
-      changed.push(wanted);
-    } else if (lines[at]!.replace(/\s+/g, '') !== wanted) {
-      lines[at] = wanted;
-      changed.push(wanted);
-    }
-  }
-  if (changed.length > 0) await replaceFile(path, `${lines.join('\n')}\n`);
-  return changed;
-}
-
-/** `tufpm-npm init`: sets up the plain-npm guard in the project (idempotent). */
+/**
+ * `tufpm-npm init`: the package.json half of the plain-npm guard (idempotent); the `.npmrc` half
+ * (NPM_GUARD_SETTINGS) is written with the registry by init-npmrc.ts.
+ */
 export async function setUpNpmGuard(prefix: string): Promise<GuardResult> {
-  const pkg = await guardPackageJson(prefix);
-  return { ...pkg, npmrc: await guardNpmrc(prefix) };
+  return guardPackageJson(prefix);
 }
 
 /** What init tells the user about the guard. */
@@ -116,6 +95,5 @@ export function guardLines(guard: GuardResult): string[] {
   if (guard.engines === 'kept') {
     lines.push(`WARN package.json engines.npm is "${guard.keptEngine!.slice(0, 100)}": kept, so plain npm install is NOT refused here; set it to "${NPM_GUARD_ENGINE}" to guard the project (docs/configuration.md)`);
   }
-  if (guard.npmrc.length > 0) lines.push(`wrote ${guard.npmrc.join(', ')} to .npmrc (the plain-npm and npx guard); commit it`);
   return lines;
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import ini from 'ini';
 import { normalizeRegistry, type NpmConfig } from './config.js';
 import { NpmUsageError } from './errors.js';
+import { NPM_GUARD_SETTINGS } from './guard.js';
 
 export interface NpmrcResult {
   path: string;
@@ -20,7 +21,8 @@ const MAX_NPMRC_BYTES = 1024 * 1024;
  * `init` points the project at the registry it just trusted: `registry=` (and `tufpm-metadata-url=` when it
  * is set) in <prefix>/.npmrc, so the next `tufpm-npm install` (and plain npm) ask that registry, not the
  * public one. A key the file already sets to the same value is left as it is; a key it sets to another value
- * is never overwritten: the result says exactly which line to change.
+ * is never overwritten: the result says exactly which line to change. The same for the guard's lines
+ * (`engine-strict=true`, `yes=false`, ADR 0015).
  */
 export async function writeProjectNpmrc(config: NpmConfig): Promise<NpmrcResult> {
   const path = join(config.prefix, '.npmrc');
@@ -34,12 +36,15 @@ export async function writeProjectNpmrc(config: NpmConfig): Promise<NpmrcResult>
   const parsed = ini.parse(text) as Record<string, unknown>;
   const wanted: Array<[string, string]> = [['registry', config.registry]];
   if (config.tufpmMetadataUrl !== undefined) wanted.push(['tufpm-metadata-url', config.tufpmMetadataUrl]);
+  // The plain-npm and npx guard (ADR 0015): `engine-strict=true` (with package.json's engines.npm) and `yes=false`.
+  const urls = new Set(wanted.map(([key]) => key));
+  wanted.push(...NPM_GUARD_SETTINGS.map(([key, value]) => [key, value] as [string, string]));
   const add: string[] = [];
   const conflicts: NpmrcResult['conflicts'] = [];
   for (const [key, value] of wanted) {
     const found = parsed[key];
     if (found === undefined) add.push(`${key}=${value}`);
-    else if (typeof found !== 'string' || !sameUrl(found, value)) conflicts.push({ key, found: String(found), wanted: value });
+    else if (urls.has(key) ? typeof found !== 'string' || !sameUrl(found, value) : String(found) !== value) conflicts.push({ key, found: String(found), wanted: value });
   }
   if (conflicts.length > 0) {
     return { path, status: 'conflict', add: wanted.map(([k, v]) => `${k}=${v}`), conflicts };
