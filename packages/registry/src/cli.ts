@@ -3,13 +3,15 @@ import { parseArgs } from 'node:util';
 import { startRegistry } from './server.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PublishHook } from './hooks.js';
+import { tufMetadataDir } from './layout.js';
 
 const USAGE = `usage: tufpm-registry --dir <dir> [--port <port>] [--host 127.0.0.1] [--public-url <url>] [--keys <keys-dir>] [--quiet]
 
   --keys <dir>   the repository's keys dir (only online/ is needed): every accepted npm publish of an
                  unclaimed package is signed into its hash bin; a claimed package needs a role signed by
                  its maintainers (tufpm publish), staged below threshold; snapshot and timestamp are
-                 re-signed after each accepted publish. Also serves the maintainer routes /-/tufpm/...
+                 re-signed after each accepted publish, and renewed before they expire while the
+                 registry runs. Also serves the maintainer routes /-/tufpm/...
                  Without it, publishes are stored but not signed, so tufpm installs refuse them.`;
 
 // @tufpm/repo depends on this package; load it by name at run time to keep the build graph acyclic.
@@ -17,6 +19,11 @@ const REPO_MODULE = '@tufpm/repo';
 
 interface RepoSigning {
   createMaintainerPublishHook(opts: { keysDir: string }): PublishHook;
+  startExpiryRenewer(opts: {
+    dir: string; keysDir: string;
+    onRenew?: (r: { role: string; expires: Record<string, string> }) => void;
+    onError?: (err: unknown) => void;
+  }): Promise<{ stop(): void }>;
   createMaintainerRoutes(opts: { registryDir: string; keysDir: string }): (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 }
 
@@ -25,8 +32,15 @@ interface RepoSigning {
  * package is accepted only with a role its maintainers signed (below threshold it is staged); plus the
  * maintainer routes (`/-/tufpm/...`: staged releases, claims, key changes).
  */
-async function signing(dir: string, keysDir: string): Promise<{ hooks: PublishHook[]; intercept: (req: IncomingMessage, res: ServerResponse) => Promise<boolean> }> {
+async function signing(dir: string, keysDir: string, log: (line: string) => void): Promise<{ hooks: PublishHook[]; intercept: (req: IncomingMessage, res: ServerResponse) => Promise<boolean> }> {
   const repo = (await import(REPO_MODULE)) as RepoSigning;
+  // The running registry keeps its timestamp and snapshot from expiring (no cron job needed).
+  await repo.startExpiryRenewer({
+    dir: tufMetadataDir(dir),
+    keysDir,
+    onRenew: (r) => log(`renewed ${r.role}: timestamp expires ${r.expires['timestamp'] ?? '?'}`),
+    onError: (err) => log(`renewing the timestamp failed (retried): ${(err as Error).message}`),
+  });
   return {
     hooks: [repo.createMaintainerPublishHook({ keysDir })],
     intercept: repo.createMaintainerRoutes({ registryDir: dir, keysDir }),
@@ -67,7 +81,7 @@ async function main(): Promise<number> {
     port,
     host: values.host,
     ...(values['public-url'] !== undefined ? { publicUrl: values['public-url'] } : {}),
-    ...(values.keys !== undefined ? await signing(values.dir, values.keys) : {}),
+    ...(values.keys !== undefined ? await signing(values.dir, values.keys, (line) => process.stderr.write(`${line}\n`)) : {}),
     ...(values.quiet ? {} : { log: (line: string) => process.stderr.write(`${line}\n`) }),
   });
   // Handlers go in before the URL is printed: whoever reads the URL may signal us right away.

@@ -48,6 +48,7 @@ export type { AddPackageOptions, AddPackageResult, PublishOptions, PublishResult
 export type { NewKey, RotateOptions, RotateResult, RevokeOptions } from './rotation.js';
 export type { RepositoryStatus, RoleStatus, BinsStatus } from './status.js';
 export { NpmRepository, initRepository, openRepository } from './npm-api.js';
+export { startExpiryRenewer, type ExpiryRenewer, type ExpiryRenewerOptions } from './expiry-renewer.js';
 export { createPublishSigner, createPublishHook, type PublishSigner, type PublishSignerOptions, type PublishEventLike } from './publish-signer.js';
 // Maintainer keys (the `tufpm` CLI) and the registry's check of maintainer-signed releases (docs/maintainers.md).
 export {

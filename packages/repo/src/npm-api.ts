@@ -1,5 +1,5 @@
 import type { Key, Signer } from '@tufpm/models';
-import { NpmRepositoryCore, type InitOptions } from './npm-repository.js';
+import { NpmRepositoryCore, expiresIn, type InitOptions } from './npm-repository.js';
 import {
   addPackage,
   packageCoverage,
@@ -39,9 +39,10 @@ export class NpmRepository extends NpmRepositoryCore {
     return { snapshot: this.repo.snapshot.signed.version, timestamp: this.repo.timestamp.signed.version };
   }
 
-  /** New timestamp only (what a registry cron does to keep clients from seeing a frozen repository). */
+  /** New timestamp only, with a fresh expiry (what a registry cron does to keep clients from seeing a frozen repository). */
   async timestamp(): Promise<{ timestamp: number }> {
     await this.transaction(async (repo) => {
+      repo.setExpires('timestamp', expiresIn(this.now(), this.config.expiries.timestamp));
       repo.updateTimestamp();
       await this.signRole('timestamp');
     });

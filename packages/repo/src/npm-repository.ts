@@ -224,10 +224,17 @@ export class NpmRepositoryCore {
     this.repo.sign(role, [...(await this.signersFor(role)), ...extra]);
   }
 
-  /** New snapshot (every role at its current version) and a timestamp pointing at it, both signed. */
+  /**
+   * New snapshot (every role at its current version) and a timestamp pointing at it, both signed, each
+   * with a fresh expiry (now + its configured lifetime): a registry that keeps signing keeps its metadata
+   * from expiring. Before, both kept the expiry `init` gave them, so every install failed a day after
+   * `init` however many publishes and `tufpm-repo timestamp` runs came since.
+   */
   async resignSnapshotAndTimestamp(): Promise<void> {
+    this.repo.setExpires('snapshot', expiresIn(this.now(), this.config.expiries.snapshot));
     this.repo.updateSnapshot({ lengthAndHashes: this.config.snapshotLengthAndHashes });
     await this.signRole('snapshot');
+    this.repo.setExpires('timestamp', expiresIn(this.now(), this.config.expiries.timestamp));
     this.repo.updateTimestamp();
     await this.signRole('timestamp');
   }
