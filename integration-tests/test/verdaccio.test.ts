@@ -135,3 +135,44 @@ describe('verdaccio-tufpm', () => {
     assert.deepEqual(await world.snapshot(), untouched, 'the refused republish stored nothing');
   });
 });
+
+describe('verdaccio-tufpm operations', () => {
+  let world: VerdaccioWorld;
+  before(async () => {
+    // a 4 s timestamp and an 8 s snapshot: without renewal every install would fail after 4 s
+    world = await VerdaccioWorld.create({ expiries: { timestamp: 4, snapshot: 8 } });
+  });
+  after(() => world.close());
+
+  test('the timestamp and snapshot renew themselves while Verdaccio runs: an install long after the last signing still verifies', async () => {
+    assert.equal((await world.npmPublish('kept-fresh', '1.0.0')).code, 0);
+    const first = await world.served();
+    await new Promise((r) => setTimeout(r, 9_000)); // past both expiries of the last signed state
+    const later = await world.served();
+    assert.ok(later.timestamp > first.timestamp, `timestamp re-signed (v${first.timestamp} -> v${later.timestamp})`);
+    assert.ok(later.snapshot > first.snapshot, 'snapshot re-signed before its expiry');
+    const project = await world.project({ 'kept-fresh': '1.0.0' });
+    const install = await project.tufpmNpm(['install']);
+    assert.equal(install.code, 0, install.stderr);
+  });
+
+  test('health and metrics: role versions and expiries, the last publish, publishes by outcome and refusal code', async () => {
+    const owner = generateEd25519KeyPair();
+    await world.repo.addPackage('watched-claim', [owner.key], 1, { signers: [owner.signer] });
+    assert.equal((await world.npmPublish('watched', '1.0.0')).code, 0);
+    assert.notEqual((await world.npmPublish('watched-claim', '1.0.0')).code, 0);
+    const health = await fetch(`${world.url}-/tufpm/health`);
+    assert.equal(health.status, 200);
+    const h = (await health.json()) as { status: string; roles: Record<string, { version: number; expires: string }>; earliestExpiry: { seconds: number }; lastPublish: { name: string; outcome: string; code: string } };
+    assert.equal(h.status, 'ok');
+    assert.equal(h.roles['timestamp']!.version, (await world.served()).timestamp);
+    assert.ok(h.earliestExpiry.seconds >= 0 && h.earliestExpiry.seconds <= 8);
+    assert.deepEqual([h.lastPublish.name, h.lastPublish.outcome, h.lastPublish.code], ['watched-claim', 'refused', 'TUF_MAINTAINER_SIGNATURE_REQUIRED']);
+    const metrics = await (await fetch(`${world.url}-/tufpm/metrics`)).text();
+    assert.match(metrics, /^tufpm_publishes_total\{outcome="accepted",code=""\} [1-9]/m);
+    assert.match(metrics, /^tufpm_publishes_total\{outcome="refused",code="TUF_MAINTAINER_SIGNATURE_REQUIRED"\} 1$/m);
+    assert.match(metrics, /^tufpm_earliest_expiry_seconds -?\d+$/m);
+    assert.match(metrics, /^tufpm_expiry_renewals_total [1-9]/m);
+    assert.match(metrics, /^tufpm_publish_seconds_count [1-9]/m);
+  });
+});

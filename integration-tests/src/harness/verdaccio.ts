@@ -36,11 +36,21 @@ export class VerdaccioWorld {
     return join(this.tufDir, 'tuf', 'metadata');
   }
 
-  static async create(opts: { expiries?: Record<string, number> } = {}): Promise<VerdaccioWorld> {
+  /** The Verdaccio process (memory measurements). */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /**
+   * `plugin: false` starts the same Verdaccio without verdaccio-tufpm (the baseline of bench/verdaccio.mjs);
+   * `prepare` runs on the new repository before Verdaccio starts.
+   */
+  static async create(opts: { expiries?: Record<string, number>; plugin?: boolean; bitLength?: number; prepare?: (repo: NpmRepository) => Promise<void> } = {}): Promise<VerdaccioWorld> {
     const base = await mkdtemp(join(tmpdir(), 'tufpm-verdaccio-'));
     const tufDir = join(base, 'tufpm');
     const keysDir = join(base, 'keys');
-    const repo = await initRepository({ dir: join(tufDir, 'tuf', 'metadata'), keysDir, bitLength: 2, ...(opts.expiries ? { expiries: opts.expiries } : {}) });
+    const repo = await initRepository({ dir: join(tufDir, 'tuf', 'metadata'), keysDir, bitLength: opts.bitLength ?? 2, ...(opts.expiries ? { expiries: opts.expiries } : {}) });
+    await opts.prepare?.(repo);
     const storageDir = join(base, 'storage');
     // The config.yaml of docs/verdaccio.md, with no uplink (no network here) and a quiet log.
     await writeFile(join(base, 'config.yaml'), [
@@ -55,10 +65,7 @@ export class VerdaccioWorld {
       '    access: $all',
       '    publish: $authenticated',
       '    unpublish: $authenticated',
-      'middlewares:',
-      '  tufpm:',
-      '    dir: ./tufpm',
-      '    keys: ./keys',
+      ...(opts.plugin === false ? [] : ['middlewares:', '  tufpm:', '    dir: ./tufpm', '    keys: ./keys']),
       'web:',
       '  enable: false',
       'log: { type: stdout, format: json, level: error }',

@@ -12,6 +12,8 @@ export interface TufpmPluginConfig {
   maxBodyBytes: number;
   /** How long Verdaccio may take to store an accepted publish before it is given up (nothing signed); default 60 s. */
   storeTimeoutMs: number;
+  /** Renew the timestamp and snapshot before they expire while Verdaccio runs; default true. */
+  renew: boolean;
 }
 
 export class PluginConfigError extends TufError {
@@ -31,6 +33,12 @@ function positive(raw: unknown, key: string, fallback: number): number {
   return raw;
 }
 
+function bool(raw: unknown, key: string, fallback: boolean): boolean {
+  if (raw === undefined) return fallback;
+  if (typeof raw !== 'boolean') throw new PluginConfigError(`middlewares.tufpm.${key} must be true or false`);
+  return raw;
+}
+
 /** Relative paths are read from the directory of config.yaml, as Verdaccio reads `storage:`. */
 export function parsePluginConfig(raw: unknown, options: PluginOptions): TufpmPluginConfig {
   const c = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
@@ -41,5 +49,6 @@ export function parsePluginConfig(raw: unknown, options: PluginOptions): TufpmPl
     keys: path(c['keys'], 'keys', base),
     maxBodyBytes: positive(c['max_body_bytes'], 'max_body_bytes', 64 * 1024 * 1024),
     storeTimeoutMs: positive(c['store_timeout_ms'], 'store_timeout_ms', 60_000),
+    renew: bool(c['renew'], 'renew', true),
   };
 }

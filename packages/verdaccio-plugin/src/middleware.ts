@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { TufError } from '@tufpm/models';
 import { RegistryError, isValidPackageName, readRequestBody, resolveMetadataFile } from '@tufpm/registry';
-import { createMaintainerPublishHook, createMaintainerRoutes } from '@tufpm/repo';
+import { createMaintainerPublishHook, createMaintainerRoutes, startExpiryRenewer } from '@tufpm/repo';
+import { Observations, servedRoles } from './observe.js';
 import { parsePluginConfig, PluginConfigError, type TufpmPluginConfig } from './config.js';
 import { carriesTarball, handlePublish, type PublishContext } from './publish.js';
 import { sendError, sendRefusal } from './respond.js';
@@ -48,6 +49,8 @@ export interface TufpmMiddlewareHooks {
  * - GET/HEAD `/-/tuf/metadata/<file>`: the TUF metadata, as tufpm-registry serves it;
  * - `/-/tufpm/...`: the maintainer routes (staged releases, claims, key changes, role refresh), allowed to
  *   whoever Verdaccio lets publish the package;
+ * - GET `/-/tufpm/health` (JSON: each role's version and expiry, the earliest expiry, the last publish;
+ *   503 once something expired) and `/-/tufpm/metrics` (Prometheus text);
  * - PUT of a package with a tarball: the publish rules (publish.ts). Other PUTs (deprecate, star,
  *   unpublish of a version) go to Verdaccio unchanged: they never touch the signed metadata.
  */
@@ -68,13 +71,52 @@ export async function createTufpmMiddleware(raw: unknown, options: PluginOptions
       return user?.name ?? 'anonymous';
     },
   });
+  const obs = new Observations();
   const ctx: PublishContext = {
     dir: config.dir, hook, storage, logger: options.logger, storeTimeoutMs: config.storeTimeoutMs,
-    ...(hooks.onOutcome === undefined ? {} : { onOutcome: hooks.onOutcome }),
+    onOutcome: (o) => {
+      obs.publish(o);
+      hooks.onOutcome?.(o);
+    },
   };
+  if (config.renew) {
+    await startExpiryRenewer({
+      dir: metadataDir,
+      keysDir: config.keys,
+      onRenew: (r) => {
+        obs.renewed();
+        options.logger.info({ role: r.role, expires: r.expires['timestamp'] }, 'tufpm: renewed @{role}; timestamp now expires @{expires}');
+      },
+      onError: (err) => options.logger.error({ err: (err as Error).message }, 'tufpm: renewing the timestamp failed (retried): @{err}'),
+    });
+  }
+
+  async function observe(res: ServerResponse, what: 'health' | 'metrics'): Promise<void> {
+    const roles = await servedRoles(metadataDir);
+    const now = new Date();
+    if (what === 'metrics') {
+      const data = Buffer.from(obs.prometheus(roles, now));
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-length': data.length, 'cache-control': 'no-store' });
+      res.end(data);
+      return;
+    }
+    const expired = roles.filter((r) => Date.parse(r.expires) <= now.getTime()).map((r) => r.role);
+    const earliest = roles.reduce((a, b) => (Date.parse(a.expires) <= Date.parse(b.expires) ? a : b));
+    const data = Buffer.from(JSON.stringify({
+      status: expired.length === 0 ? 'ok' : 'expired', expired,
+      roles: Object.fromEntries(roles.map((r) => [r.role, { version: r.version, expires: r.expires }])),
+      earliestExpiry: { role: earliest.role, expires: earliest.expires, seconds: Math.floor((Date.parse(earliest.expires) - now.getTime()) / 1000) },
+      lastPublish: obs.lastPublish ?? null,
+      renew: config.renew,
+    }, null, 2));
+    // 503 when something expired: every install fails then, so a load balancer's check should too
+    res.writeHead(expired.length === 0 ? 200 : 503, { 'content-type': 'application/json', 'content-length': data.length, 'cache-control': 'no-store' });
+    res.end(data);
+  }
   options.logger.info({ dir: config.dir }, 'tufpm: serving TUF metadata from @{dir} and signing publishes');
 
   async function serveMetadata(req: VerdaccioRequest, res: ServerResponse, segment: string): Promise<void> {
+    obs.metadataRequest();
     const found = await resolveMetadataFile(metadataDir, segment);
     if (found === undefined) return sendError(res, 404, 'metadata not found', 'REGISTRY_NOT_FOUND');
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': found.size, 'cache-control': 'no-cache' });
@@ -96,6 +138,9 @@ export async function createTufpmMiddleware(raw: unknown, options: PluginOptions
     if (meta !== null) {
       if (method !== 'GET' && method !== 'HEAD') return sendError(res, 405, 'method not allowed', 'REGISTRY_METHOD_NOT_ALLOWED');
       return serveMetadata(req, res, meta[1]!);
+    }
+    if ((path === '/-/tufpm/health' || path === '/-/tufpm/metrics') && (method === 'GET' || method === 'HEAD')) {
+      return observe(res, path === '/-/tufpm/health' ? 'health' : 'metrics');
     }
     if (path.startsWith('/-/tufpm/')) {
       req.pause();

@@ -1,0 +1,99 @@
+import { access, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseJsonStrict } from '@tufpm/models';
+
+/** What the plugin counts for `/-/tufpm/metrics` and remembers for `/-/tufpm/health`. */
+export class Observations {
+  private readonly publishes = new Map<string, number>();
+  private signingSecondsSum = 0;
+  private signingCount = 0;
+  private metadataRequests = 0;
+  private renewals = 0;
+  lastPublish: { name: string; version?: string; outcome: string; code?: string; at: string } | undefined;
+
+  publish(o: { name: string; version?: string; outcome: 'accepted' | 'refused'; code?: string; ms: number }): void {
+    const key = `${o.outcome}\u0000${o.code ?? ''}`;
+    this.publishes.set(key, (this.publishes.get(key) ?? 0) + 1);
+    if (o.outcome === 'accepted') {
+      this.signingSecondsSum += o.ms / 1000;
+      this.signingCount += 1;
+    }
+    this.lastPublish = { name: o.name, ...(o.version === undefined ? {} : { version: o.version }), outcome: o.outcome, ...(o.code === undefined ? {} : { code: o.code }), at: new Date().toISOString() };
+  }
+
+  metadataRequest(): void {
+    this.metadataRequests += 1;
+  }
+
+  renewed(): void {
+    this.renewals += 1;
+  }
+
+  /** Prometheus text exposition format 0.0.4. */
+  prometheus(roles: RoleState[], now: Date): string {
+    const lines: string[] = [];
+    const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+    lines.push('# HELP tufpm_publishes_total Publishes through the plugin by outcome and refusal code.', '# TYPE tufpm_publishes_total counter');
+    for (const [key, n] of [...this.publishes].sort()) {
+      const [outcome, code] = key.split('\u0000') as [string, string];
+      lines.push(`tufpm_publishes_total{outcome="${outcome}",code="${esc(code)}"} ${n}`);
+    }
+    lines.push('# HELP tufpm_publish_seconds Time from receiving an accepted publish to its signed metadata being written (Verdaccio\'s store included).', '# TYPE tufpm_publish_seconds summary');
+    lines.push(`tufpm_publish_seconds_sum ${this.signingSecondsSum}`, `tufpm_publish_seconds_count ${this.signingCount}`);
+    lines.push('# HELP tufpm_metadata_requests_total Requests for /-/tuf/metadata/ files.', '# TYPE tufpm_metadata_requests_total counter', `tufpm_metadata_requests_total ${this.metadataRequests}`);
+    lines.push('# HELP tufpm_expiry_renewals_total Timestamp or snapshot renewals made by the running plugin.', '# TYPE tufpm_expiry_renewals_total counter', `tufpm_expiry_renewals_total ${this.renewals}`);
+    lines.push('# HELP tufpm_role_expiry_seconds Seconds until each top-level role expires (negative: expired).', '# TYPE tufpm_role_expiry_seconds gauge');
+    for (const r of roles) lines.push(`tufpm_role_expiry_seconds{role="${r.role}"} ${secondsLeft(r, now)}`);
+    lines.push('# HELP tufpm_role_version Version of each top-level role as served.', '# TYPE tufpm_role_version gauge');
+    for (const r of roles) lines.push(`tufpm_role_version{role="${r.role}"} ${r.version}`);
+    lines.push('# HELP tufpm_earliest_expiry_seconds Seconds until the first top-level role expires: alert well before 0.', '# TYPE tufpm_earliest_expiry_seconds gauge');
+    lines.push(`tufpm_earliest_expiry_seconds ${Math.min(...roles.map((r) => secondsLeft(r, now)))}`);
+    return `${lines.join('\n')}\n`;
+  }
+}
+
+export interface RoleState {
+  role: 'root' | 'targets' | 'snapshot' | 'timestamp';
+  version: number;
+  expires: string;
+}
+
+function secondsLeft(r: RoleState, now: Date): number {
+  return Math.floor((Date.parse(r.expires) - now.getTime()) / 1000);
+}
+
+const MAX_ROLE_FILE = 64 * 1024 * 1024;
+
+/**
+ * Versions and expiries of the top-level roles as served (read from disk on each call: the served files
+ * are the truth, whoever wrote them). The newest root is the one timestamp's chain starts from.
+ */
+export async function servedRoles(metadataDir: string): Promise<RoleState[]> {
+  const read = async (file: string): Promise<{ version: number; expires: string; meta?: Record<string, { version: number }> }> => {
+    const bytes = await readFile(join(metadataDir, file));
+    if (bytes.length > MAX_ROLE_FILE) throw new Error(`${file} is over ${MAX_ROLE_FILE} bytes`);
+    return (parseJsonStrict(bytes) as { signed: { version: number; expires: string; meta?: Record<string, { version: number }> } }).signed;
+  };
+  const timestamp = await read('timestamp.json');
+  const snapVersion = timestamp.meta?.['snapshot.json']?.version;
+  const snapshot = await read(`${snapVersion}.snapshot.json`);
+  const targetsVersion = snapshot.meta?.['targets.json']?.version;
+  const targets = await read(`${targetsVersion}.targets.json`);
+  let rootVersion = 1;
+  for (;;) {
+    try {
+      await access(join(metadataDir, `${rootVersion + 1}.root.json`));
+      rootVersion += 1;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
+      throw err;
+    }
+  }
+  const root = await read(`${rootVersion}.root.json`);
+  return [
+    { role: 'root', version: root.version, expires: root.expires },
+    { role: 'targets', version: targets.version, expires: targets.expires },
+    { role: 'snapshot', version: snapshot.version, expires: snapshot.expires },
+    { role: 'timestamp', version: timestamp.version, expires: timestamp.expires },
+  ];
+}
