@@ -23,8 +23,12 @@ function npmEnv(work: string): NodeJS.ProcessEnv {
   return { ...env, npm_config_userconfig: join(work, 'user.npmrc'), npm_config_globalconfig: join(work, 'global.npmrc'), npm_config_update_notifier: 'false', npm_config_loglevel: 'error' };
 }
 
-async function startRegistryProcess(args: string[]): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [registryBin, ...args, '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startRegistryProcess(args: string[], opts: { quiet?: boolean } = {}): Promise<{ url: string; stderr(): string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [registryBin, ...args, ...(opts.quiet === false ? [] : ['--quiet'])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -35,6 +39,7 @@ async function startRegistryProcess(args: string[]): Promise<{ url: string; stop
   });
   return {
     url,
+    stderr: () => stderr,
     stop: () => new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
@@ -106,6 +111,48 @@ test('tufpm-registry without --keys stores a publish that tufpm installs then re
       await bootstrapTrustedRoot({ registryUrl: registry.url, projectDir: project, rootBytes: await readFile(join(tufMetadataDir(registryDir), '1.root.json')) });
       const verifier = await InstallVerifier.open({ projectDir: project, registryUrl: registry.url, stateDir: join(work, 'tuf-cache') });
       await assert.rejects(verifier.resolve('unsigned-package', '1.0.0'), { code: 'TUF_PACKAGE_NOT_SIGNED' });
+    } finally {
+      await registry.stop();
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
+test('tufpm-registry from a config file: tokens made with `token add` limit what they publish, JSON logs with timestamps, health and metrics', async () => {
+  const work = await mkdtemp(join(tmpdir(), 'tufpm-registry-ops-'));
+  try {
+    await initRepository({ dir: tufMetadataDir(join(work, 'registry')), keysDir: join(work, 'keys') });
+    const added = await run(process.execPath, [registryBin, 'token', 'add', '--dir', join(work, 'registry'), '--user', 'alice', '--packages', 'ops-package', '--json']);
+    const { token } = JSON.parse(added.stdout) as { token: string };
+    await writeFile(join(work, 'registry.json'), JSON.stringify({ dir: 'registry', keys: 'keys', logFormat: 'json' }));
+    const registry = await startRegistryProcess(['--config', join(work, 'registry.json')], { quiet: false });
+    try {
+      await writeFile(join(work, 'user.npmrc'), `registry=${registry.url}\n${registry.url.replace(/^http:/, '')}:_authToken=${token}\n`);
+      for (const name of ['ops-package', 'other-package']) {
+        const pkg = join(work, name);
+        await mkdir(pkg);
+        await writeFile(join(pkg, 'package.json'), JSON.stringify({ name, version: '1.0.0' }));
+      }
+      await run('npm', ['publish', '--cache', join(work, 'npm-cache'), '--ignore-scripts'], { cwd: join(work, 'ops-package'), env: npmEnv(work), timeout: 60_000 });
+      await assert.rejects(
+        run('npm', ['publish', '--cache', join(work, 'npm-cache'), '--ignore-scripts'], { cwd: join(work, 'other-package'), env: npmEnv(work), timeout: 60_000 }),
+        (err: Error & { stderr?: string }) => /token may not publish other-package/.test(String(err.stderr)),
+        'a token limited to ops-package may not publish another package',
+      );
+      const health = (await (await fetch(`${registry.url}-/tufpm/health`)).json()) as { status: string; lastPublish: { name: string; outcome: string }; roles: Record<string, { version: number }> };
+      assert.equal(health.status, 'ok');
+      assert.deepEqual([health.lastPublish.name, health.lastPublish.outcome], ['ops-package', 'accepted']);
+      assert.ok(health.roles['snapshot']!.version >= 2);
+      const metrics = await (await fetch(`${registry.url}-/tufpm/metrics`)).text();
+      assert.match(metrics, /^tufpm_publishes_total\{outcome="accepted",code=""\} 1$/m);
+      assert.match(metrics, /^tufpm_earliest_expiry_seconds \d+$/m);
+      const lines = registry.stderr().trim().split('\n');
+      assert.ok(lines.length >= 2, 'request lines logged');
+      for (const line of lines) {
+        const entry = JSON.parse(line) as { time: string; level: string; msg: string };
+        assert.ok(!Number.isNaN(Date.parse(entry.time)) && typeof entry.msg === 'string', line);
+      }
     } finally {
       await registry.stop();
     }

@@ -6,6 +6,7 @@ export { addPackageVersion, readStoredPackument, prepareVersion, distTagsAfterPu
 export { parsePublishDocument, type ParsedPublish } from './publish.js';
 export { resolveMetadataFile } from './tuf-files.js';
 export { readBody as readRequestBody } from './http-util.js';
+export { Observations, servedRoles, healthReport, answerObservation, type RoleState } from './observe.js';
 export { withDirLock as withKeyLock } from './lock.js';
 export type { StoredPackument } from './packument.js';
 export { buildPackageTarball, buildRawTarball, readTarballManifest, type BuildTarballOptions, type RawTarballEntry, type TarballContents } from './tarball.js';

@@ -1,4 +1,18 @@
+import { join } from 'node:path';
+import { Metadata } from '@tufpm/models';
+import { readConfig } from './config.js';
+import { readFileBounded } from './fs-util.js';
 import { NpmRepository } from './npm-api.js';
+
+const MAX_FILE = 64 * 1024 * 1024;
+
+/** The expiries of the timestamp and of the snapshot it names, as served. */
+async function servedExpiries(dir: string): Promise<{ timestamp: Date; snapshot: Date }> {
+  const ts = Metadata.fromBytes(await readFileBounded(join(dir, 'timestamp.json'), MAX_FILE), 'timestamp', MAX_FILE);
+  const file = `${ts.signed.snapshotMeta.version}.snapshot.json`;
+  const snap = Metadata.fromBytes(await readFileBounded(join(dir, file), MAX_FILE), 'snapshot', MAX_FILE);
+  return { timestamp: ts.signed.expires, snapshot: snap.signed.expires };
+}
 
 export interface ExpiryRenewerOptions {
   /** metadata directory */
@@ -29,20 +43,22 @@ export interface ExpiryRenewer {
  * at the clients.
  */
 export async function startExpiryRenewer(opts: ExpiryRenewerOptions): Promise<ExpiryRenewer> {
-  const repo = await NpmRepository.open({ dir: opts.dir, keysDir: opts.keysDir });
   const now = opts.now ?? (() => new Date());
   const renewAt = opts.renewAt ?? 0.5;
-  const lifetimes = repo.config.expiries;
+  const lifetimes = (await readConfig(opts.keysDir)).expiries;
   const intervalMs = opts.intervalMs ?? Math.min(60_000, Math.max(250, (lifetimes.timestamp * 1000) / 8));
   const due = (expires: Date, lifetimeSeconds: number): boolean => expires.getTime() - now().getTime() < renewAt * lifetimeSeconds * 1000;
 
   async function check(): Promise<'timestamp' | 'snapshot' | undefined> {
-    await repo.reloadIfChanged(); // a publish or the CLI may have written since
+    // Only the two small files are read on each look; the whole repository (every bin: tens of MB with
+    // many packages) is opened only for a renewal and not kept (a registry's publish hook holds its own).
+    const current = await servedExpiries(opts.dir);
     let role: 'timestamp' | 'snapshot' | undefined;
-    if (due(repo.repo.snapshot.signed.expires, lifetimes.snapshot)) role = 'snapshot';
-    else if (due(repo.repo.timestamp.signed.expires, lifetimes.timestamp)) role = 'timestamp';
+    if (due(current.snapshot, lifetimes.snapshot)) role = 'snapshot';
+    else if (due(current.timestamp, lifetimes.timestamp)) role = 'timestamp';
     if (role === undefined) return undefined;
-    // refreshExpiry('snapshot') renews the timestamp too
+    const repo = await NpmRepository.open({ dir: opts.dir, keysDir: opts.keysDir });
+    // refreshExpiry('snapshot') renews the timestamp too; it re-reads the files under the repository lock
     const expires = await repo.refreshExpiry(role);
     opts.onRenew?.({ role, expires });
     return role;

@@ -4,9 +4,8 @@ import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { TufError } from '@tufpm/models';
-import { RegistryError, isValidPackageName, readRequestBody, resolveMetadataFile } from '@tufpm/registry';
+import { Observations, RegistryError, answerObservation, isValidPackageName, readRequestBody, resolveMetadataFile } from '@tufpm/registry';
 import { createMaintainerPublishHook, createMaintainerRoutes, startExpiryRenewer } from '@tufpm/repo';
-import { Observations, servedRoles } from './observe.js';
 import { parsePluginConfig, PluginConfigError, type TufpmPluginConfig } from './config.js';
 import { carriesTarball, handlePublish, type PublishContext } from './publish.js';
 import { sendError, sendRefusal } from './respond.js';
@@ -91,28 +90,6 @@ export async function createTufpmMiddleware(raw: unknown, options: PluginOptions
     });
   }
 
-  async function observe(res: ServerResponse, what: 'health' | 'metrics'): Promise<void> {
-    const roles = await servedRoles(metadataDir);
-    const now = new Date();
-    if (what === 'metrics') {
-      const data = Buffer.from(obs.prometheus(roles, now));
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-length': data.length, 'cache-control': 'no-store' });
-      res.end(data);
-      return;
-    }
-    const expired = roles.filter((r) => Date.parse(r.expires) <= now.getTime()).map((r) => r.role);
-    const earliest = roles.reduce((a, b) => (Date.parse(a.expires) <= Date.parse(b.expires) ? a : b));
-    const data = Buffer.from(JSON.stringify({
-      status: expired.length === 0 ? 'ok' : 'expired', expired,
-      roles: Object.fromEntries(roles.map((r) => [r.role, { version: r.version, expires: r.expires }])),
-      earliestExpiry: { role: earliest.role, expires: earliest.expires, seconds: Math.floor((Date.parse(earliest.expires) - now.getTime()) / 1000) },
-      lastPublish: obs.lastPublish ?? null,
-      renew: config.renew,
-    }, null, 2));
-    // 503 when something expired: every install fails then, so a load balancer's check should too
-    res.writeHead(expired.length === 0 ? 200 : 503, { 'content-type': 'application/json', 'content-length': data.length, 'cache-control': 'no-store' });
-    res.end(data);
-  }
   options.logger.info({ dir: config.dir }, 'tufpm: serving TUF metadata from @{dir} and signing publishes');
 
   async function serveMetadata(req: VerdaccioRequest, res: ServerResponse, segment: string): Promise<void> {
@@ -140,7 +117,7 @@ export async function createTufpmMiddleware(raw: unknown, options: PluginOptions
       return serveMetadata(req, res, meta[1]!);
     }
     if ((path === '/-/tufpm/health' || path === '/-/tufpm/metrics') && (method === 'GET' || method === 'HEAD')) {
-      return observe(res, path === '/-/tufpm/health' ? 'health' : 'metrics');
+      return answerObservation(res, path === '/-/tufpm/health' ? 'health' : 'metrics', metadataDir, obs, config.renew);
     }
     if (path.startsWith('/-/tufpm/')) {
       req.pause();

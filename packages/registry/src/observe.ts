@@ -1,8 +1,12 @@
 import { access, readFile } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { parseJsonStrict } from '@tufpm/models';
 
-/** What the plugin counts for `/-/tufpm/metrics` and remembers for `/-/tufpm/health`. */
+/**
+ * What a running registry (tufpm-registry, the Verdaccio plugin) counts for `/-/tufpm/metrics` and
+ * remembers for `/-/tufpm/health`.
+ */
 export class Observations {
   private readonly publishes = new Map<string, number>();
   private signingSecondsSum = 0;
@@ -41,7 +45,7 @@ export class Observations {
     lines.push('# HELP tufpm_publish_seconds Time from receiving an accepted publish to its signed metadata being written (Verdaccio\'s store included).', '# TYPE tufpm_publish_seconds summary');
     lines.push(`tufpm_publish_seconds_sum ${this.signingSecondsSum}`, `tufpm_publish_seconds_count ${this.signingCount}`);
     lines.push('# HELP tufpm_metadata_requests_total Requests for /-/tuf/metadata/ files.', '# TYPE tufpm_metadata_requests_total counter', `tufpm_metadata_requests_total ${this.metadataRequests}`);
-    lines.push('# HELP tufpm_expiry_renewals_total Timestamp or snapshot renewals made by the running plugin.', '# TYPE tufpm_expiry_renewals_total counter', `tufpm_expiry_renewals_total ${this.renewals}`);
+    lines.push('# HELP tufpm_expiry_renewals_total Timestamp or snapshot renewals made by the running registry.', '# TYPE tufpm_expiry_renewals_total counter', `tufpm_expiry_renewals_total ${this.renewals}`);
     lines.push('# HELP tufpm_role_expiry_seconds Seconds until each top-level role expires (negative: expired).', '# TYPE tufpm_role_expiry_seconds gauge');
     for (const r of roles) lines.push(`tufpm_role_expiry_seconds{role="${r.role}"} ${secondsLeft(r, now)}`);
     lines.push('# HELP tufpm_role_version Version of each top-level role as served.', '# TYPE tufpm_role_version gauge');
@@ -96,4 +100,40 @@ export async function servedRoles(metadataDir: string): Promise<RoleState[]> {
     { role: 'snapshot', version: snapshot.version, expires: snapshot.expires },
     { role: 'timestamp', version: timestamp.version, expires: timestamp.expires },
   ];
+}
+
+/** The `/-/tufpm/health` answer: HTTP 503 once a role expired (every install fails then). */
+export function healthReport(roles: RoleState[], obs: Observations, now: Date, renew: boolean): { status: number; body: Record<string, unknown> } {
+  const expired = roles.filter((r) => Date.parse(r.expires) <= now.getTime()).map((r) => r.role);
+  const earliest = roles.reduce((a, b) => (Date.parse(a.expires) <= Date.parse(b.expires) ? a : b));
+  return {
+    status: expired.length === 0 ? 200 : 503,
+    body: {
+      status: expired.length === 0 ? 'ok' : 'expired',
+      expired,
+      roles: Object.fromEntries(roles.map((r) => [r.role, { version: r.version, expires: r.expires }])),
+      earliestExpiry: { role: earliest.role, expires: earliest.expires, seconds: secondsLeft(earliest, now) },
+      lastPublish: obs.lastPublish ?? null,
+      renew,
+    },
+  };
+}
+
+/** Answers GET `/-/tufpm/health` or `/-/tufpm/metrics` from the served metadata and the counters. */
+export async function answerObservation(res: ServerResponse, what: 'health' | 'metrics', metadataDir: string, obs: Observations, renew: boolean): Promise<void> {
+  const roles = await servedRoles(metadataDir);
+  const now = new Date();
+  let status = 200;
+  let type = 'text/plain; version=0.0.4';
+  let data: Buffer;
+  if (what === 'metrics') {
+    data = Buffer.from(obs.prometheus(roles, now));
+  } else {
+    const report = healthReport(roles, obs, now, renew);
+    status = report.status;
+    type = 'application/json';
+    data = Buffer.from(JSON.stringify(report.body, null, 2));
+  }
+  res.writeHead(status, { 'content-type': type, 'content-length': data.length, 'cache-control': 'no-store' });
+  res.end(data);
 }
