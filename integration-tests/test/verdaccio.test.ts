@@ -107,6 +107,20 @@ describe('verdaccio-tufpm', () => {
     assert.deepEqual(await yarnProject.state(), beforeYarn);
   });
 
+  test('rejects a tarball uploaded alone (Verdaccio\'s legacy upload route) outside the publish rules: nothing stored', async () => {
+    assert.equal((await world.npmPublish('lonely', '1.0.0')).code, 0);
+    const untouched = await world.snapshot();
+    for (const path of ['lonely/-/lonely-1.0.1.tgz/-rev/1-abc', 'lonely/-/lonely-1.0.0.tgz/whatever']) {
+      const res = await fetch(`${world.url}${path}`, {
+        method: 'PUT', headers: { authorization: `Bearer ${world.token}`, 'content-type': 'application/octet-stream' },
+        body: buildPackageTarball({ name: 'lonely', version: '1.0.1' }),
+      });
+      assert.equal(res.status, 405, path);
+      assert.equal(((await res.json()) as { code: string }).code, 'REGISTRY_METHOD_NOT_ALLOWED');
+    }
+    assert.deepEqual(await world.snapshot(), untouched);
+  });
+
   test('two concurrent publishes of different packages both land, each in its own snapshot', async () => {
     const before = await world.served();
     const [x, y] = await Promise.all([world.npmPublish('concurrent-x', '1.0.0'), world.npmPublish('concurrent-y', '1.0.0')]);

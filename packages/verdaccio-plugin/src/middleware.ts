@@ -13,6 +13,8 @@ import type { Middleware, PluginOptions, RemoteUser, VerdaccioAuth, VerdaccioReq
 
 const METADATA = /^\/-\/tuf\/metadata\/([^/]+)$/;
 // `/<name>`, `/@scope%2fname` (npm) or `/@scope/name` (Yarn), optionally `/-rev/<rev>` (npm unpublish)
+// Verdaccio's `PUT /:package/-/:filename/*` (a tarball alone)
+const TARBALL_PUT = /^\/(?:@[^/%]+(?:\/|%2[fF]))?[^/@-][^/]*\/-\/[^/]+(?:\/.*)?$/;
 const PACKAGE_PUT = /^\/((?:@[^/%]+(?:\/|%2[fF]))?[^/@-][^/]*)(?:\/-rev\/([^/]+))?$/;
 
 class ForbiddenError extends TufError {
@@ -124,6 +126,10 @@ export async function createTufpmMiddleware(raw: unknown, options: PluginOptions
       if (await routes(req, res)) return;
       req.resume();
       return next();
+    }
+    if (method === 'PUT' && TARBALL_PUT.test(path)) {
+      // Verdaccio's legacy tarball upload stores bytes outside any publish document, so outside the rules.
+      return sendError(res, 405, 'tarballs are published inside the publish document (npm publish), not uploaded alone', 'REGISTRY_METHOD_NOT_ALLOWED');
     }
     const put = method === 'PUT' ? PACKAGE_PUT.exec(path) : null;
     if (put === null) return next();
