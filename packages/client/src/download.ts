@@ -12,7 +12,13 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { retries: 2, backoffMs: (n) => 100 * n };
 
-/** Run `attempt` again only when it failed with a retryable DownloadError (network error, HTTP 5xx). */
+/**
+ * Longest Retry-After a retry waits for: a server asking for more is answered with the error now (an
+ * install should not sit silent for minutes; the user retries later), never with a hang.
+ */
+export const MAX_RETRY_AFTER_MS = 5_000;
+
+/** Run `attempt` again only when it failed with a retryable DownloadError (network error, HTTP 5xx or 429). */
 export async function withRetries<T>(policy: RetryPolicy, attempt: () => Promise<T>): Promise<T> {
   for (let n = 0; ; n++) {
     try {
@@ -20,7 +26,9 @@ export async function withRetries<T>(policy: RetryPolicy, attempt: () => Promise
     } catch (err) {
       // verification failures, 404, length and slow-retrieval errors are final
       if (!(err instanceof DownloadError) || !err.retryable || n >= policy.retries) throw err;
-      await new Promise((r) => setTimeout(r, policy.backoffMs(n + 1)));
+      const asked = err.retryAfterMs ?? 0;
+      if (asked > MAX_RETRY_AFTER_MS) throw err;
+      await new Promise((r) => setTimeout(r, Math.max(asked, policy.backoffMs(n + 1))));
     }
   }
 }

@@ -9,12 +9,15 @@ export class DownloadError extends TufError {
   /** true when a retry could succeed (network error, 5xx); never true for a verification failure */
   readonly retryable: boolean;
   readonly url: string;
-  constructor(message: string, options: { url: string; status?: number; retryable?: boolean; cause?: unknown }) {
+  /** a 429 or 503 answer's Retry-After, in ms (seconds form only; absent or unparsable: undefined) */
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, options: { url: string; status?: number; retryable?: boolean; retryAfterMs?: number; cause?: unknown }) {
     super('TUF_DOWNLOAD', message, { cause: options.cause });
     this.name = 'DownloadError';
     this.url = options.url;
     this.status = options.status;
     this.retryable = options.retryable ?? false;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

@@ -129,13 +129,27 @@ export class HttpFetcher implements Fetcher {
         if (status !== 200) {
           res.resume();
           res.destroy();
-          reject(new DownloadError(`${url}: HTTP ${status}`, { url, status, retryable: status >= 500 }));
+          // 429 (rate limited) is as transient as a 5xx: retried, after the server's Retry-After when it gives one
+          const retryAfterMs = retryAfter(res.headers['retry-after']);
+          const after = retryAfterMs === undefined ? '' : ` (Retry-After ${retryAfterMs / 1000} s)`;
+          reject(new DownloadError(`${url}: HTTP ${status}${after}`, {
+            url,
+            status,
+            retryable: status >= 500 || status === 429,
+            ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+          }));
           return;
         }
         resolve(res);
       });
     });
   }
+}
+
+/** Retry-After in its delay-seconds form (RFC 9110 10.2.3); an HTTP date or garbage is ignored. */
+function retryAfter(header: string | undefined): number | undefined {
+  if (header === undefined || !/^\d{1,6}$/.test(header.trim())) return undefined;
+  return Number(header.trim()) * 1000;
 }
 
 function asDownloadError(url: string, err: unknown): DownloadError | SlowRetrievalError {

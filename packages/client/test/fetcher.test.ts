@@ -100,6 +100,38 @@ test('network errors are retried, and the retry is checked from scratch', async 
   assert.equal(calls, 2);
 });
 
+test('a 429 with Retry-After is retried after the delay the server asked for', async (t) => {
+  const env = await newEnv(t);
+  const seen: number[] = [];
+  env.sim.overrides.set('busy', (_req, res) => {
+    seen.push(Date.now());
+    if (seen.length === 1) {
+      res.writeHead(429, { 'retry-after': '1' }).end('slow down');
+      return;
+    }
+    res.writeHead(200).end('ok');
+  });
+  const bytes = await downloadBytes(new HttpFetcher(), `${env.sim.baseUrl}/busy`, 1000, { retries: 2, backoffMs: () => 0 });
+  assert.equal(new TextDecoder().decode(bytes), 'ok');
+  assert.equal(seen.length, 2);
+  assert.ok(seen[1]! - seen[0]! >= 950, `waited the Retry-After (${seen[1]! - seen[0]!} ms)`);
+});
+
+test('a 429 asking for a longer wait than the client allows fails at once, naming the delay', async (t) => {
+  const env = await newEnv(t);
+  env.sim.overrides.set('busy', (_req, res) => void res.writeHead(429, { 'retry-after': '3600' }).end());
+  const started = Date.now();
+  await assert.rejects(downloadBytes(new HttpFetcher(), `${env.sim.baseUrl}/busy`, 1000, { retries: 2, backoffMs: () => 0 }), (err: any) => {
+    assert.equal(err.code, 'TUF_DOWNLOAD');
+    assert.equal(err.status, 429);
+    assert.equal(err.retryable, true);
+    assert.match(err.message, /HTTP 429 \(Retry-After 3600 s\)/);
+    return true;
+  });
+  assert.equal(env.sim.count('busy'), 1, 'no retry: an hour is not waited for');
+  assert.ok(Date.now() - started < 2_000);
+});
+
 test('a length violation is never retried', async (t) => {
   const env = await newEnv(t);
   env.sim.overrides.set('long', (_req, res) => res.writeHead(200).end(Buffer.alloc(2000)));

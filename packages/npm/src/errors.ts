@@ -25,7 +25,8 @@ export type NpmFailureCode =
   | 'TUF_LOCK_INTEGRITY'
   | 'TUF_LOCK_OUT_OF_SYNC'
   | 'TUF_NPM_REIFY'
-  | 'TUF_NPM_EBADENGINE';
+  | 'TUF_NPM_EBADENGINE'
+  | 'TUF_PACKUMENT_TOO_LARGE';
 
 export interface NpmFailureDetails {
   packageName?: string;

@@ -5,11 +5,20 @@
 // package-lock.json that resolves everything) fetch no packument, so they pay nothing.
 import { createRequire } from 'node:module';
 import type { InstallVerifier } from '@tufpm/verify';
+import { NpmVerifyError } from './errors.js';
 
 interface RegistryFetcherLike {
   registry: string;
   spec: { name?: string | null };
 }
+
+/**
+ * Upper bound on one packument body. pacote reads a packument whole (`res.json()`) with no limit of its own:
+ * an endless or oversized body from the registry, a mirror or the network grew tufpm-npm to 3.5 GB in 20 s.
+ * The read stops once this many bytes arrived (boundedPackument). The largest abbreviated
+ * packuments on the public registry are a few MB; a tufpm registry serves the same shape.
+ */
+export const MAX_PACKUMENT_BYTES = 32 * 1024 * 1024;
 
 type PackumentFn = (this: RegistryFetcherLike) => Promise<unknown>;
 
@@ -68,7 +77,7 @@ export async function withReleaseListGuard<T>(verifier: InstallVerifier, run: ()
   const original = Fetcher.prototype.packument;
   const checked = new WeakSet<object>();
   Fetcher.prototype.packument = async function packument(this: RegistryFetcherLike): Promise<unknown> {
-    const doc = await original.call(this);
+    const doc = await boundedPackument(this, original);
     const name = this.spec.name;
     // Only the registry our TUF repository covers; a package of another registry is refused by verifyTree.
     if (typeof name === 'string' && sameRegistry(this.registry, verifier.registryUrl) && typeof doc === 'object' && doc !== null && !checked.has(doc)) {
@@ -78,9 +87,82 @@ export async function withReleaseListGuard<T>(verifier: InstallVerifier, run: ()
     }
     return doc;
   };
+  const unbind = boundJson(pacotesResponse());
   try {
     return await run();
   } finally {
     Fetcher.prototype.packument = original;
+    unbind();
+  }
+}
+
+interface ResponseLike {
+  url?: string;
+  body: unknown;
+}
+
+interface ResponseClass {
+  prototype: { json: (this: ResponseLike) => Promise<unknown> };
+}
+
+/** minipass-fetch's Response as pacote's npm-registry-fetch / make-fetch-happen load it (not a second copy). */
+function pacotesResponse(): ResponseClass {
+  const requireHere = createRequire(import.meta.url);
+  let from = requireHere.resolve('@npmcli/arborist');
+  for (const hop of ['pacote', 'npm-registry-fetch', 'make-fetch-happen']) from = createRequire(from).resolve(hop);
+  const Response = (createRequire(from)('minipass-fetch') as { Response?: ResponseClass }).Response;
+  if (typeof Response?.prototype?.json !== 'function') {
+    throw new Error('minipass-fetch does not export Response.prototype.json: this npm-registry-fetch is not supported by tufpm-npm');
+  }
+  return Response;
+}
+
+class PackumentTooLarge extends Error {}
+
+/**
+ * pacote's packument read (`res.json()`), for the guard's duration, with a byte bound: npm-registry-fetch passes no size limit down
+ * (its option list drops `size`, and minipass-fetch's `size` means an exact length anyway), so the body
+ * is read here, counting, and the stream destroyed past the bound.
+ */
+function boundJson(Response: ResponseClass): () => void {
+  const json = Response.prototype.json;
+  Response.prototype.json = async function boundedJson(this: ResponseLike): Promise<unknown> {
+    const body = this.body as (AsyncIterable<Buffer> & { destroy?: () => void }) | null;
+    if (body === null || typeof body !== 'object' || !(Symbol.asyncIterator in body)) return json.call(this);
+    const url = this.url ?? 'the registry';
+    const chunks: Buffer[] = [];
+    let total = 0;
+    // pulled, not flowing: a 'data' listener let make-fetch-happen's cache pipeline buffer 2.6 GB in 20 s
+    for await (const chunk of body) {
+      total += chunk.length;
+      if (total > MAX_PACKUMENT_BYTES) {
+        body.destroy?.();
+        throw new PackumentTooLarge(`more than ${MAX_PACKUMENT_BYTES} bytes received from ${url}`);
+      }
+      chunks.push(chunk);
+    }
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch (error) {
+      // as minipass-fetch words it (a body cut short with a matching Content-Length ends here)
+      throw Object.assign(new Error(`invalid json response body at ${url} reason: ${(error as Error).message}`), { code: 'FETCH_ERROR', type: 'invalid-json' });
+    }
+  };
+  return () => {
+    Response.prototype.json = json;
+  };
+}
+
+async function boundedPackument(fetcher: RegistryFetcherLike, original: PackumentFn): Promise<unknown> {
+  try {
+    return await original.call(fetcher);
+  } catch (error) {
+    if (!(error instanceof PackumentTooLarge)) throw error;
+    throw new NpmVerifyError('TUF_PACKUMENT_TOO_LARGE', `${fetcher.spec.name ?? 'a package'}: the packument is larger than ${MAX_PACKUMENT_BYTES} bytes (${error.message})`, {
+      ...(typeof fetcher.spec.name === 'string' ? { packageName: fetcher.spec.name } : {}),
+      attack: 'endless data (a packument above the size bound), or a broken registry or network',
+      recovery: 'nothing was installed or cached; retry, and report the registry or mirror that serves it',
+      cause: error,
+    });
   }
 }

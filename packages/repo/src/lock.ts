@@ -1,4 +1,4 @@
-import { open, readFile, rm } from 'node:fs/promises';
+import { link, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TufError } from '@tufpm/models';
 import { isErrno } from './fs-util.js';
@@ -15,6 +15,15 @@ function alive(pid: number): boolean {
     return true;
   } catch (err) {
     return !isErrno(err, 'ESRCH');
+  }
+}
+
+async function olderThan(path: string, ms: number): Promise<boolean> {
+  try {
+    return Date.now() - (await stat(path)).mtimeMs > ms;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return false;
+    throw err;
   }
 }
 
@@ -40,14 +49,20 @@ export async function withRepositoryLock<T>(keysDir: string, fn: () => Promise<T
 async function withFileLock<T>(keysDir: string, fn: () => Promise<T>, timeoutMs: number): Promise<T> {
   const path = join(keysDir, 'repo.lock');
   const deadline = Date.now() + timeoutMs;
+  // The lock appears with its pid already in it (written aside, then hard-linked: link fails with EEXIST
+  // like open 'wx'). Created empty and then written, a kill -9 between the two left an empty repo.lock
+  // that no later run could take over (no pid to test), so every later command failed TUF_REPO_LOCKED.
+  const mine = join(keysDir, `.repo.lock.${process.pid}`);
+  await writeFile(mine, String(process.pid), { mode: 0o600 });
   for (;;) {
     try {
-      const fh = await open(path, 'wx', 0o600);
-      await fh.writeFile(String(process.pid));
-      await fh.close();
+      await link(mine, path);
       break;
     } catch (err) {
-      if (!isErrno(err, 'EEXIST')) throw err;
+      if (!isErrno(err, 'EEXIST')) {
+        await rm(mine, { force: true });
+        throw err;
+      }
     }
     let holder = NaN;
     try {
@@ -56,13 +71,18 @@ async function withFileLock<T>(keysDir: string, fn: () => Promise<T>, timeoutMs:
       if (!isErrno(err, 'ENOENT')) throw err;
       continue;
     }
-    if (Number.isSafeInteger(holder) && holder > 0 && !alive(holder)) {
+    if (Number.isSafeInteger(holder) && holder > 0 ? !alive(holder) : await olderThan(path, 10_000)) {
+      // a dead holder, or a lock without a pid (written by an older tufpm-repo that was killed mid-create)
       await rm(path, { force: true });
       continue;
     }
-    if (Date.now() > deadline) throw new RepositoryLockedError(`${path} is held by process ${holder}`);
+    if (Date.now() > deadline) {
+      await rm(mine, { force: true });
+      throw new RepositoryLockedError(`${path} is held by process ${holder}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
+  await rm(mine, { force: true });
   try {
     return await fn();
   } finally {

@@ -100,8 +100,9 @@ const CLIENT_ATTACKS: Record<string, { attack: string; recovery: string }> = {
     recovery: 'the server is too slow or stalling; retry later or against another mirror',
   },
   TUF_PARSE: {
-    attack: 'malformed metadata',
-    recovery: 'the registry serves metadata that does not parse; report it to the registry operator',
+    // a body cut short with a matching Content-Length parses as broken JSON: the network can do that too
+    attack: 'malformed metadata (a download cut short in transit, or a broken or hostile registry)',
+    recovery: 'nothing was installed or cached; retry, and if it persists report it to the registry operator',
   },
 };
 

@@ -112,7 +112,10 @@ async function readTrustedRoot(path: string): Promise<Uint8Array> {
  * expiry checks once data flows again.
  */
 function unreachable(error: unknown): unknown {
-  if (!(error instanceof DownloadError) || !error.retryable) return error;
+  // A redirect loop is a misconfigured registry or proxy, not an attack on the metadata (the scheme-change
+  // refusal keeps TUF_DOWNLOAD: that one is a downgrade).
+  const loop = error instanceof DownloadError && /: too many redirects$/.test(error.message);
+  if (!(error instanceof DownloadError) || (!error.retryable && !loop)) return error;
   return new VerifyError('TUF_REGISTRY_UNREACHABLE', `registry unreachable, no attack detected: ${error.message}`, {
     attack: 'none detected (the registry or the network is down)',
     recovery: 'nothing was installed; retry later, and check the registry URL, the network and any proxy',

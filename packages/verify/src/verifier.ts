@@ -302,12 +302,17 @@ export class InstallVerifier {
   /** Checks downloaded tarball bytes against the signed target before anything uses them. */
   async verifyTarball(name: string, version: string, bytes: Uint8Array): Promise<SignedTarget> {
     const signed = await this.resolve(name, version);
+    // Fewer bytes than signed is what a download cut short with a matching Content-Length looks like: the
+    // same refusal, worded so that a flaky network is not reported as a proven attack.
+    const short = bytes.length < signed.length;
     const mismatch = (what: string): never => {
       throw new VerifyError('TUF_TARBALL_MISMATCH', `${name}@${version}: the downloaded tarball's ${what} differs from the one signed by role ${signed.role}`, {
         packageName: name,
         version,
         role: signed.role,
-        attack: 'tampered tarball (registry, mirror, CDN or network altered the bytes)',
+        attack: short
+          ? 'tampered tarball, or one cut short in transit (fewer bytes than signed arrived)'
+          : 'tampered tarball (registry, mirror, CDN or network altered the bytes)',
         recovery: 'nothing was installed; clear the package cache and retry, and report the mirror or registry that served it',
       });
     };

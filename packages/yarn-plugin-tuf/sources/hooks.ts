@@ -3,7 +3,7 @@ import { TufError } from '@tufpm/models';
 import { pinsMissingError, pinsMissingWarning } from '@tufpm/verify';
 import { afterFetch } from './archive-binding.js';
 import { finishTreeCheck, pinnedKeys, startTreeCheck, type NpmEntry } from './install-flow.js';
-import { describeTufError, toReportError } from './report-errors.js';
+import { asNetworkFault, describeTufError, toReportError } from './report-errors.js';
 import { TufSession, dropSession, registerSession, sessionFor } from './session.js';
 import { checkPackumentRequest, forgetOpening, openingFor } from './release-lists.js';
 
@@ -96,7 +96,12 @@ export const wrapNetworkRequest: NonNullable<Hooks['wrapNetworkRequest']> = asyn
   const pkg = session.packageForUrl(String(extra.target));
   if (pkg === null || session.isExempt(pkg.name)) return executor;
   return async () => {
-    const [response, passed] = await Promise.all([executor(), session.treeCheck?.checkKey(`${pkg.name}@${pkg.version}`) ?? true]);
+    const [response, passed] = await Promise.all([
+      executor().catch((error: unknown) => {
+        throw asNetworkFault(error, `package ${pkg.name}@${pkg.version} (tarball)`);
+      }),
+      session.treeCheck?.checkKey(`${pkg.name}@${pkg.version}`) ?? true,
+    ]);
     if (!passed && session.enforce) {
       // The full coded report comes from the tree check at the end of the fetch step.
       throw new ReportError(MessageName.UNNAMED, `TUF: ${pkg.name}@${pkg.version} was refused by TUF verification (reported below); its tarball is not used`);

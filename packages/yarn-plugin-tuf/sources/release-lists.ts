@@ -8,7 +8,7 @@
 import { MessageName, ReportError, type Configuration, type Hooks } from '@yarnpkg/core';
 import { npmConfigUtils } from '@yarnpkg/plugin-npm';
 import { TufError } from '@tufpm/models';
-import { describeTufError } from './report-errors.js';
+import { asNetworkFault, describeTufError } from './report-errors.js';
 import { TufSession } from './session.js';
 import { packumentName } from './packument-url.js';
 
@@ -43,6 +43,10 @@ function bodyAsJson(body: unknown): unknown {
  * The wrapped executor for a packument request of the TUF registry, or undefined when `extra` is not one.
  * The response reaches the resolver only once its release list matched the signed one.
  */
+function malformedPackument(name: string, error: SyntaxError): ReportError {
+  return new ReportError(MessageName.UNNAMED, `TUF_PACKUMENT_MALFORMED | package ${name} | attack: none detected (the packument does not parse: cut short in transit, or a broken registry) | ${error.message} | nothing was installed; retry, and report the registry if it persists`);
+}
+
 export function checkPackumentRequest(executor: Executor, extra: Extra): Executor | undefined {
   if ((extra.method ?? 'GET') !== 'GET') return undefined;
   const configuration = extra.configuration;
@@ -53,7 +57,13 @@ export function checkPackumentRequest(executor: Executor, extra: Extra): Executo
   const projectCwd = configuration.projectCwd;
   const opening = openingFor(configuration, () => TufSession.open({ cwd: projectCwd, configuration }));
   return async () => {
-    const [response, session] = await Promise.all([executor(), opening.catch((error: unknown) => error)]);
+    const [response, session] = await Promise.all([
+      executor().catch((error: unknown) => {
+        // Yarn's npm plugin parses the body inside the executor: a packument cut short fails there
+        throw error instanceof SyntaxError ? malformedPackument(name, error) : asNetworkFault(error, `package ${name} (packument)`);
+      }),
+      opening.catch((error: unknown) => error),
+    ]);
     if (!(session instanceof TufSession)) {
       if (!(session instanceof TufError)) throw session;
       // No verified repository state: validateProject / fetchEverything report it (or warn, in warn mode).
@@ -66,7 +76,9 @@ export function checkPackumentRequest(executor: Executor, extra: Extra): Executo
       packument = bodyAsJson(response.body);
     } catch (error) {
       if (!(error instanceof SyntaxError)) throw error;
-      return response; // not JSON: Yarn itself refuses it, there is nothing a resolver could choose from
+      // Not JSON (a body cut short with a matching Content-Length looks like this): nothing a resolver could
+      // choose from. Said as a coded line; Yarn's own JSON.parse would print a stack trace.
+      throw malformedPackument(name, error);
     }
     try {
       // Yarn's picked metadata has no per-version `version` (see offeredReleases).

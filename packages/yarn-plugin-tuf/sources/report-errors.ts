@@ -31,3 +31,19 @@ export function toReportError(error: unknown): unknown {
   if (error instanceof TufError) return new ReportError(MessageName.UNNAMED, describeTufError(error));
   return error;
 }
+
+/** got's errors for a request that never produced a whole answer (Yarn prints them with a stack trace). */
+const NETWORK_ERRORS = new Set(['RequestError', 'ReadError', 'MaxRedirectsError', 'TimeoutError', 'CacheError', 'UploadError']);
+
+/**
+ * A network fault on a registry request (reset, body cut short, redirect loop, timeout) as one coded line
+ * that says no attack was detected, instead of Yarn's generic YN0001 with a stack trace. HTTP statuses
+ * (got's HTTPError) stay Yarn's own coded YN0035 report; anything else is rethrown untouched.
+ */
+export function asNetworkFault(error: unknown, subject: string): unknown {
+  if (!(error instanceof Error) || !NETWORK_ERRORS.has(error.name)) return error;
+  return new ReportError(
+    MessageName.UNNAMED,
+    `TUF_REGISTRY_UNREACHABLE | ${subject} | attack: none detected (the registry or the network failed: ${error.name}) | ${error.message} | nothing was installed; retry later, and check the registry URL, the network and any proxy`,
+  );
+}

@@ -1,0 +1,154 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { Updater } from '@tufpm/client';
+import { Metadata } from '@tufpm/models';
+import { buildPackageTarball, targetPathFor } from '@tufpm/registry';
+import { NpmWorld, TUFPM_NPM_CLI, isolatedEnv, type Project } from '../src/harness/npm-world.js';
+import { crashLoop, crashRuns, type CrashCommand, type CrashLoopResult } from '../src/harness/crash-loop.js';
+
+// Crash consistency (docs/reliability.md, "Crash consistency"): kill -9 at random moments during the
+// operator's tufpm-repo commands and during tufpm-npm ci. After every kill: each metadata file is a whole
+// signed file (old or new, never a torn one), a TUF client reading the registry right then refreshes to a
+// consistent signed state, and the next run of the same command succeeds. TUFPM_CRASH_RUNS (or
+// TUFPM_STRESS=1: 50) sets the runs per command; npm test runs a few.
+
+const require = createRequire(import.meta.url);
+const REPO_CLI = join(dirname(require.resolve('@tufpm/repo')), 'cli', 'main.js');
+const RUNS = crashRuns(3);
+const figures: Record<string, CrashLoopResult> = {};
+
+/** Every metadata file parses as whole signed metadata; temp files of an interrupted write are only ever dot-files. */
+async function wholeFiles(metadataDir: string): Promise<void> {
+  for (const f of await readdir(metadataDir)) {
+    if (f.startsWith('.')) {
+      assert.match(f, /^\..+\.tmp$/, `only temp files of an atomic write start with a dot: ${f}`);
+      continue;
+    }
+    if (!f.endsWith('.json')) continue;
+    const bytes = await readFile(join(metadataDir, f));
+    assert.doesNotThrow(() => Metadata.fromBytes(bytes), `${f} is whole signed metadata (${bytes.length} bytes)`);
+  }
+}
+
+/** A fresh client (nothing cached) reading the registry right now: timestamp, snapshot, targets and a package's role. */
+async function clientSeesConsistentState(world: NpmWorld, pkg: string, version: string): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'tufpm-crash-client-'));
+  try {
+    await writeFile(join(dir, 'root.json'), await world.readMetadata('1.root.json'));
+    const updater = new Updater({ metadataDir: dir, metadataBaseUrl: `${world.url}-/tuf/metadata/`, targetBaseUrl: world.url });
+    await updater.refresh();
+    const info = await updater.getTargetInfo(targetPathFor(pkg, version));
+    assert.ok(info, `${pkg}@${version} is found through the signed delegations`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+describe('kill -9 during tufpm-repo commands and tufpm-npm ci', () => {
+  let world: NpmWorld;
+  const repoCmd = (args: string[]): CrashCommand => ({
+    file: process.execPath,
+    args: [REPO_CLI, ...args, '--registry', world.registryDir, '--keys', world.keysDir],
+    cwd: world.base,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: world.base },
+  });
+  const consistent = async (): Promise<void> => {
+    await wholeFiles(world.metadataDir);
+    await clientSeesConsistentState(world, 'left', '1.0.0');
+  };
+
+  before(async () => {
+    world = await NpmWorld.create();
+    await world.publish('right', '1.0.0');
+    await world.publish('left', '1.0.0', { right: '^1.0.0' });
+  });
+  after(async () => {
+    if (Object.keys(figures).length > 0) process.stdout.write(`crash-loop figures ${JSON.stringify(figures)}\n`);
+    await world?.close();
+  });
+
+  for (const command of ['snapshot', 'timestamp'] as const) {
+    test(`kill -9 during tufpm-repo ${command} leaves whole files and a consistent signed state; the next run succeeds`, async () => {
+      figures[command] = await crashLoop({
+        runs: RUNS,
+        seed: command,
+        command: async () => repoCmd([command]),
+        afterKill: consistent,
+        afterRerun: consistent,
+      });
+      assert.equal(figures[command]!.failedReruns, 0);
+    });
+  }
+
+  test('kill -9 during tufpm-repo rotate-key timestamp leaves whole files and a consistent signed state; the next rotation succeeds', async () => {
+    const currentKey = async (): Promise<string> => {
+      const roots = (await readdir(world.metadataDir)).filter((f) => /^\d+\.root\.json$/.test(f)).sort((a, b) => parseInt(b, 10) - parseInt(a, 10));
+      const root = Metadata.fromBytes(await readFile(join(world.metadataDir, roots[0]!)), 'root');
+      return [...root.signed.roles.get('timestamp')!.keyids][0]!;
+    };
+    figures['rotate-key'] = await crashLoop({
+      runs: RUNS,
+      seed: 'rotate-key',
+      command: async () => repoCmd(['rotate-key', 'timestamp', await currentKey()]),
+      afterKill: consistent,
+      afterRerun: consistent,
+    });
+  });
+
+  test('kill -9 during tufpm-repo import leaves whole files and a consistent signed state; the next import succeeds', async () => {
+    const tgzDir = join(world.base, 'import-batches');
+    let batch = 0;
+    figures.import = await crashLoop({
+      runs: RUNS,
+      seed: 'import',
+      // each run (and its rerun) imports the same new batch: the rerun meets what the killed run stored
+      before: async (i) => {
+        if (i === batch) return;
+        batch = i;
+        await rm(tgzDir, { recursive: true, force: true });
+        await mkdir(tgzDir, { recursive: true });
+        for (let k = 0; k < 20; k++) {
+          const name = `imp-${i + 1}-${k}`;
+          await writeFile(join(tgzDir, `${name}.tgz`), buildPackageTarball({ name, version: '1.0.0' }));
+        }
+      },
+      command: async () => repoCmd(['import', tgzDir, '--batch', '5']),
+      afterKill: consistent,
+      afterRerun: async (i) => {
+        await consistent();
+        await clientSeesConsistentState(world, `imp-${i + 1}-19`, '1.0.0');
+      },
+    });
+  });
+
+  test('kill -9 during tufpm-npm ci: the next ci succeeds and the project files and pins are the committed ones', async () => {
+    const project: Project = await world.project({ dependencies: { left: '^1.0.0' } });
+    const first = await project.tufpmNpm(['install']);
+    assert.equal(first.code, 0, first.stderr);
+    const committed = { lock: await project.read('package-lock.json'), pins: await project.read('tufpm-lock.json'), pkg: await project.read('package.json') };
+    const ci: CrashCommand = { file: process.execPath, args: [TUFPM_NPM_CLI, 'ci'], cwd: project.dir, env: isolatedEnv(project.machine) };
+    figures['tufpm-npm ci'] = await crashLoop({
+      runs: RUNS,
+      seed: 'ci',
+      before: async () => {
+        // a cold npm cache each time: ci has tarballs to fetch, extract and verify
+        await rm(join(project.machine, '.npm'), { recursive: true, force: true });
+      },
+      command: async () => ci,
+      afterKill: async () => {
+        assert.equal(await project.read('package-lock.json'), committed.lock, 'package-lock.json untouched');
+        assert.equal(await project.read('package.json'), committed.pkg);
+        assert.equal(await project.read('tufpm-lock.json'), committed.pins, 'pins untouched by a frozen install');
+      },
+      afterRerun: async () => {
+        assert.equal(await project.read('node_modules/left/package.json').then((t) => (JSON.parse(t!) as { version: string }).version), '1.0.0');
+        const leftovers = (await readdir(project.dir)).filter((f) => f.startsWith('.tufpm-ci-backup-'));
+        assert.deepEqual(leftovers, [], 'no node_modules backup of a killed ci is left in the project');
+      },
+    });
+  });
+});
