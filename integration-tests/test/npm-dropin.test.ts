@@ -141,6 +141,31 @@ describe('tufpm-npm as a drop-in for npm', () => {
     assert.ok(!existsSync(join(project.dir, 'node_modules', 'stray')), 'prune removed the extraneous package');
   });
 
+  test('ls reports a package whose recorded integrity is not the signed one; outdated rejects a packument hiding a signed release', async () => {
+    await world.publish('hidden', '1.0.0');
+    const project = await world.project();
+    assert.equal((await project.tufpmNpm(['install', 'left', 'hidden'])).code, 0);
+    const hiddenLock = join(project.dir, 'node_modules', '.package-lock.json');
+    const lock = JSON.parse(await readFile(hiddenLock, 'utf8')) as { packages: Record<string, { integrity: string }> };
+    lock.packages['node_modules/left']!.integrity = `sha512-${Buffer.alloc(64, 7).toString('base64')}`;
+    await writeFile(hiddenLock, JSON.stringify(lock));
+    const ls = await project.tufpmNpm(['ls']);
+    assert.equal(ls.code, 1, ls.stdout);
+    assert.match(ls.stdout, /left@1\.0\.0 \(UNVERIFIED TUF_LOCK_INTEGRITY\)/);
+    assert.match(ls.stdout, /hidden@1\.0\.0 \(registry-signed\)/);
+    // the registry hides the signed fix 1.0.1 from the packument: outdated must not report "up to date"
+    await world.publish('hidden', '1.0.1');
+    const file = packumentFile(world.registryDir, 'hidden');
+    const doc = JSON.parse(await readFile(file, 'utf8')) as { versions: Record<string, unknown>; 'dist-tags': Record<string, string> };
+    delete doc.versions['1.0.1'];
+    doc['dist-tags']['latest'] = '1.0.0';
+    await writeFile(file, JSON.stringify(doc));
+    await project.freshMachine();
+    const outdated = await project.tufpmNpm(['outdated', 'hidden']);
+    assert.equal(outdated.code, 1, outdated.stderr);
+    assert.match(outdated.stderr, /TUF_RELEASE_HIDDEN/);
+  });
+
   test('rejects a tampered tarball on update: nothing changes', async () => {
     const project = await world.project();
     await world.publish('drift', '1.0.0');
