@@ -16,6 +16,8 @@ import { YarnProject } from '../src/harness/yarn.js';
 
 const require = createRequire(import.meta.url);
 const VERIFY_CLI = join(dirname(require.resolve('@tufpm/cli')), 'main.js');
+/** the maintainer CLI `tufpm`, whose `verify` hands over to @tufpm/cli */
+const TUFPM_CLI = join(dirname(require.resolve('@tufpm/repo')), '..', '..', 'bin', 'tufpm.js');
 
 const sri = (bytes: Uint8Array): string => `sha512-${createHash('sha512').update(bytes).digest('base64')}`;
 
@@ -172,6 +174,10 @@ describe('no silent unverified path: the plain-npm and missing-plugin guards, th
     const result = JSON.parse(ok.stdout) as { ok: boolean; packages: Array<{ name: string; role: string }> };
     assert.equal(result.ok, true);
     assert.deepEqual(result.packages.map((p) => p.name).sort(), ['left', 'right']);
+    // the same gate as `tufpm verify`
+    const viaTufpm = await run(process.execPath, [TUFPM_CLI, 'verify'], npmProject.dir, isolatedEnv(npmProject.machine));
+    assert.equal(viaTufpm.code, 0, viaTufpm.stderr);
+    assert.match(viaTufpm.stderr, /tufpm-verify: OK: 2 package\(s\) verified .* in package-lock\.json/);
     const yarnProject = await YarnProject.create(world, { left: '^1.0.0' });
     assert.equal((await yarnProject.yarn(['install'])).code, 0);
     const yarnOk = await verify(yarnProject.dir, yarnProject.machine);

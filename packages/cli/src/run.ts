@@ -139,8 +139,10 @@ export async function runVerifyCli(argv: string[], ctx: VerifyCliContext): Promi
     if (json) {
       ctx.stdout(`${JSON.stringify({ ok, command: 'verify', lockfiles: result.lockfiles, packages: result.verified, notLookedUp: result.notLookedUp, exempt: result.exempt, unsafeAllowed: result.unsafeAllowed, errors: reports, summary: result.summary }, null, 2)}\n`);
     } else {
-      const maintainer = result.verified.filter((p) => p.maintainerSigned).length;
-      ctx.stderr(`tufpm-verify: ${ok ? 'OK' : 'FAILED'}: ${result.verified.length} package(s) verified (${maintainer} maintainer-signed)${ok ? '' : `, ${reports.length} refused`} in ${result.lockfiles.map((l) => l.slice(l.lastIndexOf('/') + 1)).join(', ')} at snapshot v${result.summary.snapshot.version}\n`);
+      // one line per name@version (npm lists a version at every place it sits; JSON keeps each entry)
+      const unique = new Map(result.verified.map((p) => [`${p.name}@${p.version}`, p]));
+      const maintainer = [...unique.values()].filter((p) => p.maintainerSigned).length;
+      ctx.stderr(`tufpm-verify: ${ok ? 'OK' : 'FAILED'}: ${unique.size} package(s) verified (${maintainer} maintainer-signed)${ok ? '' : `, ${reports.length} refused`} in ${result.lockfiles.map((l) => l.slice(l.lastIndexOf('/') + 1)).join(', ')} at snapshot v${result.summary.snapshot.version}\n`);
     }
     return ok ? 0 : 1;
   } catch (error) {
