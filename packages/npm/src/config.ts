@@ -189,6 +189,11 @@ export async function loadConfig(inputs: ConfigInputs, command = 'install'): Pro
   const registry = normalizeRegistry(String(get('registry')));
   const flat: Record<string, unknown> = { ...npm.flat, registry, audit: false, fund: false, progress: false };
   checkScopedRegistries(flat, registry, sources);
+  // npm's linked layout reifies through Arborist's isolated reifier, which extracts into node_modules/.store
+  // along a path the reify guards (tree-verify's integrity, the one-manifest entry walk) do not cover.
+  if (flat['installStrategy'] === 'linked') {
+    throw new NpmUsageError(`install-strategy=linked${sources.has('install-strategy') ? ` (set in ${sources.get('install-strategy')})` : ''} is not supported by tufpm-npm: npm's linked layout extracts outside the path tufpm-npm verifies; use hoisted (the default), nested or shallow`, { code: 'TUF_NPM_UNSUPPORTED_OPTION' });
+  }
   const cache = resolve(prefix, String(get('cache')));
 
   const rootSetting = get('tufpm-root');

@@ -40,8 +40,8 @@ function runBin(file: string, args: string[], io: ExecIo, binDirs: string[]): Pr
 
 /**
  * `tufpm-npm exec` (npm exec / npx): a bin of the project's own node_modules (installed by a verified
- * install) runs as with npm; anything else is installed first into a fresh directory below the npm cache
- * by the same verified install as `tufpm-npm install` (the project's trusted root, pins and policy), and only
+ * install) runs as with npm; anything else is installed first into a fresh directory below tufpm's state
+ * directory (`<state>/exec/run-*`, never a cache a stranger could write) by the same verified install as `tufpm-npm install` (the project's trusted root, pins and policy), and only
  * then run. A package that fails verification is never extracted, so nothing of it can run. The directory is
  * removed afterwards: nothing installed for one exec is run unverified by a later one.
  */
@@ -59,8 +59,13 @@ export async function runExec(config: NpmConfig, positionals: string[], io: Exec
   }
   if (command === undefined && packages.length === 0 && first === undefined) throw new NpmUsageError('exec needs a package to run');
 
-  await mkdir(config.cache, { recursive: true, mode: 0o700 });
-  const dir = await mkdtemp(join(config.cache, '_tufpm-exec-'));
+  // Not below the npm cache (npm's own npx uses <cache>/_npx): Node resolves a module the installed tool
+  // requires but lacks by walking up the directory tree, and npm's script runner puts every parent's
+  // node_modules/.bin on PATH, so a cache writer's <cache>/node_modules would run inside a verified exec.
+  // The state directory is the user's own (0700, never inside a cache or the project: ADR 0011).
+  const execRoot = join(config.tufpmStateDir, 'exec');
+  await mkdir(execRoot, { recursive: true, mode: 0o700 });
+  const dir = await mkdtemp(join(execRoot, 'run-'));
   try {
     await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name: 'tufpm-exec', version: '0.0.0', private: true })}\n`);
     // The project's pins and floors apply to what exec installs, as to what install installs.

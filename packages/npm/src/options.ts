@@ -34,7 +34,7 @@ export const OPTION_RULES: Record<string, OptionRule> = {
   'save-bundle': A('also add to bundleDependencies'),
   global: R('global installs have no project trust (tufpm-root.json, tufpm-lock.json); install into a project'),
   location: R('only the project location is supported (`location=global` is a global install)'),
-  'install-strategy': A('hoisted, nested, shallow or linked node_modules layout'),
+  'install-strategy': A('hoisted, nested or shallow node_modules layout; `linked` is refused (TUF_NPM_UNSUPPORTED_OPTION): its isolated reifier extracts outside the verified path'),
   'legacy-bundling': A('deprecated alias of --install-strategy=nested'),
   'global-style': A('deprecated alias of --install-strategy=shallow'),
   omit: A('dependency types not installed on disk (still verified)'),

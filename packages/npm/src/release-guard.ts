@@ -5,7 +5,8 @@
 // package-lock.json that resolves everything) fetch no packument, so they pay nothing.
 import { createRequire } from 'node:module';
 import type { InstallVerifier } from '@tufpm/verify';
-import { NpmVerifyError } from './errors.js';
+import { normalizeRegistry } from './config.js';
+import { NpmUsageError, NpmVerifyError } from './errors.js';
 
 interface RegistryFetcherLike {
   registry: string;
@@ -41,9 +42,14 @@ function arboristsRegistryFetcher(): RegistryFetcherClass {
   return pacote.RegistryFetcher;
 }
 
-function sameRegistry(a: string, b: string): boolean {
-  const norm = (u: string): string => (u.endsWith('/') ? u : `${u}/`);
-  return norm(a) === norm(b);
+/** The registry URL as config.ts normalises it (WHATWG URL: `HTTP://127.1:080/x/../` is `http://127.0.0.1:80/`). */
+function normalized(url: string): string | undefined {
+  try {
+    return normalizeRegistry(url);
+  } catch (error) {
+    if (error instanceof NpmUsageError) return undefined;
+    throw error;
+  }
 }
 
 /** A date no version can be published on or before any `before` cutoff. */
@@ -79,8 +85,13 @@ export async function withReleaseListGuard<T>(verifier: InstallVerifier, run: ()
   Fetcher.prototype.packument = async function packument(this: RegistryFetcherLike): Promise<unknown> {
     const doc = await boundedPackument(this, original);
     const name = this.spec.name;
-    // Only the registry our TUF repository covers; a package of another registry is refused by verifyTree.
-    if (typeof name === 'string' && sameRegistry(this.registry, verifier.registryUrl) && typeof doc === 'object' && doc !== null && !checked.has(doc)) {
+    // Fail closed: config.ts refused every scoped registry but ours, so a packument from any other one is
+    // unexpected; comparing raw spellings instead once let `@acme:registry=HTTP://...` (ours, respelled)
+    // skip the release-list check.
+    if (normalized(this.registry) !== normalizeRegistry(verifier.registryUrl)) {
+      throw new NpmUsageError(`the packument of ${String(name)} was requested from ${JSON.stringify(this.registry)}, not the registry whose TUF metadata this project trusts (${verifier.registryUrl}); check the project's registry settings`, { code: 'TUF_NPM_SCOPED_REGISTRY' });
+    }
+    if (typeof name === 'string' && typeof doc === 'object' && doc !== null && !checked.has(doc)) {
       await verifier.checkReleaseList(name, doc);
       if (opts.before !== undefined) excludeVersionsWithoutTime(doc as Record<string, unknown>);
       checked.add(doc);
