@@ -388,14 +388,29 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     assert.deepEqual(Object.keys(pins.packages).sort(), ['left@1.0.0', 'right@1.0.0'], 'an exempted package is never pinned');
   });
 
-  test('tufMode: warn reports a tampered tarball but does not move the pins', async () => {
+  test('tufMode: unsafe-warn reports a tampered tarball but does not move the pins', async () => {
     await world.publish('warned', '1.0.0');
     await world.replaceTarball('warned', '1.0.0', evilTarball('warned', '1.0.0'));
-    const project = await YarnProject.create(world, { warned: '1.0.0' }, { rc: { tufMode: 'warn' } });
+    const project = await YarnProject.create(world, { warned: '1.0.0' }, { rc: { tufMode: 'unsafe-warn' } });
     const res = await project.yarn(['install']);
     assert.equal(res.code, 0, res.stdout);
-    assert.match(res.stdout, /YN0000: .*\(tufMode: warn\) TUF_TARBALL_MISMATCH/);
+    assert.match(res.stdout, /YN0000: .*\(tufMode: unsafe-warn\) TUF_TARBALL_MISMATCH/);
     assert.equal(await project.read('tufpm-lock.json'), undefined, 'no pins from a failed verification');
+  });
+
+  test('rejects a pull request that weakens the plugin without an unsafe name (tufMode: warn, tufLockfileFilename)', async () => {
+    await world.publish('weakened', '1.0.0');
+    await world.replaceTarball('weakened', '1.0.0', evilTarball('weakened', '1.0.0'));
+    // the old spelling of unsafe-warn: it would install the tampered tarball
+    const warned = await YarnProject.create(world, { weakened: '1.0.0' }, { rc: { tufMode: 'warn' } });
+    await refused(warned, ['install'], /TUF_UNSAFE_SETTING/, /unsafe-warn/);
+    // pointing the pins at a fresh file would drop every floor and claim of tufpm-lock.json: no such setting
+    // without the unsafe name, and Yarn refuses a setting no plugin declares
+    const renamed = await YarnProject.create(world, { weakened: '1.0.0' }, { rc: { tufLockfileFilename: 'other-lock.json' } });
+    const res = await renamed.yarn(['install']);
+    assert.notEqual(res.code, 0);
+    assert.match(`${res.stdout}${res.stderr}`, /Unrecognized or legacy configuration settings found: tufLockfileFilename/);
+    assert.equal(await renamed.read('other-lock.json'), undefined);
   });
 });
 

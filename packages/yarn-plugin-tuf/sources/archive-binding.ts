@@ -78,7 +78,7 @@ export async function afterFetch(session: TufSession, opts: FetchOptions, entrie
   const project = session.project;
   const bound = new Set<string>();
   await report.startTimerPromise('TUF binding of Yarn checksums', async () => {
-    for (const warning of session.warnings) report.reportWarning(MessageName.UNNAMED, `(tufMode: warn) ${warning}`);
+    for (const warning of session.warnings) report.reportWarning(MessageName.UNNAMED, `(tufMode: unsafe-warn) ${warning}`);
     let rebuilt = 0;
     const installed = entries.filter((entry) => !project.disabledLocators.has(entry.pkg.locatorHash));
     for (const entry of installed.filter((e) => e.bindable)) {

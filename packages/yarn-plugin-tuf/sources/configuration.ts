@@ -1,7 +1,7 @@
 import { SettingsType, type ConfigurationDefinitionMap, type Configuration } from '@yarnpkg/core';
 import { npath, type PortablePath } from '@yarnpkg/fslib';
 
-export type TufMode = 'enforce' | 'warn';
+export type TufMode = 'enforce' | 'unsafe-warn';
 
 // Typed settings: `configuration.get('tufMode')` is a TufMode, not `unknown`.
 declare module '@yarnpkg/core' {
@@ -11,7 +11,7 @@ declare module '@yarnpkg/core' {
     tufMode: TufMode;
     tufStateFolder: PortablePath | null;
     tufCacheFolder: PortablePath | null;
-    tufLockfileFilename: string;
+    unsafeTufLockfileFilename: string | null;
     tufRequireMaintainerSigned: Array<string>;
     tufMinimumThreshold: number;
     tufSnapshotMaxLength: number | null;
@@ -38,10 +38,10 @@ export const configuration: Partial<ConfigurationDefinitionMap> = {
     isNullable: true,
   },
   tufMode: {
-    description: '`enforce` stops the install on any verification failure; `warn` only reports it',
+    description: '`enforce` stops the install on any verification failure; UNSAFE: `unsafe-warn` only reports it (installs anyway, pins unchanged)',
     type: SettingsType.STRING,
     default: 'enforce',
-    values: ['enforce', 'warn'],
+    values: ['enforce', 'unsafe-warn', 'warn'],
   },
   tufStateFolder: {
     description: 'The machine\'s trusted TUF state: verified metadata, delegated-role pack, Yarn bindings, record key (default: `$TUFPM_STATE_DIR`, else `$XDG_STATE_HOME/tufpm`, else `~/.local/state/tufpm`); mode 0700, never inside Yarn\'s global folder or cache',
@@ -57,10 +57,13 @@ export const configuration: Partial<ConfigurationDefinitionMap> = {
     default: null,
     isNullable: true,
   },
-  tufLockfileFilename: {
-    description: 'Name of the side lockfile committed beside yarn.lock',
+  // A project's floors and claims live in tufpm-lock.json; a line that points the pins elsewhere makes every
+  // install ignore them (a fresh file has no floor), so it carries the unsafe name.
+  unsafeTufLockfileFilename: {
+    description: 'UNSAFE: another name for the side lockfile (default `tufpm-lock.json`): the pins in tufpm-lock.json are then ignored',
     type: SettingsType.STRING,
-    default: 'tufpm-lock.json',
+    default: null,
+    isNullable: true,
   },
   tufRequireMaintainerSigned: {
     description: 'Team policy: package names (or `@scope/*`, or `*` for every package) that must be signed by their own maintainers, not by the registry',
@@ -96,6 +99,8 @@ export interface TufSettings {
   metadataUrl: string | null;
   trustedRoot: string | null;
   mode: TufMode;
+  /** `tufMode: warn`, the old spelling of unsafe-warn: refused (TUF_UNSAFE_SETTING) when a session opens */
+  legacyWarnMode: boolean;
   /** the tufpm state directory (checked when the verifier opens it); null: @tufpm/verify's defaultStateDir() */
   stateFolder: string | null;
   /** where other processes may write: the state folder may not lie inside one */
@@ -114,17 +119,19 @@ export interface TufSettings {
 
 /** Reads the settings once per install; the mode is checked here because env overrides bypass `values`. */
 export function readSettings(config: Configuration): TufSettings {
-  const mode = config.get('tufMode');
-  if (mode !== 'enforce' && mode !== 'warn') throw new Error(`tufMode must be "enforce" or "warn", got ${String(mode)}`);
+  const mode = config.get('tufMode') as string;
+  // `warn` (the old spelling) is refused with a coded error by TufSession.open; here it can only be enforce.
+  if (mode !== 'enforce' && mode !== 'unsafe-warn' && mode !== 'warn') throw new Error(`tufMode must be "enforce" or "unsafe-warn", got ${String(mode)}`);
   const stateFolder = config.get('tufStateFolder');
   return {
     metadataUrl: config.get('tufMetadataUrl'),
     trustedRoot: config.get('tufTrustedRoot'),
-    mode,
+    mode: mode === 'unsafe-warn' ? 'unsafe-warn' : 'enforce',
+    legacyWarnMode: mode === 'warn',
     stateFolder: stateFolder === null ? null : npath.fromPortablePath(stateFolder),
     packageCaches: [config.get('globalFolder'), config.get('cacheFolder')].map((p) => npath.fromPortablePath(p)),
     retiredCacheFolder: config.get('tufCacheFolder') !== null,
-    lockfileFilename: config.get('tufLockfileFilename'),
+    lockfileFilename: config.get('unsafeTufLockfileFilename') ?? 'tufpm-lock.json',
     unverifiedPackages: [...config.get('unsafeTufUnverifiedPackages')],
     allowNonRegistry: [...config.get('unsafeTufAllowNonRegistry')],
     requireMaintainerSigned: maintainerPolicy([...config.get('tufRequireMaintainerSigned')]),

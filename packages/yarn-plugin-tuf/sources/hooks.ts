@@ -21,7 +21,7 @@ const originalFetch = new WeakMap<Project, Project['fetchEverything']>();
  * leaves yarn.lock, the pins and node_modules untouched.
  */
 export async function validateProject(project: Project, report: ValidationReport): Promise<void> {
-  const warnOnly = project.configuration.get('tufMode') === 'warn';
+  const warnOnly = project.configuration.get('tufMode') === 'unsafe-warn';
   // `ignore` makes Yarn use a cached archive whose hash differs from yarn.lock: the binding would be moot.
   if (!warnOnly && project.configuration.get('checksumBehavior') === 'ignore') {
     report.reportError(MessageName.UNNAMED, 'TUF_UNSAFE_SOURCE | checksumBehavior: ignore lets Yarn use archives that match no checksum; tufMode: enforce requires throw, update or reset');
@@ -42,7 +42,7 @@ export async function validateProject(project: Project, report: ValidationReport
       if (!(error instanceof TufError)) throw error;
       // Without a verified repository state nothing can be checked: in warn mode say so loudly and go on.
       if (warnOnly) {
-        opts.report.reportWarning(MessageName.UNNAMED, `(tufMode: warn) nothing will be verified: ${describeTufError(error)}`);
+        opts.report.reportWarning(MessageName.UNNAMED, `(tufMode: unsafe-warn) nothing will be verified: ${describeTufError(error)}`);
         return fetchEverything(opts);
       }
       throw new ReportError(MessageName.UNNAMED, describeTufError(error));
@@ -140,7 +140,7 @@ async function finishInstall(session: TufSession, opts: InstallOptions): Promise
   const entries = installedEntries.get(session);
   if (entries === undefined) return;
   if (session.failed) {
-    opts.report.reportWarning(MessageName.UNNAMED, `TUF: verification failures were downgraded by tufMode: warn; ${session.settings.lockfileFilename} was not updated`);
+    opts.report.reportWarning(MessageName.UNNAMED, `TUF: verification failures were downgraded by tufMode: unsafe-warn; ${session.settings.lockfileFilename} was not updated`);
     return;
   }
   // `--immutable` (CI) checks against the pins and never moves them, like yarn.lock itself; the machine's

@@ -94,7 +94,7 @@ export function reportFailures(session: TufSession, report: Report, failures: Fa
   session.failed = true;
   for (const { error, subject } of failures) {
     if (session.enforce) report.reportError(MessageName.UNNAMED, describeTufError(error, subject));
-    else report.reportWarning(MessageName.UNNAMED, `(tufMode: warn) ${describeTufError(error, subject)}`);
+    else report.reportWarning(MessageName.UNNAMED, `(tufMode: unsafe-warn) ${describeTufError(error, subject)}`);
   }
   if (session.enforce) {
     throw new ReportError(MessageName.UNNAMED, `TUF verification refused ${failures.length} package(s); nothing was linked and yarn.lock, tufpm-lock.json and node_modules are unchanged`);

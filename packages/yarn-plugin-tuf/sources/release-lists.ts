@@ -67,7 +67,7 @@ export function checkPackumentRequest(executor: Executor, extra: Extra): Executo
     if (!(session instanceof TufSession)) {
       if (!(session instanceof TufError)) throw session;
       // No verified repository state: validateProject / fetchEverything report it (or warn, in warn mode).
-      if (configuration.get('tufMode') === 'warn') return response;
+      if (configuration.get('tufMode') === 'unsafe-warn') return response;
       throw new ReportError(MessageName.UNNAMED, describeTufError(session));
     }
     if (response.statusCode !== undefined && (response.statusCode < 200 || response.statusCode >= 300)) return response;

@@ -3,6 +3,7 @@ import type { Configuration, Project } from '@yarnpkg/core';
 import { npath } from '@yarnpkg/fslib';
 import { npmConfigUtils } from '@yarnpkg/plugin-npm';
 import { InstallVerifier, defaultStateDir } from '@tufpm/verify';
+import { TufError } from '@tufpm/models';
 import { matchesNameList, readSettings, type TufSettings } from './configuration.js';
 import { TUF_WORKER_SOURCE } from './tuf-worker-source.generated.js';
 import type { TreeCheck } from './install-flow.js';
@@ -19,7 +20,7 @@ export class TufSession {
   private readonly expectedTarballs: Array<{ name: string; version: string; archiveUrl: string | null }> = [];
   /** name@version whose downloaded tarball bytes were verified against TUF in this process */
   readonly downloaded = new Set<string>();
-  /** failures downgraded to warnings (`tufMode: warn`), reported at the end of the fetch step */
+  /** failures downgraded to warnings (`tufMode: unsafe-warn`), reported at the end of the fetch step */
   readonly warnings: string[] = [];
   /** true while Yarn's fetch step runs: only then are tarball downloads checked */
   fetching = false;
@@ -44,6 +45,10 @@ export class TufSession {
   static async open(project: Pick<Project, 'cwd' | 'configuration'>): Promise<TufSession> {
     const configuration = project.configuration;
     const settings = readSettings(configuration);
+    // `warn` weakened every check under a name that did not say so: a pull request adding it must not pass review unnoticed.
+    if (settings.legacyWarnMode) {
+      throw new TufError('TUF_UNSAFE_SETTING', 'tufMode: warn is refused: it installs whatever fails verification, so it is spelled tufMode: unsafe-warn; set enforce (or remove the line from the .yarnrc.yml that a change added)');
+    }
     const { registryUrl, metadataUrl } = registryUrls(configuration);
     const projectDir = npath.fromPortablePath(project.cwd);
     // `yarn dlx`: its temporary project is checked with the root and pins of the project it started from
@@ -59,7 +64,7 @@ export class TufSession {
       stateDir: settings.stateFolder ?? defaultStateDir(),
       stateDirIsDefault: settings.stateFolder === null,
       packageCaches: settings.packageCaches,
-      mode: settings.mode,
+      mode: settings.mode === 'unsafe-warn' ? 'warn' : 'enforce',
       unsafeUnverifiedPackages: settings.unverifiedPackages,
       lockfileName: settings.lockfileFilename,
       requireMaintainerSigned: settings.requireMaintainerSigned,
