@@ -190,3 +190,36 @@ describe('verdaccio-tufpm operations', () => {
     assert.match(metrics, /^tufpm_publish_seconds_count [1-9]/m);
   });
 });
+
+describe('verdaccio-tufpm with an uplink', () => {
+  let upstream: VerdaccioWorld;
+  let world: VerdaccioWorld;
+  before(async () => {
+    upstream = await VerdaccioWorld.create({ plugin: false });
+    world = await VerdaccioWorld.create({ uplink: upstream.url });
+  });
+  after(async () => {
+    await world.close();
+    await upstream.close();
+  });
+
+  test('rejects a proxied package by default: what Verdaccio serves from its uplink carries no signature of the registry', async () => {
+    assert.equal((await upstream.npmPublish('from-upstream', '1.0.0')).code, 0);
+    assert.equal((await world.npmPublish('local-pkg', '1.0.0')).code, 0);
+    const packument = await fetch(`${world.url}from-upstream`);
+    assert.equal(packument.status, 200, 'Verdaccio proxies the package');
+    const project = await world.project({ 'from-upstream': '1.0.0', 'local-pkg': '1.0.0' });
+    const before = await project.state();
+    const npm = await project.tufpmNpm(['install']);
+    assert.notEqual(npm.code, 0);
+    assert.match(npm.stderr, /TUF_PACKAGE_NOT_SIGNED/);
+    assert.match(npm.stderr, /from-upstream/);
+    assert.deepEqual(await project.state(), before, 'project untouched');
+    const yarn = await (await world.project({ 'from-upstream': '1.0.0' })).yarn(['install']);
+    assert.notEqual(yarn.code, 0);
+    assert.match(yarn.stdout, /TUF_PACKAGE_NOT_SIGNED/);
+    const local = await world.project({ 'local-pkg': '1.0.0' });
+    const ok = await local.tufpmNpm(['install']);
+    assert.equal(ok.code, 0, `the registry's own publishes still install\n${ok.stderr}`);
+  });
+});

@@ -43,9 +43,10 @@ export class VerdaccioWorld {
 
   /**
    * `plugin: false` starts the same Verdaccio without verdaccio-tufpm (the baseline of bench/verdaccio.mjs);
-   * `prepare` runs on the new repository before Verdaccio starts.
+   * `prepare` runs on the new repository before Verdaccio starts; `uplink` proxies every package to that
+   * registry (another loopback Verdaccio in tests).
    */
-  static async create(opts: { expiries?: Record<string, number>; plugin?: boolean; bitLength?: number; prepare?: (repo: NpmRepository) => Promise<void> } = {}): Promise<VerdaccioWorld> {
+  static async create(opts: { expiries?: Record<string, number>; plugin?: boolean; bitLength?: number; prepare?: (repo: NpmRepository) => Promise<void>; uplink?: string } = {}): Promise<VerdaccioWorld> {
     const base = await mkdtemp(join(tmpdir(), 'tufpm-verdaccio-'));
     const tufDir = join(base, 'tufpm');
     const keysDir = join(base, 'keys');
@@ -59,12 +60,13 @@ export class VerdaccioWorld {
       '  htpasswd:',
       '    file: ./htpasswd',
       '    max_users: 10',
-      'uplinks: {}',
+      ...(opts.uplink === undefined ? ['uplinks: {}'] : ['uplinks:', '  upstream:', `    url: ${opts.uplink}`]),
       'packages:',
       "  '**':",
       '    access: $all',
       '    publish: $authenticated',
       '    unpublish: $authenticated',
+      ...(opts.uplink === undefined ? [] : ['    proxy: upstream']),
       ...(opts.plugin === false ? [] : ['middlewares:', '  tufpm:', '    dir: ./tufpm', '    keys: ./keys']),
       'web:',
       '  enable: false',
