@@ -146,9 +146,16 @@ try {
   await copyFile(join(team, 'package-lock.json'), join(npmProject, 'package-lock.json'));
   // as docs/overlay.md says: one init writes tufpm-root.json, tufpm-lock.json and the project's .npmrc
   await must('tufpm-npm init --root-sha256', TUFPM_NPM, ['init', '--registry', upstream, '--tufpm-metadata-url', metadata.url, '--root-sha256', rootSha256], npmProject);
-  const ci = await must('tufpm-npm ci', TUFPM_NPM, ['ci', '--ignore-scripts'], npmProject);
-  const plainCi = await must('plain npm ci (for comparison)', NPM_CLI, ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], team);
-  figures.npm = { tufpmNpmCiSeconds: ci.seconds, plainNpmCiSeconds: plainCi.seconds };
+  const ci = await must('tufpm-npm ci (no tufpm state on this machine yet)', TUFPM_NPM, ['ci', '--ignore-scripts'], npmProject);
+  await rm(join(npmProject, 'node_modules'), { recursive: true, force: true });
+  const warmCi = await must('tufpm-npm ci (again, metadata cached)', TUFPM_NPM, ['ci', '--ignore-scripts'], npmProject);
+  // plain npm on the same lockfile, the same warm npm cache, no node_modules: the comparison
+  const plainProject = join(base, 'plain-project');
+  await mkdir(plainProject);
+  await copyFile(join(team, 'package.json'), join(plainProject, 'package.json'));
+  await copyFile(join(team, 'package-lock.json'), join(plainProject, 'package-lock.json'));
+  const plainCi = await must('plain npm ci (for comparison)', NPM_CLI, ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], plainProject);
+  figures.npm = { tufpmNpmCiColdStateSeconds: ci.seconds, tufpmNpmCiWarmStateSeconds: warmCi.seconds, plainNpmCiSeconds: plainCi.seconds };
 
   const yarnProject = join(base, 'yarn-project');
   await mkdir(yarnProject);

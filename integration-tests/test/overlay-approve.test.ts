@@ -120,3 +120,27 @@ describe('overlay approvals refuse what the reviewers did not check', () => {
     assert.equal(usage.code, 2, 'wrong usage exits 2');
   });
 });
+
+describe('overlay approvals build only on signed approvals', () => {
+  test('rejects approving on top of an approval role someone edited in the repository (unsigned targets slipped in)', async () => {
+    const world = await OverlayWorld.create();
+    try {
+      await world.upstream.publishUnsigned('solo', '1.0.0');
+      const dir = await world.upstream.tempDir('locks-');
+      const tarball = new Uint8Array(await readFile(tarballFile(world.upstream.registryDir, 'solo/-/solo-1.0.0.tgz')));
+      const file = join(dir, 'package-lock.json');
+      await writeFile(file, JSON.stringify({ lockfileVersion: 3, packages: { '': {}, 'node_modules/solo': { version: '1.0.0', resolved: `${world.upstream.url}solo/-/solo-1.0.0.tgz`, integrity: sri(tarball) } } }));
+      const approved = await approveLockfile({ paths: world.paths, lockfile: file, signers: [world.reviewers[0]!.signer] });
+      assert.equal(approved.outcome, 'published');
+      // a pull request to the team's repository adds a target to the served role file, keeping the signature
+      const published = await loadPublished(world.paths);
+      const roleFile = join(world.paths.metadataDir, `${published.role.signed.version}._approved.json`);
+      const doc = JSON.parse(await readFile(roleFile, 'utf8')) as { signed: { targets: Record<string, unknown> } };
+      doc.signed.targets['evil/-/evil-6.6.6.tgz'] = { length: 1, hashes: { sha512: 'a'.repeat(128), sha256: 'b'.repeat(64) } };
+      await writeFile(roleFile, JSON.stringify(doc));
+      await assert.rejects(revokeApproval({ paths: world.paths, name: 'solo', version: '1.0.0', signers: [world.reviewers[0]!.signer] }), { code: 'TUF_THRESHOLD' });
+    } finally {
+      await world.close();
+    }
+  });
+});

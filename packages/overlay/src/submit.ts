@@ -28,7 +28,15 @@ export async function loadPublished(paths: OverlayPaths): Promise<Published> {
   if (delegation === undefined || !repo.hasRole(OVERLAY_APPROVAL_ROLE)) {
     throw new OverlayError('TUF_OVERLAY_STATE', `${paths.metadataDir} is not an overlay repository (targets does not delegate to ${OVERLAY_APPROVAL_ROLE})`);
   }
-  return { repo, role: repo.targetsRole(OVERLAY_APPROVAL_ROLE), delegation };
+  const role = repo.targetsRole(OVERLAY_APPROVAL_ROLE);
+  // A reviewer signs version N+1 on top of what metadata/ holds: a pull request to the team's repository
+  // could have slipped unsigned approvals into it. TUF 5.3.4 / 5.6.3 on the local chain: root signs itself,
+  // targets is signed by root's targets keys, the approval role by the reviewers' threshold (only the empty
+  // version 1 that init writes is unsigned). Throws TUF_THRESHOLD otherwise.
+  repo.root.signed.verifyDelegate('root', repo.root);
+  repo.root.signed.verifyDelegate('targets', repo.targets);
+  if (!(role.signed.version === 1 && role.signed.targets.size === 0)) repo.targets.signed.verifyDelegate(OVERLAY_APPROVAL_ROLE, role);
+  return { repo, role, delegation };
 }
 
 export interface StagedApproval {
