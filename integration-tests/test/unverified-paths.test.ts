@@ -205,6 +205,19 @@ describe('no silent unverified path: the plain-npm and missing-plugin guards, th
     }
   });
 
+  test('tufpm-verify rejects a package-lock.json integrity listing a tampered tarball\'s sha512 beside the signed one', async () => {
+    // pacote accepts a tarball when any digest of the strongest algorithm matches: "signed evil" would let
+    // plain npm ci install the evil bytes.
+    const project = await guardedNpmProject();
+    const evil = buildPackageTarball({ name: 'right', version: '1.0.0', files: { 'index.js': 'process.exit(66)\n' } });
+    const lock = JSON.parse((await project.read('package-lock.json'))!) as PackageLock;
+    const entry = lock.packages['node_modules/right']!;
+    entry.integrity = `${entry.integrity} ${sri(evil)}`;
+    await project.write('package-lock.json', `${JSON.stringify(lock, null, 2)}\n`);
+    const res = await gateRefuses(project, /TUF_LOCK_INTEGRITY/, /attack: +tampered tarball/);
+    assert.match(res.stderr, /package: right@1\.0\.0/);
+  });
+
   test('tufpm-verify rejects a package-lock.json naming an unsigned version', async () => {
     await world.publish('solo', '1.0.0');
     const project = await guardedNpmProject({ solo: '1.0.0' });
