@@ -86,7 +86,7 @@ describe('packed tarballs install and run without a tufpm checkout', () => {
   after(() => world.close());
 
   test('the installed bins run (tufpm-npm, tufpm-repo, tufpm, tufpm-registry and the project CLI)', async () => {
-    const bins = ['tufpm-npm', 'tufpm-repo', 'tufpm', 'tufpm-registry', ...(TOOLS.includes('@tufpm/cli') ? ['tufpm-diff'] : [])];
+    const bins = ['tufpm-npm', 'tufpm-repo', 'tufpm', 'tufpm-registry', ...(TOOLS.includes('@tufpm/cli') ? ['tufpm-diff', 'tufpm-verify'] : [])];
     for (const bin of bins) {
       const path = join(tools, 'node_modules', '.bin', bin);
       assert.ok(existsSync(path), `${bin} is linked`);
@@ -96,6 +96,12 @@ describe('packed tarballs install and run without a tufpm checkout', () => {
       assert.match(`${res.stdout}${res.stderr}`, /usage/i, `${bin} printed its usage`);
     }
     assert.ok(!existsSync(join(tools, 'node_modules', '@tufpm', 'npm', 'src')), 'the packed package carries its build, not its sources');
+    if (TOOLS.includes('@tufpm/cli')) {
+      // the maintainer CLI runs the project commands of @tufpm/cli installed beside it
+      const diff = await run(join(tools, 'node_modules', '.bin', 'tufpm'), ['diff', '--help'], tools, isolatedEnv(tools));
+      assert.equal(diff.code, 0, diff.stderr);
+      assert.match(diff.stdout, /Usage: tufpm-diff/);
+    }
   });
 
   test('the packed tufpm-npm runs a verified install and a frozen ci on a fresh machine', async () => {

@@ -8,13 +8,14 @@ import * as publish from './publish.js';
 import * as refresh from './refresh.js';
 import * as sign from './sign.js';
 import * as verify from './project-verify.js';
+import * as diff from './project-diff.js';
 
 interface Command {
   usage: string;
   run(argv: string[], e: Env): Promise<number>;
 }
 
-export const COMMANDS: Record<string, Command> = { key, sign, cosign, publish, claim, keys, refresh, verify };
+export const COMMANDS: Record<string, Command> = { key, sign, cosign, publish, claim, keys, refresh, verify, diff };
 
 const USAGE = `usage: tufpm <command> [options]   (tufpm <command> --help for details)
 Maintainer commands: your package's keys stay on your machine; the registry only checks signatures.
@@ -25,9 +26,10 @@ Maintainer commands: your package's keys stay on your machine; the registry only
   claim request|cosign|submit     ask the registry operator to delegate a package to your keys
   keys change|approve|submit      rotate or revoke your keys (a threshold of you approves)
   refresh <name>      renew your role's expiry without a release
-Project command (CI):
+Project commands (CI, review; from @tufpm/cli):
   verify              every package of yarn.lock / package-lock.json against TUF and tufpm-lock.json
-                      (= tufpm-verify from @tufpm/cli; tufpm verify --help)
+                      (= tufpm-verify; tufpm verify --help)
+  diff [BASE_REF]     what a change of tufpm-lock.json does, for review (= tufpm-diff; tufpm diff --help)
 exit codes: 0 ok, 1 failure ("CODE: message" on stderr), 2 usage`;
 
 /** Runs the maintainer CLI; returns the exit code (0 ok, 1 failure, 2 usage). */

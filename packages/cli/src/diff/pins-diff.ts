@@ -1,0 +1,285 @@
+import semver from 'semver';
+import { rootDigestKind, roleKeysName, type PinnedPackage, type RoleKeys, type SideLockfile } from '@tufpm/verify';
+
+// What a reviewer needs to see in a change of tufpm-lock.json (ADR 0016): packages added, removed,
+// upgraded or downgraded; who signs them (maintainers or the registry); the keys and threshold of their
+// roles; the repository state the floors name. Pure: two parsed lockfiles in, a summary out. Role versions
+// that moved only because the registry re-signed a hash bin (another package landed in it) are counted,
+// not listed: they are most of a raw diff and say nothing about this project.
+
+export type Signer = 'maintainer' | 'registry';
+
+export interface PackageChange {
+  name: string;
+  /** absent for an added package */
+  from?: string;
+  /** absent for a removed package */
+  to?: string;
+  fromSigner?: Signer;
+  toSigner?: Signer;
+}
+
+export interface SignerChange {
+  name: string;
+  from: Signer | 'mixed';
+  to: Signer | 'mixed';
+}
+
+export interface KeysChange {
+  /** the `roles` / `claims` entry: a package's role, or `<prefix>-*` for the registry's hash bins */
+  role: string;
+  /** pinned packages (head, else base) that this role signs */
+  packages: string[];
+  from: RoleKeys | null;
+  to: RoleKeys | null;
+  addedKeyids: string[];
+  removedKeyids: string[];
+}
+
+export interface StateChange {
+  role: 'root' | 'timestamp' | 'snapshot' | 'targets';
+  from: { version: number; sha256?: string; keyids: string[]; threshold?: number };
+  to: { version: number; sha256?: string; keyids: string[]; threshold?: number };
+  versionMoved: 'up' | 'down' | 'same';
+  keysChanged: boolean;
+  thresholdChanged: boolean;
+  /** root only: a format-1 pin (sha256 of the signed part) next to a format-2 one: not comparable */
+  sha256Comparable?: boolean;
+}
+
+export interface Warning {
+  code:
+    | 'LOCKFILE_DELETED'
+    | 'DOWNGRADE'
+    | 'SIGNER_DOWNGRADE'
+    | 'SAME_VERSION_NEW_HASH'
+    | 'KEYS_REPLACED'
+    | 'THRESHOLD_LOWERED'
+    | 'STATE_LOWERED'
+    | 'ROLE_VERSION_LOWERED'
+    | 'CLAIM_REMOVED'
+    | 'ROOT_REPLACED'
+    | 'REGISTRY_CHANGED';
+  message: string;
+}
+
+export interface PinsDiff {
+  base: { present: boolean; lockfileVersion?: number; registry?: string };
+  head: { present: boolean; lockfileVersion?: number; registry?: string };
+  added: PackageChange[];
+  removed: PackageChange[];
+  upgraded: PackageChange[];
+  downgraded: PackageChange[];
+  /** same name@version pinned with another tarball (npm versions are immutable) */
+  rehashed: Array<{ package: string; from: string; to: string }>;
+  signers: SignerChange[];
+  roleKeys: KeysChange[];
+  claims: { added: string[]; removed: string[] };
+  state: StateChange[];
+  /** left out of the summary: role versions moved with the same tarball (hash bins re-signed, maintainer
+   *  roles re-signed for another release), Yarn checksums re-recorded, keys recorded for the first time */
+  hidden: { binResigns: number; roleResigns: number; yarnChecksums: number; keysFirstRecorded: number };
+  warnings: Warning[];
+}
+
+type Lock = Pick<SideLockfile, 'lockfileVersion' | 'registry' | 'root' | 'timestamp' | 'snapshot' | 'targets' | 'packages' | 'roles' | 'claims'>;
+
+function splitKey(key: string): { name: string; version: string } {
+  const at = key.lastIndexOf('@');
+  return { name: key.slice(0, at), version: key.slice(at + 1) };
+}
+
+function byName(lock: Lock | undefined): Map<string, Map<string, PinnedPackage>> {
+  const out = new Map<string, Map<string, PinnedPackage>>();
+  for (const [key, pin] of lock?.packages ?? []) {
+    const { name, version } = splitKey(key);
+    let versions = out.get(name);
+    if (versions === undefined) out.set(name, (versions = new Map()));
+    versions.set(version, pin);
+  }
+  return out;
+}
+
+const signerOf = (pin: PinnedPackage): Signer => (pin.maintainerSigned ? 'maintainer' : 'registry');
+const compareVersions = (a: string, b: string): number => (semver.valid(a) && semver.valid(b) ? semver.compare(a, b) : a < b ? -1 : a > b ? 1 : 0);
+const sortedBy = <T>(items: T[], key: (t: T) => string): T[] => items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+
+function packageSigner(versions: Map<string, PinnedPackage> | undefined): Signer | 'mixed' | undefined {
+  if (versions === undefined || versions.size === 0) return undefined;
+  const kinds = new Set([...versions.values()].map(signerOf));
+  return kinds.size === 1 ? [...kinds][0]! : 'mixed';
+}
+
+/** Versions of one package: pinned only in base paired with ones pinned only in head, highest with highest. */
+function pairVersions(name: string, base: Map<string, PinnedPackage>, head: Map<string, PinnedPackage>, out: PinsDiff): void {
+  const gone = [...base.keys()].filter((v) => !head.has(v)).sort(compareVersions).reverse();
+  const fresh = [...head.keys()].filter((v) => !base.has(v)).sort(compareVersions).reverse();
+  const pairs = Math.min(gone.length, fresh.length);
+  for (let i = 0; i < pairs; i++) {
+    const from = gone[i]!;
+    const to = fresh[i]!;
+    const change = { name, from, to, fromSigner: signerOf(base.get(from)!), toSigner: signerOf(head.get(to)!) };
+    if (compareVersions(to, from) >= 0) out.upgraded.push(change);
+    else {
+      out.downgraded.push(change);
+      out.warnings.push({ code: 'DOWNGRADE', message: `${name} goes down from ${from} to ${to}: a downgrade can bring back a fixed vulnerability` });
+    }
+  }
+  for (const to of fresh.slice(pairs)) out.added.push({ name, to, toSigner: signerOf(head.get(to)!) });
+  for (const from of gone.slice(pairs)) out.removed.push({ name, from, fromSigner: signerOf(base.get(from)!) });
+}
+
+/** Same name@version in both: the tarball must not change; a role version going down lowers a floor. */
+function compareSamePins(key: string, b: PinnedPackage, h: PinnedPackage, out: PinsDiff): void {
+  if (b.sha512 !== h.sha512 || b.length !== h.length) {
+    out.rehashed.push({ package: key, from: b.sha512.slice(0, 16), to: h.sha512.slice(0, 16) });
+    out.warnings.push({ code: 'SAME_VERSION_NEW_HASH', message: `${key} is pinned with another tarball (sha512 ${b.sha512.slice(0, 16)}… -> ${h.sha512.slice(0, 16)}…): npm versions are immutable` });
+  }
+  if (b.role === h.role && h.roleVersion < b.roleVersion) {
+    out.warnings.push({ code: 'ROLE_VERSION_LOWERED', message: `${key}: role ${h.role} pinned at version ${h.roleVersion}, below ${b.roleVersion}: lowers that role's rollback floor` });
+  } else if (b.role === h.role && h.roleVersion !== b.roleVersion) {
+    if (h.maintainerSigned) out.hidden.roleResigns++;
+    else out.hidden.binResigns++;
+  }
+  if (b.yarnChecksum !== undefined && h.yarnChecksum !== undefined && b.yarnChecksum !== h.yarnChecksum) out.hidden.yarnChecksums++;
+}
+
+function keysEqual(a: RoleKeys, b: RoleKeys): boolean {
+  return a.threshold === b.threshold && a.keyids.length === b.keyids.length && a.keyids.every((id) => b.keyids.includes(id));
+}
+
+function compareKeys(role: string, from: RoleKeys, to: RoleKeys, packages: string[], out: PinsDiff): void {
+  if (keysEqual(from, to)) return;
+  const addedKeyids = to.keyids.filter((id) => !from.keyids.includes(id)).sort();
+  const removedKeyids = from.keyids.filter((id) => !to.keyids.includes(id)).sort();
+  out.roleKeys.push({ role, packages, from, to, addedKeyids, removedKeyids });
+  if (to.threshold < from.threshold) {
+    out.warnings.push({ code: 'THRESHOLD_LOWERED', message: `role ${role} needs ${to.threshold} signature(s) now, ${from.threshold} before` });
+  }
+  if (removedKeyids.length > 0 && removedKeyids.length === from.keyids.length) {
+    out.warnings.push({ code: 'KEYS_REPLACED', message: `role ${role}: every key was replaced (check the rotation with its maintainers or the registry operator)` });
+  }
+}
+
+/** Which pinned packages (head first, else base) a `roles` entry signs. */
+function packagesOfRole(entry: string, locks: Array<Lock | undefined>): string[] {
+  for (const lock of locks) {
+    const names = new Set<string>();
+    for (const [key, pin] of lock?.packages ?? []) if (roleKeysName(pin.role, lock?.roles) === entry) names.add(splitKey(key).name);
+    if (names.size > 0) return [...names].sort();
+  }
+  return [];
+}
+
+function compareRoleKeys(base: Lock | undefined, head: Lock | undefined, out: PinsDiff): void {
+  const from = base?.roles;
+  const to = head?.roles;
+  if (to === undefined) return;
+  for (const [role, keys] of to) {
+    const before = from?.get(role);
+    if (before === undefined) {
+      // a role new to the pins comes with a package that is listed as added; format 1 had no keys at all
+      out.hidden.keysFirstRecorded++;
+      continue;
+    }
+    compareKeys(role, before, keys, packagesOfRole(role, [head, base]), out);
+  }
+}
+
+function compareClaims(base: Lock | undefined, head: Lock | undefined, out: PinsDiff): void {
+  const from = base?.claims ?? new Map<string, RoleKeys>();
+  const to = head?.claims ?? new Map<string, RoleKeys>();
+  for (const name of to.keys()) if (!from.has(name)) out.claims.added.push(name);
+  for (const [name, keys] of from) {
+    const now = to.get(name);
+    if (now === undefined) {
+      out.claims.removed.push(name);
+      out.warnings.push({ code: 'CLAIM_REMOVED', message: `${name} is no longer recorded as claimed by its maintainers: installs would accept it registry-signed` });
+    } else if (head?.roles?.has(name) !== true) {
+      // the role's keys are compared once, through `roles`, when both sides recorded them there
+      compareKeys(name, keys, now, [name], out);
+    }
+  }
+  out.claims.added.sort();
+  out.claims.removed.sort();
+}
+
+function compareState(base: Lock, head: Lock, out: PinsDiff): void {
+  for (const role of ['root', 'timestamp', 'snapshot', 'targets'] as const) {
+    const b = base[role];
+    const h = head[role];
+    const bKeys = b.keyids ?? [];
+    const hKeys = h.keyids ?? [];
+    // keys recorded on one side only (format 1 had no root keys) are not a change
+    const keysChanged = bKeys.length > 0 && hKeys.length > 0 && !keysEqual({ keyids: bKeys, threshold: 0 }, { keyids: hKeys, threshold: 0 });
+    const thresholdChanged = b.threshold !== undefined && h.threshold !== undefined && b.threshold !== h.threshold;
+    const versionMoved = h.version > b.version ? 'up' : h.version < b.version ? 'down' : 'same';
+    const comparable = role !== 'root' || rootDigestKind(base) === rootDigestKind(head);
+    const shaChanged = role === 'root' && comparable && base.root.sha256 !== head.root.sha256;
+    if (versionMoved === 'same' && !keysChanged && !thresholdChanged && !shaChanged) continue;
+    const side = (pin: typeof b, lock: Lock) => ({
+      version: pin.version,
+      ...(role === 'root' && rootDigestKind(lock) === 'file' ? { sha256: lock.root.sha256 } : {}),
+      keyids: [...(pin.keyids ?? [])].sort(),
+      ...(pin.threshold === undefined ? {} : { threshold: pin.threshold }),
+    });
+    out.state.push({ role, from: side(b, base), to: side(h, head), versionMoved, keysChanged, thresholdChanged, ...(role === 'root' ? { sha256Comparable: comparable } : {}) });
+    if (versionMoved === 'down') out.warnings.push({ code: 'STATE_LOWERED', message: `the ${role} floor goes down from version ${b.version} to ${h.version}: lowers the rollback protection` });
+    if (versionMoved === 'same' && shaChanged) out.warnings.push({ code: 'ROOT_REPLACED', message: `root version ${h.version} is pinned with another sha256: a second root with the same version` });
+    if (thresholdChanged && h.threshold! < b.threshold!) out.warnings.push({ code: 'THRESHOLD_LOWERED', message: `the ${role} role needs ${h.threshold} signature(s) now, ${b.threshold} before` });
+  }
+}
+
+/** The reviewer's summary of a change from `base` to `head` (either absent: the file was added or deleted). */
+export function diffPins(base: Lock | undefined, head: Lock | undefined): PinsDiff {
+  const side = (lock: Lock | undefined) => (lock === undefined ? { present: false } : { present: true, lockfileVersion: lock.lockfileVersion, registry: lock.registry });
+  const out: PinsDiff = {
+    base: side(base),
+    head: side(head),
+    added: [], removed: [], upgraded: [], downgraded: [], rehashed: [], signers: [], roleKeys: [],
+    claims: { added: [], removed: [] },
+    state: [],
+    hidden: { binResigns: 0, roleResigns: 0, yarnChecksums: 0, keysFirstRecorded: 0 },
+    warnings: [],
+  };
+  if (base !== undefined && head === undefined) {
+    out.warnings.push({ code: 'LOCKFILE_DELETED', message: 'tufpm-lock.json is deleted: the project loses its floors, claims and pins (the next install accepts any validly signed state)' });
+  }
+  if (base !== undefined && head !== undefined && base.registry !== head.registry) {
+    out.warnings.push({ code: 'REGISTRY_CHANGED', message: `the pinned registry changes from ${base.registry} to ${head.registry}` });
+  }
+  const baseNames = byName(base);
+  const headNames = byName(head);
+  for (const name of [...new Set([...baseNames.keys(), ...headNames.keys()])].sort()) {
+    const b = baseNames.get(name) ?? new Map<string, PinnedPackage>();
+    const h = headNames.get(name) ?? new Map<string, PinnedPackage>();
+    pairVersions(name, b, h, out);
+    for (const [version, pin] of h) {
+      const before = b.get(version);
+      if (before !== undefined) compareSamePins(`${name}@${version}`, before, pin, out);
+    }
+    const from = packageSigner(b);
+    const to = packageSigner(h);
+    if (from !== undefined && to !== undefined && from !== to) {
+      out.signers.push({ name, from, to });
+      if (from !== 'registry' && to !== 'maintainer') {
+        out.warnings.push({ code: 'SIGNER_DOWNGRADE', message: `${name} was signed by its maintainers and is now ${to === 'mixed' ? 'partly ' : ''}signed only by the registry` });
+      }
+    }
+  }
+  compareRoleKeys(base, head, out);
+  compareClaims(base, head, out);
+  if (base !== undefined && head !== undefined) compareState(base, head, out);
+  sortedBy(out.roleKeys, (k) => k.role);
+  return out;
+}
+
+/** True when the diff has anything for the summary (hidden counts alone are not a change to review). */
+export function hasChanges(diff: PinsDiff): boolean {
+  return (
+    diff.base.present !== diff.head.present ||
+    diff.added.length + diff.removed.length + diff.upgraded.length + diff.downgraded.length + diff.rehashed.length > 0 ||
+    diff.signers.length + diff.roleKeys.length + diff.claims.added.length + diff.claims.removed.length + diff.state.length > 0 ||
+    diff.warnings.length > 0
+  );
+}
