@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmod, cp, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { parseRolePack, serializeRolePack } from '@tufpm/client';
@@ -93,19 +93,24 @@ describe('the local trust boundary: package caches cannot forge what decides acc
     assert.deepEqual(await find(join(first.machine, '.npm'), 'delegated-roles.pack'), [], 'nothing of tufpm in the npm cache');
 
     // The attack of issue 15: the claimed role's bytes name a forged tarball (new length and sha512; the
-    // maintainers' signatures no longer match), the entry's verification record is kept, and the forged
-    // tarball is put into _cacache under its own integrity.
+    // maintainers' signatures no longer match), the entry's verification record and the pack's seal are
+    // kept, and the forged tarball is put into _cacache under its own integrity.
     const evil = evilTarball('nsealed', '1.0.0');
-    const roles = parseRolePack(await readFile(join(state, packFile)), 1 << 26)!;
+    const pack = parseRolePack(await readFile(join(state, packFile)), 1 << 26)!;
+    const roles = pack.roles;
     const entry = roles.get('nsealed')!;
-    assert.ok(entry.record, 'the role was packed with a verification record');
+    assert.ok(entry.digest !== undefined && pack.seal !== undefined, 'the role was packed with a verification record, under the pack\'s seal');
     const role = JSON.parse(Buffer.from(entry.bytes).toString('utf8'));
     const target = role.signed.targets['nsealed/-/nsealed-1.0.0.tgz'];
     const genuineSha512 = target.hashes.sha512 as string;
     target.length = evil.length;
     target.hashes = { ...target.hashes, sha512: hex('sha512', evil), ...(target.hashes.sha256 ? { sha256: hex('sha256', evil) } : {}) };
-    roles.set('nsealed', { bytes: Buffer.from(JSON.stringify(role)), record: entry.record });
-    await writeFile(join(state, packFile), serializeRolePack(roles));
+    roles.set('nsealed', { bytes: Buffer.from(JSON.stringify(role)), digest: entry.digest });
+    // Without the machine key no seal can be made: the genuine seal is copied over the new body (the header
+    // is the 18-byte magic, the seal's length, then the seal).
+    const forged = Buffer.from(serializeRolePack(roles, randomBytes(32)));
+    forged.set(pack.seal, 19);
+    await writeFile(join(state, packFile), forged);
     // Also planted where tufpm-npm used to keep its TUF cache (<cache>/_tufpm/<repository>/).
     await cp(dirname(join(state, packFile)), join(first.machine, '.npm', '_tufpm', basename(dirname(packFile))), { recursive: true });
     const content = (sha512: string): string => join(first.machine, '.npm', '_cacache', 'content-v2', 'sha512', sha512.slice(0, 2), sha512.slice(2, 4), sha512.slice(4));

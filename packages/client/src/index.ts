@@ -9,7 +9,7 @@ export type { Fetcher, FetchOptions } from './fetcher.js';
 export { HttpFetcher, type HttpFetcherOptions } from './http-fetcher.js';
 export { DEFAULT_RETRY, downloadBytes, withRetries, type RetryPolicy } from './download.js';
 export { MetadataCache, ensurePrivateDir, writeFileAtomic } from './cache.js';
-export { ROLE_PACK_FILE, RECORD_KEY_BYTES, parseRolePack, serializeRolePack, sealRecord, openRecord, type PackEntry } from './role-pack.js';
+export { ROLE_PACK_FILE, RECORD_KEY_BYTES, parseRolePack, serializeRolePack, rolePackSealOpens, type PackEntry, type ParsedRolePack } from './role-pack.js';
 export { StreamHasher, hashStream, sha512Integrity, verifyDigest, type StreamDigest } from './hash-stream.js';
 export { joinUrl, metadataFileName, targetFileName, targetUrl } from './urls.js';
 export { runConformanceClient } from './cli/run.js';

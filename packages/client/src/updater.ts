@@ -40,8 +40,8 @@ export interface UpdaterOptions {
    */
   delegatedRoleCache?: 'files' | 'pack';
   /**
-   * 'pack' mode: the key (32 bytes) that seals each packed role's verification record to its exact bytes
-   * (role-pack.ts, ADR 0011). Keep it where whoever can write metadataDir cannot read it. Without it no
+   * 'pack' mode: the key (32 bytes) that seals the pack's verification records (one seal over every entry's
+   * name, exact bytes and record: role-pack.ts, ADR 0011, ADR 0020). Keep it where whoever can write metadataDir cannot read it. Without it no
    * record is made or believed: every packed role's signatures are verified on every read.
    */
   verificationRecordKey?: Uint8Array;
