@@ -340,6 +340,10 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     const install = await project.yarn(['install']);
     assert.equal(install.code, 0, install.stdout);
     assert.match((await project.yarn(['node', '-p', 'require("patchme")'])).stdout, /patched/);
+    // The patched archive was compared once and is bound on this machine (ADR 0020): not rebuilt again.
+    const warm = await project.yarn(['install']);
+    assert.equal(warm.code, 0, warm.stdout);
+    assert.doesNotMatch(warm.stdout, /were rebuilt from verified tarballs/, 'a bound patched archive is not rebuilt');
     const cached = await archiveOf(project.cacheFolder, 'patchme-patch-');
     const evil = poison(await readFile(cached));
     const oldSum = await YarnProject.checksumOf(cached);

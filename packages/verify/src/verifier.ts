@@ -8,7 +8,7 @@ import { sha512HexToIntegrity } from './sri.js';
 import { parseTarballUrl, targetPathFor } from './target-path.js';
 import { hasVerifiedRoles, openTufSession, type TufSession } from './tuf-session.js';
 import { openTufSessionInWorker } from './worker-session.js';
-import { MachineBindings } from './machine-bindings.js';
+import { MachineBindings, isBindableKey, patchedBindingKey } from './machine-bindings.js';
 import { CheckedTarballs } from './checked-tarballs.js';
 import { checkTarballEntries } from './tarball-entries.js';
 import { notApprovedError, restrictToApproved } from './overlay.js';
@@ -50,6 +50,8 @@ export class InstallVerifier {
   private readonly resolved = new Map<string, SignedTarget>();
   private readonly pending = new Map<string, Promise<SignedTarget>>();
   private readonly yarnChecksums = new Map<string, string>();
+  /** `patch:` archives compared in this session: binding key -> { package key, archive checksum } */
+  private readonly patchedChecksums = new Map<string, { key: string; checksum: string }>();
   private readonly exemptNames: Set<string>;
   private readonly exemptScopes: string[];
   private readonly maintainerSignedNames = new Set<string>();
@@ -401,6 +403,31 @@ export class InstallVerifier {
   }
 
   /**
+   * A `patch:` archive (Yarn's patch `locator` applied to the verified archive of name@version) that this
+   * machine rebuilt from that verified archive and compared: bound, like an npm archive, to the signed
+   * sha512 under it, keyed by the full patch locator (which names the patch by its content hash), so later
+   * installs need not rebuild it (ADR 0020). Only after the comparison; saved with the machine's bindings.
+   */
+  bindPatchedChecksum(name: string, version: string, locator: string, checksum: string): void {
+    const key = pkgKey(name, version);
+    if (!this.resolved.has(key)) throw new Error(`bindPatchedChecksum(${key}) before the package was verified`);
+    this.patchedChecksums.set(patchedBindingKey(key, locator), { key, checksum });
+  }
+
+  /**
+   * True only when this machine bound exactly this checksum to this patch locator over the same signed
+   * tarball (a sealed binding, ADR 0011); otherwise the caller rebuilds the patched archive and compares.
+   */
+  hasPatchedBinding(name: string, version: string, locator: string, checksum: string): boolean {
+    const key = pkgKey(name, version);
+    const signed = this.resolved.get(key);
+    if (signed === undefined) return false;
+    const bindingKey = patchedBindingKey(key, locator);
+    if (this.patchedChecksums.get(bindingKey)?.checksum === checksum) return true;
+    return this.machineBindings.has(bindingKey, signed.sha512, checksum);
+  }
+
+  /**
    * Saves what this session verified in the machine's cache: the delegated roles (so the next install reads
    * them from one file) and the Yarn bindings. Also for frozen installs, which keep the project's pins.
    */
@@ -409,6 +436,10 @@ export class InstallVerifier {
     for (const [key, checksum] of this.yarnChecksums) {
       const signed = this.resolved.get(key);
       if (signed !== undefined) this.machineBindings.set(key, { sha512: signed.sha512, checksum });
+    }
+    for (const [bindingKey, { key, checksum }] of this.patchedChecksums) {
+      const signed = this.resolved.get(key);
+      if (signed !== undefined && isBindableKey(bindingKey)) this.machineBindings.set(bindingKey, { sha512: signed.sha512, checksum });
     }
     await this.machineBindings.save();
     await this.checkedTarballs.save();

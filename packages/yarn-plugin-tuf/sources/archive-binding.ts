@@ -1,4 +1,4 @@
-import { Cache, MessageName, ThrowReport, hashUtils, type Package } from '@yarnpkg/core';
+import { Cache, MessageName, ThrowReport, hashUtils, structUtils, type Package } from '@yarnpkg/core';
 import { xfs, type PortablePath } from '@yarnpkg/fslib';
 import { VerifyError } from '@tufpm/verify';
 import { checkBinding, reportFailures, settle, type Failure, type FetchOptions, type NpmEntry } from './install-flow.js';
@@ -70,7 +70,7 @@ async function archiveChecksum(session: TufSession, opts: FetchOptions, pkg: Pac
  * After Yarn's fetch step, before yarn.lock is written and anything is linked: every archive must be bound
  * to a TUF-verified tarball. Downloaded now -> bind. From cache/mirror -> the pinned binding must match, or
  * (no binding yet) the archive is rebuilt from a verified download and compared. Patched archives are
- * rebuilt from their (bound) npm archive and compared.
+ * rebuilt from their (bound) npm archive and compared, unless this machine bound them so before.
  */
 export async function afterFetch(session: TufSession, opts: FetchOptions, entries: NpmEntry[]): Promise<void> {
   const report = opts.report;
@@ -106,9 +106,15 @@ export async function afterFetch(session: TufSession, opts: FetchOptions, entrie
         const { role } = await session.verifier.resolve(entry.name, entry.version);
         if (!bound.has(key)) throw bindingError(entry, role, 'the package under the patch has no verified archive in this install');
         const checksum = await archiveChecksum(session, opts, entry.pkg);
+        // A patched archive this machine already rebuilt from the same verified tarball and compared is bound
+        // (sealed, like an npm archive's binding): the builtin compat patches (typescript, resolve) would
+        // otherwise be rebuilt on every install (ADR 0020).
+        const locator = structUtils.stringifyLocator(entry.pkg);
+        if (session.verifier.hasPatchedBinding(entry.name, entry.version, locator, checksum)) return;
         rebuilt++;
         const fresh = await rebuildChecksum(session, entry.pkg, opts.cache);
         if (fresh === null || !sameZip(fresh, checksum)) throw bindingError(entry, role, 'the patched archive differs from the patch applied to the TUF-verified package');
+        session.verifier.bindPatchedChecksum(entry.name, entry.version, locator, checksum);
       });
     }
     if (rebuilt > 0) report.reportInfo(MessageName.UNNAMED, `TUF: ${rebuilt} archive(s) without a pinned binding were rebuilt from verified tarballs and compared`);
