@@ -64,14 +64,29 @@ export function declaredManifestFields(project: Project, pkg: Package, signed: S
   };
 }
 
+/** Condition strings by their signed os/cpu/libc: a Manifest is a large object, and most packages share none. */
+const conditionStrings = new Map<string, string | null>();
+
 /** Yarn's own condition string (Manifest.getConditions) for the signed os/cpu/libc. */
 function signedConditions(signed: SignedTarget): string | null {
   const fields = signed.manifestFields;
   if (fields === undefined) return null;
-  const manifest = new Manifest();
   // Yarn reads only arrays (a string `os` restricts nothing for Yarn), as Manifest.load does.
-  manifest.os = Array.isArray(fields.os) ? fields.os : null;
-  manifest.cpu = Array.isArray(fields.cpu) ? fields.cpu : null;
-  manifest.libc = Array.isArray(fields.libc) ? fields.libc : null;
-  return manifest.getConditions();
+  const os = Array.isArray(fields.os) ? fields.os : null;
+  const cpu = Array.isArray(fields.cpu) ? fields.cpu : null;
+  const libc = Array.isArray(fields.libc) ? fields.libc : null;
+  // Manifest.getConditions joins the non-empty lists only: none, no condition.
+  if (!os?.length && !cpu?.length && !libc?.length) return null;
+  const key = JSON.stringify([os, cpu, libc]);
+  let conditions = conditionStrings.get(key);
+  if (conditions === undefined) {
+    const manifest = new Manifest();
+    manifest.os = os;
+    manifest.cpu = cpu;
+    manifest.libc = libc;
+    conditions = manifest.getConditions();
+    if (conditionStrings.size >= 10_000) conditionStrings.clear();
+    conditionStrings.set(key, conditions);
+  }
+  return conditions;
 }

@@ -16,8 +16,23 @@ import { classifyLocator } from './locators.js';
  * fits its range stays Yarn's rule (a warning).
  */
 
+/** satisfies() answers by range and version: a tree asks the same pairs many times (one per dependent). */
+const satisfied = new Map<string, boolean>();
+const SATISFIED_MAX = 100_000;
+
 /** Yarn's reading of a range: semver's, plus prereleases for `*` (NpmSemverResolver, yarnpkg/berry#6469). */
 function satisfies(version: string, range: string): boolean {
+  const key = `${range}\0${version}`;
+  let answer = satisfied.get(key);
+  if (answer === undefined) {
+    answer = satisfiesUncached(version, range);
+    if (satisfied.size >= SATISFIED_MAX) satisfied.clear();
+    satisfied.set(key, answer);
+  }
+  return answer;
+}
+
+function satisfiesUncached(version: string, range: string): boolean {
   const parsed = semverUtils.validRange(range);
   if (parsed === null) return false;
   try {

@@ -15,8 +15,20 @@ export const NPM = 'npm:';
 const PATCH = 'patch:';
 const MAX_RANGE_CHARS = 2048;
 
+/** parseEdge's answers per descriptor object: the name check and the signed-range check read every edge. */
+const parsedEdges = new WeakMap<Descriptor, EdgeRequest>();
+
 /** Reads a descriptor's range, through virtual and `patch:` wrappers: `npm:bar@^1` asks for bar. */
 export function parseEdge(descriptor: Descriptor): EdgeRequest {
+  let request = parsedEdges.get(descriptor);
+  if (request === undefined) {
+    request = parseEdgeUncached(descriptor);
+    parsedEdges.set(descriptor, request);
+  }
+  return request;
+}
+
+function parseEdgeUncached(descriptor: Descriptor): EdgeRequest {
   const plain = structUtils.isVirtualDescriptor(descriptor) ? structUtils.devirtualizeDescriptor(descriptor) : descriptor;
   const name = structUtils.stringifyIdent(plain);
   const range = plain.range;

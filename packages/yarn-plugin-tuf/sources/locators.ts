@@ -20,7 +20,19 @@ function protocolOf(reference: string): string {
   return colon === -1 ? '' : reference.slice(0, colon + 1);
 }
 
+/** classifyLocator's answers per locator object: each package is classified once per edge that reaches it. */
+const classified = new WeakMap<Locator, LocatorKind>();
+
 export function classifyLocator(locator: Locator | Package): LocatorKind {
+  let kind = classified.get(locator);
+  if (kind === undefined) {
+    kind = classifyLocatorUncached(locator);
+    classified.set(locator, kind);
+  }
+  return kind;
+}
+
+function classifyLocatorUncached(locator: Locator | Package): LocatorKind {
   if (structUtils.isVirtualLocator(locator)) return { kind: 'virtual' };
   const protocol = protocolOf(locator.reference);
   if (protocol === 'workspace:') return { kind: 'project' };
