@@ -8,10 +8,11 @@ import { Updater } from '@tufpm/client';
 import { Metadata } from '@tufpm/models';
 import { buildPackageTarball, targetPathFor } from '@tufpm/registry';
 import { NpmWorld, TUFPM_NPM_CLI, isolatedEnv, type Project } from '../src/harness/npm-world.js';
+import { YARN_JS, YarnProject, yarnEnv } from '../src/harness/yarn.js';
 import { crashLoop, crashRuns, type CrashCommand, type CrashLoopResult } from '../src/harness/crash-loop.js';
 
 // Crash consistency (docs/reliability.md, "Crash consistency"): kill -9 at random moments during the
-// operator's tufpm-repo commands and during tufpm-npm ci. After every kill: each metadata file is a whole
+// operator's tufpm-repo commands, during tufpm-npm ci and during a Yarn install. After every kill: each metadata file is a whole
 // signed file (old or new, never a torn one), a TUF client reading the registry right then refreshes to a
 // consistent signed state, and the next run of the same command succeeds. TUFPM_CRASH_RUNS (or
 // TUFPM_STRESS=1: 50) sets the runs per command; npm test runs a few.
@@ -148,6 +149,33 @@ describe('kill -9 during tufpm-repo commands and tufpm-npm ci', () => {
         assert.equal(await project.read('node_modules/left/package.json').then((t) => (JSON.parse(t!) as { version: string }).version), '1.0.0');
         const leftovers = (await readdir(project.dir)).filter((f) => f.startsWith('.tufpm-ci-backup-'));
         assert.deepEqual(leftovers, [], 'no node_modules backup of a killed ci is left in the project');
+      },
+    });
+  });
+
+  test('kill -9 during a Yarn install: the next install succeeds and yarn.lock and the pins are the committed ones', async () => {
+    const project = await YarnProject.create(world, { left: '^1.0.0' }, { rc: { nodeLinker: 'node-modules' } });
+    const first = await project.yarn(['install']);
+    assert.equal(first.code, 0, first.stdout);
+    const committed = { lock: await project.read('yarn.lock'), pins: await project.read('tufpm-lock.json') };
+    const install: CrashCommand = { file: process.execPath, args: [YARN_JS, 'install'], cwd: project.dir, env: yarnEnv(project.machine) };
+    figures['yarn install'] = await crashLoop({
+      runs: RUNS,
+      seed: 'yarn',
+      before: async () => {
+        // a cold Yarn cache and no linked tree: the install fetches, verifies and links each time
+        for (const f of ['node_modules', '.yarn']) await rm(join(project.dir, f), { recursive: true, force: true });
+        await rm(project.cacheFolder, { recursive: true, force: true });
+        await rm(project.mirrorFolder, { recursive: true, force: true });
+      },
+      command: async () => install,
+      afterKill: async () => {
+        assert.equal(await project.read('yarn.lock'), committed.lock, 'yarn.lock untouched');
+        assert.equal(await project.read('tufpm-lock.json'), committed.pins, 'pins untouched');
+      },
+      afterRerun: async () => {
+        assert.equal(await project.read('node_modules/left/package.json').then((t) => (JSON.parse(t!) as { version: string }).version), '1.0.0');
+        assert.equal(await project.read('tufpm-lock.json'), committed.pins);
       },
     });
   });
