@@ -205,7 +205,11 @@ describe('InstallVerifier against the signed test registry', () => {
     const release = await reg.publish(pick(reg, false).name);
     await install(reg, project, [...closure(reg), release]);
     const attack = await reg.restoreState(saved);
-    await refused(project, attack, ['TUF_PIN_ROLLBACK'], () => install(reg, project, closure(reg)));
+    // Only the snapshot goes back: the holder of the online timestamp key signs a timestamp ABOVE the pinned
+    // one that lists the old snapshot, so the timestamp pin passes and the snapshot pin must answer.
+    await reg.fastForwardTimestamp({ by: 1000 });
+    const err = await refused(project, attack, ['TUF_PIN_ROLLBACK'], () => install(reg, project, closure(reg)));
+    assert.equal((err as Error & { role?: string }).role, 'snapshot', `the snapshot pin answered: ${err.message}`);
   });
 
   it('rejects a delegated role rolled back with the online keys (fresh machine with pins, and against the cache)', async (t) => {
@@ -291,10 +295,16 @@ describe('InstallVerifier against the signed test registry', () => {
   it('a project pinned during a fast-forward installs again once the timestamp key is rotated', async (t) => {
     const { reg, project } = await setup(t);
     const genuine = await reg.snapshotState();
-    await reg.fastForwardTimestamp();
+    const ff = await reg.fastForwardTimestamp();
     await install(reg, project, closure(reg));
-    await reg.recoverFromFastForward(genuine);
+    const pins = async (): Promise<{ root: { version: number }; timestamp: { version: number } }> => JSON.parse(await readFile(project.lockfile, 'utf8'));
+    assert.equal((await pins()).timestamp.version, ff.forgedVersion, 'the fast-forwarded timestamp was pinned');
+    const recovered = await reg.recoverFromFastForward(genuine);
+    assert.ok(recovered.timestamp < ff.forgedVersion, 'the recovered timestamp is below the pinned floor');
     await install(reg, project, closure(reg));
+    const after = await pins();
+    assert.equal(after.root.version, recovered.root, 'the rotated root is pinned');
+    assert.equal(after.timestamp.version, recovered.timestamp, 'the timestamp floor was reset by the key rotation, not kept at the forged version');
   });
 
   it('rejects a release signed with a revoked maintainer key', async (t) => {
