@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildPackageTarball } from '@tufpm/registry';
+import { buildPackageTarball, tarballFile, targetPathFor } from '@tufpm/registry';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
 import { NpmWorld, type CliResult, type Project } from '../src/harness/npm-world.js';
 import { publishClaimedWithOnlineKeys, rollbackTargetsPastClaimInWorld, unclaimAndPublishInBin } from '../src/harness/attacks-signer.js';
 
@@ -22,6 +25,19 @@ async function refused(project: Project, args: string[], code: RegExp, attack: R
   assert.match(res.stderr, attack);
   assert.deepEqual(await project.state(), before, 'nothing touched');
   return res;
+}
+
+/** A git repository holding a package (git+file:// needs no network); returns its path. */
+async function gitRepository(world: NpmWorld, name: string): Promise<string> {
+  const dir = await world.tempDir('git-');
+  const { writeFile } = await import('node:fs/promises');
+  const { execFileSync } = await import('node:child_process');
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0' }));
+  const git = (...args: string[]): void => void execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir, stdio: 'ignore' });
+  git('init', '-q');
+  git('add', 'package.json');
+  git('commit', '-q', '-m', 'v1');
+  return dir;
 }
 
 describe('tufpm-npm refuses the TUF attacks', () => {
@@ -271,6 +287,24 @@ describe('tufpm-npm refuses the TUF attacks', () => {
     const allowed = await project.tufpmNpm(['install', '--unsafe-allow-file']);
     assert.equal(allowed.code, 0, allowed.stderr);
     assert.match(allowed.stderr, /unsafe setting in effect: tufpm-unsafe-allow-file/);
+    // git (a local repository: no network) and a remote tarball URL (on the loopback registry itself) are
+    // refused as sources too, each by its own setting
+    const repo = await gitRepository(world, 'gitdep');
+    // a tarball URL that is not a registry tarball path (one that is, on any host, is checked as that
+    // registry package: sources.ts), served by a server of its own
+    const bytes = await readFile(tarballFile(world.registryDir, targetPathFor('right', '1.0.0')));
+    const server = createServer((_req, res) => void res.end(bytes));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const remote = `http://127.0.0.1:${(server.address() as AddressInfo).port}/downloads/right.tgz`;
+      for (const [dep, spec, flag] of [['gitdep', `git+file://${repo}`, 'git'], ['right', remote, 'remote']] as const) {
+        const other = await world.project({ dependencies: { [dep]: spec } });
+        const res = await refused(other, ['install'], /TUF_UNSAFE_SOURCE/, new RegExp(`package: +${dep}\\b`));
+        assert.match(res.stderr, new RegExp(`unsafe-allow-${flag}`), `names the ${flag} setting`);
+      }
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

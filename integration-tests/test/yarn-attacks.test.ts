@@ -2,7 +2,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { addPackageVersion, buildPackageTarball } from '@tufpm/registry';
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { addPackageVersion, buildPackageTarball, tarballFile, targetPathFor } from '@tufpm/registry';
 import { NpmWorld, type CliResult } from '../src/harness/npm-world.js';
 import { YarnProject } from '../src/harness/yarn.js';
 import { publishClaimedWithOnlineKeys, rollbackTargetsPastClaimInWorld, unclaimAndPublishInBin } from '../src/harness/attacks-signer.js';
@@ -379,6 +382,45 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     const allowed = await project.yarn(['install']);
     assert.equal(allowed.code, 0, allowed.stdout);
     assert.match(allowed.stdout, /YN0000: .*TUF: UNSAFE, not verified: local@file:.*\(unsafeTufAllowNonRegistry\)/);
+    // a git dependency (a local repository served by `git daemon`: no network beyond 127.0.0.1) and a tarball
+    // URL that is not the registry's are refused too
+    const base = await world.tempDir('git-');
+    const repoDir = join(base, 'gitdep');
+    await mkdir(repoDir);
+    await writeFile(join(repoDir, 'package.json'), JSON.stringify({ name: 'gitdep', version: '1.0.0' }));
+    const git = (...args: string[]): void => void execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repoDir, stdio: 'ignore' });
+    git('init', '-q');
+    git('add', 'package.json');
+    git('commit', '-q', '-m', 'v1');
+    const free = createServer();
+    await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+    const gitPort = (free.address() as AddressInfo).port;
+    await new Promise((resolve) => free.close(resolve));
+    const daemon = spawn('git', ['daemon', '--export-all', `--base-path=${base}`, `--port=${gitPort}`, '--listen=127.0.0.1', '--reuseaddr'], { stdio: 'ignore' });
+    const repo = `127.0.0.1:${gitPort}/gitdep`;
+    for (let i = 0; i < 50; i++) {
+      try {
+        execFileSync('git', ['ls-remote', `git://${repo}`], { stdio: 'ignore' });
+        break;
+      } catch (error) {
+        if (typeof (error as { status?: unknown }).status !== 'number') throw error;
+        await new Promise((r) => setTimeout(r, 100)); // git exited non-zero: the daemon is not listening yet
+      }
+    }
+    const bytes = await readFile(tarballFile(world.registryDir, targetPathFor('right', '1.0.0')));
+    const server = createServer((_req, res) => void res.end(bytes));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const remote = `http://127.0.0.1:${(server.address() as AddressInfo).port}/downloads/right.tgz`;
+      for (const [dep, spec] of [['gitdep', `git://${repo}`], ['remote', remote]] as const) {
+        // Yarn 4.18 blocks git sources unless approvedGitRepositories allows them: allow all, so the plugin answers
+        const other = await YarnProject.create(world, { [dep]: spec }, { rc: { approvedGitRepositories: ['**'] } });
+        await refused(other, ['install'], /TUF_UNSAFE_SOURCE/, new RegExp(`package ${dep}\\b`), /attack: unverifiable source/);
+      }
+    } finally {
+      daemon.kill();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   test('unsafeTufUnverifiedPackages skips only the packages it names, and says so on every install', async () => {
