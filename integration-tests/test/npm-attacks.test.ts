@@ -311,15 +311,21 @@ describe('tufpm-npm refuses the TUF attacks', () => {
 describe('tufpm-npm refuses an expired timestamp (freeze)', () => {
   let world: NpmWorld;
   before(async () => {
-    // Everything signed ten days ago with default expiries: the timestamp (1 day) has expired.
-    world = await NpmWorld.create({ now: new Date(Date.now() - 10 * 24 * 3600 * 1000) });
+    // Everything signed ten days ago: only the timestamp (1 day) has expired. Every other role is valid for
+    // a year, so no other expiry check can answer for the timestamp's.
+    const year = 365 * 24 * 3600;
+    world = await NpmWorld.create({
+      now: new Date(Date.now() - 10 * 24 * 3600 * 1000),
+      expiries: { timestamp: 24 * 3600, snapshot: year, targets: year, unclaimed: year, package: year, root: year },
+    });
     await world.publish('left', '1.0.0');
   });
   after(() => world.close());
 
   test('rejects an expired timestamp (freeze attack)', async () => {
     const project = await world.project();
-    await refused(project, ['install', 'left'], /TUF_EXPIRED/, /attack: +freeze/);
+    const res = await refused(project, ['install', 'left'], /TUF_EXPIRED/, /attack: +freeze/);
+    assert.match(res.stderr, /timestamp v\d+ expired/, 'the timestamp expiry answered');
   });
 });
 

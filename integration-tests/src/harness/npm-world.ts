@@ -18,7 +18,7 @@ import {
   type Universe,
 } from '@tufpm/registry';
 import { initRepository, readPackageTarball, type NpmRepository } from '@tufpm/repo';
-import { readProjectFile, writeProjectFile } from './project-files.js';
+import { readProjectFile, treeDigest, writeProjectFile } from './project-files.js';
 
 /**
  * A signed npm world for integration tests of tufpm-npm: a TUF repository (npm profile, consistent
@@ -244,7 +244,7 @@ export class Project {
   }
 
   /** The files a failed install must leave untouched, to compare before/after. */
-  async state(): Promise<{ packageJson?: string; packageLock?: string; tufpmLock?: string; nodeModules: string[] }> {
+  async state(): Promise<{ packageJson?: string; packageLock?: string; tufpmLock?: string; nodeModules: string[]; nodeModulesTree: string }> {
     let nodeModules: string[] = [];
     try {
       nodeModules = (await readdir(join(this.dir, 'node_modules'))).sort();
@@ -257,6 +257,7 @@ export class Project {
       ...(packageLock === undefined ? {} : { packageLock }),
       ...(tufpmLock === undefined ? {} : { tufpmLock }),
       nodeModules,
+      nodeModulesTree: await treeDigest(join(this.dir, 'node_modules')),
     };
   }
 }

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, type CliResult, type NpmWorld } from './npm-world.js';
-import { readProjectFile, writeProjectFile } from './project-files.js';
+import { readProjectFile, treeDigest, writeProjectFile } from './project-files.js';
 
 /**
  * Real Yarn 4 (the `@yarnpkg/cli-dist` bundle, through `yarnPath`) with the tufpm plugin bundle, in a temp
@@ -38,6 +38,8 @@ export interface ProjectFiles {
   pnp?: string;
   installState: boolean;
   nodeModules: string[];
+  /** digest of the whole node_modules tree (treeDigest) */
+  nodeModulesTree: string;
 }
 
 export class YarnProject {
@@ -137,6 +139,7 @@ export class YarnProject {
       ...(pnp === undefined ? {} : { pnp }),
       installState: existsSync(join(this.dir, '.yarn', 'install-state.gz')),
       nodeModules,
+      nodeModulesTree: await treeDigest(join(this.dir, 'node_modules')),
     };
   }
 
