@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { lstat, readFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
+import { lstat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { TufError } from '@tufpm/models';
 import { RegistryError } from './errors.js';
+import { FileDigestCache } from './file-digests.js';
 import type { PublishHook } from './hooks.js';
 import { readBody, sendError, sendJson, wantsAbbreviated } from './http-util.js';
 import { registryLayout, tarballFile } from './layout.js';
@@ -71,9 +71,13 @@ function emptyCounts(): RequestCounts {
 }
 
 async function regularFile(file: string): Promise<number | undefined> {
+  return (await regularFileStat(file))?.size;
+}
+
+async function regularFileStat(file: string): Promise<Stats | undefined> {
   try {
     const info = await lstat(file);
-    return info.isFile() ? info.size : undefined;
+    return info.isFile() ? info : undefined;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -88,6 +92,7 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
   const hooks = options.hooks === undefined ? [] : Array.isArray(options.hooks) ? options.hooks : [options.hooks];
   const maxBody = options.maxBodyBytes ?? 64 * 1024 * 1024;
   const now = options.now ?? (() => new Date());
+  const digestCache = new FileDigestCache();
   let counts = emptyCounts();
   let baseUrl = options.publicUrl?.replace(/\/+$/, '') ?? '';
 
@@ -122,13 +127,13 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
       const m = HEX_PREFIXED.exec(file);
       if (m !== null) {
         const plain = tarballFile(dir, `${name}/-/${m[2]}`);
-        const plainSize = await regularFile(plain);
-        if (plainSize !== undefined) {
-          const bytes = await readFile(plain);
-          const alg = m[1]!.length === 64 ? 'sha256' : 'sha512';
-          if (createHash(alg).update(bytes).digest('hex') === m[1]) {
+        const info = await regularFileStat(plain);
+        if (info !== undefined) {
+          // hashed once per file version and streamed (file-digests.ts), not read whole per request
+          const digests = await digestCache.digests(plain, info);
+          if ((m[1]!.length === 64 ? digests.sha256 : digests.sha512) === m[1]) {
             path = plain;
-            size = plainSize;
+            size = info.size;
           }
         }
       }

@@ -191,3 +191,27 @@ test('serves hash-prefixed tarball names (consistent snapshots) only for the tru
     await done();
   }
 });
+
+test('wrong-digest tarball requests: 50 at once for a 30 MiB tarball do not read it 50 times into memory', async () => {
+  const { registry, dir, done } = await withRegistry();
+  try {
+    const tgz = buildPackageTarball({ name: 'big', version: '1.0.0' });
+    await addPackageVersion(dir, tgz);
+    // the stored file grows to 30 MiB (the registry serves the file as stored; only its digest matters here)
+    const file = join(dir, 'packages', 'big', '-', 'big-1.0.0.tgz');
+    await writeFile(file, Buffer.concat([Buffer.from(tgz), Buffer.alloc(30 * 1024 * 1024 - tgz.length, 1)]));
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+    const wrong = (i: number): string => createHash('sha512').update(`other ${i}`).digest('hex');
+    const statuses = await Promise.all(Array.from({ length: 50 }, (_, i) => fetch(`${registry.url}/big/-/${wrong(i)}.big-1.0.0.tgz`).then((r) => r.status)));
+    clearInterval(sampler);
+    assert.deepEqual(new Set(statuses), new Set([404]));
+    // before: each request read and hashed the whole file (50 x 30 MiB; 252 MB -> 1.8 GB in the issue)
+    assert.ok(peak - before < 300 * 1024 * 1024, `RSS grew ${Math.round((peak - before) / 1048576)} MB`);
+    const right = createHash('sha512').update(await import('node:fs/promises').then((fs) => fs.readFile(file))).digest('hex');
+    assert.equal((await fetch(`${registry.url}/big/-/${right}.big-1.0.0.tgz`)).status, 200, 'the true digest is still served');
+  } finally {
+    await done();
+  }
+});
