@@ -153,6 +153,19 @@ describe('kill -9 during tufpm-repo commands and tufpm-npm ci', () => {
     });
   });
 
+  test('kill -9 mid-ci: the node_modules backup a killed ci left is removed by the next ci (a running one is kept)', async () => {
+    const project: Project = await world.project({ dependencies: { left: '^1.0.0' } });
+    assert.equal((await project.tufpmNpm(['install'])).code, 0);
+    const dead = '.tufpm-ci-backup-999999999-0123456789ab'; // pid that does not run
+    const older = '.tufpm-ci-backup-0123456789ab'; // the name an older tufpm-npm gave it
+    const running = `.tufpm-ci-backup-${process.pid}-0123456789ab`; // this test process: alive
+    for (const d of [dead, older, running]) await mkdir(join(project.dir, d, 'left'), { recursive: true });
+    const res = await project.tufpmNpm(['ci']);
+    assert.equal(res.code, 0, res.stderr);
+    const left = (await readdir(project.dir)).filter((f) => f.startsWith('.tufpm-ci-backup-')).sort();
+    assert.deepEqual(left, [running], 'stale backups removed, a running ci\'s backup kept');
+  });
+
   test('kill -9 during a Yarn install: the next install succeeds and yarn.lock and the pins are the committed ones', async () => {
     const project = await YarnProject.create(world, { left: '^1.0.0' }, { rc: { nodeLinker: 'node-modules' } });
     const first = await project.yarn(['install']);

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { rename, rm } from 'node:fs/promises';
+import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Arborist, { type ArboristNode, type ArboristOptions, type ArboristTree } from '@npmcli/arborist';
 import { TufError } from '@tufpm/models';
@@ -128,13 +128,40 @@ function integrityFailure(node: ArboristNode, signed: Map<string, SignedTarget>,
   });
 }
 
+const BACKUP_PREFIX = '.tufpm-ci-backup-';
+
+/**
+ * A `ci` killed (kill -9, a CI timeout) between moving node_modules aside and putting it back or removing it
+ * leaves its backup in the project for good (found by the crash loop, issue 19). The next ci removes the
+ * backups of processes that no longer run (and unnamed ones of older versions); it installs node_modules
+ * afresh anyway. A backup of a ci still running (another process) is left alone.
+ */
+async function removeStaleBackups(prefix: string): Promise<void> {
+  for (const entry of await readdir(prefix)) {
+    if (!entry.startsWith(BACKUP_PREFIX)) continue;
+    const pid = /^(\d+)-[0-9a-f]+$/.exec(entry.slice(BACKUP_PREFIX.length))?.[1];
+    if (pid !== undefined && Number(pid) !== process.pid && processRuns(Number(pid))) continue;
+    await rm(join(prefix, entry), { recursive: true, force: true });
+  }
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
 /**
  * `ci` installs into a clean node_modules. npm deletes node_modules first; we move it aside instead and
  * put it back if reify fails, so a refused install leaves the project exactly as it was.
  */
 async function withCleanNodeModules<T>(prefix: string, run: () => Promise<T>): Promise<T> {
   const nm = join(prefix, 'node_modules');
-  const backup = join(prefix, `.tufpm-ci-backup-${randomBytes(6).toString('hex')}`);
+  await removeStaleBackups(prefix);
+  const backup = join(prefix, `${BACKUP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
   const moved = existsSync(nm);
   if (moved) await rename(nm, backup);
   try {
