@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createReadStream, type Stats } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { lstat } from 'node:fs/promises';
+import { lstat, open, type FileHandle } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { TufError } from '@tufpm/models';
 import { RegistryError } from './errors.js';
@@ -104,17 +104,37 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
     return entry;
   }
 
-  async function serveFile(res: ServerResponse, file: string, size: number, type: string, head: boolean): Promise<void> {
-    res.writeHead(200, { 'content-type': type, 'content-length': size, 'cache-control': 'no-cache' });
-    if (head) {
-      res.end();
-      return;
+  /**
+   * Size and bytes from one open file: the size of an earlier lstat and the bytes of a later open could
+   * belong to two versions of a file that the repository replaced (atomic rename) in between; under load a
+   * client then got a Content-Length of the old timestamp.json with the new one's bytes, cut short: TUF_PARSE
+   * (found by the registry load test, issue 19). O_NOFOLLOW keeps symlinks out as the lstat did.
+   */
+  async function serveFile(res: ServerResponse, file: string, type: string, head: boolean): Promise<void> {
+    let fh: FileHandle;
+    try {
+      fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR') throw new RegistryError('REGISTRY_NOT_FOUND', 'not found');
+      throw err;
     }
     try {
-      // pipeline, not pipe: a client that hangs up mid-download must not leave the file descriptor open.
-      await pipeline(createReadStream(file), res);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+      const info = await fh.stat();
+      if (!info.isFile()) throw new RegistryError('REGISTRY_NOT_FOUND', 'not found');
+      res.writeHead(200, { 'content-type': type, 'content-length': info.size, 'cache-control': 'no-cache' });
+      if (head) {
+        res.end();
+        return;
+      }
+      try {
+        // pipeline, not pipe: a client that hangs up mid-download must not leave the file descriptor open.
+        await pipeline(fh.createReadStream({ autoClose: false, end: Math.max(0, info.size - 1) }), res);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+      }
+    } finally {
+      await fh.close();
     }
   }
 
@@ -139,7 +159,7 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
       }
     }
     if (size === undefined) throw new RegistryError('REGISTRY_NOT_FOUND', 'tarball not found');
-    await serveFile(res, path, size, 'application/octet-stream', head);
+    await serveFile(res, path, 'application/octet-stream', head);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, route: Route): Promise<void> {
@@ -160,7 +180,7 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
         // one lstat per request: the resolved file's size comes with it (a role file per package adds up)
         const found = await resolveMetadataFile(layout.tufMetadataDir, route.file);
         if (found === undefined) throw new RegistryError('REGISTRY_NOT_FOUND', 'metadata not found');
-        return serveFile(res, found.file, found.size, 'application/json', head);
+        return serveFile(res, found.file, 'application/json', head);
       }
       case 'tarball':
         if (!readOnly) throw new RegistryError('REGISTRY_METHOD_NOT_ALLOWED', 'method not allowed');

@@ -215,3 +215,40 @@ test('wrong-digest tarball requests: 50 at once for a 30 MiB tarball do not read
     await done();
   }
 });
+
+test('metadata replaced (atomic rename) while it is served: every answer is one whole version, never one version\'s length with another\'s bytes', async () => {
+  const { registry, dir, done } = await withRegistry();
+  try {
+    const { rename } = await import('node:fs/promises');
+    const meta = tufMetadataDir(dir);
+    await mkdir(meta, { recursive: true });
+    const file = join(meta, 'timestamp.json');
+    // versions of different lengths, as a repository writes them: temp file, then rename over the old one
+    const version = (i: number): string => JSON.stringify({ signed: { version: i, pad: 'x'.repeat((i * 37) % 400) } });
+    await writeFile(file, version(0));
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 1; writing; i++) {
+        await writeFile(`${file}.tmp`, version(i));
+        await rename(`${file}.tmp`, file);
+      }
+    })();
+    let torn = 0;
+    for (let n = 0; n < 400; n++) {
+      const res = await fetch(`${registry.url}/-/tuf/metadata/timestamp.json`);
+      const text = await res.text();
+      if (res.status !== 200) continue;
+      try {
+        JSON.parse(text);
+      } catch (error) {
+        if (!(error instanceof SyntaxError)) throw error;
+        torn++;
+      }
+    }
+    writing = false;
+    await writer;
+    assert.equal(torn, 0, `${torn} of 400 answers mixed two versions`);
+  } finally {
+    await done();
+  }
+});
