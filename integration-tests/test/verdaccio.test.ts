@@ -3,6 +3,7 @@
 // Every refused publish must leave Verdaccio's storage and the TUF metadata byte-for-byte as they were.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateEd25519KeyPair } from '@tufpm/models';
@@ -87,6 +88,28 @@ describe('verdaccio-tufpm', () => {
     assert.deepEqual([v.maintainerSigned, v.threshold], [true, 2]);
     const packument = (await (await fetch(`${world.url}team-pkg`)).json()) as Record<string, unknown>;
     assert.equal(packument['_tufpm'], undefined, 'the maintainers\' role is not stored in the packument');
+  });
+
+  test('rejects a publish of a claimed package through a respelled route (trailing slash, encoded scope): nothing stored', async () => {
+    const owner = generateEd25519KeyPair();
+    await world.repo.addPackage('claimed-route', [owner.key], 1, { signers: [owner.signer] });
+    await world.repo.addPackage('@acme/claimed', [owner.key], 1, { signers: [owner.signer] });
+    const untouched = await world.snapshot();
+    const body = (name: string, version: string): string => {
+      const tgz = Buffer.from(buildPackageTarball({ name, version, files: { 'index.js': 'module.exports = "not the maintainers\' code";\n' } }));
+      const file = `${name.replace(/^@[^/]+\//, '')}-${version}.tgz`;
+      return JSON.stringify({
+        _id: name, name, 'dist-tags': { latest: version },
+        versions: { [version]: { name, version, _id: `${name}@${version}`, dist: { integrity: `sha512-${createHash('sha512').update(tgz).digest('base64')}`, tarball: `${world.url}${name}/-/${file}` } } },
+        _attachments: { [file]: { content_type: 'application/octet-stream', data: tgz.toString('base64'), length: tgz.length } },
+      });
+    };
+    let patch = 0;
+    for (const [path, name] of [['claimed-route/', 'claimed-route'], ['claimed-route/-rev/1-abc/', 'claimed-route'], ['@acme%2fclaimed/', '@acme/claimed'], ['@acme/claimed/', '@acme/claimed'], ['%40acme%2Fclaimed/', '@acme/claimed'], ['%40acme%2Fclaimed', '@acme/claimed']]) {
+      const res = await fetch(`${world.url}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${world.token}` }, body: body(name!, `1.0.${patch++}`) });
+      assert.ok(res.status >= 400, `PUT /${path} refused (got ${res.status})`);
+    }
+    assert.deepEqual(await world.snapshot(), untouched, 'Verdaccio storage and TUF metadata untouched');
   });
 
   test('rejects a tampered tarball in Verdaccio\'s storage at install (tufpm-npm and Yarn), project untouched', async () => {

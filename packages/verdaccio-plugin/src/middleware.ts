@@ -17,6 +17,12 @@ const METADATA = /^\/-\/tuf\/metadata\/([^/]+)$/;
 const TARBALL_PUT = /^\/(?:@[^/%]+(?:\/|%2[fF]))?[^/@-][^/]*\/-\/[^/]+(?:\/.*)?$/;
 const PACKAGE_PUT = /^\/((?:@[^/%]+(?:\/|%2[fF]))?[^/@-][^/]*)(?:\/-rev\/([^/]+))?$/;
 
+/** The path as Verdaccio routes a PUT: trailing slashes dropped (non-strict routing), a leading `%40` read as `@`. */
+function routedPath(path: string): string {
+  const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  return trimmed.replace(/^\/%40/i, '/@');
+}
+
 class ForbiddenError extends TufError {
   constructor(readonly status: number, message: string) {
     super(status === 401 ? 'REGISTRY_UNAUTHORIZED' : 'REGISTRY_FORBIDDEN', message);
@@ -127,12 +133,19 @@ export async function createTufpmMiddleware(raw: unknown, options: PluginOptions
       req.resume();
       return next();
     }
-    if (method === 'PUT' && TARBALL_PUT.test(path)) {
+    // Verdaccio's router (Express, non-strict) also takes a trailing slash and a percent-encoded `@`: match
+    // the path it routes, and refuse (fail closed) any other PUT outside `/-/` rather than hand on a publish
+    // route this plugin did not recognise (`PUT /claimed-pkg/` once stored a release outside the rules).
+    const routed = method === 'PUT' ? routedPath(path) : path;
+    if (method === 'PUT' && TARBALL_PUT.test(routed)) {
       // Verdaccio's legacy tarball upload stores bytes outside any publish document, so outside the rules.
       return sendError(res, 405, 'tarballs are published inside the publish document (npm publish), not uploaded alone', 'REGISTRY_METHOD_NOT_ALLOWED');
     }
-    const put = method === 'PUT' ? PACKAGE_PUT.exec(path) : null;
-    if (put === null) return next();
+    const put = method === 'PUT' ? PACKAGE_PUT.exec(routed) : null;
+    if (put === null) {
+      if (method === 'PUT' && !path.startsWith('/-/')) return sendError(res, 405, `PUT ${path.slice(0, 200)} is not a publish route this registry recognises`, 'REGISTRY_METHOD_NOT_ALLOWED');
+      return next();
+    }
     let name: string;
     try {
       name = decodeURIComponent(put[1]!);
