@@ -1,11 +1,22 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addPackageVersion, buildPackageTarball } from '@tufpm/registry';
-import { NpmWorld } from '../src/harness/npm-world.js';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { NpmWorld, isolatedEnv, run, type Project } from '../src/harness/npm-world.js';
 
 // bundleDependencies with tufpm-npm. Arborist marks the root project's own bundled dependencies `inBundle`
 // too, though they come from the registry like any dependency (issue 14 case 7: they were refused as
 // smuggled); only a dependency's bundle ships inside a signed tarball (`inDepBundle`).
+
+const VERIFY_CLI = join(dirname(createRequire(import.meta.url).resolve('@tufpm/cli')), 'main.js');
+
+/** The CI gate (ADR 0015) on npm's own lockfile: passes, and says how many entries it checked and skipped. */
+async function gatePasses(project: Project): Promise<{ packages: Array<{ name: string }>; notLookedUp: number }> {
+  const res = await run(process.execPath, [VERIFY_CLI, '--json'], project.dir, isolatedEnv(project.machine));
+  assert.equal(res.code, 0, res.stderr);
+  return JSON.parse(res.stdout) as { packages: Array<{ name: string }>; notLookedUp: number };
+}
 
 describe('tufpm-npm and bundleDependencies', () => {
   let world: NpmWorld;
@@ -41,6 +52,10 @@ describe('tufpm-npm and bundleDependencies', () => {
     await project.freshMachine();
     const ci = await project.tufpmNpm(['ci']);
     assert.equal(ci.code, 0, ci.stderr);
+    // the gate checks the root's bundled left (inBundle in npm's lockfile, fetched from the registry) as any package
+    const gate = await gatePasses(project);
+    assert.deepEqual(gate.packages.map((p) => p.name).sort(), ['left', 'right']);
+    assert.equal(gate.notLookedUp, 0);
   });
 
   test('a package bundled inside a dependency\'s signed tarball installs from that tarball', async () => {
@@ -50,5 +65,9 @@ describe('tufpm-npm and bundleDependencies', () => {
     assert.equal(await project.read('node_modules/bundler/node_modules/inner/index.js'), 'module.exports = "bundled inner";\n');
     const pins = JSON.parse((await project.read('tufpm-lock.json'))!) as { packages: Record<string, unknown> };
     assert.deepEqual(Object.keys(pins.packages), ['bundler@1.0.0'], 'inner is covered by bundler\'s signed hash');
+    // the gate skips inner (no URL, inside bundler, whose signed manifest bundles it) and checks bundler
+    const gate = await gatePasses(project);
+    assert.deepEqual(gate.packages.map((p) => p.name), ['bundler']);
+    assert.equal(gate.notLookedUp, 1);
   });
 });

@@ -2,12 +2,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { buildPackageTarball, packumentFile, tarballFile } from '@tufpm/registry';
 import { OVERLAY_APPROVAL_ROLE } from '@tufpm/verify';
 import { readStaged, renewOnline } from '@tufpm/overlay';
 import { captureDir, restoreDir } from '../src/harness/attacks-metadata.js';
-import type { CliResult, Project } from '../src/harness/npm-world.js';
+import { isolatedEnv, run, type CliResult, type Project } from '../src/harness/npm-world.js';
 import { refusedNpm as refused } from '../src/harness/attacks-graph.js';
 import { OverlayWorld } from '../src/harness/overlay-world.js';
 
@@ -68,6 +69,18 @@ describe('overlay mode: tufpm-npm against an upstream registry without TUF metad
     assert.equal(lock.packages['left@1.0.0']?.role, OVERLAY_APPROVAL_ROLE);
     await project.freshMachine();
     ok(await project.tufpmNpm(['ci']), 'tufpm-npm ci on a fresh machine');
+  });
+
+  test('tufpm-verify (the CI gate) checks an approved project against the team\'s repository named in its .npmrc', async () => {
+    const project = await world.npmProject({ left: '^1.0.0' });
+    ok(await project.tufpmNpm(['install']), 'tufpm-npm install');
+    assert.match((await project.read('.npmrc'))!, /^tufpm-metadata-url=/m);
+    await project.freshMachine();
+    const verifyCli = join(dirname(createRequire(import.meta.url).resolve('@tufpm/cli')), 'main.js');
+    // no --metadata-url: the gate reads it where tufpm-npm does (it used to ask the upstream: TUF_DOWNLOAD)
+    const gate = await run(process.execPath, [verifyCli, '--json'], project.dir, isolatedEnv(project.machine));
+    ok(gate, 'tufpm-verify');
+    assert.deepEqual((JSON.parse(gate.stdout) as { packages: Array<{ name: string }> }).packages.map((p) => p.name).sort(), ['left', 'right']);
   });
 
   test('a new project starts trusting the team\'s repository with tufpm-npm init --root-sha256', async () => {

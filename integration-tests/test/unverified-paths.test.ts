@@ -259,4 +259,45 @@ describe('no silent unverified path: the plain-npm and missing-plugin guards, th
     const res = await gateRefuses(plain, /TUF_CHECKSUM_BINDING/, /attack: +unverified install/);
     assert.match(res.stderr, /package: other@1\.0\.0/);
   });
+
+  test('tufpm-verify rejects a package-lock.json that flags a signed package inBundle and points it at an unsigned tarball', async () => {
+    await world.publish('flagged', '1.0.0');
+    const project = await guardedNpmProject({ flagged: '^1.0.0' });
+    // The registry serves a version nobody signed, with an install script; the pull request flags the signed
+    // top-level package `inBundle` (the gate used to skip such entries) and moves it there.
+    const evil = buildPackageTarball({ name: 'flagged', version: '1.0.1', manifest: { scripts: { postinstall: 'node -e "require(\'fs\').writeFileSync(\'../../PWNED\', \'ran\')"' } }, files: { 'index.js': 'module.exports = "EVIL";\n' } });
+    await addPackageVersion(world.registryDir, evil, { durable: false });
+    const lock = JSON.parse((await project.read('package-lock.json'))!) as PackageLock;
+    const flaggedEntry = { version: '1.0.1', resolved: `${world.url}flagged/-/flagged-1.0.1.tgz`, integrity: sri(evil), hasInstallScript: true, inBundle: true };
+    lock.packages['node_modules/flagged'] = flaggedEntry;
+    await project.write('package-lock.json', `${JSON.stringify(lock, null, 2)}\n`);
+    await project.freshMachine();
+    const res = await gateRefuses(project, /TUF_PACKAGE_NOT_SIGNED/, /attack: +arbitrary package/);
+    assert.match(res.stderr, /package: flagged@1\.0\.1/);
+    // Control: the attack is real: plain npm ci (guard passed deliberately) installs the unsigned bytes and runs their script.
+    const plain = await project.npm(['ci', '--no-engine-strict', '--no-audit', '--no-fund']);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match((await project.read('node_modules/flagged/index.js'))!, /EVIL/);
+    assert.ok(existsSync(join(project.dir, 'PWNED')), 'the unsigned postinstall ran');
+  });
+
+  test('tufpm-verify rejects a yarn.lock patch: entry whose base package entry was removed (the patched checksum would bind to nothing)', async () => {
+    const patch = 'diff --git a/NOTE.md b/NOTE.md\nnew file mode 100644\n--- /dev/null\n+++ b/NOTE.md\n@@ -0,0 +1 @@\n+patched\n';
+    const project = await YarnProject.create(world, { other: 'patch:other@npm%3A1.0.0#./other.patch' });
+    await project.write('other.patch', patch);
+    const install = await project.yarn(['install']);
+    assert.equal(install.code, 0, install.stderr);
+    // the legitimate case: a patched package with its base's bound entry passes
+    const ok = await verify(project.dir, project.machine);
+    assert.equal(ok.code, 0, ok.stderr);
+    // The pull request deletes the base `other@npm:1.0.0` entry: the patched entry's checksum (over whatever
+    // bytes plain Yarn fetched, a tampered tarball's) would then be checked against nothing.
+    const yarnLock = (await project.read('yarn.lock'))!;
+    const stripped = yarnLock.replace(/\n"other@npm:1\.0\.0":\n(  .*\n)+/, '\n');
+    assert.notEqual(stripped, yarnLock);
+    assert.match(stripped, /other@patch:/);
+    await project.write('yarn.lock', stripped);
+    const res = await gateRefuses(project, /TUF_CHECKSUM_BINDING/, /attack: +unbound patch base/);
+    assert.match(res.stderr, /package: other@1\.0\.0/);
+  });
 });

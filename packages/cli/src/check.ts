@@ -14,7 +14,8 @@ import {
 import type { LockEntry } from './lock-entries.js';
 import { readProjectLockfiles, type ProjectLockfile } from './project-lockfiles.js';
 import { checkNpmEntry } from './npm-entry.js';
-import { checkYarnEntry } from './yarn-entry.js';
+import { projectMetadataUrl } from './npmrc.js';
+import { checkYarnEntry, unboundPatches } from './yarn-entry.js';
 
 export interface ProjectVerifyOptions {
   projectDir: string;
@@ -22,6 +23,7 @@ export interface ProjectVerifyOptions {
   lockfiles?: string[];
   /** default: the registry tufpm-lock.json pins */
   registryUrl?: string;
+  /** default: `tufpm-metadata-url` of the project's .npmrc, else <registry>/-/tuf/metadata/ */
   metadataUrl?: string;
   /** default: <projectDir>/tufpm-root.json */
   trustedRootPath?: string;
@@ -83,10 +85,12 @@ export async function verifyProject(options: ProjectVerifyOptions): Promise<Proj
   if (pins === undefined) throw pinsMissingError(pinsPath, 'tufpm verify');
   const lockfiles: ProjectLockfile[] = await readProjectLockfiles(options.projectDir, options.lockfiles);
   const stateDir = options.stateDir ?? defaultStateDir();
+  // as tufpm-npm: the project's .npmrc names the TUF repository (overlay mode) unless --metadata-url does
+  const metadataUrl = options.metadataUrl ?? (await projectMetadataUrl(options.projectDir));
   const verifier = await InstallVerifier.open({
     projectDir: options.projectDir,
     registryUrl: options.registryUrl ?? pins.registry,
-    ...(options.metadataUrl === undefined ? {} : { metadataUrl: options.metadataUrl }),
+    ...(metadataUrl === undefined ? {} : { metadataUrl }),
     ...(options.trustedRootPath === undefined ? {} : { trustedRootPath: options.trustedRootPath }),
     stateDir,
     stateDirIsDefault: options.stateDir === undefined,
@@ -109,6 +113,7 @@ export async function verifyProject(options: ProjectVerifyOptions): Promise<Proj
     };
     const work: Array<{ lockfile: ProjectLockfile; entry: LockEntry }> = [];
     for (const lockfile of lockfiles) {
+      if (lockfile.format === 'yarn') result.failures.push(...unboundPatches(lockfile.name, lockfile.entries));
       for (const entry of lockfile.entries) {
         if (entry.kind === 'workspace' || entry.kind === 'bundled') result.notLookedUp++;
         else if (entry.kind !== 'registry') {

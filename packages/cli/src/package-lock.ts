@@ -1,3 +1,4 @@
+import { isBundledInsideParent } from '@tufpm/verify';
 import { isObject, malformedLock, MAX_LOCK_ENTRIES, type LockEntry } from './lock-entries.js';
 
 /**
@@ -26,7 +27,7 @@ export function parsePackageLock(path: string, text: string): LockEntry[] {
     if (location === '') continue; // the project itself
     const entry = packages[location];
     if (!isObject(entry)) throw malformedLock(path, `packages[${JSON.stringify(location.slice(0, 200))}] is not an object`);
-    entries.push(classify(path, location, entry));
+    entries.push(classify(path, location, entry, isBundledInsideParent(packages, location)));
   }
   return entries;
 }
@@ -38,7 +39,7 @@ function stringField(path: string, location: string, entry: Record<string, unkno
   return value;
 }
 
-function classify(path: string, location: string, entry: Record<string, unknown>): LockEntry {
+function classify(path: string, location: string, entry: Record<string, unknown>, bundled: boolean): LockEntry {
   const at = location.lastIndexOf('node_modules/');
   const folderName = at === -1 ? location : location.slice(at + 'node_modules/'.length);
   const name = stringField(path, location, entry, 'name') ?? folderName;
@@ -48,8 +49,9 @@ function classify(path: string, location: string, entry: Record<string, unknown>
   const base = { name, version, location, ...(resolved === undefined ? {} : { source: resolved }), ...(integrity === undefined ? {} : { integrity }), fields: entry };
   // A workspace folder (`packages/a`) or the link to it (`node_modules/a`, link: true): the project's own code.
   if (at === -1 || entry['link'] === true) return { ...base, kind: 'workspace' };
-  // Inside its parent's tarball, whose signed hash covers it; npm never fetches it on its own.
-  if (entry['inBundle'] === true) return { ...base, kind: 'bundled' };
+  // Inside a registry parent's tarball, whose signed hash covers it; npm never fetches it on its own. Any
+  // other entry flagged inBundle (top-level, with a URL or integrity) is checked as a registry entry.
+  if (bundled) return { ...base, kind: 'bundled' };
   if (resolved === undefined) return { ...base, kind: 'registry' }; // omit-lockfile-registry-resolved: the configured registry
   if (/^(git\+|git:|github:|gitlab:|bitbucket:|gist:)/.test(resolved)) return { ...base, kind: 'git' };
   if (/^(file:|link:)/.test(resolved) || !/^[a-z][a-z0-9+.-]*:/i.test(resolved)) return { ...base, kind: 'file' };

@@ -21,7 +21,8 @@ export function checkYarnEntry(verifier: InstallVerifier, lockfile: string, entr
       });
     }
   }
-  // The patched archive is the project's own build over the verified package: nothing signed to bind it to.
+  // The patched archive is the project's own build over the verified package: nothing signed to bind it to;
+  // its base package's own entry (required by unboundPatches) carries the bound checksum.
   if (entry.patched === true) return;
   const bound = verifier.pinned(name, version)?.yarnChecksum;
   if (bound === undefined || entry.checksum === undefined) {
@@ -38,4 +39,22 @@ export function checkYarnEntry(verifier: InstallVerifier, lockfile: string, entr
       recovery: 'restore yarn.lock from version control, clear the Yarn cache (yarn cache clean --mirror) and reinstall with the tuf plugin',
     });
   }
+}
+
+/**
+ * A `patch:` entry is checked through its base package: Yarn builds the patched archive from the base's
+ * archive, and only the base's yarn.lock entry carries a checksum the gate binds to the signed tarball. A
+ * patched entry without its base's own entry binds to nothing: a pull request could drop the base and set
+ * the patched checksum over tampered registry bytes, and plain Yarn would install them. Refused.
+ */
+export function unboundPatches(lockfile: string, entries: readonly LockEntry[]): VerifyError[] {
+  const bases = new Set(entries.filter((e) => e.kind === 'registry' && e.patched !== true).map((e) => `${e.name}@${e.version}`));
+  return entries
+    .filter((e) => e.kind === 'registry' && e.patched === true && !bases.has(`${e.name}@${e.version}`))
+    .map((e) => new VerifyError('TUF_CHECKSUM_BINDING', `${lockfile}: the patched ${e.name}@${e.version} has no entry of its own for ${e.name}@npm:${e.version}, so nothing binds the archive it is built from to the signed tarball`, {
+      packageName: e.name,
+      version: e.version,
+      attack: 'unbound patch base (the base package\'s yarn.lock entry was removed: a patched archive built over tampered bytes would install)',
+      recovery: 'restore yarn.lock from version control, or run yarn install with the tuf plugin (it re-adds and binds the base entry), then commit yarn.lock and tufpm-lock.json',
+    }));
 }

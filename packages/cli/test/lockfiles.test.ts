@@ -10,12 +10,12 @@ test('package-lock.json: registry, alias, workspace, bundled, git, file and remo
     lockfileVersion: 3,
     packages: {
       '': { name: 'app', version: '1.0.0' },
-      'node_modules/left': { version: '1.0.0', resolved: `${REG}/left/-/left-1.0.0.tgz`, integrity: 'sha512-x' },
+      'node_modules/left': { version: '1.0.0', resolved: `${REG}/left/-/left-1.0.0.tgz`, integrity: 'sha512-x', bundleDependencies: ['inner'] },
+      'node_modules/left/node_modules/inner': { version: '1.0.0', inBundle: true },
       'node_modules/left/node_modules/@s/right': { version: '2.0.0', resolved: `${REG}/@s/right/-/right-2.0.0.tgz` },
       'node_modules/aliased': { name: 'real', version: '3.0.0', resolved: `${REG}/real/-/real-3.0.0.tgz` },
       'node_modules/ws-a': { resolved: 'packages/a', link: true },
       'packages/a': { name: 'ws-a', version: '0.0.1' },
-      'node_modules/inner': { version: '1.0.0', inBundle: true },
       'node_modules/gitdep': { version: '1.0.0', resolved: 'git+ssh://git@example.com/x.git#abc' },
       'node_modules/local': { version: '1.0.0', resolved: 'file:../local' },
       'node_modules/noresolved': { version: '1.2.3', integrity: 'sha512-y' },
@@ -25,14 +25,53 @@ test('package-lock.json: registry, alias, workspace, bundled, git, file and remo
   const kinds = Object.fromEntries(entries.map((e) => [e.location, `${e.kind}:${e.name}@${e.version}`]));
   assert.deepEqual(kinds, {
     'node_modules/left': 'registry:left@1.0.0',
+    'node_modules/left/node_modules/inner': 'bundled:inner@1.0.0',
     'node_modules/left/node_modules/@s/right': 'registry:@s/right@2.0.0',
     'node_modules/aliased': 'registry:real@3.0.0',
     'node_modules/ws-a': 'workspace:ws-a@',
     'packages/a': 'workspace:ws-a@0.0.1',
-    'node_modules/inner': 'bundled:inner@1.0.0',
     'node_modules/gitdep': 'git:gitdep@1.0.0',
     'node_modules/local': 'file:local@1.0.0',
     'node_modules/noresolved': 'registry:noresolved@1.2.3',
+  });
+});
+
+test('package-lock.json: rejects an inBundle flag that no registry parent backs (checked as a registry entry, not skipped)', () => {
+  const lock = {
+    lockfileVersion: 3,
+    packages: {
+      '': { name: 'app', bundleDependencies: ['own'] },
+      // the attack: a signed top-level package flagged inBundle and pointed at an unsigned tarball
+      'node_modules/left': { version: '1.0.1', resolved: `${REG}/left/-/left-1.0.1.tgz`, integrity: 'sha512-evil', inBundle: true },
+      // the project's own bundleDependencies: npm fetches them from the registry
+      'node_modules/own': { version: '1.0.0', inBundle: true },
+      'node_modules/plain': { version: '1.0.0', resolved: `${REG}/plain/-/plain-1.0.0.tgz`, integrity: 'sha512-p' },
+      // below a parent that bundles nothing, or with a URL / integrity of its own
+      'node_modules/plain/node_modules/a': { version: '1.0.0', inBundle: true },
+      'node_modules/bundler': { version: '1.0.0', resolved: `${REG}/bundler/-/bundler-1.0.0.tgz`, integrity: 'sha512-b', bundleDependencies: ['b', 'c'] },
+      'node_modules/bundler/node_modules/b': { version: '1.0.0', resolved: `${REG}/b/-/b-1.0.0.tgz`, inBundle: true },
+      'node_modules/bundler/node_modules/c': { version: '1.0.0', integrity: 'sha512-c', inBundle: true },
+      // really bundled, and a bundled package's own dependency nested below it
+      'node_modules/bundler/node_modules/d': { version: '1.0.0', inBundle: true },
+      'node_modules/bundler/node_modules/d/node_modules/e': { version: '1.0.0', inBundle: true },
+      // a workspace's bundle is fetched too
+      'packages/w': { name: 'w', version: '1.0.0', bundleDependencies: ['f'] },
+      'packages/w/node_modules/f': { version: '1.0.0', inBundle: true },
+    },
+  };
+  const kinds = Object.fromEntries(parsePackageLock('package-lock.json', JSON.stringify(lock)).map((e) => [e.location, e.kind]));
+  assert.deepEqual(kinds, {
+    'node_modules/left': 'registry',
+    'node_modules/own': 'registry',
+    'node_modules/plain': 'registry',
+    'node_modules/plain/node_modules/a': 'registry',
+    'node_modules/bundler': 'registry',
+    'node_modules/bundler/node_modules/b': 'registry',
+    'node_modules/bundler/node_modules/c': 'registry',
+    'node_modules/bundler/node_modules/d': 'bundled',
+    'node_modules/bundler/node_modules/d/node_modules/e': 'bundled',
+    'packages/w': 'workspace',
+    'packages/w/node_modules/f': 'registry',
   });
 });
 

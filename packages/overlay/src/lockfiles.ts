@@ -6,7 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseSyml } from '@yarnpkg/parsers';
 import { parseJsonStrict } from '@tufpm/models';
-import { integrityToSha512Hex, isValidPackageName, isValidVersion, targetPathFor } from '@tufpm/verify';
+import { integrityToSha512Hex, isBundledInsideParent, isValidPackageName, isValidVersion, targetPathFor } from '@tufpm/verify';
 import { OverlayError } from './errors.js';
 
 export interface LockedPackage {
@@ -89,7 +89,8 @@ function packageLock(json: unknown, upstream: string, file: string): LockedTree 
     throw new OverlayError('TUF_LOCKFILE_FORMAT', `${file} has no "packages" map (lockfileVersion 2 or 3 is required; run npm install with npm 7 or later)`);
   }
   const out = new Collector();
-  for (const [key, entry] of Object.entries(json['packages'])) {
+  const packages = json['packages'];
+  for (const [key, entry] of Object.entries(packages)) {
     if (key === '' || !isObject(entry)) continue;
     if (entry['link'] === true) continue; // a workspace or file: link: its own packages are listed separately
     const installedAs = nameOfLockKey(key);
@@ -97,7 +98,8 @@ function packageLock(json: unknown, upstream: string, file: string): LockedTree 
     const name = typeof entry['name'] === 'string' ? entry['name'] : installedAs; // npm: aliases record the real name
     const version = entry['version'];
     const resolved = entry['resolved'];
-    if (entry['inBundle'] === true) continue; // inside its parent's tarball: approved with the parent
+    // inside a registry parent's tarball: approved with the parent; any other inBundle claim is checked (ADR 0015)
+    if (isBundledInsideParent(packages, key)) continue;
     if (typeof version !== 'string') {
       out.unapprovable.push({ spec: key, reason: 'no version recorded' });
       continue;

@@ -44,6 +44,27 @@ test('package-lock.json: registry packages of the upstream are approvable, the r
   });
 });
 
+test('package-lock.json: rejects an inBundle flag no registry parent backs: the entry needs its own approval', async () => {
+  const lock = {
+    lockfileVersion: 3,
+    packages: {
+      '': { name: 'app' },
+      // the attack: a top-level package flagged inBundle (npm fetches it from its URL all the same)
+      'node_modules/left': { version: '1.0.1', resolved: `${UPSTREAM}left/-/left-1.0.1.tgz`, integrity: INTEGRITY, inBundle: true },
+      'node_modules/bundler': { version: '1.0.0', resolved: `${UPSTREAM}bundler/-/bundler-1.0.0.tgz`, integrity: INTEGRITY, bundleDependencies: ['inner'] },
+      // really inside bundler's tarball: approved with bundler
+      'node_modules/bundler/node_modules/inner': { version: '3.0.0', inBundle: true },
+      // flagged, but with a URL of its own elsewhere
+      'node_modules/bundler/node_modules/side': { version: '1.0.0', resolved: 'https://evil.example/side-1.0.0.tgz', integrity: INTEGRITY, inBundle: true },
+    },
+  };
+  await withFile('package-lock.json', JSON.stringify(lock), async (file) => {
+    const tree = await readLockedTree(file, UPSTREAM);
+    assert.deepEqual(tree.packages.map((p) => `${p.name}@${p.version}`), ['bundler@1.0.0', 'left@1.0.1']);
+    assert.deepEqual(tree.unapprovable.map((u) => u.spec), ['side@1.0.0']);
+  });
+});
+
 test('yarn.lock: npm resolutions are approvable; workspaces skipped; git and patch are not approvable', async () => {
   const text = `__metadata:
   version: 8

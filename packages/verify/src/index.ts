@@ -18,3 +18,4 @@ export { checkTarballEntries } from './tarball-entries.js';
 export { offeredReleases, checkOfferedReleases, dropUnsignedPreferences, type OfferedReleases, type TagEdge } from './release-list.js';
 export { OVERLAY_APPROVAL_ROLE, APPROVE_COMMAND, notApprovedError, restrictToApproved } from './overlay.js';
 export { pinsMissingError, pinsMissingWarning } from './pins-missing.js';
+export { isBundledInsideParent } from './npm-bundled.js';
