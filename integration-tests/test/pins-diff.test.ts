@@ -1,7 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Metadata } from '@tufpm/models';
@@ -36,7 +37,10 @@ interface DiffJson {
   state: Array<{ role: string; versionMoved: string; keysChanged: boolean; from: { version: number; sha256?: string }; to: { version: number; sha256?: string } }>;
   hidden: { binResigns: number; roleResigns: number };
   warnings: Array<{ code: string; message: string }>;
+  lockfiles: Array<{ file: string; added: Array<{ name: string; to: string; pinned: boolean }>; removed: Array<{ name: string; from: string }>; upgraded: Array<{ name: string; from: string; to: string; pinned: boolean }>; downgraded: Array<{ name: string; from: string; to: string; pinned: boolean }> }>;
 }
+
+const sri = (bytes: Uint8Array): string => `sha512-${createHash('sha512').update(bytes).digest('base64')}`;
 
 describe('tufpm-diff on a git repository with real pin changes', () => {
   let world: NpmWorld;
@@ -47,7 +51,9 @@ describe('tufpm-diff on a git repository with real pin changes', () => {
 
   before(async () => {
     world = await NpmWorld.create();
-    for (const [name, version] of [['up', '1.0.0'], ['up', '1.1.0'], ['down', '1.9.0'], ['down', '2.0.0'], ['turncoat', '1.0.0'], ['steady', '1.0.0']] as const) await world.publish(name, version);
+    tarballs.set('left@1.0.0', (await world.publish('left', '1.0.0')).tarball);
+    tarballs.set('lefft@1.0.0', (await world.publish('lefft', '1.0.0')).tarball);
+    for (const [name, version] of [['left', '1.0.1'], ['up', '1.0.0'], ['up', '1.1.0'], ['down', '1.9.0'], ['down', '2.0.0'], ['turncoat', '1.0.0'], ['steady', '1.0.0']] as const) await world.publish(name, version);
     await world.claim('keyed', [keyOwner], 1);
     await world.publish('keyed', '1.0.0', {}, [keyOwner.signer]);
     // the project lives in a subdirectory of its repository (a monorepo): tufpm-diff reads `<commit>:./tufpm-lock.json`
@@ -88,6 +94,7 @@ describe('tufpm-diff on a git repository with real pin changes', () => {
     await git(repoDir, ['commit', '-q', '-am', 'upgrade']);
   });
   after(() => world.close());
+  const tarballs = new Map<string, Uint8Array>();
 
   test('summarises a pull request: upgrade, downgrade, signer change, 1-of-1 -> 2-of-2 keys, moved root and floors; re-signed bins hidden', async () => {
     const res = await diff(project.dir, ['main', '--json']);
@@ -132,6 +139,74 @@ describe('tufpm-diff on a git repository with real pin changes', () => {
     assert.match(md.stdout, /^### tufpm: pin changes in `tufpm-lock\.json`/);
     assert.match(md.stdout, /\| \*\*downgraded\*\* \| `down` \| 2\.0\.0 \| 1\.9\.0 \| registry-signed \|/);
     assert.match(md.stdout, /\| `keyed` \| `keyed` \| 1-of-1 \[[0-9a-f]{8}\] \| 2-of-2 \[[0-9a-f]{8}, [0-9a-f]{8}\] \|/);
+  });
+
+  test('tufpm diff shows a downgrade and a new package made only in package-lock.json (not pinned); tufpm-npm ci refuses them (TUF_PINS_STALE) until tufpm-npm install records them', async () => {
+    // The red team's pull request (redteam3 diff-hide): left 1.0.1 -> 1.0.0 (a vulnerable release) and a
+    // registry-signed typosquat `lefft`, written into package.json and package-lock.json only.
+    const dir = await world.tempDir('lock-only-');
+    await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies: { left: '^1.0.0' } }, null, 2)}\n`);
+    await copyFile(join(world.metadataDir, '1.root.json'), join(dir, 'tufpm-root.json'));
+    await writeFile(join(dir, '.npmrc'), `registry=${world.url}\n`);
+    await writeFile(join(dir, '.gitignore'), 'node_modules/\n');
+    const p = new Project(world, dir, await world.tempDir('machine-'));
+    const installed = await p.tufpmNpm(['install']);
+    assert.equal(installed.code, 0, installed.stderr);
+    await git(dir, ['init', '-q', '-b', 'main']);
+    await git(dir, ['add', '-A']);
+    await git(dir, ['commit', '-q', '-m', 'base']);
+    const lock = JSON.parse(await readFile(join(dir, 'package-lock.json'), 'utf8')) as { packages: Record<string, Record<string, unknown>> };
+    assert.equal(lock.packages['node_modules/left']!['version'], '1.0.1');
+    const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    lock.packages['node_modules/left'] = { ...lock.packages['node_modules/left'], version: '1.0.0', resolved: `${world.url}left/-/left-1.0.0.tgz`, integrity: sri(tarballs.get('left@1.0.0')!) };
+    lock.packages['node_modules/lefft'] = { version: '1.0.0', resolved: `${world.url}lefft/-/lefft-1.0.0.tgz`, integrity: sri(tarballs.get('lefft@1.0.0')!) };
+    pkg.dependencies['lefft'] = '1.0.0';
+    (lock.packages['']!['dependencies'] as Record<string, string>)['lefft'] = '1.0.0';
+    await writeFile(join(dir, 'package-lock.json'), JSON.stringify(lock, null, 2));
+    await writeFile(join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
+    await git(dir, ['checkout', '-q', '-b', 'pr']);
+    await git(dir, ['commit', '-q', '-am', 'pr']);
+
+    const res = await diff(dir, ['main', '--json']);
+    assert.equal(res.code, 0, res.stderr);
+    const d = JSON.parse(res.stdout) as DiffJson;
+    assert.equal(d.changed, true, 'not "no pin changes to review"');
+    assert.deepEqual(d.downgraded, [], 'the pins did not move');
+    assert.deepEqual(d.lockfiles.map((l) => l.file), ['package-lock.json']);
+    assert.deepEqual(d.lockfiles[0]!.downgraded, [{ name: 'left', from: '1.0.1', to: '1.0.0', pinned: false }]);
+    assert.deepEqual(d.lockfiles[0]!.added, [{ name: 'lefft', to: '1.0.0', pinned: false }]);
+    assert.deepEqual(d.warnings.map((w) => w.code).sort(), ['DOWNGRADE', 'LOCKFILE_NOT_PINNED']);
+    const text = await diff(dir, ['main']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.doesNotMatch(text.stdout, /no pin changes to review/);
+    assert.match(text.stdout, /WARNING LOCKFILE_NOT_PINNED: package-lock\.json installs 2 package version\(s\) tufpm-lock\.json does not pin: lefft@1\.0\.0, left@1\.0\.0/);
+    assert.match(text.stdout, /package-lock\.json: 1 added, 0 removed, 0 upgraded, 1 downgraded\n/);
+    assert.match(text.stdout, /\n {2}\+ lefft@1\.0\.0 {2}NOT PINNED: run tufpm-npm install \/ yarn install to record\n/);
+    assert.match(text.stdout, /\n {2}v left 1\.0\.1 -> 1\.0\.0 {2}DOWNGRADE {2}NOT PINNED/);
+    const md = await diff(dir, ['main', '--markdown']);
+    assert.equal(md.code, 0, md.stderr);
+    assert.match(md.stdout, /\| \*\*downgraded\*\* \| `left` \| 1\.0\.1 \| 1\.0\.0 \| \*\*not pinned\*\*: run tufpm-npm install \/ yarn install to record \|/);
+    assert.match(md.stdout, /\| added \| `lefft` \| \| 1\.0\.0 \| \*\*not pinned\*\*/);
+
+    // CI's frozen install refuses what the pins do not list, before anything lands.
+    await p.freshMachine();
+    const before = await p.state();
+    const ci = await p.tufpmNpm(['ci']);
+    assert.equal(ci.code, 1, ci.stderr);
+    assert.match(ci.stderr, /TUF_PINS_STALE/);
+    assert.match(ci.stderr, /lefft@1\.0\.0, left@1\.0\.0/);
+    assert.match(ci.stderr, /run `tufpm-npm install`, review the change with `tufpm diff`/);
+    assert.deepEqual(await p.state(), before, 'nothing installed, no file changed');
+
+    // The legitimate way: a verified install records them; the diff then shows the pins moving with them.
+    const recorded = await p.tufpmNpm(['install']);
+    assert.equal(recorded.code, 0, recorded.stderr);
+    const after = JSON.parse((await diff(dir, ['main', '--json'])).stdout) as DiffJson;
+    assert.deepEqual(after.downgraded.map((c) => `${c.name} ${c.from}->${c.to}`), ['left 1.0.1->1.0.0']);
+    assert.deepEqual(after.lockfiles[0]!.downgraded, [{ name: 'left', from: '1.0.1', to: '1.0.0', pinned: true }]);
+    assert.ok(!after.warnings.some((w) => w.code === 'LOCKFILE_NOT_PINNED'), JSON.stringify(after.warnings));
+    const ciOk = await p.tufpmNpm(['ci']);
+    assert.equal(ciOk.code, 0, ciOk.stderr);
   });
 
   test('compares HEAD with the working tree by default, a branch head with --head, and two files with --files', async () => {

@@ -148,6 +148,29 @@ describe('no silent unverified path: the plain-npm and missing-plugin guards, th
     assert.ok(await project.read('tufpm-lock.json'), 'the install wrote the pins again');
   });
 
+  test('rejects a pull request that adds a package only in yarn.lock, not in tufpm-lock.json (yarn install --immutable: TUF_PINS_STALE); yarn install records it', async () => {
+    const project = await YarnProject.create(world, { left: '^1.0.0' });
+    assert.equal((await project.yarn(['install'])).code, 0);
+    const pins = (await project.read('tufpm-lock.json'))!;
+    // The pull request: package.json and yarn.lock gain `other`, tufpm-lock.json stays as it was.
+    const added = await project.yarn(['add', 'other@1.0.0']);
+    assert.equal(added.code, 0, added.stdout);
+    await project.write('tufpm-lock.json', pins);
+    await project.freshMachine();
+    const before = await project.state();
+    const res = await project.yarn(['install', '--immutable']);
+    assert.equal(res.code, 1, res.stdout);
+    assert.match(res.stdout, /TUF_PINS_STALE/);
+    assert.match(res.stdout, /1 package\(s\) in the lockfile are not pinned in tufpm-lock\.json: other@1\.0\.0/);
+    assert.match(res.stdout, /run `yarn install`, review the change with `tufpm diff`/);
+    assert.deepEqual(await project.state(), before, 'nothing linked, no file changed');
+    const recorded = await project.yarn(['install']);
+    assert.equal(recorded.code, 0, recorded.stdout);
+    assert.match((await project.read('tufpm-lock.json'))!, /"other@1\.0\.0"/);
+    const frozen = await project.yarn(['install', '--immutable']);
+    assert.equal(frozen.code, 0, frozen.stdout);
+  });
+
   test('rejects a pull request that deletes tufpm-lock.json (tufpm-npm ci); tufpm-npm install warns and writes it', async () => {
     const project = await guardedNpmProject();
     await rm(join(project.dir, 'tufpm-lock.json'));

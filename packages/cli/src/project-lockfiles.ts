@@ -22,7 +22,7 @@ export class VerifyUsageError extends VerifyError {
 }
 
 /** Reads at most MAX_LOCK_BYTES: a lockfile is untrusted input (a pull request writes it). */
-async function readBounded(path: string): Promise<string> {
+export async function readBounded(path: string): Promise<string> {
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();

@@ -4,7 +4,7 @@ import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Arborist, { type ArboristNode, type ArboristOptions, type ArboristTree } from '@npmcli/arborist';
 import { TufError } from '@tufpm/models';
-import { InstallVerifier, pinsMissingError, pinsMissingWarning, type SignedTarget, type VerifierOptions, type VerifierSummary } from '@tufpm/verify';
+import { InstallVerifier, pinsMissingError, pinsMissingWarning, pinsStaleError, type SignedTarget, type VerifierOptions, type VerifierSummary } from '@tufpm/verify';
 import type { NpmConfig } from './config.js';
 import { NpmUsageError, NpmVerifyError } from './errors.js';
 import { failOnOptionalIntegrityErrors, refuseUnverifiedExtractions } from './reify-guard.js';
@@ -241,6 +241,16 @@ export async function runInstall(config: NpmConfig, request: InstallRequest, pro
     throw result.failures.length === 1 ? result.failures[0]! : new VerificationFailures(result.failures);
   }
 
+  if (command === 'ci') {
+    // ADR 0015: a frozen install never moves the pins, so it must not install what they do not list (a
+    // pull request that edits only package-lock.json would add or downgrade packages no review of
+    // tufpm-lock.json shows). Checked after verification, so an attack is reported by its own code first.
+    const unpinned = [...result.signed.keys()].filter((key) => !verifier.isPinnedKey(key)).sort();
+    if (unpinned.length > 0) {
+      await verifier.close();
+      throw pinsStaleError(verifier.lockfilePath, 'tufpm-npm ci', unpinned, 'tufpm-npm install');
+    }
+  }
   const warnings = checkSignedEngines(result.signed.values(), options['engineStrict'] === true);
 
   refuseUnverifiedExtractions(arb, result.extractable);

@@ -29,7 +29,8 @@ export type VerifyErrorCode =
   | 'TUF_PIN_ROOT'
   | 'TUF_RELEASE_KEY_MISMATCH'
   | 'TUF_NOT_APPROVED'
-  | 'TUF_PINS_MISSING';
+  | 'TUF_PINS_MISSING'
+  | 'TUF_PINS_STALE';
 
 export interface VerifyErrorDetails {
   packageName?: string;

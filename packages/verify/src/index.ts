@@ -17,5 +17,5 @@ export type { RecordedClaim } from './lockfile.js';
 export { checkTarballEntries } from './tarball-entries.js';
 export { offeredReleases, checkOfferedReleases, dropUnsignedPreferences, type OfferedReleases, type TagEdge } from './release-list.js';
 export { OVERLAY_APPROVAL_ROLE, APPROVE_COMMAND, notApprovedError, restrictToApproved } from './overlay.js';
-export { pinsMissingError, pinsMissingWarning } from './pins-missing.js';
+export { pinsMissingError, pinsMissingWarning, pinsStaleError } from './pins-missing.js';
 export { isBundledInsideParent } from './npm-bundled.js';

@@ -18,3 +18,18 @@ export function pinsMissingError(lockfilePath: string, command: string): VerifyE
 export function pinsMissingWarning(lockfilePath: string): string {
   return `TUF_PINS_MISSING (warning): no ${basename(lockfilePath)}: this install cannot detect a rollback to an older repository state or a dropped claim; it writes the file at its end: commit it (or run init first)`;
 }
+
+/**
+ * A frozen install whose lockfile installs registry packages the pins do not list (ADR 0004, ADR 0015): a pull
+ * request edited package-lock.json / yarn.lock without the verified install that records them, so tufpm-lock.json
+ * (what `tufpm diff` reviews) no longer describes what CI installs, and those packages have no pinned floor.
+ * Like `npm ci` with a package.json out of sync, or `yarn install --immutable` when yarn.lock would change.
+ */
+export function pinsStaleError(lockfilePath: string, command: string, unpinned: readonly string[], nonFrozen: string): VerifyError {
+  const name = basename(lockfilePath);
+  const shown = unpinned.slice(0, 20).join(', ') + (unpinned.length > 20 ? `, and ${unpinned.length - 20} more` : '');
+  return new VerifyError('TUF_PINS_STALE', `${command}: ${unpinned.length} package(s) in the lockfile are not pinned in ${name}: ${shown}`, {
+    attack: `lockfile changed without its pins (packages added, upgraded or downgraded outside a verified install never show in a review of ${name})`,
+    recovery: `run \`${nonFrozen}\`, review the change with \`tufpm diff\` and commit ${name} with the lockfile; if you did not make this change, restore the lockfile from version control`,
+  });
+}

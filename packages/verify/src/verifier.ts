@@ -146,6 +146,11 @@ export class InstallVerifier {
     return this.pins?.packages.get(pkgKey(name, version));
   }
 
+  /** True when tufpm-lock.json pins this `name@version` (a frozen install refuses any it does not, ADR 0015). */
+  isPinnedKey(key: string): boolean {
+    return this.pins?.packages.has(key) ?? false;
+  }
+
   /** The signed target of name@version through its delegated role, checked against its pin. */
   resolve(name: string, version: string): Promise<SignedTarget> {
     const key = pkgKey(name, version);

@@ -1,6 +1,6 @@
 import { MessageName, ReportError, type Hooks, type InstallOptions, type Project, type Cache } from '@yarnpkg/core';
 import { TufError } from '@tufpm/models';
-import { pinsMissingError, pinsMissingWarning } from '@tufpm/verify';
+import { pinsMissingError, pinsMissingWarning, pinsStaleError } from '@tufpm/verify';
 import { afterFetch } from './archive-binding.js';
 import { finishTreeCheck, pinnedKeys, startTreeCheck, type NpmEntry } from './install-flow.js';
 import { asNetworkFault, describeTufError, toReportError } from './report-errors.js';
@@ -62,6 +62,17 @@ export async function validateProject(project: Project, report: ValidationReport
     }
     const check = startTreeCheck(session, opts);
     session.treeCheck = check;
+    if (opts.immutable && !warnOnly) {
+      // ADR 0015: `--immutable` never moves the pins, so it must not install what they do not list (a pull
+      // request that edits only yarn.lock would add or downgrade packages no review of the pins shows).
+      // Refused before any download, after the signature checks, so an attack is reported by its own code.
+      const unpinned = pinnedKeys(check.entries).filter((key) => !session.verifier.isPinnedKey(key)).sort();
+      if (unpinned.length > 0) {
+        await finishTreeCheck(session, opts, check);
+        await session.verifier.close();
+        throw toReportError(pinsStaleError(session.verifier.lockfilePath, 'yarn install --immutable', unpinned, 'yarn install'));
+      }
+    }
     session.fetching = true;
     try {
       try {

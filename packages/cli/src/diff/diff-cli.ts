@@ -4,6 +4,7 @@ import { TufError } from '@tufpm/models';
 import { DEFAULT_LOCKFILE_NAME, describeFailure } from '@tufpm/verify';
 import { formatMarkdown, formatText } from './diff-format.js';
 import { DiffError, baseCommit, headCommit, readPinsAtCommit, readPinsFile, type PinsSide } from './git-pins.js';
+import { addLockfileChanges } from './lockfile-diff.js';
 import { diffPins, hasChanges } from './pins-diff.js';
 
 export const DIFF_USAGE = `Usage: tufpm-diff [BASE_REF] [options]       (also: tufpm diff)
@@ -12,7 +13,9 @@ export const DIFF_USAGE = `Usage: tufpm-diff [BASE_REF] [options]       (also: t
 What a change of tufpm-lock.json does, for review: packages added, removed, upgraded and downgraded;
 signer changes (maintainer-signed <-> registry-signed); key and threshold changes of package roles; the
 root, timestamp, snapshot and targets pins that moved. Hash bins the registry re-signed (role versions
-moved, same tarballs) are counted, not listed. Reads only; needs no network.
+moved, same tarballs) are counted, not listed. With git sides, the registry packages of package-lock.json,
+npm-shrinkwrap.json and yarn.lock are compared too, and each change the pins do not record is marked
+"not pinned" (a frozen install refuses it: TUF_PINS_STALE). Reads only; needs no network.
 
   BASE_REF            compare with this git revision's merge base with the head (as a pull request
                       shows); default: HEAD (your uncommitted changes)
@@ -55,7 +58,13 @@ function parse(argv: string[]) {
   }
 }
 
-async function sides(argv: string[], cwd: string): Promise<{ base: PinsSide; head: PinsSide; file: string; json: boolean; markdown: boolean } | 'help'> {
+interface GitSides {
+  project: string;
+  base: { commit: string; label: string };
+  head: { commit?: string; label: string };
+}
+
+async function sides(argv: string[], cwd: string): Promise<{ base: PinsSide; head: PinsSide; file: string; json: boolean; markdown: boolean; git?: GitSides } | 'help'> {
   const { values: v, positionals } = parse(argv);
   if (v.help === true) return 'help';
   if (v.json === true && v.markdown === true) throw usage('--json and --markdown exclude each other');
@@ -76,10 +85,12 @@ async function sides(argv: string[], cwd: string): Promise<{ base: PinsSide; hea
   const base = v['merge-base'] === false
     ? { commit: await headCommit(project, ref!), label: `${ref!}` }
     : await baseCommit(project, ref, headRef);
+  const headLabel = headRef === undefined ? 'working tree' : `${v.head!} (${headRef.slice(0, 7)})`;
   const head = headRef === undefined
-    ? await readPinsFile(join(project, file), 'working tree')
-    : await readPinsAtCommit(project, headRef, file, `${v.head!} (${headRef.slice(0, 7)})`);
-  return { ...out, file, base: await readPinsAtCommit(project, base.commit, file, base.label), head };
+    ? await readPinsFile(join(project, file), headLabel)
+    : await readPinsAtCommit(project, headRef, file, headLabel);
+  const git = { project, base, head: { ...(headRef === undefined ? {} : { commit: headRef }), label: headLabel } };
+  return { ...out, file, base: await readPinsAtCommit(project, base.commit, file, base.label), head, git };
 }
 
 /** Runs `tufpm-diff`; returns the exit code (0 printed, 1 a side unreadable, 2 usage). Never calls process.exit. */
@@ -92,6 +103,8 @@ export async function runDiffCli(argv: string[], ctx: DiffCliContext): Promise<n
       return 0;
     }
     const diff = diffPins(s.base.lock, s.head.lock);
+    // The lockfiles decide what installs fetch: a change made only there must show too (git sides only).
+    if (s.git !== undefined) await addLockfileChanges(diff, s.git.project, s.git.base, s.git.head, s.head.lock);
     const labels = { base: s.base.label, head: s.head.label, file: s.file };
     if (s.json) {
       const side = (p: PinsSide) => ({ label: p.label, ...(p.commit === undefined ? {} : { commit: p.commit }) });

@@ -1,4 +1,5 @@
 import type { RoleKeys } from '@tufpm/verify';
+import type { LockfileDiff, LockPackageChange } from './lockfile-diff.js';
 import { hasChanges, type KeysChange, type PackageChange, type PinsDiff, type Signer, type StateChange } from './pins-diff.js';
 
 // The two renderings of a PinsDiff people read: plain text for a terminal, Markdown for a pull-request
@@ -51,6 +52,40 @@ function hiddenLine(d: PinsDiff): string | undefined {
   return parts.length === 0 ? undefined : `not shown: ${parts.join(', ')} (same tarballs)`;
 }
 
+const NOT_PINNED = 'NOT PINNED: run tufpm-npm install / yarn install to record';
+const pinNote = (c: LockPackageChange): string => (c.pinned === false ? NOT_PINNED : '');
+const lockChanged = (l: LockfileDiff): boolean => l.base.present !== l.head.present || l.added.length + l.removed.length + l.upgraded.length + l.downgraded.length > 0;
+const presence = (l: LockfileDiff): string => (l.base.present === l.head.present ? '' : l.head.present ? ' (added)' : ' (DELETED)');
+
+/** The project lockfiles' registry package changes: what installs fetch, pinned or not. */
+function lockfileLines(d: PinsDiff): string[] {
+  const lines: string[] = [];
+  for (const l of (d.lockfiles ?? []).filter(lockChanged)) {
+    lines.push(`${l.file}${presence(l)}: ${l.added.length} added, ${l.removed.length} removed, ${l.upgraded.length} upgraded, ${l.downgraded.length} downgraded`);
+    for (const c of l.added) lines.push(`  + ${c.name}@${c.to!}  ${pinNote(c)}`.trimEnd());
+    for (const c of l.removed) lines.push(`  - ${c.name}@${c.from!}`);
+    for (const c of l.upgraded) lines.push(`  ^ ${c.name} ${c.from!} -> ${c.to!}  ${pinNote(c)}`.trimEnd());
+    for (const c of l.downgraded) lines.push(`  v ${c.name} ${c.from!} -> ${c.to!}  DOWNGRADE  ${pinNote(c)}`.trimEnd());
+  }
+  return lines;
+}
+
+function lockfileMarkdown(d: PinsDiff): string[] {
+  const out: string[] = [];
+  for (const l of (d.lockfiles ?? []).filter(lockChanged)) {
+    const rows: string[] = [];
+    const note = (c: LockPackageChange): string => (c.pinned === false ? `**not pinned**: run tufpm-npm install / yarn install to record` : c.pinned ? 'pinned' : '');
+    for (const c of l.added) rows.push(`| added | ${code(c.name)} | | ${cell(c.to!)} | ${note(c)} |`);
+    for (const c of l.removed) rows.push(`| removed | ${code(c.name)} | ${cell(c.from!)} | | |`);
+    for (const c of l.upgraded) rows.push(`| upgraded | ${code(c.name)} | ${cell(c.from!)} | ${cell(c.to!)} | ${note(c)} |`);
+    for (const c of l.downgraded) rows.push(`| **downgraded** | ${code(c.name)} | ${cell(c.from!)} | ${cell(c.to!)} | ${note(c)} |`);
+    out.push(`Registry packages in ${code(l.file)}${presence(l)}:`, '');
+    if (rows.length > 0) out.push('| change | package | from | to | pins |', '|---|---|---|---|---|', ...rows);
+    out.push('');
+  }
+  return out;
+}
+
 function header(d: PinsDiff, labels: DiffLabels): string {
   const fmt = d.base.lockfileVersion !== undefined && d.head.lockfileVersion !== undefined && d.base.lockfileVersion !== d.head.lockfileVersion
     ? ` (format ${d.base.lockfileVersion} -> ${d.head.lockfileVersion})` : '';
@@ -73,6 +108,7 @@ export function formatText(d: PinsDiff, labels: DiffLabels): string {
     for (const c of d.downgraded) lines.push(`  v ${c.name} ${c.from} -> ${c.to}  ${signerNote(c)}  DOWNGRADE`);
   }
   for (const r of d.rehashed) lines.push(`  ! ${r.package} tarball sha512 ${r.from}… -> ${r.to}…`);
+  lines.push(...lockfileLines(d));
   if (d.signers.length > 0) {
     lines.push('signers:');
     for (const s of d.signers) lines.push(`  ${s.name}: ${s.from}-signed -> ${s.to}-signed`);
@@ -113,6 +149,7 @@ export function formatMarkdown(d: PinsDiff, labels: DiffLabels): string {
   for (const c of d.downgraded) rows.push(`| **downgraded** | ${code(c.name)} | ${cell(c.from!)} | ${cell(c.to!)} | ${signerNote(c)} |`);
   for (const r of d.rehashed) rows.push(`| **new tarball, same version** | ${code(r.package)} | sha512 ${r.from}… | sha512 ${r.to}… | |`);
   if (rows.length > 0) out.push('| change | package | from | to | signed by |', '|---|---|---|---|---|', ...rows, '');
+  out.push(...lockfileMarkdown(d));
   if (d.signers.length > 0) {
     out.push('| package | signer before | signer after |', '|---|---|---|');
     for (const s of d.signers) out.push(`| ${code(s.name)} | ${s.from} | ${s.to === 'maintainer' ? s.to : `**${s.to}**`} |`);

@@ -74,19 +74,25 @@ export async function headCommit(cwd: string, ref: string): Promise<string> {
   return commitOf(ref, cwd);
 }
 
-/** tufpm-lock.json (`file`, relative to `cwd`) as committed in `commit`, or undefined when absent there. */
-export async function readPinsAtCommit(cwd: string, commit: string, file: string, label: string): Promise<PinsSide> {
+/** A file (`file`, relative to `cwd`) as committed in `commit`, at most `max` bytes, or undefined when absent there. */
+export async function readBlobAtCommit(cwd: string, commit: string, file: string, label: string, max: number): Promise<string | undefined> {
   // `<commit>:./<file>` is resolved against cwd, so a project in a subdirectory of the repository works
   const object = `${commit}:./${file}`;
   const size = await git(['cat-file', '-s', object], cwd);
-  if (size.code !== 0) return { label, commit, lock: undefined };
+  if (size.code !== 0) return undefined;
   const bytes = Number(size.stdout.toString('utf8').trim());
-  if (!Number.isSafeInteger(bytes) || bytes > MAX_PINS_BYTES) {
-    throw new DiffError('TUF_DIFF_GIT', `${file} in ${label} is larger than ${MAX_PINS_BYTES} bytes`, 'this is no tufpm-lock.json an install would accept; review the change by hand');
+  if (!Number.isSafeInteger(bytes) || bytes > max) {
+    throw new DiffError('TUF_DIFF_GIT', `${file} in ${label} is larger than ${max} bytes`, 'this is no file an install would accept; review the change by hand');
   }
-  const blob = await git(['cat-file', 'blob', object], cwd, MAX_PINS_BYTES + 1);
+  const blob = await git(['cat-file', 'blob', object], cwd, max + 1);
   if (blob.code !== 0) throw new DiffError('TUF_DIFF_GIT', `git cannot read ${object}: ${blob.stderr.trim().slice(0, 300)}`, 'check the repository (git fsck)');
-  return { label, commit, lock: parseLockfile(blob.stdout.toString('utf8'), `${file} (${label})`) };
+  return blob.stdout.toString('utf8');
+}
+
+/** tufpm-lock.json (`file`, relative to `cwd`) as committed in `commit`, or undefined when absent there. */
+export async function readPinsAtCommit(cwd: string, commit: string, file: string, label: string): Promise<PinsSide> {
+  const text = await readBlobAtCommit(cwd, commit, file, label, MAX_PINS_BYTES);
+  return { label, commit, lock: text === undefined ? undefined : parseLockfile(text, `${file} (${label})`) };
 }
 
 /** A lockfile on disk (the working tree, or one of two files compared), or undefined when it does not exist. */

@@ -1,4 +1,5 @@
 import semver from 'semver';
+import type { LockfileDiff } from './lockfile-diff.js';
 import { rootDigestKind, roleKeysName, type PinnedPackage, type RoleKeys, type SideLockfile } from '@tufpm/verify';
 
 // What a reviewer needs to see in a change of tufpm-lock.json (ADR 0016): packages added, removed,
@@ -59,7 +60,8 @@ export interface Warning {
     | 'ROLE_VERSION_LOWERED'
     | 'CLAIM_REMOVED'
     | 'ROOT_REPLACED'
-    | 'REGISTRY_CHANGED';
+    | 'REGISTRY_CHANGED'
+    | 'LOCKFILE_NOT_PINNED';
   message: string;
 }
 
@@ -80,6 +82,8 @@ export interface PinsDiff {
    *  roles re-signed for another release), Yarn checksums re-recorded, keys recorded for the first time */
   hidden: { binResigns: number; roleResigns: number; yarnChecksums: number; keysFirstRecorded: number };
   warnings: Warning[];
+  /** registry packages changed in package-lock.json / npm-shrinkwrap.json / yarn.lock (git sides only) */
+  lockfiles?: LockfileDiff[];
 }
 
 type Lock = Pick<SideLockfile, 'lockfileVersion' | 'registry' | 'root' | 'timestamp' | 'snapshot' | 'targets' | 'packages' | 'roles' | 'claims'>;
@@ -101,7 +105,7 @@ function byName(lock: Lock | undefined): Map<string, Map<string, PinnedPackage>>
 }
 
 const signerOf = (pin: PinnedPackage): Signer => (pin.maintainerSigned ? 'maintainer' : 'registry');
-const compareVersions = (a: string, b: string): number => (semver.valid(a) && semver.valid(b) ? semver.compare(a, b) : a < b ? -1 : a > b ? 1 : 0);
+export const compareVersions = (a: string, b: string): number => (semver.valid(a) && semver.valid(b) ? semver.compare(a, b) : a < b ? -1 : a > b ? 1 : 0);
 const sortedBy = <T>(items: T[], key: (t: T) => string): T[] => items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 
 function packageSigner(versions: Map<string, PinnedPackage> | undefined): Signer | 'mixed' | undefined {
@@ -110,14 +114,18 @@ function packageSigner(versions: Map<string, PinnedPackage> | undefined): Signer
   return kinds.size === 1 ? [...kinds][0]! : 'mixed';
 }
 
-/** Versions of one package: pinned only in base paired with ones pinned only in head, highest with highest. */
+/** Versions only in base paired with ones only in head, highest with highest; the rest added or removed. */
+export function pairVersionLists(base: ReadonlySet<string>, head: ReadonlySet<string>): { pairs: Array<[string, string]>; added: string[]; removed: string[] } {
+  const gone = [...base].filter((v) => !head.has(v)).sort(compareVersions).reverse();
+  const fresh = [...head].filter((v) => !base.has(v)).sort(compareVersions).reverse();
+  const n = Math.min(gone.length, fresh.length);
+  return { pairs: gone.slice(0, n).map((from, i) => [from, fresh[i]!]), added: fresh.slice(n), removed: gone.slice(n) };
+}
+
+/** Versions of one package: pinned only in base paired with ones pinned only in head. */
 function pairVersions(name: string, base: Map<string, PinnedPackage>, head: Map<string, PinnedPackage>, out: PinsDiff): void {
-  const gone = [...base.keys()].filter((v) => !head.has(v)).sort(compareVersions).reverse();
-  const fresh = [...head.keys()].filter((v) => !base.has(v)).sort(compareVersions).reverse();
-  const pairs = Math.min(gone.length, fresh.length);
-  for (let i = 0; i < pairs; i++) {
-    const from = gone[i]!;
-    const to = fresh[i]!;
+  const { pairs, added, removed } = pairVersionLists(new Set(base.keys()), new Set(head.keys()));
+  for (const [from, to] of pairs) {
     const change = { name, from, to, fromSigner: signerOf(base.get(from)!), toSigner: signerOf(head.get(to)!) };
     if (compareVersions(to, from) >= 0) out.upgraded.push(change);
     else {
@@ -125,8 +133,8 @@ function pairVersions(name: string, base: Map<string, PinnedPackage>, head: Map<
       out.warnings.push({ code: 'DOWNGRADE', message: `${name} goes down from ${from} to ${to}: a downgrade can bring back a fixed vulnerability` });
     }
   }
-  for (const to of fresh.slice(pairs)) out.added.push({ name, to, toSigner: signerOf(head.get(to)!) });
-  for (const from of gone.slice(pairs)) out.removed.push({ name, from, fromSigner: signerOf(base.get(from)!) });
+  for (const to of added) out.added.push({ name, to, toSigner: signerOf(head.get(to)!) });
+  for (const from of removed) out.removed.push({ name, from, fromSigner: signerOf(base.get(from)!) });
 }
 
 /** Same name@version in both: the tarball must not change; a role version going down lowers a floor. */
@@ -280,6 +288,7 @@ export function hasChanges(diff: PinsDiff): boolean {
     diff.base.present !== diff.head.present ||
     diff.added.length + diff.removed.length + diff.upgraded.length + diff.downgraded.length + diff.rehashed.length > 0 ||
     diff.signers.length + diff.roleKeys.length + diff.claims.added.length + diff.claims.removed.length + diff.state.length > 0 ||
-    diff.warnings.length > 0
+    diff.warnings.length > 0 ||
+    (diff.lockfiles ?? []).some((l) => l.base.present !== l.head.present || l.added.length + l.removed.length + l.upgraded.length + l.downgraded.length > 0)
   );
 }
