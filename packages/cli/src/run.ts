@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { TufError } from '@tufpm/models';
-import { describeFailure } from '@tufpm/verify';
+import { failureReport, formatFailureReport, type FailureReport } from '@tufpm/verify';
 import { verifyProject, type ProjectVerifyOptions } from './check.js';
 import { VerifyUsageError } from './project-lockfiles.js';
 
@@ -51,36 +51,8 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-interface Report {
-  code: string;
-  message: string;
-  package?: string;
-  version?: string;
-  role?: string;
-  attack: string;
-  recovery: string;
-}
-
-function toReport(error: TufError): Report {
-  const detail = error as TufError & { packageName?: string; version?: string; role?: string; attack?: string; recovery?: string };
-  const fallback = describeFailure(error.code);
-  return {
-    code: error.code,
-    message: error.message,
-    ...(detail.packageName === undefined ? {} : { package: detail.packageName }),
-    ...(detail.version === undefined ? {} : { version: detail.version }),
-    ...(detail.role === undefined ? {} : { role: detail.role }),
-    attack: detail.attack ?? fallback.attack,
-    recovery: detail.recovery ?? fallback.recovery,
-  };
-}
-
-function formatReport(r: Report): string {
-  const lines = [`tufpm-verify ERR! ${r.code}: ${r.message}`];
-  if (r.package !== undefined) lines.push(`tufpm-verify ERR!   package: ${r.package}${r.version === undefined ? '' : `@${r.version}`}`);
-  if (r.role !== undefined) lines.push(`tufpm-verify ERR!   role:    ${r.role}`);
-  lines.push(`tufpm-verify ERR!   attack:  ${r.attack}`, `tufpm-verify ERR!   recover: ${r.recovery}`);
-  return `${lines.join('\n')}\n`;
+function formatReport(report: FailureReport): string {
+  return `${formatFailureReport(report, 'tufpm-verify')}\n`;
 }
 
 function parse(argv: string[], cwd: string): { options: ProjectVerifyOptions; json: boolean; progress: boolean | undefined; help: boolean } {
@@ -132,7 +104,7 @@ export async function runVerifyCli(argv: string[], ctx: VerifyCliContext): Promi
       ...args.options,
       ...(progress ? { onProgress: (done, total, name) => ctx.stderr(`\rtufpm-verify: ${done}/${total} ${name.slice(0, 60).padEnd(60)}${done === total ? '\n' : ''}`) } : {}),
     });
-    const reports = result.failures.map(toReport);
+    const reports = result.failures.map(failureReport);
     for (const report of reports) ctx.stderr(formatReport(report));
     for (const name of result.exempt) ctx.stderr(`tufpm-verify WARN ${name} not verified (--unsafe-unverified)\n`);
     for (const name of result.unsafeAllowed) ctx.stderr(`tufpm-verify WARN ${name} let through unverified (--unsafe-allow-non-registry)\n`);
@@ -149,11 +121,11 @@ export async function runVerifyCli(argv: string[], ctx: VerifyCliContext): Promi
   } catch (error) {
     if (error instanceof VerifyUsageError) {
       ctx.stderr(`tufpm-verify: ${error.message}\n\n${USAGE}`);
-      if (json) ctx.stdout(`${JSON.stringify({ ok: false, command: 'verify', errors: [toReport(error)] })}\n`);
+      if (json) ctx.stdout(`${JSON.stringify({ ok: false, command: 'verify', errors: [failureReport(error)] })}\n`);
       return 2;
     }
     if (!(error instanceof TufError)) throw error;
-    const report = toReport(error);
+    const report = failureReport(error);
     ctx.stderr(formatReport(report));
     if (json) ctx.stdout(`${JSON.stringify({ ok: false, command: 'verify', errors: [report] }, null, 2)}\n`);
     return 1;

@@ -1,6 +1,7 @@
 export { InstallVerifier, normalizeRegistry, DEFAULT_TRUSTED_ROOT_NAME } from './verifier.js';
 export type { VerifierOptions, VerifyMode, SignedTarget, VerifierSummary, ProgressEvent } from './verifier.js';
 export { VerifyError, describeFailure } from './errors.js';
+export { failureReport, formatFailureReport, type FailureReport } from './failure-report.js';
 export { parseSignedDependencies, extraneousDependencies } from './signed-dependencies.js';
 export type { SignedDependencies, DeclaredDependencies, ParsedSignedDependencies } from './signed-dependencies.js';
 export { parseManifestFields, manifestFieldProblems, escapingBins, normalizeBinPath, normalizeBinName } from './manifest-fields.js';
