@@ -4,22 +4,13 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addPackageVersion, buildPackageTarball, packumentFile } from '@tufpm/registry';
-import { NpmWorld, type CliResult, type Project } from '../src/harness/npm-world.js';
+import { NpmWorld } from '../src/harness/npm-world.js';
 import { signAsOlderRepository } from '../src/harness/older-targets.js';
+import { refusedNpm as refused } from '../src/harness/attacks-graph.js';
 
 // The manifest fields Arborist acts on (bins, os/cpu, install scripts) against tufpm-npm: a registry, a
 // mirror or a package-lock.json edit that changes them is refused before anything is extracted, linked or
 // run; the legitimate uses keep installing.
-
-async function refused(project: Project, args: string[], code: RegExp, ...also: RegExp[]): Promise<CliResult> {
-  const before = await project.state();
-  const res = await project.tufpmNpm(args);
-  assert.equal(res.code, 1, `exit code 1 expected\n${res.stderr}`);
-  assert.match(res.stderr, code);
-  for (const re of also) assert.match(res.stderr, re);
-  assert.deepEqual(await project.state(), before, 'nothing touched');
-  return res;
-}
 
 async function publish(world: NpmWorld, name: string, version: string, manifest: Record<string, unknown>, files: Record<string, string> = {}): Promise<{ tarball: Uint8Array; role: string }> {
   const tarball = buildPackageTarball({ name, version, manifest, files });

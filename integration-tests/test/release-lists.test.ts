@@ -1,30 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NpmWorld, type CliResult, type Project } from '../src/harness/npm-world.js';
+import { NpmWorld } from '../src/harness/npm-world.js';
 import { YarnProject } from '../src/harness/yarn.js';
 import { hideRelease, moveDistTag, publishTagged, tamperPackument } from '../src/harness/attacks-release-lists.js';
+import { refusedNpm, refusedYarn } from '../src/harness/attacks-graph.js';
 
 // ADR 0013: the versions and dist-tags Yarn and tufpm-npm resolve from are the signed ones. The registry
 // edits only the unsigned packument; the TUF metadata stays current, so no freeze or rollback check fires.
 // A refused command exits 1 with the coded error and leaves the project exactly as it was.
-
-async function refusedYarn(project: YarnProject, args: string[], ...expected: RegExp[]): Promise<CliResult> {
-  const before = { ...(await project.state()), packageJson: await project.read('package.json') };
-  const res = await project.yarn(args);
-  assert.equal(res.code, 1, `exit code 1 expected\n${res.stdout}${res.stderr}`);
-  for (const re of expected) assert.match(res.stdout, re);
-  assert.deepEqual({ ...(await project.state()), packageJson: await project.read('package.json') }, before, 'nothing touched');
-  return res;
-}
-
-async function refusedNpm(project: Project, args: string[], ...expected: RegExp[]): Promise<CliResult> {
-  const before = await project.state();
-  const res = await project.tufpmNpm(args);
-  assert.equal(res.code, 1, `exit code 1 expected\n${res.stderr}`);
-  for (const re of expected) assert.match(res.stderr, re);
-  assert.deepEqual(await project.state(), before, 'nothing touched');
-  return res;
-}
 
 async function installedVersion(dir: string, name: string): Promise<string> {
   const { readFile } = await import('node:fs/promises');
