@@ -4,12 +4,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateEd25519KeyPair } from '@tufpm/models';
 import { buildPackageTarball } from '@tufpm/registry';
 import { fetchStaged, prepareRelease, publishRelease, readPackageTarball, signRole } from '@tufpm/repo';
 import { InstallVerifier } from '@tufpm/verify';
+import { OVERLAY_CLI } from '../src/harness/overlay-world.js';
+import { run } from '../src/harness/npm-world.js';
 import { VerdaccioWorld } from '../src/harness/verdaccio.js';
 
 describe('verdaccio-tufpm', () => {
@@ -244,5 +246,51 @@ describe('verdaccio-tufpm with an uplink', () => {
     const local = await world.project({ 'local-pkg': '1.0.0' });
     const ok = await local.tufpmNpm(['install']);
     assert.equal(ok.code, 0, `the registry's own publishes still install\n${ok.stderr}`);
+  });
+
+  test('a proxied package approved from a lockfile (tufpm-overlay approve --registry) installs verified with tufpm-npm and Yarn; versions nobody approved are not offered', async () => {
+    assert.equal((await upstream.npmPublish('approved-up', '1.0.0')).code, 0);
+    assert.equal((await upstream.npmPublish('approved-up', '1.1.0')).code, 0);
+    // The team's lockfile, written by the real npm through this Verdaccio (resolved: its own tarball URLs).
+    const reviewed = await world.tempDir('reviewed-');
+    await writeFile(join(reviewed, 'package.json'), JSON.stringify({ name: 'reviewed', version: '1.0.0', private: true, dependencies: { 'approved-up': '1.0.0' } }));
+    const locked = await world.npm(['install', '--package-lock-only'], reviewed);
+    assert.equal(locked.code, 0, locked.stderr);
+    const approve = (...extra: string[]): ReturnType<typeof run> => run(process.execPath, [
+      OVERLAY_CLI, 'approve', '--lockfile', join(reviewed, 'package-lock.json'), '--registry', world.tufDir, '--keys', world.keysDir,
+      '--upstream', world.url, '--npm-cache', join(reviewed, 'no-cache'), ...extra,
+    ], reviewed, { ...process.env });
+    const check = await approve('--dry-run');
+    assert.equal(check.code, 1, 'the pull-request check fails while a package is unapproved');
+    assert.match(check.stdout, /\+ approved-up@1\.0\.0/);
+    assert.match(check.stderr, /TUF_NOT_APPROVED/);
+    const before = await world.served();
+    const signed = await approve();
+    assert.equal(signed.code, 0, signed.stdout + signed.stderr);
+    assert.match(signed.stdout, /signed 1 release/);
+    assert.equal((await world.served()).snapshot, before.snapshot + 1, 'one new snapshot for the approval');
+    assert.equal((await approve('--dry-run')).code, 0, 'the check passes once approved');
+
+    // The packument Verdaccio serves offers only the approved version, tagged as signed.
+    const packument = (await (await fetch(`${world.url}approved-up`)).json()) as { versions: Record<string, unknown>; 'dist-tags': Record<string, string> };
+    assert.deepEqual(Object.keys(packument.versions), ['1.0.0']);
+    assert.deepEqual(packument['dist-tags'], { latest: '1.0.0' });
+
+    const npmProject = await world.project({ 'approved-up': '^1.0.0' });
+    const npm = await npmProject.tufpmNpm(['install']);
+    assert.equal(npm.code, 0, npm.stderr);
+    assert.match(await readFile(join(npmProject.dir, 'node_modules', 'approved-up', 'index.js'), 'utf8'), /approved-up@1\.0\.0/);
+    const yarnProject = await world.project({ 'approved-up': '^1.0.0' });
+    const yarn = await yarnProject.yarn(['install']);
+    assert.equal(yarn.code, 0, yarn.stdout + yarn.stderr);
+    assert.match((await yarnProject.yarn(['node', '-e', 'console.log(require("approved-up"))'])).stdout, /approved-up@1\.0\.0/);
+
+    // A version nobody approved is not installed, and the project is left as it was.
+    const newer = await world.project({ 'approved-up': '1.1.0' });
+    const untouched = await newer.state();
+    const refusedNpm = await newer.tufpmNpm(['install']);
+    assert.notEqual(refusedNpm.code, 0);
+    assert.match(refusedNpm.stderr, /approved-up/);
+    assert.deepEqual(await newer.state(), untouched, 'project untouched');
   });
 });

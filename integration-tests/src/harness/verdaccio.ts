@@ -67,7 +67,7 @@ export class VerdaccioWorld {
       '    publish: $authenticated',
       '    unpublish: $authenticated',
       ...(opts.uplink === undefined ? [] : ['    proxy: upstream']),
-      ...(opts.plugin === false ? [] : ['middlewares:', '  tufpm:', '    dir: ./tufpm', '    keys: ./keys']),
+      ...(opts.plugin === false ? [] : ['middlewares:', '  tufpm:', '    dir: ./tufpm', '    keys: ./keys', 'filters:', '  tufpm:', '    dir: ./tufpm']),
       'web:',
       '  enable: false',
       'log: { type: stdout, format: json, level: error }',

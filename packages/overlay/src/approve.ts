@@ -45,7 +45,7 @@ export interface ApproveResult extends ApprovalPlan {
 
 const key = (p: { name: string; version: string }): string => `${p.name}@${p.version}`;
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>, onDone?: (done: number) => void): Promise<R[]> {
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>, onDone?: (done: number) => void): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   let done = 0;
@@ -61,7 +61,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 }
 
 /** The tarball of `pkg`, checked against the lockfile's integrity and its own package.json, with its facts read. */
-async function approvable(source: TarballSource, pkg: LockedPackage): Promise<PackageTarball> {
+export async function approvable(source: TarballSource, pkg: LockedPackage): Promise<PackageTarball> {
   const bytes = await fetchTarball(source, pkg.targetPath, pkg.sha512);
   if (pkg.sha512 !== undefined && createHash('sha512').update(bytes).digest('hex') !== pkg.sha512) {
     throw new OverlayError('TUF_APPROVAL_INTEGRITY', `${key(pkg)}: the tarball from ${source.tarballsDir ?? source.upstream} differs from the integrity the lockfile records: nothing was approved (the upstream, a mirror or the lockfile was altered; find out which before approving)`);

@@ -6,10 +6,11 @@ import { parseArgs } from 'node:util';
 import { TufError, type Key, type Signer } from '@tufpm/models';
 import { NpmRepository, readMaintainerSigner, readPublicKeyFile } from '@tufpm/repo';
 import { OVERLAY_APPROVAL_ROLE } from '@tufpm/verify';
+import { approveIntoRegistry, type ApproveIntoRegistryResult } from './approve-registry.js';
 import { approveLockfile, cosignStaged, discardStaged, revokeApproval, type ApproveResult } from './approve.js';
 import { OverlayError } from './errors.js';
 import { initOverlay } from './init.js';
-import { overlayPaths, readOverlayConfig, type OverlayPaths } from './layout.js';
+import { normalizeUpstream, overlayPaths, readOverlayConfig, type OverlayPaths } from './layout.js';
 import { renewOnline } from './renew.js';
 import { serveMetadata } from './serve.js';
 import { loadPublished, readStaged, submitApproval, type SubmitResult } from './submit.js';
@@ -23,6 +24,10 @@ const USAGE = `usage: tufpm-overlay <command> --repo DIR [options]        (docs/
         approves every registry package of package-lock.json, yarn.lock or tufpm-lock.json (tarballs
         from --tarballs, npm's cache when the lockfile pins a sha512, else the upstream); --dry-run
         signs nothing and exits 1 when anything is not approved (the pull-request check)
+  approve --lockfile FILE --registry DIR --keys DIR --upstream URL [--tarballs DIR] [--dry-run]
+        the same approval for a tufpm registry (tufpm-registry's directory, verdaccio-tufpm's dir) that
+        serves packages it does not publish (Verdaccio's uplinks): each package the lockfile resolves
+        from URL (the registry's own URL) is signed into its bin with the registry's online key (ADR 0025)
   cosign --key PRIV [--tarballs DIR] [--stage-only]   adds a reviewer's signature to the staged approval
   revoke NAME@VERSION --key PRIV ...                   withdraws an approval (installs refuse it)
   publish                                              publishes a fully signed staged approval (online keys)
@@ -45,6 +50,7 @@ const OPTIONS = {
   repo: { type: 'string' },
   keys: { type: 'string' },
   upstream: { type: 'string' },
+  registry: { type: 'string' },
   reviewer: { type: 'string', multiple: true },
   threshold: { type: 'string' },
   lockfile: { type: 'string' },
@@ -101,6 +107,40 @@ function approveText(r: ApproveResult): string {
   return lines.join('\n');
 }
 
+function approveRegistryText(r: ApproveIntoRegistryResult): string {
+  const lines = [`${r.lockfile} (${r.kind}) against ${r.upstream}`];
+  lines.push(`new: ${r.new.length}`, ...r.new.map((s) => `  + ${s}`));
+  lines.push(`already signed: ${r.approved.length}`);
+  lines.push(`cannot be approved: ${r.unapprovable.length}`, ...r.unapprovable.map((u) => `  ! ${u.spec}: ${u.reason}`));
+  lines.push(r.outcome === 'signed' ? `signed ${r.signed!.length} release(s) into the registry's bins, snapshot v${r.snapshot!}` : r.outcome);
+  lines.push(`${r.seconds} s`);
+  return lines.join('\n');
+}
+
+/** approve --registry: the lockfile's packages signed into a tufpm registry's bins (approve-registry.ts). */
+async function approveRegistry(v: Values, io: Io, print: (human: string, data: unknown) => void): Promise<number> {
+  if (v.keys === undefined || v.upstream === undefined) throw new UsageError(`approve --registry needs --keys DIR (the registry's keys) and --upstream URL (the registry's URL)\n\n${USAGE}`);
+  const json = v.json === true;
+  const r = await approveIntoRegistry({
+    metadataDir: join(resolve(v.registry!), 'tuf', 'metadata'),
+    keysDir: resolve(v.keys),
+    upstream: normalizeUpstream(v.upstream),
+    lockfile: resolve(v.lockfile!),
+    dryRun: v['dry-run'] === true,
+    ...(v.tarballs === undefined ? {} : { tarballsDir: resolve(v.tarballs) }),
+    npmCache: npmCacheDir(v, io),
+    onProgress: (done, total) => {
+      if (!json && (done === total || done % 50 === 0)) io.err(`approve: ${done}/${total} tarballs checked\n`);
+    },
+  });
+  print(approveRegistryText(r), r);
+  if (r.outcome === 'dry-run' && (r.new.length > 0 || r.unapprovable.length > 0)) {
+    io.err(`TUF_NOT_APPROVED: ${r.new.length} package(s) not signed, ${r.unapprovable.length} cannot be approved\n`);
+    return 1;
+  }
+  return 0;
+}
+
 async function run(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h') throw new UsageError(USAGE);
@@ -139,6 +179,7 @@ async function run(argv: string[], io: Io): Promise<number> {
     }
     case 'approve': {
       if (v.lockfile === undefined) throw new UsageError(`approve needs --lockfile FILE\n\n${USAGE}`);
+      if (v.registry !== undefined) return approveRegistry(v, io, print);
       const r = await approveLockfile({
         paths,
         lockfile: resolve(v.lockfile),

@@ -9,3 +9,4 @@ export { loadPublished, readStaged, publishRole, submitApproval, hasOnlineKeys, 
 export { fetchTarball, type TarballSource } from './upstream.js';
 export { serveMetadata, cacheControlFor, TIMESTAMP_MAX_AGE_SECONDS, type StaticMetadataServer } from './serve.js';
 export { renewOnline } from './renew.js';
+export { approveIntoRegistry, type ApproveIntoRegistryOptions, type ApproveIntoRegistryResult } from './approve-registry.js';

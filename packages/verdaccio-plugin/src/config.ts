@@ -22,8 +22,8 @@ export class PluginConfigError extends TufError {
   }
 }
 
-function path(raw: unknown, key: string, base: string): string {
-  if (typeof raw !== 'string' || raw.length === 0) throw new PluginConfigError(`middlewares.tufpm.${key} must name a directory (see docs/verdaccio.md)`);
+function path(raw: unknown, key: string, base: string, section = 'middlewares'): string {
+  if (typeof raw !== 'string' || raw.length === 0) throw new PluginConfigError(`${section}.tufpm.${key} must name a directory (see docs/verdaccio.md)`);
   return isAbsolute(raw) ? raw : resolve(join(base, raw));
 }
 
@@ -37,6 +37,13 @@ function bool(raw: unknown, key: string, fallback: boolean): boolean {
   if (raw === undefined) return fallback;
   if (typeof raw !== 'boolean') throw new PluginConfigError(`middlewares.tufpm.${key} must be true or false`);
   return raw;
+}
+
+/** The plugin's section of `filters:` (`filters: { tufpm: { dir } }`): only the tufpm directory. */
+export function parseFilterConfig(raw: unknown, options: PluginOptions): { dir: string } {
+  const c = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const configPath = options.config.configPath ?? options.config.self_path;
+  return { dir: path(c['dir'], 'dir', configPath === undefined ? process.cwd() : dirname(configPath), 'filters') };
 }
 
 /** Relative paths are read from the directory of config.yaml, as Verdaccio reads `storage:`. */

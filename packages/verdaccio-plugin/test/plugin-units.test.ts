@@ -4,6 +4,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handOn } from '../src/hand-on.js';
 import { parsePluginConfig } from '../src/config.js';
+import { restrictToReleaseList } from '../src/filter.js';
 import type { PluginOptions } from '../src/verdaccio-types.js';
 
 const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -57,4 +58,17 @@ test('hand-on: a store Verdaccio refuses rejects (nothing signed) and its own re
   });
   assert.equal((rejected as { code?: string }).code, 'VERDACCIO_STORE_FAILED');
   assert.equal(r.status, 409);
+});
+
+test('filter: a packument offering versions and tags beyond the signed release list is restricted to it; other fields stay', () => {
+  const manifest = {
+    name: 'up', readme: 'r',
+    versions: { '1.0.0': { version: '1.0.0' }, '1.1.0': { version: '1.1.0' }, '2.0.0-rc.1': { version: '2.0.0-rc.1' } },
+    'dist-tags': { latest: '1.1.0', next: '2.0.0-rc.1' },
+  };
+  const out = restrictToReleaseList(manifest, { versions: ['1.0.0'], distTags: { latest: '1.0.0' } });
+  assert.deepEqual(Object.keys(out.versions ?? {}), ['1.0.0']);
+  assert.deepEqual(out['dist-tags'], { latest: '1.0.0' });
+  assert.equal(out['readme'], 'r');
+  assert.deepEqual(Object.keys(manifest.versions).length, 3, 'the input is not modified');
 });
