@@ -5,11 +5,15 @@
 //
 // Environment:
 //   BENCH_QUICK=1        smaller registry, fewer runs (a minute or two instead of ~10)
-//   BENCH_ONLY=a,b       parts to run: micro, verifier, yarn, npm, publish (default all)
+//   BENCH_ONLY=a,b       parts to run: micro, verifier, yarn, npm, publish, real-tree, network (default all);
+//                        `npm run bench -- --part real-tree` (or --part network, repeatable) does the same
+//   real-tree / network: see bench/real-tree/part.mjs (BENCH_REAL_RUNS, BENCH_REAL_CLIENTS, BENCH_NET_RTT,
+//                        BENCH_NET_MBIT); they write real-tree.* and network.* beside latest.*
 //   BENCH_PACKAGES=n     generated packages for the macro part (default 520; quick 120)
 //   BENCH_RUNS=n         timed cold runs per side for the macro part (default 5; quick 2); warm runs twice as many
-//   BENCH_PROFILE=p      registry: 'claimed' (default, one maintainer role per package) or 'bins'
-//                        (4 claimed packages, the rest in registry-signed hash bins)
+//   BENCH_PROFILE=p      registry: 'claimed' (default, one maintainer role per package: the worst case),
+//                        'mixed' (one package in eight claimed, the rest in registry-signed hash bins) or
+//                        'bins' (4 claimed packages, the rest in bins)
 //   BENCH_YARN_LINKER=l  Yarn's nodeLinker: pnp (default) or node-modules
 //   BENCH_OUT=dir        where to write the results (default bench/results): latest.json / latest.md for
 //                        the default complete run, latest-quick.* or latest-custom.* otherwise
@@ -21,10 +25,15 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { buildRows, renderMarkdown } from './report.mjs';
 import { progress, round } from './lib/stats.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+/** The generated-universe parts (results in latest.*), then the real-tree parts (results in real-tree.* / network.*). */
+const UNIVERSE_PARTS = ['micro', 'verifier', 'yarn', 'npm', 'publish'];
+const REAL_PARTS = ['real-tree', 'network'];
+const ALL_PARTS = [...UNIVERSE_PARTS, ...REAL_PARTS];
 const require = createRequire(import.meta.url);
 
 function intEnv(name, fallback) {
@@ -37,9 +46,11 @@ function intEnv(name, fallback) {
 
 function benchConfig() {
   const quick = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';
-  const parts = new Set((process.env.BENCH_ONLY ?? 'micro,verifier,yarn,npm,publish').split(',').map((s) => s.trim()).filter(Boolean));
-  for (const p of parts) if (!['micro', 'verifier', 'yarn', 'npm', 'publish'].includes(p)) throw new Error(`BENCH_ONLY: unknown part ${p}`);
-  if (!['claimed', 'bins'].includes(process.env.BENCH_PROFILE || 'claimed')) throw new Error('BENCH_PROFILE must be claimed or bins');
+  const { values: argv } = parseArgs({ options: { part: { type: 'string', multiple: true } } });
+  const only = argv.part !== undefined ? argv.part.join(',') : process.env.BENCH_ONLY ?? ALL_PARTS.join(',');
+  const parts = new Set(only.split(',').map((s) => s.trim()).filter(Boolean));
+  for (const p of parts) if (!ALL_PARTS.includes(p)) throw new Error(`unknown bench part ${p} (parts: ${ALL_PARTS.join(', ')})`);
+  if (!['claimed', 'mixed', 'bins'].includes(process.env.BENCH_PROFILE || 'claimed')) throw new Error('BENCH_PROFILE must be claimed, mixed or bins');
   if (!['pnp', 'node-modules'].includes(process.env.BENCH_YARN_LINKER || 'pnp')) throw new Error('BENCH_YARN_LINKER must be pnp or node-modules');
   return {
     quick,
@@ -194,6 +205,23 @@ async function main() {
     process.off('SIGTERM', onSignal);
   }
 
+  const realParts = REAL_PARTS.filter((p) => config.parts.includes(p));
+  if (realParts.length > 0) {
+    try {
+      const { runRealTreeParts } = await import('./real-tree/part.mjs');
+      await runRealTreeParts({ parts: realParts, quick: config.quick, out: config.out, machine });
+    } catch (err) {
+      for (const p of realParts) fail(p, err);
+    }
+  }
+  if (!UNIVERSE_PARTS.some((p) => config.parts.includes(p))) {
+    if (errors.length > 0) {
+      process.stderr.write(`\nbench: ${errors.length} part(s) failed:\n${errors.map((e) => `--- ${e.part} ---\n${e.message}`).join('\n')}\n`);
+      process.exitCode = 1;
+    }
+    return;
+  }
+
   const finishedAt = new Date();
   machine.loadavgEnd = os.loadavg().map((x) => round(x, 2));
   const rows = buildRows({ ...results, statuses, world: worldInfo });
@@ -232,7 +260,7 @@ async function main() {
 
 function resultName(config) {
   if (config.quick) return 'latest-quick';
-  const defaults = config.parts.length === 5 && config.packages === 520 && config.runs === 5 && config.profile === 'claimed' && config.yarnLinker === 'pnp';
+  const defaults = UNIVERSE_PARTS.every((p) => config.parts.includes(p)) && config.packages === 520 && config.runs === 5 && config.profile === 'claimed' && config.yarnLinker === 'pnp';
   return defaults ? 'latest' : 'latest-custom';
 }
 

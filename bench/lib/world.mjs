@@ -26,12 +26,16 @@ async function closureNames({ packages, seed, roots }) {
 
 /**
  * profile 'claimed' (default): every closure package has its own maintainer-signed role.
+ * profile 'mixed': one closure package in eight claimed, the rest in registry-signed hash bins.
  * profile 'bins': the harness's default world, 4 claimed packages and the rest in registry-signed
  * hash bins (how most packages are covered before their maintainers claim them).
  */
 export async function createBenchWorld({ packages, seed = 1, roots = 20, profile = 'claimed' }) {
   let claimed = 'default';
   if (profile === 'claimed') claimed = (await closureNames({ packages, seed, roots })).names;
+  // 'mixed' (issue 20): what a registry looks like a while after launch, most packages registry-signed in
+  // hash bins and about one in eight claimed by its maintainers (every 8th closure name, a fixed choice).
+  else if (profile === 'mixed') claimed = (await closureNames({ packages, seed, roots })).names.filter((_, i) => i % 8 === 0);
   else if (profile !== 'bins') throw new Error(`unknown registry profile ${profile}`);
   const registry = await createSignedRegistry({ packages, seed, roots, claimed });
   const traffic = { tuf: { requests: 0, bytes: 0 }, tarball: { requests: 0, bytes: 0 }, packument: { requests: 0, bytes: 0 }, other: { requests: 0, bytes: 0 } };

@@ -1,0 +1,110 @@
+// The real-tree and network parts of `npm run bench`: on the real-tree registry (world.mjs), for each network
+// condition (loopback; 20 ms and 80 ms round trip with a bandwidth cap, through the bench proxy), for
+// Yarn node-modules, Yarn PnP and npm: cold and warm installs, plain and with tufpm, alternating (the order
+// flips every round, so drift in machine load hits both sides). Each install records wall time, CPU time
+// (user + sys of the child, from GNU time) and peak resident memory; the ratios tufpm / plain are of the
+// medians of the same run. On a shared machine CPU time is the figure to judge by: wall time moves with
+// everybody else's load.
+// Cold and warm mean what they mean in macro-yarn.mjs / macro-npm.mjs (fresh machine vs. caches kept,
+// .pnp.cjs / .yarn / node_modules removed).
+import { NpmProject } from '../lib/npm-project.mjs';
+import { YarnProject } from '../lib/yarn-project.mjs';
+import { BenchRunError } from '../lib/proc.mjs';
+import { median, progress, round } from '../lib/stats.mjs';
+import { tufSectionTime } from '../lib/yarn-output.mjs';
+
+export const CLIENTS = ['yarn-node-modules', 'yarn-pnp', 'npm'];
+
+/** One client's two projects, set up on loopback: the plain side writes the lockfile, the tufpm side copies it. */
+async function setupClient(base, world, client) {
+  world.setNetwork({ rttMs: 0, mbit: 0 });
+  if (client === 'npm') {
+    const plain = await NpmProject.create({ base, world, tufpm: false });
+    const tufpm = await NpmProject.create({ base, world, tufpm: true });
+    progress(`real-tree ${client}: setup (npm install writes package-lock.json)`);
+    await plain.run('install');
+    await tufpm.copyLockfileFrom(plain);
+    return {
+      plain,
+      tufpm,
+      install: (p) => p.run('ci'),
+      clean: (p) => p.removeNodeModules(),
+    };
+  }
+  const linker = client === 'yarn-pnp' ? 'pnp' : 'node-modules';
+  const plain = await YarnProject.create({ base, world, plugin: false, linker });
+  const tufpm = await YarnProject.create({ base, world, plugin: true, linker });
+  progress(`real-tree ${client}: setup (yarn install writes yarn.lock, then tufpm-lock.json)`);
+  await plain.install();
+  await tufpm.copyLockfileFrom(plain);
+  const first = await tufpm.install();
+  if (!tufpm.hasFile('tufpm-lock.json')) throw new BenchRunError(`yarn with the tufpm plugin wrote no tufpm-lock.json\n${first.stdout.slice(-2000)}`);
+  return { plain, tufpm, install: (p) => p.install(), clean: (p) => p.removeInstallArtifacts() };
+}
+
+const ratio = (a, b) => (b > 0 ? round(a / b, 3) : undefined);
+
+function summarizeSide(runs) {
+  const pick = (k) => runs.map((r) => r[k]).filter((x) => typeof x === 'number');
+  return {
+    wallMs: round(median(pick('ms')), 0),
+    cpuMs: round(median(pick('cpuMs')), 0),
+    maxRssMiB: round(median(pick('maxRssMiB')), 1),
+    runs: runs.map((r) => ({ ms: round(r.ms, 0), cpuMs: round(r.cpuMs, 0), maxRssMiB: round(r.maxRssMiB, 1) })),
+  };
+}
+
+/** The plugin's TUF lines that say what a warm install redid (rebuilt archives, fetched roles). */
+const tufNotes = (stdout) => stdout.split('\n').filter((l) => /TUF (binding|verification)|rebuilt|roles? fetched/i.test(l)).map((l) => l.replace(/^\S+\s+/, '').trim()).slice(0, 6);
+
+async function measure({ world, sides, kind, rounds, label }) {
+  const runs = { plain: [], tufpm: [] };
+  const traffic = {};
+  let notes;
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? ['plain', 'tufpm'] : ['tufpm', 'plain'];
+    for (const name of order) {
+      const project = sides[name];
+      if (kind === 'cold') await project.newMachine();
+      await sides.clean(project);
+      world.takeTraffic();
+      const r = await sides.install(project);
+      traffic[name] = world.takeTraffic();
+      runs[name].push(r);
+      if (name === 'tufpm' && r.stdout) notes = { tufSections: tufSectionTime(r.stdout), lines: tufNotes(r.stdout) };
+      progress(`${label} ${kind} ${name} #${round + 1}: ${(r.ms / 1000).toFixed(2)} s wall, ${((r.cpuMs ?? NaN) / 1000).toFixed(2)} s CPU, ${(r.maxRssMiB ?? NaN).toFixed(0)} MiB`);
+    }
+  }
+  const plain = summarizeSide(runs.plain);
+  const tufpm = summarizeSide(runs.tufpm);
+  return {
+    plain,
+    tufpm,
+    ratios: { wall: ratio(tufpm.wallMs, plain.wallMs), cpu: ratio(tufpm.cpuMs, plain.cpuMs), maxRss: ratio(tufpm.maxRssMiB, plain.maxRssMiB) },
+    traffic,
+    notes,
+  };
+}
+
+/**
+ * conditions: [{ name, rttMs, mbit }]; runs: { cold, warm } rounds per side. Returns
+ * { [condition]: { [client]: { cold, warm } } } plus the settings.
+ */
+export async function runRealTreeInstalls({ base, world, conditions, clients = CLIENTS, runs }) {
+  const setups = {};
+  for (const client of clients) setups[client] = await setupClient(base, world, client);
+  const results = {};
+  for (const condition of conditions) {
+    world.setNetwork(condition);
+    results[condition.name] = {};
+    for (const client of clients) {
+      const sides = setups[client];
+      const label = `real-tree ${condition.name} ${client}`;
+      const cold = await measure({ world, sides, kind: 'cold', rounds: runs.cold, label });
+      const warm = await measure({ world, sides, kind: 'warm', rounds: runs.warm, label });
+      results[condition.name][client] = { cold, warm };
+    }
+  }
+  world.setNetwork({ rttMs: 0, mbit: 0 });
+  return { conditions, clients, runs, closure: world.closure.length, results };
+}
