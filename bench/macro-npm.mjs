@@ -10,7 +10,7 @@ import { NpmProject } from './lib/npm-project.mjs';
 import { BenchRunError } from './lib/proc.mjs';
 import { cpuSummary, progress, runsFor, summarize } from './lib/stats.mjs';
 
-async function setup(base, world) {
+export async function setup(base, world) {
   const plain = await NpmProject.create({ base, world, tufpm: false });
   const tufpm = await NpmProject.create({ base, world, tufpm: true });
   progress('npm: setup `npm install` to write package-lock.json');

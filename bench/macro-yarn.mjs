@@ -13,7 +13,7 @@ import { BenchRunError } from './lib/proc.mjs';
 import { cpuSummary, progress, runsFor, summarize } from './lib/stats.mjs';
 import { tufSectionTime, yarnSteps } from './lib/yarn-output.mjs';
 
-async function setup(base, world, linker) {
+export async function setup(base, world, linker) {
   const plain = await YarnProject.create({ base, world, plugin: false, linker });
   const tufpm = await YarnProject.create({ base, world, plugin: true, linker });
   progress('yarn: setup install (plain) to write yarn.lock');

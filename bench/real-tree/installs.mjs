@@ -7,38 +7,22 @@
 // everybody else's load.
 // Cold and warm mean what they mean in macro-yarn.mjs / macro-npm.mjs (fresh machine vs. caches kept,
 // .pnp.cjs / .yarn / node_modules removed).
-import { NpmProject } from '../lib/npm-project.mjs';
-import { YarnProject } from '../lib/yarn-project.mjs';
-import { BenchRunError } from '../lib/proc.mjs';
+import { setup as setupNpm } from '../macro-npm.mjs';
+import { setup as setupYarn } from '../macro-yarn.mjs';
 import { median, progress, round } from '../lib/stats.mjs';
 import { tufSectionTime } from '../lib/yarn-output.mjs';
 
 export const CLIENTS = ['yarn-node-modules', 'yarn-pnp', 'npm'];
 
-/** One client's two projects, set up on loopback: the plain side writes the lockfile, the tufpm side copies it. */
+/** One client's two projects, set up on loopback as the generated-universe bench does (same lockfile both sides). */
 async function setupClient(base, world, client) {
   world.setNetwork({ rttMs: 0, mbit: 0 });
+  progress(`real-tree ${client}: setup installs`);
   if (client === 'npm') {
-    const plain = await NpmProject.create({ base, world, tufpm: false });
-    const tufpm = await NpmProject.create({ base, world, tufpm: true });
-    progress(`real-tree ${client}: setup (npm install writes package-lock.json)`);
-    await plain.run('install');
-    await tufpm.copyLockfileFrom(plain);
-    return {
-      plain,
-      tufpm,
-      install: (p) => p.run('ci'),
-      clean: (p) => p.removeNodeModules(),
-    };
+    const { plain, tufpm } = await setupNpm(base, world);
+    return { plain, tufpm, install: (p) => p.run('ci'), clean: (p) => p.removeNodeModules() };
   }
-  const linker = client === 'yarn-pnp' ? 'pnp' : 'node-modules';
-  const plain = await YarnProject.create({ base, world, plugin: false, linker });
-  const tufpm = await YarnProject.create({ base, world, plugin: true, linker });
-  progress(`real-tree ${client}: setup (yarn install writes yarn.lock, then tufpm-lock.json)`);
-  await plain.install();
-  await tufpm.copyLockfileFrom(plain);
-  const first = await tufpm.install();
-  if (!tufpm.hasFile('tufpm-lock.json')) throw new BenchRunError(`yarn with the tufpm plugin wrote no tufpm-lock.json\n${first.stdout.slice(-2000)}`);
+  const { plain, tufpm } = await setupYarn(base, world, client === 'yarn-pnp' ? 'pnp' : 'node-modules');
   return { plain, tufpm, install: (p) => p.install(), clean: (p) => p.removeInstallArtifacts() };
 }
 
