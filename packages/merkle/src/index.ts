@@ -6,3 +6,18 @@ export { SparseMerkleTree, type TreeHead, type CommitResult } from './tree.js';
 export { encodeProof, parseProof, MAX_PROOF_BYTES, type MerkleProof } from './proof.js';
 export { verifyProof, type ProofResult } from './verify.js';
 export { deltaOf, encodeDelta, parseDelta, applyDelta, checkLeafTransition, DEFAULT_MAX_DELTA_BYTES, type MerkleDelta } from './delta.js';
+export { MerkleStore, type StoreCommit } from './store.js';
+export {
+  SNAPSHOT_PROFILE_FIELD,
+  MERKLE_PROFILE,
+  MERKLE_TIMESTAMP_FIELD,
+  merkleRootDir,
+  proofFileName,
+  proofPath,
+  deltaPath,
+  storeDirOf,
+  leafForRoleFile,
+  timestampMerkleHead,
+  writeEpochFiles,
+  materializeProofs,
+} from './profile.js';

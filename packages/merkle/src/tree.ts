@@ -86,6 +86,11 @@ export class SparseMerkleTree {
     return { ...this.head };
   }
 
+  /** Node id of the current root (the store records it per epoch). */
+  rootNodeId(): number {
+    return this.rootNode;
+  }
+
   hasRoot(rootHex: string): boolean {
     return this.committed.has(rootHex);
   }

@@ -1,0 +1,221 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HASH_BYTES } from './hash.js';
+import { MerkleStoreError } from './errors.js';
+import { SparseMerkleTree, type CommitResult } from './tree.js';
+import { EPOCH_RECORD, NODE_RECORD, STORE_FORMAT, decodeEpoch, encodeEpoch, type EpochRecord, type StoreHead } from './store-format.js';
+
+/** What one commit wrote: the bytes appended (O(log M) per published role) and the new head. */
+export interface StoreCommit extends CommitResult {
+  bytesWritten: number;
+  epoch: number;
+}
+
+/**
+ * A SparseMerkleTree persisted crash-safely in a directory (store-format.ts): a commit appends the epoch's
+ * new nodes (the O(log M) path of each changed leaf), its new leaf values and one epoch record, fsyncs,
+ * then replaces head.json atomically. Every committed root stays provable after a reopen.
+ */
+export class MerkleStore {
+  private constructor(
+    readonly dir: string,
+    readonly tree: SparseMerkleTree,
+    private head: StoreHead,
+    readonly epochs: EpochRecord[],
+  ) {}
+
+  /** Opens the store in `dir`, creating an empty one (epoch 0, the empty root) when there is none. */
+  static async open(dir: string): Promise<MerkleStore> {
+    await mkdir(dir, { recursive: true });
+    const head = await readHead(dir);
+    if (head === undefined) return new MerkleStore(dir, new SparseMerkleTree(), { format: STORE_FORMAT, nodes_bytes: 0, values_bytes: 0, epochs: 0 }, []);
+    const [nodes, values, epochs] = await Promise.all([
+      readPrefix(join(dir, 'nodes.bin'), head.nodes_bytes),
+      readPrefix(join(dir, 'values.bin'), head.values_bytes),
+      readPrefix(join(dir, 'epochs.bin'), head.epochs * EPOCH_RECORD),
+    ]);
+    const tree = new SparseMerkleTree();
+    loadNodes(tree, nodes);
+    loadValues(tree, values);
+    const records: EpochRecord[] = [];
+    for (let i = 0; i < head.epochs; i++) records.push(decodeEpoch(epochs, i * EPOCH_RECORD));
+    for (const e of records) {
+      if (e.rootNode < 0 || e.rootNode >= tree.nodes.count || e.nodeCount > tree.nodes.count || e.valueCount > tree.values.count) {
+        throw new MerkleStoreError(`merkle store ${dir}: epoch record points past the committed nodes`);
+      }
+    }
+    const last = records[records.length - 1];
+    tree.restore(last?.rootNode ?? 0, last?.size ?? 0, records.map((e) => ({ root: e.root, size: e.size, node: e.rootNode })));
+    return new MerkleStore(dir, tree, head, records);
+  }
+
+  /** The last committed root and size. */
+  committedHead(): { root: string; size: number; epoch: number } {
+    const h = this.tree.committedHead();
+    return { ...h, epoch: this.epochs.length };
+  }
+
+  /** Commits the open epoch (no-op when nothing was set) and persists it; returns undefined for a no-op. */
+  async commit(): Promise<StoreCommit | undefined> {
+    const t = this.tree;
+    const nodeStart = this.head.nodes_bytes / NODE_RECORD + 1;
+    const valueStart = this.valueCount();
+    if (t.nodes.count === nodeStart && t.values.count === valueStart) return undefined;
+    const c = t.commit();
+    const nodeBytes = Buffer.alloc((t.nodes.count - nodeStart) * NODE_RECORD);
+    for (let id = nodeStart, o = 0; id < t.nodes.count; id++, o += NODE_RECORD) {
+      nodeBytes.writeUInt8(t.nodes.kind[id]!, o);
+      nodeBytes.writeInt32BE(t.nodes.a[id]!, o + 1);
+      nodeBytes.writeInt32BE(t.nodes.b[id]!, o + 5);
+      t.nodes.hashes.copy(nodeBytes, o + 9, id * HASH_BYTES, (id + 1) * HASH_BYTES);
+    }
+    const parts: Buffer[] = [];
+    for (let vi = valueStart; vi < t.values.count; vi++) {
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(t.values.bytes[vi]!.length);
+      parts.push(t.values.keyAt(vi), len, Buffer.from(t.values.bytes[vi]!));
+    }
+    const valueBytes = Buffer.concat(parts);
+    const epoch: EpochRecord = { rootNode: t.rootNodeId(), size: c.size, nodeCount: t.nodes.count, valueCount: t.values.count, root: c.root };
+    const epochBytes = encodeEpoch(epoch);
+    await appendAt(join(this.dir, 'nodes.bin'), this.head.nodes_bytes, nodeBytes);
+    await appendAt(join(this.dir, 'values.bin'), this.head.values_bytes, valueBytes);
+    await appendAt(join(this.dir, 'epochs.bin'), this.head.epochs * EPOCH_RECORD, epochBytes);
+    const head: StoreHead = {
+      format: STORE_FORMAT,
+      nodes_bytes: this.head.nodes_bytes + nodeBytes.length,
+      values_bytes: this.head.values_bytes + valueBytes.length,
+      epochs: this.head.epochs + 1,
+    };
+    const headBytes = Buffer.from(JSON.stringify(head) + '\n');
+    await writeAtomic(join(this.dir, 'head.json'), headBytes);
+    this.head = head;
+    this.epochs.push(epoch);
+    return { ...c, epoch: this.epochs.length, bytesWritten: nodeBytes.length + valueBytes.length + epochBytes.length + headBytes.length };
+  }
+
+  /**
+   * Moves the head back to the epoch whose root is `root` (crash recovery: the store committed an epoch whose
+   * timestamp was never written). Later records stay in the logs as garbage past the head. Returns a fresh store.
+   */
+  async truncateTo(root: string): Promise<MerkleStore> {
+    const i = this.epochs.findIndex((e) => e.root === root);
+    if (i < 0 && !(root === this.emptyRoot() && this.epochs.length === 0)) throw new MerkleStoreError(`merkle store ${this.dir} has no epoch with root ${root}`);
+    const keep = this.epochs.slice(0, i + 1);
+    const last = keep[keep.length - 1];
+    const nodeCount = last?.nodeCount ?? 1;
+    const valueCount = last?.valueCount ?? 0;
+    let valuesBytes = 0;
+    for (let vi = 0; vi < valueCount; vi++) valuesBytes += HASH_BYTES + 4 + this.tree.values.bytes[vi]!.length;
+    const head: StoreHead = { format: STORE_FORMAT, nodes_bytes: (nodeCount - 1) * NODE_RECORD, values_bytes: valuesBytes, epochs: keep.length };
+    await writeAtomic(join(this.dir, 'head.json'), Buffer.from(JSON.stringify(head) + '\n'));
+    return MerkleStore.open(this.dir);
+  }
+
+  private valueCount(): number {
+    return this.epochs[this.epochs.length - 1]?.valueCount ?? 0;
+  }
+
+  private emptyRoot(): string {
+    return '00'.repeat(HASH_BYTES);
+  }
+}
+
+async function readHead(dir: string): Promise<StoreHead | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(join(dir, 'head.json'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  if (bytes.length > 4096) throw new MerkleStoreError(`merkle store ${dir}: head.json is too large`);
+  let h: StoreHead;
+  try {
+    h = JSON.parse(bytes.toString('utf8')) as StoreHead;
+  } catch (err) {
+    throw new MerkleStoreError(`merkle store ${dir}: head.json is not JSON`, { cause: err });
+  }
+  const ok = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  if (h === null || typeof h !== 'object' || h.format !== STORE_FORMAT || !ok(h.nodes_bytes) || !ok(h.values_bytes) || !ok(h.epochs) || h.nodes_bytes % NODE_RECORD !== 0) {
+    throw new MerkleStoreError(`merkle store ${dir}: head.json is malformed or of another format`);
+  }
+  return h;
+}
+
+async function readPrefix(file: string, length: number): Promise<Buffer> {
+  if (length === 0) return Buffer.alloc(0);
+  const size = (await stat(file)).size;
+  if (size < length) throw new MerkleStoreError(`${file} holds ${size} bytes, head.json commits ${length} (store damaged)`);
+  const fh = await open(file, 'r');
+  try {
+    const b = Buffer.alloc(length);
+    const { bytesRead } = await fh.read(b, 0, length, 0);
+    if (bytesRead !== length) throw new MerkleStoreError(`${file}: short read`);
+    return b;
+  } finally {
+    await fh.close();
+  }
+}
+
+function loadNodes(tree: SparseMerkleTree, b: Buffer): void {
+  const n = tree.nodes;
+  const count = b.length / NODE_RECORD;
+  n.grow(Math.max(1024, count + 1));
+  for (let i = 0, o = 0; i < count; i++, o += NODE_RECORD) {
+    const id = i + 1;
+    n.kind[id] = b.readUInt8(o);
+    n.a[id] = b.readInt32BE(o + 1);
+    n.b[id] = b.readInt32BE(o + 5);
+    b.copy(n.hashes, id * HASH_BYTES, o + 9, o + 9 + HASH_BYTES);
+    n.valid[id] = 1;
+  }
+  n.count = count + 1;
+}
+
+function loadValues(tree: SparseMerkleTree, b: Buffer): void {
+  for (let o = 0; o < b.length; ) {
+    if (o + HASH_BYTES + 4 > b.length) throw new MerkleStoreError('values.bin: truncated record');
+    const key = b.subarray(o, o + HASH_BYTES);
+    const len = b.readUInt32BE(o + HASH_BYTES);
+    const start = o + HASH_BYTES + 4;
+    if (start + len > b.length) throw new MerkleStoreError('values.bin: truncated record');
+    const bytes = new Uint8Array(b.subarray(start, start + len));
+    const name = (JSON.parse(Buffer.from(bytes).toString('utf8')) as { name: string }).name;
+    tree.values.add(key, name, bytes);
+    o = start + len;
+  }
+}
+
+/** Writes `data` at `offset` (the committed end: bytes past it are a crashed append) and fsyncs. */
+async function appendAt(file: string, offset: number, data: Buffer): Promise<void> {
+  const fh = await open(file, 'a+').then(async (h) => {
+    await h.close();
+    return open(file, 'r+');
+  });
+  try {
+    await fh.truncate(offset);
+    if (data.length > 0) await fh.write(data, 0, data.length, offset);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function writeAtomic(file: string, data: Buffer): Promise<void> {
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  const fh = await open(tmp, 'wx', 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
