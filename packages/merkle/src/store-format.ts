@@ -7,10 +7,11 @@ import { HASH_BYTES } from './hash.js';
  *
  *   nodes.bin   41 bytes per node, node id = record index + 1: kind u8, a i32, b i32, hash[32]
  *   values.bin  per leaf value: key[32], length u32, leaf bytes (canonical JSON)
- *   epochs.bin  52 bytes per committed root: root node i32, size f64, node count u32, value count u32, root[32]
+ *   epochs.bin  60 bytes per committed root: root node i32, size f64, node count u32, value count u32,
+ *               values.bin length f64, root[32]
  */
 export const NODE_RECORD = 1 + 4 + 4 + HASH_BYTES;
-export const EPOCH_RECORD = 4 + 8 + 4 + 4 + HASH_BYTES;
+export const EPOCH_RECORD = 4 + 8 + 4 + 4 + 8 + HASH_BYTES;
 export const STORE_FORMAT = 1;
 
 export interface StoreHead {
@@ -26,6 +27,7 @@ export interface EpochRecord {
   /** Node count (ids below it) and value count when this root was committed. */
   nodeCount: number;
   valueCount: number;
+  valuesBytes: number;
   root: string;
 }
 
@@ -35,7 +37,8 @@ export function encodeEpoch(e: EpochRecord): Buffer {
   b.writeDoubleBE(e.size, 4);
   b.writeUInt32BE(e.nodeCount, 12);
   b.writeUInt32BE(e.valueCount, 16);
-  Buffer.from(e.root, 'hex').copy(b, 20);
+  b.writeDoubleBE(e.valuesBytes, 20);
+  Buffer.from(e.root, 'hex').copy(b, 28);
   return b;
 }
 
@@ -45,6 +48,7 @@ export function decodeEpoch(b: Buffer, offset: number): EpochRecord {
     size: b.readDoubleBE(offset + 4),
     nodeCount: b.readUInt32BE(offset + 12),
     valueCount: b.readUInt32BE(offset + 16),
-    root: b.subarray(offset + 20, offset + 20 + HASH_BYTES).toString('hex'),
+    valuesBytes: b.readDoubleBE(offset + 20),
+    root: b.subarray(offset + 28, offset + 28 + HASH_BYTES).toString('hex'),
   };
 }

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { HASH_BYTES } from './hash.js';
 import { MerkleStoreError } from './errors.js';
 import { SparseMerkleTree, type CommitResult } from './tree.js';
+
+const EMPTY_ROOT = '00'.repeat(HASH_BYTES);
 import { EPOCH_RECORD, NODE_RECORD, STORE_FORMAT, decodeEpoch, encodeEpoch, type EpochRecord, type StoreHead } from './store-format.js';
 
 /** What one commit wrote: the bytes appended (O(log M) per published role) and the new head. */
@@ -25,27 +27,41 @@ export class MerkleStore {
     readonly epochs: EpochRecord[],
   ) {}
 
-  /** Opens the store in `dir`, creating an empty one (epoch 0, the empty root) when there is none. */
-  static async open(dir: string): Promise<MerkleStore> {
+  /**
+   * Opens the store in `dir`, creating an empty one (epoch 0, the empty root) when there is none. With
+   * `atRoot`, the state as of the epoch with that root (the one the signed timestamp names): epochs past it
+   * were committed by a writer that crashed before writing the timestamp; they are ignored here and
+   * overwritten by the next commit (which only a writer holding the repository lock makes).
+   */
+  static async open(dir: string, atRoot?: string): Promise<MerkleStore> {
     await mkdir(dir, { recursive: true });
-    const head = await readHead(dir);
-    if (head === undefined) return new MerkleStore(dir, new SparseMerkleTree(), { format: STORE_FORMAT, nodes_bytes: 0, values_bytes: 0, epochs: 0 }, []);
-    const [nodes, values, epochs] = await Promise.all([
+    const stored = await readHead(dir);
+    const empty: StoreHead = { format: STORE_FORMAT, nodes_bytes: 0, values_bytes: 0, epochs: 0 };
+    const all: EpochRecord[] = [];
+    if (stored !== undefined) {
+      const epochs = await readPrefix(join(dir, 'epochs.bin'), stored.epochs * EPOCH_RECORD);
+      for (let i = 0; i < stored.epochs; i++) all.push(decodeEpoch(epochs, i * EPOCH_RECORD));
+    }
+    let keep = all.length;
+    if (atRoot !== undefined && atRoot !== all[all.length - 1]?.root) {
+      keep = all.findIndex((e) => e.root === atRoot) + 1;
+      if (keep === 0 && atRoot !== EMPTY_ROOT) throw new MerkleStoreError(`merkle store ${dir} has no epoch with root ${atRoot} (the timestamp names a tree the store never committed)`);
+    }
+    const records = all.slice(0, keep);
+    const last = records[records.length - 1];
+    const head: StoreHead = last === undefined ? empty : { format: STORE_FORMAT, nodes_bytes: (last.nodeCount - 1) * NODE_RECORD, values_bytes: last.valuesBytes, epochs: keep };
+    const [nodes, values] = await Promise.all([
       readPrefix(join(dir, 'nodes.bin'), head.nodes_bytes),
       readPrefix(join(dir, 'values.bin'), head.values_bytes),
-      readPrefix(join(dir, 'epochs.bin'), head.epochs * EPOCH_RECORD),
     ]);
     const tree = new SparseMerkleTree();
     loadNodes(tree, nodes);
     loadValues(tree, values);
-    const records: EpochRecord[] = [];
-    for (let i = 0; i < head.epochs; i++) records.push(decodeEpoch(epochs, i * EPOCH_RECORD));
     for (const e of records) {
       if (e.rootNode < 0 || e.rootNode >= tree.nodes.count || e.nodeCount > tree.nodes.count || e.valueCount > tree.values.count) {
         throw new MerkleStoreError(`merkle store ${dir}: epoch record points past the committed nodes`);
       }
     }
-    const last = records[records.length - 1];
     tree.restore(last?.rootNode ?? 0, last?.size ?? 0, records.map((e) => ({ root: e.root, size: e.size, node: e.rootNode })));
     return new MerkleStore(dir, tree, head, records);
   }
@@ -77,7 +93,9 @@ export class MerkleStore {
       parts.push(t.values.keyAt(vi), len, Buffer.from(t.values.bytes[vi]!));
     }
     const valueBytes = Buffer.concat(parts);
-    const epoch: EpochRecord = { rootNode: t.rootNodeId(), size: c.size, nodeCount: t.nodes.count, valueCount: t.values.count, root: c.root };
+    const epoch: EpochRecord = {
+      rootNode: t.rootNodeId(), size: c.size, nodeCount: t.nodes.count, valueCount: t.values.count, valuesBytes: this.head.values_bytes + valueBytes.length, root: c.root,
+    };
     const epochBytes = encodeEpoch(epoch);
     await appendAt(join(this.dir, 'nodes.bin'), this.head.nodes_bytes, nodeBytes);
     await appendAt(join(this.dir, 'values.bin'), this.head.values_bytes, valueBytes);
@@ -95,31 +113,10 @@ export class MerkleStore {
     return { ...c, epoch: this.epochs.length, bytesWritten: nodeBytes.length + valueBytes.length + epochBytes.length + headBytes.length };
   }
 
-  /**
-   * Moves the head back to the epoch whose root is `root` (crash recovery: the store committed an epoch whose
-   * timestamp was never written). Later records stay in the logs as garbage past the head. Returns a fresh store.
-   */
-  async truncateTo(root: string): Promise<MerkleStore> {
-    const i = this.epochs.findIndex((e) => e.root === root);
-    if (i < 0 && !(root === this.emptyRoot() && this.epochs.length === 0)) throw new MerkleStoreError(`merkle store ${this.dir} has no epoch with root ${root}`);
-    const keep = this.epochs.slice(0, i + 1);
-    const last = keep[keep.length - 1];
-    const nodeCount = last?.nodeCount ?? 1;
-    const valueCount = last?.valueCount ?? 0;
-    let valuesBytes = 0;
-    for (let vi = 0; vi < valueCount; vi++) valuesBytes += HASH_BYTES + 4 + this.tree.values.bytes[vi]!.length;
-    const head: StoreHead = { format: STORE_FORMAT, nodes_bytes: (nodeCount - 1) * NODE_RECORD, values_bytes: valuesBytes, epochs: keep.length };
-    await writeAtomic(join(this.dir, 'head.json'), Buffer.from(JSON.stringify(head) + '\n'));
-    return MerkleStore.open(this.dir);
-  }
-
   private valueCount(): number {
     return this.epochs[this.epochs.length - 1]?.valueCount ?? 0;
   }
 
-  private emptyRoot(): string {
-    return '00'.repeat(HASH_BYTES);
-  }
 }
 
 async function readHead(dir: string): Promise<StoreHead | undefined> {
