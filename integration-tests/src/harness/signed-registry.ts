@@ -52,6 +52,11 @@ export interface SignedRegistryOptions {
   expiries?: Partial<Expiries>;
   /** Unclaimed hash bins = 2^bitLength (default 5 below 200 packages, else 8). */
   bitLength?: number;
+  /**
+   * 'merkle': the Merkle snapshot profile (ADR 0021): root.json declares it, no snapshot.json, the timestamp
+   * carries the tree head, proofs are served under /-/tuf/metadata/merkle/<root>/. Default 'classic'.
+   */
+  snapshot?: 'classic' | 'merkle';
   /** One line per HTTP request. */
   log?: (line: string) => void;
 }
@@ -148,6 +153,7 @@ export async function createSignedRegistry(opts: SignedRegistryOptions = {}): Pr
       now,
       expiries: opts.expiries ?? {},
       ...(opts.bitLength === undefined ? {} : { bitLength: opts.bitLength }),
+      ...(opts.snapshot === undefined ? {} : { snapshot: opts.snapshot }),
     });
   } catch (err) {
     await rm(root, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import { access, readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { merkleLeafVersion } from './merkle-files.js';
 import { parseJsonStrict } from '@tufpm/models';
 
 /**
@@ -73,15 +74,18 @@ const MAX_ROLE_FILE = 64 * 1024 * 1024;
  * are the truth, whoever wrote them). The newest root is the one timestamp's chain starts from.
  */
 export async function servedRoles(metadataDir: string): Promise<RoleState[]> {
-  const read = async (file: string): Promise<{ version: number; expires: string; meta?: Record<string, { version: number }> }> => {
+  type Served = { version: number; expires: string; meta?: Record<string, { version: number }>; 'x-tufpm-merkle'?: { root: string } };
+  const read = async (file: string): Promise<Served> => {
     const bytes = await readFile(join(metadataDir, file));
     if (bytes.length > MAX_ROLE_FILE) throw new Error(`${file} is over ${MAX_ROLE_FILE} bytes`);
-    return (parseJsonStrict(bytes) as { signed: { version: number; expires: string; meta?: Record<string, { version: number }> } }).signed;
+    return (parseJsonStrict(bytes) as { signed: Served }).signed;
   };
   const timestamp = await read('timestamp.json');
   const snapVersion = timestamp.meta?.['snapshot.json']?.version;
-  const snapshot = await read(`${snapVersion}.snapshot.json`);
-  const targetsVersion = snapshot.meta?.['targets.json']?.version;
+  // Merkle profile (ADR 0021): no snapshot file; targets' version is its leaf under the signed tree root.
+  const merkleRoot = timestamp['x-tufpm-merkle']?.root;
+  const snapshot = merkleRoot === undefined ? await read(`${snapVersion}.snapshot.json`) : undefined;
+  const targetsVersion = merkleRoot === undefined ? snapshot?.meta?.['targets.json']?.version : await merkleLeafVersion(metadataDir, merkleRoot, 'targets');
   const targets = await read(`${targetsVersion}.targets.json`);
   let rootVersion = 1;
   for (;;) {
@@ -97,7 +101,7 @@ export async function servedRoles(metadataDir: string): Promise<RoleState[]> {
   return [
     { role: 'root', version: root.version, expires: root.expires },
     { role: 'targets', version: targets.version, expires: targets.expires },
-    { role: 'snapshot', version: snapshot.version, expires: snapshot.expires },
+    ...(snapshot === undefined ? [] : [{ role: 'snapshot' as const, version: snapshot.version, expires: snapshot.expires }]),
     { role: 'timestamp', version: timestamp.version, expires: timestamp.expires },
   ];
 }

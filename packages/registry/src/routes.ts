@@ -5,6 +5,7 @@ export type Route =
   | { kind: 'ping' }
   | { kind: 'whoami' }
   | { kind: 'tuf'; file: string }
+  | { kind: 'merkle'; root: string; rest: string[] }
   | { kind: 'packument'; name: string }
   | { kind: 'version'; name: string; versionOrTag: string }
   | { kind: 'tarball'; name: string; file: string }
@@ -35,6 +36,10 @@ export function parseRoute(rawPath: string): Route {
     if (raw.length === 2 && raw[1] === 'whoami') return { kind: 'whoami' };
     // The raw (still encoded) segment is kept: TUF file names contain '%' (encoded role names).
     if (raw.length === 4 && raw[1] === 'tuf' && raw[2] === 'metadata') return { kind: 'tuf', file: raw[3]! };
+    // Merkle snapshot profile (ADR 0021): /-/tuf/metadata/merkle/<root>/<role>.proof.json, delta.json, auditors/<keyid>.json
+    if ((raw.length === 6 || raw.length === 7) && raw[1] === 'tuf' && raw[2] === 'metadata' && raw[3] === 'merkle') {
+      return { kind: 'merkle', root: raw[4]!, rest: raw.slice(5) };
+    }
     return { kind: 'unknown' };
   }
   const segs = raw.map(decode);

@@ -15,6 +15,7 @@ import { parseRoute, type Route } from './routes.js';
 import { readStoredPackument } from './store.js';
 import { bearerToken, findToken, readTokens, tokenAllows, type TokenEntry } from './tokens.js';
 import { resolveMetadataFile } from './tuf-files.js';
+import { resolveMerkleFile } from './merkle-files.js';
 
 export type RequestKind = 'packument' | 'tarball' | 'tuf' | 'publish' | 'other';
 export type RequestCounts = Record<RequestKind, number>;
@@ -62,7 +63,7 @@ function kindOf(route: Route | undefined, method: string): RequestKind {
   if (route.kind === 'packument' && method === 'PUT') return 'publish';
   if (route.kind === 'packument' || route.kind === 'version') return 'packument';
   if (route.kind === 'tarball') return 'tarball';
-  if (route.kind === 'tuf') return 'tuf';
+  if (route.kind === 'tuf' || route.kind === 'merkle') return 'tuf';
   return 'other';
 }
 
@@ -181,6 +182,15 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
         const found = await resolveMetadataFile(layout.tufMetadataDir, route.file);
         if (found === undefined) throw new RegistryError('REGISTRY_NOT_FOUND', 'metadata not found');
         return serveFile(res, found.file, 'application/json', head);
+      }
+      case 'merkle': {
+        if (!readOnly) throw new RegistryError('REGISTRY_METHOD_NOT_ALLOWED', 'method not allowed');
+        const bytes = await resolveMerkleFile(layout.tufMetadataDir, route.root, route.rest);
+        if (bytes === undefined) throw new RegistryError('REGISTRY_NOT_FOUND', 'merkle file not found');
+        // Immutable per root: a CDN or the client may cache it forever (the root is in the URL).
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length, 'cache-control': 'public, max-age=31536000, immutable' });
+        res.end(head ? undefined : bytes);
+        return;
       }
       case 'tarball':
         if (!readOnly) throw new RegistryError('REGISTRY_METHOD_NOT_ALLOWED', 'method not allowed');

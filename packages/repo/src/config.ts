@@ -31,6 +31,8 @@ export interface RepoConfig {
   expiries: Expiries;
   /** Record length + sha256 of every role in snapshot (bigger snapshot, stronger binding). */
   snapshotLengthAndHashes: boolean;
+  /** Merkle profile: materialize every proof file at each epoch (static hosting, ADR 0021). */
+  materializeProofs?: boolean;
 }
 
 export function configPath(keysDir: string): string {
@@ -62,6 +64,7 @@ export async function readConfig(keysDir: string): Promise<RepoConfig> {
   return {
     expiries: checkExpiries(obj.expiries ?? {}),
     snapshotLengthAndHashes: obj.snapshotLengthAndHashes === true,
+    materializeProofs: obj.materializeProofs === true,
   };
 }
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Metadata } from '@tufpm/models';
+import { MERKLE_TIMESTAMP_FIELD } from '@tufpm/merkle';
 import { readConfig } from './config.js';
 import { readFileBounded } from './fs-util.js';
 import { NpmRepository } from './npm-api.js';
@@ -9,6 +10,8 @@ const MAX_FILE = 64 * 1024 * 1024;
 /** The expiries of the timestamp and of the snapshot it names, as served. */
 async function servedExpiries(dir: string): Promise<{ timestamp: Date; snapshot: Date }> {
   const ts = Metadata.fromBytes(await readFileBounded(join(dir, 'timestamp.json'), MAX_FILE), 'timestamp', MAX_FILE);
+  // Merkle profile (ADR 0021): no snapshot file; only the timestamp (which signs the tree root) expires.
+  if (ts.signed.unrecognized[MERKLE_TIMESTAMP_FIELD] !== undefined) return { timestamp: ts.signed.expires, snapshot: new Date(8.64e15) };
   const file = `${ts.signed.snapshotMeta.version}.snapshot.json`;
   const snap = Metadata.fromBytes(await readFileBounded(join(dir, file), MAX_FILE), 'snapshot', MAX_FILE);
   return { timestamp: ts.signed.expires, snapshot: snap.signed.expires };

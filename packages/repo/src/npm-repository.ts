@@ -14,6 +14,7 @@ import { roleSigners, writeNewKeyPair } from './keys.js';
 import { withRepositoryLock } from './lock.js';
 import { Repository } from './repository.js';
 import { loadRepository, persistRepository, type PlannedFile } from './repository-io.js';
+import { declareMerkleProfile, openMerkleStore, type SnapshotProfile } from './merkle-snapshot.js';
 
 /** Name of the role that covers every package without its own role (and the prefix of its bins). */
 export const UNCLAIMED_ROLE = 'unclaimed';
@@ -31,6 +32,10 @@ export interface InitOptions {
   /** TAP 15 bit length of the unclaimed hash bins (2^n bins); default 8. */
   bitLength?: number;
   snapshotLengthAndHashes?: boolean;
+  /** 'merkle': the snapshot is a sparse Merkle tree whose root the timestamp signs (ADR 0021). Default 'classic'. */
+  snapshotProfile?: SnapshotProfile;
+  /** Merkle profile: write every role's proof file at each epoch (static hosting); default off (the registry generates them). */
+  materializeProofs?: boolean;
   now?: Date;
 }
 
@@ -65,6 +70,9 @@ export class NpmRepositoryCore {
     readonly fixedNow: Date | undefined,
   ) {}
 
+  /** Set when a failed transaction may have left the merkle tree ahead of the timestamp on disk: reload it. */
+  private stale = false;
+
   now(): Date {
     return this.fixedNow ?? new Date();
   }
@@ -82,7 +90,10 @@ export class NpmRepositoryCore {
     }
     if (await exists(join(opts.dir, 'timestamp.json'))) throw new RepositoryStateError(`${opts.dir} already holds a repository`);
     if (await exists(join(opts.keysDir, 'repo.json'))) throw new RepositoryStateError(`${opts.keysDir} already holds repository keys`);
-    const config: RepoConfig = { expiries, snapshotLengthAndHashes: opts.snapshotLengthAndHashes === true };
+    const config: RepoConfig = { expiries, snapshotLengthAndHashes: opts.snapshotLengthAndHashes === true, materializeProofs: opts.materializeProofs === true };
+    if (opts.snapshotProfile !== undefined && opts.snapshotProfile !== 'classic' && opts.snapshotProfile !== 'merkle') {
+      throw new InvalidInputError(`snapshot profile must be classic or merkle, not ${JSON.stringify(opts.snapshotProfile)}`);
+    }
 
     await ensureDir(opts.keysDir, 0o700);
     return withRepositoryLock(opts.keysDir, async () => {
@@ -94,6 +105,10 @@ export class NpmRepositoryCore {
           timestamp: expiresIn(now, expiries.timestamp),
         },
       });
+      if (opts.snapshotProfile === 'merkle') {
+        declareMerkleProfile(repo.root.signed);
+        repo.merkle = await openMerkleStore(opts.dir);
+      }
       const written: string[] = [];
       try {
         const signers = new Map<string, Signer[]>();
@@ -136,7 +151,7 @@ export class NpmRepositoryCore {
         repo.sign('root', signers.get('root')!);
         await writeConfig(opts.keysDir, config);
         written.push(join(opts.keysDir, 'repo.json'));
-        await persistRepository(repo, opts.dir);
+        await persistRepository(repo, opts.dir, { materializeProofs: config.materializeProofs === true });
       } catch (err) {
         // Leave no half-initialised key directory behind.
         for (const f of written) await rm(f, { force: true });
@@ -162,7 +177,10 @@ export class NpmRepositoryCore {
       throw err;
     }
     const ours = this.repo.persisted.get('timestamp');
-    if (ours === undefined || Buffer.compare(Buffer.from(ours), Buffer.from(onDisk)) !== 0) this.repo = await loadRepository(this.dir);
+    if (this.stale || ours === undefined || Buffer.compare(Buffer.from(ours), Buffer.from(onDisk)) !== 0) {
+      this.repo = await loadRepository(this.dir);
+      this.stale = false;
+    }
   }
 
   /**
@@ -176,10 +194,12 @@ export class NpmRepositoryCore {
         const result = await fn(this.repo);
         this.repo.checkConsistency(new Set(opts.allowUnderThreshold ?? []));
         await opts.beforePersist?.();
-        const written = await persistRepository(this.repo, this.dir, { allowUnderThreshold: opts.allowUnderThreshold ?? [] });
+        const written = await persistRepository(this.repo, this.dir, { allowUnderThreshold: opts.allowUnderThreshold ?? [], materializeProofs: this.config.materializeProofs === true });
         return { result, written };
       } catch (err) {
         this.repo.discardChanges();
+        // The tree has no undo of its own: re-read it (at the root the timestamp on disk names) next time.
+        if (this.repo.merkle !== undefined) this.stale = true;
         await opts.onFailure?.();
         throw err;
       }

@@ -4,6 +4,7 @@ import { Metadata, MetadataParseError, encodeRoleName, isTopLevelRole, type Targ
 import { RepositoryStateError } from './errors.js';
 import { isErrno, readFileBounded, writeFileAtomic } from './fs-util.js';
 import { Repository } from './repository.js';
+import { commitMerkleEpoch, openMerkleStore, snapshotFromStore, snapshotProfileOf } from './merkle-snapshot.js';
 
 /** Bounds for reading our own metadata directory (it is operator data, but still parsed strictly). */
 const MAX_ROOT_BYTES = 2 * 1024 * 1024;
@@ -12,6 +13,8 @@ const MAX_ROLE_BYTES = 64 * 1024 * 1024;
 export interface PersistOptions {
   /** Roles that may be written below their signature threshold (a staged package role). */
   allowUnderThreshold?: Iterable<string>;
+  /** Merkle profile: also write every role's proof file under merkle/<root>/ (static hosting, ADR 0021). */
+  materializeProofs?: boolean;
 }
 
 /** The file name a role is stored (and served) under. Root is always versioned (TUF 5.3.3). */
@@ -58,7 +61,11 @@ export async function loadRepository(dir: string): Promise<Repository> {
   const tsBytes = await readMetadataFile(dir, 'timestamp.json', MAX_ROOT_BYTES);
   const timestamp = Metadata.timestamp(tsBytes, MAX_ROOT_BYTES);
   const snapVersion = timestamp.signed.snapshotMeta.version;
-  const snapBytes = await readMetadataFile(dir, metadataFileName('snapshot', snapVersion, consistent), MAX_ROLE_BYTES);
+  // Merkle profile (ADR 0021): no snapshot file; the roles and versions come from the tree the timestamp names.
+  const merkle = snapshotProfileOf(root.signed) === 'merkle' ? await openMerkleStore(dir, timestamp.signed) : undefined;
+  const snapBytes = merkle !== undefined
+    ? snapshotFromStore(merkle, timestamp.signed).toBytes()
+    : await readMetadataFile(dir, metadataFileName('snapshot', snapVersion, consistent), MAX_ROLE_BYTES);
   const snapshot = Metadata.snapshot(snapBytes, MAX_ROLE_BYTES);
   if (snapshot.signed.version !== snapVersion) throw new RepositoryStateError(`snapshot file holds v${snapshot.signed.version}, timestamp says v${snapVersion}`);
 
@@ -92,6 +99,7 @@ export async function loadRepository(dir: string): Promise<Repository> {
   repo.persisted.set('timestamp', tsBytes);
   repo.persisted.set('snapshot', snapBytes);
   repo.trustedRoot = Metadata.root(rootBytes, MAX_ROOT_BYTES);
+  repo.merkle = merkle;
   return repo;
 }
 
@@ -110,7 +118,9 @@ export interface PlannedFile {
 export function planPersist(repo: Repository, opts: PersistOptions = {}): PlannedFile[] {
   repo.checkConsistency(new Set(opts.allowUnderThreshold ?? []));
   const consistent = repo.root.signed.consistentSnapshot;
-  const order = ['root', ...[...repo.delegated.keys()], 'targets', 'snapshot', 'timestamp'];
+  // Merkle profile: the snapshot is never written (the timestamp signs the tree root).
+  const snapshot = repo.snapshotProfile() === 'merkle' ? [] : ['snapshot'];
+  const order = ['root', ...[...repo.delegated.keys()], 'targets', ...snapshot, 'timestamp'];
   const out: PlannedFile[] = [];
   for (const name of order) {
     if (!repo.changed.has(name)) continue;
@@ -128,8 +138,13 @@ export function planPersist(repo: Repository, opts: PersistOptions = {}): Planne
 export async function persistRepository(repo: Repository, dir: string, opts: PersistOptions = {}): Promise<PlannedFile[]> {
   const plan = planPersist(repo, opts);
   await mkdir(dir, { recursive: true });
-  for (const f of plan) await writeFileAtomic(join(dir, f.file), f.bytes, 0o644);
+  for (const f of plan) {
+    // Merkle profile: the tree epoch (store + merkle/<root>/delta.json) is durable before the timestamp names it.
+    if (f.role === 'timestamp' && repo.merkle !== undefined) await commitMerkleEpoch(repo.merkle, dir, opts.materializeProofs === true);
+    await writeFileAtomic(join(dir, f.file), f.bytes, 0o644);
+  }
   for (const f of plan) repo.persisted.set(f.role, f.bytes);
+  if (repo.merkle !== undefined && repo.changed.has('snapshot')) repo.persisted.set('snapshot', repo.snapshot.toBytes());
   for (const name of repo.removed) repo.persisted.delete(name);
   repo.removed.clear();
   repo.changed.clear();

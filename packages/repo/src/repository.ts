@@ -21,7 +21,10 @@ import {
   type TopLevelRole,
   type VerificationResult,
 } from '@tufpm/models';
+import type { MerkleStore } from '@tufpm/merkle';
 import { KeyMismatchError } from './errors.js';
+import { snapshotProfileOf, stageMerkleLeaves, type SnapshotProfile } from './merkle-snapshot.js';
+import { MERKLE_TIMESTAMP_FIELD } from '@tufpm/merkle';
 
 export interface CreateRepositoryOptions {
   /** Expiry of the first version of each top-level role. */
@@ -79,6 +82,8 @@ export class Repository {
   readonly persisted = new Map<string, Uint8Array>();
   /** Delegated roles removed since the last persist (restored by discardChanges). */
   readonly removed = new Set<string>();
+  /** The snapshot tree (merkle profile only, ADR 0021): opened by loadRepository / init. */
+  merkle: MerkleStore | undefined;
 
   constructor(root: Metadata<Root>, timestamp: Metadata<Timestamp>, snapshot: Metadata<Snapshot>, targets: Metadata<Targets>) {
     this.root = root;
@@ -306,10 +311,27 @@ export class Repository {
     snap.meta = meta;
   }
 
-  /** Points timestamp at the current snapshot (with length and sha256 unless told otherwise). */
+  /** 'merkle' when root.json declares the Merkle snapshot profile (ADR 0021), else 'classic'. */
+  snapshotProfile(): SnapshotProfile {
+    return snapshotProfileOf(this.root.signed);
+  }
+
+  /**
+   * Points timestamp at the current snapshot (with length and sha256 unless told otherwise). In the merkle
+   * profile: the changed roles' leaves go into the tree, and the timestamp carries the tree's root and size
+   * beside `snapshot.json: {version: epoch}` (no snapshot file exists to hash).
+   */
   updateTimestamp(opts: MetaOptions = { lengthAndHashes: true }): void {
     const ts = this.edit<Timestamp>('timestamp');
     const v = this.snapshot.signed.version;
+    if (this.snapshotProfile() === 'merkle') {
+      if (this.merkle === undefined) throw new RepositoryError('merkle profile: the snapshot tree store is not open');
+      const changed = [...this.changed].filter((n) => n === 'targets' || this.delegated.has(n))
+        .map((name) => ({ name, version: this.role(name).signed.version, bytes: this.bytesOf(name) }));
+      ts.unrecognized[MERKLE_TIMESTAMP_FIELD] = stageMerkleLeaves(this.merkle, changed, this.removed);
+      ts.snapshotMeta = new MetaFile(v);
+      return;
+    }
     ts.snapshotMeta = opts.lengthAndHashes
       ? MetaFile.fromData(v, this.snapshot.toBytes(), opts.hashAlgorithms ?? ['sha256'])
       : new MetaFile(v);
@@ -321,8 +343,11 @@ export class Repository {
    * snapshot. Throws UnsignedMetadataError / RepositoryError.
    */
   checkConsistency(allowUnderThreshold: ReadonlySet<string> = new Set()): void {
+    const merkle = this.snapshotProfile() === 'merkle';
     for (const name of this.changed) {
       if (allowUnderThreshold.has(name)) continue;
+      // Merkle profile: the snapshot is bookkeeping in memory; the timestamp signs the tree root instead.
+      if (merkle && name === 'snapshot') continue;
       const r = this.verification(name);
       if (!r.verified) {
         throw new UnsignedMetadataError(`role "${name}" v${this.role(name).signed.version} has ${r.distinctKeys}/${r.threshold} required signatures`);

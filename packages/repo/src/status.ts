@@ -82,7 +82,9 @@ export async function repositoryStatus(core: NpmRepositoryCore): Promise<Reposit
     if (md.signed.type === 'targets') out.targets = repo.targetsRole(name).signed.targets.size;
     return out;
   };
-  const roles = ['root', 'timestamp', 'snapshot', 'targets', ...core.claimedPackages().map((r) => r.name), UNCLAIMED_ROLE].map(roleStatus);
+  // Merkle profile (ADR 0021): no snapshot role is signed or served; the timestamp signs the tree root.
+  const top = repo.snapshotProfile() === 'merkle' ? ['root', 'timestamp'] : ['root', 'timestamp', 'snapshot'];
+  const roles = [...top, 'targets', ...core.claimedPackages().map((r) => r.name), UNCLAIMED_ROLE].map(roleStatus);
   const succinct = core.unclaimedBins();
   const bins: BinsStatus = {
     namePrefix: succinct.namePrefix, bitLength: succinct.bitLength, count: succinct.numberOfBins,
