@@ -8,10 +8,10 @@ type Intercept = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>
 /** Counts the outcome of the signing hook (accepted, or refused with its code) and its latency. */
 export function countedHook(hook: PublishHook, obs: Observations): PublishHook {
   return {
-    async beforeAccept(ev) {
+    async beforeAccept(ev, store) {
       const t0 = performance.now();
       try {
-        await hook.beforeAccept?.(ev);
+        await hook.beforeAccept?.(ev, store);
         obs.publish({ name: ev.name, version: ev.version, outcome: 'accepted', ms: performance.now() - t0 });
       } catch (err) {
         obs.publish({ name: ev.name, version: ev.version, outcome: 'refused', ...(err instanceof TufError ? { code: err.code } : {}), ms: performance.now() - t0 });

@@ -1,12 +1,18 @@
 /**
  * The seam through which TUF signing plugs into publishing. The registry calls every hook's
- * `beforeAccept` after all of its own checks and before writing anything; a hook refuses the publish by
- * throwing a TufError (a RegistryError chooses the HTTP status, any other TufError becomes 403 with its
- * message). `afterAccept` runs once the tarball and packument are on disk. Publishes to one registry
- * directory are serialized, so hooks never run concurrently with each other for the same directory.
+ * `beforeAccept` after all of its own checks; a hook refuses the publish by throwing a TufError (a
+ * RegistryError chooses the HTTP status, any other TufError becomes 403 with its message).
+ *
+ * `store` writes the tarball and the packument. A signing hook calls it after its own checks and before
+ * it persists any metadata that names the tarball (under its repository lock), so no signed target is
+ * ever without its file; if the hook then fails, the registry undoes the store. A hook that does not
+ * call it (a check) runs before the files exist; the registry stores after the last hook. Put a signing
+ * hook last: a later hook that refuses undoes the files, not the signature. `afterAccept` runs once the
+ * tarball and packument are on disk. Publishes to one registry directory are serialized, so hooks never
+ * run concurrently with each other for the same directory.
  */
 export interface PublishHook {
-  beforeAccept?(publish: PublishEvent): Promise<void>;
+  beforeAccept?(publish: PublishEvent, store: () => Promise<void>): Promise<void>;
   afterAccept?(publish: PublishEvent): Promise<void>;
 }
 

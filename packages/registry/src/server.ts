@@ -12,7 +12,8 @@ import { registryLayout, tarballFile } from './layout.js';
 import { renderAbbreviatedPackument, renderFullPackument, renderVersion } from './packument.js';
 import { handlePublish } from './publish.js';
 import { parseRoute, type Route } from './routes.js';
-import { readStoredPackument } from './store.js';
+import { readStoredPackument, resumeInterruptedPublishes } from './store.js';
+import { assertNoLinkedDirs } from './safe-path.js';
 import { bearerToken, findToken, readTokens, tokenAllows, type TokenEntry } from './tokens.js';
 import { resolveMetadataFile } from './tuf-files.js';
 import { resolveMerkleFile } from './merkle-files.js';
@@ -141,6 +142,8 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
 
   async function serveTarball(res: ServerResponse, name: string, file: string, head: boolean): Promise<void> {
     let path = tarballFile(dir, `${name}/-/${file}`);
+    // a linked package directory (packages/<name> -> elsewhere) is not followed (issue 19)
+    await assertNoLinkedDirs(dir, path);
     let size = await regularFile(path);
     if (size === undefined) {
       // Consistent snapshots (TUF 5.7.3) ask for `<hex digest>.<file>`: serve it only when the digest
@@ -255,6 +258,10 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
     }
   }
 
+  // Publishes a killed registry left half done (publish-journal.ts) are finished before serving.
+  for (const f of await resumeInterruptedPublishes(dir, hooks)) {
+    options.log?.(`error: the interrupted publish of ${f.name} could not be finished yet (retried at its next publish): ${(f.error as Error).message ?? String(f.error)}`);
+  }
   const server = createServer((req, res) => {
     void onRequest(req, res);
   });

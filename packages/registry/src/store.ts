@@ -1,34 +1,20 @@
-import { readFile, stat, rm } from 'node:fs/promises';
 import semver from 'semver';
 import { atomicWrite } from './atomic.js';
 import { RegistryError } from './errors.js';
 import type { PublishEvent, PublishHook, VersionManifest } from './hooks.js';
 import { registryLayout, packumentFile, tarballFile } from './layout.js';
+import { pendingNames, type PendingPublish } from './publish-journal.js';
+import { commitPublish, readPackumentFile, resumePublish } from './publish-transaction.js';
+import { readRegularFile } from './safe-path.js';
 import { assertPackageName, assertVersion, isValidDistTag, targetPathFor } from './names.js';
 import type { StoredPackument } from './packument.js';
 import { tarballDigests } from './integrity.js';
 import { readTarballManifest, type ReadTarballLimits } from './tarball.js';
 import { withDirLock } from './lock.js';
 
-const MAX_PACKUMENT_BYTES = 64 * 1024 * 1024;
-
-function isNotFound(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-}
-
-/** Reads a stored packument; undefined when the package does not exist. */
+/** Reads a stored packument; undefined when the package does not exist. Symlinks are not followed. */
 export async function readStoredPackument(dir: string, name: string): Promise<StoredPackument | undefined> {
-  const file = packumentFile(dir, name);
-  let bytes: Buffer;
-  try {
-    const info = await stat(file);
-    if (info.size > MAX_PACKUMENT_BYTES) throw new RegistryError('REGISTRY_TOO_LARGE', `stored packument of ${name} too large`);
-    bytes = await readFile(file);
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-  return JSON.parse(bytes.toString('utf8')) as StoredPackument;
+  return (await readPackumentFile(dir, name))?.packument;
 }
 
 export async function writeStoredPackument(dir: string, packument: StoredPackument, durable = true): Promise<void> {
@@ -166,8 +152,9 @@ export function distTagsAfterPublish(
 }
 
 /**
- * Validates a tarball, runs the hooks and stores it as a new version: tarball first, then the packument,
- * each written atomically. Nothing is written when a check or a beforeAccept hook refuses.
+ * Validates a tarball, runs the hooks and stores it as a new version (publish-transaction.ts: the files
+ * are written before any metadata names them, a failure undoes them, a kill is finished later). Nothing
+ * is written when a check or a beforeAccept hook refuses.
  */
 export async function acceptVersion(dir: string, tarball: Uint8Array, options: AcceptOptions = {}): Promise<AddedVersion> {
   const prepared = await prepareVersion(tarball, {
@@ -176,78 +163,67 @@ export async function acceptVersion(dir: string, tarball: Uint8Array, options: A
     ...(options.limits === undefined ? {} : { limits: options.limits }),
   });
   const { name, version, tarballPath, manifest } = prepared;
-  const distTags = options.distTags ?? {};
   const time = options.time === undefined ? new Date() : new Date(options.time);
   if (Number.isNaN(time.getTime())) throw new RegistryError('REGISTRY_BAD_REQUEST', 'invalid publish time');
-  const file = tarballFile(dir, tarballPath);
-  const hooks = options.hooks === undefined ? [] : Array.isArray(options.hooks) ? options.hooks : [options.hooks];
   const root = registryLayout(dir).root;
+  const file = tarballFile(root, tarballPath);
+  const hooks = options.hooks === undefined ? [] : Array.isArray(options.hooks) ? options.hooks : [options.hooks];
+  const durable = options.durable !== false;
+  const added: AddedVersion = {
+    name, version, tarballPath, tarballFile: file, integrity: prepared.integrity, shasum: prepared.shasum,
+    length: prepared.length, hashes: { ...prepared.hashes },
+  };
 
   return withDirLock(root, async () => {
-    const existing = await readStoredPackument(root, name);
-    if (existing !== undefined && Object.hasOwn(existing.versions, version)) {
+    // A publish of this package that a kill interrupted is finished first (its hooks run again).
+    const resumed = await resumePublish(root, name, hooks, durable);
+    const existing = await readPackumentFile(root, name);
+    if (existing !== undefined && Object.hasOwn(existing.packument.versions, version)) {
+      // The retry of a publish that was interrupted after its files were stored: now finished.
+      if (resumed?.version === version && resumed.integrity === prepared.integrity) return added;
       throw new RegistryError('REGISTRY_CONFLICT', `cannot publish over the previously published version ${name}@${version}`);
     }
-    // A tarball without a packument entry is left over from a failed write; never serve different bytes
-    // under a path that may already be cached or signed, so refuse rather than overwrite.
-    const leftover = await stat(file).then(() => true, (err) => (isNotFound(err) ? false : Promise.reject(err)));
-    if (leftover) throw new RegistryError('REGISTRY_CONFLICT', `tarball ${tarballPath} already exists`);
+    // A tarball without a packument entry is left over from an interrupted store. The same bytes are
+    // stored again; other bytes are refused: never serve different bytes under a path that may be cached.
+    const leftover = await readRegularFile(root, file, prepared.length, () => new RegistryError('REGISTRY_CONFLICT', `tarball ${tarballPath} already exists`));
+    if (leftover !== undefined && Buffer.compare(leftover, Buffer.from(tarball)) !== 0) {
+      throw new RegistryError('REGISTRY_CONFLICT', `tarball ${tarballPath} already exists`);
+    }
     // The packument's dist-tags after this publish, known before the hooks run so that a signing hook signs
     // exactly the tags the packument will serve (ADR 0013).
     const packumentDistTags = distTagsAfterPublish(
-      existing === undefined ? undefined : { tags: existing['dist-tags'], versions: Object.keys(existing.versions) },
+      existing === undefined ? undefined : { tags: existing.packument['dist-tags'], versions: Object.keys(existing.packument.versions) },
       version,
       options.distTags,
     );
+    const pending: PendingPublish = {
+      name, version, tarballPath, integrity: prepared.integrity, length: prepared.length, hashes: { ...prepared.hashes },
+      manifest, time: time.toISOString(), distTags: options.distTags ?? {}, packumentDistTags,
+      user: options.user, document: options.document ?? {},
+    };
+    await commitPublish(root, { pending, tarball, hooks, existing, tarballWasThere: leftover !== undefined, durable });
     const event: PublishEvent = {
-      dir: root,
-      name,
-      version,
-      tarball,
-      manifest,
-      tarballPath,
-      tarballFile: file,
-      length: prepared.length,
-      hashes: prepared.hashes,
-      distTags,
-      packumentDistTags: { ...packumentDistTags },
-      user: options.user,
-      document: options.document ?? {},
+      dir: root, name, version, tarball, manifest, tarballPath, tarballFile: file, length: prepared.length,
+      hashes: { ...prepared.hashes }, distTags: { ...pending.distTags }, packumentDistTags: { ...packumentDistTags },
+      user: options.user, document: pending.document,
     };
-    for (const hook of hooks) await hook.beforeAccept?.(event);
-
-    const iso = time.toISOString();
-    const packument: StoredPackument = existing ?? {
-      _id: name,
-      name,
-      'dist-tags': {},
-      versions: {},
-      time: { created: iso },
-    };
-    packument.versions[version] = manifest;
-    packument.time[version] = iso;
-    packument.time['modified'] = iso;
-    if (typeof manifest['description'] === 'string') packument.description = manifest['description'];
-    packument['dist-tags'] = packumentDistTags;
-    await atomicWrite(file, tarball, { durable: options.durable });
-    try {
-      await writeStoredPackument(root, packument, options.durable !== false);
-    } catch (err) {
-      await rm(file, { force: true });
-      throw err;
-    }
     for (const hook of hooks) await hook.afterAccept?.(event);
-    return {
-      name,
-      version,
-      tarballPath,
-      tarballFile: file,
-      integrity: prepared.integrity,
-      shasum: prepared.shasum,
-      length: prepared.length,
-      hashes: event.hashes,
-    };
+    return added;
   });
+}
+
+/** Finishes the publishes a killed registry left behind (at start); returns the failures by package. */
+export async function resumeInterruptedPublishes(dir: string, hooks: readonly PublishHook[], durable = true): Promise<Array<{ name: string; error: unknown }>> {
+  const root = registryLayout(dir).root;
+  const failures: Array<{ name: string; error: unknown }> = [];
+  for (const name of await pendingNames(root)) {
+    try {
+      await withDirLock(root, () => resumePublish(root, name, hooks, durable));
+    } catch (error) {
+      failures.push({ name, error });
+    }
+  }
+  return failures;
 }
 
 export interface AddPackageVersionOptions {

@@ -61,8 +61,9 @@ export class NpmRepository extends NpmRepositoryCore {
     return refreshExpiry(this, which, opts);
   }
 
-  status(): Promise<RepositoryStatus> {
-    return repositoryStatus(this);
+  /** With `registryDir` (the registry's directory), also signed targets without files and files without targets. */
+  status(opts: { registryDir?: string } = {}): Promise<RepositoryStatus> {
+    return repositoryStatus(this, opts);
   }
 
   coverage(name: string, version?: string): PackageCoverage {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { NpmRepository } from './npm-api.js';
 
 /** What the registry calls on `npm publish`, after it accepted the upload and before it answers. */
-export type PublishSigner = (tarball: Uint8Array, manifest: { name: string; version: string; distTags?: Record<string, string> }) => Promise<void>;
+export type PublishSigner = (tarball: Uint8Array, manifest: { name: string; version: string; distTags?: Record<string, string> }, store?: () => Promise<void>) => Promise<void>;
 
 export interface PublishSignerOptions {
   /** metadata directory (`<registryDir>/tuf/metadata`) */
@@ -19,7 +19,7 @@ export interface PublishSignerOptions {
  */
 export function createPublishSigner(opts: PublishSignerOptions): PublishSigner {
   let opened: Promise<NpmRepository> | undefined;
-  return async (tarball, manifest) => {
+  return async (tarball, manifest, store) => {
     opened ??= NpmRepository.open(opts);
     let repo: NpmRepository;
     try {
@@ -31,6 +31,8 @@ export function createPublishSigner(opts: PublishSignerOptions): PublishSigner {
     await repo.publishTarball(tarball, {
       expectedName: manifest.name, expectedVersion: manifest.version, onlineOnly: true,
       ...(manifest.distTags === undefined ? {} : { distTags: manifest.distTags }),
+      // the registry's files are written under the repository lock before the metadata naming them
+      ...(store === undefined ? {} : { beforePersist: store }),
     });
   };
 }
@@ -49,12 +51,13 @@ export interface PublishEventLike {
 /**
  * The same signer as a @tufpm/registry PublishHook: `startRegistry({ dir, hooks: createPublishHook({ keysDir }) })`.
  * It signs in `beforeAccept`, so a refused signature (claimed package, missing key) refuses the publish
- * and the registry writes nothing. The metadata dir defaults to `<registry dir>/tuf/metadata`.
+ * and the registry writes nothing; the registry's `store` runs after the checks and before the metadata
+ * is persisted (issue 19). The metadata dir defaults to `<registry dir>/tuf/metadata`.
  */
-export function createPublishHook(opts: { keysDir: string; dir?: string }): { beforeAccept(event: PublishEventLike): Promise<void> } {
+export function createPublishHook(opts: { keysDir: string; dir?: string }): { beforeAccept(event: PublishEventLike, store?: () => Promise<void>): Promise<void> } {
   const signers = new Map<string, PublishSigner>();
   return {
-    async beforeAccept(event) {
+    async beforeAccept(event, store) {
       const dir = opts.dir ?? join(event.dir, 'tuf', 'metadata');
       let signer = signers.get(dir);
       if (signer === undefined) {
@@ -64,7 +67,7 @@ export function createPublishHook(opts: { keysDir: string; dir?: string }): { be
       await signer(event.tarball, {
         name: event.name, version: event.version,
         ...(event.packumentDistTags === undefined ? {} : { distTags: event.packumentDistTags }),
-      });
+      }, store);
     },
   };
 }

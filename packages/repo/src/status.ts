@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Metadata, isTopLevelRole, type Root } from '@tufpm/models';
 import { isErrno } from './fs-util.js';
 import { NpmRepositoryCore, UNCLAIMED_ROLE } from './npm-repository.js';
+import { findOrphans, type OrphanStatus } from './orphans.js';
 
 export interface RoleStatus {
   name: string;
@@ -42,12 +43,14 @@ export interface RepositoryStatus {
   consistentSnapshot: boolean;
   roles: RoleStatus[];
   bins: BinsStatus;
-  /** true when every role verifies and none is expired */
+  /** with a registry directory: signed targets without their file, files without a target (counts exact, lists capped) */
+  orphans?: OrphanStatus & { counts: Record<string, number> };
+  /** true when every role verifies, none is expired, and (with a registry directory) nothing is orphaned */
   healthy: boolean;
 }
 
 /** Per-role state (version, expiry, signatures present vs threshold); JSON-serialisable. */
-export async function repositoryStatus(core: NpmRepositoryCore): Promise<RepositoryStatus> {
+export async function repositoryStatus(core: NpmRepositoryCore, opts: { registryDir?: string } = {}): Promise<RepositoryStatus> {
   const repo = core.repo;
   const rootVersion = repo.root.signed.version;
   let previousRoot: Metadata<Root> | undefined;
@@ -102,6 +105,8 @@ export async function repositoryStatus(core: NpmRepositoryCore): Promise<Reposit
     if (!repo.verification(bin).verified) bins.unverified.push(bin);
   }
   bins.earliestExpiry = new Date(earliest).toISOString();
-  const healthy = roles.every((r) => r.verified && !r.expired) && bins.expired.length === 0 && bins.unverified.length === 0;
-  return { dir: core.dir, now: now.toISOString(), consistentSnapshot: repo.root.signed.consistentSnapshot, roles, bins, healthy };
+  const orphans = opts.registryDir === undefined ? undefined : await findOrphans(core, opts.registryDir);
+  const orphaned = orphans !== undefined && Object.values(orphans.counts).some((n) => n > 0);
+  const healthy = roles.every((r) => r.verified && !r.expired) && bins.expired.length === 0 && bins.unverified.length === 0 && !orphaned;
+  return { dir: core.dir, now: now.toISOString(), consistentSnapshot: repo.root.signed.consistentSnapshot, roles, bins, ...(orphans === undefined ? {} : { orphans }), healthy };
 }

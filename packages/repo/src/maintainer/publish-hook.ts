@@ -141,7 +141,10 @@ export function createMaintainerPublishHook(opts: MaintainerHookOptions): Mainta
         opts.onRelease?.({ name: ev.name, version: ev.version, outcome: 'staged', roleVersion: candidate.signed.version });
         throw staged;
       }
-      await removeStaged(ev.dir, ev.name);
+      // The metadata is persisted: nothing may throw from here on, or the registry would undo the files
+      // of a signed release. A staged role left behind is dropped by the next publish (mergeStaged: its
+      // version is not above the served role's).
+      await removeStaged(ev.dir, ev.name).catch(() => undefined);
       opts.onRelease?.({ name: ev.name, version: ev.version, outcome: 'accepted', roleVersion: candidate.signed.version });
     },
   };
