@@ -65,11 +65,14 @@ export {
 } from './maintainer/errors.js';
 export { createMaintainerPublishHook, howToSign, TUFPM_FIELD, type MaintainerPublishEvent, type MaintainerHookOptions, type MaintainerPublishHook } from './maintainer/publish-hook.js';
 export { createMaintainerRoutes, claimsDir, claimRequestFile, keyChangeFile } from './maintainer/routes.js';
+export { doneRequestFile, requestFile, storeRequest, MAX_PENDING_PER_USER, MAX_PENDING_TOTAL, RequestRefusedError, type RequestKind } from './maintainer/request-store.js';
+export { findToken, hashToken, parseTokensFile, readTokensFile, tokenAllows, TokensFileError, MAX_TOKEN_LENGTH, type TokenEntry, type TokensFile } from './tokens-file.js';
+export { findOrphans, type OrphanStatus } from './orphans.js';
 export { checkRelease, checkRoleSignatures, delegationFor, identicalTarget, sameTarget, type ReleaseCheckInput, type ReleaseCheckResult, type UploadedTarball } from './maintainer/release-check.js';
 export { buildReleaseRole, prepareRelease, signRole, parseRole, roleFromJsonValue, roleFileFor, DEFAULT_ROLE_EXPIRY_SECONDS, type ReleaseRole } from './maintainer/role-build.js';
 export { buildRefreshRole, acceptRoleRefresh } from './maintainer/role-refresh.js';
 export { approveClaim, createClaimRequest, parseClaimRequest, verifyClaimRequest, claimRequestToJSON, delegatedRoleFor, CLAIM_REQUEST_TYPE, type ClaimRequest, type ApproveClaimResult } from './maintainer/claims.js';
-export { applyKeyChange, createKeyChange, signKeyChange, parseKeyChange, keyChangeToJSON, approvalBytes, KEY_CHANGE_TYPE, type KeyChangeRequest } from './maintainer/key-change.js';
+export { applyKeyChange, checkKeyChangeApprovals, createKeyChange, signKeyChange, parseKeyChange, keyChangeToJSON, approvalBytes, KEY_CHANGE_TYPE, type KeyChangeRequest } from './maintainer/key-change.js';
 export { generateMaintainerKey, readMaintainerSigner, readMaintainerPublicKey, isEncryptedKeyFile, MIN_PASSPHRASE_LENGTH, type GeneratedKey } from './maintainer/key-file.js';
 export { readStaged, listStaged, stagedDir, type StagedRelease } from './maintainer/staging.js';
 export { publishRelease, fetchStaged, submitClaim, fetchVersions, type PublishReleaseOptions, type PublishReleaseResult, type RemoteStaged } from './maintainer/registry-client.js';

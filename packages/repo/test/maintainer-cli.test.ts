@@ -8,6 +8,7 @@ import { NpmRepository } from '../src/index.js';
 import { approveClaim, parseClaimRequest } from '../src/maintainer/claims.js';
 import { openClientSession } from '../src/maintainer/remote-role.js';
 import { claimRequestFile } from '../src/maintainer/routes.js';
+import { doneRequestFile } from '../src/maintainer/request-store.js';
 import { HIDDEN_PACKAGE_JSON_PATHS, makeTarball, snapshotDir, twoManifestTarball } from './helpers.js';
 import { startWorld, type World } from './maintainer-world.js';
 
@@ -77,7 +78,7 @@ test('tufpm CLI: keys, claim, sign, staged publish, cosign, refusals, as child p
     const operator = (...args: string[]): Promise<Run> => run(process.execPath, [TUFPM_REPO, ...args, '--registry', w.R, '--keys', w.K], w.dir, alice.home);
     assert.match(ok(await operator('approve-claim', 'left-pad', '--dry-run'), 'approve-claim --dry-run').stdout, /2 of 2 signatures/);
     assert.match(ok(await operator('approve-claim', 'left-pad'), 'approve-claim').stdout, /approved the claim of left-pad[\s\S]*adopted from the unclaimed bins: left-pad\/-\/left-pad-1\.0\.0\.tgz/);
-    await stat(claimRequestFile(w.R, 'left-pad').replace(/\.json$/, '.approved.json'));
+    await stat(doneRequestFile(w.R, 'claim', 'left-pad'));
 
     // Release 1.1.0: alice signs (1 of 2) and publishes: staged, invisible to installers.
     await writeFile(join(alice.dir, 'left-pad-1.1.0.tgz'), await makeTarball({ name: 'left-pad', version: '1.1.0' }));

@@ -1,4 +1,5 @@
-import { rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { doneRequestFile, moveToDone } from '../maintainer/request-store.js';
 import { readFileBounded } from '../fs-util.js';
 import { applyKeyChange, parseKeyChange } from '../maintainer/key-change.js';
 import { MAX_ROLE_BYTES } from '../maintainer/role-build.js';
@@ -9,7 +10,7 @@ export const usage = `usage: tufpm-repo apply-key-change (REQUEST.json | NAME --
   Applies a maintainers' key change (tufpm keys change/approve/submit) with the offline targets key,
   after checking that a threshold of the package's current keys approved it and a threshold of the new
   keys signed the re-signed role. With NAME, the request submitted to the registry
-  (<registry>/tuf/claims/NAME.key-change.json) is used and renamed to *.applied.json afterwards.`;
+  (<registry>/tuf/key-changes/NAME.json) is used and moved to tuf/key-changes/applied/ afterwards.`;
 
 export async function run(argv: string[], io: Io): Promise<number> {
   const p = parse(argv, {}, usage);
@@ -17,7 +18,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const request = parseKeyChange(await readFileBounded(file, MAX_ROLE_BYTES));
   const repo = await openRepo(p, usage);
   const res = await applyKeyChange(repo, request);
-  if (submitted) await rename(file, file.replace(/\.json$/, '.applied.json'));
+  if (submitted) await moveToDone(file, doneRequestFile(dirname(dirname(dirname(file))), 'key-change', request.name));
   print(io, p, `applied the key change of ${res.name}: now ${res.threshold} of ${res.keyids.join(', ')} (role v${res.roleVersion})`, res);
   return 0;
 }

@@ -1,4 +1,5 @@
-import { rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { doneRequestFile, moveToDone } from '../maintainer/request-store.js';
 import { readFileBounded } from '../fs-util.js';
 import { approveClaim, parseClaimRequest, verifyClaimRequest } from '../maintainer/claims.js';
 import { MAX_ROLE_BYTES } from '../maintainer/role-build.js';
@@ -10,7 +11,7 @@ export const usage = `usage: tufpm-repo approve-claim (REQUEST.json | NAME --reg
   delegates NAME to the requested keys and threshold (before the unclaimed bins, terminating), installs
   their signed role v1, moves the adopted versions out of the bins, re-signs snapshot and timestamp.
   With NAME, the request submitted to the registry (<registry>/tuf/claims/NAME.json) is used and
-  renamed to NAME.approved.json afterwards. --dry-run only checks and prints the request.
+  moved to <registry>/tuf/claims/approved/NAME.json afterwards. --dry-run only checks and prints the request.
   Check out of band that the requesters maintain the package before approving.`;
 
 export async function run(argv: string[], io: Io): Promise<number> {
@@ -28,7 +29,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   const repo = await openRepo(p, usage);
   const res = await approveClaim(repo, request);
-  if (submitted) await rename(file, file.replace(/\.json$/, '.approved.json'));
+  if (submitted) await moveToDone(file, doneRequestFile(dirname(dirname(dirname(file))), 'claim', request.name));
   print(io, p, `approved the claim of ${res.name}: ${res.threshold} of ${res.keyids.join(', ')} (targets v${res.targetsVersion})` +
     (res.adopted.length > 0 ? `\n  adopted from the unclaimed bins: ${res.adopted.join(', ')}` : ''), res);
   return 0;

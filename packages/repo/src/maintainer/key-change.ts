@@ -85,6 +85,22 @@ export function parseKeyChange(bytes: Uint8Array): KeyChangeRequest {
 }
 
 /**
+ * The current maintainers at their threshold, each distinct key once, approve this exact change. Checked
+ * by the registry before it stores a submitted change (issue 19) and again by the operator's apply.
+ */
+export function checkKeyChangeApprovals(req: KeyChangeRequest, claimed: { keyids: readonly string[]; threshold: number }, delegationKeys: ReadonlyMap<string, Key>): void {
+  const data = approvalBytes(req);
+  const approvedBy = new Set<string>();
+  for (const [keyid, sig] of req.approvals) {
+    const key = delegationKeys.get(keyid);
+    if (!claimed.keyids.includes(keyid) || key === undefined) throw new ClaimError(`approval by ${keyid}, which is not a current key of ${req.name}`);
+    if (!key.verify(data, sig)) throw new ClaimError(`the approval of ${keyid} does not verify`);
+    approvedBy.add(key.publicKeyFingerprint);
+  }
+  if (approvedBy.size < claimed.threshold) throw new ClaimError(`key change of ${req.name}: ${approvedBy.size} of ${claimed.threshold} current maintainers approved it`);
+}
+
+/**
  * The operator's side: checks the approvals against the keys and threshold the delegation lists now,
  * the re-signed role against the new keys and threshold (version N+1, exactly the current targets),
  * then rewrites the delegation (targets key) and installs the role; snapshot and timestamp follow.
@@ -93,17 +109,7 @@ export async function applyKeyChange(repo: NpmRepository, req: KeyChangeRequest)
   const { result } = await repo.transaction(async (r) => {
     const claimed = repo.claimedRole(req.name);
     if (claimed === undefined) throw new UnknownPackageError(`package ${req.name} is not claimed`);
-    const delegationKeys = r.targets.signed.delegations!.keys;
-    // The current maintainers at their threshold, each distinct key once, approve this exact change.
-    const data = approvalBytes(req);
-    const approvedBy = new Set<string>();
-    for (const [keyid, sig] of req.approvals) {
-      const key = delegationKeys.get(keyid);
-      if (!claimed.keyids.includes(keyid) || key === undefined) throw new ClaimError(`approval by ${keyid}, which is not a current key of ${req.name}`);
-      if (!key.verify(data, sig)) throw new ClaimError(`the approval of ${keyid} does not verify`);
-      approvedBy.add(key.publicKeyFingerprint);
-    }
-    if (approvedBy.size < claimed.threshold) throw new ClaimError(`key change of ${req.name}: ${approvedBy.size} of ${claimed.threshold} current maintainers approved it`);
+    checkKeyChangeApprovals(req, claimed, r.targets.signed.delegations!.keys);
     const role = delegatedRoleFor(req.name, req.keys, req.threshold);
     if (new Set(req.keys.map((k) => k.keyid)).size !== req.keys.length || req.keys.length === 0 || req.threshold < 1 || req.threshold > req.keys.length || !Number.isSafeInteger(req.threshold)) {
       throw new ClaimError(`key change of ${req.name}: the threshold must be between 1 and the number of distinct keys`);

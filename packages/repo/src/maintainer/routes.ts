@@ -1,36 +1,36 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { encodeRoleName, parseJsonStrict, TufError } from '@tufpm/models';
+import { DelegatedRole, TufError } from '@tufpm/models';
 import { InvalidInputError } from '../errors.js';
-import { ensureDir, isErrno, readFileBounded, writeFileAtomic } from '../fs-util.js';
+import { loadRepository } from '../repository-io.js';
+import { findToken, MAX_TOKEN_LENGTH, readTokensFile, tokenAllows, TokensFileError } from '../tokens-file.js';
+import { publishedIn, RequestRefusedError, requestDir, requestFile, storeRequest } from './request-store.js';
 import { checkPackageName } from '../tarball.js';
 import { claimRequestToJSON, parseClaimRequest, verifyClaimRequest } from './claims.js';
 import { ClaimError } from './errors.js';
-import { keyChangeToJSON, parseKeyChange } from './key-change.js';
+import { checkKeyChangeApprovals, keyChangeToJSON, parseKeyChange } from './key-change.js';
 import { readStaged } from './staging.js';
 import { NpmRepository } from '../npm-api.js';
 import { acceptRoleRefresh } from './role-refresh.js';
 import { parseRole } from './role-build.js';
 
 const MAX_CLAIM_BYTES = 4 * 1024 * 1024;
-const MAX_TOKEN_LENGTH = 512;
+/** A claim of a name with no signed release: keys, threshold and an empty role fit in far less. */
+const MAX_NEW_CLAIM_BYTES = 64 * 1024;
 
 /** Where submitted claim requests wait for the operator: `<registryDir>/tuf/claims/<encoded name>.json`. */
 export function claimsDir(registryDir: string): string {
-  return join(registryDir, 'tuf', 'claims');
+  return requestDir(registryDir, 'claim');
 }
 
 export function claimRequestFile(registryDir: string, name: string): string {
-  return join(claimsDir(registryDir), `${encodeRoleName(name)}.json`);
+  return requestFile(registryDir, 'claim', name);
 }
 
-/** Where submitted key-change requests wait for the operator: `<registryDir>/tuf/claims/<encoded name>.key-change.json`. */
+/** Where submitted key-change requests wait: `<registryDir>/tuf/key-changes/<encoded name>.json` (request-store.ts). */
 export function keyChangeFile(registryDir: string, name: string): string {
-  return join(claimsDir(registryDir), `${encodeRoleName(name)}.key-change.json`);
+  return requestFile(registryDir, 'key-change', name);
 }
-
-interface TokenEntry { user: string; sha256: string; packages?: string[] }
 
 class HttpError extends TufError {
   constructor(readonly status: number, code: string, message: string) {
@@ -39,30 +39,23 @@ class HttpError extends TufError {
 }
 
 /**
- * Token check with the registry's tokens.json (see docs/registry.md: sha256 of each token, optional
- * package list). Re-implemented here because @tufpm/repo cannot import @tufpm/registry; every entry is
- * compared in constant time.
+ * Token check with the registry's tokens.json, through the one strict reader tufpm-registry uses too
+ * (tokens-file.ts): a malformed file refuses every token.
  */
 async function authorize(registryDir: string, req: IncomingMessage, name: string): Promise<string> {
   const m = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '');
   const presented = m?.[1];
   if (presented === undefined || presented.length > MAX_TOKEN_LENGTH) throw new HttpError(401, 'REGISTRY_UNAUTHORIZED', 'a publish token of the package is required');
-  let tokens: TokenEntry[] = [];
+  let tokens;
   try {
-    const parsed = parseJsonStrict(await readFileBounded(join(registryDir, 'tokens.json'), 1024 * 1024)) as { tokens?: unknown };
-    if (Array.isArray(parsed.tokens)) tokens = parsed.tokens as TokenEntry[];
+    tokens = await readTokensFile(registryDir);
   } catch (err) {
-    if (!isErrno(err, 'ENOENT')) throw err;
+    if (err instanceof TokensFileError) throw new HttpError(500, 'TUF_TOKENS_FILE', `the registry's ${err.message}`);
+    throw err;
   }
-  const digest = createHash('sha256').update(presented, 'utf8').digest();
-  let found: TokenEntry | undefined;
-  for (const e of tokens) {
-    if (typeof e?.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256)) continue;
-    if (timingSafeEqual(digest, Buffer.from(e.sha256, 'hex')) && found === undefined) found = e;
-  }
+  const found = findToken(tokens, presented);
   if (found === undefined) throw new HttpError(403, 'REGISTRY_FORBIDDEN', 'invalid token');
-  const allowed = !Array.isArray(found.packages) || found.packages.some((p) => (p.endsWith('/*') ? p.startsWith('@') && name.startsWith(p.slice(0, -1)) : p === name));
-  if (!allowed) throw new HttpError(403, 'REGISTRY_FORBIDDEN', `token may not publish ${name}`);
+  if (!tokenAllows(found, name)) throw new HttpError(403, 'REGISTRY_FORBIDDEN', `token may not publish ${name}`);
   return found.user;
 }
 
@@ -113,6 +106,7 @@ export function createMaintainerRoutes(opts: {
 }): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   const allowed = opts.authorize ?? ((req: IncomingMessage, name: string) => authorize(opts.registryDir, req, name));
   const now = opts.now ?? (() => new Date());
+  const metadataDir = opts.metadataDir ?? join(opts.registryDir, 'tuf', 'metadata');
   let repo: Promise<NpmRepository> | undefined;
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
@@ -144,7 +138,7 @@ export function createMaintainerRoutes(opts: {
       if (m[1] === 'roles') {
         if (opts.keysDir === undefined) throw new HttpError(404, 'REGISTRY_NOT_FOUND', 'role refresh is not enabled on this registry');
         const role = parseRole(await readBody(req, MAX_CLAIM_BYTES), 'refreshed role');
-        repo ??= NpmRepository.open({ dir: opts.metadataDir ?? join(opts.registryDir, 'tuf', 'metadata'), keysDir: opts.keysDir });
+        repo ??= NpmRepository.open({ dir: metadataDir, keysDir: opts.keysDir });
         const opened = await repo.catch((err: unknown) => {
           repo = undefined; // retry on the next request
           throw err;
@@ -153,25 +147,32 @@ export function createMaintainerRoutes(opts: {
         send(res, 201, { ok: true, ...done, message: `role ${name} v${done.roleVersion} accepted, valid until ${done.expires}` });
         return true;
       }
+      // Requests are checked against the served metadata before they are stored (issue 19: unchecked key
+      // changes and claims of names never published were stored, 4 MiB each, without bound).
+      const served = await loadRepository(metadataDir);
+      const published = publishedIn(served, name);
       if (m[1] === 'key-changes') {
-        // Approvals are checked by the operator against the delegation (this process holds no repository).
         const change = parseKeyChange(await readBody(req, MAX_CLAIM_BYTES));
         if (change.name !== name) throw new ClaimError(`the request changes keys of ${change.name}, the URL names ${name}`);
-        await ensureDir(claimsDir(opts.registryDir), 0o700);
-        await writeFileAtomic(keyChangeFile(opts.registryDir, name), JSON.stringify({ ...keyChangeToJSON(change), submittedBy: user, submitted: now().toISOString() }, null, 2) + '\n', 0o600);
+        const claimed = served.targets.signed.delegations?.getRole(name);
+        if (published !== 'claimed' || !(claimed instanceof DelegatedRole)) throw new HttpError(404, 'REGISTRY_NOT_FOUND', `package ${name} is not claimed: it has no maintainer keys to change`);
+        checkKeyChangeApprovals(change, claimed, served.targets.signed.delegations!.keys);
+        await storeRequest(opts.registryDir, 'key-change', name, user, now(), keyChangeToJSON(change));
         send(res, 201, { ok: true, message: `key change for ${name} stored; the registry operator must apply it (tufpm-repo apply-key-change)` });
         return true;
       }
-      const request = parseClaimRequest(await readBody(req, MAX_CLAIM_BYTES));
+      // A claim of a name never published (maintainers who claim before their first release) adopts no
+      // versions, so its request is small: a scope token cannot store 4 MiB per name of its scope.
+      const request = parseClaimRequest(await readBody(req, published === undefined ? MAX_NEW_CLAIM_BYTES : MAX_CLAIM_BYTES));
       if (request.name !== name) throw new ClaimError(`the request claims ${request.name}, the URL names ${name}`);
+      if (published === 'claimed') throw new HttpError(409, 'REGISTRY_CONFLICT', `package ${name} is already claimed (its maintainers change keys with tufpm keys)`);
       const v = verifyClaimRequest(request, now());
       if (!v.verified) throw new ClaimError(`the claim's role has ${v.distinctKeys} of ${v.threshold} signatures: co-sign it before submitting`);
-      await ensureDir(claimsDir(opts.registryDir), 0o700);
-      await writeFileAtomic(claimRequestFile(opts.registryDir, name), JSON.stringify({ ...claimRequestToJSON(request), submittedBy: user, submitted: now().toISOString() }, null, 2) + '\n', 0o600);
+      await storeRequest(opts.registryDir, 'claim', name, user, now(), claimRequestToJSON(request));
       send(res, 201, { ok: true, message: `claim request for ${name} stored; the registry operator must approve it (tufpm-repo approve-claim)` });
       return true;
     } catch (err) {
-      if (err instanceof HttpError) send(res, err.status, { error: err.message, code: err.code });
+      if (err instanceof HttpError || err instanceof RequestRefusedError) send(res, err.status, { error: err.message, code: err.code });
       // an injected authorize may say its own status (401/403) on a TufError
       else if (err instanceof TufError) send(res, statusOf(err) ?? 400, { error: err.message, code: err.code });
       else throw err;
