@@ -17,3 +17,4 @@ export { addToken, generateToken, hashToken, readTokens, type TokenEntry, type T
 export { generateUniverse, type Universe, type UniverseOptions, type UniverseTarget } from './universe.js';
 export { Prng } from './prng.js';
 export { atomicWrite } from './atomic.js';
+export { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limits.js';

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { lstat, open, type FileHandle } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { TufError } from '@tufpm/models';
+import { applyConnectionLimits, resolveLimits, serverOptions, type ConnectionLimits } from './connection-limits.js';
 import { RegistryError } from './errors.js';
 import { FileDigestCache } from './file-digests.js';
 import type { PublishHook } from './hooks.js';
@@ -42,6 +43,8 @@ export interface RegistryOptions {
   intercept?: (req: IncomingMessage, res: ServerResponse, route: Route | undefined) => boolean | Promise<boolean>;
   /** Clock for publish times (default: real time). */
   now?: () => Date;
+  /** Header/request/idle timeouts and connection caps (connection-limits.ts for the defaults). */
+  limits?: ConnectionLimits;
 }
 
 export interface RunningRegistry {
@@ -262,9 +265,11 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
   for (const f of await resumeInterruptedPublishes(dir, hooks)) {
     options.log?.(`error: the interrupted publish of ${f.name} could not be finished yet (retried at its next publish): ${(f.error as Error).message ?? String(f.error)}`);
   }
-  const server = createServer((req, res) => {
+  const limits = resolveLimits(options.limits);
+  const server = createServer(serverOptions(limits), (req, res) => {
     void onRequest(req, res);
   });
+  applyConnectionLimits(server, limits);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
