@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ini from 'ini';
-import { normalizeRegistry } from '@tufpm/verify';
+import { parseMetadataUrl } from '@tufpm/verify';
 import { VerifyUsageError } from './project-lockfiles.js';
 
 const MAX_NPMRC_BYTES = 1024 * 1024;
@@ -25,8 +25,9 @@ export async function projectMetadataUrl(projectDir: string): Promise<string | u
   const value = ini.parse(text)['tufpm-metadata-url'];
   if (value === undefined) return undefined;
   // npm would expand ${VAR}; a guess here could send the gate elsewhere than the installs: say so instead.
-  if (typeof value !== 'string' || value.includes('${') || !/^https?:\/\//i.test(value)) {
-    throw new VerifyUsageError(`${path}: tufpm-metadata-url ${JSON.stringify(String(value).slice(0, 200))} is not an http(s) URL tufpm-verify can read; pass --metadata-url`);
+  const parsed = typeof value === 'string' ? parseMetadataUrl(value) : { problem: 'not a string' };
+  if ('problem' in parsed) {
+    throw new VerifyUsageError(`${path}: tufpm-metadata-url ${JSON.stringify(String(value).slice(0, 200))} is not an http(s) or file:/// URL tufpm-verify can read (${parsed.problem}); pass --metadata-url`);
   }
-  return normalizeRegistry(value);
+  return parsed.url;
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { TufError } from '@tufpm/models';
-import { failureReport, formatFailureReport, type FailureReport } from '@tufpm/verify';
+import { failureReport, formatFailureReport, parseMetadataUrl, type FailureReport } from '@tufpm/verify';
 import { verifyProject, type ProjectVerifyOptions } from './check.js';
 import { VerifyUsageError } from './project-lockfiles.js';
 
@@ -14,7 +14,7 @@ and exits non-zero on any package that is not verified. Installs and writes noth
   --project <dir>            the project (default: the current directory)
   --lockfile <file>          check this lockfile only (repeatable; default: every one present)
   --registry <url>           default: the registry tufpm-lock.json pins
-  --metadata-url <url>       TUF metadata (default: tufpm-metadata-url in <project>/.npmrc,
+  --metadata-url <url>       TUF metadata, http(s) or file:/// (default: tufpm-metadata-url in <project>/.npmrc,
                              else <registry>/-/tuf/metadata/)
   --root <file>              trusted root (default: <project>/tufpm-root.json)
   --state-dir <dir>          the machine's TUF state (default: $TUFPM_STATE_DIR, else ~/.local/state/tufpm)
@@ -75,7 +75,7 @@ function parse(argv: string[], cwd: string): { options: ProjectVerifyOptions; js
       projectDir,
       ...(v.lockfile === undefined ? {} : { lockfiles: v.lockfile }),
       ...(v.registry === undefined ? {} : { registryUrl: v.registry }),
-      ...(v['metadata-url'] === undefined ? {} : { metadataUrl: v['metadata-url'] }),
+      ...(v['metadata-url'] === undefined ? {} : { metadataUrl: metadataUrlArg(v['metadata-url']) }),
       ...(v.root === undefined ? {} : { trustedRootPath: resolve(cwd, v.root) }),
       ...(v['state-dir'] === undefined ? {} : { stateDir: resolve(cwd, v['state-dir']) }),
       ...(v['require-maintainer-signed'] === undefined ? {} : { requireMaintainerSigned: v['require-maintainer-signed'] }),
@@ -87,6 +87,13 @@ function parse(argv: string[], cwd: string): { options: ProjectVerifyOptions; js
     progress: v.progress,
     help: v.help === true,
   };
+}
+
+/** `--metadata-url`: http(s) or a file:/// metadata directory, as the installers take it. */
+function metadataUrlArg(value: string): string {
+  const parsed = parseMetadataUrl(value);
+  if ('problem' in parsed) throw new VerifyUsageError(`--metadata-url ${JSON.stringify(value.slice(0, 200))}: ${parsed.problem}`);
+  return parsed.url;
 }
 
 /** Runs `tufpm-verify`; returns the exit code (0 verified, 1 failure, 2 usage). Never calls process.exit. */

@@ -7,6 +7,7 @@ export { searchTarget, type RoleLoader } from './delegation-search.js';
 export { DEFAULT_CONFIG, resolveConfig, type UpdaterConfig } from './config.js';
 export type { Fetcher, FetchOptions } from './fetcher.js';
 export { HttpFetcher, type HttpFetcherOptions } from './http-fetcher.js';
+export { FileFetcher, UrlFetcher } from './file-fetcher.js';
 export { DEFAULT_RETRY, downloadBytes, withRetries, type RetryPolicy } from './download.js';
 export { MetadataCache, ensurePrivateDir, writeFileAtomic } from './cache.js';
 export { ROLE_PACK_FILE, RECORD_KEY_BYTES, parseRolePack, serializeRolePack, rolePackSealOpens, type PackEntry, type ParsedRolePack } from './role-pack.js';

@@ -11,7 +11,7 @@ import { DEFAULT_RETRY, downloadBytes, type RetryPolicy } from './download.js';
 import { searchTarget } from './delegation-search.js';
 import { CacheError, ConfigError, DownloadError, MetadataTooLargeError, TargetNotFoundError } from './errors.js';
 import type { Fetcher } from './fetcher.js';
-import { HttpFetcher } from './http-fetcher.js';
+import { UrlFetcher } from './file-fetcher.js';
 import type { TargetInfo } from './target-info.js';
 import { downloadTargetToFile, fetchTargetBytes, findCachedTarget } from './targets.js';
 import { TrustedMetadataSet, pathKey } from './trusted-metadata-set.js';
@@ -106,7 +106,7 @@ export class Updater {
     this.#metadataBaseUrl = options.metadataBaseUrl;
     this.#targetBaseUrl = options.targetBaseUrl;
     this.#targetDir = options.targetDir;
-    this.#fetcher = options.fetcher ?? new HttpFetcher();
+    this.#fetcher = options.fetcher ?? new UrlFetcher();
     this.#clock = options.clock ?? (() => new Date());
     this.#retry = options.retry ?? DEFAULT_RETRY;
     this.#bootstrapRoot = options.bootstrapRoot;

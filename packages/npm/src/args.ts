@@ -156,7 +156,9 @@ which only shape output and are no-ops, and which are refused), e.g. --registry 
 --json, --[no-]progress. And tufpm's:
   --tufpm-root <file>     trusted root (default: <prefix>/tufpm-root.json)
   --tufpm-state-dir <dir> the machine's trusted TUF state (default: ~/.local/state/tufpm; 0700,
-                          never inside the npm cache), --tufpm-metadata-url <url>
+                          never inside the npm cache)
+  --metadata-url <url>    (--tufpm-metadata-url) the TUF metadata, when not <registry>/-/tuf/metadata/:
+                          an overlay team's repository, http(s) or a file:/// directory (docs/overlay.md)
   --unsafe-allow-git | --unsafe-allow-file | --unsafe-allow-remote   allow unverified sources
   --unsafe-unverified <name|@scope/*>   skip verification for a package (repeatable)
   --require-maintainer-signed <name|@scope/*|*>   policy: the package must be signed by its own

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import { defaultStateDir } from '@tufpm/verify';
+import { defaultStateDir, parseMetadataUrl } from '@tufpm/verify';
 import { NpmUsageError } from './errors.js';
 import { newNpmConfig, type NpmcliConfig } from './npm-config.js';
 import { ruleFor } from './options.js';
@@ -125,6 +125,13 @@ export function normalizeRegistry(url: string): string {
   return parsed.href.endsWith('/') ? parsed.href : `${parsed.href}/`;
 }
 
+/** `tufpm-metadata-url`: http(s), or a `file:///` metadata directory (offline CI; @tufpm/verify parseMetadataUrl). */
+function normalizeMetadataUrl(url: string, source: string | undefined): string {
+  const parsed = parseMetadataUrl(url);
+  if ('problem' in parsed) throw new NpmUsageError(`tufpm-metadata-url ${JSON.stringify(url.slice(0, 200))}${source === undefined ? '' : ` (set in ${source})`}: ${parsed.problem}`);
+  return parsed.url;
+}
+
 // Layers from lowest to highest priority; `default` holds npm's defaults (and the workspace npm selects
 // when run from inside one).
 const FILE_LAYERS = ['builtin', 'global', 'user', 'project', 'env'] as const;
@@ -214,7 +221,7 @@ export async function loadConfig(inputs: ConfigInputs, command = 'install'): Pro
     saveExact: flat['savePrefix'] === '',
     savePrefix: String(flat['savePrefix'] ?? '^'),
     tufpmRoot,
-    ...(typeof metadataUrl === 'string' ? { tufpmMetadataUrl: normalizeRegistry(metadataUrl) } : {}),
+    ...(typeof metadataUrl === 'string' ? { tufpmMetadataUrl: normalizeMetadataUrl(metadataUrl, sources.get('tufpm-metadata-url')) } : {}),
     tufpmStateDir,
     tufpmStateDirIsDefault: typeof stateDir !== 'string',
     retiredTufpmCache: get('tufpm-cache') !== null && get('tufpm-cache') !== undefined,

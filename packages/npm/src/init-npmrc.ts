@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ini from 'ini';
+import { parseMetadataUrl } from '@tufpm/verify';
 import { normalizeRegistry, type NpmConfig } from './config.js';
 import { NpmUsageError } from './errors.js';
 import { NPM_GUARD_SETTINGS } from './guard.js';
@@ -56,6 +57,11 @@ export async function writeProjectNpmrc(config: NpmConfig): Promise<NpmrcResult>
 }
 
 function sameUrl(a: string, b: string): boolean {
+  // tufpm-metadata-url may be a file:/// metadata directory, which the registry rule refuses
+  if (/^file:/i.test(b)) {
+    const found = parseMetadataUrl(a);
+    return 'url' in found && found.url === b;
+  }
   try {
     return normalizeRegistry(a) === normalizeRegistry(b);
   } catch (error) {

@@ -64,14 +64,14 @@ const Config = require('@npmcli/config') as ConfigClass;
 const npmDefs = require('@npmcli/config/lib/definitions') as DefinitionsModule;
 const Definition = require('@npmcli/config/lib/definitions/definition.js') as new (key: string, def: Record<string, unknown>) => NpmDefinition;
 const pathType = Config.typeDefs['path']!.type;
-const urlType = Config.typeDefs['url']!.type;
 
 /** tufpm's keys (docs/npm-cli.md). Not flattened: tufpm-npm reads them itself, Arborist never sees them. */
 const TUFPM_KEYS: Record<string, { type: unknown; default: unknown; description: string }> = {
   'tufpm-root': { type: [null, pathType], default: null, description: 'trusted root file (default <prefix>/tufpm-root.json)' },
   'tufpm-state-dir': { type: [null, pathType], default: null, description: "the machine's trusted TUF state" },
   'tufpm-cache': { type: [null, String], default: null, description: 'retired; warned about, not read' },
-  'tufpm-metadata-url': { type: [null, urlType], default: null, description: 'where TUF metadata is served' },
+  // a String, not npm's url type (which wants a host): `file:///dir/` is valid too; config.ts checks it (parseMetadataUrl)
+  'tufpm-metadata-url': { type: [null, String], default: null, description: 'where TUF metadata is served (http(s) or file:///)' },
   'tufpm-unsafe-allow-git': { type: Boolean, default: false, description: 'let git dependencies through unverified' },
   'tufpm-unsafe-allow-file': { type: Boolean, default: false, description: 'let file: dependencies through unverified' },
   'tufpm-unsafe-allow-remote': { type: Boolean, default: false, description: 'let remote-URL dependencies through unverified' },
@@ -93,6 +93,7 @@ const TUFPM_SHORTHANDS: Record<string, string[]> = {
   'unsafe-unverified': ['--tufpm-unsafe-unverified-packages'],
   'require-maintainer-signed': ['--tufpm-require-maintainer-signed'],
   'minimum-threshold': ['--tufpm-minimum-threshold'],
+  'metadata-url': ['--tufpm-metadata-url'],
   h: ['--usage'],
 };
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_RETRY, HttpFetcher, downloadBytes, joinUrl, writeFileAtomic } from '@tufpm/client';
+import { DEFAULT_RETRY, UrlFetcher, downloadBytes, joinUrl, writeFileAtomic } from '@tufpm/client';
 import { Metadata } from '@tufpm/models';
 import { VerifyError } from './errors.js';
 import { DEFAULT_TRUSTED_ROOT_NAME } from './verifier.js';
@@ -49,7 +49,7 @@ export async function bootstrapTrustedRoot(options: BootstrapOptions): Promise<B
   }
   const registry = options.registryUrl.endsWith('/') ? options.registryUrl : `${options.registryUrl}/`;
   const metadataUrl = options.metadataUrl ?? `${registry}-/tuf/metadata/`;
-  const bytes = options.rootBytes ?? (await downloadBytes(new HttpFetcher(), joinUrl(metadataUrl, '1.root.json'), MAX_ROOT_BYTES, DEFAULT_RETRY));
+  const bytes = options.rootBytes ?? (await downloadBytes(new UrlFetcher(), joinUrl(metadataUrl, '1.root.json'), MAX_ROOT_BYTES, DEFAULT_RETRY));
   if (bytes.length > MAX_ROOT_BYTES) {
     throw new VerifyError('TUF_NO_TRUSTED_ROOT', `root metadata is larger than ${MAX_ROOT_BYTES} bytes`, {
       attack: 'endless data',

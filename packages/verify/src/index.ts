@@ -1,4 +1,5 @@
 export { InstallVerifier, normalizeRegistry, DEFAULT_TRUSTED_ROOT_NAME } from './verifier.js';
+export { parseMetadataUrl } from './metadata-url.js';
 export type { VerifierOptions, VerifyMode, SignedTarget, VerifierSummary, ProgressEvent } from './verifier.js';
 export { VerifyError, describeFailure } from './errors.js';
 export { failureReport, formatFailureReport, type FailureReport } from './failure-report.js';

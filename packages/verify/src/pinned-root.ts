@@ -4,7 +4,7 @@
 // in a configured root path, or in the state directory's cached root.json became the anchor, and a chain
 // that starts above the pinned version was never compared with the pin.
 import { createHash } from 'node:crypto';
-import { DownloadError, HttpFetcher, downloadBytes, joinUrl, metadataFileName } from '@tufpm/client';
+import { DownloadError, UrlFetcher, downloadBytes, joinUrl, metadataFileName } from '@tufpm/client';
 import { LengthMismatchError, Metadata, MetadataParseError } from '@tufpm/models';
 import { VerifyError } from './errors.js';
 import { openNoFollow } from './state-dir.js';
@@ -91,7 +91,7 @@ export async function pinnedStartRoot(
   if (matches(projectRoot, pin, maxBytes)) return projectRoot;
   let served: Uint8Array | undefined;
   try {
-    served = await downloadBytes(new HttpFetcher(), joinUrl(metadataUrl, metadataFileName('root', pin.version)), maxBytes);
+    served = await downloadBytes(new UrlFetcher(), joinUrl(metadataUrl, metadataFileName('root', pin.version)), maxBytes);
   } catch (error) {
     // not found (or refused as too long): the registry has no such root; anything else is the network
     if (!(error instanceof LengthMismatchError) && (!(error instanceof DownloadError) || error.retryable)) throw error;

@@ -1,8 +1,8 @@
 import { Worker } from 'worker_threads';
-import type { Configuration, Project } from '@yarnpkg/core';
+import { MessageName, ReportError, type Configuration, type Project } from '@yarnpkg/core';
 import { npath } from '@yarnpkg/fslib';
 import { npmConfigUtils } from '@yarnpkg/plugin-npm';
-import { InstallVerifier, defaultStateDir } from '@tufpm/verify';
+import { InstallVerifier, defaultStateDir, parseMetadataUrl } from '@tufpm/verify';
 import { TufError } from '@tufpm/models';
 import { matchesNameList, readSettings, type TufSettings } from './configuration.js';
 import { TUF_WORKER_SOURCE } from './tuf-worker-source.generated.js';
@@ -140,7 +140,12 @@ export class TufSession {
 /** The default registry (no trailing slash) and its TUF metadata URL (`tufMetadataUrl` or the registry's). */
 export function registryUrls(configuration: Configuration): { registryUrl: string; metadataUrl: string } {
   const registryUrl = defaultRegistry(configuration);
-  return { registryUrl, metadataUrl: readSettings(configuration).metadataUrl ?? `${registryUrl}/-/tuf/metadata/` };
+  const configured = readSettings(configuration).metadataUrl;
+  if (configured === null) return { registryUrl, metadataUrl: `${registryUrl}/-/tuf/metadata/` };
+  // http(s), or a file:/// metadata directory (offline CI): the rule tufpm-npm and tufpm-verify apply
+  const parsed = parseMetadataUrl(configured);
+  if ('problem' in parsed) throw new ReportError(MessageName.UNNAMED, `TUF_CONFIG | tufMetadataUrl ${JSON.stringify(configured.slice(0, 200))}: ${parsed.problem} | set it to the http(s) or file:/// URL of the TUF metadata (docs/overlay.md)`);
+  return { registryUrl, metadataUrl: parsed.url };
 }
 
 function defaultRegistry(configuration: Configuration): string {

@@ -5,7 +5,7 @@ import { Command, Option } from 'clipanion';
 import { existsSync } from 'fs';
 import { readFile } from 'fs/promises';
 import { TufError } from '@tufpm/models';
-import { bootstrapTrustedRoot, DEFAULT_TRUSTED_ROOT_NAME } from '@tufpm/verify';
+import { bootstrapTrustedRoot, DEFAULT_TRUSTED_ROOT_NAME, parseMetadataUrl } from '@tufpm/verify';
 import { readSettings } from '../configuration.js';
 import { describeTufError } from '../report-errors.js';
 import { TufSession, registryUrls } from '../session.js';
@@ -73,7 +73,30 @@ export class TufInitCommand extends BaseCommand {
   rootSha256 = Option.String('--root-sha256', { description: 'sha256 (hex) of the registry\'s 1.root.json, from the operator' });
   rootFile = Option.String('--root-file', { description: 'read the initial root from this file instead of the registry' });
   force = Option.Boolean('--force', false, { description: 'replace an existing tufpm-root.json' });
+  metadataUrl = Option.String('--metadata-url', { description: 'overlay mode: the team\'s TUF metadata (http(s) or file:///), written to .yarnrc.yml as tufMetadataUrl' });
+  registry = Option.String('--registry', { description: 'the registry packages come from (overlay mode: the upstream), written to .yarnrc.yml as npmRegistryServer' });
   json = Option.Boolean('--json', false, { description: 'Format the output as NDJSON' });
+
+  /** --metadata-url / --registry as .yarnrc.yml settings; null (after an error report) when malformed. */
+  private rcSettings(report: StreamReport): Record<string, string> | null {
+    const settings: Record<string, string> = {};
+    if (this.metadataUrl !== undefined) {
+      const parsed = parseMetadataUrl(this.metadataUrl);
+      if ('problem' in parsed) {
+        report.reportError(MessageName.UNNAMED, `--metadata-url ${JSON.stringify(this.metadataUrl.slice(0, 200))}: ${parsed.problem}`);
+        return null;
+      }
+      settings['tufMetadataUrl'] = parsed.url;
+    }
+    if (this.registry !== undefined) {
+      if (!/^https?:\/\/[^\s]+$/i.test(this.registry) || this.registry.length > 2048) {
+        report.reportError(MessageName.UNNAMED, `--registry ${JSON.stringify(this.registry.slice(0, 200))}: not an http(s) URL`);
+        return null;
+      }
+      settings['npmRegistryServer'] = this.registry.replace(/\/+$/, '');
+    }
+    return settings;
+  }
 
   async execute(): Promise<number> {
     const configuration = await Configuration.find(this.context.cwd, this.context.plugins);
@@ -87,6 +110,11 @@ export class TufInitCommand extends BaseCommand {
         report.reportError(MessageName.UNNAMED, '--root-sha256 takes 64 hex characters');
         return;
       }
+      // Overlay mode (docs/overlay.md): the URLs are used for this run from memory and written to the
+      // project's .yarnrc.yml only once the root and the repository's state verified.
+      const rcSettings = this.rcSettings(report);
+      if (rcSettings === null) return;
+      if (Object.keys(rcSettings).length > 0) configuration.use('<yarn tuf init>', rcSettings, project.cwd, { overwrite: true });
       try {
         if (this.force || this.rootSha256 !== undefined || this.rootFile !== undefined || !existsSync(rootPath)) {
           const { registryUrl, metadataUrl } = registryUrls(configuration);
@@ -114,6 +142,10 @@ export class TufInitCommand extends BaseCommand {
           const s = session.verifier.summary();
           const names = [...claims.keys()].sort();
           report.reportInfo(MessageName.UNNAMED, `TUF: wrote ${session.verifier.lockfilePath}: floors root v${s.root.version}, timestamp v${s.timestamp.version}, snapshot v${s.snapshot.version}, targets v${s.targets.version}; ${names.length} claimed package(s) recorded${names.length > 0 ? ` (${names.join(', ').slice(0, 300)})` : ''}; commit it`);
+          if (Object.keys(rcSettings).length > 0) {
+            await Configuration.updateConfiguration(project.cwd, rcSettings);
+            report.reportInfo(MessageName.UNNAMED, `TUF: wrote ${Object.entries(rcSettings).map(([k, v]) => `${k}: ${v}`).join(', ')} to .yarnrc.yml; commit it`);
+          }
           const guard = await setUpYarnGuard(project.cwd);
           if (guard) report.reportInfo(MessageName.UNNAMED, 'TUF: wrote tufMode: enforce to .yarnrc.yml: without the plugin Yarn now refuses this project ("Unrecognized or legacy configuration settings found: tufMode"), ADR 0015; commit it');
           if (this.json) report.reportJson({ root: s.root.version, timestamp: s.timestamp.version, snapshot: s.snapshot.version, targets: s.targets.version, claims: names, guardWritten: guard });
