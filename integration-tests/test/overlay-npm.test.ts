@@ -114,9 +114,15 @@ describe('overlay mode: tufpm-npm against an upstream registry without TUF metad
     await refused(project, ['ci'], /TUF_NOT_APPROVED/, /package: +right@1\.1\.0-beta\.1/);
   });
 
-  test('hides an unapproved upstream version from the resolver (exact ask: no matching version)', async () => {
+  test('rejects an exact unapproved version the upstream has (install pkg@version) with the approve command, not ETARGET', async () => {
     const project = await world.npmProject({});
-    await refused(project, ['install', 'right@1.1.0-beta.1'], /ETARGET/);
+    const res = await refused(project, ['install', 'right@1.1.0-beta.1'], /TUF_NOT_APPROVED/, /package: +right@1\.1\.0-beta\.1/, /tufpm-overlay approve/);
+    assert.doesNotMatch(res.stderr, /ETARGET/);
+    // the same ask written into package.json
+    const edited = await world.npmProject({ right: '1.1.0-beta.1' });
+    await refused(edited, ['install'], /TUF_NOT_APPROVED/, /right@1\.1\.0-beta\.1/);
+    // an approved exact version still installs
+    ok(await project.tufpmNpm(['install', 'right@1.0.0']), 'install right@1.0.0');
   });
 
   test('rejects an approved version whose tarball the upstream replaced', async () => {

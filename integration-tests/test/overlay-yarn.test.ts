@@ -62,6 +62,17 @@ describe('overlay mode: Yarn against an upstream registry without TUF metadata',
     assert.deepEqual(await project.archives('cache'), (await project.archives('cache')).filter((f) => !f.startsWith('stray-')), 'no archive of stray');
   });
 
+  test('rejects yarn add of an exact unapproved version the upstream has, with the approve command', async () => {
+    await world.upstream.publishUnsigned('right', '1.2.0');
+    const project = await approvedProject();
+    ok(await project.yarn(['install']), 'yarn install');
+    const res = await refused(project, ['add', 'right@1.2.0'], /TUF_NOT_APPROVED/, /right@1\.2\.0/, /tufpm-overlay approve/);
+    assert.doesNotMatch(res.stdout, /No candidates found/);
+    assert.deepEqual((await project.archives('cache')).filter((f) => f.startsWith('right-') && f.includes('1.2.0')), [], 'nothing of right@1.2.0 downloaded');
+    // an approved exact version still resolves
+    ok(await project.yarn(['add', 'right@1.0.0']), 'yarn add right@1.0.0');
+  });
+
   test('rejects an approved version whose tarball the upstream replaced', async () => {
     const project = await approvedProject();
     const saved = await readFile(tarballFile(world.upstream.registryDir, 'right/-/right-1.0.0.tgz'));

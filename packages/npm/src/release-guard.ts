@@ -10,7 +10,8 @@ import { NpmUsageError, NpmVerifyError } from './errors.js';
 
 interface RegistryFetcherLike {
   registry: string;
-  spec: { name?: string | null };
+  /** npm-package-arg's result: `type` 'version' with `fetchSpec` '1.2.3' for an exact ask */
+  spec: { name?: string | null; type?: string; fetchSpec?: string | null };
 }
 
 /**
@@ -95,6 +96,12 @@ export async function withReleaseListGuard<T>(verifier: InstallVerifier, run: ()
       await verifier.checkReleaseList(name, doc);
       if (opts.before !== undefined) excludeVersionsWithoutTime(doc as Record<string, unknown>);
       checked.add(doc);
+    }
+    // ADR 0017: `install pkg@1.2.3` of a version the reviewers did not approve says so (the packument the
+    // resolver sees has no such version: it would say ETARGET). Per spec, not per packument.
+    if (typeof name === 'string' && this.spec.type === 'version' && typeof this.spec.fetchSpec === 'string') {
+      const unapproved = await verifier.unapprovedExactVersion(name, this.spec.fetchSpec);
+      if (unapproved !== undefined) throw unapproved;
     }
     return doc;
   };

@@ -23,6 +23,12 @@ export function notApprovedError(name: string, version: string | undefined, role
   });
 }
 
+/** `1.2.3`, `=1.2.3`, `v1.2.3` -> `1.2.3`; undefined for a range, a tag or anything else. */
+export function exactVersion(spec: string): string | undefined {
+  const version = spec.trim().replace(/^=?v?/, '');
+  return version.length <= 256 && /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(version) ? version : undefined;
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

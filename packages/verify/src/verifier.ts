@@ -11,7 +11,7 @@ import { openTufSessionInWorker } from './worker-session.js';
 import { MachineBindings, isBindableKey, patchedBindingKey } from './machine-bindings.js';
 import { CheckedTarballs } from './checked-tarballs.js';
 import { checkTarballEntries } from './tarball-entries.js';
-import { notApprovedError, restrictToApproved } from './overlay.js';
+import { exactVersion, notApprovedError, restrictToApproved } from './overlay.js';
 import { checkStateTree, openMachineState, registryStateDir } from './state-dir.js';
 import { checkPackageAgainstPin, checkRecordedClaim, checkSignerPolicy, checkStateAgainstPins, equalHex } from './pin-checks.js';
 import type { SignedTarget, VerifierOptions, VerifierSummary, VerifyMode } from './types.js';
@@ -256,14 +256,9 @@ export class InstallVerifier {
     const offered = offeredReleases(name, packument, opts);
     // TUF 1.5.2 (indefinite freeze): unsigned ranking fields cannot steer a range off a signed fix.
     dropUnsignedPreferences(packument);
-    let signed = this.releaseLists.get(name);
-    if (signed === undefined) {
-      signed = findReleaseList(this.tuf, name);
-      this.releaseLists.set(name, signed);
-    }
     let list: { role: string; index: ReleaseIndex };
     try {
-      list = await signed;
+      list = await this.signedReleaseList(name);
     } catch (error) {
       // TUF 5.6.7 / ADR 0017: no approved release list = no approved version of the package (before any download).
       if (this.tuf.state().overlay && error instanceof VerifyError && error.code === 'TUF_PACKAGE_NOT_SIGNED' && error.role === undefined) throw notApprovedError(name, undefined);
@@ -280,6 +275,33 @@ export class InstallVerifier {
     checkOfferedReleases(name, role, index, offered);
   }
 
+  private signedReleaseList(name: string): Promise<{ role: string; index: ReleaseIndex }> {
+    let signed = this.releaseLists.get(name);
+    if (signed === undefined) {
+      signed = findReleaseList(this.tuf, name);
+      this.releaseLists.set(name, signed);
+    }
+    return signed;
+  }
+
+  /**
+   * Overlay mode (ADR 0017): a version asked for exactly (`npm install pkg@1.2.3`, `yarn add pkg@1.2.3`)
+   * that the reviewers did not approve is TUF_NOT_APPROVED naming it and the approve command, not the
+   * resolver's "no matching version" (the upstream's unapproved versions are hidden from the resolver).
+   * Undefined outside overlay mode, for a spec that is not one exact version, and for an approved version.
+   */
+  async unapprovedExactVersion(name: string, spec: string): Promise<VerifyError | undefined> {
+    const version = exactVersion(spec);
+    if (version === undefined || this.isExempt(name) || !this.tuf.state().overlay) return undefined;
+    try {
+      const { index } = await this.signedReleaseList(name);
+      return index.versions.includes(version) ? undefined : notApprovedError(name, version);
+    } catch (error) {
+      if (error instanceof VerifyError && error.code === 'TUF_PACKAGE_NOT_SIGNED' && error.role === undefined) return notApprovedError(name, version);
+      throw error;
+    }
+  }
+
   /**
    * Dist-tag edges (`foo@latest`) against the signed tags (TUF_DIST_TAG_MISMATCH), also on frozen installs,
    * where nothing else compares a tag with the version the lockfile recorded for it. Rare: one release-list
@@ -289,11 +311,7 @@ export class InstallVerifier {
     const failures: VerifyError[] = [];
     for (const tagEdge of edges) {
       if (this.isExempt(tagEdge.name)) continue;
-      let signed = this.releaseLists.get(tagEdge.name);
-      if (signed === undefined) {
-        signed = findReleaseList(this.tuf, tagEdge.name);
-        this.releaseLists.set(tagEdge.name, signed);
-      }
+      const signed = this.signedReleaseList(tagEdge.name);
       try {
         const { role, index } = await signed;
         const failure = tagEdgeMismatch(role, index, tagEdge);

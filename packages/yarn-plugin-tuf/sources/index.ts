@@ -1,6 +1,7 @@
 import type { Hooks, Plugin } from '@yarnpkg/core';
 import { configuration } from './configuration.js';
 import { afterAllInstalled, validateProject, wrapNetworkRequest } from './hooks.js';
+import { reduceDependency } from './exact-versions.js';
 import { TufInitCommand } from './commands/init.js';
 import { TufStatusCommand } from './commands/status.js';
 import { TufVerifyCommand } from './commands/verify.js';
@@ -15,6 +16,7 @@ const plugin: Plugin<Hooks> = {
     validateProject,
     wrapNetworkRequest,
     afterAllInstalled,
+    reduceDependency,
   },
   commands: [TufInitCommand, TufStatusCommand, TufVerifyCommand],
 };
