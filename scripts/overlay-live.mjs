@@ -13,6 +13,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -41,12 +42,30 @@ const figures = {};
 const expect = (ok, what) => { if (!ok) problems.push(what); return ok; };
 const log = (s) => process.stderr.write(`${s}\n`);
 
+// CPU time (user+sys of the child, GNU time) beside wall time where /usr/bin/time exists: the machine is shared
+const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+let timeFiles = 0;
+
 function run(file, args, cwd, env = {}) {
   return new Promise((resolve) => {
     const started = performance.now();
-    execFile(process.execPath, [file, ...args], { cwd, env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
+    const timeFile = join(tmpdir(), `tufpm-overlay-live-time-${process.pid}-${timeFiles++}`);
+    const [cmd, argv] = GNU_TIME ? [GNU_TIME, ['-f', '%U %S', '-o', timeFile, process.execPath, file, ...args]] : [process.execPath, [file, ...args]];
+    execFile(cmd, argv, { cwd, env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr, seconds: Math.round((performance.now() - started) / 10) / 100 });
+      const seconds = Math.round((performance.now() - started) / 10) / 100;
+      let cpuSeconds;
+      if (GNU_TIME) {
+        try {
+          const [u, s] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+          cpuSeconds = Math.round((u + s) * 100) / 100;
+        } catch (timeError) {
+          // GNU time wrote nothing (the child could not start): wall time only
+          if (timeError.code !== 'ENOENT') throw timeError;
+        }
+        rmSync(timeFile, { force: true });
+      }
+      resolve({ code, stdout, stderr, seconds, ...(cpuSeconds === undefined ? {} : { cpuSeconds }) });
     });
   });
 }
@@ -54,7 +73,7 @@ function run(file, args, cwd, env = {}) {
 async function must(label, file, args, cwd, env) {
   const r = await run(file, args, cwd, env);
   if (r.code !== 0) throw new Error(`${label} failed (exit ${r.code})\n${r.stdout.slice(-3000)}${r.stderr.slice(-3000)}`);
-  log(`ok  ${label} (${r.seconds} s)`);
+  log(`ok  ${label} (${r.seconds} s${r.cpuSeconds === undefined ? '' : `, ${r.cpuSeconds} s CPU`})`);
   return r;
 }
 
@@ -145,17 +164,35 @@ try {
   await copyFile(join(team, 'package.json'), join(npmProject, 'package.json'));
   await copyFile(join(team, 'package-lock.json'), join(npmProject, 'package-lock.json'));
   // as docs/overlay.md says: one init writes tufpm-root.json, tufpm-lock.json and the project's .npmrc
-  await must('tufpm-npm init --root-sha256', TUFPM_NPM, ['init', '--registry', upstream, '--tufpm-metadata-url', metadata.url, '--root-sha256', rootSha256], npmProject);
+  await must('tufpm-npm init --root-sha256', TUFPM_NPM, ['init', '--registry', upstream, '--metadata-url', metadata.url, '--root-sha256', rootSha256], npmProject);
   const ci = await must('tufpm-npm ci (no tufpm state on this machine yet)', TUFPM_NPM, ['ci', '--ignore-scripts'], npmProject);
-  await rm(join(npmProject, 'node_modules'), { recursive: true, force: true });
-  const warmCi = await must('tufpm-npm ci (again, metadata cached)', TUFPM_NPM, ['ci', '--ignore-scripts'], npmProject);
-  // plain npm on the same lockfile, the same warm npm cache, no node_modules: the comparison
+  // plain npm on the same lockfile, the same warm npm cache, no node_modules, alternating rounds: the
+  // comparison. Both without npm's update check: plain npm otherwise waits for a fetch of npm's own
+  // packument from the registry once a week (`_update-notifier-last-checked` in the npm cache), which
+  // tufpm-npm never makes: that, not verification, is what a single run compares.
   const plainProject = join(base, 'plain-project');
   await mkdir(plainProject);
   await copyFile(join(team, 'package.json'), join(plainProject, 'package.json'));
   await copyFile(join(team, 'package-lock.json'), join(plainProject, 'package-lock.json'));
-  const plainCi = await must('plain npm ci (for comparison)', NPM_CLI, ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], plainProject);
-  figures.npm = { tufpmNpmCiColdStateSeconds: ci.seconds, tufpmNpmCiWarmStateSeconds: warmCi.seconds, plainNpmCiSeconds: plainCi.seconds };
+  const rounds = { plain: [], tufpm: [] };
+  const quiet = { npm_config_update_notifier: 'false' };
+  for (let round = 0; round < 3; round++) {
+    for (const side of round % 2 === 0 ? ['plain', 'tufpm'] : ['tufpm', 'plain']) {
+      const dir = side === 'plain' ? plainProject : npmProject;
+      await rm(join(dir, 'node_modules'), { recursive: true, force: true });
+      const r = side === 'plain'
+        ? await must('plain npm ci', NPM_CLI, ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], dir, quiet)
+        : await must('tufpm-npm ci (metadata cached)', TUFPM_NPM, ['ci', '--ignore-scripts'], dir, quiet);
+      rounds[side].push(r);
+    }
+  }
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  figures.npm = {
+    tufpmNpmCiColdStateSeconds: ci.seconds,
+    rounds: 3,
+    plainNpmCi: { wallSeconds: med(rounds.plain.map((r) => r.seconds)), cpuSeconds: med(rounds.plain.map((r) => r.cpuSeconds ?? NaN)) },
+    tufpmNpmCi: { wallSeconds: med(rounds.tufpm.map((r) => r.seconds)), cpuSeconds: med(rounds.tufpm.map((r) => r.cpuSeconds ?? NaN)) },
+  };
 
   const yarnProject = join(base, 'yarn-project');
   await mkdir(yarnProject);

@@ -7,6 +7,8 @@ import { OVERLAY_APPROVAL_ROLE } from '@tufpm/verify';
 import type { CliResult } from '../src/harness/npm-world.js';
 import { refusedYarn as refused } from '../src/harness/attacks-graph.js';
 import { OverlayWorld } from '../src/harness/overlay-world.js';
+import { captureDir, restoreDir } from '../src/harness/attacks-metadata.js';
+import { renewOnline } from '@tufpm/overlay';
 import type { YarnProject } from '../src/harness/yarn.js';
 
 // Overlay mode (ADR 0017) with real Yarn 4 and the tufpm plugin: the upstream is a loopback registry serving
@@ -93,6 +95,39 @@ describe('overlay mode: Yarn against an upstream registry without TUF metadata',
       await refused(project, ['install'], /TUF_EXTRANEOUS_DEPENDENCY/, /left/);
     } finally {
       await writeFile(file, saved);
+    }
+  });
+
+  test('rejects an expired timestamp', async () => {
+    const project = await approvedProject();
+    const monthAgo = new Date(Date.now() - 30 * 24 * 3600 * 1000);
+    await renewOnline(await world.openRepository(monthAgo), 'timestamp');
+    try {
+      await refused(project, ['install'], /TUF_EXPIRED/);
+    } finally {
+      ok(await world.overlay(['timestamp']), 'the scheduled job renews the timestamp');
+    }
+    ok(await project.yarn(['install']), 'installs once the timestamp is renewed');
+  });
+
+  test('rejects an approval rolled back to an older snapshot', async () => {
+    await world.upstream.publishUnsigned('late', '1.0.0');
+    const before = await captureDir(world.paths.metadataDir);
+    const plain = await world.yarnProject({ left: '^1.0.0', late: '1.0.0' }, { plugin: false });
+    ok(await plain.yarn(['install', '--mode=update-lockfile']), 'plain Yarn writes yarn.lock');
+    ok(await world.overlay(['approve', '--lockfile', join(plain.dir, 'yarn.lock'), '--key', world.reviewers[0]!.file]), 'approve late');
+    const project = await world.yarnProject({ left: '^1.0.0', late: '1.0.0' });
+    await project.write('yarn.lock', (await plain.read('yarn.lock'))!);
+    ok(await project.yarn(['install']), 'installs under the newer approvals');
+    const after = await captureDir(world.paths.metadataDir);
+    // the metadata host (a CDN, a bucket) serves the state from before the approval
+    await restoreDir(world.paths.metadataDir, before);
+    try {
+      await refused(project, ['install'], /TUF_ROLLBACK|TUF_PIN_ROLLBACK/);
+      await project.freshMachine();
+      await refused(project, ['install'], /TUF_PIN_ROLLBACK/);
+    } finally {
+      await restoreDir(world.paths.metadataDir, after);
     }
   });
 
