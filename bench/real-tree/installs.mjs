@@ -74,7 +74,7 @@ async function measure({ world, sides, kind, rounds, label }) {
  * conditions: [{ name, rttMs, mbit }]; runs: { cold, warm } rounds per side. Returns
  * { [condition]: { [client]: { cold, warm } } } plus the settings.
  */
-export async function runRealTreeInstalls({ base, world, conditions, clients = CLIENTS, runs }) {
+export async function runRealTreeInstalls({ base, world, conditions, clients = CLIENTS, runs, onResult = async () => undefined }) {
   const setups = {};
   for (const client of clients) setups[client] = await setupClient(base, world, client);
   const results = {};
@@ -87,6 +87,8 @@ export async function runRealTreeInstalls({ base, world, conditions, clients = C
       const cold = await measure({ world, sides, kind: 'cold', rounds: runs.cold, label });
       const warm = await measure({ world, sides, kind: 'warm', rounds: runs.warm, label });
       results[condition.name][client] = { cold, warm };
+      // written as it goes: a long run cut short keeps what it measured
+      await onResult({ conditions, clients, runs, closure: world.closure.length, results });
     }
   }
   world.setNetwork({ rttMs: 0, mbit: 0 });

@@ -33,7 +33,8 @@ export function realTreeConfig({ quick }) {
   for (const c of clients) if (!CLIENTS.includes(c)) throw new Error(`BENCH_REAL_CLIENTS: unknown client ${c} (${CLIENTS.join(', ')})`);
   const mbit = positive('BENCH_NET_MBIT', process.env.BENCH_NET_MBIT || '100');
   const rtts = listEnv('BENCH_NET_RTT', [20, 80], (s) => positive('BENCH_NET_RTT', s));
-  const custom = ['BENCH_REAL_RUNS', 'BENCH_REAL_CLIENTS', 'BENCH_NET_MBIT', 'BENCH_NET_RTT'].some((k) => (process.env[k] ?? '') !== '');
+  // the number of rounds is in the results; a different tree, client set or network is another benchmark
+  const custom = ['BENCH_REAL_CLIENTS', 'BENCH_NET_MBIT', 'BENCH_NET_RTT'].some((k) => (process.env[k] ?? '') !== '');
   return { quick, runs: { cold: runs, warm: runs }, clients, mbit, rtts, custom };
 }
 
@@ -46,36 +47,43 @@ export async function runRealTreeParts({ parts, quick, out, machine }) {
   const startedAt = new Date();
   const world = await createRealTreeWorld();
   const base = await mkdtemp(join(os.tmpdir(), 'tufpm-bench-real-projects-'));
-  let measured;
+  const written = {};
+  await mkdir(out, { recursive: true });
+  const write = async (measured, complete) => {
+    const finishedAt = new Date();
+    for (const part of parts) {
+      const mine = conditions.filter((c) => c.part === part);
+      const results = Object.fromEntries(mine.filter((c) => measured.results[c.name] !== undefined).map((c) => [c.name, measured.results[c.name]]));
+      if (Object.keys(results).length === 0) continue;
+      const result = {
+        benchmark: `tufpm ${part}`,
+        format: 1,
+        complete,
+        startedAt: startedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
+        durationS: round((finishedAt - startedAt) / 1000, 1),
+        machine: { ...machine, loadavgEnd: os.loadavg().map((x) => round(x, 2)) },
+        config: { ...config, conditions: mine },
+        tree: { closure: measured.closure, importS: round(world.importS, 1), profile: world.profile },
+        results,
+      };
+      const name = `${part}${quick ? '-quick' : config.custom ? '-custom' : ''}`;
+      const markdown = renderRealTree(result);
+      await writeFile(join(out, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+      await writeFile(join(out, `${name}.md`), markdown);
+      if (complete) {
+        process.stdout.write(`${markdown}\n`);
+        progress(`wrote ${join(out, `${name}.json`)} and ${name}.md`);
+      }
+      written[part] = result;
+    }
+  };
   try {
-    measured = await runRealTreeInstalls({ base, world, conditions, clients: config.clients, runs: config.runs });
+    const measured = await runRealTreeInstalls({ base, world, conditions, clients: config.clients, runs: config.runs, onResult: (m) => write(m, false) });
+    await write(measured, true);
   } finally {
     await world.close();
     await rm(base, { recursive: true, force: true });
-  }
-  const finishedAt = new Date();
-  const written = {};
-  await mkdir(out, { recursive: true });
-  for (const part of parts) {
-    const mine = conditions.filter((c) => c.part === part);
-    const result = {
-      benchmark: `tufpm ${part}`,
-      format: 1,
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      durationS: round((finishedAt - startedAt) / 1000, 1),
-      machine: { ...machine, loadavgEnd: os.loadavg().map((x) => round(x, 2)) },
-      config: { ...config, conditions: mine },
-      tree: { closure: measured.closure, importS: round(world.importS, 1), profile: world.profile },
-      results: Object.fromEntries(mine.map((c) => [c.name, measured.results[c.name]])),
-    };
-    const name = `${part}${quick ? '-quick' : config.custom ? '-custom' : ''}`;
-    const markdown = renderRealTree(result);
-    await writeFile(join(out, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
-    await writeFile(join(out, `${name}.md`), markdown);
-    process.stdout.write(`${markdown}\n`);
-    progress(`wrote ${join(out, `${name}.json`)} and ${name}.md`);
-    written[part] = result;
   }
   return written;
 }

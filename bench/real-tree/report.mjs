@@ -29,6 +29,7 @@ export function renderRealTree(result) {
       `${result.config.runs.cold} cold and ${result.config.runs.warm} warm rounds per side, alternating plain / tufpm; medians. Ratio = tufpm / plain in this run. ` +
       'Targets are judged on the **CPU** ratio (user + sys of the install process; the machine is shared, so wall time moves with other load); the wall ratio is beside it.',
     '',
+    ...(result.complete === false ? ['**Partial**: the run was cut short; only the rows below were measured.', ''] : []),
   ];
   for (const [condition, byClient] of Object.entries(result.results)) {
     const c = result.config.conditions.find((x) => x.name === condition);
