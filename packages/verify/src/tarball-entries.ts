@@ -7,6 +7,8 @@ import { VerifyError } from './errors.js';
 
 /** A signed tarball is bounded by its signed length; this bounds what it unpacks to (gzip bombs). */
 const MAX_UNPACKED_BYTES = 1024 * 1024 * 1024;
+/** Inflated bytes per chunk handed to the tar parser (see the gunzip below). */
+const INFLATE_CHUNK_BYTES = 256 * 1024;
 
 /**
  * Walks a tarball's entries (with node-tar's parser, the one pacote and Yarn use) through the shared
@@ -56,8 +58,11 @@ export function checkTarballEntries(name: string, version: string, role: string,
       settled = true;
       resolve();
     });
-    // zlib runs on libuv's thread pool: the main thread only parses 512-byte headers.
-    const gunzip = createGunzip();
+    // zlib runs on libuv's thread pool: the main thread only parses 512-byte headers. Its output comes in
+    // chunks of INFLATE_CHUNK_BYTES instead of zlib's 16 KiB: each chunk costs a thread-pool round trip, a
+    // callback and a parser write on the main thread, and on the real tree of the bench (531 tarballs,
+    // ~10,900 entries) the walk took ~0.45 s of CPU with 16 KiB chunks against ~0.3 s with 256 KiB (ADR 0024).
+    const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK_BYTES });
     let total = 0;
     gunzip.on('data', (chunk: Buffer) => {
       total += chunk.length;
