@@ -173,3 +173,16 @@ export function formatExpires(d: Date): string {
   const p2 = (n: number): string => String(n).padStart(2, '0');
   return `${String(y).padStart(4, '0')}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())}T${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}Z`;
 }
+
+/**
+ * An untrusted field value for an error message: bounded, and never recursing into arrays or objects
+ * (JSON.stringify of a value nested deeper than the stack throws a RangeError, an untyped crash; fuzzing
+ * found it through Delegations.fromJSON, issue 19).
+ */
+export function shownValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}...` : v);
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'an object';
+  return String(v);
+}

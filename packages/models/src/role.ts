@@ -1,6 +1,6 @@
 import { digestHex } from './hashes.js';
 import { MetadataParseError } from './errors.js';
-import { FieldReader, withUnrecognized, type JsonObject } from './fields.js';
+import { FieldReader, shownValue, withUnrecognized, type JsonObject } from './fields.js';
 import { compilePathPattern, type CompiledPathPattern } from './path-pattern.js';
 import { MAX_KEYIDS_PER_ROLE } from './limits.js';
 
@@ -16,7 +16,7 @@ export function checkKeyids(keyids: unknown, what: string): string[] {
 
 export function checkThreshold(t: unknown, what: string): number {
   if (typeof t !== 'number' || !Number.isSafeInteger(t) || t < 1) {
-    throw new MetadataParseError(`${what}: threshold must be an integer >= 1, got ${JSON.stringify(t)}`);
+    throw new MetadataParseError(`${what}: threshold must be an integer >= 1, got ${shownValue(t)}`);
   }
   return t;
 }

@@ -1,5 +1,5 @@
 import { MetadataParseError } from './errors.js';
-import { FieldReader, checkExpires, formatExpires, parseExpires, withUnrecognized, type JsonObject } from './fields.js';
+import { FieldReader, checkExpires, formatExpires, parseExpires, shownValue, withUnrecognized, type JsonObject } from './fields.js';
 
 /** The TUF specification version tufpm writes. Readers accept any 1.x(.y). */
 export const SPECIFICATION_VERSION = '1.0.31';
@@ -57,7 +57,7 @@ function checkSpecVersion(v: string, what: string): void {
 
 export function checkVersion(v: unknown, what: string): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
-    throw new MetadataParseError(`${what}: version must be an integer >= 1, got ${JSON.stringify(v)}`);
+    throw new MetadataParseError(`${what}: version must be an integer >= 1, got ${shownValue(v)}`);
   }
   return v;
 }

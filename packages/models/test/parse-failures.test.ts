@@ -72,6 +72,21 @@ test('rejects threshold below 1 or not an integer', () => {
   }
 });
 
+test('rejects a threshold or version nested deeper than the stack with TUF_PARSE, not a RangeError (fuzzing, issue 19)', () => {
+  // fromJSON takes values the strict parser never produces (it stops at depth 512): the error message must not
+  // recurse into them (JSON.stringify did, and threw "Maximum call stack size exceeded").
+  let deep: unknown = 1;
+  for (let i = 0; i < 20_000; i++) deep = [deep];
+  const root = JSON.parse(dec(rootBytes)) as { signed: { roles: Record<string, Record<string, unknown>>; version: unknown } };
+  root.signed.roles['timestamp']!['threshold'] = deep;
+  assert.throws(() => Metadata.fromJSON(root), (e: unknown) => e instanceof MetadataParseError && /threshold must be an integer >= 1, got an array of 1$/.test(e.message));
+  const targets = JSON.parse(dec(targetsBytes)) as { signed: Record<string, unknown> };
+  targets.signed['version'] = deep;
+  assert.throws(() => Metadata.fromJSON(targets), (e: unknown) => e instanceof MetadataParseError && /version must be an integer >= 1, got an array of 1$/.test(e.message));
+  targets.signed['version'] = 'v'.repeat(100_000);
+  assert.throws(() => Metadata.fromJSON(targets), (e: unknown) => e instanceof MetadataParseError && e.message.length < 200);
+});
+
 test('rejects a duplicate keyid inside one role (it would count twice)', () => {
   rejectsSigned(rootBytes, (s) => {
     const role = (s['roles'] as Record<string, { keyids: string[] }>)['snapshot']!;
