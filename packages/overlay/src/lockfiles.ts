@@ -40,7 +40,17 @@ export async function readLockedTree(file: string, upstream: string): Promise<Lo
   if (size > MAX_LOCKFILE_BYTES) throw new OverlayError('TUF_LOCKFILE_FORMAT', `${file} is larger than ${MAX_LOCKFILE_BYTES} bytes`);
   const bytes = new Uint8Array(await readFile(file));
   const name = basename(file);
-  if (name === 'yarn.lock') return yarnLock(new TextDecoder('utf-8', { fatal: true }).decode(bytes), upstream);
+  if (name === 'yarn.lock') {
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch (cause) {
+      // A TypeError from the decoder: was an untyped crash of `tufpm-overlay approve` (found by fuzzing, issue 19).
+      if (!(cause instanceof TypeError)) throw cause;
+      throw new OverlayError('TUF_LOCKFILE_FORMAT', `${file} is not valid UTF-8`, { cause });
+    }
+    return yarnLock(text, upstream);
+  }
   let json: unknown;
   try {
     json = parseJsonStrict(bytes, MAX_LOCKFILE_BYTES, { allowFloats: true });

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cacheControlFor, readLockedTree } from '../src/index.js';
+import { OverlayError, cacheControlFor, readLockedTree } from '../src/index.js';
 
 const UPSTREAM = 'https://registry.example/';
 const SHA = 'a'.repeat(128);
 const INTEGRITY = `sha512-${Buffer.from(SHA, 'hex').toString('base64')}`;
 
-async function withFile(name: string, text: string, fn: (file: string) => Promise<void>): Promise<void> {
+async function withFile(name: string, text: string | Uint8Array, fn: (file: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'overlay-lock-'));
   try {
     await writeFile(join(dir, name), text);
@@ -108,6 +108,13 @@ test('rejects a Yarn 1 lockfile and a package-lock.json without a packages map (
   });
   await withFile('package-lock.json', JSON.stringify({ lockfileVersion: 1, dependencies: {} }), async (file) => {
     await assert.rejects(readLockedTree(file, UPSTREAM), { code: 'TUF_LOCKFILE_FORMAT' });
+  });
+});
+
+test('rejects a yarn.lock that is not UTF-8 with TUF_LOCKFILE_FORMAT, not the decoder\'s TypeError (fuzzing, issue 19)', async () => {
+  const bytes = Buffer.concat([Buffer.from('__metadata:\n  version: 8\n\n"left@npm:1.0.0":\n  resolution: "left@npm:1.0.0"\n  # '), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('\n')]);
+  await withFile('yarn.lock', bytes, async (file) => {
+    await assert.rejects(readLockedTree(file, UPSTREAM), (e: unknown) => e instanceof OverlayError && e.code === 'TUF_LOCKFILE_FORMAT' && /not valid UTF-8/.test(e.message));
   });
 });
 

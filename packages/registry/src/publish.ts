@@ -10,6 +10,16 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * A body value for an error message: bounded, and never JSON.stringify of a nested value (a `name` nested
+ * 20,000 arrays deep blew the stack: a RangeError and a 500 instead of REGISTRY_BAD_REQUEST; found by
+ * fuzzing, issue 19).
+ */
+function shown(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 214 ? `${v.slice(0, 214)}...` : v);
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
+}
+
 function bad(message: string): RegistryError {
   return new RegistryError('REGISTRY_BAD_REQUEST', message);
 }
@@ -42,7 +52,7 @@ export interface ParsedPublish {
  */
 export function parsePublishDocument(doc: unknown, name: string): ParsedPublish {
   if (!isObject(doc)) throw bad('publish body must be a JSON object');
-  if (doc['name'] !== name) throw bad(`publish body names ${JSON.stringify(doc['name'])}, URL names ${name}`);
+  if (doc['name'] !== name) throw bad(`publish body names ${shown(doc['name'])}, URL names ${name}`);
   if (doc['_id'] !== undefined && doc['_id'] !== name) throw bad('publish body _id does not match the package name');
   const versions = doc['versions'];
   if (!isObject(versions) || Object.keys(versions).length !== 1) throw bad('publish body must contain exactly one version');
@@ -55,7 +65,7 @@ export function parsePublishDocument(doc: unknown, name: string): ParsedPublish 
   if (!isObject(attachments) || Object.keys(attachments).length !== 1) throw bad('publish body must contain exactly one attachment');
   const [attachmentName, attachment] = Object.entries(attachments)[0]!;
   if (attachmentName !== `${name}-${version}.tgz` && attachmentName !== tarballFileName(name, version)) {
-    throw bad(`unexpected attachment name ${JSON.stringify(attachmentName)}`);
+    throw bad(`unexpected attachment name ${shown(attachmentName)}`);
   }
   if (!isObject(attachment) || typeof attachment['data'] !== 'string' || !BASE64.test(attachment['data'])) {
     throw bad('attachment data must be base64');

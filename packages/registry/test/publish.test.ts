@@ -5,7 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { TufError } from '@tufpm/models';
-import { addToken, buildPackageTarball, readStoredPackument, type PublishEvent } from '../src/index.js';
+import { RegistryError, addToken, buildPackageTarball, parsePublishDocument, readStoredPackument, type PublishEvent } from '../src/index.js';
 import { rawTar, withRegistry } from './helpers.js';
 
 /** The body npm 11 (libnpmpublish) sends for `npm publish`. */
@@ -217,4 +217,15 @@ test('rejects a publish whose tarball hides a second package.json (package/./pac
   } finally {
     await done();
   }
+});
+
+test('rejects a publish body whose name is nested 20,000 arrays deep with REGISTRY_BAD_REQUEST, not a RangeError (fuzzing, issue 19)', () => {
+  const tarball = buildPackageTarball({ name: 'left-pad', version: '1.0.0' });
+  const deep = '['.repeat(20_000) + '"left-pad"' + ']'.repeat(20_000);
+  // JSON.parse (what handlePublish uses) reads it; the refusal message used JSON.stringify, which recursed.
+  const doc = JSON.parse(publishBody('left-pad', '1.0.0', tarball).replace('"name":"left-pad"', `"name":${deep}`)) as Record<string, unknown>;
+  assert.ok(Array.isArray(doc['name']));
+  assert.throws(() => parsePublishDocument(doc, 'left-pad'), (e: unknown) => e instanceof RegistryError && e.code === 'REGISTRY_BAD_REQUEST' && /publish body names an array/.test(e.message));
+  const longName = JSON.parse(publishBody('left-pad', '1.0.0', tarball).replace('"name":"left-pad"', `"name":"${'x'.repeat(100_000)}"`)) as Record<string, unknown>;
+  assert.throws(() => parsePublishDocument(longName, 'left-pad'), (e: unknown) => e instanceof RegistryError && e.message.length < 400);
 });

@@ -108,6 +108,12 @@ export function roleKeysName(role: string, roles: ReadonlyMap<string, RoleKeys> 
   return undefined;
 }
 
+// String() of a nested array recurses through Array.prototype.join and blows the stack on deep nesting
+// (a RangeError, not TUF_LOCKFILE: found by fuzzing, issue 19); only scalars are shown.
+function shownFormat(format: unknown): string {
+  return typeof format === 'object' && format !== null ? (Array.isArray(format) ? 'an array' : 'an object') : String(format).slice(0, 40);
+}
+
 function fail(path: string, what: string): never {
   throw new VerifyError('TUF_LOCKFILE', `${path}: ${what}`, {
     attack: 'malformed or edited side lockfile',
@@ -175,7 +181,7 @@ export function parseLockfile(text: string, path: string): SideLockfile {
   }
   if (!isObject(raw)) fail(path, 'top level must be an object');
   const format = raw.lockfileVersion;
-  if (format !== LOCKFILE_VERSION && format !== LEGACY_LOCKFILE_VERSION) fail(path, `unsupported lockfileVersion ${String(format).slice(0, 40)}`);
+  if (format !== LOCKFILE_VERSION && format !== LEGACY_LOCKFILE_VERSION) fail(path, `unsupported lockfileVersion ${shownFormat(format)}`);
   const legacy = format === LEGACY_LOCKFILE_VERSION;
   const fields = ['lockfileVersion', 'registry', 'root', 'timestamp', 'snapshot', 'targets', 'packages', 'claims'];
   onlyKeys(path, '', raw, legacy ? fields : [...fields, 'roles']);

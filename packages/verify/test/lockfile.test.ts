@@ -4,6 +4,7 @@ import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promise
 import { MACHINE_BINDINGS_FILE, MachineBindings } from '../src/machine-bindings.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { VerifyError } from '../src/errors.js';
 import { parseLockfile, readLockfile, roleKeysName, rootDigestKind, serializeLockfile, writeLockfile, type SideLockfile } from '../src/lockfile.js';
 
 function sample(): SideLockfile {
@@ -63,6 +64,13 @@ test('an install that changes no pin leaves tufpm-lock.json untouched; a changed
 
 test('a missing side lockfile reads as none', async () => {
   assert.equal(await readLockfile('/nonexistent/dir/tufpm-lock.json'), undefined);
+});
+
+test('rejects a lockfileVersion nested 20,000 arrays deep with TUF_LOCKFILE, not a RangeError (fuzzing, issue 19)', () => {
+  const deep = '['.repeat(20_000) + '2' + ']'.repeat(20_000);
+  const text = serializeLockfile(sample()).replace(/"lockfileVersion":\s*2/, `"lockfileVersion": ${deep}`);
+  assert.ok(text.includes(deep));
+  assert.throws(() => parseLockfile(text, 'tufpm-lock.json'), (e: unknown) => e instanceof VerifyError && e.code === 'TUF_LOCKFILE' && /unsupported lockfileVersion an array$/.test(e.message));
 });
 
 test('rejects an edited side lockfile instead of trusting it', () => {
