@@ -50,6 +50,15 @@ async function refused(project: Project, attack: AttackResult, codes: string[], 
   return err as Error & { code: string };
 }
 
+/**
+ * The package's own role refused it, counting none of the forged signatures against the role as it is after
+ * the revocation (1 key left or rotated in, threshold 1): TUF_THRESHOLD names the role and the count.
+ */
+function assertRoleRefused(err: Error & { code: string }, name: string): void {
+  const role = name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  assert.match(err.message, new RegExp(`: ${role} was signed by 0/1 required distinct keys`), `the package role ${name} refused it, counting no revoked key`);
+}
+
 function claimWith(reg: SignedRegistry, pred: (c: SignedRegistry['claims'][number]) => boolean): string {
   const c = reg.claims.find(pred);
   assert.ok(c, 'no claim with the wanted shape');
@@ -313,16 +322,32 @@ describe('InstallVerifier against the signed test registry', () => {
     // A 1-of-2 package (bob + carol): bob's key leaks and is revoked; carol's signature keeps old releases valid.
     const name = claimWith(reg, (c) => c.maintainers.length === 2 && c.threshold === 1);
     const attack = await reg.compromiseAndRevoke(name);
-    await refused(project, attack, ['TUF_THRESHOLD'], () => install(reg, project, [{ name, version: attack.version! }]));
+    assert.equal(attack.metThresholdBeforeRevocation, true, 'one key met the 1-of-2 role before the revocation');
+    const err = await refused(project, attack, ['TUF_THRESHOLD'], () => install(reg, project, [{ name, version: attack.version! }]));
+    assertRoleRefused(err, name);
     assert.ok(!reg.repo.claimedRole(name)!.keyids.includes(attack.revokedKeyid), 'the key was revoked');
   });
 
-  it('rejects a release signed with a revoked key of a 2-of-2 package and of a single-key package (rotated)', async (t) => {
+  // Issue 19: one leaked key of a 2-of-2 package is below its threshold whatever the revocation, so that
+  // half proved nothing about revocation. Here both keys leak and are revoked (one revoked, the other rotated
+  // to a fresh key): the forged release meets the role as it was before, so only the revocation refuses it.
+  it('rejects a release signed with both revoked keys of a 2-of-2 package (enough for the role before the revocation)', async (t) => {
     const { reg, project } = await setup(t);
-    for (const name of [claimWith(reg, (c) => c.threshold === 2), claimWith(reg, (c) => c.maintainers.length === 1)]) {
-      const attack = await reg.compromiseAndRevoke(name);
-      await refused(project, attack, ['TUF_THRESHOLD'], () => install(reg, project, [{ name, version: attack.version! }]));
-    }
+    const name = claimWith(reg, (c) => c.threshold === 2 && c.maintainers.length === 2);
+    const attack = await reg.compromiseAndRevoke(name, { allKeys: true });
+    assert.equal(attack.metThresholdBeforeRevocation, true, 'the forgery meets the pre-revocation role: the revocation is what is tested');
+    const err = await refused(project, attack, ['TUF_THRESHOLD'], () => install(reg, project, [{ name, version: attack.version! }]));
+    assertRoleRefused(err, name);
+    assert.deepEqual(reg.repo.claimedRole(name)!.keyids, [attack.replacement!.key.keyid], 'both leaked keys are gone from the role');
+  });
+
+  it('rejects a release signed with the revoked key of a single-key package (rotated)', async (t) => {
+    const { reg, project } = await setup(t);
+    const name = claimWith(reg, (c) => c.maintainers.length === 1);
+    const attack = await reg.compromiseAndRevoke(name);
+    assert.equal(attack.metThresholdBeforeRevocation, true);
+    const err = await refused(project, attack, ['TUF_THRESHOLD'], () => install(reg, project, [{ name, version: attack.version! }]));
+    assertRoleRefused(err, name);
   });
 
   it('rejects a claimed package signed with the online keys after rolling targets back past its claim (local cache)', async (t) => {

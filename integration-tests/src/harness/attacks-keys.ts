@@ -14,12 +14,27 @@ import type { TestKeys } from '../../../fixtures/lib/build.mjs';
  * role re-signed). Then the attacker signs a new version into the package role with K and, holding the
  * online snapshot/timestamp keys as well (worst case), lists it; the tarball and packument are published.
  */
-export async function compromiseAndRevoke(ctx: AttackContext, name: string, opts: { maintainer?: string } = {}): Promise<AttackResult & { revokedKeyid: string; replacement?: Signer }> {
+export async function compromiseAndRevoke(
+  ctx: AttackContext,
+  name: string,
+  opts: { maintainer?: string; allKeys?: boolean } = {},
+): Promise<AttackResult & { revokedKeyid: string; replacement?: Signer; metThresholdBeforeRevocation: boolean }> {
   const claim = claimOf(ctx, name);
   const who = (opts.maintainer ?? claim.maintainers[0]!) as keyof TestKeys;
   const compromised = ctx.keys[who].signer;
   let replacement: Signer | undefined;
-  if (claim.maintainers.length > 1) {
+  // The keys the attacker signs with; with allKeys every maintainer key of the package leaked.
+  const leaked = opts.allKeys === true ? claim.maintainers.map((m) => ctx.keys[m as keyof TestKeys].signer) : [compromised];
+  // Whether the forged release would meet the role as it was before the revocation: only then does a
+  // refusal show that the revocation (and nothing else, such as a threshold out of reach) stopped it.
+  const before = ctx.repo.claimedRole(name)!;
+  const metThresholdBeforeRevocation = leaked.filter((s) => before.keyids.includes(s.key.keyid)).length >= before.threshold;
+  if (opts.allKeys === true && claim.maintainers.length > 1) {
+    // Every key leaked: revoke all but the last (threshold 1), then rotate the last to a fresh key.
+    for (const s of leaked.slice(0, -1)) await ctx.repo.revokeKey(name, s.key.keyid, { threshold: 1 });
+    replacement = generateEd25519KeyPair().signer;
+    await ctx.repo.rotateKey(name, leaked[leaked.length - 1]!.key.keyid, { publicKey: replacement.key }, { signers: [replacement] });
+  } else if (claim.maintainers.length > 1) {
     // Threshold cannot exceed the keys left (a 2-of-2 package becomes 1-of-1).
     await ctx.repo.revokeKey(name, compromised.key.keyid, { threshold: Math.min(claim.threshold, claim.maintainers.length - 1) });
   } else {
@@ -33,17 +48,18 @@ export async function compromiseAndRevoke(ctx: AttackContext, name: string, opts
   const path = targetPathFor(name, version);
   md.signed.targets.set(path, TargetFile.fromData(path, tarball));
   md.signed.bumpVersion();
-  resign(md, [compromised]);
+  resign(md, leaked);
   await writeMetadata(ctx.metadataDir, name, md);
   await forgeSnapshotAndTimestamp(ctx.metadataDir, new Map([[name, md.signed.version]]), {
     snapshot: ctx.keys.snapshot.signer, timestamp: ctx.keys.timestamp.signer,
   });
   return {
     attack: 'key compromise (revoked maintainer key)',
-    description: `revoked ${who}'s key on ${name}, then signed ${name}@${version} into role ${name} v${md.signed.version} with it`,
+    description: `revoked ${opts.allKeys === true ? 'every maintainer key' : `${who}'s key`} on ${name}, then signed ${name}@${version} into role ${name} v${md.signed.version} with ${opts.allKeys === true ? 'them' : 'it'}`,
     name, version,
     expectedCodes: ['TUF_THRESHOLD'],
     revokedKeyid: compromised.key.keyid,
+    metThresholdBeforeRevocation,
     ...(replacement === undefined ? {} : { replacement }),
   };
 }

@@ -110,7 +110,7 @@ export interface SignedRegistry {
   freezeTimestamp(opts?: { expires?: Date }): Promise<AttackResult>;
   mixAndMatch(name: string): Promise<AttackResult>;
   overLengthMetadata(role: 'timestamp' | 'snapshot' | 'targets', opts?: { bytes?: number }): Promise<AttackResult>;
-  compromiseAndRevoke(name: string, opts?: { maintainer?: string }): ReturnType<typeof compromiseAndRevoke>;
+  compromiseAndRevoke(name: string, opts?: { maintainer?: string; allKeys?: boolean }): ReturnType<typeof compromiseAndRevoke>;
   compromiseOnlineKeys(name: string): ReturnType<typeof compromiseOnlineKeys>;
   fastForwardTimestamp(opts?: { by?: number }): ReturnType<typeof fastForwardTimestamp>;
   /** Operator recovery: restore the genuine metadata and rotate the timestamp key (root N+1). */
