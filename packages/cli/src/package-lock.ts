@@ -16,7 +16,10 @@ export function parsePackageLock(path: string, text: string): LockEntry[] {
   if (!isObject(lock)) throw malformedLock(path, 'not a JSON object');
   const version = lock['lockfileVersion'];
   if (version !== 2 && version !== 3) {
-    throw malformedLock(path, `lockfileVersion ${JSON.stringify(version)} is not 2 or 3 (npm 7 and later write them; run tufpm-npm install to upgrade it)`);
+    // Only a scalar is shown: JSON.stringify of a nested value blew the stack (a RangeError, not
+    // TUF_LOCK_MALFORMED; found by fuzzing, issue 19).
+    const shown = typeof version === 'object' && version !== null ? (Array.isArray(version) ? 'an array' : 'an object') : String(JSON.stringify(version)).slice(0, 40);
+    throw malformedLock(path, `lockfileVersion ${shown} is not 2 or 3 (npm 7 and later write them; run tufpm-npm install to upgrade it)`);
   }
   const packages = lock['packages'];
   if (!isObject(packages)) throw malformedLock(path, 'has no `packages` map');

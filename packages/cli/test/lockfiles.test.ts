@@ -168,3 +168,10 @@ test('splitLocator keeps a scope\'s own @', () => {
   assert.deepEqual(splitLocator('left@npm:1.0.0'), { name: 'left', reference: 'npm:1.0.0' });
   assert.equal(splitLocator('nothing'), null);
 });
+
+test('rejects a package-lock.json whose lockfileVersion is nested 20,000 arrays deep with TUF_LOCK_MALFORMED, not a RangeError (fuzzing, issue 19)', () => {
+  const deep = '['.repeat(20_000) + '3' + ']'.repeat(20_000);
+  const text = `{"name":"app","lockfileVersion":${deep},"packages":{}}`;
+  assert.throws(() => parsePackageLock('package-lock.json', text), (e: unknown) => e instanceof TufError && e.code === 'TUF_LOCK_MALFORMED' && /lockfileVersion an array is not 2 or 3/.test(e.message));
+  assert.throws(() => parsePackageLock('package-lock.json', '{"lockfileVersion":"1"}'), (e: unknown) => e instanceof TufError && /lockfileVersion "1" is not 2 or 3/.test(e.message));
+});
