@@ -52,6 +52,9 @@ function refused(fn: () => void, code: string, role: string | undefined, message
     assert.equal(e.code, code);
     assert.equal(e.role, role);
     if (message) assert.match(e.message, message);
+    // The report says what was attacked and how to recover (docs/errors.md): never empty.
+    assert.match(e.attack, /\w{4}/, 'the attack is named');
+    assert.match(e.recovery, /\w{4}/, 'the recovery is said');
     return true;
   });
 }
@@ -92,6 +95,10 @@ test('a rotation of the timestamp or snapshot keys drops both floors (TUF 5.3.11
   checkStateAgainstPins(pins(), state(old), chain, LOCK);
   checkStateAgainstPins(pins(), state({ timestamp: role(1, ['t1']), snapshot: role(1, ['s2']) }), chain, LOCK);
   checkStateAgainstPins(pins(), state({ targets: role(1, ['g2']) }), chain, LOCK);
+  // one of two pinned keys rotated away is a rotation (TUF 5.3.11), though the other key is still there
+  const twoKeys = pins({ timestamp: { version: 7, keyids: ['t1', 't2'] }, targets: { version: 3, keyids: ['g1', 'g2'] } });
+  checkStateAgainstPins(twoKeys, state({ timestamp: role(1, ['t1']) }), chain, LOCK);
+  checkStateAgainstPins(twoKeys, state({ targets: role(1, ['g2', 'g3']) }), chain, LOCK);
   // a key added next to the pinned one is no rotation away from it: the floors stay
   refused(() => checkStateAgainstPins(pins(), state({ timestamp: role(6, ['t1', 't9']) }), chain, LOCK), 'TUF_PIN_ROLLBACK', 'timestamp');
   refused(() => checkStateAgainstPins(pins(), state({ snapshot: role(4, ['s9', 's1']) }), chain, LOCK), 'TUF_PIN_ROLLBACK', 'snapshot');
@@ -128,7 +135,7 @@ test('rejects a package claimed at init that is now served from an unclaimed bin
 });
 
 test('rejects a registry-signed version of a package pinned or known as maintainer-signed (TUF_SIGNER_DOWNGRADE)', () => {
-  refused(() => checkSignerPolicy(target({ maintainerSigned: false, role: 'unclaimed-0a' }), pin(), new Set(), {}), 'TUF_SIGNER_DOWNGRADE', 'unclaimed-0a');
+  refused(() => checkSignerPolicy(target({ maintainerSigned: false, role: 'unclaimed-0a' }), pin(), new Set(), {}), 'TUF_SIGNER_DOWNGRADE', 'unclaimed-0a', /left-pad@1\.3\.0 was signed by its maintainers when pinned, but is now signed only by the registry \(role unclaimed-0a\)/);
   refused(() => checkSignerPolicy(target({ maintainerSigned: false }), undefined, new Set(['left-pad']), {}), 'TUF_SIGNER_DOWNGRADE', 'left-pad');
   checkSignerPolicy(target({ maintainerSigned: false }), pin({ maintainerSigned: false }), new Set(['other']), {});
   checkSignerPolicy(target(), pin(), new Set(['left-pad']), {});
@@ -139,6 +146,8 @@ test('requireMaintainerSigned: true, a name list and a scope pattern; minimumThr
   refused(() => checkSignerPolicy(registrySigned, undefined, new Set(), { requireMaintainerSigned: true }), 'TUF_NOT_MAINTAINER_SIGNED', 'unclaimed-0a', /policy requires its maintainers' signatures/);
   refused(() => checkSignerPolicy(registrySigned, undefined, new Set(), { requireMaintainerSigned: ['@s/*'] }), 'TUF_NOT_MAINTAINER_SIGNED', 'unclaimed-0a');
   refused(() => checkSignerPolicy(registrySigned, undefined, new Set(), { requireMaintainerSigned: ['@s/x'] }), 'TUF_NOT_MAINTAINER_SIGNED', 'unclaimed-0a');
+  // any entry of the list that names it requires it, not only a list in which every entry does
+  refused(() => checkSignerPolicy(registrySigned, undefined, new Set(), { requireMaintainerSigned: ['@t/*', '@s/x'] }), 'TUF_NOT_MAINTAINER_SIGNED', 'unclaimed-0a');
   checkSignerPolicy(registrySigned, undefined, new Set(), { requireMaintainerSigned: ['@t/*', '@s/y', '@s'] });
   checkSignerPolicy(registrySigned, undefined, new Set(), { requireMaintainerSigned: false });
   checkSignerPolicy(registrySigned, undefined, new Set(), {});

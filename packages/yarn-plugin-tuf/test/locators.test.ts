@@ -52,6 +52,26 @@ describe('classifyLocator', () => {
   });
 });
 
+describe('classifyLocator: the exact version rule (mutation testing, issue 19)', () => {
+  test('only a whole semver version is a registry package: multi-digit parts, prerelease and build kept', () => {
+    for (const v of ['10.20.30', '1.0.0-alpha.10', '1.0.0-rc.1+build.5', '0.0.0-use.local']) {
+      assert.deepEqual(kind(`x@npm:${v}`), { kind: 'npm', name: 'x', version: v, archiveUrl: null }, v);
+    }
+  });
+
+  test('rejects versions semver would not write exactly (prefix, suffix, leading zero, empty prerelease) as non-registry', () => {
+    for (const v of ['v1.2.3', 'x1.2.3', '1.2.3.4', '1.2.3x', '01.2.3', '1.2.3-', '1.2.3+', '1.2.3-a_b', '1.2.3+b_c']) {
+      assert.equal(kind(`x@npm:${v}`).kind, 'non-registry', v);
+    }
+  });
+
+  test('a non-registry locator reports its protocol, or the whole reference when it has none', () => {
+    assert.deepEqual(kind('x@https://example.com/x.tgz'), { kind: 'non-registry', protocol: 'https:' });
+    assert.deepEqual(kind('x@file:../x'), { kind: 'non-registry', protocol: 'file:' });
+    assert.deepEqual(kind('x@npm:latest'), { kind: 'non-registry', protocol: 'npm:' });
+  });
+});
+
 describe('conventionalTarballUrls', () => {
   test('unscoped: one URL', () => {
     assert.deepEqual(conventionalTarballUrls('http://127.0.0.1:4873', 'lodash', '4.17.21'), ['http://127.0.0.1:4873/lodash/-/lodash-4.17.21.tgz']);
