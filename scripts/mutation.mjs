@@ -41,7 +41,7 @@ export const MODULES = {
   // source classification: which lockfile entries and locators are registry packages that TUF must verify
   sources: {
     mutate: ['packages/yarn-plugin-tuf/dist/sources/locators.js', 'packages/npm/dist/src/sources.js'],
-    tests: ['packages/yarn-plugin-tuf/dist/test/locators.test.js', 'packages/npm/dist/test/sources.test.js'],
+    tests: ['packages/yarn-plugin-tuf/dist/test/locators.test.js', 'packages/npm/dist/test/sources.test.js', 'packages/npm/dist/test/sources-cases.test.js'],
   },
 };
 

@@ -124,3 +124,14 @@ test('Role validates keyids and threshold on construction', () => {
   assert.throws(() => new Role(['a', 'a'], 1));
   assert.throws(() => new Role(['a'], 0));
 });
+
+test('a role keyid with a signature but no key in the delegator counts nothing, without throwing (mutation testing, issue 19)', () => {
+  const a = generateEd25519KeyPair();
+  const b = generateEd25519KeyPair();
+  const root = rootWith([a.key], 1);
+  root.getRole('targets').keyids.push(b.key.keyid); // listed in the role, absent from root.keys
+  const md = new Metadata(new Targets({ expires: FUTURE }));
+  md.sign(b.signer);
+  assert.deepEqual(root.getVerificationResult('targets', md), { verified: false, threshold: 1, signedBy: [], distinctKeys: 0 });
+  assert.throws(() => root.verifyDelegate('targets', md), (e: unknown) => e instanceof UnsignedMetadataError && e.message === 'targets was signed by 0/1 required distinct keys');
+});
