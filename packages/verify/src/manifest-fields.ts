@@ -137,7 +137,18 @@ export function normalizeBinName(key: string): string {
   return parts[parts.length - 1]!;
 }
 
-const show = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v) ?? String(v)).slice(0, 100);
+// The packument's values are the registry's (untrusted): JSON.stringify of one nested deeper than the stack
+// throws a RangeError, which would end the install with an untyped crash instead of the coded refusal
+// (found by reading for the class of defect the fuzzers found, issue 19).
+const show = (v: unknown): string => {
+  if (typeof v === 'string') return v.slice(0, 100);
+  try {
+    return (JSON.stringify(v) ?? String(v)).slice(0, 100);
+  } catch (error) {
+    if (error instanceof RangeError) return '(a value nested too deep to show)';
+    throw error;
+  }
+};
 
 /** The declared bin map as [command, raw path] pairs (a string bin is the package's own command). */
 function declaredBins(name: string, bin: unknown): Array<[string, unknown]> {

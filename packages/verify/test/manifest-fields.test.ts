@@ -85,3 +85,10 @@ test('a target signed without manifest fields names the fields an installer woul
   assert.deepEqual(uncheckableFields('p', { bin: { p: 'x.js' }, os: ['linux'], yarnConditions: { resolved: 'os=linux', signed: null }, bundleDependencies: ['a'], peerDependenciesMeta: { a: { optional: true } }, scripts: { postinstall: 'x' }, hasInstallScript: true }),
     ['bin', 'os', 'conditions', 'bundleDependencies', 'peerDependenciesMeta', 'scripts', 'hasInstallScript']);
 });
+
+test('rejects os/cpu/libc nested 20,000 arrays deep in the packument as a differing field, not a RangeError (issue 19)', () => {
+  let deep: unknown = 'linux';
+  for (let i = 0; i < 20_000; i++) deep = [deep];
+  const problems = manifestFieldProblems('left', { os: ['linux'] }, { os: deep as string[] });
+  assert.deepEqual(problems, ['os (a value nested too deep to show) differs from the signed ["linux"]']);
+});
