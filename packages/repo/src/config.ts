@@ -33,6 +33,12 @@ export interface RepoConfig {
   snapshotLengthAndHashes: boolean;
   /** Merkle profile: materialize every proof file at each epoch (static hosting, ADR 0021). */
   materializeProofs?: boolean;
+  /**
+   * Every package with a signed version has its signed release list (ADR 0013): true for repositories
+   * initialised since; a new package then needs no scan of every bin for older versions (which would load
+   * every bin of a large repository into memory on its first publish). Absent: older repository, scanned.
+   */
+  releaseListsComplete?: boolean;
 }
 
 export function configPath(keysDir: string): string {
@@ -65,6 +71,7 @@ export async function readConfig(keysDir: string): Promise<RepoConfig> {
     expiries: checkExpiries(obj.expiries ?? {}),
     snapshotLengthAndHashes: obj.snapshotLengthAndHashes === true,
     materializeProofs: obj.materializeProofs === true,
+    ...(obj.releaseListsComplete === true ? { releaseListsComplete: true } : {}),
   };
 }
 

@@ -90,7 +90,7 @@ export class NpmRepositoryCore {
     }
     if (await exists(join(opts.dir, 'timestamp.json'))) throw new RepositoryStateError(`${opts.dir} already holds a repository`);
     if (await exists(join(opts.keysDir, 'repo.json'))) throw new RepositoryStateError(`${opts.keysDir} already holds repository keys`);
-    const config: RepoConfig = { expiries, snapshotLengthAndHashes: opts.snapshotLengthAndHashes === true, materializeProofs: opts.materializeProofs === true };
+    const config: RepoConfig = { expiries, snapshotLengthAndHashes: opts.snapshotLengthAndHashes === true, materializeProofs: opts.materializeProofs === true, releaseListsComplete: true };
     if (opts.snapshotProfile !== undefined && opts.snapshotProfile !== 'classic' && opts.snapshotProfile !== 'merkle') {
       throw new InvalidInputError(`snapshot profile must be classic or merkle, not ${JSON.stringify(opts.snapshotProfile)}`);
     }

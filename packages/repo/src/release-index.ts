@@ -85,7 +85,11 @@ export function updateReleaseIndex(core: NpmRepositoryCore, repo: Repository, na
   const md = repo.targetsRole(role);
   let current = readReleaseIndex(md.signed, name);
   if (current === undefined) {
-    const known = core.claimedRole(name) !== undefined ? signedVersionsIn(md.signed, name) : scanBins(core, repo, name);
+    // Claimed: its own role holds every version. Unclaimed in a repository where every package has its list
+    // (releaseListsComplete): a package without one has no signed version yet, and no bin is read.
+    const known = core.claimedRole(name) !== undefined
+      ? signedVersionsIn(md.signed, name)
+      : core.config.releaseListsComplete === true ? [] : scanBins(core, repo, name);
     current = nextReleaseIndex(undefined, known);
   }
   const next = nextReleaseIndex(current, added, distTags);

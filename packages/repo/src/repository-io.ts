@@ -1,6 +1,7 @@
+import { readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Metadata, MetadataParseError, encodeRoleName, isTopLevelRole, type Targets } from '@tufpm/models';
+import { Metadata, MetadataParseError, encodeRoleName, isTopLevelRole } from '@tufpm/models';
 import { RepositoryStateError } from './errors.js';
 import { isErrno, readFileBounded, writeFileAtomic } from './fs-util.js';
 import { Repository } from './repository.js';
@@ -34,9 +35,21 @@ async function readMetadataFile(dir: string, file: string, max: number): Promise
   }
 }
 
+function readMetadataFileSync(dir: string, file: string, max: number): Uint8Array {
+  const path = join(dir, file);
+  try {
+    if (statSync(path).size > max) throw new RepositoryStateError(`${path} is larger than ${max} bytes`);
+    return new Uint8Array(readFileSync(path));
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) throw new RepositoryStateError(`metadata file ${file} is missing in ${dir}`, { cause: err });
+    throw err;
+  }
+}
+
 /**
  * Loads a repository written by persistRepository: the newest N.root.json, timestamp.json, the
- * snapshot it points at, and every targets role at the version that snapshot lists.
+ * snapshot it points at, and targets; every delegated role at the version that snapshot lists is read
+ * when first used (a missing or inconsistent file is refused then, with the same errors).
  */
 export async function loadRepository(dir: string): Promise<Repository> {
   let entries: string[];
@@ -69,32 +82,29 @@ export async function loadRepository(dir: string): Promise<Repository> {
   const snapshot = Metadata.snapshot(snapBytes, MAX_ROLE_BYTES);
   if (snapshot.signed.version !== snapVersion) throw new RepositoryStateError(`snapshot file holds v${snapshot.signed.version}, timestamp says v${snapVersion}`);
 
-  const roleBytes = new Map<string, Uint8Array>();
   const listed = [...snapshot.signed.meta.entries()].map(([file, meta]) => {
     if (!file.endsWith('.json')) throw new MetadataParseError(`snapshot meta entry ${JSON.stringify(file)} does not end in .json`);
-    return { name: file.slice(0, -'.json'.length), version: meta.version };
+    const name = file.slice(0, -'.json'.length);
+    if (name !== 'targets' && isTopLevelRole(name)) throw new MetadataParseError(`snapshot lists top-level role ${name}`);
+    return { name, version: meta.version };
   });
-  // Read in bounded parallel batches: hundreds of bins and package roles.
-  for (let i = 0; i < listed.length; i += 64) {
-    await Promise.all(listed.slice(i, i + 64).map(async ({ name, version }) => {
-      if (name !== 'targets' && isTopLevelRole(name)) throw new MetadataParseError(`snapshot lists top-level role ${name}`);
-      roleBytes.set(name, await readMetadataFile(dir, metadataFileName(name, version, consistent), MAX_ROLE_BYTES));
-    }));
-  }
-  const targetsBytes = roleBytes.get('targets');
-  if (targetsBytes === undefined) throw new RepositoryStateError('snapshot does not list targets.json');
-  const repo = new Repository(root, timestamp, snapshot, Metadata.targets(targetsBytes, MAX_ROLE_BYTES));
-  for (const { name, version } of listed) {
-    const bytes = roleBytes.get(name)!;
-    if (name === 'targets') {
-      repo.persisted.set(name, bytes);
-      continue;
-    }
-    const md: Metadata<Targets> = Metadata.targets(bytes, MAX_ROLE_BYTES);
+  const targetsVersion = listed.find((r) => r.name === 'targets')?.version;
+  if (targetsVersion === undefined) throw new RepositoryStateError('snapshot does not list targets.json');
+  const targetsBytes = await readMetadataFile(dir, metadataFileName('targets', targetsVersion, consistent), MAX_ROLE_BYTES);
+  const targets = Metadata.targets(targetsBytes, MAX_ROLE_BYTES);
+  if (targets.signed.version !== targetsVersion) throw new RepositoryStateError(`role targets file holds v${targets.signed.version}, snapshot says v${targetsVersion}`);
+  const versions = new Map(listed.map((r) => [r.name, r.version]));
+  // Delegated roles are read when first used (delegated-roles.ts): a registry touches a few of its bins.
+  const repo: Repository = new Repository(root, timestamp, snapshot, targets, (name) => {
+    const version = versions.get(name)!;
+    const bytes = readMetadataFileSync(dir, metadataFileName(name, version, consistent), MAX_ROLE_BYTES);
+    const md = Metadata.targets(bytes, MAX_ROLE_BYTES);
     if (md.signed.version !== version) throw new RepositoryStateError(`role ${name} file holds v${md.signed.version}, snapshot says v${version}`);
-    repo.delegated.set(name, md);
     repo.persisted.set(name, bytes);
-  }
+    return md;
+  });
+  repo.persisted.set('targets', targetsBytes);
+  for (const { name } of listed) if (name !== 'targets') repo.delegated.listUnloaded(name);
   repo.persisted.set('root', rootBytes);
   repo.persisted.set('timestamp', tsBytes);
   repo.persisted.set('snapshot', snapBytes);

@@ -22,6 +22,7 @@ import {
   type VerificationResult,
 } from '@tufpm/models';
 import type { MerkleStore } from '@tufpm/merkle';
+import { DelegatedRoles } from './delegated-roles.js';
 import { KeyMismatchError } from './errors.js';
 import { snapshotProfileOf, stageMerkleLeaves, type SnapshotProfile } from './merkle-snapshot.js';
 import { MERKLE_TIMESTAMP_FIELD } from '@tufpm/merkle';
@@ -72,8 +73,11 @@ export class Repository {
   timestamp: Metadata<Timestamp>;
   snapshot: Metadata<Snapshot>;
   targets: Metadata<Targets>;
-  /** Delegated targets roles by name. Trust order is the delegator's ordered `roles` array, not this Map. */
-  readonly delegated = new Map<string, Metadata<Targets>>();
+  /**
+   * Delegated targets roles by name. Trust order is the delegator's ordered `roles` array, not this Map.
+   * A repository read from disk loads each on first use (delegated-roles.ts).
+   */
+  readonly delegated: DelegatedRoles;
   /** The root as last persisted (or loaded): a new root version must also satisfy its threshold. */
   trustedRoot: Metadata<Root> | undefined;
   /** Roles edited since the last persist (their versions are already bumped). */
@@ -85,7 +89,8 @@ export class Repository {
   /** The snapshot tree (merkle profile only, ADR 0021): opened by loadRepository / init. */
   merkle: MerkleStore | undefined;
 
-  constructor(root: Metadata<Root>, timestamp: Metadata<Timestamp>, snapshot: Metadata<Snapshot>, targets: Metadata<Targets>) {
+  constructor(root: Metadata<Root>, timestamp: Metadata<Timestamp>, snapshot: Metadata<Snapshot>, targets: Metadata<Targets>, loadRole?: (name: string) => Metadata<Targets>) {
+    this.delegated = new DelegatedRoles(loadRole);
     this.root = root;
     this.timestamp = timestamp;
     this.snapshot = snapshot;
@@ -139,7 +144,11 @@ export class Repository {
     if (isTopLevelRole(name)) {
       return { parent: 'root', role: this.root.signed.getRole(name), keys: this.root.signed.keys };
     }
-    for (const delegatorName of ['targets', ...this.delegated.keys()]) {
+    // The roles in memory first (the delegators a caller just used: targets, unclaimed), then the rest,
+    // loading them, so that signing a bin does not read every role of the repository.
+    const names = [...this.delegated.keys()];
+    const order = ['targets', ...names.filter((n) => this.delegated.isLoaded(n)), ...names.filter((n) => !this.delegated.isLoaded(n))];
+    for (const delegatorName of order) {
       const d = this.targetsRole(delegatorName).signed.delegations;
       const role = d?.getRole(name);
       if (d !== undefined && role !== undefined) return { parent: delegatorName, role, keys: d.keys };
@@ -303,6 +312,12 @@ export class Repository {
     const snap = this.edit<Snapshot>('snapshot');
     const meta = new Map<string, MetaFile>();
     for (const name of ['targets', ...this.delegated.keys()]) {
+      // A role not loaded is unchanged since the snapshot listed it: its entry stays as it is.
+      const listed = name === 'targets' || this.delegated.isLoaded(name) ? undefined : snap.meta.get(`${name}.json`);
+      if (listed !== undefined) {
+        meta.set(`${name}.json`, listed);
+        continue;
+      }
       const md = this.targetsRole(name);
       meta.set(`${name}.json`, opts.lengthAndHashes
         ? MetaFile.fromData(md.signed.version, md.toBytes(), opts.hashAlgorithms ?? ['sha256'])
@@ -361,6 +376,7 @@ export class Repository {
     }
     const meta = this.snapshot.signed.meta;
     for (const name of ['targets', ...this.delegated.keys()]) {
+      if (name !== 'targets' && !this.delegated.isLoaded(name) && meta.has(`${name}.json`)) continue; // unchanged since read
       const listed = meta.get(`${name}.json`)?.version;
       const actual = this.targetsRole(name).signed.version;
       if (listed !== actual) {

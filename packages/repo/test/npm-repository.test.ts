@@ -121,3 +121,37 @@ test('a failed operation writes nothing and leaves the in-memory repository usab
     await cleanup();
   }
 });
+
+test('an opened repository reads a delegated role only when used: a publish loads its bin, not the others; the snapshot still lists every role', async () => {
+  const { dir, keysDir, repo, cleanup } = await setup();
+  try {
+    for (const name of ['a', 'b', 'c']) await repo.publishTarball(await makeTarball({ name, version: '1.0.0' }, { 'index.js': '1' }));
+    const opened = await NpmRepository.open({ dir, keysDir });
+    const loaded = (): string[] => [...opened.repo.delegated.keys()].filter((n) => opened.repo.delegated.isLoaded(n));
+    assert.deepEqual(loaded(), [], 'nothing but the top-level roles is parsed at open');
+    const res = await opened.publishTarball(await makeTarball({ name: 'd', version: '1.0.0' }, { 'index.js': '1' }));
+    assert.ok(loaded().length <= 3, `the publish loaded only unclaimed and its bin(s): ${loaded().join(', ')}`);
+    assert.ok(loaded().includes(res.role));
+    const snap = Metadata.snapshot(await readFile(join(dir, `${opened.repo.snapshot.signed.version}.snapshot.json`)));
+    assert.equal(snap.signed.meta.size, 2 + 16, 'targets, unclaimed and every bin stay listed');
+    // every listed role still verifies from disk (versions the snapshot lists exist and parse)
+    const again = await NpmRepository.open({ dir, keysDir });
+    for (const [name, md] of again.repo.delegated.entries()) assert.equal(md.signed.version, snap.signed.meta.get(`${name}.json`)!.version);
+    assert.equal((await again.status()).healthy, true);
+  } finally {
+    await cleanup();
+  }
+});
+
+test('a delegated role file missing on disk is refused when the role is first used, with the repository state error', async () => {
+  const { dir, keysDir, repo, cleanup } = await setup();
+  try {
+    const res = await repo.publishTarball(await makeTarball({ name: 'gone', version: '1.0.0' }, { 'index.js': '1' }));
+    const { rm } = await import('node:fs/promises');
+    await rm(join(dir, `2.${res.role}.json`));
+    const opened = await NpmRepository.open({ dir, keysDir });
+    assert.throws(() => opened.repo.targetsRole(res.role), /metadata file .* is missing/);
+  } finally {
+    await cleanup();
+  }
+});
