@@ -7,7 +7,9 @@
 //  4. shows what was verified (per package, then a summary);
 //  5. tampers one tarball on the registry and shows both installs refusing it, project untouched;
 //  6. cleans up (server, child processes, temp dirs), also on failure and Ctrl-C.
-// Usage: node scripts/demo.mjs [--json]     (after `npm run build`; `npm run demo` does both)
+// Usage: node scripts/demo.mjs [--json] [--registry tufpm|verdaccio]   (after `npm run build`; `npm run demo` does both)
+//   --registry verdaccio: the registry is a real Verdaccio 6.8 with verdaccio-tufpm (docs/verdaccio.md), every
+//   release published through its npm API (scripts/demo/verdaccio-registry.mjs); the rest is the same.
 import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createHash } from 'node:crypto';
 import { NpmProject, YarnProject, repoPaths } from './demo/projects.mjs';
+import { createVerdaccioRegistry } from './demo/verdaccio-registry.mjs';
 import { DemoError, Session, removeTree } from './demo/session.mjs';
 import { NO, OK, Ui, bold, dim, seconds } from './demo/ui.mjs';
 
@@ -23,11 +26,16 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PACKAGES = 40;
 const SEED = 'tufpm-demo';
 
-const { values: flags } = parseArgs({ options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+const { values: flags } = parseArgs({ options: { json: { type: 'boolean' }, registry: { type: 'string', default: 'tufpm' }, help: { type: 'boolean', short: 'h' } } });
 if (flags.help) {
-  process.stdout.write('Usage: node scripts/demo.mjs [--json]\n  --json  print the result as JSON on stdout instead of the walkthrough\n');
+  process.stdout.write('Usage: node scripts/demo.mjs [--json] [--registry tufpm|verdaccio]\n  --json      print the result as JSON on stdout instead of the walkthrough\n  --registry  tufpm (the bundled tufpm-registry, default) or verdaccio (Verdaccio 6.8 with verdaccio-tufpm)\n');
   process.exit(0);
 }
+if (flags.registry !== 'tufpm' && flags.registry !== 'verdaccio') {
+  process.stderr.write(`--registry must be tufpm or verdaccio, not ${JSON.stringify(flags.registry)}\n`);
+  process.exit(2);
+}
+const VERDACCIO = flags.registry === 'verdaccio';
 const ui = new Ui({ quiet: flags.json === true });
 const session = new Session();
 const started = Date.now();
@@ -97,9 +105,17 @@ async function main() {
   ui.line(bold('tufpm demo: every tarball of a Yarn and an npm install checked against TUF'));
 
   // ---- 1. registry ----
-  ui.header('A signed npm registry on 127.0.0.1');
+  ui.header(VERDACCIO ? 'Verdaccio 6.8 with verdaccio-tufpm on 127.0.0.1' : 'A signed npm registry on 127.0.0.1');
   let t = Date.now();
-  const reg = await harness.createSignedRegistry({ packages: PACKAGES, seed: SEED, claimed: 'default' });
+  const reg = VERDACCIO
+    ? await createVerdaccioRegistry(ROOT, {
+        packages: PACKAGES,
+        seed: SEED,
+        onProgress: (done, total) => {
+          if (done === total || done % 25 === 0) ui.line(dim(`  published through Verdaccio's npm API and signed by the plugin: ${done}/${total}`));
+        },
+      })
+    : await harness.createSignedRegistry({ packages: PACKAGES, seed: SEED, claimed: 'default' });
   session.defer('registry stopped', () => reg.close());
   const registryMs = Date.now() - t;
   const bins = 2 ** reg.fixture.bitLength;
@@ -107,7 +123,7 @@ async function main() {
   const rootSha256 = createHash('sha256').update(reg.rootBytes).digest('hex');
   const claimWords = (c) => `${c.maintainers.join('+')} (${c.threshold} of ${c.maintainers.length})`;
   ui.facts([
-    ['registry', `${reg.url}  (${reg.universe.packages.length} packages, ${reg.universe.targets.length} versions; built and signed in ${seconds(registryMs)})`],
+    ['registry', `${reg.url}  (${reg.universe.packages.length} packages, ${reg.universe.targets.length} versions; ${VERDACCIO ? 'each published through Verdaccio and signed' : 'built and signed'} in ${seconds(registryMs)})`],
     ['top-level roles', `root v${v.root}, targets v${v.targets} (offline keys); snapshot v${v.snapshot}, timestamp v${v.timestamp} (online keys)`],
     ['unclaimed', `${bins} hash bins signed by the registry's online key cover every package nobody claimed`],
     ['claimed', `${reg.claims.length} packages have their own role, signed by their maintainers:`],
@@ -119,10 +135,11 @@ async function main() {
     ['', dim('(a real project gets this file from the registry operator and checks its sha256 out of band)')],
     ['keys', dim('fixtures/keys/*.test-only.pem: public TEST keys, never for a real registry')],
   ]);
-  result.registry = { url: reg.url, packages: reg.universe.packages.length, versions: reg.universe.targets.length, roles: v, bins, claims: reg.claims.map((c) => ({ name: c.name, maintainers: c.maintainers, threshold: c.threshold })), rootSha256 };
+  result.registry = { kind: flags.registry, url: reg.url, packages: reg.universe.packages.length, versions: reg.universe.targets.length, roles: v, bins, claims: reg.claims.map((c) => ({ name: c.name, maintainers: c.maintainers, threshold: c.threshold })), rootSha256 };
 
   const dependencies = reg.universe.rootDependencies;
-  const common = { paths, registryUrl: reg.url, rootBytes: reg.rootBytes, dependencies };
+  // Verdaccio's releases are minutes old: Yarn 4.18 would quarantine them (npmMinimalAgeGate).
+  const common = { paths, registryUrl: reg.url, rootBytes: reg.rootBytes, dependencies, ...(VERDACCIO ? { yarnrc: ['npmMinimalAgeGate: 0'] } : {}) };
   ui.line();
   ui.line(`  sample project: ${Object.keys(dependencies).length} direct dependencies, ${reg.universe.closure.length} packages in the tree`);
 
@@ -185,7 +202,7 @@ async function main() {
   result.summary = { packages: rows.length, maintainerSigned, registrySigned: rows.length - maintainerSigned, packageRoles: packageRoles.size, bins: binRoles.size, root: lock.root.version, targets: lock.targets.version, snapshot: lock.snapshot.version, timestamp: lock.timestamp.version, sameHashes };
 
   // ---- 5. attack ----
-  ui.header('Attack: the registry serves a tampered tarball');
+  ui.header(VERDACCIO ? 'Attack: a tampered tarball in Verdaccio\'s storage' : 'Attack: the registry serves a tampered tarball');
   const victimName = Object.keys(dependencies).find((n) => !claims.has(n)) ?? Object.keys(dependencies)[0];
   const victim = keys.find((k) => nameOf(k) === victimName);
   const victimVersion = victim.slice(victimName.length + 1);

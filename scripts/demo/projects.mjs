@@ -91,7 +91,7 @@ async function writeCommon(dir, dependencies, rootBytes) {
 }
 
 export class YarnProject extends Project {
-  static async create(session, base, { paths, registryUrl, rootBytes, dependencies }) {
+  static async create(session, base, { paths, registryUrl, rootBytes, dependencies, yarnrc = [] }) {
     const dir = join(base, 'yarn-app');
     await writeCommon(dir, dependencies, rootBytes);
     // The project's own settings: the registry, and the three lines of the README (plugins + tufMode).
@@ -101,6 +101,7 @@ export class YarnProject extends Project {
       'plugins:',
       `  - path: ${JSON.stringify(paths.pluginBundle)}`,
       'tufMode: enforce',
+      ...yarnrc,
       '',
     ];
     await writeFile(join(dir, '.yarnrc.yml'), rc.join('\n'));
