@@ -38,12 +38,15 @@ export class DelegatedRoles {
     return this.roles.has(name);
   }
 
+  /** Replacing or dropping a role loads it first: its bytes as read are what discardChanges restores. */
   set(name: string, md: Metadata<Targets>): this {
+    if (this.roles.has(name)) this.get(name);
     this.roles.set(name, md);
     return this;
   }
 
   delete(name: string): boolean {
+    if (this.roles.has(name)) this.get(name);
     return this.roles.delete(name);
   }
 

@@ -155,3 +155,30 @@ test('a delegated role file missing on disk is refused when the role is first us
     await cleanup();
   }
 });
+
+test('a failed transaction that replaced or removed a role not loaded yet puts it back as it was read', async () => {
+  const { dir, keysDir, repo, cleanup } = await setup();
+  try {
+    const res = await repo.publishTarball(await makeTarball({ name: 'kept', version: '1.0.0' }, { 'index.js': '1' }));
+    const opened = await NpmRepository.open({ dir, keysDir });
+    const bytes = await readFile(join(dir, `2.${res.role}.json`));
+    await assert.rejects(opened.transaction(async (r) => {
+      r.delegated.set(res.role, Metadata.targets(bytes));
+      r.changed.add(res.role);
+      throw new Error('store failed');
+    }), /store failed/);
+    assert.ok(opened.repo.targetsRole(res.role).signed.targets.has(res.targetPath), 'the replaced role is back');
+    const owner = generateEd25519KeyPair();
+    await opened.addPackage('owned', [owner.key], 1, { signers: [owner.signer] });
+    const reopened = await NpmRepository.open({ dir, keysDir });
+    assert.equal(reopened.repo.delegated.isLoaded('owned'), false);
+    await assert.rejects(reopened.transaction(async (r) => {
+      r.removeDelegation('targets', 'owned');
+      assert.equal(r.delegated.has('owned'), false);
+      throw new Error('failed after removing');
+    }), /failed after removing/);
+    assert.equal(reopened.repo.targetsRole('owned').signed.version, 1, 'the removed role is back');
+  } finally {
+    await cleanup();
+  }
+});
