@@ -10,6 +10,7 @@ import { hasVerifiedRoles, openTufSession, type TufSession } from './tuf-session
 import { openTufSessionInWorker } from './worker-session.js';
 import { MachineBindings, isBindableKey, patchedBindingKey } from './machine-bindings.js';
 import { CheckedTarballs } from './checked-tarballs.js';
+import { CheckedPackages, packageCheckDigest } from './checked-packages.js';
 import { checkTarballEntries } from './tarball-entries.js';
 import { exactVersion, notApprovedError, restrictToApproved } from './overlay.js';
 import { checkStateTree, openMachineState, registryStateDir } from './state-dir.js';
@@ -61,6 +62,8 @@ export class InstallVerifier {
   private recordedClaims: Map<string, RecordedClaim> | undefined;
   /** name@version -> why its signed manifest fields do not parse (reported only by checkManifestFields). */
   private readonly malformedFields = new Map<string, string>();
+  /** name@version -> the signed facts its per-package checks read, as one string (ADR 0023). */
+  private readonly signedFacts = new Map<string, string>();
   /** the keys of the roles that signed the targets resolved in this session, by their `roles` entry name */
   private readonly signingKeys = new Map<string, RoleKeys>();
   /** package name -> its signed release list (ADR 0013), looked up once per install */
@@ -72,6 +75,7 @@ export class InstallVerifier {
     private readonly pins: SideLockfile | undefined,
     private readonly machineBindings: MachineBindings,
     private readonly checkedTarballs: CheckedTarballs,
+    private readonly checkedPackages: CheckedPackages,
   ) {
     this.registryUrl = normalizeRegistry(options.registryUrl);
     this.mode = options.mode ?? 'enforce';
@@ -121,11 +125,12 @@ export class InstallVerifier {
       : await openTufSession({ ...sessionOptions, ...(options.clock ? { clock: options.clock } : {}) });
     options.onProgress?.({ phase: 'refresh', done: 1, total: 1 });
     try {
-      const [bindings, checked] = await Promise.all([
+      const [bindings, checked, checkedPackages] = await Promise.all([
         MachineBindings.load(sessionOptions.cacheDir, machine.recordKey),
         CheckedTarballs.load(sessionOptions.cacheDir, machine.recordKey),
+        CheckedPackages.load(sessionOptions.cacheDir, machine.recordKey),
       ]);
-      const verifier = new InstallVerifier(options, tuf, pins, bindings, checked);
+      const verifier = new InstallVerifier(options, tuf, pins, bindings, checked, checkedPackages);
       if (pins) checkStateAgainstPins(pins, tuf.state(), tuf.rootChain(), verifier.pinsFile);
       return verifier;
     } catch (error) {
@@ -216,6 +221,9 @@ export class InstallVerifier {
       ...(parsedDependencies.kind === 'signed' ? { dependencies: parsedDependencies.value } : {}),
       ...(parsedFields.kind === 'signed' ? { manifestFields: parsedFields.value } : {}),
     };
+    // Everything of the target that checkDependencies / checkManifestFields and the installers' edge checks
+    // read, parse results included (ADR 0023): another signed byte here is another check record.
+    this.signedFacts.set(pkgKey(name, version), JSON.stringify([name, version, targetPath, role, target.length, sha512, parsedDependencies, parsedFields]));
     const pin = this.pinned(name, version);
     checkPackageAgainstPin(signed, pin, this.pinsFile);
     checkSignerPolicy(signed, pin, this.maintainerSignedNames, this.options);
@@ -390,6 +398,27 @@ export class InstallVerifier {
     if (problems.length > 0) throw manifestFieldError(name, version, signed.role, problems);
   }
 
+  /**
+   * ADR 0023: the record of name@version's per-package checks (checkDependencies, checkManifestFields and
+   * the installer's edge check) over its signed facts and `declaredInputs`, everything the installer's side
+   * of those checks reads, as one string. Call after resolve(name, version).
+   */
+  packageChecksDigest(name: string, version: string, installer: string, declaredInputs: string): string {
+    const facts = this.signedFacts.get(pkgKey(name, version));
+    if (facts === undefined) throw new Error(`packageChecksDigest(${pkgKey(name, version)}) before the package was resolved`);
+    return packageCheckDigest(installer, facts, declaredInputs);
+  }
+
+  /** True when this machine sealed a pass of the per-package checks with exactly these inputs (ADR 0023). */
+  packageChecksPassed(digest: string): boolean {
+    return this.checkedPackages.has(digest);
+  }
+
+  /** Records that every per-package check with these inputs passed; saved (sealed) with the machine cache. */
+  recordPackageChecks(digest: string): void {
+    this.checkedPackages.add(digest);
+  }
+
   /** Binds Yarn's zip checksum to a tarball verified in this session. */
   bindYarnChecksum(name: string, version: string, checksum: string): void {
     const key = pkgKey(name, version);
@@ -466,6 +495,7 @@ export class InstallVerifier {
     }
     await this.machineBindings.save();
     await this.checkedTarballs.save();
+    await this.checkedPackages.save();
   }
 
   /** True when this machine already walked the entries of this signed tarball (ADR 0012; sealed, ADR 0011). */

@@ -45,7 +45,7 @@ function satisfiesUncached(version: string, range: string): boolean {
 }
 
 /** name and version of the package serving an edge: through virtual and `patch:` wrappers; null if not npm/project. */
-function served(packages: Packages, pkg: Package): { name: string; version: string | null } {
+export function served(packages: Packages, pkg: Package): { name: string; version: string | null } {
   const base = structUtils.isVirtualLocator(pkg) ? packages.get(structUtils.devirtualizeLocator(pkg).locatorHash) ?? pkg : pkg;
   const kind = classifyLocator(base);
   if (kind.kind === 'npm') return { name: kind.name, version: kind.version };

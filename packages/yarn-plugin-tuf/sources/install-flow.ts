@@ -1,6 +1,7 @@
 import { MessageName, ReportError, type Report, structUtils, type Cache, type InstallOptions, type Locator, type Package } from '@yarnpkg/core';
 import { TufError } from '@tufpm/models';
 import { VerifyError, type TagEdge } from '@tufpm/verify';
+import { yarnCheckInputs } from './check-inputs.js';
 import { declaredDependencies, declaredManifestFields } from './dependencies.js';
 import { checkEdgeNames, checkSignedEdges } from './edge-check.js';
 import { classifyLocator, packageKey } from './locators.js';
@@ -127,6 +128,8 @@ const CHECK_CONCURRENCY = 16;
 export class TreeCheck {
   readonly failures: Failure[] = [];
   passed = 0;
+  /** packages whose per-package checks a sealed record of this machine vouched for (ADR 0023) */
+  reused = 0;
   private readonly byKey = new Map<string, NpmEntry[]>();
   private readonly runs = new Map<string, Promise<boolean>>();
   private settledPromise: Promise<void> | undefined;
@@ -158,7 +161,11 @@ export class TreeCheck {
     if (entries === undefined) return true;
     // This key's own failures: other keys' checks run concurrently and add to this.failures meanwhile.
     const mine: Failure[] = [];
-    for (const entry of entries) await settle(mine, key, () => checkEntry(this.session, entry, mine));
+    for (const entry of entries) {
+      await settle(mine, key, async () => {
+        if (await checkEntry(this.session, entry, mine)) this.reused++;
+      });
+    }
     this.failures.push(...mine);
     if (mine.length === 0) this.passed++;
     return mine.length === 0;
@@ -232,8 +239,14 @@ export function startTreeCheck(session: TufSession, opts: FetchOptions): TreeChe
  * One entry's checks: its signed target (role, pin, signer policy), the dependencies Yarn resolved for it, and
  * the versions serving them against the signed ranges (each edge's failure is added to `failures`).
  */
-async function checkEntry(session: TufSession, entry: NpmEntry, failures: Failure[]): Promise<void> {
+async function checkEntry(session: TufSession, entry: NpmEntry, failures: Failure[]): Promise<boolean> {
+  // Role, pin and signer policy: on every install.
   const target = await session.verifier.resolve(entry.name, entry.version);
+  // ADR 0023: the checks below are a pure function of the signed target and of what Yarn resolved for this
+  // package; this machine sealed a pass for exactly these inputs before, so they would pass again.
+  const record = session.verifier.packageChecksDigest(entry.name, entry.version, 'yarn', yarnCheckInputs(session.project, entry.pkg));
+  if (session.verifier.packageChecksPassed(record)) return true;
+  const before = failures.length;
   // The manifest Yarn resolved from must declare only what the signed package.json declares.
   await session.verifier.checkDependencies(entry.name, entry.version, declaredDependencies(session.project, entry.pkg, target));
   // So must the bins it links, the platforms it is installed on and its optional peers.
@@ -241,6 +254,9 @@ async function checkEntry(session: TufSession, entry: NpmEntry, failures: Failur
   const tagEdges: TagEdge[] = [];
   for (const error of checkSignedEdges(session.project, entry.pkg, target, session.project.storedPackages, tagEdges)) failures.push({ error, subject: packageKey(entry.name, entry.version) });
   for (const error of await session.verifier.checkTagEdges(tagEdges)) failures.push({ error, subject: packageKey(entry.name, entry.version) });
+  // A dist-tag edge also depends on the signed release list, which these inputs do not cover: never recorded.
+  if (failures.length === before && tagEdges.length === 0) session.verifier.recordPackageChecks(record);
+  return false;
 }
 
 function compareStrings(a: string, b: string): number {
@@ -256,7 +272,8 @@ export async function finishTreeCheck(session: TufSession, opts: FetchOptions, c
   await report.startTimerPromise('TUF verification of the resolved tree', async () => {
     await check.settled();
     const total = new Set(check.entries.map((e) => packageKey(e.name, e.version))).size;
-    report.reportInfo(MessageName.UNNAMED, `TUF: ${check.passed} of ${total} npm packages signed in snapshot ${session.verifier.summary().snapshot.version}`);
+    const reused = check.reused > 0 ? ` (the dependency, manifest and edge checks of ${check.reused} taken from this machine's sealed records)` : '';
+    report.reportInfo(MessageName.UNNAMED, `TUF: ${check.passed} of ${total} npm packages signed in snapshot ${session.verifier.summary().snapshot.version}${reused}`);
     reportFailures(session, report, check.failures);
   });
 }
