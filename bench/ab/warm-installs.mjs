@@ -1,6 +1,10 @@
 // A/B of warm installs between two checkouts (each built: npm ci && npm run build): plain vs tufpm at checkout A vs
 // tufpm at checkout B, one bench registry (520 packages, every package claimed), rounds rotating the order; wall and
 // CPU (GNU time) medians as JSON on stdout. Usage: node bench/ab/warm-installs.mjs <checkout A> <checkout B> [rounds=7]
+// AB_PMS=yarn,npm (which installers), AB_LINKER=pnp|node-modules (Yarn's linker), AB_COLD=1 (Yarn: also remove the
+// cache and the state directory before each run: a cold install against the loopback registry),
+// AB_PROF_DIR=dir (after the rounds, AB_PROF_RUNS=1 alternating --cpu-prof runs of each tufpm side:
+// <dir>/<side>-<i>.cpuprofile).
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +16,10 @@ const { YARN_JS } = await import(join(B, 'bench/lib/yarn-project.mjs'));
 const NPM_CLI = join(process.execPath, '..', '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
 const base = await mkdtemp(join(tmpdir(), 'tb-ab-'));
 const world = await createBenchWorld({ packages: Number(process.env.AB_PACKAGES ?? 520) });
+const pms = (process.env.AB_PMS ?? 'yarn,npm').split(',');
+const linker = process.env.AB_LINKER ?? 'pnp';
+const cold = process.env.AB_COLD === '1';
+const profDir = process.env.AB_PROF_DIR;
 const median = (v) => { const s = [...v].sort((x, y) => x - y); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
 async function project(kind, checkout) {
@@ -22,7 +30,7 @@ async function project(kind, checkout) {
   if (checkout) await world.registry.writeTrustedRoot(dir);
   if (kind.startsWith('yarn')) {
     const rc = [`yarnPath: ${JSON.stringify(YARN_JS)}`, `npmRegistryServer: ${JSON.stringify(world.registry.url)}`, 'unsafeHttpWhitelist: ["127.0.0.1"]', 'npmMinimalAgeGate: 0',
-      'enableGlobalCache: false', 'enableTelemetry: false', 'enableProgressBars: false', 'nodeLinker: "pnp"',
+      'enableGlobalCache: false', 'enableTelemetry: false', 'enableProgressBars: false', `nodeLinker: ${JSON.stringify(linker)}`,
       `cacheFolder: ${JSON.stringify(join(machine, 'cache'))}`, `globalFolder: ${JSON.stringify(join(machine, 'global'))}`];
     if (checkout) rc.push('plugins:', `  - path: ${JSON.stringify(join(checkout, 'packages/yarn-plugin-tuf/bundles/@yarnpkg/plugin-tuf.js'))}`, '    spec: "@yarnpkg/plugin-tuf"');
     await writeFile(join(dir, '.yarnrc.yml'), `${rc.join('\n')}\n`);
@@ -35,19 +43,22 @@ async function project(kind, checkout) {
     return { ...(kind.startsWith('yarn') ? { PATH: process.env.PATH } : e), HOME: machine, TMPDIR: join(machine, 'tmp'), NO_COLOR: '1',
       ...(kind.startsWith('yarn') ? {} : { npm_config_cache: join(machine, '.npm'), npm_config_update_notifier: 'false', npm_config_audit: 'false', npm_config_fund: 'false' }) };
   };
-  const run = async (cmd) => {
+  const run = async (cmd, prof) => {
+    const node = prof === undefined ? [] : [`--cpu-prof`, `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${kind}-${prof}.cpuprofile`, '--cpu-prof-interval=250'];
     if (kind.startsWith('yarn')) {
       for (const f of ['.pnp.cjs', '.pnp.loader.mjs', '.yarn', 'node_modules']) await rm(join(dir, f), { recursive: true, force: true });
-      return timedRun(kind, process.execPath, [YARN_JS, 'install'], { cwd: dir, env: env() });
+      // cold: a fresh machine (Yarn cache, global folder and tufpm state), the registry on loopback
+      if (cold && cmd === 'ci') for (const f of ['cache', 'global', '.local']) await rm(join(machine, f), { recursive: true, force: true });
+      return timedRun(kind, process.execPath, [...node, YARN_JS, 'install'], { cwd: dir, env: env() });
     }
     const cli = checkout ? join(checkout, 'packages/npm/dist/src/cli.js') : NPM_CLI;
-    return timedRun(kind, process.execPath, [cli, cmd], { cwd: dir, env: env() });
+    return timedRun(kind, process.execPath, [...node, cli, cmd], { cwd: dir, env: env() });
   };
   return { kind, dir, run };
 }
 
 const out = {};
-for (const pm of ['yarn', 'npm']) {
+for (const pm of pms) {
   const sides = [await project(`${pm}-plain`), await project(`${pm}-A`, A), await project(`${pm}-B`, B)];
   // setup: the first side writes the lockfile, the others copy it, then each installs once (cold)
   const lock = pm === 'yarn' ? 'yarn.lock' : 'package-lock.json';
@@ -64,6 +75,7 @@ for (const pm of ['yarn', 'npm']) {
     }
     process.stderr.write(`${pm} round ${r + 1}: ${order.map((s) => `${s.kind} ${t[s.kind].ms.at(-1).toFixed(0)}`).join(', ')}\n`);
   }
+  if (profDir) for (let i = 0; i < Number(process.env.AB_PROF_RUNS ?? 1); i++) for (const s of sides.slice(1)) await s.run('ci', i);
   out[pm] = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, { wallMedian: median(v.ms), cpuMedian: median(v.cpu), ms: v.ms.map(Math.round), cpu: v.cpu.map(Math.round) }]));
 }
 console.log(JSON.stringify(out, null, 1));
