@@ -125,8 +125,10 @@ describe('overlay mode with a file:// metadata directory', () => {
     ok(await project.yarn(['install']), 'yarn install');
     const lock = JSON.parse((await project.read('tufpm-lock.json'))!) as { packages: Record<string, { role: string }> };
     assert.equal(lock.packages['right@1.0.0']?.role, '_approved');
-    const gate = await run(process.execPath, [VERIFY_CLI, '--metadata-url', fileUrl, '--json'], project.dir, isolatedEnv(project.machine));
-    ok(gate, 'tufpm-verify --metadata-url file://');
+    // the CI gate takes tufMetadataUrl from the project's .yarnrc.yml (without it: the upstream's -/tuf/metadata/, TUF_DOWNLOAD)
+    const gate = await run(process.execPath, [VERIFY_CLI, '--json'], project.dir, isolatedEnv(project.machine));
+    ok(gate, 'tufpm-verify reading .yarnrc.yml');
+    assert.deepEqual((JSON.parse(gate.stdout) as { packages: Array<{ name: string }> }).packages.map((p) => p.name).sort(), ['left', 'right']);
   });
 
   test('Yarn: rejects a timestamp.json symlinked out of the metadata directory, the project left unchanged', async () => {

@@ -23,7 +23,7 @@ export interface ProjectVerifyOptions {
   lockfiles?: string[];
   /** default: the registry tufpm-lock.json pins */
   registryUrl?: string;
-  /** default: `tufpm-metadata-url` of the project's .npmrc, else <registry>/-/tuf/metadata/ */
+  /** default: `tufpm-metadata-url` of the project's .npmrc or `tufMetadataUrl` of its .yarnrc.yml, else <registry>/-/tuf/metadata/ */
   metadataUrl?: string;
   /** default: <projectDir>/tufpm-root.json */
   trustedRootPath?: string;
@@ -85,7 +85,7 @@ export async function verifyProject(options: ProjectVerifyOptions): Promise<Proj
   if (pins === undefined) throw pinsMissingError(pinsPath, 'tufpm verify');
   const lockfiles: ProjectLockfile[] = await readProjectLockfiles(options.projectDir, options.lockfiles);
   const stateDir = options.stateDir ?? defaultStateDir();
-  // as tufpm-npm: the project's .npmrc names the TUF repository (overlay mode) unless --metadata-url does
+  // as the installers: the project's .npmrc / .yarnrc.yml name the TUF repository (overlay mode) unless --metadata-url does
   const metadataUrl = options.metadataUrl ?? (await projectMetadataUrl(options.projectDir));
   const verifier = await InstallVerifier.open({
     projectDir: options.projectDir,

@@ -1,19 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ini from 'ini';
+import { parseSyml } from '@yarnpkg/parsers';
 import { parseMetadataUrl } from '@tufpm/verify';
 import { VerifyUsageError } from './project-lockfiles.js';
 
-const MAX_NPMRC_BYTES = 1024 * 1024;
+const MAX_RC_BYTES = 1024 * 1024;
 
-/**
- * `tufpm-metadata-url` from the project's .npmrc (an overlay project's: `tufpm-npm init` writes it there), so
- * the gate asks the same TUF repository tufpm-npm installs against. Only this key of only this file: npm's
- * full configuration (@npmcli/config, user/global files, npm_config_*) lives in @tufpm/npm beside Arborist,
- * which the gate must not load; elsewhere, pass --metadata-url. Parsed with ini, npm's own .npmrc parser.
- */
-export async function projectMetadataUrl(projectDir: string): Promise<string | undefined> {
-  const path = join(projectDir, '.npmrc');
+async function readRc(path: string): Promise<string | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -21,13 +15,46 @@ export async function projectMetadataUrl(projectDir: string): Promise<string | u
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  if (text.length > MAX_NPMRC_BYTES) throw new VerifyUsageError(`${path}: larger than ${MAX_NPMRC_BYTES} bytes`);
-  const value = ini.parse(text)['tufpm-metadata-url'];
-  if (value === undefined) return undefined;
-  // npm would expand ${VAR}; a guess here could send the gate elsewhere than the installs: say so instead.
+  if (text.length > MAX_RC_BYTES) throw new VerifyUsageError(`${path}: larger than ${MAX_RC_BYTES} bytes`);
+  return text;
+}
+
+function checked(path: string, key: string, value: unknown): string {
+  // npm and Yarn expand ${VAR}; a guess here could send the gate elsewhere than the installs: say so instead
   const parsed = typeof value === 'string' ? parseMetadataUrl(value) : { problem: 'not a string' };
   if ('problem' in parsed) {
-    throw new VerifyUsageError(`${path}: tufpm-metadata-url ${JSON.stringify(String(value).slice(0, 200))} is not an http(s) or file:/// URL tufpm-verify can read (${parsed.problem}); pass --metadata-url`);
+    throw new VerifyUsageError(`${path}: ${key} ${JSON.stringify(String(value).slice(0, 200))} is not an http(s) or file:/// URL tufpm-verify can read (${parsed.problem}); pass --metadata-url`);
   }
   return parsed.url;
+}
+
+/**
+ * The TUF metadata URL the project's installers use, so the gate asks the same repository (overlay mode):
+ * `tufpm-metadata-url` of the project's .npmrc (`tufpm-npm init` writes it) and `tufMetadataUrl` of its
+ * .yarnrc.yml (`yarn tuf init --metadata-url` writes it); when both name one, they must agree. Only these
+ * keys of only these files: npm's full configuration (@npmcli/config, user/global files, npm_config_*)
+ * lives in @tufpm/npm beside Arborist, which the gate must not load, and Yarn's in Yarn; elsewhere, pass
+ * --metadata-url. Parsed with ini (npm's .npmrc parser) and @yarnpkg/parsers (Yarn's).
+ */
+export async function projectMetadataUrl(projectDir: string): Promise<string | undefined> {
+  const npmrcPath = join(projectDir, '.npmrc');
+  const yarnrcPath = join(projectDir, '.yarnrc.yml');
+  const [npmrc, yarnrc] = await Promise.all([readRc(npmrcPath), readRc(yarnrcPath)]);
+  const fromNpm = npmrc === undefined ? undefined : ini.parse(npmrc)['tufpm-metadata-url'];
+  let fromYarn: unknown;
+  if (yarnrc !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = parseSyml(yarnrc);
+    } catch (error) {
+      throw new VerifyUsageError(`${yarnrcPath}: not valid YAML (${(error as Error).message.slice(0, 200)}); pass --metadata-url`);
+    }
+    if (typeof parsed === 'object' && parsed !== null && Object.prototype.hasOwnProperty.call(parsed, 'tufMetadataUrl')) fromYarn = (parsed as Record<string, unknown>)['tufMetadataUrl'];
+  }
+  const npmUrl = fromNpm === undefined ? undefined : checked(npmrcPath, 'tufpm-metadata-url', fromNpm);
+  const yarnUrl = fromYarn === undefined ? undefined : checked(yarnrcPath, 'tufMetadataUrl', fromYarn);
+  if (npmUrl !== undefined && yarnUrl !== undefined && npmUrl !== yarnUrl) {
+    throw new VerifyUsageError(`the project's .npmrc (tufpm-metadata-url ${npmUrl}) and .yarnrc.yml (tufMetadataUrl ${yarnUrl}) name different TUF repositories; pass --metadata-url`);
+  }
+  return npmUrl ?? yarnUrl;
 }

@@ -14,7 +14,8 @@ and exits non-zero on any package that is not verified. Installs and writes noth
   --project <dir>            the project (default: the current directory)
   --lockfile <file>          check this lockfile only (repeatable; default: every one present)
   --registry <url>           default: the registry tufpm-lock.json pins
-  --metadata-url <url>       TUF metadata, http(s) or file:/// (default: tufpm-metadata-url in <project>/.npmrc,
+  --metadata-url <url>       TUF metadata, http(s) or file:/// (default: tufpm-metadata-url in <project>/.npmrc
+                             or tufMetadataUrl in <project>/.yarnrc.yml,
                              else <registry>/-/tuf/metadata/)
   --root <file>              trusted root (default: <project>/tufpm-root.json)
   --state-dir <dir>          the machine's TUF state (default: $TUFPM_STATE_DIR, else ~/.local/state/tufpm)
