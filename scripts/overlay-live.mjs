@@ -5,7 +5,8 @@
 //  2. tufpm-overlay init --upstream <registry>, approve --lockfile package-lock.json (timed), and the
 //     yarn.lock plain Yarn writes for the same package.json;
 //  3. the metadata is served by a local static server (tufpm-overlay's, with the documented cache headers);
-//  4. tufpm-npm init --root-sha256 + tufpm-npm ci, and Yarn 4 with the tufpm plugin, install the tree;
+//  4. tufpm-npm init --root-sha256 + tufpm-npm install (pins) + tufpm-npm ci over alternating rounds against
+//     plain npm ci, and Yarn 4 with the tufpm plugin (yarn tuf init --metadata-url), install the tree;
 //  5. a local proxy in front of the registry serves other bytes for one approved tarball (and a packument
 //     whose integrity matches them): tufpm-npm and Yarn refuse it, the project untouched.
 // Prints the figures (packages, seconds, bytes of metadata). Exit 0 only when every expectation held.
@@ -165,7 +166,8 @@ try {
   await copyFile(join(team, 'package-lock.json'), join(npmProject, 'package-lock.json'));
   // as docs/overlay.md says: one init writes tufpm-root.json, tufpm-lock.json and the project's .npmrc
   await must('tufpm-npm init --root-sha256', TUFPM_NPM, ['init', '--registry', upstream, '--metadata-url', metadata.url, '--root-sha256', rootSha256], npmProject);
-  const ci = await must('tufpm-npm ci (no tufpm state on this machine yet)', TUFPM_NPM, ['ci', '--ignore-scripts'], npmProject);
+  // as docs/overlay.md says: the first verified install pins the lockfile's tree (ci refuses unpinned packages)
+  const ci = await must('tufpm-npm install (first verified install, pins the tree)', TUFPM_NPM, ['install', '--ignore-scripts'], npmProject);
   // plain npm on the same lockfile, the same warm npm cache, no node_modules, alternating rounds: the
   // comparison. Both without npm's update check: plain npm otherwise waits for a fetch of npm's own
   // packument from the registry once a week (`_update-notifier-last-checked` in the npm cache), which
@@ -188,7 +190,7 @@ try {
   }
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   figures.npm = {
-    tufpmNpmCiColdStateSeconds: ci.seconds,
+    tufpmNpmFirstInstallSeconds: ci.seconds,
     rounds: 3,
     plainNpmCi: { wallSeconds: med(rounds.plain.map((r) => r.seconds)), cpuSeconds: med(rounds.plain.map((r) => r.cpuSeconds ?? NaN)) },
     tufpmNpmCi: { wallSeconds: med(rounds.tufpm.map((r) => r.seconds)), cpuSeconds: med(rounds.tufpm.map((r) => r.cpuSeconds ?? NaN)) },
@@ -198,9 +200,11 @@ try {
   await mkdir(yarnProject);
   await copyFile(join(yarnTeam, 'package.json'), join(yarnProject, 'package.json'));
   await copyFile(join(yarnTeam, 'yarn.lock'), join(yarnProject, 'yarn.lock'));
-  const pluginRc = [`tufMetadataUrl: ${JSON.stringify(metadata.url)}`, 'unsafeHttpWhitelist: ["127.0.0.1"]', 'plugins:', `  - path: ${JSON.stringify(PLUGIN)}`, '    spec: "@yarnpkg/plugin-tuf"'];
+  const pluginRc = ['unsafeHttpWhitelist: ["127.0.0.1"]', 'plugins:', `  - path: ${JSON.stringify(PLUGIN)}`, '    spec: "@yarnpkg/plugin-tuf"'];
   await writeFile(join(yarnProject, '.yarnrc.yml'), yarnrc(pluginRc));
-  await must('yarn tuf init --root-sha256', YARN_JS, ['tuf', 'init', '--root-sha256', rootSha256], yarnProject, { HOME: join(base, 'yarn-home') });
+  // as docs/overlay.md says: init writes tufMetadataUrl to .yarnrc.yml once the root and the metadata verified
+  await must('yarn tuf init --metadata-url --root-sha256', YARN_JS, ['tuf', 'init', '--metadata-url', metadata.url, '--root-sha256', rootSha256], yarnProject, { HOME: join(base, 'yarn-home') });
+  expect((await readFile(join(yarnProject, '.yarnrc.yml'), 'utf8')).includes('tufMetadataUrl'), 'yarn tuf init wrote tufMetadataUrl');
   const yarnInstall = await must('yarn install (tufpm plugin)', YARN_JS, ['install'], yarnProject, { HOME: join(base, 'yarn-home') });
   figures.yarn = { installSeconds: yarnInstall.seconds };
 
@@ -231,7 +235,7 @@ try {
   await mkdir(attackedYarn);
   await copyFile(join(attacked, 'package.json'), join(attackedYarn, 'package.json'));
   await copyFile(join(repo, 'metadata', '1.root.json'), join(attackedYarn, 'tufpm-root.json'));
-  await writeFile(join(attackedYarn, '.yarnrc.yml'), yarnrc(pluginRc).replace(/npmRegistryServer: .*/, `npmRegistryServer: ${JSON.stringify(proxy.url.replace(/\/$/, ''))}`).replace(/cacheFolder: .*/, `cacheFolder: ${JSON.stringify(join(base, 'attack-yarn-cache'))}`));
+  await writeFile(join(attackedYarn, '.yarnrc.yml'), yarnrc([...pluginRc, `tufMetadataUrl: ${JSON.stringify(metadata.url)}`]).replace(/npmRegistryServer: .*/, `npmRegistryServer: ${JSON.stringify(proxy.url.replace(/\/$/, ''))}`).replace(/cacheFolder: .*/, `cacheFolder: ${JSON.stringify(join(base, 'attack-yarn-cache'))}`));
   const beforeYarn = await digestOf(attackedYarn, ['yarn.lock', 'tufpm-lock.json', '.pnp.cjs']);
   const refusedYarn = await run(YARN_JS, ['install'], attackedYarn, { HOME: join(base, 'attack-yarn-home') });
   const yarnCode = /TUF_TARBALL_MISMATCH/.exec(refusedYarn.stdout)?.[0] ?? /(TUF_[A-Z_]+) \|/.exec(refusedYarn.stdout)?.[1];
