@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Metadata, encodeRoleName, generateEd25519KeyPair, verifyHashes } from '@tufpm/models';
-import { deltaPath, encodeProof, parseDelta, proofPath, verifyProof } from '@tufpm/merkle';
+import { MerkleStore, deltaPath, encodeProof, parseDelta, proofPath, verifyProof } from '@tufpm/merkle';
 import { initRepository, openRepository, type NpmRepository } from '../src/index.js';
 import { makeTarball, tempDir } from './helpers.js';
 
@@ -93,5 +95,78 @@ test('a claimed package role becomes a leaf; a timestamp-only refresh keeps the 
     await assertEveryRoleProven(dir, repo, (n, r) => new Uint8Array(readFileSync(join(dir, proofPath(r, n)))));
   } finally {
     await cleanup();
+  }
+});
+
+test('an unpublished (removed) role becomes a tombstone leaf, never a deletion; the repository reopens without it', async () => {
+  const { dir, keysDir, repo, cleanup } = await merkleRepo();
+  try {
+    const maintainer = generateEd25519KeyPair().signer;
+    await repo.addPackage('gone-pkg', [maintainer.key], 1, { signers: [maintainer] });
+    const version = repo.repo.role('gone-pkg').signed.version;
+    const sizeBefore = (await signedHead(dir)).size;
+    await repo.transaction(async (r) => {
+      r.removeDelegation('targets', 'gone-pkg');
+      await repo.signRole('targets');
+      await repo.resignSnapshotAndTimestamp();
+    });
+    const head = await signedHead(dir);
+    assert.equal(head.size, sizeBefore, 'the leaf stays');
+    const proof = verifyProof(repo.repo.merkle!.tree.prove('gone-pkg', head.root), 'gone-pkg', Buffer.from(head.root, 'hex'));
+    assert.deepEqual(proof, { present: true, value: { version, tombstone: true } });
+    const delta = parseDelta(await readFile(join(dir, deltaPath(head.root))));
+    assert.deepEqual(delta.leaves.find((l) => l.name === 'gone-pkg'), { name: 'gone-pkg', version, tombstone: true });
+    const again = await openRepository({ dir, keysDir });
+    assert.equal(again.repo.delegated.has('gone-pkg'), false);
+    assert.equal(again.repo.snapshot.signed.meta.has('gone-pkg.json'), false);
+  } finally {
+    await cleanup();
+  }
+});
+
+test('an epoch committed without its timestamp (crash) is ignored: the next publish continues from the signed root', async () => {
+  const { dir, keysDir, repo, cleanup } = await merkleRepo();
+  try {
+    await repo.publishTarball(await makeTarball({ name: 'a-pkg', version: '1.0.0' }));
+    const signed = await signedHead(dir);
+    // A writer that committed the tree and died before writing timestamp.json.
+    const orphan = await MerkleStore.open(join(dir, 'merkle', '.store'));
+    orphan.tree.set('targets', { version: 99 });
+    await orphan.commit();
+    const again = await openRepository({ dir, keysDir });
+    assert.equal(Buffer.from(again.repo.merkle!.tree.root()).toString('hex'), signed.root);
+    await again.publishTarball(await makeTarball({ name: 'a-pkg', version: '1.0.1' }));
+    const next = await signedHead(dir);
+    assert.equal(parseDelta(await readFile(join(dir, deltaPath(next.root)))).previous_root, signed.root);
+    const targets = verifyProof(again.repo.merkle!.tree.prove('targets', next.root), 'targets', Buffer.from(next.root, 'hex'));
+    assert.ok(targets.present && targets.value.version === again.repo.targets.signed.version);
+    assert.deepEqual((await MerkleStore.open(join(dir, 'merkle', '.store'))).committedHead().root, next.root);
+  } finally {
+    await cleanup();
+  }
+});
+
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
+const cli = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+  new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr });
+    });
+  });
+
+test('tufpm-repo init --snapshot merkle --materialize-proofs writes a static-hostable tree; bad profile flags are usage errors', async () => {
+  const t = await tempDir();
+  try {
+    const dir = join(t.path, 'm');
+    const r = await cli('init', '--dir', dir, '--keys', join(t.path, 'k'), '--bit-length', '1', '--snapshot', 'merkle', '--materialize-proofs', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { snapshot: string }).snapshot, 'merkle');
+    const head = await signedHead(dir);
+    const files = (await readdir(join(dir, 'merkle', head.root))).sort();
+    assert.deepEqual(files, ['delta.json', 'targets.proof.json', 'unclaimed-0.proof.json', 'unclaimed-1.proof.json', 'unclaimed.proof.json']);
+    assert.equal((await cli('init', '--dir', join(t.path, 'x'), '--keys', join(t.path, 'kx'), '--snapshot', 'tree')).code, 2);
+    assert.equal((await cli('init', '--dir', join(t.path, 'y'), '--keys', join(t.path, 'ky'), '--materialize-proofs')).code, 2);
+  } finally {
+    await t.cleanup();
   }
 });
