@@ -5,7 +5,7 @@
 //
 // Environment:
 //   BENCH_QUICK=1        smaller registry, fewer runs (a minute or two instead of ~10)
-//   BENCH_ONLY=a,b       parts to run: micro, verifier, yarn, npm, publish, real-tree, network (default all);
+//   BENCH_ONLY=a,b       parts to run: micro, verifier, yarn, npm, publish, real-tree, network, scale (default all);
 //                        `npm run bench -- --part real-tree` (or --part network, repeatable) does the same
 //   real-tree / network: see bench/real-tree/part.mjs (BENCH_REAL_RUNS, BENCH_REAL_CLIENTS, BENCH_NET_RTT,
 //                        BENCH_NET_MBIT); they write real-tree.* and network.* beside latest.*
@@ -33,7 +33,9 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 /** The generated-universe parts (results in latest.*), then the real-tree parts (results in real-tree.* / network.*). */
 const UNIVERSE_PARTS = ['micro', 'verifier', 'yarn', 'npm', 'publish'];
 const REAL_PARTS = ['real-tree', 'network'];
-const ALL_PARTS = [...UNIVERSE_PARTS, ...REAL_PARTS];
+/** Snapshot at registry scale, classic vs Merkle (bench/scale.mjs; results in scale.*). */
+const SCALE_PARTS = ['scale'];
+const ALL_PARTS = [...UNIVERSE_PARTS, ...REAL_PARTS, ...SCALE_PARTS];
 const require = createRequire(import.meta.url);
 
 function intEnv(name, fallback) {
@@ -212,6 +214,14 @@ async function main() {
       await runRealTreeParts({ parts: realParts, quick: config.quick, out: config.out, machine });
     } catch (err) {
       for (const p of realParts) fail(p, err);
+    }
+  }
+  if (config.parts.includes('scale')) {
+    try {
+      // Its own processes (one per registry size, up to 1M packages); writes scale.json / scale.md.
+      execFileSync(process.execPath, [join(HERE, 'scale.mjs')], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, BENCH_OUT: config.out } });
+    } catch (err) {
+      fail('scale', err);
     }
   }
   if (!UNIVERSE_PARTS.some((p) => config.parts.includes(p))) {
