@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeRoleName } from '@tufpm/models';
 import { sha256 } from './hash.js';
@@ -8,6 +7,7 @@ import { deltaOf, encodeDelta } from './delta.js';
 import { encodeProof } from './proof.js';
 import { parseHash } from './hash.js';
 import { MerkleStoreError } from './errors.js';
+import { writeFileAtomic } from './fs-atomic.js';
 import { type MerkleStore, type StoreCommit } from './store.js';
 
 /** root.json `signed` extension declaring the profile (offline keys decide it; absent = classic). */
@@ -60,7 +60,7 @@ export async function writeEpochFiles(metadataDir: string, store: MerkleStore, c
   const dir = join(metadataDir, merkleRootDir(commit.root));
   await mkdir(dir, { recursive: true });
   const delta = Buffer.from(encodeDelta(deltaOf(store.tree, commit)));
-  await writeFileDurable(join(dir, 'delta.json'), delta);
+  await writeFileAtomic(join(dir, 'delta.json'), delta);
   let bytes = delta.length;
   if (opts.materialize === true) bytes += await materializeProofs(metadataDir, store, commit.root);
   return bytes;
@@ -75,25 +75,8 @@ export async function materializeProofs(metadataDir: string, store: MerkleStore,
     const name = store.tree.values.names[vi]!;
     const proof = Buffer.from(encodeProof(store.tree.prove(name, root)));
     // Proof files are derived data: a crash before the timestamp names the root leaves an unused directory.
-    await writeFileDurable(join(dir, proofFileName(name)), proof, false);
+    await writeFileAtomic(join(dir, proofFileName(name)), proof, false);
     bytes += proof.length;
   }
   return bytes;
-}
-
-async function writeFileDurable(file: string, data: Uint8Array, durable = true): Promise<void> {
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'wx', 0o644);
-  try {
-    await fh.writeFile(data);
-    if (durable) await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
 }

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HASH_BYTES } from './hash.js';
 import { MerkleStoreError } from './errors.js';
+import { writeAtOffset, writeFileAtomic } from './fs-atomic.js';
 import { SparseMerkleTree, type CommitResult } from './tree.js';
 
 const EMPTY_ROOT = '00'.repeat(HASH_BYTES);
@@ -97,9 +97,9 @@ export class MerkleStore {
       rootNode: t.rootNodeId(), size: c.size, nodeCount: t.nodes.count, valueCount: t.values.count, valuesBytes: this.head.values_bytes + valueBytes.length, root: c.root,
     };
     const epochBytes = encodeEpoch(epoch);
-    await appendAt(join(this.dir, 'nodes.bin'), this.head.nodes_bytes, nodeBytes);
-    await appendAt(join(this.dir, 'values.bin'), this.head.values_bytes, valueBytes);
-    await appendAt(join(this.dir, 'epochs.bin'), this.head.epochs * EPOCH_RECORD, epochBytes);
+    await writeAtOffset(join(this.dir, 'nodes.bin'), this.head.nodes_bytes, nodeBytes);
+    await writeAtOffset(join(this.dir, 'values.bin'), this.head.values_bytes, valueBytes);
+    await writeAtOffset(join(this.dir, 'epochs.bin'), this.head.epochs * EPOCH_RECORD, epochBytes);
     const head: StoreHead = {
       format: STORE_FORMAT,
       nodes_bytes: this.head.nodes_bytes + nodeBytes.length,
@@ -107,7 +107,7 @@ export class MerkleStore {
       epochs: this.head.epochs + 1,
     };
     const headBytes = Buffer.from(JSON.stringify(head) + '\n');
-    await writeAtomic(join(this.dir, 'head.json'), headBytes);
+    await writeFileAtomic(join(this.dir, 'head.json'), headBytes);
     this.head = head;
     this.epochs.push(epoch);
     return { ...c, epoch: this.epochs.length, bytesWritten: nodeBytes.length + valueBytes.length + epochBytes.length + headBytes.length };
@@ -182,37 +182,5 @@ function loadValues(tree: SparseMerkleTree, b: Buffer): void {
     const name = (JSON.parse(Buffer.from(bytes).toString('utf8')) as { name: string }).name;
     tree.values.add(key, name, bytes);
     o = start + len;
-  }
-}
-
-/** Writes `data` at `offset` (the committed end: bytes past it are a crashed append) and fsyncs. */
-async function appendAt(file: string, offset: number, data: Buffer): Promise<void> {
-  const fh = await open(file, 'a+').then(async (h) => {
-    await h.close();
-    return open(file, 'r+');
-  });
-  try {
-    await fh.truncate(offset);
-    if (data.length > 0) await fh.write(data, 0, data.length, offset);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function writeAtomic(file: string, data: Buffer): Promise<void> {
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'wx', 0o644);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
   }
 }
