@@ -54,7 +54,7 @@ describe('classifyLocator', () => {
 
 describe('classifyLocator: the exact version rule (mutation testing, issue 19)', () => {
   test('only a whole semver version is a registry package: multi-digit parts, prerelease and build kept', () => {
-    for (const v of ['10.20.30', '1.0.0-alpha.10', '1.0.0-rc.1+build.5', '0.0.0-use.local']) {
+    for (const v of ['1.2.3', '10.20.30', '1.100.1000', '1.0.0-alpha.10', '1.0.0-rc.1+build.5', '0.0.0-use.local']) {
       assert.deepEqual(kind(`x@npm:${v}`), { kind: 'npm', name: 'x', version: v, archiveUrl: null }, v);
     }
   });
