@@ -110,3 +110,33 @@ test('uses the reference time given at construction (injectable clock)', () => {
   const set = new TrustedMetadataSet(sim.rootBytes(1), later);
   assert.throws(() => set.updateTimestamp(bytes(sim, 'timestamp')), { code: 'TUF_EXPIRED' });
 });
+
+// Mutation testing (issue 19) found adoptCachedSnapshot's checks against the timestamp untested: removing the
+// length/hash check, or adopting when the timestamp lists no hashes, failed no test.
+test('rejects adopting a cached snapshot whose bytes differ from the hash the timestamp lists (same version, re-signed)', () => {
+  const sim = new RepoSim();
+  sim.computeHashes = true;
+  sim.canonicalFiles = true;
+  sim.updateSnapshot();
+  const genuine = bytes(sim, 'snapshot');
+  const version = (sim.signed.get('snapshot') as { version: number }).version;
+  // the snapshot key signs other content under the same version (a cache writer's mix-and-match)
+  const other = { ...(sim.signed.get('snapshot') as Record<string, unknown>), meta: { 'targets.json': { version: 1 }, 'x.json': { version: 1 } } };
+  const forged = signEnvelope(other, sim.signers.get('snapshot')!, true);
+  assert.equal((JSON.parse(Buffer.from(forged).toString()) as { signed: { version: number } }).signed.version, version);
+  const set = new TrustedMetadataSet(sim.rootBytes(1), now());
+  set.updateTimestamp(bytes(sim, 'timestamp'));
+  assert.equal(set.adoptCachedSnapshot(forged), false, 'a snapshot other than the one the timestamp hashes is not adopted');
+  const again = new TrustedMetadataSet(sim.rootBytes(1), now());
+  again.updateTimestamp(bytes(sim, 'timestamp'));
+  assert.equal(again.adoptCachedSnapshot(genuine), true, 'the listed snapshot is adopted');
+});
+
+test('does not adopt a cached snapshot when the timestamp lists no hashes or length for it (the full path verifies it)', () => {
+  const sim = new RepoSim();
+  sim.canonicalFiles = true;
+  sim.updateSnapshot();
+  const set = new TrustedMetadataSet(sim.rootBytes(1), now());
+  set.updateTimestamp(bytes(sim, 'timestamp'));
+  assert.equal(set.adoptCachedSnapshot(bytes(sim, 'snapshot')), false);
+});
