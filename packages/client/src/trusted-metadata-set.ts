@@ -27,6 +27,9 @@ import {
 } from '@tufpm/models';
 import { LoadOrderError } from './errors.js';
 import { ClassicSnapshotView, LazySnapshotView, type SnapshotView } from './snapshot-view.js';
+import { MerkleForkError, MerkleProfileError, MerkleRollbackError } from './merkle-errors.js';
+import { snapshotProfile, treeHead, type MerkleTreeHead, type SnapshotProfile } from './merkle-profile.js';
+import { MerkleSnapshotView } from './merkle-view.js';
 import { splitCanonicalEnvelope } from './canonical-envelope.js';
 
 const TOP_LEVEL = new Set(['root', 'timestamp', 'snapshot', 'targets']);
@@ -86,6 +89,10 @@ export class TrustedMetadataSet {
   #timestamp: Metadata<Timestamp> | undefined;
   #snapshot: Metadata<Snapshot> | undefined;
   #snapshotView: SnapshotView | undefined;
+  /** TAP 16 (ADR 0022): the snapshot profile the trusted root declares; the timestamp never changes it */
+  #profile: SnapshotProfile;
+  /** Merkle profile: the tree head of the trusted timestamp */
+  #head: MerkleTreeHead | undefined;
   /** the trusted snapshot was adopted from the cache: its `meta` is decoded per role by the view only */
   #snapshotAdopted = false;
   readonly #roles = new Map<string, Metadata<Targets>>();
@@ -102,6 +109,16 @@ export class TrustedMetadataSet {
     const { metadata: root, signedBytes } = Metadata.parse(rootBytes, 'root');
     requireVerified(root.signed.verifyDelegate('root', root, signedBytes), 'trusted root');
     this.#root = root;
+    this.#profile = snapshotProfile(root.signed);
+  }
+
+  /** TAP 16: 'merkle' when the trusted root declares the Merkle snapshot profile (ADR 0022) */
+  get profile(): SnapshotProfile {
+    return this.#profile;
+  }
+  /** Merkle profile: the tree root and size the trusted timestamp signs, and its epoch */
+  get merkleHead(): MerkleTreeHead | undefined {
+    return this.#head;
   }
 
   get root(): Metadata<Root> {
@@ -138,8 +155,11 @@ export class TrustedMetadataSet {
     }
     // TUF 5.3.4: signed by a threshold of its own root role (new keys)
     requireVerified(newRoot.signed.verifyDelegate('root', newRoot, signedBytes), `root v${newRoot.signed.version} (new threshold)`);
+    // TAP 16: a root (offline keys) is the only thing that may switch the snapshot profile
+    const profile = snapshotProfile(newRoot.signed);
     // TUF 5.3.7: the new root becomes trusted (TUF 5.3.6: an intermediate root may be expired; 5.3.10 checks the final one)
     this.#root = newRoot;
+    this.#profile = profile;
     return newRoot;
   }
 
@@ -149,7 +169,7 @@ export class TrustedMetadataSet {
    * expired timestamp still serves as the rollback reference for the next one.
    */
   updateTimestamp(bytes: Uint8Array): { metadata: Metadata<Timestamp>; updated: boolean } {
-    if (this.#snapshot !== undefined) throw new LoadOrderError('cannot update timestamp after snapshot');
+    if (this.#snapshotView !== undefined) throw new LoadOrderError('cannot update timestamp after snapshot');
     // TUF 5.3.10: the final root must not be expired (root is final once timestamp loads)
     if (this.#root.signed.isExpired(this.referenceTime)) {
       throw new ExpiredMetadataError(`root v${this.#root.signed.version} expired at ${this.#root.signed.expires.toISOString()}`);
@@ -157,6 +177,8 @@ export class TrustedMetadataSet {
     const { metadata: ts, signedBytes } = Metadata.parse(bytes, 'timestamp');
     // TUF 5.4.2: signed by a threshold of the timestamp keys of the trusted root
     requireVerified(this.#root.signed.verifyDelegate('timestamp', ts, signedBytes), 'timestamp');
+    // TAP 16: the tree head is required in the Merkle profile and refused in the classic one
+    const head = treeHead(ts.signed, this.#profile);
     const trusted = this.#timestamp;
     if (trusted !== undefined) {
       // TUF 5.4.3.1: rollback of the timestamp version
@@ -173,8 +195,20 @@ export class TrustedMetadataSet {
           `timestamp lists snapshot version ${ts.signed.snapshotMeta.version} < trusted ${trusted.signed.snapshotMeta.version}`,
         );
       }
+      const before = this.#head;
+      if (head !== undefined && before !== undefined) {
+        // TAP 16: one epoch, one tree (publishes in an epoch share one root): two roots for one epoch is a fork
+        if (head.epoch === before.epoch && (head.root !== before.root || head.size !== before.size)) {
+          throw new MerkleForkError(`timestamp v${ts.signed.version} signs tree ${head.root} (size ${head.size}) for snapshot epoch ${head.epoch}, trusted timestamp signed ${before.root} (size ${before.size})`);
+        }
+        // TAP 16 (TUF 5.5.5's "no role disappears" for the tree): leaves are never removed, so the size never drops
+        if (head.size < before.size) {
+          throw new MerkleRollbackError(`timestamp v${ts.signed.version} signs a tree of ${head.size} leaves, fewer than the ${before.size} of the trusted one`);
+        }
+      }
     }
     this.#timestamp = ts;
+    this.#head = head;
     this.#checkFinalTimestamp();
     return { metadata: ts, updated: true };
   }
@@ -194,6 +228,8 @@ export class TrustedMetadataSet {
    */
   updateSnapshot(bytes: Uint8Array, fromCache = false): Metadata<Snapshot> {
     if (this.#timestamp === undefined) throw new LoadOrderError('cannot update snapshot before timestamp');
+    // TAP 16: the Merkle profile has no snapshot.json; the tree root in the timestamp takes its place
+    if (this.#profile === 'merkle') throw new MerkleProfileError('the trusted root declares the Merkle snapshot profile: there is no snapshot.json to load');
     if (this.targets !== undefined) throw new LoadOrderError('cannot update snapshot after targets');
     // an adopted snapshot is the one the timestamp names: nothing can follow it in this refresh
     if (this.#snapshotAdopted) throw new LoadOrderError('cannot update snapshot after adopting the cached one');
@@ -234,6 +270,7 @@ export class TrustedMetadataSet {
    */
   adoptCachedSnapshot(bytes: Uint8Array): boolean {
     if (this.#timestamp === undefined) throw new LoadOrderError('cannot adopt a snapshot before timestamp');
+    if (this.#profile === 'merkle') return false;
     if (this.#snapshot !== undefined || this.targets !== undefined) throw new LoadOrderError('cannot adopt a snapshot after snapshot or targets');
     this.#checkFinalTimestamp();
     const expected = this.#timestamp.signed.snapshotMeta;
@@ -277,7 +314,38 @@ export class TrustedMetadataSet {
     return true;
   }
 
+  /**
+   * TAP 16 in place of TUF 5.5: pin the tree root the trusted timestamp signs as the ONE root every targets
+   * role of this session is proven against (mix-and-match: no role may come from another tree).
+   */
+  loadMerkleTree(): MerkleSnapshotView {
+    if (this.#timestamp === undefined || this.#head === undefined) throw new LoadOrderError('cannot load the Merkle tree before a Merkle-profile timestamp');
+    if (this.#snapshotView !== undefined) throw new LoadOrderError('the Merkle tree of this session is already loaded');
+    this.#checkFinalTimestamp();
+    const view = new MerkleSnapshotView(this.#head);
+    this.#snapshotView = view;
+    return view;
+  }
+
+  /** TAP 16: verify role `roleName`'s proof against the pinned root (see MerkleSnapshotView.prove). */
+  proveRole(roleName: string, proofBytes: Uint8Array): void {
+    const view = this.#snapshotView;
+    if (!(view instanceof MerkleSnapshotView)) throw new LoadOrderError('no Merkle tree loaded in this session');
+    view.prove(roleName, proofBytes);
+  }
+
+  /** Merkle profile: whether role `roleName` already has a verified proof in this session */
+  hasProof(roleName: string): boolean {
+    const view = this.#snapshotView;
+    return view instanceof MerkleSnapshotView && view.has(roleName);
+  }
+
   #checkFinalSnapshot(): void {
+    if (this.#profile === 'merkle') {
+      // TAP 16: the tree's freshness is the timestamp's (TUF 5.4.4); there is no snapshot file to expire
+      this.#checkFinalTimestamp();
+      return;
+    }
     const snap = this.#snapshot!;
     // TUF 5.5.4: the version the timestamp announced (mix-and-match)
     const expected = this.#timestamp!.signed.snapshotMeta.version;
@@ -327,9 +395,9 @@ export class TrustedMetadataSet {
     bytes: Uint8Array,
     roleName: string,
     delegatorPath: readonly string[],
-    options: { verifiedUnder?: string | undefined } = {},
+    options: { verifiedUnder?: string | undefined; cached?: boolean } = {},
   ): Metadata<Targets> {
-    if (this.#snapshot === undefined || this.#snapshotView === undefined) {
+    if (this.#snapshotView === undefined || (this.#snapshot === undefined && this.#profile !== 'merkle')) {
       throw new LoadOrderError('cannot update targets before snapshot');
     }
     this.#checkFinalSnapshot();
@@ -348,7 +416,10 @@ export class TrustedMetadataSet {
     // TUF 5.6.1: the snapshot must list the role (5.6.1 / 5.6.2: its length and hashes, when given)
     const meta = this.#snapshotView.metaFor(roleName);
     if (meta === undefined) throw new RepositoryError(`snapshot v${this.#snapshotView.version} does not list ${roleName}`);
-    meta.verifyLengthAndHashes(bytes);
+    // A cached role in the Merkle profile is checked for rollback (below) before its digest: a copy newer
+    // than the proven leaf differs from the leaf's length and hashes, and must be reported as the rollback.
+    const digestAfterRollbackCheck = this.#profile === 'merkle' && options.cached === true;
+    if (!digestAfterRollbackCheck) meta.verifyLengthAndHashes(bytes);
     // `verifiedUnder` is the caller's record that these exact bytes already passed the strict parse and the
     // signature check on this machine under a delegation with this digest (ADR 0008); any change of keys,
     // keyids or threshold changes the digest, and the bytes are checked again.
@@ -362,6 +433,13 @@ export class TrustedMetadataSet {
       // TUF 5.6.3: signed by a threshold of the delegator's keys for this role (distinct keys, counted by models)
       requireVerified(verify(md, parsed.signedBytes), `${roleName} (delegated by ${delegatorPath.at(-1) ?? 'root'})`);
     }
+    // TAP 16 (TUF 5.5.5 for one role): a proven version below the one this client holds verified is a
+    // rollback of that role in a new tree, not a stale cache entry to replace
+    if (this.#profile === 'merkle' && options.cached === true && md.signed.version > meta.version) {
+      throw new MerkleRollbackError(`tree ${this.#head!.root} proves ${roleName} at version ${meta.version}, below version ${md.signed.version} this client verified before`, roleName);
+    }
+    // TUF 5.6.2: length and hashes from the proven leaf
+    if (digestAfterRollbackCheck) meta.verifyLengthAndHashes(bytes);
     // TUF 5.6.4: exactly the version the snapshot lists (rollback and mix-and-match)
     if (md.signed.version !== meta.version) {
       throw new VersionMismatchError(`${roleName} version ${md.signed.version}, snapshot lists ${meta.version}`);

@@ -12,6 +12,8 @@ import { searchTarget } from './delegation-search.js';
 import { CacheError, ConfigError, DownloadError, MetadataTooLargeError, TargetNotFoundError } from './errors.js';
 import type { Fetcher } from './fetcher.js';
 import { UrlFetcher } from './file-fetcher.js';
+import type { AuditorPolicy } from './merkle-cosignature.js';
+import { MerkleLoader } from './merkle-loader.js';
 import type { TargetInfo } from './target-info.js';
 import { downloadTargetToFile, fetchTargetBytes, findCachedTarget } from './targets.js';
 import { TrustedMetadataSet, pathKey } from './trusted-metadata-set.js';
@@ -45,6 +47,12 @@ export interface UpdaterOptions {
    * record is made or believed: every packed role's signatures are verified on every read.
    */
   verificationRecordKey?: Uint8Array;
+  /**
+   * Merkle snapshot profile (ADR 0022): the auditors whose cosignatures the tree root needs before anything
+   * is trusted from it. Comes from the user's side (tufpm-auditors.json), never from the registry. Ignored
+   * in the classic profile.
+   */
+  auditors?: AuditorPolicy;
 }
 
 /** Bound of the role pack file (a damaged or oversized pack reads as an empty cache). */
@@ -55,6 +63,8 @@ const PACK_MAX_BYTES = 400_000_000;
 const CACHE_RECOVERABLE = new Set([
   'TUF_PARSE', 'TUF_THRESHOLD', 'TUF_EXPIRED', 'TUF_ROLLBACK', 'TUF_VERSION_MISMATCH',
   'TUF_LENGTH', 'TUF_HASH', 'TUF_UNSUPPORTED_ALGORITHM', 'TUF_REPOSITORY',
+  // a cached timestamp from before the root switched the snapshot profile
+  'TUF_MERKLE_PROFILE',
 ]);
 
 function isCacheRecoverable(err: unknown): boolean {
@@ -97,6 +107,8 @@ export class Updater {
   readonly #remoteBytes = new Map<string, Promise<Uint8Array>>();
   readonly #persisted = new Set<string>();
   readonly #pack: RolePack | undefined;
+  readonly #merkle: MerkleLoader;
+  readonly #auditors: AuditorPolicy | undefined;
 
   constructor(options: UpdaterOptions) {
     if (typeof options.metadataDir !== 'string' || options.metadataDir === '') throw new ConfigError('metadataDir is required');
@@ -110,6 +122,8 @@ export class Updater {
     this.#clock = options.clock ?? (() => new Date());
     this.#retry = options.retry ?? DEFAULT_RETRY;
     this.#bootstrapRoot = options.bootstrapRoot;
+    this.#merkle = new MerkleLoader((fileName, maxLength) => this.#download(fileName, maxLength), this.config.concurrency);
+    this.#auditors = options.auditors;
     // a pack holds many roles (each up to targetsMaxLength): bounded on its own, not by the snapshot's bound
     this.#pack = options.delegatedRoleCache === 'pack' ? new RolePack(options.metadataDir, this.config.targetsMaxLength, PACK_MAX_BYTES, options.verificationRecordKey) : undefined;
   }
@@ -159,7 +173,14 @@ export class Updater {
       await this.#cache.remove('snapshot');
     }
     await this.#updateTimestamp(trusted);
-    await this.#updateSnapshot(trusted);
+    if (trusted.profile === 'merkle') {
+      // TAP 16: no snapshot.json; the timestamp's tree root is pinned for the whole session, and the user's
+      // auditors must have cosigned it before any role is proven against it
+      trusted.loadMerkleTree();
+      if (this.#auditors !== undefined) await this.#merkle.checkAuditors(trusted.merkleHead!, this.#auditors);
+    } else {
+      await this.#updateSnapshot(trusted);
+    }
     this.#trusted = trusted;
     // TUF 5.6: top-level targets
     await this.#loadRole(['targets']);
@@ -264,6 +285,8 @@ export class Updater {
     const trusted = this.#trusted!;
     const name = path[path.length - 1]!;
     const delegatorPath = path.slice(0, -1);
+    // TAP 16: the role's entry comes from its proof against the session's pinned root
+    if (trusted.profile === 'merkle') await this.#merkle.ensureProof(trusted, name);
     const pack = this.#pack;
     // Pack mode keeps every targets role in the pack with the delegation it verified under (ADR 0008), the
     // top-level targets too: a large, rarely changing file that would otherwise be parsed strictly and
@@ -279,7 +302,7 @@ export class Updater {
       try {
         // the cached bytes face the same checks as remote ones, against *this* path's delegator (the
         // signature check may be answered by this machine's record of verifying them: ADR 0008)
-        const md = trusted.updateDelegatedTargets(local.bytes, name, delegatorPath, { verifiedUnder: local.verifiedUnder });
+        const md = trusted.updateDelegatedTargets(local.bytes, name, delegatorPath, { verifiedUnder: local.verifiedUnder, cached: true });
         pack?.set(name, { bytes: local.bytes, verifiedUnder: trusted.delegationDigest(name, delegatorPath) });
         return md;
       } catch (err) {
@@ -350,6 +373,15 @@ export class Updater {
       return Promise.reject(new CacheError(`offline: ${fileName} is not in the cache (or did not verify)`));
     }
     return downloadBytes(this.#fetcher, joinUrl(this.#metadataBaseUrl, fileName), maxLength, this.#retry);
+  }
+
+  /**
+   * Merkle profile (TAP 16): fetch and verify the proofs of `roleNames` now, with bounded concurrency, so
+   * that the lookups that follow make no round trip of their own for them. A no-op in the classic profile.
+   */
+  async prefetchProofs(roleNames: Iterable<string>): Promise<void> {
+    const trusted = await this.refresh();
+    if (trusted.profile === 'merkle') await this.#merkle.prefetch(trusted, roleNames);
   }
 
   /** TUF 5.6.7: the target as signed by the first role in pre-order delegation search, or undefined. */

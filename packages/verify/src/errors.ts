@@ -30,7 +30,8 @@ export type VerifyErrorCode =
   | 'TUF_RELEASE_KEY_MISMATCH'
   | 'TUF_NOT_APPROVED'
   | 'TUF_PINS_MISSING'
-  | 'TUF_PINS_STALE';
+  | 'TUF_PINS_STALE'
+  | 'TUF_AUDITORS_CONFIG';
 
 export interface VerifyErrorDetails {
   packageName?: string;
@@ -99,6 +100,26 @@ const CLIENT_ATTACKS: Record<string, { attack: string; recovery: string }> = {
   TUF_SLOW_RETRIEVAL: {
     attack: 'slow retrieval',
     recovery: 'the server is too slow or stalling; retry later or against another mirror',
+  },
+  TUF_MERKLE_PROOF: {
+    attack: 'forged Merkle proof (a role shown with another version, a missing role shown as present or a present one as absent, or a proof for another tree)',
+    recovery: 'nothing was installed; the registry or a mirror serves proofs that do not match the signed tree root: retry against the real registry and report it to its operator',
+  },
+  TUF_MERKLE_ROLLBACK: {
+    attack: 'rollback of a role in a new Merkle tree (a version below the one this machine verified before, or a tree with leaves removed)',
+    recovery: 'nothing was installed; the registry or a mirror serves an old or forked tree: retry against the real registry and report it to its operator',
+  },
+  TUF_MERKLE_FORK: {
+    attack: 'forked history: two different Merkle trees signed for one snapshot epoch (split view)',
+    recovery: 'do not install; the registry signed two histories (online key compromise): report it to the registry operator and your auditors',
+  },
+  TUF_MERKLE_UNAUDITED: {
+    attack: 'split view (a tree the auditors did not verify, possibly shown to this user only), or auditors that have not caught up',
+    recovery: 'nothing was installed; retry in a few minutes (auditors cosign each new tree shortly after it is published); if it persists, compare the tree root with your auditors and report it. The auditor keys and threshold are in tufpm-auditors.json',
+  },
+  TUF_MERKLE_PROFILE: {
+    attack: 'snapshot profile confusion (a timestamp without the signed tree root in the Merkle profile, or with one in the classic profile)',
+    recovery: 'nothing was installed; the registry serves metadata of the wrong profile: report it to the registry operator',
   },
   TUF_PARSE: {
     // a body cut short with a matching Content-Length parses as broken JSON: the network can do that too

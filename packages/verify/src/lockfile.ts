@@ -65,6 +65,12 @@ export interface RootPin {
   threshold?: number;
 }
 
+export interface MerklePin {
+  /** 64 lower-case hex characters */
+  root: string;
+  size: number;
+}
+
 export interface SideLockfile {
   lockfileVersion: typeof LOCKFILE_VERSION | typeof LEGACY_LOCKFILE_VERSION;
   registry: string;
@@ -73,6 +79,11 @@ export interface SideLockfile {
   timestamp: TopRolePin;
   snapshot: TopRolePin;
   targets: TopRolePin;
+  /**
+   * Merkle snapshot profile (format 2, ADR 0022): the tree root and size the timestamp signed for the epoch
+   * `snapshot.version` pins. A later install refuses a smaller tree, and another root for the same epoch.
+   */
+  merkle?: MerklePin;
   packages: Map<string, PinnedPackage>;
   /**
    * Format 2: the keys and threshold of the roles that signed pinned packages, keyed by the delegation that
@@ -184,7 +195,7 @@ export function parseLockfile(text: string, path: string): SideLockfile {
   if (format !== LOCKFILE_VERSION && format !== LEGACY_LOCKFILE_VERSION) fail(path, `unsupported lockfileVersion ${shownFormat(format)}`);
   const legacy = format === LEGACY_LOCKFILE_VERSION;
   const fields = ['lockfileVersion', 'registry', 'root', 'timestamp', 'snapshot', 'targets', 'packages', 'claims'];
-  onlyKeys(path, '', raw, legacy ? fields : [...fields, 'roles']);
+  onlyKeys(path, '', raw, legacy ? fields : [...fields, 'roles', 'merkle']);
   if (typeof raw.registry !== 'string' || raw.registry.length > 2048) fail(path, 'registry must be a URL string');
   const { root, timestamp, snapshot, targets, packages } = raw;
   if (!isObject(root) || !isObject(timestamp) || !isObject(snapshot) || !isObject(targets) || !isObject(packages)) {
@@ -218,6 +229,14 @@ export function parseLockfile(text: string, path: string): SideLockfile {
       maintainerSigned: value.maintainerSigned,
     });
   }
+  let merkle: MerklePin | undefined;
+  if (raw.merkle !== undefined) {
+    if (!isObject(raw.merkle)) fail(path, 'merkle must be an object');
+    onlyKeys(path, 'merkle', raw.merkle, ['root', 'size']);
+    const size = raw.merkle.size;
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) fail(path, 'merkle.size must be a non-negative integer');
+    merkle = { root: hex(path, 'merkle.root', raw.merkle.root, 64), size: size as number };
+  }
   const claims = raw.claims === undefined ? undefined : parseRoleKeysMap(path, 'claims', raw.claims, MAX_RECORDED_CLAIMS, isValidPackageName);
   if (!legacy && raw.roles === undefined) fail(path, 'roles must be an object');
   const roles = legacy ? undefined : parseRoleKeysMap(path, 'roles', raw.roles, MAX_RECORDED_ROLES, isRoleKeysName);
@@ -228,6 +247,7 @@ export function parseLockfile(text: string, path: string): SideLockfile {
     timestamp: topRolePin(path, 'timestamp', timestamp, legacy),
     snapshot: topRolePin(path, 'snapshot', snapshot, legacy),
     targets: topRolePin(path, 'targets', targets, legacy),
+    ...(merkle === undefined ? {} : { merkle }),
     packages: pins,
     ...(roles === undefined ? {} : { roles }),
     ...(claims === undefined ? {} : { claims }),
@@ -305,6 +325,7 @@ export function serializeLockfile(lock: SideLockfile): string {
     timestamp: top(lock.timestamp),
     snapshot: top(lock.snapshot),
     targets: top(lock.targets),
+    ...(lock.merkle === undefined ? {} : { merkle: { root: lock.merkle.root, size: lock.merkle.size } }),
     packages,
     ...(lock.lockfileVersion === LEGACY_LOCKFILE_VERSION ? {} : { roles: keysMap(lock.roles ?? new Map()) }),
     ...(lock.claims === undefined ? {} : { claims: keysMap(lock.claims) }),

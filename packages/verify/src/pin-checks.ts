@@ -52,9 +52,34 @@ export function checkStateAgainstPins(
   if (!timestampRotated && !snapshotRotated) {
     if (state.timestamp.version < pins.timestamp.version) rollback('timestamp', state.timestamp.version, pins.timestamp.version);
     if (state.snapshot.version < pins.snapshot.version) rollback('snapshot', state.snapshot.version, pins.snapshot.version);
+    checkTreeAgainstPin(pins, state, lockfilePath);
   }
   if (!rotated(pins.targets.keyids, state.targets.keyids) && state.targets.version < pins.targets.version) {
     rollback('targets', state.targets.version, pins.targets.version);
+  }
+}
+
+/**
+ * TAP 16 applied to pins (ADR 0022): the Merkle tree never shrinks (leaves are never removed), and one epoch
+ * has one tree. Applies while the timestamp and snapshot keys are the pinned ones (the caller's condition).
+ */
+function checkTreeAgainstPin(pins: SideLockfile, state: TufState, lockfilePath: string): void {
+  const pinned = pins.merkle;
+  const tree = state.merkle;
+  if (pinned === undefined || tree === undefined) return;
+  if (state.snapshot.version === pins.snapshot.version && (tree.root !== pinned.root || tree.size !== pinned.size)) {
+    throw new VerifyError('TUF_PIN_MISMATCH', `the registry signs tree root ${tree.root} (size ${tree.size}) for snapshot epoch ${state.snapshot.version}, but ${lockfilePath} pins root ${pinned.root} (size ${pinned.size}) for that epoch`, {
+      role: 'snapshot',
+      attack: 'split view or forked history: two Merkle trees signed for one snapshot epoch',
+      recovery: 'do not install; the registry signed two histories (online key compromise): report it to the registry operator and your auditors',
+    });
+  }
+  if (tree.size < pinned.size) {
+    throw new VerifyError('TUF_PIN_ROLLBACK', `the registry serves a Merkle tree of ${tree.size} leaves, fewer than the ${pinned.size} pinned in ${lockfilePath}`, {
+      role: 'snapshot',
+      attack: 'rollback of the Merkle tree (leaves removed; the registry only ever adds leaves or tombstones)',
+      recovery: 'the registry or a mirror serves an old or forked tree; retry against the real registry. Never lower the pins by hand.',
+    });
   }
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DownloadError, ROLE_PACK_FILE, Updater, ensurePrivateDir, writeFileAtomic, type RootChainEntry } from '@tufpm/client';
+import { DownloadError, ROLE_PACK_FILE, Updater, ensurePrivateDir, parseAuditorPolicy, writeFileAtomic, type RootChainEntry } from '@tufpm/client';
 import { Metadata, MetadataParseError, SuccinctRoles, type TargetFile } from '@tufpm/models';
 import { VerifyError } from './errors.js';
 import type { RecordedClaim, RoleKeys } from './lockfile.js';
@@ -17,6 +17,12 @@ export interface TufState {
   timestamp: { version: number; expires: Date; keyids: string[]; threshold: number };
   snapshot: { version: number; expires: Date; keyids: string[]; threshold: number };
   targets: { version: number; expires: Date; keyids: string[]; threshold: number };
+  /**
+   * Merkle snapshot profile (ADR 0022): the tree root and size the timestamp signs, pinned for the session.
+   * `snapshot` then holds the snapshot epoch (timestamp.meta["snapshot.json"].version) and the timestamp's
+   * expiry: there is no snapshot file.
+   */
+  merkle?: { root: string; size: number };
   /** the top-level targets delegates to the overlay approval role (ADR 0017): a team's approvals over an upstream */
   overlay: boolean;
 }
@@ -48,6 +54,8 @@ export interface TufSession {
   claims(names: readonly string[]): Promise<Array<[string, RecordedClaim]>>;
   /** Writes the delegated roles verified in this session to the machine's metadata cache. */
   persist(): Promise<void>;
+  /** Merkle profile: fetch the proofs of roles the install already knows (its pins), concurrently; else a no-op. */
+  prefetch(roles: readonly string[]): Promise<void>;
   /** Ends the session (stops its worker thread, if any). */
   close(): Promise<void>;
 }
@@ -65,6 +73,8 @@ export interface TufSessionOptions {
   clock?: () => Date;
   /** the client's snapshotMaxLength (default: the client's) */
   snapshotMaxLength?: number;
+  /** the project's tufpm-auditors.json, as parsed JSON (auditors.ts): required cosignatures on a Merkle tree root */
+  auditors?: unknown;
 }
 
 const MAX_ROOT_BYTES = 512 * 1024;
@@ -177,6 +187,7 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
     // one role per package: one pack file instead of hundreds of role files (written by persist())
     delegatedRoleCache: 'pack',
     verificationRecordKey: options.recordKey,
+    ...(options.auditors !== undefined ? { auditors: parseAuditorPolicy(options.auditors, 'tufpm-auditors.json') } : {}),
     ...(options.snapshotMaxLength !== undefined ? { config: { snapshotMaxLength: options.snapshotMaxLength } } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
@@ -200,7 +211,8 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
   const timestamp = trusted.timestamp;
   const snapshot = trusted.snapshot;
   const targets = trusted.targets;
-  if (!timestamp || !snapshot || !targets) throw new Error('TUF refresh finished without timestamp, snapshot or targets');
+  const head = trusted.merkleHead;
+  if (!timestamp || (!snapshot && !head) || !targets) throw new Error('TUF refresh finished without timestamp, snapshot or targets');
   const root = trusted.root;
   const roleKeys = (role: 'root' | 'timestamp' | 'snapshot' | 'targets'): RoleKeys => {
     const r = root.signed.roles.get(role);
@@ -211,7 +223,11 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
     // The pin identifies the root by the sha256 of its file, as operators publish it (ADR 0016).
     root: { version: root.signed.version, sha256: trustedRoot.sha256, expires: root.signed.expires, ...roleKeys('root') },
     timestamp: { version: timestamp.signed.version, expires: timestamp.signed.expires, ...roleKeys('timestamp') },
-    snapshot: { version: snapshot.signed.version, expires: snapshot.signed.expires, ...roleKeys('snapshot') },
+    // Merkle profile (TAP 16): the epoch the timestamp names stands for the snapshot version
+    snapshot: snapshot !== undefined
+      ? { version: snapshot.signed.version, expires: snapshot.signed.expires, ...roleKeys('snapshot') }
+      : { version: head!.epoch, expires: timestamp.signed.expires, ...roleKeys('snapshot') },
+    ...(head !== undefined ? { merkle: { root: head.root, size: head.size } } : {}),
     targets: { version: targets.signed.version, expires: targets.signed.expires, ...roleKeys('targets') },
     overlay: targets.signed.delegations?.getRole(OVERLAY_APPROVAL_ROLE) !== undefined,
   };
@@ -220,6 +236,13 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
     rootChain: () => updater.rootChain,
     persist: () => updater.persist(),
     close: async () => undefined,
+    async prefetch(roles: readonly string[]): Promise<void> {
+      try {
+        await updater.prefetchProofs(roles);
+      } catch (error) {
+        throw unreachable(error);
+      }
+    },
     async claims(names: readonly string[]): Promise<Array<[string, RecordedClaim]>> {
       const delegations = targets.signed.delegations;
       const out: Array<[string, RecordedClaim]> = [];

@@ -11,7 +11,8 @@ export type WorkerRequest =
   | { id: number; type: 'open'; options: Omit<TufSessionOptions, 'clock'> }
   | { id: number; type: 'find'; targetPath: string }
   | { id: number; type: 'claims'; names: string[] }
-  | { id: number; type: 'persist' };
+  | { id: number; type: 'persist' }
+  | { id: number; type: 'prefetch'; roles: string[] };
 
 export interface OpenedSession {
   state: TufState;

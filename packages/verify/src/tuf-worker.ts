@@ -18,6 +18,9 @@ async function handle(request: WorkerRequest): Promise<unknown> {
     case 'claims':
       if (session === undefined) throw new Error('claims before open');
       return session.claims(request.names);
+    case 'prefetch':
+      await session?.prefetch(request.roles);
+      return null;
     case 'persist':
       await session?.persist();
       return null;

@@ -7,6 +7,7 @@ import { DEFAULT_LOCKFILE_NAME, LOCKFILE_VERSION, readLockfile, roleKeysName, ro
 import { sha512HexToIntegrity } from './sri.js';
 import { parseTarballUrl, targetPathFor } from './target-path.js';
 import { hasVerifiedRoles, openTufSession, type TufSession } from './tuf-session.js';
+import { DEFAULT_AUDITORS_NAME, readAuditorPolicy } from './auditors.js';
 import { openTufSessionInWorker } from './worker-session.js';
 import { MachineBindings, isBindableKey, patchedBindingKey } from './machine-bindings.js';
 import { CheckedTarballs } from './checked-tarballs.js';
@@ -105,6 +106,7 @@ export class InstallVerifier {
         recovery: 'point the install at the pinned registry, or delete tufpm-lock.json deliberately to re-pin',
       });
     }
+    const auditors = await readAuditorPolicy(join(options.projectDir, DEFAULT_AUDITORS_NAME));
     options.onProgress?.({ phase: 'refresh', done: 0, total: 1 });
     const machine = await openMachineState(options.stateDir, options.packageCaches, options.stateDirIsDefault === true ? undefined : options.projectDir);
     const metadataUrl = options.metadataUrl ?? `${registryUrl}-/tuf/metadata/`;
@@ -117,6 +119,8 @@ export class InstallVerifier {
       cacheDir: registryStateDir(machine.dir, metadataUrl),
       recordKey: machine.recordKey,
       ...(options.snapshotMaxLength !== undefined ? { snapshotMaxLength: options.snapshotMaxLength } : {}),
+      // ADR 0022: the project's own auditors (never the registry's word); plain JSON, it may cross to the worker
+      ...(auditors !== undefined ? { auditors: auditors.raw } : {}),
       ...(pins ? { pinnedRoot: { version: pins.root.version, sha256: pins.root.sha256, digest: rootDigestKind(pins) } } : {}),
     };
     const useWorker = options.tufWorker !== undefined && options.clock === undefined && !(await hasVerifiedRoles(sessionOptions));
@@ -132,6 +136,9 @@ export class InstallVerifier {
       ]);
       const verifier = new InstallVerifier(options, tuf, pins, bindings, checked, checkedPackages);
       if (pins) checkStateAgainstPins(pins, tuf.state(), tuf.rootChain(), verifier.pinsFile);
+      // Merkle profile (TAP 16): the roles of the pinned packages are known now; their proofs are fetched
+      // concurrently here instead of one round trip per package lookup later
+      if (pins && tuf.state().merkle !== undefined) await tuf.prefetch([...new Set([...pins.packages.values()].map((p) => p.role))]);
       return verifier;
     } catch (error) {
       await tuf.close();
@@ -558,6 +565,8 @@ export class InstallVerifier {
       timestamp: top(state.timestamp),
       snapshot: top(state.snapshot),
       targets: top(state.targets),
+      // ADR 0022: the Merkle tree root and size this install was verified under (the snapshot pin's epoch)
+      ...(state.merkle === undefined ? {} : { merkle: { root: state.merkle.root, size: state.merkle.size } }),
       packages,
       roles,
       ...(claims === undefined ? {} : { claims }),

@@ -1,0 +1,93 @@
+// The I/O half of the Merkle profile (TAP 16, ADR 0022), used by the Updater: proof files fetched once per
+// role and session, deduplicated and with bounded concurrency, and the auditors' cosignatures on the tree
+// root. Every check on the bytes is TrustedMetadataSet's / the pure helpers'; this file only moves bytes.
+import { TufError, encodeRoleName } from '@tufpm/models';
+import { checkCosignature, cosignatureFileName, COSIGNATURE_MAX_LENGTH, type AuditorPolicy } from './merkle-cosignature.js';
+import { MerkleUnauditedError } from './merkle-errors.js';
+import type { MerkleTreeHead } from './merkle-profile.js';
+import { MERKLE_PROOF_MAX_LENGTH } from './merkle-view.js';
+import { DownloadError } from './errors.js';
+import type { TrustedMetadataSet } from './trusted-metadata-set.js';
+
+export type Download = (fileName: string, maxLength: number) => Promise<Uint8Array>;
+
+/** `merkle/<root>/<encoded role>.proof.json` (role names encoded as role files are, ADR 0007) */
+export function proofFileName(root: string, roleName: string): string {
+  return `merkle/${root}/${encodeRoleName(roleName)}.proof.json`;
+}
+
+/** Run `work` over `items` with at most `limit` in flight. */
+export async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+export class MerkleLoader {
+  readonly #download: Download;
+  readonly #concurrency: number;
+  readonly #proofs = new Map<string, Promise<void>>();
+
+  constructor(download: Download, concurrency: number) {
+    this.#download = download;
+    this.#concurrency = concurrency;
+  }
+
+  /** TAP 16: the role's proof against the session's one pinned root, verified by the trusted set (once per role). */
+  ensureProof(trusted: TrustedMetadataSet, roleName: string): Promise<void> {
+    let load = this.#proofs.get(roleName);
+    if (load === undefined) {
+      load = (async () => {
+        if (trusted.hasProof(roleName)) return;
+        const head = trusted.merkleHead!;
+        // proofs bounded in size before parsing (endless data); the file name carries the pinned root, and
+        // the proof's own "root" must equal it too
+        const bytes = await this.#download(proofFileName(head.root, roleName), MERKLE_PROOF_MAX_LENGTH);
+        trusted.proveRole(roleName, bytes);
+      })();
+      this.#proofs.set(roleName, load);
+    }
+    return load;
+  }
+
+  /** Proofs for many roles at once (an install knows most of its roles up front): one round trip per wave. */
+  async prefetch(trusted: TrustedMetadataSet, roleNames: Iterable<string>): Promise<void> {
+    const names = [...new Set(roleNames)].filter((n) => !this.#proofs.has(n));
+    await forEachBounded(names, this.#concurrency, (name) => this.ensureProof(trusted, name));
+  }
+
+  /**
+   * TAP 16 (auditors): at least `policy.threshold` of the user's auditor keys cosigned exactly this root and
+   * size. A cosignature that is missing (404), malformed, for another tree or badly signed does not count; a
+   * registry that is unreachable while the threshold is not met is reported as such (DownloadError).
+   */
+  async checkAuditors(head: MerkleTreeHead, policy: AuditorPolicy): Promise<void> {
+    let valid = 0;
+    const problems: string[] = [];
+    let unreachable: DownloadError | undefined;
+    await forEachBounded([...policy.keys], this.#concurrency, async ([keyid, key]) => {
+      let bytes: Uint8Array;
+      try {
+        bytes = await this.#download(cosignatureFileName(head.root, keyid), COSIGNATURE_MAX_LENGTH);
+      } catch (err) {
+        if (!(err instanceof DownloadError)) {
+          // an oversized answer (endless data) does not count; anything that is not a TufError is a bug
+          if (!(err instanceof TufError)) throw err;
+          problems.push(`${keyid.slice(0, 12)}: ${err.message}`);
+          return;
+        }
+        if (err.retryable) unreachable ??= err;
+        problems.push(`${keyid.slice(0, 12)}: ${err.status === 404 ? 'has not signed' : err.message}`);
+        return;
+      }
+      const reason = checkCosignature(bytes, key, head);
+      if (reason === undefined) valid++;
+      else problems.push(`${keyid.slice(0, 12)}: ${reason}`);
+    });
+    if (valid >= policy.threshold) return;
+    if (unreachable !== undefined) throw unreachable;
+    throw new MerkleUnauditedError(head.root, valid, policy.threshold, problems.length > 0 ? ` (${problems.join('; ')})` : '');
+  }
+}
