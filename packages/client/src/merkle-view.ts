@@ -2,18 +2,17 @@
 // against the ONE tree root the trusted timestamp signs, pinned for the whole session. The view is pure:
 // the Updater fetches proof bytes (batched, concurrently) and hands them to prove(); a lookup of a role
 // whose proof was not handed in yet is a load-order error, never a silent "absent".
-import { verifyProof } from '@tufpm/merkle';
-import { MetaFile, parseJsonStrict } from '@tufpm/models';
+import { MAX_PROOF_BYTES, verifyProof } from '@tufpm/merkle';
+import { MetaFile } from '@tufpm/models';
 import { LoadOrderError } from './errors.js';
 import type { MerkleTreeHead } from './merkle-profile.js';
 import type { SnapshotView } from './snapshot-view.js';
 
 /**
- * Bound on a proof file, checked before parsing: at most 256 siblings of 66 bytes of JSON each, plus a leaf
- * (name, version, length, one or two hashes) and the fixed fields. A proof near M = 1M packages is about
- * 1.5 KB; anything past the bound is endless data, not a proof.
+ * Bound on a proof file, checked while downloading and again before parsing (@tufpm/merkle's bound: 256
+ * siblings and a leaf fit well under it). A proof near M = 1M packages is about 1.5 KB.
  */
-export const MERKLE_PROOF_MAX_LENGTH = 32_768;
+export const MERKLE_PROOF_MAX_LENGTH = MAX_PROOF_BYTES;
 
 export class MerkleSnapshotView implements SnapshotView {
   readonly head: MerkleTreeHead;
@@ -42,9 +41,8 @@ export class MerkleSnapshotView implements SnapshotView {
    */
   prove(roleName: string, proofBytes: Uint8Array): MetaFile | undefined {
     if (this.#proven.has(roleName)) return this.#proven.get(roleName);
-    // bounded before parsing (endless data); strict JSON: no duplicate keys, no floats
-    const proof = parseJsonStrict(proofBytes, MERKLE_PROOF_MAX_LENGTH);
-    const result = verifyProof(proof, roleName, this.#root);
+    // TAP 16: bounded before parsing (endless data), parsed strictly, every field checked (verifyProof)
+    const result = verifyProof(proofBytes, roleName, this.#root);
     const meta = !result.present || result.value.tombstone === true
       ? undefined
       : new MetaFile(result.value.version, result.value.length, result.value.hashes);

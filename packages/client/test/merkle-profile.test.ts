@@ -66,7 +66,7 @@ test('rejects a missing leaf presented as present', async (t) => {
   sim.publish('targets');
   const withPkg = sim.publishTree();
   // the signed tree lacks pkg; the registry answers with the proof of a tree that has it
-  const without = sim.publishTree((tree) => tree.leaves.delete('pkg'));
+  const without = sim.publishTree((leaves) => leaves.delete('pkg'));
   assert.equal(without.proof('pkg').leaf, null);
   const env = await newEnv(t, sim);
   sim.serveProof(without.root, 'pkg', { ...withPkg.proof('pkg'), root: without.root });
@@ -108,7 +108,7 @@ test('rejects two different trees signed for one snapshot epoch (fork)', async (
   await env.updater().refresh();
   const head = sim.trees.at(-1)!;
   sim.epoch -= 1; // the next tree reuses the epoch
-  sim.publishTree((tree) => tree.set('extra', { version: 1 }));
+  sim.publishTree((leaves) => leaves.set('extra', { version: 1 }));
   assert.equal(sim.trees.at(-1)!.epoch, head.epoch);
   await rejectsWith(env.updater().refresh(), 'TUF_MERKLE_FORK');
 });
@@ -116,7 +116,7 @@ test('rejects two different trees signed for one snapshot epoch (fork)', async (
 test('rejects a tree with fewer leaves than the trusted one (a leaf removed)', async (t) => {
   const { env, sim } = await merkleEnv(t);
   await env.updater().refresh();
-  sim.publishTree((tree) => tree.leaves.delete('other'));
+  sim.publishTree((leaves) => leaves.delete('other'));
   await rejectsWith(env.updater().refresh(), 'TUF_MERKLE_ROLLBACK');
 });
 

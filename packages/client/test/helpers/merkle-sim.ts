@@ -41,14 +41,20 @@ export class MerkleSim extends RepoSim {
     return { version: this.signed.get(role)!.version, length: bytes.length, hashes: { sha256: createHash('sha256').update(bytes).digest('hex') } };
   }
 
-  /** a new epoch: the tree of every published targets role, its root and size in a new timestamp */
-  publishTree(edit?: (tree: SparseMerkleTree) => void): PublishedTree {
-    const tree = new SparseMerkleTree();
+  /**
+   * A new epoch: the tree of every published targets role (`edit` may change the leaves, as a registry holding
+   * the online keys could), its root and size in a new timestamp. Each epoch is a fresh tree, so a test can
+   * also remove leaves (which an honest registry never does).
+   */
+  publishTree(edit?: (leaves: Map<string, LeafValue>) => void): PublishedTree {
+    const leaves = new Map<string, LeafValue>();
     for (const role of this.published.keys()) {
-      if (TOP.has(role)) continue;
-      tree.set(role, this.leafOverrides.get(role) ?? this.leafFor(role));
+      if (!TOP.has(role)) leaves.set(role, this.leafOverrides.get(role) ?? this.leafFor(role));
     }
-    edit?.(tree);
+    edit?.(leaves);
+    const tree = new SparseMerkleTree();
+    for (const [role, value] of leaves) tree.set(role, value);
+    tree.commit();
     this.epoch += 1;
     const root = Buffer.from(tree.root()).toString('hex');
     const size = tree.size();
