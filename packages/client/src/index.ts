@@ -4,7 +4,6 @@ export { ClassicSnapshotView, type SnapshotView } from './snapshot-view.js';
 export { MerkleSnapshotView, MERKLE_PROOF_MAX_LENGTH } from './merkle-view.js';
 export { PROFILE_FIELD, TREE_FIELD, snapshotProfile, treeHead, type MerkleTreeHead, type SnapshotProfile } from './merkle-profile.js';
 export { COSIGNATURE_TYPE, COSIGNATURE_MAX_LENGTH, checkCosignature, cosignatureFileName, parseAuditorPolicy, signCosignature, type AuditorPolicy, type CosignedTree } from './merkle-cosignature.js';
-export { proofFileName } from './merkle-loader.js';
 export { MerkleForkError, MerkleProfileError, MerkleRollbackError, MerkleUnauditedError } from './merkle-errors.js';
 export { Updater, type UpdaterOptions, type RootChainEntry } from './updater.js';
 export type { TargetInfo } from './target-info.js';

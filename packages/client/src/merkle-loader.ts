@@ -1,7 +1,8 @@
 // The I/O half of the Merkle profile (TAP 16, ADR 0022), used by the Updater: proof files fetched once per
 // role and session, deduplicated and with bounded concurrency, and the auditors' cosignatures on the tree
 // root. Every check on the bytes is TrustedMetadataSet's / the pure helpers'; this file only moves bytes.
-import { TufError, encodeRoleName } from '@tufpm/models';
+import { proofPath } from '@tufpm/merkle';
+import { TufError } from '@tufpm/models';
 import { checkCosignature, cosignatureFileName, COSIGNATURE_MAX_LENGTH, type AuditorPolicy } from './merkle-cosignature.js';
 import { MerkleUnauditedError } from './merkle-errors.js';
 import type { MerkleTreeHead } from './merkle-profile.js';
@@ -10,11 +11,6 @@ import { DownloadError } from './errors.js';
 import type { TrustedMetadataSet } from './trusted-metadata-set.js';
 
 export type Download = (fileName: string, maxLength: number) => Promise<Uint8Array>;
-
-/** `merkle/<root>/<encoded role>.proof.json` (role names encoded as role files are, ADR 0007) */
-export function proofFileName(root: string, roleName: string): string {
-  return `merkle/${root}/${encodeRoleName(roleName)}.proof.json`;
-}
 
 /** Run `work` over `items` with at most `limit` in flight. */
 export async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -44,7 +40,7 @@ export class MerkleLoader {
         const head = trusted.merkleHead!;
         // proofs bounded in size before parsing (endless data); the file name carries the pinned root, and
         // the proof's own "root" must equal it too
-        const bytes = await this.#download(proofFileName(head.root, roleName), MERKLE_PROOF_MAX_LENGTH);
+        const bytes = await this.#download(proofPath(head.root, roleName), MERKLE_PROOF_MAX_LENGTH);
         trusted.proveRole(roleName, bytes);
       })();
       this.#proofs.set(roleName, load);

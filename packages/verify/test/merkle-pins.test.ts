@@ -1,0 +1,69 @@
+// tufpm-lock.json in the Merkle snapshot profile (ADR 0022): the tree root and size are pinned beside the
+// snapshot epoch, parsed strictly, and a later install refuses a smaller tree or another tree for the epoch.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { checkStateAgainstPins } from '../src/pin-checks.js';
+import { parseLockfile, serializeLockfile, type SideLockfile } from '../src/lockfile.js';
+import type { TufState } from '../src/tuf-session.js';
+
+const ROOT_A = 'a'.repeat(64);
+const ROOT_B = 'b'.repeat(64);
+
+function pins(): SideLockfile {
+  return {
+    lockfileVersion: 2,
+    registry: 'http://127.0.0.1:4873/',
+    root: { version: 1, sha256: 'c'.repeat(64), keyids: ['0'.repeat(64)], threshold: 1 },
+    timestamp: { version: 7, keyids: ['1'.repeat(64)], threshold: 1 },
+    snapshot: { version: 5, keyids: ['2'.repeat(64)], threshold: 1 },
+    targets: { version: 3, keyids: ['3'.repeat(64)], threshold: 1 },
+    merkle: { root: ROOT_A, size: 1000 },
+    packages: new Map(),
+    roles: new Map(),
+  };
+}
+
+function state(epoch: number, root: string, size: number): TufState {
+  const d = new Date(Date.now() + 86_400_000);
+  return {
+    root: { version: 1, sha256: 'c'.repeat(64), expires: d, keyids: ['0'.repeat(64)], threshold: 1 },
+    timestamp: { version: 8, expires: d, keyids: ['1'.repeat(64)], threshold: 1 },
+    snapshot: { version: epoch, expires: d, keyids: ['2'.repeat(64)], threshold: 1 },
+    targets: { version: 3, expires: d, keyids: ['3'.repeat(64)], threshold: 1 },
+    merkle: { root, size },
+    overlay: false,
+  };
+}
+const chain = [{ version: 1, sha256: 'c'.repeat(64), signedSha256: 'd'.repeat(64) }];
+
+function refuses(f: () => void, code: string): void {
+  assert.throws(f, (e: unknown) => (e as { code?: string }).code === code);
+}
+
+test('the Merkle pin round-trips and is parsed strictly', () => {
+  const text = serializeLockfile(pins());
+  assert.deepEqual(parseLockfile(text, 'x').merkle, { root: ROOT_A, size: 1000 });
+  const raw = JSON.parse(text) as { merkle: Record<string, unknown> };
+  for (const bad of [{ root: 'A'.repeat(64), size: 1 }, { root: ROOT_A, size: -1 }, { root: ROOT_A, size: 1, extra: 1 }, { root: ROOT_A }]) {
+    refuses(() => parseLockfile(JSON.stringify({ ...raw, merkle: bad }), 'x'), 'TUF_LOCKFILE');
+  }
+  const { merkle: _drop, ...classic } = pins();
+  assert.equal(parseLockfile(serializeLockfile(classic), 'x').merkle, undefined);
+});
+
+test('rejects a Merkle tree with fewer leaves than pinned (rollback of the tree)', () => {
+  refuses(() => checkStateAgainstPins(pins(), state(6, ROOT_B, 999), chain, 'tufpm-lock.json'), 'TUF_PIN_ROLLBACK');
+});
+
+test('rejects another tree for the pinned snapshot epoch (split view against the pins)', () => {
+  refuses(() => checkStateAgainstPins(pins(), state(5, ROOT_B, 1000), chain, 'tufpm-lock.json'), 'TUF_PIN_MISMATCH');
+});
+
+test('rejects an older snapshot epoch than pinned in the Merkle profile', () => {
+  refuses(() => checkStateAgainstPins(pins(), state(4, ROOT_A, 1000), chain, 'tufpm-lock.json'), 'TUF_PIN_ROLLBACK');
+});
+
+test('accepts the pinned tree and any larger tree of a later epoch', () => {
+  checkStateAgainstPins(pins(), state(5, ROOT_A, 1000), chain, 'tufpm-lock.json');
+  checkStateAgainstPins(pins(), state(6, ROOT_B, 1200), chain, 'tufpm-lock.json');
+});
