@@ -149,3 +149,18 @@ test('the Markdown keeps a table intact whatever a role name holds', () => {
   }
   assert.ok(rows >= 3, 'a role-keys table was written');
 });
+
+test('the Merkle tree pin (ADR 0022): a moved tree is shown, a smaller one or another root for the same epoch is a warning', () => {
+  const tree = (root: string, size: number) => (l: SideLockfile) => { l.merkle = { root: K(root), size }; };
+  const b = lock([], tree('a', 100));
+  const grown = diffPins(b, lock([], (l) => { tree('b', 120)(l); l.snapshot.version = 6; l.timestamp.version = 6; }));
+  assert.deepEqual(grown.merkle, { from: { root: K('a'), size: 100 }, to: { root: K('b'), size: 120 } });
+  assert.deepEqual(grown.warnings, []);
+  assert.match(formatText(grown, { base: 'a', head: 'b', file: 'f' }), /Merkle tree pin: a{64} \(100 leaves\) -> b{64} \(120 leaves\)/);
+  const shrunk = diffPins(b, lock([], (l) => { tree('b', 90)(l); l.snapshot.version = 6; l.timestamp.version = 6; }));
+  assert.deepEqual(shrunk.warnings.map((w) => w.code), ['MERKLE_TREE_LOWERED']);
+  const forked = diffPins(b, lock([], tree('c', 100)));
+  assert.deepEqual(forked.warnings.map((w) => w.code), ['MERKLE_TREE_REPLACED']);
+  assert.ok(hasChanges(forked));
+  assert.equal(diffPins(b, lock([], tree('a', 100))).merkle, undefined);
+});

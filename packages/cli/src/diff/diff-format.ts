@@ -124,6 +124,10 @@ export function formatText(d: PinsDiff, labels: DiffLabels): string {
     lines.push('repository state:');
     for (const s of d.state) lines.push(`  ${stateLine(s)}`);
   }
+  if (d.merkle !== undefined) {
+    const tree = (t: { root: string; size: number } | null) => (t === null ? 'none' : `${t.root} (${t.size} leaves)`);
+    lines.push(`Merkle tree pin: ${tree(d.merkle.from)} -> ${tree(d.merkle.to)}`);
+  }
   const hidden = hiddenLine(d);
   if (hidden !== undefined) lines.push(hidden);
   return `${lines.join('\n')}\n`;

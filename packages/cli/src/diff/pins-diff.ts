@@ -61,7 +61,9 @@ export interface Warning {
     | 'CLAIM_REMOVED'
     | 'ROOT_REPLACED'
     | 'REGISTRY_CHANGED'
-    | 'LOCKFILE_NOT_PINNED';
+    | 'LOCKFILE_NOT_PINNED'
+    | 'MERKLE_TREE_LOWERED'
+    | 'MERKLE_TREE_REPLACED';
   message: string;
 }
 
@@ -82,11 +84,13 @@ export interface PinsDiff {
    *  roles re-signed for another release), Yarn checksums re-recorded, keys recorded for the first time */
   hidden: { binResigns: number; roleResigns: number; yarnChecksums: number; keysFirstRecorded: number };
   warnings: Warning[];
+  /** Merkle snapshot profile (ADR 0022): the pinned tree root and size, when they moved */
+  merkle?: { from: { root: string; size: number } | null; to: { root: string; size: number } | null };
   /** registry packages changed in package-lock.json / npm-shrinkwrap.json / yarn.lock (git sides only) */
   lockfiles?: LockfileDiff[];
 }
 
-type Lock = Pick<SideLockfile, 'lockfileVersion' | 'registry' | 'root' | 'timestamp' | 'snapshot' | 'targets' | 'packages' | 'roles' | 'claims'>;
+type Lock = Pick<SideLockfile, 'lockfileVersion' | 'registry' | 'root' | 'timestamp' | 'snapshot' | 'targets' | 'packages' | 'roles' | 'claims' | 'merkle'>;
 
 function splitKey(key: string): { name: string; version: string } {
   const at = key.lastIndexOf('@');
@@ -238,6 +242,19 @@ function compareState(base: Lock, head: Lock, out: PinsDiff): void {
   }
 }
 
+/** ADR 0022: the Merkle tree pin never shrinks, and one snapshot epoch has one tree. */
+function compareMerkle(base: Lock, head: Lock, out: PinsDiff): void {
+  const b = base.merkle;
+  const h = head.merkle;
+  if (b?.root === h?.root && b?.size === h?.size) return;
+  out.merkle = { from: b ?? null, to: h ?? null };
+  if (b === undefined || h === undefined) return;
+  if (h.size < b.size) out.warnings.push({ code: 'MERKLE_TREE_LOWERED', message: `the pinned Merkle tree goes down from ${b.size} to ${h.size} leaves: lowers the rollback protection` });
+  if (base.snapshot.version === head.snapshot.version && b.root !== h.root) {
+    out.warnings.push({ code: 'MERKLE_TREE_REPLACED', message: `snapshot epoch ${head.snapshot.version} is pinned with another Merkle tree root (${h.root}, was ${b.root}): two trees for one epoch (split view)` });
+  }
+}
+
 /** The reviewer's summary of a change from `base` to `head` (either absent: the file was added or deleted). */
 export function diffPins(base: Lock | undefined, head: Lock | undefined): PinsDiff {
   const side = (lock: Lock | undefined) => (lock === undefined ? { present: false } : { present: true, lockfileVersion: lock.lockfileVersion, registry: lock.registry });
@@ -278,6 +295,7 @@ export function diffPins(base: Lock | undefined, head: Lock | undefined): PinsDi
   compareRoleKeys(base, head, out);
   compareClaims(base, head, out);
   if (base !== undefined && head !== undefined) compareState(base, head, out);
+  if (base !== undefined && head !== undefined) compareMerkle(base, head, out);
   sortedBy(out.roleKeys, (k) => k.role);
   return out;
 }
@@ -289,6 +307,7 @@ export function hasChanges(diff: PinsDiff): boolean {
     diff.added.length + diff.removed.length + diff.upgraded.length + diff.downgraded.length + diff.rehashed.length > 0 ||
     diff.signers.length + diff.roleKeys.length + diff.claims.added.length + diff.claims.removed.length + diff.state.length > 0 ||
     diff.warnings.length > 0 ||
+    diff.merkle !== undefined ||
     (diff.lockfiles ?? []).some((l) => l.base.present !== l.head.present || l.added.length + l.removed.length + l.upgraded.length + l.downgraded.length > 0)
   );
 }
