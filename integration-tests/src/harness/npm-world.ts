@@ -61,7 +61,12 @@ export class NpmWorld {
     return tufMetadataDir(this.registryDir);
   }
 
-  static async create(opts: { now?: Date; expiries?: Record<string, number> } = {}): Promise<NpmWorld> {
+  /**
+   * `snapshot: 'merkle'`: the Merkle snapshot profile (ADR 0021/0022). Without it, TUFPM_TEST_SNAPSHOT=merkle
+   * in the environment selects it, so that merkle-installs.test.ts reruns the classic attack tests unchanged.
+   */
+  static async create(opts: { now?: Date; expiries?: Record<string, number>; snapshot?: 'classic' | 'merkle' } = {}): Promise<NpmWorld> {
+    const snapshot = opts.snapshot ?? (process.env.TUFPM_TEST_SNAPSHOT === 'merkle' ? 'merkle' : 'classic');
     const base = await mkdtemp(join(tmpdir(), 'tufpm-npm-world-'));
     const registryDir = join(base, 'registry');
     const keysDir = join(base, 'keys');
@@ -71,6 +76,7 @@ export class NpmWorld {
       bitLength: 2,
       ...(opts.now ? { now: opts.now } : {}),
       ...(opts.expiries ? { expiries: opts.expiries } : {}),
+      ...(snapshot === 'merkle' ? { snapshotProfile: 'merkle' as const } : {}),
     });
     const registry = await startRegistry({ dir: registryDir });
     return new NpmWorld(base, registryDir, keysDir, repo, registry);

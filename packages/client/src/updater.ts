@@ -377,11 +377,18 @@ export class Updater {
 
   /**
    * Merkle profile (TAP 16): fetch and verify the proofs of `roleNames` now, with bounded concurrency, so
-   * that the lookups that follow make no round trip of their own for them. A no-op in the classic profile.
+   * that the lookups that follow make no round trip of their own for them; returns each role's proven
+   * version. A no-op (empty map) in the classic profile.
    */
-  async prefetchProofs(roleNames: Iterable<string>): Promise<void> {
+  async prefetchProofs(roleNames: Iterable<string>): Promise<Map<string, number | undefined>> {
     const trusted = await this.refresh();
-    if (trusted.profile === 'merkle') await this.#merkle.prefetch(trusted, roleNames);
+    const proven = new Map<string, number | undefined>();
+    if (trusted.profile !== 'merkle') return proven;
+    const names = [...new Set(roleNames)];
+    await this.#merkle.prefetch(trusted, names);
+    // the proven version of each role (undefined: absent or a tombstone), for floors kept outside the client
+    for (const name of names) proven.set(name, trusted.snapshotView!.metaFor(name)?.version);
+    return proven;
   }
 
   /** TUF 5.6.7: the target as signed by the first role in pre-order delegation search, or undefined. */

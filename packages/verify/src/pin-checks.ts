@@ -83,6 +83,27 @@ function checkTreeAgainstPin(pins: SideLockfile, state: TufState, lockfilePath: 
   }
 }
 
+/**
+ * TAP 16 with pins (ADR 0022): the tree's proven version of every role a pinned package was signed in never
+ * goes below the version pinned for it, checked as soon as the proofs are in (before any install step, and
+ * also for packages the install does not need to download again). A role the tree no longer proves present
+ * is left to the lookup of the package (TUF_PACKAGE_NOT_SIGNED, or the claim checks).
+ */
+export function checkProvenRolesAgainstPins(pins: SideLockfile, proven: ReadonlyMap<string, number | undefined>, lockfilePath: string): void {
+  for (const [key, pin] of pins.packages) {
+    const version = proven.get(pin.role);
+    if (version === undefined || version >= pin.roleVersion) continue;
+    const at = key.lastIndexOf('@');
+    throw new VerifyError('TUF_PIN_ROLLBACK', `the registry's Merkle tree lists role ${pin.role} at version ${version}, older than version ${pin.roleVersion} pinned for ${key} in ${lockfilePath}`, {
+      packageName: key.slice(0, at),
+      version: key.slice(at + 1),
+      role: pin.role,
+      attack: `rollback of the delegated role ${pin.role} in a new Merkle tree`,
+      recovery: 'the registry or a mirror serves an old or forked tree; retry against the real registry and report it to its operator',
+    });
+  }
+}
+
 /** A package's signed target against its own pin. */
 export function checkPackageAgainstPin(signed: SignedTarget, pin: PinnedPackage | undefined, lockfilePath: string): void {
   if (!pin) return;

@@ -54,8 +54,11 @@ export interface TufSession {
   claims(names: readonly string[]): Promise<Array<[string, RecordedClaim]>>;
   /** Writes the delegated roles verified in this session to the machine's metadata cache. */
   persist(): Promise<void>;
-  /** Merkle profile: fetch the proofs of roles the install already knows (its pins), concurrently; else a no-op. */
-  prefetch(roles: readonly string[]): Promise<void>;
+  /**
+   * Merkle profile: fetch the proofs of roles the install already knows (its pins), concurrently, and return
+   * each role's proven version (undefined: absent); classic profile: nothing fetched, an empty list.
+   */
+  prefetch(roles: readonly string[]): Promise<Array<[string, number | undefined]>>;
   /** Ends the session (stops its worker thread, if any). */
   close(): Promise<void>;
 }
@@ -236,9 +239,9 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
     rootChain: () => updater.rootChain,
     persist: () => updater.persist(),
     close: async () => undefined,
-    async prefetch(roles: readonly string[]): Promise<void> {
+    async prefetch(roles: readonly string[]): Promise<Array<[string, number | undefined]>> {
       try {
-        await updater.prefetchProofs(roles);
+        return [...(await updater.prefetchProofs(roles))];
       } catch (error) {
         throw unreachable(error);
       }

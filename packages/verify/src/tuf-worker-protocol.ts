@@ -28,7 +28,7 @@ export interface WireError {
 }
 
 export type WorkerResponse =
-  | { id: number; ok: OpenedSession | FoundTarget | Array<[string, RecordedClaim]> | null | undefined }
+  | { id: number; ok: OpenedSession | FoundTarget | Array<[string, RecordedClaim]> | Array<[string, number | undefined]> | null | undefined }
   | { id: number; error: WireError };
 
 export function errorToWire(error: unknown): WireError {

@@ -19,8 +19,8 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       if (session === undefined) throw new Error('claims before open');
       return session.claims(request.names);
     case 'prefetch':
-      await session?.prefetch(request.roles);
-      return null;
+      if (session === undefined) throw new Error('prefetch before open');
+      return session.prefetch(request.roles);
     case 'persist':
       await session?.persist();
       return null;

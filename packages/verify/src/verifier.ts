@@ -15,7 +15,7 @@ import { CheckedPackages, packageCheckDigest } from './checked-packages.js';
 import { checkTarballEntries } from './tarball-entries.js';
 import { exactVersion, notApprovedError, restrictToApproved } from './overlay.js';
 import { checkStateTree, openMachineState, registryStateDir } from './state-dir.js';
-import { checkPackageAgainstPin, checkRecordedClaim, checkSignerPolicy, checkStateAgainstPins, equalHex } from './pin-checks.js';
+import { checkPackageAgainstPin, checkProvenRolesAgainstPins, checkRecordedClaim, checkSignerPolicy, checkStateAgainstPins, equalHex } from './pin-checks.js';
 import type { SignedTarget, VerifierOptions, VerifierSummary, VerifyMode } from './types.js';
 import { extraneousDependencies, extraneousDependencyError, parseSignedDependencies, type DeclaredDependencies } from './signed-dependencies.js';
 import {
@@ -138,7 +138,10 @@ export class InstallVerifier {
       if (pins) checkStateAgainstPins(pins, tuf.state(), tuf.rootChain(), verifier.pinsFile);
       // Merkle profile (TAP 16): the roles of the pinned packages are known now; their proofs are fetched
       // concurrently here instead of one round trip per package lookup later
-      if (pins && tuf.state().merkle !== undefined) await tuf.prefetch([...new Set([...pins.packages.values()].map((p) => p.role))]);
+      if (pins && tuf.state().merkle !== undefined) {
+        const proven = new Map(await tuf.prefetch([...new Set([...pins.packages.values()].map((p) => p.role))]));
+        checkProvenRolesAgainstPins(pins, proven, verifier.pinsFile);
+      }
       return verifier;
     } catch (error) {
       await tuf.close();

@@ -54,7 +54,7 @@ export async function openTufSessionInWorker(options: Omit<TufSessionOptions, 'c
     findTarget: (targetPath) => call<FoundTarget | undefined>({ type: 'find', targetPath }),
     claims: (names) => call<Array<[string, RecordedClaim]>>({ type: 'claims', names: [...names] }),
     persist: () => call<null>({ type: 'persist' }).then(() => undefined),
-    prefetch: (roles) => call<null>({ type: 'prefetch', roles: [...roles] }).then(() => undefined),
+    prefetch: (roles) => call<Array<[string, number | undefined]>>({ type: 'prefetch', roles: [...roles] }),
     close: async () => {
       failure ??= new Error('TUF session closed');
       await worker.terminate();

@@ -2,7 +2,7 @@
 // snapshot epoch, parsed strictly, and a later install refuses a smaller tree or another tree for the epoch.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkStateAgainstPins } from '../src/pin-checks.js';
+import { checkProvenRolesAgainstPins, checkStateAgainstPins } from '../src/pin-checks.js';
 import { parseLockfile, serializeLockfile, type SideLockfile } from '../src/lockfile.js';
 import type { TufState } from '../src/tuf-session.js';
 
@@ -66,4 +66,12 @@ test('rejects an older snapshot epoch than pinned in the Merkle profile', () => 
 test('accepts the pinned tree and any larger tree of a later epoch', () => {
   checkStateAgainstPins(pins(), state(5, ROOT_A, 1000), chain, 'tufpm-lock.json');
   checkStateAgainstPins(pins(), state(6, ROOT_B, 1200), chain, 'tufpm-lock.json');
+});
+
+test('rejects a pinned package\'s role proven at a lower version in a new tree (role rollback, before any download)', () => {
+  const lock = pins();
+  lock.packages.set('left@1.0.0', { targetPath: 'left/-/left-1.0.0.tgz', role: 'unclaimed-1', roleVersion: 4, length: 1, sha512: 'e'.repeat(128), maintainerSigned: false });
+  refuses(() => checkProvenRolesAgainstPins(lock, new Map([['unclaimed-1', 3]]), 'tufpm-lock.json'), 'TUF_PIN_ROLLBACK');
+  checkProvenRolesAgainstPins(lock, new Map([['unclaimed-1', 4]]), 'tufpm-lock.json');
+  checkProvenRolesAgainstPins(lock, new Map([['unclaimed-1', undefined]]), 'tufpm-lock.json');
 });
