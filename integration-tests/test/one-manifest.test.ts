@@ -55,6 +55,14 @@ describe('one manifest: a signed tarball hiding a second package.json is refused
       await world.forgeRoleTarget(role, name, '1.0.0', twoManifests(name, '1.0.0', hidden), await world.repo.signersFor(role));
     }
     await world.publish('plain', '1.0.0');
+    // The shape of agent-base 7.1.4 on the npm registry: one file twice, the same bytes and mode.
+    const { role } = await world.publish('dup-same', '1.0.0');
+    const same = buildRawTarball([
+      { path: 'package/package.json', data: JSON.stringify({ name: 'dup-same', version: '1.0.0', main: 'dist/index.js' }) },
+      { path: 'package/./dist/index.js', data: 'module.exports = "same";\n' },
+      { path: 'package/dist/index.js', data: 'module.exports = "same";\n' },
+    ]);
+    await world.forgeRoleTarget(role, 'dup-same', '1.0.0', same, await world.repo.signersFor(role));
   });
   after(() => world.close());
 
@@ -78,6 +86,16 @@ describe('one manifest: a signed tarball hiding a second package.json is refused
   test('rejects a tarball with a second package.json hidden as package/./package.json (Yarn, PnP)', async () => {
     const project = await YarnProject.create(world, { 'twin-dot': '1.0.0' });
     await yarnRefused(project, ['install'], /TUF_TARBALL_ENTRY/, /package twin-dot@1\.0\.0/);
+  });
+
+  test('a tarball with one file twice, the same bytes and mode (agent-base 7.1.4), installs with Yarn and tufpm-npm', async () => {
+    const yarn = await YarnProject.create(world, { 'dup-same': '1.0.0' }, { rc: { nodeLinker: 'node-modules' } });
+    const y = await yarn.yarn(['install']);
+    assert.equal(y.code, 0, y.stdout);
+    const npm = await world.project({ dependencies: { 'dup-same': '1.0.0' } });
+    const n = await npm.tufpmNpm(['install']);
+    assert.equal(n.code, 0, n.stderr);
+    assert.equal(await npm.read('node_modules/dup-same/dist/index.js'), 'module.exports = "same";\n');
   });
 
   test('a legitimate tarball installs with Yarn and tufpm-npm (its entries pass the same rules)', async () => {

@@ -26,13 +26,19 @@ import { TufError } from './errors.js';
  *   than a regular file or a directory (Yarn ignores the rest, node-tar extracts some of them);
  * - two entries landing on one path (also only on a case-insensitive or Unicode-normalising file system,
  *   keyed as node-tar's own path reservations key them, plus Windows' trailing dots and spaces), or a file
- *   where another entry needs a directory: refused, whichever of them an installer would keep.
+ *   where another entry needs a directory: refused, whichever of them an installer would keep; except
+ *   two regular files with the same bytes and mode, which every reader extracts alike whichever it keeps
+ *   (real packages ship them: agent-base 7.1.4 has `package/./dist/index.js` and `package/dist/index.js`,
+ *   and with it http-proxy-agent, https-proxy-agent and socks-proxy-agent, which node-gyp depends on).
+ *   Readers compare them with `recordContent` (a sha256 of each file's bytes) or, where they skip bodies,
+ *   by a second walk of just those entries (@tufpm/verify).
  */
 
 /**
  * The version of these rules. Whatever records "this tarball passed the rules" (an installer's sealed
  * per-machine record, @tufpm/verify checked-tarballs.ts) names it, so tightening a rule means raising it
- * and every tarball is walked again.
+ * and every tarball is walked again. (Accepting identical duplicate files loosened a rule: nothing that
+ * passed before fails now, so the version stayed.)
  */
 export const TARBALL_ENTRY_RULES_VERSION = 1;
 
@@ -130,6 +136,43 @@ export class TarballEntryIndex {
   private readonly files = new Set<string>();
   /** every directory some entry needs (explicit directories and the parents of every entry) */
   private readonly directories = new Set<string>();
+  /** keys of regular files that more than one entry extracts onto: their bytes and modes must agree */
+  private readonly duplicated = new Map<string, string>();
+  /** per file key, `mode:sha256` of the first entry recorded by `recordContent` */
+  private readonly contents = new Map<string, string>();
+
+  /** Keys (see `keyOf`) of the regular files that several entries extract onto, compared by content. */
+  get duplicatedFiles(): ReadonlySet<string> {
+    return new Set(this.duplicated.keys());
+  }
+
+  /** The key under which entries collide, for a path `add` returned. */
+  keyOf(path: string): string {
+    return collisionKey(path);
+  }
+
+  /** Whether more than one regular file so far extracts onto `path` (a path `add` returned). */
+  isDuplicated(path: string): boolean {
+    return this.duplicated.has(collisionKey(path));
+  }
+
+  /**
+   * Records the bytes (their sha256) and mode of a regular file `add` accepted; refuses a file whose key an
+   * earlier entry with other bytes or another mode already holds, since installers keep different ones
+   * (node-tar and Yarn the last, other readers the first).
+   */
+  recordContent(rawPath: string, path: string, mode: number | undefined, sha256: string): void {
+    const key = collisionKey(path);
+    const content = `${(mode ?? 0).toString(8)}:${sha256}`;
+    const earlier = this.contents.get(key);
+    if (earlier === undefined) {
+      this.contents.set(key, content);
+      return;
+    }
+    if (earlier !== content) {
+      throw new TarballEntryError('duplicate', rawPath, `tarball entry ${shown(rawPath)} extracts onto ${shown(`${this.top}/${path}`)}, which another entry with other bytes or another mode also uses`);
+    }
+  }
 
   add(rawPath: string, type: string): string {
     if (type === 'SymbolicLink' || type === 'Link') {
@@ -152,7 +195,13 @@ export class TarballEntryIndex {
     const duplicate = (): never => {
       throw new TarballEntryError('duplicate', rawPath, `tarball entry ${shown(rawPath)} extracts onto ${shown(`${top}/${path}`)}, which another entry also uses`);
     };
-    if (this.files.has(key)) duplicate();
+    if (this.files.has(key)) {
+      // A second regular file on the same path is accepted if its bytes and mode are the first one's
+      // (recordContent, or the caller's second walk); a directory where a file was is refused.
+      if (!isFile) duplicate();
+      this.duplicated.set(key, rawPath);
+      return path;
+    }
     if (isFile) {
       if (this.directories.has(key)) duplicate();
       this.files.add(key);

@@ -1,11 +1,23 @@
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TarballEntryIndex, TarballEntryError, normalizeTarballEntryPath } from '../src/index.js';
 
-function refusal(entries: Array<[string, string?]>): TarballEntryError {
+/** Each entry: path, type (File), bytes (by default the raw path itself, so two entries differ), mode. */
+type Entry = [string, string?, string?, number?];
+
+function walk(entries: Entry[]): TarballEntryIndex {
   const index = new TarballEntryIndex();
+  for (const [raw, type, bytes, mode] of entries) {
+    const path = index.add(raw, type ?? 'File');
+    if ((type ?? 'File') === 'File') index.recordContent(raw, path, mode ?? 0o644, createHash('sha256').update(bytes ?? raw).digest('hex'));
+  }
+  return index;
+}
+
+function refusal(entries: Entry[]): TarballEntryError {
   try {
-    for (const [path, type] of entries) index.add(path, type ?? 'File');
+    walk(entries);
   } catch (error) {
     assert.ok(error instanceof TarballEntryError, String(error));
     assert.equal(error.code, 'TUF_TARBALL_ENTRY');
@@ -27,6 +39,18 @@ test('tarball entries normalise as node-tar and Yarn extract them below package/
 
 test('rejects a tarball with a second package.json hidden as package/./package.json', () => {
   assert.equal(refusal([['package/package.json'], ['package/./package.json']]).problem, 'duplicate');
+});
+
+test('accepts two entries on one path with the same bytes and mode (agent-base 7.1.4 ships package/./dist/index.js and package/dist/index.js)', () => {
+  const index = walk([['package/./dist/index.js', 'File', 'same'], ['package/dist/index.js', 'File', 'same'], ['package/package.json']]);
+  assert.deepEqual([...index.duplicatedFiles], ['DIST/INDEX.JS']);
+  assert.deepEqual([...walk([['package/a.js'], ['package/b.js']]).duplicatedFiles], []);
+});
+
+test('rejects two entries on one path whose bytes or modes differ (installers keep different ones)', () => {
+  assert.equal(refusal([['package/./dist/index.js', 'File', 'one'], ['package/dist/index.js', 'File', 'two']]).problem, 'duplicate');
+  assert.equal(refusal([['package/./bin.js', 'File', 'same', 0o644], ['package/bin.js', 'File', 'same', 0o755]]).problem, 'duplicate');
+  assert.equal(refusal([['package/lib.js'], ['package/lib.js/', 'Directory']]).problem, 'duplicate');
 });
 
 test('rejects a tarball with a second package.json hidden as package//package.json', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createGunzip, gzipSync, constants as zlibConstants } from 'node:zlib';
 import { Header, Parser, type ReadEntry } from 'tar';
 import { TarballEntryError, TarballEntryIndex } from '@tufpm/models';
@@ -144,13 +145,26 @@ export async function readTarballManifest(tarball: Uint8Array, limits: ReadTarba
         if (entry.type === 'File' || entry.type === 'OldFile') {
           if (inner === 'npm-shrinkwrap.json') hasShrinkwrap = true;
           if (inner === 'binding.gyp') hasBindingGyp = true;
+          // Two files on one path pass only with the same bytes and mode (models' entry rules).
+          const digest = createHash('sha256');
+          const raw = entry.path;
+          entry.on('data', (c: Buffer) => digest.update(c));
+          entry.on('end', () => {
+            try {
+              entries.recordContent(raw, inner, entry.mode, digest.digest('hex'));
+            } catch (error) {
+              if (!(error instanceof TarballEntryError)) throw error;
+              fail(new RegistryError('REGISTRY_TARBALL_ENTRY', `${error.message} (${error.code}: installers could extract another package.json or file than the one published)`, { cause: error }));
+            }
+          });
         }
         if (inner === 'package.json') {
           if (entry.type === 'Directory') return fail(new RegistryError('REGISTRY_BAD_TARBALL', 'package.json is not a regular file'));
           if ((entry.size ?? 0) > maxManifest) return fail(new RegistryError('REGISTRY_TOO_LARGE', 'package.json too large'));
           const parts2: Buffer[] = [];
           entry.on('data', (c: Buffer) => parts2.push(c));
-          entry.on('end', () => manifests.push(Buffer.concat(parts2)));
+          // a second package.json with the same bytes (recordContent refuses other bytes) is the same manifest
+          entry.on('end', () => manifests.length === 0 && manifests.push(Buffer.concat(parts2)));
           return;
         }
         entry.resume();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import semver from 'semver';
@@ -97,8 +98,25 @@ function readPackageJson(tar: Buffer, maxBytes: number): Promise<{ pj: Uint8Arra
         }
         // `path` is relative to the tarball's one top directory, which npm strips whatever its name.
         if (entry.type !== 'Directory' && path !== '') {
+          const again = entries.isDuplicated(path);
           if (path === 'binding.gyp') files.hasBindingGyp = true;
-          if (files.files.length < MAX_LISTED_FILES) files.files.push(path);
+          if (!again && files.files.length < MAX_LISTED_FILES) files.files.push(path);
+          // Two files on one path pass only with the same bytes and mode (models' entry rules).
+          const digest = createHash('sha256');
+          const raw = entry.path;
+          entry.on('data', (c: Buffer) => digest.update(c));
+          entry.on('end', () => {
+            try {
+              entries.recordContent(raw, path, entry.mode, digest.digest('hex'));
+            } catch (error) {
+              if (!(error instanceof TarballEntryError)) throw error;
+              failed ??= error;
+            }
+          });
+          if (again) {
+            entry.resume();
+            return; // the same bytes as the first entry on this path (or refused above)
+          }
         }
         if (path === 'package.json' && entry.type !== 'Directory') {
           if (entry.size > maxBytes) {

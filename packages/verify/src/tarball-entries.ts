@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
 import { Parser } from 'tar/parse';
 import type { Stats } from 'node:fs';
 import type { ReadEntry } from 'tar/read-entry';
-import { TarballEntryError, TarballEntryIndex } from '@tufpm/models';
+import { TarballEntryError, TarballEntryIndex, normalizeTarballEntryPath } from '@tufpm/models';
 import { VerifyError } from './errors.js';
 
 /** A signed tarball is bounded by its signed length; this bounds what it unpacks to (gzip bombs). */
@@ -55,8 +56,20 @@ export function checkTarballEntries(name: string, version: string, role: string,
     parser.on('error', (error: Error) => refuse(`the tarball is not a valid tar archive (${error.message})`, error));
     parser.on('end', () => {
       if (settled) return;
-      settled = true;
-      resolve();
+      if (entries.duplicatedFiles.size === 0) {
+        settled = true;
+        resolve();
+        return;
+      }
+      // Rare (agent-base 7.1.4): files that several entries extract onto pass only with the same bytes and
+      // mode; only then are bodies read, in a second walk over just those entries.
+      compareDuplicateFiles(bytes, entries).then(
+        () => {
+          settled = true;
+          resolve();
+        },
+        (error: unknown) => (error instanceof TarballEntryError ? refuse(error.message, error) : refuse(`the tarball could not be read again (${String(error)})`, error)),
+      );
     });
     // zlib runs on libuv's thread pool: the main thread only parses 512-byte headers. Its output comes in
     // chunks of INFLATE_CHUNK_BYTES instead of zlib's 16 KiB: each chunk costs a thread-pool round trip, a
@@ -72,5 +85,41 @@ export function checkTarballEntries(name: string, version: string, role: string,
     gunzip.on('end', () => parser.end());
     gunzip.on('error', (error) => refuse(`the tarball is not valid gzip (${error.message})`, error));
     gunzip.end(bytes);
+  });
+}
+
+/**
+ * The second walk of checkTarballEntries: hashes the bytes of every entry on a path several entries extract
+ * onto and has the entry index compare them (TarballEntryIndex.recordContent refuses other bytes or modes).
+ * Bounded like the first walk (it already passed it).
+ */
+function compareDuplicateFiles(gzipped: Uint8Array, entries: TarballEntryIndex): Promise<void> {
+  const keys = entries.duplicatedFiles;
+  return new Promise((resolve, reject) => {
+    let failed: unknown;
+    const parser = new Parser({
+      strict: true,
+      onReadEntry: (entry: ReadEntry) => {
+        const raw = entry.path;
+        const { path } = normalizeTarballEntryPath(raw);
+        if (!keys.has(entries.keyOf(path))) return entry.resume();
+        const digest = createHash('sha256');
+        entry.on('data', (chunk: Buffer) => digest.update(chunk));
+        entry.on('end', () => {
+          try {
+            entries.recordContent(raw, path, entry.mode, digest.digest('hex'));
+          } catch (error) {
+            failed ??= error;
+          }
+        });
+      },
+    });
+    parser.on('error', (error: Error) => (failed ??= error));
+    parser.on('end', () => (failed === undefined ? resolve() : reject(failed)));
+    const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK_BYTES });
+    gunzip.on('data', (chunk: Buffer) => parser.write(chunk));
+    gunzip.on('end', () => parser.end());
+    gunzip.on('error', reject);
+    gunzip.end(gzipped);
   });
 }

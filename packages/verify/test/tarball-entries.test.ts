@@ -44,8 +44,23 @@ test('rejects a signed tarball with a second package.json hidden as package/./pa
   });
 });
 
+test('install-time entry check accepts one file twice with the same bytes and mode (agent-base 7.1.4 ships package/./dist/index.js and package/dist/index.js)', async () => {
+  const same = 'module.exports = 1;';
+  await checkTarballEntries('agent-base', '7.1.4', 'r', tgz([{ path: 'package/package.json', data: '{}' }, { path: 'package/./dist/index.js', data: same }, { path: 'package/dist/index.js', data: same }]));
+});
+
+test('rejects one file twice with other bytes (installers keep different ones) at install time', async () => {
+  const bytes = tgz([{ path: 'package/package.json', data: '{}' }, { path: 'package/./dist/index.js', data: 'good();' }, { path: 'package/dist/index.js', data: 'evil();' }]);
+  await assert.rejects(checkTarballEntries('twin', '1.0.0', 'r', bytes), (error: unknown) => {
+    const e = error as { code: string; message: string };
+    assert.equal(e.code, 'TUF_TARBALL_ENTRY');
+    assert.match(e.message, /other bytes or another mode/);
+    return true;
+  });
+});
+
 test('rejects a second package.json hidden in a pax path record (the path node-tar extracts, not the ustar name)', async () => {
-  const bytes = tgz([{ path: 'package/package.json', data: '{}' }, { path: 'package/harmless.txt', paxPath: 'package//package.json', data: '{}' }]);
+  const bytes = tgz([{ path: 'package/package.json', data: '{}' }, { path: 'package/harmless.txt', paxPath: 'package//package.json', data: '{"scripts":{"install":"evil"}}' }]);
   await assert.rejects(checkTarballEntries('twin', '1.0.0', 'r', bytes), { code: 'TUF_TARBALL_ENTRY' });
 });
 
