@@ -1,15 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { Updater } from '@tufpm/client';
 import { Metadata } from '@tufpm/models';
-import { buildPackageTarball, targetPathFor } from '@tufpm/registry';
+import { buildPackageTarball } from '@tufpm/registry';
 import { NpmWorld, TUFPM_NPM_CLI, isolatedEnv, type Project } from '../src/harness/npm-world.js';
 import { YARN_JS, YarnProject, yarnEnv } from '../src/harness/yarn.js';
 import { crashLoop, crashRuns, type CrashCommand, type CrashLoopResult } from '../src/harness/crash-loop.js';
+import { clientSeesConsistentState, wholeFiles } from '../src/harness/crash-checks.js';
 
 // Crash consistency (docs/reliability.md, "Crash consistency"): kill -9 at random moments during the
 // operator's tufpm-repo commands, during tufpm-npm ci and during a Yarn install. After every kill: each metadata file is a whole
@@ -21,33 +20,6 @@ const require = createRequire(import.meta.url);
 const REPO_CLI = join(dirname(require.resolve('@tufpm/repo')), 'cli', 'main.js');
 const RUNS = crashRuns(3);
 const figures: Record<string, CrashLoopResult> = {};
-
-/** Every metadata file parses as whole signed metadata; temp files of an interrupted write are only ever dot-files. */
-async function wholeFiles(metadataDir: string): Promise<void> {
-  for (const f of await readdir(metadataDir)) {
-    if (f.startsWith('.')) {
-      assert.match(f, /^\..+\.tmp$/, `only temp files of an atomic write start with a dot: ${f}`);
-      continue;
-    }
-    if (!f.endsWith('.json')) continue;
-    const bytes = await readFile(join(metadataDir, f));
-    assert.doesNotThrow(() => Metadata.fromBytes(bytes), `${f} is whole signed metadata (${bytes.length} bytes)`);
-  }
-}
-
-/** A fresh client (nothing cached) reading the registry right now: timestamp, snapshot, targets and a package's role. */
-async function clientSeesConsistentState(world: NpmWorld, pkg: string, version: string): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'tufpm-crash-client-'));
-  try {
-    await writeFile(join(dir, 'root.json'), await world.readMetadata('1.root.json'));
-    const updater = new Updater({ metadataDir: dir, metadataBaseUrl: `${world.url}-/tuf/metadata/`, targetBaseUrl: world.url });
-    await updater.refresh();
-    const info = await updater.getTargetInfo(targetPathFor(pkg, version));
-    assert.ok(info, `${pkg}@${version} is found through the signed delegations`);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 describe('kill -9 during tufpm-repo commands and tufpm-npm ci', () => {
   let world: NpmWorld;
