@@ -270,6 +270,11 @@ describe('verdaccio-tufpm with an uplink', () => {
     assert.match(signed.stdout, /signed 1 release/);
     assert.equal((await world.served()).snapshot, before.snapshot + 1, 'one new snapshot for the approval');
     assert.equal((await approve('--dry-run')).code, 0, 'the check passes once approved');
+    // rejects a local publish of a new version of an approved proxied package (red team: anyone with publish
+    // rights got approved-up@1.0.1 signed by the online key beside the reviewed 1.0.0, and installed)
+    const local = await world.npmPublish('approved-up', '1.0.1');
+    assert.notEqual(local.code, 0, 'a local publish of a proxied name is refused');
+    assert.match(local.stdout + local.stderr, /proxied from an uplink/);
 
     // The packument Verdaccio serves offers only the approved version, tagged as signed.
     const packument = (await (await fetch(`${world.url}approved-up`)).json()) as { versions: Record<string, unknown>; 'dist-tags': Record<string, string> };

@@ -3,7 +3,7 @@
 // repository. For packages a registry serves without publishing them (Verdaccio's uplinks): each approved
 // tarball becomes a target of its hash bin, signed with the registry's online key with its release list,
 // exactly as if it had been published there (ADR 0025).
-import { NpmRepository, type PublishResult } from '@tufpm/repo';
+import { NpmRepository, recordProxiedPackages, type PublishResult } from '@tufpm/repo';
 import { approvable, mapLimit, type ApprovalPlan } from './approve.js';
 import { readLockedTree, type LockedPackage } from './lockfiles.js';
 import type { TarballSource } from './upstream.js';
@@ -61,6 +61,9 @@ export async function approveIntoRegistry(opts: ApproveIntoRegistryOptions): Pro
   const tarballs = await mapLimit(wanted, opts.concurrency ?? 8, (pkg) => approvable(source, pkg), (done) => opts.onProgress?.(done, wanted.length));
   // One transaction (publishPrepared): every approved target, each package's release list, one snapshot.
   // A package claimed meanwhile is refused there (onlineOnly), and nothing is signed.
+  // Recorded before signing: from now on the registry refuses local publishes of these names (a new version
+  // from anyone with publish rights would otherwise be signed beside the reviewed ones).
+  await recordProxiedPackages(opts.metadataDir, wanted.map((p) => p.name));
   const signed = await repo.publishPrepared(tarballs, { onlineOnly: true });
   return { ...plan, outcome: 'signed', signed, snapshot: repo.repo.snapshot.signed.version, seconds: seconds() };
 }

@@ -21,6 +21,7 @@ export {
 } from './repository.js';
 export { loadRepository, persistRepository, planPersist, metadataFileName, type PersistOptions, type PlannedFile } from './repository-io.js';
 export { writeFileAtomic } from './fs-util.js';
+export { readProxiedPackages, recordProxiedPackages } from './proxied-packages.js';
 export {
   readSignerFile,
   readPublicKeyFile,

@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import { TufError } from '@tufpm/models';
 import { RegistryError, distTagsAfterPublish, parsePublishDocument, prepareVersion, withKeyLock } from '@tufpm/registry';
-import { TUFPM_FIELD, type MaintainerPublishEvent, type MaintainerPublishHook } from '@tufpm/repo';
+import { TUFPM_FIELD, readProxiedPackages, type MaintainerPublishEvent, type MaintainerPublishHook } from '@tufpm/repo';
+import { join } from 'node:path';
 import { handOn, VerdaccioStoreError } from './hand-on.js';
 import { sendError, sendRefusal } from './respond.js';
 import type { LocalPackageMetadata, Next, VerdaccioLogger, VerdaccioRequest, VerdaccioStorage } from './verdaccio-types.js';
@@ -61,6 +62,11 @@ export async function handlePublish(req: VerdaccioRequest, res: ServerResponse, 
       if (revision) throw new RegistryError('REGISTRY_BAD_REQUEST', 'a publish with a tarball must not name a revision (/-rev/)');
       const parsed = parsePublishDocument(doc, name);
       version = parsed.version;
+      if ((await readProxiedPackages(join(ctx.dir, 'tuf', 'metadata'))).has(name)) {
+        // ADR 0025: its versions come from the uplink and are approved from reviewed lockfiles; a local
+        // publish would get the online key's signature without a review.
+        throw new RegistryError('REGISTRY_FORBIDDEN', `${name} is proxied from an uplink and approved from lockfiles (tufpm-overlay approve --registry): local publishes of it are refused`);
+      }
       const prepared = await prepareVersion(parsed.tarball, { claimed: { name, version: parsed.version }, distTags: parsed.distTags });
       const existing = await localMetadata(ctx.storage, name);
       if (existing?.versions !== undefined && Object.hasOwn(existing.versions, parsed.version)) {
