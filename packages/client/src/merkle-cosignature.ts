@@ -1,5 +1,5 @@
 // Auditor cosignatures on a Merkle tree root (TAP 16 "auditors", ADR 0022; format fixed in the Merkle
-// contract). An auditor signs {root, size, timestamp_version} only after replaying the tree's delta against
+// contract, plus the epoch). An auditor signs {epoch, root, size, timestamp_version} only after replaying the tree's delta against
 // its own replica; the client counts valid cosignatures from the keys the USER configured (never keys the
 // registry names) and refuses a root below the user's threshold.
 import { Key, MetadataParseError, canonicalize, parseJsonStrict, type Signer } from '@tufpm/models';
@@ -11,6 +11,8 @@ export const COSIGNATURE_MAX_LENGTH = 4096;
 
 export interface CosignedTree {
   _type: typeof COSIGNATURE_TYPE;
+  /** the snapshot epoch the auditor verified this root at: a cosignature counts for that epoch only */
+  epoch: number;
   root: string;
   size: number;
   timestamp_version: number;
@@ -28,8 +30,8 @@ export function cosignatureFileName(root: string, keyid: string): string {
 }
 
 /** The bytes an auditor writes for `head` (canonical JSON, as every signed file of tufpm). */
-export function signCosignature(head: Pick<MerkleTreeHead, 'root' | 'size'>, timestampVersion: number, signer: Signer): Uint8Array {
-  const signed: CosignedTree = { _type: COSIGNATURE_TYPE, root: head.root, size: head.size, timestamp_version: timestampVersion };
+export function signCosignature(head: Pick<MerkleTreeHead, 'epoch' | 'root' | 'size'>, timestampVersion: number, signer: Signer): Uint8Array {
+  const signed: CosignedTree = { _type: COSIGNATURE_TYPE, epoch: head.epoch, root: head.root, size: head.size, timestamp_version: timestampVersion };
   const sig = signer.sign(canonicalize(signed));
   return canonicalize({ signatures: [{ keyid: signer.key.keyid, sig }], signed });
 }
@@ -42,7 +44,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
  * TAP 16: does `bytes` hold `key`'s valid cosignature of exactly this tree root and size? Returns a reason
  * when not (a missing, malformed, foreign or wrong-root cosignature simply does not count).
  */
-export function checkCosignature(bytes: Uint8Array, key: Key, head: Pick<MerkleTreeHead, 'root' | 'size'>): string | undefined {
+export function checkCosignature(bytes: Uint8Array, key: Key, head: Pick<MerkleTreeHead, 'epoch' | 'root' | 'size'>): string | undefined {
   let value: unknown;
   try {
     value = parseJsonStrict(bytes, COSIGNATURE_MAX_LENGTH);
@@ -52,8 +54,12 @@ export function checkCosignature(bytes: Uint8Array, key: Key, head: Pick<MerkleT
   }
   if (!isObject(value) || !isObject(value.signed) || !Array.isArray(value.signatures)) return 'not a cosignature envelope';
   const signed = value.signed;
-  if (Object.keys(signed).sort().join(',') !== '_type,root,size,timestamp_version' || signed._type !== COSIGNATURE_TYPE) return 'not a tree cosignature';
+  if (Object.keys(signed).sort().join(',') !== '_type,epoch,root,size,timestamp_version' || signed._type !== COSIGNATURE_TYPE) return 'not a tree cosignature';
   if (typeof signed.timestamp_version !== 'number' || !Number.isSafeInteger(signed.timestamp_version) || signed.timestamp_version < 1) return 'bad timestamp_version';
+  // TAP 16 (auditors): the cosignature vouches for this root at the epoch the auditor saw it. Without the
+  // epoch, the registry could sign a later timestamp naming an older audited root (a rollback of every role
+  // for a fresh machine), or show two users two audited roots at one epoch (split view): red team 5.
+  if (signed.epoch !== head.epoch) return `cosigns epoch ${String(signed.epoch).slice(0, 20)}, not the timestamp's epoch ${head.epoch}`;
   // the root and size this client pinned, not the ones the file claims to be about
   if (signed.root !== head.root || signed.size !== head.size) return `cosigns another tree (root ${String(signed.root).slice(0, 64)}, size ${String(signed.size).slice(0, 20)})`;
   const data = canonicalize(signed);

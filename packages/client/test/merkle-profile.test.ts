@@ -222,6 +222,25 @@ test('rejects split view: the registry shows this user a tree the auditors did n
   await rejectsWith(env.updater({ auditors: policy }).getTargetInfo('pkg/a.tgz'), 'TUF_MERKLE_UNAUDITED');
 });
 
+test('rejects an auditor cosignature replayed at a later epoch (a fresh machine rolled back to an older audited tree)', async (t) => {
+  const { env, sim } = await merkleEnv(t);
+  const { pairs, policy } = auditors(1, 1);
+  const cosign = (head: { epoch: number; root: string; size: number }): void => {
+    sim.overrides.set(`metadata/${cosignatureFileName(head.root, pairs[0]!.key.keyid)}`, signCosignature(head, sim.timestamp.version, pairs[0]!.signer));
+  };
+  const audited = sim.trees.at(-1)!;
+  cosign(audited);
+  // pkg moves on in a new, audited tree (the fix a user must not be rolled back past) ...
+  sim.leafOverrides.set('pkg', { version: 3 });
+  cosign(sim.publishTree());
+  // ... and the registry signs the next epoch with the OLD audited root, whose cosignature it still serves
+  sim.leafOverrides.delete('pkg');
+  const replayed = sim.publishTree();
+  assert.equal(replayed.root, audited.root, 'the same leaves give the same root');
+  assert.ok(replayed.epoch > audited.epoch);
+  await rejectsWith(env.updater({ auditors: policy }).refresh(), 'TUF_MERKLE_UNAUDITED');
+});
+
 test('parseAuditorPolicy refuses a keyid that is not its key\'s, a key listed twice and a threshold above the keys', () => {
   const a = generateEd25519KeyPair();
   assert.throws(() => parseAuditorPolicy({ threshold: 1, keys: { ['0'.repeat(64)]: a.key.toJSON() } }, 'x'), /not the TUF keyid/);
