@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { readRecordFile } from './record-file.js';
 import { ensurePrivateDir, writeFileAtomic } from '@tufpm/client';
 
 /**
@@ -62,21 +62,8 @@ export class CheckedPackages {
 
   static async load(dir: string, recordKey: Uint8Array): Promise<CheckedPackages> {
     const path = join(dir, CHECKED_PACKAGES_FILE);
-    let size: number | undefined;
-    try {
-      size = (await stat(path)).size;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    let raw: unknown;
-    if (size !== undefined && size <= MAX_BYTES) {
-      try {
-        raw = JSON.parse(await readFile(path, 'utf8'));
-      } catch (error) {
-        // A damaged file only costs checking every package again: start empty, overwrite it on the next save.
-        if (!(error instanceof SyntaxError)) throw error;
-      }
-    }
+    // a damaged file only costs checking every package again
+    const { size, raw } = await readRecordFile(path, MAX_BYTES);
     const digests = sealedDigests(raw, recordKey);
     const checked = new CheckedPackages(path, recordKey, digests ?? new Set());
     // A file that vouches for nothing is rewritten by the next save, even if nothing is added.

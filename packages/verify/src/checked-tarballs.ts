@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { readRecordFile } from './record-file.js';
 import { ensurePrivateDir, writeFileAtomic } from '@tufpm/client';
 import { TARBALL_ENTRY_RULES_VERSION } from '@tufpm/models';
 
@@ -40,25 +40,12 @@ export class CheckedTarballs {
   static async load(dir: string, recordKey: Uint8Array): Promise<CheckedTarballs> {
     const path = join(dir, CHECKED_TARBALLS_FILE);
     const records = new Map<string, string>();
-    let size: number | undefined;
-    try {
-      size = (await stat(path)).size;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    if (size !== undefined && size <= MAX_BYTES) {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(await readFile(path, 'utf8'));
-      } catch (error) {
-        // A damaged file only costs walking the tarballs again: start empty, overwrite it on the next save.
-        if (!(error instanceof SyntaxError)) throw error;
-      }
-      const listed = (raw as { checked?: unknown } | undefined)?.checked;
-      if (typeof listed === 'object' && listed !== null && !Array.isArray(listed)) {
-        for (const [sha512, mac] of Object.entries(listed)) {
-          if (/^[0-9a-f]{128}$/.test(sha512) && typeof mac === 'string' && /^[0-9a-f]{64}$/.test(mac)) records.set(sha512, mac);
-        }
+    // a damaged file only costs walking the tarballs again
+    const { raw } = await readRecordFile(path, MAX_BYTES);
+    const listed = (raw as { checked?: unknown } | undefined)?.checked;
+    if (typeof listed === 'object' && listed !== null && !Array.isArray(listed)) {
+      for (const [sha512, mac] of Object.entries(listed)) {
+        if (/^[0-9a-f]{128}$/.test(sha512) && typeof mac === 'string' && /^[0-9a-f]{64}$/.test(mac)) records.set(sha512, mac);
       }
     }
     return new CheckedTarballs(path, recordKey, records);

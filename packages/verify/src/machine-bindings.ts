@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { readRecordFile } from './record-file.js';
 import { ensurePrivateDir, writeFileAtomic } from '@tufpm/client';
 
 /**
@@ -64,21 +64,8 @@ export class MachineBindings {
 
   static async load(dir: string, recordKey: Uint8Array): Promise<MachineBindings> {
     const path = join(dir, MACHINE_BINDINGS_FILE);
-    let size: number | undefined;
-    try {
-      size = (await stat(path)).size;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    let raw: unknown;
-    if (size !== undefined && size <= MAX_BYTES) {
-      try {
-        raw = JSON.parse(await readFile(path, 'utf8'));
-      } catch (error) {
-        // A damaged file only costs rebuilds: start empty and overwrite it on the next save.
-        if (!(error instanceof SyntaxError)) throw error;
-      }
-    }
+    // a damaged file only costs rebuilds
+    const { size, raw } = await readRecordFile(path, MAX_BYTES);
     const entries = sealedEntries(raw, recordKey);
     // A file that holds no usable binding is rewritten by the next save, even if nothing is added.
     const bindings = new MachineBindings(path, recordKey, entries ?? new Map());
