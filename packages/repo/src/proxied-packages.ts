@@ -34,7 +34,10 @@ export async function readProxiedPackages(metadataDir: string): Promise<Readonly
   return new Set(names as string[]);
 }
 
-/** Adds names (atomically: temp file + rename); callers hold the repository's lock. */
+/**
+ * Adds names (atomically: temp file + rename). Read-modify-write without a lock: two approvals running at
+ * once can drop each other's names (their signatures are unaffected); run approvals one at a time.
+ */
 export async function recordProxiedPackages(metadataDir: string, names: Iterable<string>): Promise<void> {
   const all = new Set(await readProxiedPackages(metadataDir));
   for (const name of names) all.add(name);
