@@ -78,3 +78,10 @@ export {
   type ReleaseIndex,
   type ParsedReleaseIndex,
 } from './release-index.js';
+export {
+  UNCLAIM_RECORDS_FIELD,
+  MAX_UNCLAIM_RECORDS,
+  parseUnclaimRecords,
+  setUnclaimRecords,
+  type UnclaimRecord,
+} from './unclaim-records.js';

@@ -45,6 +45,7 @@ export {
 export { signedDependenciesOf, SIGNED_DEPENDENCY_FIELDS, type SignedDependencies } from './signed-dependencies.js';
 export { signedManifestFactsOf, normalizeBinPath, normalizeBinName, type SignedManifestFacts, type TarballFiles } from './manifest-facts.js';
 export { UNCLAIMED_ROLE, UNCLAIMED_PATHS, DEFAULT_BIT_LENGTH, expiresIn, type InitOptions, type OpenOptions } from './npm-repository.js';
+export { unclaimRecords, firstRoleVersion, type UnclaimResult } from './unclaim.js';
 export type { AddPackageOptions, AddPackageResult, PublishOptions, PublishResult, PackageCoverage } from './packages.js';
 export type { NewKey, RotateOptions, RotateResult, RevokeOptions } from './rotation.js';
 export type { RepositoryStatus, RoleStatus, BinsStatus } from './status.js';

@@ -14,6 +14,7 @@ import {
 import { refreshExpiry, revokeKey, rotateKey, type NewKey, type RotateOptions, type RotateResult } from './rotation.js';
 import { repositoryStatus, type RepositoryStatus } from './status.js';
 import type { PackageTarball } from './tarball.js';
+import { unclaimPackage, type UnclaimResult } from './unclaim.js';
 
 /**
  * The npm-profile repository: open one with `NpmRepository.open({ dir, keysDir })` or create one with
@@ -64,6 +65,11 @@ export class NpmRepository extends NpmRepositoryCore {
   /** With `registryDir` (the registry's directory), also signed targets without files and files without targets. */
   status(opts: { registryDir?: string } = {}): Promise<RepositoryStatus> {
     return repositoryStatus(this, opts);
+  }
+
+  /** Hands a claimed package back to the registry-signed bins, with an unclaim record signed by the offline targets key (ADR 0026). */
+  unclaim(name: string): Promise<UnclaimResult> {
+    return unclaimPackage(this, name);
   }
 
   coverage(name: string, version?: string): PackageCoverage {

@@ -10,6 +10,7 @@ import {
 } from './errors.js';
 import { NpmRepositoryCore, UNCLAIMED_ROLE, expiresIn } from './npm-repository.js';
 import { checkPackageName, packageOfTargetPath, readPackageTarball, type PackageTarball } from './tarball.js';
+import { clearUnclaimRecord } from './unclaim.js';
 import { isReleaseIndexPath, readReleaseIndex, nextReleaseIndex, signedVersionsIn, updateReleaseIndex } from './release-index.js';
 
 export interface AddPackageOptions {
@@ -87,7 +88,9 @@ export async function addPackage(core: NpmRepositoryCore, name: string, keys: Ke
       if (!keyids.includes(s.key.keyid)) throw new KeyMismatchError(`signing key ${s.key.keyid} is not one of the maintainer keys of ${name}`);
     }
     const role = new DelegatedRole({ name, terminating: true, paths: [`${name}/-/*`], threshold });
-    const md = repo.delegate('targets', role, keys, { expires: expiresIn(core.now(), core.config.expiries.package), before: UNCLAIMED_ROLE });
+    // A name unclaimed before (ADR 0026): the new role starts one above the retired one, and the claim ends the record.
+    const md = repo.delegate('targets', role, keys, { expires: expiresIn(core.now(), core.config.expiries.package), before: UNCLAIMED_ROLE, replacesRetired: true });
+    clearUnclaimRecord(repo, name);
     // Versions published before the claim move into the package role: once the claim is listed first
     // and terminating, a client would never look in the bin again.
     const moved: string[] = [];

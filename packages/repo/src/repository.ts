@@ -44,6 +44,11 @@ export interface DelegateOptions {
   expires: Date;
   /** Insert the new role just before this one in the delegator's ordered list (default: append). */
   before?: string;
+  /**
+   * The name may belong to a retired role (retireDelegation): the new role replaces it, one version above
+   * the retired one, so no snapshot ever lists the role lower than before (TUF 5.5.5).
+   */
+  replacesRetired?: boolean;
 }
 
 export interface SuccinctDelegationOptions {
@@ -202,6 +207,13 @@ export class Repository {
    * the new role's metadata.
    */
   delegate(delegator: string, role: DelegatedRole, keys: Key[], opts: DelegateOptions): Metadata<Targets> {
+    let retiredVersion = 0;
+    if (opts.replacesRetired === true && this.delegated.has(role.name)) {
+      if (this.targetsRole(delegator).signed.delegations?.getRole(role.name) !== undefined) throw new RepositoryError(`${delegator} already delegates to "${role.name}"`);
+      retiredVersion = this.targetsRole(role.name).signed.version;
+      // delete() loads the role first: discardChanges restores it from the bytes it was read from
+      this.delegated.delete(role.name);
+    }
     const signed = this.edit<Targets>(delegator);
     if (signed.delegations?.succinctRoles !== undefined) throw new RepositoryError(`${delegator} delegates through succinct_roles`);
     signed.addDelegatedRole(role, keys); // appends
@@ -213,7 +225,20 @@ export class Repository {
       roles.splice(at, 0, moved);
       signed.delegations!.invalidateIndex();
     }
-    return this.createDelegatedMetadata(role.name, opts.expires);
+    const md = this.createDelegatedMetadata(role.name, opts.expires);
+    md.signed.version = retiredVersion + 1;
+    return md;
+  }
+
+  /**
+   * Ends a delegation but keeps the delegated role's metadata as it is (unchanged, unsigned anew): the
+   * snapshot keeps listing the role at its last version, and in the Merkle profile its leaf stays (no
+   * tombstone). A snapshot may list a role nobody delegates to; dropping or lowering an entry would be a
+   * rollback to every client that trusted the previous snapshot (TUF 5.5.5). ADR 0026 (unclaim).
+   */
+  retireDelegation(delegator: string, name: string): void {
+    if (!this.delegated.has(name)) throw new RepositoryError(`no role "${name}" in the repository`);
+    this.edit<Targets>(delegator).removeDelegatedRole(name);
   }
 
   /** Removes a delegation and the delegated role's metadata (and, recursively, nothing else: the npm profile is two levels deep). */

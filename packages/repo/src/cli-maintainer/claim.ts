@@ -1,4 +1,4 @@
-import { isReleaseIndexPath } from '@tufpm/models';
+import { isReleaseIndexPath, parseUnclaimRecords } from '@tufpm/models';
 import { resolve } from 'node:path';
 import { type Key } from '@tufpm/models';
 import { readFileBounded, writeFileAtomic } from '../fs-util.js';
@@ -16,7 +16,7 @@ export const usage = `usage: tufpm claim request <name> --key FILE [--pub FILE].
        tufpm claim cosign <request.json> --key FILE
        tufpm claim submit <request.json> [--registry URL]
   request: builds a claim of <name> for your key (--key) and the other maintainers' public keys (--pub),
-           with role version 1 adopting the versions the registry signed so far (looked up and verified
+           with role version 1 (one above the last one for a name the registry unclaimed) adopting the versions the registry signed so far (looked up and verified
            through TUF), signed by your key; written to --out (default <name>.claim.json).
   cosign:  adds another maintainer's signature (the threshold must be reached before submitting).
   submit:  sends the request to the registry, authenticated by the package's publish token (.npmrc);
@@ -46,9 +46,13 @@ export async function run(argv: string[], e: Env): Promise<number> {
     const s = await session(e, p, registryUrl);
     const existing = await fetchBinTargets(s, arg, await fetchVersions(registryUrl, arg));
     const exp = expirySeconds(p);
-    const req = createClaimRequest({ name: arg, keys, threshold: Number(t), existing, now: new Date(), ...(exp === undefined ? {} : { expiresInSeconds: exp }) });
+    // ADR 0026: a name unclaimed before starts one above its last role version, as the offline-signed
+    // unclaim record in the verified top-level targets says (the snapshot still lists that role).
+    const unclaimed = parseUnclaimRecords(s.trustedSet?.targets?.signed.unrecognized ?? {}).get(arg);
+    const version = unclaimed === undefined ? 1 : unclaimed.roleVersion + 1;
+    const req = createClaimRequest({ name: arg, keys, threshold: Number(t), existing, now: new Date(), version, ...(exp === undefined ? {} : { expiresInSeconds: exp }) });
     signRole(req.role, [signer]);
-    const v = verifyClaimRequest(req, new Date());
+    const v = verifyClaimRequest(req, new Date(), { firstVersion: version });
     const out = resolve(e.cwd, str(p, 'out') ?? `${encodeURIComponent(arg)}.claim.json`);
     await writeRequest(out, req);
     print(e, p, `claim request for ${arg}: ${req.threshold} of ${keys.length} key(s), adopting ${existing.filter((x) => !isReleaseIndexPath(x.path)).length} version(s); ${v.distinctKeys} of ${v.threshold} signatures\nwrote ${out}`,

@@ -16,6 +16,7 @@ import * as rotateKey from './rotate-key.js';
 import * as snapshot from './snapshot.js';
 import * as status from './status.js';
 import * as timestamp from './timestamp.js';
+import * as unclaim from './unclaim.js';
 import * as unclaimed from './unclaimed.js';
 
 interface Command {
@@ -26,7 +27,7 @@ interface Command {
 export const COMMANDS: Record<string, Command> = {
   init, keygen, 'add-package': addPackage, publish, claim, unclaimed, snapshot, timestamp,
   'rotate-key': rotateKey, revoke, 'refresh-expiry': refreshExpiry, status, import: importCmd,
-  'approve-claim': approveClaim, 'apply-key-change': applyKeyChange,
+  'approve-claim': approveClaim, 'apply-key-change': applyKeyChange, unclaim,
 };
 
 const USAGE = `usage: tufpm-repo <command> [options]   (tufpm-repo <command> --help for details)

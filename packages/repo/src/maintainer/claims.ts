@@ -6,6 +6,7 @@ import { checkPackageName, packageOfTargetPath } from '../tarball.js';
 import { ClaimError } from './errors.js';
 import { checkRoleSignatures, identicalTarget } from './release-check.js';
 import { DEFAULT_ROLE_EXPIRY_SECONDS, MAX_ROLE_BYTES } from './role-build.js';
+import { clearUnclaimRecord, firstRoleVersion } from '../unclaim.js';
 
 export const CLAIM_REQUEST_TYPE = 'tufpm-claim-request';
 
@@ -26,13 +27,16 @@ export function delegatedRoleFor(name: string, keys: readonly Key[], threshold: 
   return new DelegatedRole({ name, terminating: true, paths: [`${name}/-/*`], threshold, keyids: keys.map((k) => k.keyid) });
 }
 
-/** A new, unsigned claim request whose role adopts `existing` (the registry-signed versions of the package). */
-export function createClaimRequest(opts: { name: string; keys: Key[]; threshold: number; existing: readonly TargetFile[]; now: Date; expiresInSeconds?: number }): ClaimRequest {
+/**
+ * A new, unsigned claim request whose role adopts `existing` (the registry-signed versions of the package).
+ * `version`: 1, or for a name unclaimed before one above its unclaim record's role version (ADR 0026).
+ */
+export function createClaimRequest(opts: { name: string; keys: Key[]; threshold: number; existing: readonly TargetFile[]; now: Date; expiresInSeconds?: number; version?: number }): ClaimRequest {
   checkPackageName(opts.name);
   checkKeysAndThreshold(opts.name, opts.keys, opts.threshold);
   const targets = new Map<string, TargetFile>();
   for (const t of opts.existing) targets.set(t.path, t);
-  const role = new Metadata(new Targets({ version: 1, expires: expiresIn(opts.now, opts.expiresInSeconds ?? DEFAULT_ROLE_EXPIRY_SECONDS), targets }));
+  const role = new Metadata(new Targets({ version: opts.version ?? 1, expires: expiresIn(opts.now, opts.expiresInSeconds ?? DEFAULT_ROLE_EXPIRY_SECONDS), targets }));
   return { name: opts.name, threshold: opts.threshold, keys: [...opts.keys], role };
 }
 
@@ -76,15 +80,19 @@ export function parseClaimRequest(bytes: Uint8Array): ClaimRequest {
 }
 
 /**
- * Checks a claim request on its own: keys and threshold sane, role version 1, not expired, no
- * delegations, every target under `<name>/-/`, signatures only by the requested keys and all valid.
- * Returns the signature count; `verified` is false while co-signatures are missing.
+ * Checks a claim request on its own: keys and threshold sane, role version `firstVersion` (when given: 1,
+ * or one above the role of a name unclaimed before, ADR 0026; the registry and the operator know it), not
+ * expired, no delegations, every target under `<name>/-/`, signatures only by the requested keys and all
+ * valid. Returns the signature count; `verified` is false while co-signatures are missing.
  */
-export function verifyClaimRequest(req: ClaimRequest, now: Date): VerificationResult {
+export function verifyClaimRequest(req: ClaimRequest, now: Date, opts: { firstVersion?: number } = {}): VerificationResult {
   checkPackageName(req.name);
   checkKeysAndThreshold(req.name, req.keys, req.threshold);
   const s = req.role.signed;
-  if (s.version !== 1) throw new ClaimError(`claim of ${req.name}: the first role must have version 1, not ${s.version}`);
+  if (opts.firstVersion !== undefined && s.version !== opts.firstVersion) {
+    throw new ClaimError(`claim of ${req.name}: the first role must have version ${opts.firstVersion}, not ${s.version}` +
+      (opts.firstVersion > 1 ? ` (the name was unclaimed at role version ${opts.firstVersion - 1}: build the request again with tufpm claim request)` : ''));
+  }
   if (s.expires.getTime() <= now.getTime()) throw new ClaimError(`claim of ${req.name}: the role expired at ${s.expires.toISOString()}`);
   if (s.delegations !== undefined) throw new ClaimError(`claim of ${req.name}: a package role may not delegate`);
   const role = delegatedRoleFor(req.name, req.keys, req.threshold);
@@ -113,7 +121,7 @@ export interface ApproveClaimResult {
 export async function approveClaim(repo: NpmRepository, req: ClaimRequest): Promise<ApproveClaimResult> {
   const { result } = await repo.transaction(async (r) => {
     if (repo.claimedRole(req.name) !== undefined) throw new PackageClaimedError(`package ${req.name} is already claimed`);
-    const v = verifyClaimRequest(req, repo.now());
+    const v = verifyClaimRequest(req, repo.now(), { firstVersion: firstRoleVersion(r, req.name) });
     if (!v.verified) throw new ClaimError(`claim of ${req.name}: the role has ${v.distinctKeys} of ${v.threshold} signatures; co-signers must sign it first`);
     // The versions and the release list (ADR 0013) move into the role exactly as the registry signed them.
     const inBins = repo.coverage(req.name).targets;
@@ -128,9 +136,10 @@ export async function approveClaim(repo: NpmRepository, req: ClaimRequest): Prom
     for (const path of wanted.keys()) {
       if (!binPaths.has(path)) throw new ClaimError(`claim of ${req.name}: the role lists ${path}, which the registry never signed`);
     }
-    r.delegate('targets', delegatedRoleFor(req.name, [], req.threshold), req.keys, { expires: req.role.signed.expires, before: UNCLAIMED_ROLE });
-    // delegate() created an empty v1; the maintainers' signed v1 takes its place.
+    r.delegate('targets', delegatedRoleFor(req.name, [], req.threshold), req.keys, { expires: req.role.signed.expires, before: UNCLAIMED_ROLE, replacesRetired: true });
+    // delegate() created an empty first version; the maintainers' signed one (same version) takes its place.
     r.delegated.set(req.name, req.role);
+    clearUnclaimRecord(r, req.name);
     const bins = new Set<string>();
     for (const { path, role } of inBins) {
       r.removeTarget(role, path);

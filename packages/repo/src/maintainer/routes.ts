@@ -12,6 +12,7 @@ import { checkKeyChangeApprovals, keyChangeToJSON, parseKeyChange } from './key-
 import { readStaged } from './staging.js';
 import { NpmRepository } from '../npm-api.js';
 import { acceptRoleRefresh } from './role-refresh.js';
+import { firstRoleVersion } from '../unclaim.js';
 import { parseRole } from './role-build.js';
 
 const MAX_CLAIM_BYTES = 4 * 1024 * 1024;
@@ -166,7 +167,7 @@ export function createMaintainerRoutes(opts: {
       const request = parseClaimRequest(await readBody(req, published === undefined ? MAX_NEW_CLAIM_BYTES : MAX_CLAIM_BYTES));
       if (request.name !== name) throw new ClaimError(`the request claims ${request.name}, the URL names ${name}`);
       if (published === 'claimed') throw new HttpError(409, 'REGISTRY_CONFLICT', `package ${name} is already claimed (its maintainers change keys with tufpm keys)`);
-      const v = verifyClaimRequest(request, now());
+      const v = verifyClaimRequest(request, now(), { firstVersion: firstRoleVersion(served, name) });
       if (!v.verified) throw new ClaimError(`the claim's role has ${v.distinctKeys} of ${v.threshold} signatures: co-sign it before submitting`);
       await storeRequest(opts.registryDir, 'claim', name, user, now(), claimRequestToJSON(request));
       send(res, 201, { ok: true, message: `claim request for ${name} stored; the registry operator must approve it (tufpm-repo approve-claim)` });
