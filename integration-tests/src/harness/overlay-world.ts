@@ -35,7 +35,8 @@ export class OverlayWorld {
     readonly metadata: StaticMetadataServer,
   ) {}
 
-  static async create(opts: { reviewers?: number; threshold?: number } = {}): Promise<OverlayWorld> {
+  /** `snapshot: 'merkle'`: the overlay repository in the Merkle snapshot profile (ADR 0021), proofs written as files. */
+  static async create(opts: { reviewers?: number; threshold?: number; snapshot?: 'classic' | 'merkle' } = {}): Promise<OverlayWorld> {
     const upstream = await NpmWorld.create();
     // The upstream serves no TUF metadata: the public registry does not either.
     await rm(upstream.metadataDir, { recursive: true, force: true });
@@ -50,7 +51,7 @@ export class OverlayWorld {
       reviewers.push({ key, signer, file, publicFile });
     }
     const repoDir = await upstream.tempDir('overlay-repo-');
-    const { paths } = await initOverlay({ repoDir, upstream: upstream.url, reviewers: reviewers.map((r) => r.key), threshold: opts.threshold ?? 1 });
+    const { paths } = await initOverlay({ repoDir, upstream: upstream.url, reviewers: reviewers.map((r) => r.key), threshold: opts.threshold ?? 1, ...(opts.snapshot === undefined ? {} : { snapshot: opts.snapshot }) });
     return new OverlayWorld(upstream, paths, reviewers, await serveMetadata(paths.metadataDir));
   }
 

@@ -44,13 +44,14 @@ export class VerdaccioWorld {
   /**
    * `plugin: false` starts the same Verdaccio without verdaccio-tufpm (the baseline of bench/verdaccio.mjs);
    * `prepare` runs on the new repository before Verdaccio starts; `uplink` proxies every package to that
-   * registry (another loopback Verdaccio in tests).
+   * registry (another loopback Verdaccio in tests); `snapshot: 'merkle'` creates the repository in the Merkle
+   * snapshot profile and says so in config.yaml (`middlewares.tufpm.snapshot`).
    */
-  static async create(opts: { expiries?: Record<string, number>; plugin?: boolean; bitLength?: number; prepare?: (repo: NpmRepository) => Promise<void>; uplink?: string } = {}): Promise<VerdaccioWorld> {
+  static async create(opts: { expiries?: Record<string, number>; plugin?: boolean; bitLength?: number; prepare?: (repo: NpmRepository) => Promise<void>; uplink?: string; snapshot?: 'classic' | 'merkle' } = {}): Promise<VerdaccioWorld> {
     const base = await mkdtemp(join(tmpdir(), 'tufpm-verdaccio-'));
     const tufDir = join(base, 'tufpm');
     const keysDir = join(base, 'keys');
-    const repo = await initRepository({ dir: join(tufDir, 'tuf', 'metadata'), keysDir, bitLength: opts.bitLength ?? 2, ...(opts.expiries ? { expiries: opts.expiries } : {}) });
+    const repo = await initRepository({ dir: join(tufDir, 'tuf', 'metadata'), keysDir, bitLength: opts.bitLength ?? 2, ...(opts.expiries ? { expiries: opts.expiries } : {}), ...(opts.snapshot === 'merkle' ? { snapshotProfile: 'merkle' as const } : {}) });
     await opts.prepare?.(repo);
     const storageDir = join(base, 'storage');
     // The config.yaml of docs/verdaccio.md, with no uplink (no network here) and a quiet log.
@@ -67,7 +68,7 @@ export class VerdaccioWorld {
       '    publish: $authenticated',
       '    unpublish: $authenticated',
       ...(opts.uplink === undefined ? [] : ['    proxy: upstream']),
-      ...(opts.plugin === false ? [] : ['middlewares:', '  tufpm:', '    dir: ./tufpm', '    keys: ./keys', 'filters:', '  tufpm:', '    dir: ./tufpm']),
+      ...(opts.plugin === false ? [] : ['middlewares:', '  tufpm:', '    dir: ./tufpm', '    keys: ./keys', ...(opts.snapshot === 'merkle' ? ['    snapshot: merkle'] : []), 'filters:', '  tufpm:', '    dir: ./tufpm']),
       'web:',
       '  enable: false',
       'log: { type: stdout, format: json, level: error }',

@@ -17,9 +17,10 @@ import { loadPublished, readStaged, submitApproval, type SubmitResult } from './
 
 const USAGE = `usage: tufpm-overlay <command> --repo DIR [options]        (docs/overlay.md)
 
-  init --upstream URL --reviewer PUB [--reviewer PUB ...] [--threshold N]
+  init --upstream URL --reviewer PUB [--reviewer PUB ...] [--threshold N] [--snapshot classic|merkle]
         a metadata-only TUF repository over the upstream registry; keys in DIR/keys (or --keys):
-        offline/ (root, targets: move them off this machine), online/ (snapshot, timestamp: the CI job's)
+        offline/ (root, targets: move them off this machine), online/ (snapshot, timestamp: the CI job's);
+        --snapshot merkle: the timestamp signs a Merkle tree root, proofs written beside the roles (ADR 0021)
   approve --lockfile FILE [--key PRIV ...] [--tarballs DIR] [--npm-cache DIR] [--dry-run]
         approves every registry package of package-lock.json, yarn.lock or tufpm-lock.json (tarballs
         from --tarballs, npm's cache when the lockfile pins a sha512, else the upstream); --dry-run
@@ -53,6 +54,7 @@ const OPTIONS = {
   registry: { type: 'string' },
   reviewer: { type: 'string', multiple: true },
   threshold: { type: 'string' },
+  snapshot: { type: 'string' },
   lockfile: { type: 'string' },
   key: { type: 'string', multiple: true },
   tarballs: { type: 'string' },
@@ -162,11 +164,13 @@ async function run(argv: string[], io: Io): Promise<number> {
       const reviewers: Key[] = [];
       for (const f of v.reviewer ?? []) reviewers.push(await readPublicKeyFile(resolve(f)));
       const threshold = v.threshold === undefined ? 1 : Number(v.threshold);
-      const r = await initOverlay({ repoDir: paths.repoDir, keysDir: paths.keysDir, upstream: v.upstream, reviewers, threshold });
+      const snapshot = v.snapshot ?? 'classic';
+      if (snapshot !== 'classic' && snapshot !== 'merkle') throw new UsageError(`--snapshot must be classic or merkle\n\n${USAGE}`);
+      const r = await initOverlay({ repoDir: paths.repoDir, keysDir: paths.keysDir, upstream: v.upstream, reviewers, threshold, snapshot });
       print(
         [
           `overlay repository over ${r.upstream} in ${paths.repoDir}`,
-          `approvals need ${r.threshold} of ${r.reviewers.length} reviewer keys`,
+          `approvals need ${r.threshold} of ${r.reviewers.length} reviewer keys; ${r.snapshot} snapshot profile`,
           `publish ${paths.metadataDir} on a static host (docs/overlay.md); root sha256 ${r.rootSha256}`,
           `projects (docs/overlay.md):`,
           `  tufpm-npm init --registry ${r.upstream} --tufpm-metadata-url <metadata URL> --root-sha256 ${r.rootSha256}`,
@@ -233,6 +237,7 @@ async function run(argv: string[], io: Io): Promise<number> {
       const staged = await readStaged(paths);
       const data = {
         upstream: config.upstream,
+        snapshotProfile: p.repo.snapshotProfile(),
         approvalRole: { name: OVERLAY_APPROVAL_ROLE, version: p.role.signed.version, expires: p.role.signed.expires.toISOString(), threshold: p.delegation.role.threshold, reviewers: p.delegation.role.keyids },
         approved: { packages: names.size, versions },
         timestamp: { version: p.repo.timestamp.signed.version, expires: p.repo.timestamp.signed.expires.toISOString() },
@@ -244,7 +249,9 @@ async function run(argv: string[], io: Io): Promise<number> {
           `upstream ${data.upstream}`,
           `approval role v${data.approvalRole.version} (threshold ${data.approvalRole.threshold} of ${data.approvalRole.reviewers.length}), expires ${data.approvalRole.expires}`,
           `approved: ${versions} versions of ${names.size} packages`,
-          `timestamp v${data.timestamp.version} expires ${data.timestamp.expires}; snapshot v${data.snapshot.version} expires ${data.snapshot.expires}`,
+          data.snapshotProfile === 'merkle'
+            ? `timestamp v${data.timestamp.version} expires ${data.timestamp.expires}; Merkle snapshot profile, epoch ${data.snapshot.version}`
+            : `timestamp v${data.timestamp.version} expires ${data.timestamp.expires}; snapshot v${data.snapshot.version} expires ${data.snapshot.expires}`,
           staged === undefined ? 'nothing staged' : `staged: role v${staged.role.signed.version}, ${staged.role.signatures.size} signature(s), +${staged.summary.added.length} -${staged.summary.removed.length}`,
         ].join('\n'),
         data,

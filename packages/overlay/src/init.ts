@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DelegatedRole, type Key, type Signer } from '@tufpm/models';
-import { Repository, UNCLAIMED_PATHS, checkExpiries, expiresIn, persistRepository, writeConfig, writeNewKeyPair, type Expiries } from '@tufpm/repo';
+import { Repository, UNCLAIMED_PATHS, checkExpiries, declareMerkleProfile, expiresIn, openMerkleStore, persistRepository, writeConfig, writeNewKeyPair, type Expiries, type SnapshotProfile } from '@tufpm/repo';
 import { OVERLAY_APPROVAL_ROLE } from '@tufpm/verify';
 import { OverlayError } from './errors.js';
 import { normalizeUpstream, overlayPaths, readOverlayConfig, writeOverlayConfig, type OverlayPaths } from './layout.js';
@@ -17,6 +17,11 @@ export interface InitOverlayOptions {
   /** signatures of distinct reviewers an approval needs (default 1) */
   threshold?: number;
   expiries?: Partial<Expiries>;
+  /**
+   * 'merkle': the snapshot is a sparse Merkle tree whose root the timestamp signs (ADR 0021); every epoch
+   * writes the proof files beside the roles, so the metadata directory stays static files. Default 'classic'.
+   */
+  snapshot?: SnapshotProfile;
   now?: Date;
 }
 
@@ -28,6 +33,7 @@ export interface InitOverlayResult {
   rootSha256: string;
   reviewers: string[];
   threshold: number;
+  snapshot: SnapshotProfile;
 }
 
 /**
@@ -52,6 +58,8 @@ export async function initOverlay(opts: InitOverlayOptions): Promise<InitOverlay
   } catch (error) {
     if (!(error instanceof OverlayError) || !error.message.includes('missing')) throw error;
   }
+  const profile = opts.snapshot ?? 'classic';
+  if (profile !== 'classic' && profile !== 'merkle') throw new OverlayError('TUF_OVERLAY_STATE', `--snapshot must be classic or merkle, not ${JSON.stringify(profile)}`);
   const now = opts.now ?? new Date();
   const expiries = checkExpiries(opts.expiries ?? {});
   const repo = Repository.create({
@@ -64,7 +72,14 @@ export async function initOverlay(opts: InitOverlayOptions): Promise<InitOverlay
   });
   await mkdir(paths.keysDir, { recursive: true, mode: 0o700 });
   const written: string[] = [];
+  // A static host cannot generate proofs on request: in the Merkle profile each epoch writes them all
+  // (an overlay's tree holds two roles, targets and the approval role).
+  const materializeProofs = profile === 'merkle';
   try {
+    if (profile === 'merkle') {
+      declareMerkleProfile(repo.root.signed);
+      repo.merkle = await openMerkleStore(paths.metadataDir);
+    }
     const signers = new Map<string, Signer>();
     for (const role of ['root', 'targets', 'snapshot', 'timestamp'] as const) {
       const { signer, privatePath, publicPath } = await writeNewKeyPair(join(paths.keysDir, role === 'root' || role === 'targets' ? 'offline' : 'online'), role);
@@ -83,10 +98,10 @@ export async function initOverlay(opts: InitOverlayOptions): Promise<InitOverlay
     repo.updateTimestamp();
     repo.sign('timestamp', [signers.get('timestamp')!]);
     repo.sign('root', [signers.get('root')!]);
-    await writeConfig(paths.keysDir, { expiries, snapshotLengthAndHashes: false });
+    await writeConfig(paths.keysDir, { expiries, snapshotLengthAndHashes: false, materializeProofs });
     written.push(join(paths.keysDir, 'repo.json'));
     await mkdir(paths.metadataDir, { recursive: true });
-    await persistRepository(repo, paths.metadataDir, { allowUnderThreshold: [OVERLAY_APPROVAL_ROLE] });
+    await persistRepository(repo, paths.metadataDir, { allowUnderThreshold: [OVERLAY_APPROVAL_ROLE], materializeProofs });
     await writeOverlayConfig(paths, { upstream });
   } catch (error) {
     for (const f of written) await rm(f, { force: true });
@@ -94,5 +109,5 @@ export async function initOverlay(opts: InitOverlayOptions): Promise<InitOverlay
   }
   const rootFile = join(paths.metadataDir, '1.root.json');
   const rootSha256 = createHash('sha256').update(await readFile(rootFile)).digest('hex');
-  return { paths, upstream, rootFile, rootSha256, reviewers: reviewers.map((k) => k.keyid), threshold };
+  return { paths, upstream, rootFile, rootSha256, reviewers: reviewers.map((k) => k.keyid), threshold, snapshot: profile };
 }

@@ -1,16 +1,20 @@
 // A static host for the overlay's metadata directory, with the cache headers docs/overlay.md asks of any
 // host: versioned files (`<N>.<role>.json`) never change, so they are immutable; timestamp.json changes
 // on every renewal, so it gets a short max-age. For local use, tests and CI; production uses any static
-// host (object store + CDN) with the same headers.
+// host (object store + CDN) with the same headers. In the Merkle snapshot profile (ADR 0021) it also serves
+// the tree's files, `merkle/<root>/<role>.proof.json`, `delta.json` and `auditors/<keyid>.json`: immutable
+// (the root is in the path); the tree store (`merkle/.store/`) is never served.
 import { createServer, type Server } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const TIMESTAMP_MAX_AGE_SECONDS = 60;
+/** The Merkle profile's files under one tree root (64 hex): a proof, the delta, an auditor's cosignature. */
+const MERKLE_FILE = /^merkle\/[0-9a-f]{64}\/(?:[A-Za-z0-9@%_][A-Za-z0-9@%._-]{0,250}\.proof\.json|delta\.json|auditors\/[0-9a-f]{64}\.json)$/;
 
 /** The Cache-Control header for a metadata file name. */
 export function cacheControlFor(file: string): string {
-  if (/^[1-9][0-9]*\./.test(file)) return 'public, max-age=31536000, immutable';
+  if (/^[1-9][0-9]*\./.test(file) || MERKLE_FILE.test(file)) return 'public, max-age=31536000, immutable';
   if (file === 'timestamp.json') return `public, max-age=${TIMESTAMP_MAX_AGE_SECONDS}`;
   return 'no-cache';
 }
@@ -36,7 +40,7 @@ export function serveMetadata(dir: string, opts: { port?: number; host?: string;
       }
       const name = url.pathname.startsWith(base) ? url.pathname.slice(base.length) : '';
       // Role names are percent-encoded in file names (`3.@babel%2Fcore.json`): the raw path is the file name.
-      if (!SAFE_NAME.test(name) || name.includes('..')) {
+      if (!(SAFE_NAME.test(name) || MERKLE_FILE.test(name)) || name.includes('..')) {
         res.writeHead(404).end();
         return;
       }

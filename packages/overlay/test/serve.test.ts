@@ -3,12 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateEd25519KeyPair } from '@tufpm/models';
-import { initOverlay } from '../src/index.js';
+import { Metadata, generateEd25519KeyPair } from '@tufpm/models';
+import { initOverlay, serveMetadata } from '../src/index.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tufpm-overlay.js');
 
@@ -53,4 +53,26 @@ test('tufpm-overlay serve sends immutable for versioned files, max-age=60 for ti
     await res.arrayBuffer();
   }
   assert.equal((await fetch(`${url}timestamp.json`, { method: 'POST', body: 'x' })).status, 405);
+});
+
+test('a Merkle-profile overlay is static files: serve sends the proofs and delta.json under the signed root as immutable, never the tree store', async (t) => {
+  const repoDir = await mkdtemp(join(tmpdir(), 'overlay-serve-merkle-'));
+  t.after(() => rm(repoDir, { recursive: true, force: true }));
+  const { paths } = await initOverlay({ repoDir, upstream: 'https://registry.example/', reviewers: [generateEd25519KeyPair().key], snapshot: 'merkle' });
+  const server = await serveMetadata(paths.metadataDir);
+  t.after(() => server.close());
+  const ts = Metadata.timestamp(await readFile(join(paths.metadataDir, 'timestamp.json')));
+  const { root } = ts.signed.unrecognized['x-tufpm-merkle'] as { root: string };
+  for (const file of [`merkle/${root}/targets.proof.json`, `merkle/${root}/_approved.proof.json`, `merkle/${root}/delta.json`]) {
+    const res = await fetch(`${server.url}${file}`);
+    assert.equal(res.status, 200, file);
+    assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable', file);
+    await res.arrayBuffer();
+  }
+  assert.ok((await readdir(join(paths.metadataDir, 'merkle', '.store'))).includes('head.json'), 'the store is in the metadata directory');
+  for (const path of ['merkle/.store/head.json', `merkle/${root}/../.store/head.json`, `merkle/${root}/%2e%2e%2f.store%2fhead.json`, 'merkle/ab/targets.proof.json', `merkle/${root}/auditors/x.json`]) {
+    const res = await fetch(`${server.url}${path}`);
+    assert.equal(res.status, 404, path);
+    await res.arrayBuffer();
+  }
 });

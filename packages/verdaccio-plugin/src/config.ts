@@ -14,6 +14,12 @@ export interface TufpmPluginConfig {
   storeTimeoutMs: number;
   /** Renew the timestamp and snapshot before they expire while Verdaccio runs; default true. */
   renew: boolean;
+  /**
+   * The snapshot profile the repository in `dir` must be in (ADR 0021): 'merkle' serves proof files and
+   * commits one tree epoch per publish. Root.json decides it (offline keys, `tufpm-repo init --snapshot`);
+   * the plugin refuses to start when root.json says otherwise. Default 'classic'.
+   */
+  snapshot: 'classic' | 'merkle';
 }
 
 export class PluginConfigError extends TufError {
@@ -39,6 +45,12 @@ function bool(raw: unknown, key: string, fallback: boolean): boolean {
   return raw;
 }
 
+function profile(raw: unknown): 'classic' | 'merkle' {
+  if (raw === undefined) return 'classic';
+  if (raw !== 'classic' && raw !== 'merkle') throw new PluginConfigError('middlewares.tufpm.snapshot must be classic or merkle');
+  return raw;
+}
+
 /** The plugin's section of `filters:` (`filters: { tufpm: { dir } }`): only the tufpm directory. */
 export function parseFilterConfig(raw: unknown, options: PluginOptions): { dir: string } {
   const c = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
@@ -57,5 +69,6 @@ export function parsePluginConfig(raw: unknown, options: PluginOptions): TufpmPl
     maxBodyBytes: positive(c['max_body_bytes'], 'max_body_bytes', 64 * 1024 * 1024),
     storeTimeoutMs: positive(c['store_timeout_ms'], 'store_timeout_ms', 60_000),
     renew: bool(c['renew'], 'renew', true),
+    snapshot: profile(c['snapshot']),
   };
 }

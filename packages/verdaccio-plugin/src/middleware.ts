@@ -4,14 +4,16 @@ import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { TufError } from '@tufpm/models';
-import { Observations, RegistryError, answerObservation, isValidPackageName, readRequestBody, resolveMetadataFile } from '@tufpm/registry';
-import { createMaintainerPublishHook, createMaintainerRoutes, startExpiryRenewer } from '@tufpm/repo';
+import { Observations, RegistryError, answerObservation, isValidPackageName, readRequestBody, resolveMerkleFile, resolveMetadataFile } from '@tufpm/registry';
+import { createMaintainerPublishHook, createMaintainerRoutes, loadRepository, startExpiryRenewer } from '@tufpm/repo';
 import { parsePluginConfig, PluginConfigError, type TufpmPluginConfig } from './config.js';
 import { carriesTarball, handlePublish, type PublishContext } from './publish.js';
 import { sendError, sendRefusal } from './respond.js';
 import type { Middleware, PluginOptions, RemoteUser, VerdaccioAuth, VerdaccioRequest, VerdaccioStorage } from './verdaccio-types.js';
 
 const METADATA = /^\/-\/tuf\/metadata\/([^/]+)$/;
+// The Merkle snapshot profile's files (ADR 0021): merkle/<root>/<role>.proof.json, delta.json, auditors/<keyid>.json
+const MERKLE = /^\/-\/tuf\/metadata\/merkle\/([^/]+)\/([^/]+(?:\/[^/]+)?)$/;
 // `/<name>`, `/@scope%2fname` (npm) or `/@scope/name` (Yarn), optionally `/-rev/<rev>` (npm unpublish)
 // Verdaccio's `PUT /:package/-/:filename/*` (a tarball alone)
 const TARBALL_PUT = /^\/(?:@[^/%]+(?:\/|%2[fF]))?[^/@-][^/]*\/-\/[^/]+(?:\/.*)?$/;
@@ -53,7 +55,8 @@ export interface TufpmMiddlewareHooks {
 
 /**
  * The middleware Verdaccio mounts after its auth and before its npm API (see verdaccio.cjs):
- * - GET/HEAD `/-/tuf/metadata/<file>`: the TUF metadata, as tufpm-registry serves it;
+ * - GET/HEAD `/-/tuf/metadata/<file>`: the TUF metadata, as tufpm-registry serves it, and in the Merkle
+ *   snapshot profile `/-/tuf/metadata/merkle/<root>/...` (proofs, generated from the tree store on request);
  * - `/-/tufpm/...`: the maintainer routes (staged releases, claims, key changes, role refresh), allowed to
  *   whoever Verdaccio lets publish the package;
  * - GET `/-/tufpm/health` (JSON: each role's version and expiry, the earliest expiry, the last publish;
@@ -66,6 +69,12 @@ export async function createTufpmMiddleware(raw: unknown, options: PluginOptions
   const metadataDir = join(config.dir, 'tuf', 'metadata');
   await mustExist(join(metadataDir, 'timestamp.json'), 'TUF metadata');
   await mustExist(join(config.keys, 'repo.json'), 'the keys directory');
+  // The profile is root.json's (offline keys); the config says which one the operator set up, and a
+  // mismatch (another directory, a root rotated back) stops the plugin instead of serving the other one.
+  const profile = (await loadRepository(metadataDir)).snapshotProfile();
+  if (profile !== config.snapshot) {
+    throw new PluginConfigError(`middlewares.tufpm.snapshot is ${config.snapshot}, but the repository in ${metadataDir} is in the ${profile} snapshot profile (its root.json decides it: tufpm-repo init --snapshot ${config.snapshot} creates a repository in that profile; see docs/verdaccio.md)`);
+  }
   const hook = createMaintainerPublishHook({ keysDir: config.keys, metadataDir });
   const routes = createMaintainerRoutes({
     registryDir: config.dir,
@@ -116,9 +125,23 @@ export async function createTufpmMiddleware(raw: unknown, options: PluginOptions
     }
   }
 
+  /** merkle/<root>/...: immutable per root (the root is in the URL), so cacheable forever, as tufpm-registry serves them. */
+  async function serveMerkle(req: VerdaccioRequest, res: ServerResponse, root: string, rest: string[]): Promise<void> {
+    obs.metadataRequest();
+    const bytes = config.snapshot === 'merkle' ? await resolveMerkleFile(metadataDir, root, rest) : undefined;
+    if (bytes === undefined) return sendError(res, 404, 'merkle file not found', 'REGISTRY_NOT_FOUND');
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length, 'cache-control': 'public, max-age=31536000, immutable' });
+    res.end(req.method === 'HEAD' ? undefined : bytes);
+  }
+
   async function handle(req: VerdaccioRequest, res: ServerResponse, next: (err?: unknown) => void): Promise<void> {
     const method = req.method ?? 'GET';
     const path = (req.url ?? '/').split('?')[0]!;
+    const merkle = MERKLE.exec(path);
+    if (merkle !== null) {
+      if (method !== 'GET' && method !== 'HEAD') return sendError(res, 405, 'method not allowed', 'REGISTRY_METHOD_NOT_ALLOWED');
+      return serveMerkle(req, res, merkle[1]!, merkle[2]!.split('/'));
+    }
     const meta = METADATA.exec(path);
     if (meta !== null) {
       if (method !== 'GET' && method !== 'HEAD') return sendError(res, 405, 'method not allowed', 'REGISTRY_METHOD_NOT_ALLOWED');

@@ -17,6 +17,13 @@ test('config: paths are read relative to config.yaml; a missing keys directory i
   assert.throws(() => parsePluginConfig({ dir: './tufpm', keys: 'k', max_body_bytes: -1 }, options), { code: 'VERDACCIO_TUFPM_CONFIG' });
 });
 
+test('config: snapshot selects the profile (classic by default, merkle); anything else is a coded configuration error', () => {
+  const options: PluginOptions = { config: { configPath: '/etc/verdaccio/config.yaml' }, logger };
+  assert.equal(parsePluginConfig({ dir: 'd', keys: 'k' }, options).snapshot, 'classic');
+  assert.equal(parsePluginConfig({ dir: 'd', keys: 'k', snapshot: 'merkle' }, options).snapshot, 'merkle');
+  assert.throws(() => parsePluginConfig({ dir: 'd', keys: 'k', snapshot: 'Merkle' }, options), { code: 'VERDACCIO_TUFPM_CONFIG' });
+});
+
 /** A real HTTP server whose "Verdaccio" answers with `status`; the test drives handOn like the plugin. */
 async function exchange(status: number, after: (h: ReturnType<typeof handOn>, stored: Promise<void>) => Promise<void>): Promise<{ status: number; body: string; order: string[] }> {
   const order: string[] = [];
