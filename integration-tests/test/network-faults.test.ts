@@ -39,6 +39,17 @@ interface Case {
   fault: Fault;
   /** what the installer's report must say */
   says: RegExp;
+  /** the installer's network timeout for the faulted run (Yarn's httpTimeout, npm's fetch-timeout), in ms:
+   *  short, so that a stall or a trickle costs the suite seconds, not the default 30 s per request */
+  timeoutMs?: number;
+}
+
+/** The timeout of the stall and trickle cases: the TUF client takes it as its idle timeout and speed grace. */
+const SHORT_TIMEOUT_MS = 1500;
+
+/** A report that says all of these, in any order. */
+function saysAll(...parts: RegExp[]): RegExp {
+  return new RegExp(`^${parts.map((p) => `(?=[\\s\\S]*${p.source})`).join('')}`);
 }
 
 // Metadata faults: the TUF client's own fetcher (both installers share it).
@@ -50,15 +61,32 @@ const TUF_CASES: Case[] = [
   { name: 'HTTP 429 with Retry-After', target: 'tuf', fault: { kind: 'too-many-requests', retryAfter: 1 }, says: /TUF_REGISTRY_UNREACHABLE[\s\S]*HTTP 429 \(Retry-After 1 s\)/ },
   { name: 'a redirect loop', target: 'tuf', fault: { kind: 'redirect-loop' }, says: /TUF_REGISTRY_UNREACHABLE[\s\S]*too many redirects/ },
   { name: 'an endless body', target: 'tuf', fault: { kind: 'endless' }, says: /TUF_LENGTH[\s\S]*endless data/ },
+  // Slow retrieval (ADR 0019): the installer's own timeout bounds the TUF client's wait; a fault, not an attack.
+  {
+    name: 'a stall (headers, then nothing)', target: 'tuf', fault: { kind: 'stall' }, timeoutMs: SHORT_TIMEOUT_MS,
+    says: saysAll(/TUF_SLOW_RETRIEVAL/, /no data for 1500 ms/, /none detected: the registry or the network stalled/),
+  },
+  {
+    name: 'a slow trickle (64 B/s)', target: 'tuf', fault: { kind: 'trickle', bytesPerSecond: 64 }, timeoutMs: SHORT_TIMEOUT_MS,
+    says: saysAll(/TUF_SLOW_RETRIEVAL/, /average speed below 1024 B\/s/, /none detected: the registry or the network stalled/),
+  },
 ];
+
+/** A trickle slower than the installer's idle timeout: one byte every 2.5 s against 1.5 s. */
+const CRAWL: Fault = { kind: 'trickle', bytesPerSecond: 1, intervalMs: 2500 };
 
 // Tarball and packument faults: the installers' own HTTP stacks (npm-registry-fetch, Yarn's got); the
 // report is theirs, coded, and says what the network did. tufpm adds the signed-length check and the
 // packument bound (an endless packument grew tufpm-npm to 3.5 GB in 20 s before it).
 interface InstallerCases {
-  tarball: Array<[string, Fault, RegExp]>;
-  packument: Array<[string, Fault, RegExp]>;
+  /** [name, fault, what the report says, the installer's timeout for the faulted run] */
+  tarball: Array<[string, Fault, RegExp, number?]>;
+  packument: Array<[string, Fault, RegExp, number?]>;
 }
+
+// npm's idle timeout (fetch-timeout) answers a stall as @npmcli/agent's EIDLETIMEOUT or minipass-fetch's
+// "network timeout" (FETCH_ERROR), whichever timer fires first.
+const NPM_TIMEOUT = /TUF_NPM_(EIDLETIMEOUT: Idle timeout|FETCH_ERROR: network timeout)[\s\S]*attack: +none detected/;
 
 const NPM: InstallerCases = {
   tarball: [
@@ -68,11 +96,14 @@ const NPM: InstallerCases = {
     ['HTTP 503', { kind: 'status', status: 503 }, /TUF_NPM_E503/],
     ['HTTP 429 with Retry-After', { kind: 'too-many-requests', retryAfter: 1 }, /TUF_NPM_E429/],
     ['a redirect loop', { kind: 'redirect-loop' }, /TUF_NPM_EMAXREDIRECT/],
+    ['a stall (headers, then nothing)', { kind: 'stall' }, NPM_TIMEOUT, SHORT_TIMEOUT_MS],
+    ['a trickle slower than the timeout', CRAWL, NPM_TIMEOUT, SHORT_TIMEOUT_MS],
   ],
   packument: [
     ['a connection reset mid-body', { kind: 'reset' }, /TUF_NPM_ECONNRESET[\s\S]*attack: +none detected/],
     ['HTTP 503', { kind: 'status', status: 503 }, /TUF_NPM_E503/],
     ['an endless body', { kind: 'endless' }, /TUF_PACKUMENT_TOO_LARGE[\s\S]*package: +(left|right)/],
+    ['a stall (headers, then nothing)', { kind: 'stall' }, NPM_TIMEOUT, SHORT_TIMEOUT_MS],
   ],
 };
 
@@ -83,10 +114,13 @@ const YARN: InstallerCases = {
     ['HTTP 503', { kind: 'status', status: 503 }, /YN0035.*503 \(Service Unavailable\)/],
     ['HTTP 429 with Retry-After', { kind: 'too-many-requests', retryAfter: 1 }, /YN0035.*429 \(Too Many Requests\)/],
     ['a redirect loop', { kind: 'redirect-loop' }, /TUF_REGISTRY_UNREACHABLE \| package (left|right)@1\.0\.0 \(tarball\) \| attack: none detected.*MaxRedirectsError/],
+    ['a stall (headers, then nothing)', { kind: 'stall' }, /TUF_REGISTRY_UNREACHABLE \| package (left|right)@1\.0\.0 \(tarball\) \| attack: none detected.*TimeoutError/, SHORT_TIMEOUT_MS],
+    ['a trickle slower than the timeout', CRAWL, /TUF_REGISTRY_UNREACHABLE \| package (left|right)@1\.0\.0 \(tarball\) \| attack: none detected.*TimeoutError/, SHORT_TIMEOUT_MS],
   ],
   packument: [
     ['a body cut short of its Content-Length', { kind: 'truncate' }, /TUF_REGISTRY_UNREACHABLE \| package (left|right) \(packument\) \| attack: none detected.*(ReadError|RequestError)/],
     ['a body cut short with a matching Content-Length', { kind: 'truncate-matching-length' }, /TUF_PACKUMENT_MALFORMED \| package (left|right) \| attack: none detected/],
+    ['a stall (headers, then nothing)', { kind: 'stall' }, /TUF_REGISTRY_UNREACHABLE \| package (left|right) \(packument\) \| attack: none detected.*TimeoutError/, SHORT_TIMEOUT_MS],
   ],
 };
 
@@ -110,7 +144,7 @@ describe('network faults between the installers and the registry', () => {
     c: Case,
     state: () => Promise<unknown>,
     stateDir: string,
-    install: () => Promise<CliResult>,
+    install: (timeoutMs?: number) => Promise<CliResult>,
     report: (r: CliResult) => string,
   ): Promise<void> {
     const before = await state();
@@ -120,7 +154,7 @@ describe('network faults between the installers and the registry', () => {
     proxy.inject(c.target, c.fault);
     let res: CliResult;
     try {
-      res = await install();
+      res = await install(c.timeoutMs);
     } finally {
       proxy.clear();
     }
@@ -137,8 +171,8 @@ describe('network faults between the installers and the registry', () => {
 
   const all = (cases: InstallerCases): Case[] => [
     ...TUF_CASES,
-    ...cases.tarball.map(([name, fault, says]) => ({ name, target: 'tarball' as const, fault, says })),
-    ...cases.packument.map(([name, fault, says]) => ({ name, target: 'packument' as const, fault, says })),
+    ...cases.tarball.map(([name, fault, says, timeoutMs]) => ({ name, target: 'tarball' as const, fault, says, ...(timeoutMs ? { timeoutMs } : {}) })),
+    ...cases.packument.map(([name, fault, says, timeoutMs]) => ({ name, target: 'packument' as const, fault, says, ...(timeoutMs ? { timeoutMs } : {}) })),
   ];
 
   describe('tufpm-npm', () => {
@@ -158,7 +192,9 @@ describe('network faults between the installers and the registry', () => {
         await rm(join(project.dir, 'node_modules'), { recursive: true, force: true });
         await rm(join(project.machine, '.npm'), { recursive: true, force: true });
         if (c.target === 'packument') await rm(join(project.dir, 'package-lock.json'), { force: true });
-        await survives(c, () => project.state(), stateDir(), () => project.tufpmNpm(['install']), (r) => r.stderr);
+        const install = (timeoutMs?: number): Promise<CliResult> =>
+          project.tufpmNpm(['install'], timeoutMs === undefined ? {} : { npm_config_fetch_timeout: String(timeoutMs) });
+        await survives(c, () => project.state(), stateDir(), install, (r) => r.stderr);
       });
     }
   });
@@ -176,15 +212,18 @@ describe('network faults between the installers and the registry', () => {
         assert.equal(first.code, 0, first.stdout);
       });
 
-      // PnP runs the metadata cases and one tarball case; the fetch path is the same as node-modules.
-      const cases = linker === 'pnp' ? [...TUF_CASES.slice(0, 2), { name: 'HTTP 503', target: 'tarball' as const, fault: YARN.tarball[2]![1], says: YARN.tarball[2]![2] }] : all(YARN);
+      // PnP runs a few metadata cases and one tarball case; the fetch path is the same as node-modules.
+      const stall = TUF_CASES.find((c) => c.fault.kind === 'stall')!;
+      const cases = linker === 'pnp' ? [...TUF_CASES.slice(0, 2), stall, { name: 'HTTP 503', target: 'tarball' as const, fault: YARN.tarball[2]![1], says: YARN.tarball[2]![2] }] : all(YARN);
       for (const c of cases) {
         test(`survives ${c.name} on ${c.target === 'tuf' ? 'TUF metadata' : `a ${c.target}`} (Yarn ${linker})`, async () => {
           for (const f of ['node_modules', '.pnp.cjs', '.pnp.loader.mjs', '.yarn']) await rm(join(project.dir, f), { recursive: true, force: true });
           await rm(project.cacheFolder, { recursive: true, force: true });
           await rm(project.mirrorFolder, { recursive: true, force: true });
           if (c.target === 'packument') await rm(join(project.dir, 'yarn.lock'), { force: true });
-          await survives(c, () => project.state(), stateDir(), () => project.yarn(['install']), (r) => r.stdout);
+          const install = (timeoutMs?: number): Promise<CliResult> =>
+            project.yarn(['install'], timeoutMs === undefined ? {} : { YARN_HTTP_TIMEOUT: String(timeoutMs) });
+          await survives(c, () => project.state(), stateDir(), install, (r) => r.stdout);
         });
       }
     });

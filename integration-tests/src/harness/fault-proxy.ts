@@ -16,8 +16,11 @@ export type Fault =
   | { kind: 'truncate-matching-length' }
   /** headers and a few bytes, then nothing (the connection stays open until the client gives up) */
   | { kind: 'stall' }
-  /** the body at `bytesPerSecond` (default 64) */
-  | { kind: 'trickle'; bytesPerSecond?: number }
+  /** the body at `bytesPerSecond` (default 64), one chunk every `intervalMs` (default 100; a chunk is at least
+   *  one byte, so an interval above the client's idle timeout is a trickle slower than that timeout) */
+  | { kind: 'trickle'; bytesPerSecond?: number; intervalMs?: number }
+  /** the real body followed by `extraBytes` of padding, with a Content-Length announcing all of it */
+  | { kind: 'oversized'; extraBytes: number }
   /** an HTTP error status with a short body (500, 502, 503, 504) */
   | { kind: 'status'; status: number }
   /** 429 Too Many Requests with a Retry-After header in seconds */
@@ -177,7 +180,8 @@ export class FaultProxy {
         res.write(body.subarray(0, Math.min(8, body.length - 1)));
         return; // nothing more, ever: the client's timeout must answer
       case 'trickle': {
-        const perTick = Math.max(1, Math.round((fault.bytesPerSecond ?? 64) / 10));
+        const interval = fault.intervalMs ?? 100;
+        const perTick = Math.max(1, Math.round(((fault.bytesPerSecond ?? 64) * interval) / 1000));
         res.writeHead(upstream.status, { ...headers, 'content-length': String(body.length) });
         let at = 0;
         const timer = setInterval(() => {
@@ -191,8 +195,26 @@ export class FaultProxy {
           at += chunk.length;
           this.#stats.faultBytes += chunk.length;
           res.write(chunk);
-        }, 100);
+        }, interval);
         this.#timers.add(timer);
+        return;
+      }
+      case 'oversized': {
+        res.writeHead(upstream.status, { ...headers, 'content-length': String(body.length + fault.extraBytes) });
+        res.write(body);
+        const noise = Buffer.alloc(64 * 1024, 0x61);
+        let left = fault.extraBytes;
+        const pump = (): void => {
+          while (!res.destroyed && left > 0) {
+            const chunk = noise.subarray(0, Math.min(noise.length, left));
+            left -= chunk.length;
+            this.#stats.faultBytes += chunk.length;
+            if (!res.write(chunk)) return;
+          }
+          if (left === 0 && !res.destroyed) res.end();
+        };
+        res.on('drain', pump);
+        pump();
         return;
       }
       case 'endless': {

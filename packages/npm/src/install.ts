@@ -81,6 +81,8 @@ export function verifierOptions(config: NpmConfig, progress?: Progress): Verifie
     requireMaintainerSigned: config.requireMaintainerSigned,
     minimumThreshold: config.minimumThreshold,
     ...(config.snapshotMaxLength !== undefined ? { snapshotMaxLength: config.snapshotMaxLength } : {}),
+    // npm's fetch-timeout (flattened to `timeout`) also bounds a stall or a trickle on TUF metadata (ADR 0019)
+    ...(typeof config.flat['timeout'] === 'number' ? { networkTimeoutMs: config.flat['timeout'] } : {}),
     onProgress: (event) => {
       if (event.phase === 'refresh') progress?.update('refreshing TUF metadata', event.done, event.total);
     },

@@ -97,9 +97,11 @@ const CLIENT_ATTACKS: Record<string, { attack: string; recovery: string }> = {
     attack: 'mix-and-match or tampering (hash differs from the signed one)',
     recovery: 'the registry or a mirror serves altered metadata; retry against the real registry',
   },
+  // ADR 0019: a stall or a trickle is what a slow network or an overloaded registry does; a slow-retrieval
+  // attacker does the same. Refused either way; the report says what happened and does not claim an attack.
   TUF_SLOW_RETRIEVAL: {
-    attack: 'slow retrieval',
-    recovery: 'the server is too slow or stalling; retry later or against another mirror',
+    attack: 'none detected: the registry or the network stalled or sent too slowly (a slow-retrieval attack looks the same; refused either way)',
+    recovery: 'nothing was installed or cached; retry later or against another mirror (the wait is Yarn\'s httpTimeout or npm\'s fetch-timeout, at most 30 s without data and 1 KiB/s on average after 10 s)',
   },
   TUF_MERKLE_PROOF: {
     attack: 'forged Merkle proof (a role shown with another version, a missing role shown as present or a present one as absent, or a proof for another tree)',

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DownloadError, ROLE_PACK_FILE, Updater, ensurePrivateDir, parseAuditorPolicy, writeFileAtomic, type RootChainEntry } from '@tufpm/client';
+import { DownloadError, ROLE_PACK_FILE, Updater, UrlFetcher, type HttpFetcherOptions, ensurePrivateDir, parseAuditorPolicy, writeFileAtomic, type RootChainEntry } from '@tufpm/client';
 import { Metadata, MetadataParseError, SuccinctRoles, type TargetFile } from '@tufpm/models';
 import { VerifyError } from './errors.js';
 import type { RecordedClaim, RoleKeys } from './lockfile.js';
@@ -76,6 +76,8 @@ export interface TufSessionOptions {
   clock?: () => Date;
   /** the client's snapshotMaxLength (default: the client's) */
   snapshotMaxLength?: number;
+  /** the installer's network timeout in ms (VerifierOptions.networkTimeoutMs): see clientTimeouts */
+  networkTimeoutMs?: number;
   /** the project's tufpm-auditors.json, as parsed JSON (auditors.ts): required cosignatures on a Merkle tree root */
   auditors?: unknown;
 }
@@ -136,6 +138,23 @@ function unreachable(error: unknown): unknown {
   });
 }
 
+/** The client's own bounds (HttpFetcher): 30 s without a byte, 30 s for the headers, 10 s of grace before
+ *  the 1 KiB/s average applies. */
+const CLIENT_IDLE_MS = 30_000;
+const CLIENT_SPEED_GRACE_MS = 10_000;
+
+/**
+ * Slow retrieval (TUF 5.3-5.7; ADR 0019): the installer's own network timeout (Yarn's `httpTimeout`, npm's
+ * `fetch-timeout`) shortens the client's idle and header timeouts and the grace before its speed check, so a
+ * stall or a trickle on TUF metadata ends when the user asked the installer to give up; it never lengthens
+ * them (npm's default of 5 minutes would leave an install silent that long on a stalled timestamp).
+ */
+export function clientTimeouts(networkTimeoutMs: number | undefined): HttpFetcherOptions {
+  if (networkTimeoutMs === undefined || !Number.isSafeInteger(networkTimeoutMs) || networkTimeoutMs < 1) return {};
+  const idle = Math.min(CLIENT_IDLE_MS, networkTimeoutMs);
+  return { idleTimeoutMs: idle, headersTimeoutMs: idle, speedGraceMs: Math.min(CLIENT_SPEED_GRACE_MS, networkTimeoutMs) };
+}
+
 function metadataDirFor(options: Pick<TufSessionOptions, 'metadataUrl' | 'cacheDir'>, rootBytes: Uint8Array): string {
   return join(options.cacheDir, sha256Hex(Buffer.from(`${options.metadataUrl}\n${sha256Hex(rootBytes)}`)).slice(0, 32));
 }
@@ -189,6 +208,7 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
     targetBaseUrl: options.registryUrl,
     // one role per package: one pack file instead of hundreds of role files (written by persist())
     delegatedRoleCache: 'pack',
+    ...(options.networkTimeoutMs !== undefined ? { fetcher: new UrlFetcher(clientTimeouts(options.networkTimeoutMs)) } : {}),
     verificationRecordKey: options.recordKey,
     ...(options.auditors !== undefined ? { auditors: parseAuditorPolicy(options.auditors, 'tufpm-auditors.json') } : {}),
     ...(options.snapshotMaxLength !== undefined ? { config: { snapshotMaxLength: options.snapshotMaxLength } } : {}),

@@ -66,6 +66,10 @@ export interface VerifierOptions {
    *  to what the registry's snapshot needs: every byte of it is one an online timestamp key can make each
    *  install fetch and parse (docs/benchmarks.md, "Metadata size"). */
   snapshotMaxLength?: number;
+  /** The installer's own network timeout in ms (Yarn's `httpTimeout`, npm's `fetch-timeout`): the TUF
+   *  client's idle and header timeouts and its slow-retrieval grace are shortened to it, never lengthened
+   *  (tuf-session.ts `clientTimeouts`; ADR 0019). Default: the client's (30 s idle, 10 s grace). */
+  networkTimeoutMs?: number;
 }
 
 export interface SignedTarget {

@@ -119,6 +119,7 @@ export class InstallVerifier {
       cacheDir: registryStateDir(machine.dir, metadataUrl),
       recordKey: machine.recordKey,
       ...(options.snapshotMaxLength !== undefined ? { snapshotMaxLength: options.snapshotMaxLength } : {}),
+      ...(options.networkTimeoutMs !== undefined ? { networkTimeoutMs: options.networkTimeoutMs } : {}),
       // ADR 0022: the project's own auditors (never the registry's word); plain JSON, it may cross to the worker
       ...(auditors !== undefined ? { auditors: auditors.raw } : {}),
       ...(pins ? { pinnedRoot: { version: pins.root.version, sha256: pins.root.sha256, digest: rootDigestKind(pins) } } : {}),

@@ -115,6 +115,8 @@ export interface TufSettings {
   minimumThreshold: number;
   /** null: the client's default */
   snapshotMaxLength: number | null;
+  /** Yarn's own `httpTimeout` (ms): the TUF client's idle timeout and slow-retrieval grace are shortened to it */
+  networkTimeoutMs: number;
 }
 
 /** Reads the settings once per install; the mode is checked here because env overrides bypass `values`. */
@@ -137,6 +139,7 @@ export function readSettings(config: Configuration): TufSettings {
     requireMaintainerSigned: maintainerPolicy([...config.get('tufRequireMaintainerSigned')]),
     minimumThreshold: minimumThreshold(config.get('tufMinimumThreshold')),
     snapshotMaxLength: byteBound(config.get('tufSnapshotMaxLength')),
+    networkTimeoutMs: config.get('httpTimeout'),
   };
 }
 

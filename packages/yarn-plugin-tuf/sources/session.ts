@@ -70,6 +70,8 @@ export class TufSession {
       requireMaintainerSigned: settings.requireMaintainerSigned,
       minimumThreshold: settings.minimumThreshold,
       ...(settings.snapshotMaxLength === null ? {} : { snapshotMaxLength: settings.snapshotMaxLength }),
+      // Yarn's httpTimeout also bounds a stall or a trickle on TUF metadata (shortens the client's, ADR 0019)
+      networkTimeoutMs: settings.networkTimeoutMs,
       // Role downloads, parsing and signature checks run beside Yarn's main thread, which its fetch step
       // keeps busy (ADR 0008).
       tufWorker: () => new Worker(TUF_WORKER_SOURCE, { eval: true }),
