@@ -15,6 +15,11 @@ const args = process.argv.slice(2);
 const only = args.includes('--module') ? args[args.indexOf('--module') + 1] : undefined;
 // --files a,b: mutate only the module's files whose path contains one of these (a partial run, say so)
 const files = args.includes('--files') ? args[args.indexOf('--files') + 1].split(',') : undefined;
+// --lines 238-400[,538-599]: mutate only these line ranges of the selected files (Stryker's `file:a-b`; a
+// documented subset when a whole file cannot run in the time there is, say so)
+const lines = args.includes('--lines') ? args[args.indexOf('--lines') + 1].split(',') : undefined;
+if (lines !== undefined && !lines.every((r) => /^[1-9][0-9]*-[1-9][0-9]*$/.test(r))) throw new Error(`--lines takes line ranges a-b[,c-d], got ${lines.join(',')}`);
+const withLines = (list) => (lines === undefined ? list : list.flatMap((f) => lines.map((r) => `${f}:${r}`)));
 
 /** module -> the dist files mutated and the unit tests that cover them (globs relative to the root) */
 export const MODULES = {
@@ -60,7 +65,7 @@ for (const [name, mod] of Object.entries(MODULES)) {
     plugins: ['@stryker-mutator/tap-runner'],
     tap: { testFiles: mod.tests, nodeArgs: ['--test-reporter=tap'], forceBail: true },
     coverageAnalysis: 'perTest',
-    mutate: files === undefined ? mod.mutate : mod.mutate.filter((f) => files.some((part) => f.includes(part))),
+    mutate: withLines(files === undefined ? mod.mutate : mod.mutate.filter((f) => files.some((part) => f.includes(part)))),
     reporters: ['clear-text', 'json', 'progress'],
     jsonReporter: { fileName: relative(root, reportFile) },
     clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0 },

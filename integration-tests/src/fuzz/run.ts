@@ -12,6 +12,7 @@ import { TufError } from '@tufpm/models';
 import { PropertyViolation, type FuzzTarget } from './target.js';
 import { tufTargets } from './targets-tuf.js';
 import { npmTargets } from './targets-npm.js';
+import { manifestTargets } from './targets-manifest.js';
 
 /** One input taking longer than this is a defect (a hang in the making); the machine is shared, hence generous. */
 export const SLOW_MS = 5_000;
@@ -19,7 +20,7 @@ const MAX_INTERESTING = 25;
 const MAX_SAVED_BYTES = 16 * 1024;
 
 export function allTargets(): FuzzTarget[] {
-  return [...tufTargets(), ...npmTargets()];
+  return [...tufTargets(), ...npmTargets(), ...manifestTargets()];
 }
 
 export interface Defect {
