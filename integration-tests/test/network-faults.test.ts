@@ -98,6 +98,8 @@ const NPM: InstallerCases = {
     ['a redirect loop', { kind: 'redirect-loop' }, /TUF_NPM_EMAXREDIRECT/],
     ['a stall (headers, then nothing)', { kind: 'stall' }, NPM_TIMEOUT, SHORT_TIMEOUT_MS],
     ['a trickle slower than the timeout', CRAWL, NPM_TIMEOUT, SHORT_TIMEOUT_MS],
+    // pacote unpacks while hashing: the padding after the signed gzip stream fails zlib before the hash check
+    ['an oversized body (1 MiB past the signed length)', { kind: 'oversized', extraBytes: 2 ** 20 }, /TUF_TARBALL_MISMATCH: a tarball received does not unpack \(Z_DATA_ERROR[\s\S]*attack: +tampered tarball, or one corrupted or padded in transit/],
   ],
   packument: [
     ['a connection reset mid-body', { kind: 'reset' }, /TUF_NPM_ECONNRESET[\s\S]*attack: +none detected/],
@@ -116,6 +118,8 @@ const YARN: InstallerCases = {
     ['a redirect loop', { kind: 'redirect-loop' }, /TUF_REGISTRY_UNREACHABLE \| package (left|right)@1\.0\.0 \(tarball\) \| attack: none detected.*MaxRedirectsError/],
     ['a stall (headers, then nothing)', { kind: 'stall' }, /TUF_REGISTRY_UNREACHABLE \| package (left|right)@1\.0\.0 \(tarball\) \| attack: none detected.*TimeoutError/, SHORT_TIMEOUT_MS],
     ['a trickle slower than the timeout', CRAWL, /TUF_REGISTRY_UNREACHABLE \| package (left|right)@1\.0\.0 \(tarball\) \| attack: none detected.*TimeoutError/, SHORT_TIMEOUT_MS],
+    // Yarn buffers the whole body before the plugin sees it (docs/reliability.md has the memory figures)
+    ['an oversized body (1 MiB past the signed length)', { kind: 'oversized', extraBytes: 2 ** 20 }, /TUF_TARBALL_MISMATCH \| package (left|right)@1\.0\.0 .*length \(10\d{5} bytes, signed \d+\)/],
   ],
   packument: [
     ['a body cut short of its Content-Length', { kind: 'truncate' }, /TUF_REGISTRY_UNREACHABLE \| package (left|right) \(packument\) \| attack: none detected.*(ReadError|RequestError)/],

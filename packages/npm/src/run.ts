@@ -53,6 +53,15 @@ function foreignReport(error: Error): FailureReport {
       recovery: 'nothing was installed; retry against the real registry, clear the npm cache if it is suspect',
     }));
   }
+  // pacote unpacks while it hashes: bytes that do not gunzip or untar fail before the integrity check can
+  // (an oversized tarball: the signed gzip stream, then more). The signed bytes unpack (the signer read them),
+  // so these are other bytes: say so, not "none detected" (issue 19, network-faults).
+  if (typeof code === 'string' && /^(Z_|TAR_)[A-Z_]+$/.test(code)) {
+    return toReport(new NpmVerifyError('TUF_TARBALL_MISMATCH', `a tarball received does not unpack (${code}: ${error.message.split('\n')[0]!.slice(0, 200)}); the signed tarball does, so these are other bytes`, {
+      attack: 'tampered tarball, or one corrupted or padded in transit (bytes other than the signed ones)',
+      recovery: 'nothing was installed; retry against the real registry, and run `npm cache clean --force` if the local cache is suspect',
+    }));
+  }
   return {
     code: `TUF_NPM_${code ?? 'ERROR'}`.slice(0, 64),
     message: error.message.split('\n')[0]!.slice(0, 500),
