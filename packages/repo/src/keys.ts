@@ -80,10 +80,11 @@ export async function writeNewKeyPair(dir: string, base: string): Promise<{ sign
   return { signer: pair.signer, ...(await writeKeyPair(dir, base, pair.privateKeyPem)) };
 }
 
-export async function writeKeyPair(dir: string, base: string, privateKeyPem: string): Promise<{ privatePath: string; publicPath: string }> {
+/** `suffix` (e.g. `.pending`) is appended to both names: a name not ending in `.pem` is not read as a role's key file. */
+export async function writeKeyPair(dir: string, base: string, privateKeyPem: string, suffix = ''): Promise<{ privatePath: string; publicPath: string }> {
   await ensureDir(dir, 0o700);
-  const privatePath = join(dir, `${base}.pem`);
-  const publicPath = join(dir, `${base}.pub.pem`);
+  const privatePath = join(dir, `${base}.pem${suffix}`);
+  const publicPath = join(dir, `${base}.pub.pem${suffix}`);
   const { createPrivateKey, createPublicKey } = await import('node:crypto');
   const publicPem = createPublicKey(createPrivateKey(privateKeyPem)).export({ format: 'pem', type: 'spki' }).toString();
   await writeFileAtomic(privatePath, privateKeyPem, 0o600);
@@ -134,13 +135,17 @@ export async function roleSigners(keysDir: string, role: string, keyids: readonl
   return out;
 }
 
-/** Moves the key file of a rotated-out key to `<keysDir>/retired/` (kept: it may be needed for audits). */
-export async function retireKeyFile(keysDir: string, path: string, role: string, keyid: string): Promise<string> {
+/**
+ * Moves the key file of a rotated-out key to `<keysDir>/retired/` (kept: it may be needed for audits).
+ * `label` marks why (`.never-used`: the new key of a rotation that did not commit); `publicPath` is the
+ * public half when it is not `<path without .pem>.pub.pem`.
+ */
+export async function retireKeyFile(keysDir: string, path: string, role: string, keyid: string, opts: { label?: string; publicPath?: string } = {}): Promise<string> {
   const dir = join(keysDir, 'retired');
   await ensureDir(dir, 0o700);
-  const target = join(dir, `${role}.${keyid.slice(0, 16)}.pem`);
+  const target = join(dir, `${role}.${keyid.slice(0, 16)}${opts.label ?? ''}.pem`);
   await rename(path, target);
-  const pub = path.replace(/\.pem$/, '.pub.pem');
+  const pub = opts.publicPath ?? path.replace(/\.pem$/, '.pub.pem');
   try {
     await rename(pub, target.replace(/\.pem$/, '.pub.pem'));
   } catch (err) {

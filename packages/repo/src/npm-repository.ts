@@ -11,6 +11,7 @@ import { type Expiries, type RepoConfig, checkExpiries, readConfig, writeConfig 
 import { InvalidInputError, RepositoryStateError } from './errors.js';
 import { ensureDir, exists, isErrno } from './fs-util.js';
 import { roleSigners, writeNewKeyPair } from './keys.js';
+import { finishRotation, readRotationJournal } from './rotation-journal.js';
 import { withRepositoryLock } from './lock.js';
 import { Repository } from './repository.js';
 import { loadRepository, persistRepository, type PlannedFile } from './repository-io.js';
@@ -187,14 +188,15 @@ export class NpmRepositoryCore {
    * Runs an edit under the lock: reload if needed, apply, persist. If anything throws, the in-memory
    * edits are discarded and nothing has been written.
    */
-  async transaction<T>(fn: (repo: Repository) => Promise<T>, opts: { allowUnderThreshold?: string[]; beforePersist?: () => Promise<void>; onFailure?: () => Promise<void> } = {}): Promise<{ result: T; written: PlannedFile[] }> {
+  async transaction<T>(fn: (repo: Repository) => Promise<T>, opts: { allowUnderThreshold?: string[]; rootLast?: boolean; beforePersist?: () => Promise<void>; onFailure?: () => Promise<void> } = {}): Promise<{ result: T; written: PlannedFile[] }> {
     return withRepositoryLock(this.keysDir, async () => {
+      await this.finishInterruptedRotation();
       await this.reloadIfChanged();
       try {
         const result = await fn(this.repo);
         this.repo.checkConsistency(new Set(opts.allowUnderThreshold ?? []));
         await opts.beforePersist?.();
-        const written = await persistRepository(this.repo, this.dir, { allowUnderThreshold: opts.allowUnderThreshold ?? [], materializeProofs: this.config.materializeProofs === true });
+        const written = await persistRepository(this.repo, this.dir, { allowUnderThreshold: opts.allowUnderThreshold ?? [], materializeProofs: this.config.materializeProofs === true, rootLast: opts.rootLast === true });
         return { result, written };
       } catch (err) {
         this.repo.discardChanges();
@@ -204,6 +206,18 @@ export class NpmRepositoryCore {
         throw err;
       }
     });
+  }
+
+  /**
+   * A rotate-key killed between its key files and its metadata left a journal: finish it from the metadata
+   * on disk (re-read, not what this process holds) before anything signs (rotation-journal.ts).
+   */
+  private async finishInterruptedRotation(): Promise<void> {
+    const journal = await readRotationJournal(this.keysDir);
+    if (journal === undefined) return;
+    this.stale = true;
+    await this.reloadIfChanged();
+    await finishRotation(this.keysDir, journal, this.repo.parentOf(journal.role).role.keyids);
   }
 
   // ---- roles and keys ----

@@ -16,6 +16,14 @@ export interface PersistOptions {
   allowUnderThreshold?: Iterable<string>;
   /** Merkle profile: also write every role's proof file under merkle/<root>/ (static hosting, ADR 0021). */
   materializeProofs?: boolean;
+  /**
+   * Write the new root last instead of first. Only for a rotation of a top-level role whose new metadata
+   * is signed by the old key as well as the new one: every state a reader (or a kill) can meet between
+   * the writes then verifies, under root N before the root file lands and under root N+1 after it.
+   * Written first, a reader between the root and the timestamp finds root N+1 and a timestamp its keys
+   * did not sign.
+   */
+  rootLast?: boolean;
 }
 
 /** The file name a role is stored (and served) under. Root is always versioned (TUF 5.3.3). */
@@ -130,7 +138,8 @@ export function planPersist(repo: Repository, opts: PersistOptions = {}): Planne
   const consistent = repo.root.signed.consistentSnapshot;
   // Merkle profile: the snapshot is never written (the timestamp signs the tree root).
   const snapshot = repo.snapshotProfile() === 'merkle' ? [] : ['snapshot'];
-  const order = ['root', ...[...repo.delegated.keys()], 'targets', ...snapshot, 'timestamp'];
+  const rest = [...[...repo.delegated.keys()], 'targets', ...snapshot, 'timestamp'];
+  const order = opts.rootLast === true ? [...rest, 'root'] : ['root', ...rest];
   const out: PlannedFile[] = [];
   for (const name of order) {
     if (!repo.changed.has(name)) continue;

@@ -301,8 +301,10 @@ export class Repository {
   sign(name: string, signers: readonly Signer[]): void {
     const md = this.role(name);
     const allowed = new Set(this.parentOf(name).role.keyids);
-    if (name === 'root' && this.trustedRoot !== undefined) {
-      for (const id of this.trustedRoot.signed.getRole('root').keyids) allowed.add(id);
+    // A new root is cross-signed by the previous root's keys; during a rotation of a top-level role its
+    // new metadata may also carry the previous root's key for it (so it verifies under both roots).
+    if (isTopLevelRole(name) && this.trustedRoot !== undefined) {
+      for (const id of this.trustedRoot.signed.getRole(name).keyids) allowed.add(id);
     }
     for (const s of signers) {
       if (!allowed.has(s.key.keyid)) {

@@ -1,7 +1,7 @@
-import { rm } from 'node:fs/promises';
 import { generateEd25519KeyPair, isTopLevelRole, signerFromPem, type Key, type Signer } from '@tufpm/models';
 import { InvalidInputError, KeyMismatchError, UnknownPackageError } from './errors.js';
-import { keyDirFor, retireKeyFile, roleSigners, writeKeyPair } from './keys.js';
+import { roleSigners } from './keys.js';
+import { beginRotation, finishRotation, type RotationJournal } from './rotation-journal.js';
 import { NpmRepositoryCore, UNCLAIMED_ROLE, expiresIn } from './npm-repository.js';
 
 /** The replacement key of a rotation: a private key (kept in the keys dir when the role is the registry's), or only a public key. */
@@ -55,10 +55,20 @@ export async function rotateKey(core: NpmRepositoryCore, role: string, oldKeyid:
     key = newKey.publicKey;
   }
   const newSigner = pem === undefined ? undefined : signerFromPem(pem);
-  let newKeyFile: string | undefined;
+  let journal: RotationJournal | undefined;
   let oldKeyFile: string | undefined;
   const base = `${role}.${key.keyid.slice(0, 16)}`;
 
+  // The journal and the new private key (under a pending name) are stored before the metadata that
+  // trusts the key; once the metadata is persisted the rotation is finished below. A kill anywhere in
+  // between is finished by the next repository command from what the metadata on disk says.
+  const txOpts = {
+    rootLast: false,
+    beforePersist: async (): Promise<void> => {
+      if (!registryRole) return;
+      journal = await beginRotation(core.keysDir, { role, oldKeyid, newKeyid: key.keyid, ...(oldKeyFile === undefined ? {} : { oldKeyFile }) }, pem === undefined ? undefined : { base, privateKeyPem: pem });
+    },
+  };
   const { result } = await core.transaction(async (repo) => {
     const parent = repo.parentOf(role);
     if (!parent.role.keyids.includes(oldKeyid)) throw new KeyMismatchError(`key ${oldKeyid} is not a key of role "${role}" (it has ${parent.role.keyids.join(', ')})`);
@@ -66,13 +76,20 @@ export async function rotateKey(core: NpmRepositoryCore, role: string, oldKeyid:
     const versions: Record<string, number> = {};
     // The role's current key files (this also proves the old key is there); kept = all but the old one.
     let kept: Signer[] = [];
+    let oldSigner: Signer | undefined;
     if (registryRole) {
       const files = await roleSigners(core.keysDir, role, parent.role.keyids);
-      oldKeyFile = files.find((f) => f.signer.key.keyid === oldKeyid)?.path;
+      const old = files.find((f) => f.signer.key.keyid === oldKeyid);
+      oldKeyFile = old?.path;
+      oldSigner = old?.signer;
       kept = files.filter((f) => f.signer.key.keyid !== oldKeyid).map((f) => f.signer);
     }
     const rotated = [...kept, ...(newSigner === undefined ? [] : [newSigner])];
-    const signersOf = async (r: string): Promise<Signer[]> => (r === role ? rotated : core.signersFor(r));
+    // A top-level role (not root) whose old key is at hand is signed by old and new keys, and root N+1 is
+    // written last: readers between the writes (or after a kill) meet metadata valid under root N and N+1.
+    const dualSigned = role !== 'root' && isTopLevelRole(role) && oldSigner !== undefined;
+    if (dualSigned) txOpts.rootLast = true;
+    const signersOf = async (r: string): Promise<Signer[]> => (r === role ? (dualSigned ? [...rotated, oldSigner!] : rotated) : core.signersFor(r));
     if (isTopLevelRole(role)) {
       const rootSigners = await core.signersFor('root');
       repo.revokeKey(role, oldKeyid);
@@ -82,7 +99,7 @@ export async function rotateKey(core: NpmRepositoryCore, role: string, oldKeyid:
       versions['root'] = repo.root.signed.version;
       if (role === 'targets') {
         repo.edit('targets');
-        repo.sign('targets', rotated);
+        repo.sign('targets', await signersOf('targets'));
       }
     } else if (role === UNCLAIMED_ROLE) {
       const keys = [...keysWithout(parent.keys, parent.role.keyids, oldKeyid), key];
@@ -116,21 +133,13 @@ export async function rotateKey(core: NpmRepositoryCore, role: string, oldKeyid:
     versions['snapshot'] = repo.snapshot.signed.version;
     versions['timestamp'] = repo.timestamp.signed.version;
     return { role, oldKeyid, newKeyid: key.keyid, versions };
-  }, {
-    // Store the new private key before the metadata that trusts it; remove it again if persisting fails.
-    beforePersist: async () => {
-      if (registryRole && pem !== undefined) newKeyFile = (await writeKeyPair(keyDirFor(core.keysDir, role), base, pem)).privatePath;
-    },
-    onFailure: async () => {
-      if (newKeyFile !== undefined) {
-        await rm(newKeyFile, { force: true });
-        await rm(newKeyFile.replace(/\.pem$/, '.pub.pem'), { force: true });
-      }
-    },
-  });
+  }, txOpts);
   const out: RotateResult = { ...result };
-  if (newKeyFile !== undefined) out.newKeyFile = newKeyFile;
-  if (oldKeyFile !== undefined) out.retiredKeyFile = await retireKeyFile(core.keysDir, oldKeyFile, role, oldKeyid);
+  if (journal !== undefined) {
+    const finished = await finishRotation(core.keysDir, journal, [...core.repo.parentOf(role).role.keyids]);
+    if (journal.newKeyFile !== undefined) out.newKeyFile = journal.newKeyFile;
+    if (finished.retiredKeyFile !== undefined) out.retiredKeyFile = finished.retiredKeyFile;
+  }
   return out;
 }
 

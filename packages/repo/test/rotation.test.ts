@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Metadata, generateEd25519KeyPair, type Root, type Targets } from '@tufpm/models';
 import { NpmRepository, initRepository, UNCLAIMED_ROLE } from '../src/index.js';
+import { beginRotation } from '../src/rotation-journal.js';
 import { makeTarball, snapshotDir, tempDir } from './helpers.js';
 
 async function setup(): Promise<{ dir: string; keysDir: string; repo: NpmRepository; cleanup: () => Promise<void> }> {
@@ -118,5 +119,82 @@ test('refresh-expiry moves expiry dates forward and bumps versions', async () =>
     assert.ok((await readdir(dir)).includes('2.root.json'));
   } finally {
     await t.cleanup();
+  }
+});
+
+// A kill -9 inside rotate-key, between its key files and its metadata (rotation-journal.ts). Each state a
+// kill can leave is rebuilt here exactly; the crash-consistency integration test kills the real command.
+test('a rotation killed before its metadata was persisted: the next command sets the unused new key aside and signs with the old key', async () => {
+  const { dir, keysDir, repo, cleanup } = await setup();
+  try {
+    const old = repo.repo.root.signed.getRole('timestamp').keyids[0]!;
+    const fresh = generateEd25519KeyPair();
+    const base = `timestamp.${fresh.key.keyid.slice(0, 16)}`;
+    await beginRotation(keysDir, { role: 'timestamp', oldKeyid: old, newKeyid: fresh.key.keyid, oldKeyFile: join(keysDir, 'online', 'timestamp.pem') }, { base, privateKeyPem: fresh.privateKeyPem });
+    const reopened = await NpmRepository.open({ dir, keysDir });
+    await reopened.timestamp();
+    const ts = Metadata.timestamp(await readFile(join(dir, 'timestamp.json')));
+    assert.deepEqual([...ts.signatures.keys()], [old], 'still signed by the old key');
+    assert.deepEqual((await readdir(join(keysDir, 'online'))).filter((f) => f.startsWith('timestamp')).sort(), ['timestamp.pem', 'timestamp.pub.pem']);
+    assert.deepEqual((await readdir(join(keysDir, 'retired'))).sort(), [`${base}.never-used.pem`, `${base}.never-used.pub.pem`], 'the unused key is kept, not deleted');
+    assert.ok(!(await readdir(keysDir)).includes('rotation-journal.json'));
+  } finally {
+    await cleanup();
+  }
+});
+
+test('a rotation killed after its metadata was persisted: the next command promotes the new key and retires the old one', async () => {
+  const { dir, keysDir, repo, cleanup } = await setup();
+  try {
+    const old = repo.repo.root.signed.getRole('timestamp').keyids[0]!;
+    const res = await repo.rotateKey('timestamp', old);
+    // Put the files back where a kill right after persisting leaves them.
+    const { rename } = await import('node:fs/promises');
+    await rename(res.newKeyFile!, `${res.newKeyFile!}.pending`);
+    await rename(res.newKeyFile!.replace(/\.pem$/, '.pub.pem'), res.newKeyFile!.replace(/\.pem$/, '.pub.pem.pending'));
+    const oldFile = join(keysDir, 'online', 'timestamp.pem');
+    await rename(res.retiredKeyFile!, oldFile);
+    await writeFile(join(keysDir, 'rotation-journal.json'), JSON.stringify({ role: 'timestamp', oldKeyid: old, newKeyid: res.newKeyid, oldKeyFile: oldFile, newKeyFile: res.newKeyFile }));
+    const reopened = await NpmRepository.open({ dir, keysDir });
+    await reopened.timestamp();
+    const ts = Metadata.timestamp(await readFile(join(dir, 'timestamp.json')));
+    assert.deepEqual([...ts.signatures.keys()], [res.newKeyid], 'signed by the new key');
+    assert.ok((await readdir(join(keysDir, 'retired'))).includes(`timestamp.${old.slice(0, 16)}.pem`));
+    assert.ok(!(await readdir(keysDir)).includes('rotation-journal.json'));
+  } finally {
+    await cleanup();
+  }
+});
+
+test('a damaged rotation journal stops every repository command with a coded error instead of guessing', async () => {
+  const { dir, keysDir, cleanup } = await setup();
+  try {
+    await writeFile(join(keysDir, 'rotation-journal.json'), '{"role":"timestamp","oldKeyid":"a","newKeyid":"b","oldKeyFile":"/etc/passwd"}');
+    const reopened = await NpmRepository.open({ dir, keysDir });
+    await assert.rejects(reopened.timestamp(), { code: 'TUF_REPO_STATE', message: /outside/ });
+    await writeFile(join(keysDir, 'rotation-journal.json'), '{"role":');
+    await assert.rejects(reopened.timestamp(), { code: 'TUF_REPO_STATE', message: /damaged/ });
+  } finally {
+    await cleanup();
+  }
+});
+
+test('a timestamp key rotation is readable at every moment: the new timestamp verifies under root N and N+1, and root N+1 is written last', async () => {
+  const { dir, repo, cleanup } = await setup();
+  try {
+    const before = repo.repo.root.signed.version;
+    const old = repo.repo.root.signed.getRole('timestamp').keyids[0]!;
+    const res = await repo.rotateKey('timestamp', old);
+    const ts = Metadata.timestamp(await readFile(join(dir, 'timestamp.json')));
+    (await load<Root>(dir, `${before}.root.json`)).signed.verifyDelegate('timestamp', ts);
+    (await load<Root>(dir, `${res.versions['root']}.root.json`)).signed.verifyDelegate('timestamp', ts);
+    const { stat } = await import('node:fs/promises');
+    const rootWritten = (await stat(join(dir, `${res.versions['root']}.root.json`))).mtimeMs;
+    assert.ok(rootWritten >= (await stat(join(dir, 'timestamp.json'))).mtimeMs, 'root N+1 written after the timestamp');
+    // The next timestamp is signed by the new key alone.
+    await repo.timestamp();
+    assert.deepEqual([...Metadata.timestamp(await readFile(join(dir, 'timestamp.json'))).signatures.keys()], [res.newKeyid]);
+  } finally {
+    await cleanup();
   }
 });
