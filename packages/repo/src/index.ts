@@ -19,7 +19,7 @@ export {
   type SuccinctDelegationOptions,
   type RoleParent,
 } from './repository.js';
-export { loadRepository, persistRepository, planPersist, metadataFileName, type PersistOptions, type PlannedFile } from './repository-io.js';
+export { loadRepository, readNewestRoot, persistRepository, planPersist, metadataFileName, type PersistOptions, type PlannedFile } from './repository-io.js';
 export { writeFileAtomic } from './fs-util.js';
 export { readProxiedPackages, recordProxiedPackages } from './proxied-packages.js';
 export {

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Metadata, MetadataParseError, encodeRoleName, isTopLevelRole } from '@tufpm/models';
+import { Metadata, MetadataParseError, encodeRoleName, isTopLevelRole, type Root } from '@tufpm/models';
 import { RepositoryStateError } from './errors.js';
 import { isErrno, readFileBounded, writeFileAtomic } from './fs-util.js';
 import { Repository } from './repository.js';
@@ -54,12 +54,8 @@ function readMetadataFileSync(dir: string, file: string, max: number): Uint8Arra
   }
 }
 
-/**
- * Loads a repository written by persistRepository: the newest N.root.json, timestamp.json, the
- * snapshot it points at, and targets; every delegated role at the version that snapshot lists is read
- * when first used (a missing or inconsistent file is refused then, with the same errors).
- */
-export async function loadRepository(dir: string): Promise<Repository> {
+/** The newest N.root.json of a metadata directory (its bytes, parsed): what decides the keys and the snapshot profile. */
+export async function readNewestRoot(dir: string): Promise<{ root: Metadata<Root>; bytes: Uint8Array }> {
   let entries: string[];
   try {
     entries = await readdir(dir);
@@ -74,9 +70,19 @@ export async function loadRepository(dir: string): Promise<Repository> {
     .sort((a, b) => a - b);
   const newest = rootVersions[rootVersions.length - 1];
   if (newest === undefined) throw new RepositoryStateError(`no N.root.json in ${dir} (run init first)`);
-  const rootBytes = await readMetadataFile(dir, `${newest}.root.json`, MAX_ROOT_BYTES);
-  const root = Metadata.root(rootBytes, MAX_ROOT_BYTES);
+  const bytes = await readMetadataFile(dir, `${newest}.root.json`, MAX_ROOT_BYTES);
+  const root = Metadata.root(bytes, MAX_ROOT_BYTES);
   if (root.signed.version !== newest) throw new RepositoryStateError(`${newest}.root.json holds root version ${root.signed.version}`);
+  return { root, bytes };
+}
+
+/**
+ * Loads a repository written by persistRepository: the newest N.root.json, timestamp.json, the
+ * snapshot it points at, and targets; every delegated role at the version that snapshot lists is read
+ * when first used (a missing or inconsistent file is refused then, with the same errors).
+ */
+export async function loadRepository(dir: string): Promise<Repository> {
+  const { root, bytes: rootBytes } = await readNewestRoot(dir);
   const consistent = root.signed.consistentSnapshot;
 
   const tsBytes = await readMetadataFile(dir, 'timestamp.json', MAX_ROOT_BYTES);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { TufError } from '@tufpm/models';
 import { Observations, RegistryError, answerObservation, isValidPackageName, readRequestBody, resolveMerkleFile, resolveMetadataFile } from '@tufpm/registry';
-import { createMaintainerPublishHook, createMaintainerRoutes, loadRepository, startExpiryRenewer } from '@tufpm/repo';
+import { createMaintainerPublishHook, createMaintainerRoutes, readNewestRoot, snapshotProfileOf, startExpiryRenewer } from '@tufpm/repo';
 import { parsePluginConfig, PluginConfigError, type TufpmPluginConfig } from './config.js';
 import { carriesTarball, handlePublish, type PublishContext } from './publish.js';
 import { sendError, sendRefusal } from './respond.js';
@@ -71,7 +71,7 @@ export async function createTufpmMiddleware(raw: unknown, options: PluginOptions
   await mustExist(join(config.keys, 'repo.json'), 'the keys directory');
   // The profile is root.json's (offline keys); the config says which one the operator set up, and a
   // mismatch (another directory, a root rotated back) stops the plugin instead of serving the other one.
-  const profile = (await loadRepository(metadataDir)).snapshotProfile();
+  const profile = snapshotProfileOf((await readNewestRoot(metadataDir)).root.signed);
   if (profile !== config.snapshot) {
     throw new PluginConfigError(`middlewares.tufpm.snapshot is ${config.snapshot}, but the repository in ${metadataDir} is in the ${profile} snapshot profile (its root.json decides it: tufpm-repo init --snapshot ${config.snapshot} creates a repository in that profile; see docs/verdaccio.md)`);
   }
