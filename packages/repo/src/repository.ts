@@ -334,7 +334,7 @@ export class Repository {
     return this.role(name).toBytes();
   }
 
-  /** Points snapshot at the current version of targets and of every delegated role. */
+  /** Points snapshot at the current version of targets and of every delegated role; never drops an entry. */
   updateSnapshot(opts: MetaOptions = {}): void {
     const snap = this.edit<Snapshot>('snapshot');
     const meta = new Map<string, MetaFile>();
@@ -350,6 +350,9 @@ export class Repository {
         ? MetaFile.fromData(md.signed.version, md.toBytes(), opts.hashAlgorithms ?? ['sha256'])
         : new MetaFile(md.signed.version));
     }
+    // TUF 5.5.5: a client refuses a snapshot that drops a targets file the trusted one listed. A role nobody
+    // delegates to any more (retired by an unclaim, ADR 0026, or removed) keeps its last entry.
+    for (const [file, listed] of snap.meta) if (!meta.has(file)) meta.set(file, listed);
     snap.meta = meta;
   }
 

@@ -154,3 +154,20 @@ test('unclaim is refused for a package that is not claimed, and without the offl
     await cleanup();
   }
 });
+
+test('a snapshot never drops an entry, even for a role removed outright (TUF 5.5.5: that is what clients call a rollback)', async () => {
+  const { dir, repo, cleanup } = await setup();
+  try {
+    await claimedLodash(repo);
+    const listed = repo.repo.snapshot.signed.meta.get('lodash.json')?.version;
+    await repo.transaction(async (r) => {
+      r.removeDelegation('targets', 'lodash');
+      await repo.signRole('targets');
+      await repo.resignSnapshotAndTimestamp();
+    });
+    await repo.publishTarball(await makeTarball({ name: 'left-pad', version: '1.0.0' }));
+    assert.equal((await readSnapshot(dir, repo)).signed.meta.get('lodash.json')?.version, listed);
+  } finally {
+    await cleanup();
+  }
+});

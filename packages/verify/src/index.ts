@@ -9,7 +9,7 @@ export { parseManifestFields, manifestFieldProblems, escapingBins, normalizeBinP
 export type { SignedManifestFields, DeclaredManifestFields, ParsedManifestFields } from './manifest-fields.js';
 export type { VerifyErrorCode, VerifyErrorDetails } from './errors.js';
 export { DEFAULT_LOCKFILE_NAME, LOCKFILE_VERSION, LEGACY_LOCKFILE_VERSION, readLockfile, parseLockfile, serializeLockfile, writeLockfile, rootDigestKind, roleKeysName } from './lockfile.js';
-export type { SideLockfile, PinnedPackage, RoleKeys, RootPin, TopRolePin } from './lockfile.js';
+export type { SideLockfile, PinnedPackage, RoleKeys, RootPin, TopRolePin, UnclaimPin } from './lockfile.js';
 export { targetPathFor, parseTarballUrl, isValidPackageName, isValidVersion } from './target-path.js';
 export { sha512HexToIntegrity, integrityToSha512Hex } from './sri.js';
 export { defaultStateDir, openMachineState, STATE_DIR_ENV, STATE_KEY_FILE, type MachineState } from './state-dir.js';

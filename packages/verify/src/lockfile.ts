@@ -40,6 +40,15 @@ export interface RoleKeys {
 /** A package's own delegated role as the top-level targets listed it when the floors were recorded. */
 export type RecordedClaim = RoleKeys;
 
+/**
+ * ADR 0026: a package an install accepted registry-signed after it was known maintainer-signed, because the
+ * trusted top-level targets (this version) carried an unclaim record for it. A note for review (tufpm-diff
+ * shows UNCLAIMED instead of SIGNER_DOWNGRADE); installs decide from the signed targets, never from it.
+ */
+export interface UnclaimPin {
+  targetsVersion: number;
+}
+
 /** At most this many claims are recorded (the project's own dependencies, not the whole registry). */
 export const MAX_RECORDED_CLAIMS = 100_000;
 /** At most this many package-role key entries (one per claimed role, one per hash-bin delegation). */
@@ -99,6 +108,8 @@ export interface SideLockfile {
    * lockfiles written by installs alone.
    */
   claims?: Map<string, RecordedClaim>;
+  /** Format 2, ADR 0026: deliberate unclaims the install accepted, by package name (see UnclaimPin). */
+  unclaims?: Map<string, UnclaimPin>;
 }
 
 /** What `root.sha256` of these pins is the sha256 of. */
@@ -195,7 +206,7 @@ export function parseLockfile(text: string, path: string): SideLockfile {
   if (format !== LOCKFILE_VERSION && format !== LEGACY_LOCKFILE_VERSION) fail(path, `unsupported lockfileVersion ${shownFormat(format)}`);
   const legacy = format === LEGACY_LOCKFILE_VERSION;
   const fields = ['lockfileVersion', 'registry', 'root', 'timestamp', 'snapshot', 'targets', 'packages', 'claims'];
-  onlyKeys(path, '', raw, legacy ? fields : [...fields, 'roles', 'merkle']);
+  onlyKeys(path, '', raw, legacy ? fields : [...fields, 'roles', 'merkle', 'unclaims']);
   if (typeof raw.registry !== 'string' || raw.registry.length > 2048) fail(path, 'registry must be a URL string');
   const { root, timestamp, snapshot, targets, packages } = raw;
   if (!isObject(root) || !isObject(timestamp) || !isObject(snapshot) || !isObject(targets) || !isObject(packages)) {
@@ -238,6 +249,7 @@ export function parseLockfile(text: string, path: string): SideLockfile {
     merkle = { root: hex(path, 'merkle.root', raw.merkle.root, 64), size: size as number };
   }
   const claims = raw.claims === undefined ? undefined : parseRoleKeysMap(path, 'claims', raw.claims, MAX_RECORDED_CLAIMS, isValidPackageName);
+  const unclaims = raw.unclaims === undefined ? undefined : parseUnclaims(path, raw.unclaims);
   if (!legacy && raw.roles === undefined) fail(path, 'roles must be an object');
   const roles = legacy ? undefined : parseRoleKeysMap(path, 'roles', raw.roles, MAX_RECORDED_ROLES, isRoleKeysName);
   return {
@@ -251,7 +263,22 @@ export function parseLockfile(text: string, path: string): SideLockfile {
     packages: pins,
     ...(roles === undefined ? {} : { roles }),
     ...(claims === undefined ? {} : { claims }),
+    ...(unclaims === undefined ? {} : { unclaims }),
   };
+}
+
+function parseUnclaims(path: string, value: unknown): Map<string, UnclaimPin> {
+  if (!isObject(value)) fail(path, 'unclaims must be an object');
+  const entries = Object.entries(value);
+  if (entries.length > MAX_RECORDED_CLAIMS) fail(path, `more than ${MAX_RECORDED_CLAIMS} unclaims`);
+  const out = new Map<string, UnclaimPin>();
+  for (const [name, entry] of entries) {
+    if (!isValidPackageName(name)) fail(path, `bad unclaims name ${JSON.stringify(name.slice(0, 300))}`);
+    if (!isObject(entry)) fail(path, `unclaims[${name}] must be an object`);
+    onlyKeys(path, `unclaims[${name}]`, entry, ['targetsVersion']);
+    out.set(name, { targetsVersion: positiveInt(path, `unclaims[${name}].targetsVersion`, entry.targetsVersion) });
+  }
+  return out;
 }
 
 /** A `roles` entry names a role (at most 300 printable characters, as a pin's `role`) or a bin delegation `<prefix>-*`. */
@@ -329,6 +356,7 @@ export function serializeLockfile(lock: SideLockfile): string {
     packages,
     ...(lock.lockfileVersion === LEGACY_LOCKFILE_VERSION ? {} : { roles: keysMap(lock.roles ?? new Map()) }),
     ...(lock.claims === undefined ? {} : { claims: keysMap(lock.claims) }),
+    ...(lock.unclaims === undefined || lock.unclaims.size === 0 ? {} : { unclaims: sortedObject([...lock.unclaims].map(([name, u]) => [name, { targetsVersion: u.targetsVersion }])) }),
   };
   return `${JSON.stringify(body, null, 2)}\n`;
 }

@@ -131,16 +131,20 @@ export function checkPackageAgainstPin(signed: SignedTarget, pin: PinnedPackage 
 /**
  * The claims recorded by `init` carry "this package is signed by its maintainers" to the first install,
  * before any version of it is pinned: served from an unclaimed bin now, it was unclaimed since, or the
- * registry routes around the claim (a targets from before it, or a forged bin entry).
+ * registry routes around the claim (a targets from before it, or a forged bin entry). `unclaimed`: the names
+ * the trusted top-level targets carries an unclaim record for (ADR 0026), the only way past this refusal.
  */
-export function checkRecordedClaim(signed: SignedTarget, claims: ReadonlyMap<string, RecordedClaim> | undefined, lockfilePath: string): void {
+export function checkRecordedClaim(signed: SignedTarget, claims: ReadonlyMap<string, RecordedClaim> | undefined, lockfilePath: string, unclaimed: ReadonlySet<string> = new Set()): void {
   if (signed.maintainerSigned || claims?.has(signed.name) !== true) return;
+  // TUF 5.6.3 + TUF 4 (unrecognized fields are signed): the record is read only from the top-level targets the
+  // root's targets keys (offline) signed; a registry holding the online keys cannot write one there (ADR 0026).
+  if (unclaimed.has(signed.name)) return;
   throw new VerifyError('TUF_CLAIM_DROPPED', `${signed.name}@${signed.version} had its own maintainer role when ${lockfilePath} was initialised, but is now signed only by the registry (role ${signed.role})`, {
     packageName: signed.name,
     version: signed.version,
     role: signed.role,
     attack: 'claim dropped: a registry holding the online keys serves the package from an unclaimed bin (rollback to targets from before the claim, or an unclaimed package)',
-    recovery: 'do not install; if the registry operator confirms the package was unclaimed on purpose, run init again (tufpm-npm init / yarn tuf init) to record the claims as they are now',
+    recovery: 'do not install; a deliberate unclaim is signed into the top-level targets by the registry operator (tufpm-repo unclaim), and installs accept it then: this one was not. Report it to the registry operator',
   });
 }
 
@@ -156,17 +160,22 @@ function requiresMaintainer(policyOptions: SignerPolicy, name: string): boolean 
   return policy.some((entry) => (entry.endsWith('/*') ? name.startsWith(entry.slice(0, -1)) : entry === name));
 }
 
-/** Team policy (PEP 480): maintainer-signed packages, and no downgrade to registry signing. */
-export function checkSignerPolicy(signed: SignedTarget, pin: PinnedPackage | undefined, maintainerSignedNames: ReadonlySet<string>, policy: SignerPolicy): void {
+/**
+ * Team policy (PEP 480): maintainer-signed packages, and no downgrade to registry signing. `unclaimed`: the
+ * names the trusted top-level targets carries an unclaim record for (ADR 0026): their registry-signed releases
+ * are a deliberate unclaim, not a downgrade (the policy below still applies to them).
+ */
+export function checkSignerPolicy(signed: SignedTarget, pin: PinnedPackage | undefined, maintainerSignedNames: ReadonlySet<string>, policy: SignerPolicy, unclaimed: ReadonlySet<string> = new Set()): void {
   // Per package name, not per version: once any pinned version of a package was signed by its maintainers,
-  // a registry-signed version of it (old or new) is a downgrade (a registry compromise routing around the claim).
-  if (!signed.maintainerSigned && (pin?.maintainerSigned || maintainerSignedNames.has(signed.name))) {
+  // a registry-signed version of it (old or new) is a downgrade (a registry compromise routing around the claim),
+  // unless the offline-signed top-level targets records the name as unclaimed (TUF 5.6.3, TUF 4: ADR 0026).
+  if (!signed.maintainerSigned && (pin?.maintainerSigned || maintainerSignedNames.has(signed.name)) && !unclaimed.has(signed.name)) {
     throw new VerifyError('TUF_SIGNER_DOWNGRADE', `${signed.name}@${signed.version} was signed by its maintainers when pinned, but is now signed only by the registry (role ${signed.role})`, {
       packageName: signed.name,
       version: signed.version,
       role: signed.role,
       attack: 'downgrade from maintainer signing to registry signing (registry compromise)',
-      recovery: 'do not install; report it to the package maintainers and the registry operator',
+      recovery: 'do not install; report it to the package maintainers and the registry operator (a deliberate unclaim is signed into the top-level targets with tufpm-repo unclaim, and installs accept it then)',
     });
   }
   if (!requiresMaintainer(policy, signed.name)) return;

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DownloadError, ROLE_PACK_FILE, Updater, UrlFetcher, type HttpFetcherOptions, ensurePrivateDir, parseAuditorPolicy, writeFileAtomic, type RootChainEntry } from '@tufpm/client';
-import { Metadata, MetadataParseError, SuccinctRoles, type TargetFile } from '@tufpm/models';
+import { Metadata, MetadataParseError, SuccinctRoles, parseUnclaimRecords, type TargetFile, type Targets } from '@tufpm/models';
 import { VerifyError } from './errors.js';
 import type { RecordedClaim, RoleKeys } from './lockfile.js';
 import { isValidPackageName, targetPathFor } from './target-path.js';
@@ -25,6 +25,26 @@ export interface TufState {
   merkle?: { root: string; size: number };
   /** the top-level targets delegates to the overlay approval role (ADR 0017): a team's approvals over an upstream */
   overlay: boolean;
+  /**
+   * ADR 0026: the packages the trusted top-level targets (offline key, TUF 5.6.3) records as unclaimed on
+   * purpose (`x-tufpm-unclaimed`), sorted. Absent or empty: no record (a malformed field honours none).
+   */
+  unclaimed?: string[];
+}
+
+/**
+ * The names with an unclaim record in the trusted top-level targets (ADR 0026). TUF 4: an unrecognized field
+ * is kept and covered by the signature, so this is what the offline targets key signed. A malformed field
+ * honours no record (fail closed: the signer-downgrade and dropped-claim refusals stand) instead of failing
+ * installs of every other package.
+ */
+function unclaimedNames(targets: Metadata<Targets>): string[] {
+  try {
+    return [...parseUnclaimRecords(targets.signed.unrecognized).keys()].sort();
+  } catch (error) {
+    if (error instanceof MetadataParseError) return [];
+    throw error;
+  }
 }
 
 export interface FoundTarget {
@@ -253,6 +273,7 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
     ...(head !== undefined ? { merkle: { root: head.root, size: head.size } } : {}),
     targets: { version: targets.signed.version, expires: targets.signed.expires, ...roleKeys('targets') },
     overlay: targets.signed.delegations?.getRole(OVERLAY_APPROVAL_ROLE) !== undefined,
+    unclaimed: unclaimedNames(targets),
   };
   return {
     state: () => state,

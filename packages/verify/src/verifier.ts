@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { TufError, type ReleaseIndex } from '@tufpm/models';
 import { checkOfferedReleases, dropUnsignedPreferences, findReleaseList, offeredReleases, tagEdgeMismatch, type TagEdge } from './release-list.js';
 import { VerifyError, describeFailure } from './errors.js';
-import { DEFAULT_LOCKFILE_NAME, LOCKFILE_VERSION, readLockfile, roleKeysName, rootDigestKind, writeLockfile, type PinnedPackage, type RecordedClaim, type RoleKeys, type SideLockfile } from './lockfile.js';
+import { DEFAULT_LOCKFILE_NAME, LOCKFILE_VERSION, readLockfile, roleKeysName, rootDigestKind, writeLockfile, type PinnedPackage, type RecordedClaim, type RoleKeys, type SideLockfile, type UnclaimPin } from './lockfile.js';
 import { sha512HexToIntegrity } from './sri.js';
 import { parseTarballUrl, targetPathFor } from './target-path.js';
 import { hasVerifiedRoles, openTufSession, type TufSession } from './tuf-session.js';
@@ -57,6 +57,10 @@ export class InstallVerifier {
   private readonly exemptNames: Set<string>;
   private readonly exemptScopes: string[];
   private readonly maintainerSignedNames = new Set<string>();
+  /** ADR 0026: names the trusted top-level targets records as unclaimed on purpose (offline targets key) */
+  private readonly unclaimed: ReadonlySet<string>;
+  /** names of this session whose registry-signed release was accepted because of their unclaim record */
+  private readonly acceptedUnclaims = new Set<string>();
   /** name@version -> why its signed `custom.npm` does not parse (reported only by checkDependencies). */
   private readonly malformedDependencies = new Map<string, string>();
   /** claims seen by recordClaims (init): replace the pinned ones on commit */
@@ -86,6 +90,7 @@ export class InstallVerifier {
     this.exemptNames = new Set(exempt.filter((e) => !e.endsWith('/*')));
     this.exemptScopes = exempt.filter((e) => e.endsWith('/*')).map((e) => e.slice(0, -1));
     for (const [key, pin] of pins?.packages ?? []) if (pin.maintainerSigned) this.maintainerSignedNames.add(key.slice(0, key.lastIndexOf('@')));
+    this.unclaimed = new Set(tuf.state().unclaimed ?? []);
   }
 
   static targetPathFor(name: string, version: string): string {
@@ -237,8 +242,11 @@ export class InstallVerifier {
     this.signedFacts.set(pkgKey(name, version), JSON.stringify([name, version, targetPath, role, target.length, sha512, parsedDependencies, parsedFields]));
     const pin = this.pinned(name, version);
     checkPackageAgainstPin(signed, pin, this.pinsFile);
-    checkSignerPolicy(signed, pin, this.maintainerSignedNames, this.options);
-    checkRecordedClaim(signed, this.pins?.claims, this.pinsFile);
+    checkSignerPolicy(signed, pin, this.maintainerSignedNames, this.options, this.unclaimed);
+    checkRecordedClaim(signed, this.pins?.claims, this.pinsFile, this.unclaimed);
+    if (!maintainerSigned && this.unclaimed.has(name) && (pin?.maintainerSigned === true || this.maintainerSignedNames.has(name) || this.pins?.claims?.has(name) === true)) {
+      this.acceptedUnclaims.add(name);
+    }
     this.signingKeys.set(keys.name, { keyids: keys.keyids, threshold: keys.threshold });
     this.resolved.set(pkgKey(name, version), signed);
     return signed;
@@ -553,7 +561,13 @@ export class InstallVerifier {
       const wanted = new Set(keep);
       for (const key of [...packages.keys()]) if (!wanted.has(key)) packages.delete(key);
     }
-    const claims = this.recordedClaims ?? this.pins?.claims;
+    // ADR 0026: a name the signed top-level targets records as unclaimed is no claim any more; the unclaims the
+    // install accepted are noted for review (kept while the record stands, dropped once it is claimed again).
+    const recorded = this.recordedClaims ?? this.pins?.claims;
+    const claims = recorded === undefined ? undefined : new Map([...recorded].filter(([name]) => !this.unclaimed.has(name)));
+    const unclaims = new Map<string, UnclaimPin>();
+    for (const [name, u] of this.pins?.unclaims ?? []) if (this.unclaimed.has(name)) unclaims.set(name, u);
+    for (const name of this.acceptedUnclaims) if (!unclaims.has(name)) unclaims.set(name, { targetsVersion: state.targets.version });
     // The keys of every role a kept pin names: as verified now, else as recorded before (ADR 0016).
     const roles = new Map<string, RoleKeys>();
     for (const pin of packages.values()) {
@@ -574,6 +588,7 @@ export class InstallVerifier {
       packages,
       roles,
       ...(claims === undefined ? {} : { claims }),
+      ...(unclaims.size === 0 ? {} : { unclaims }),
     });
   }
 

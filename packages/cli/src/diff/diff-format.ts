@@ -1,6 +1,6 @@
 import type { RoleKeys } from '@tufpm/verify';
 import type { LockfileDiff, LockPackageChange } from './lockfile-diff.js';
-import { hasChanges, type KeysChange, type PackageChange, type PinsDiff, type Signer, type StateChange } from './pins-diff.js';
+import { hasChanges, type KeysChange, type PackageChange, type PinsDiff, type Signer, type SignerChange, type StateChange } from './pins-diff.js';
 
 // The two renderings of a PinsDiff people read: plain text for a terminal, Markdown for a pull-request
 // comment. Scripts read `--json` (the PinsDiff itself). Warnings come first: they are what a reviewer must
@@ -95,6 +95,11 @@ function header(d: PinsDiff, labels: DiffLabels): string {
   return `${labels.file}: ${labels.base} -> ${labels.head}${fmt}`;
 }
 
+/** ADR 0026: a maintainer -> registry change the signed top-level targets recorded as a deliberate unclaim. */
+function unclaimNote(s: SignerChange): string {
+  return s.unclaimed === undefined ? '' : `  UNCLAIMED on purpose (unclaim record signed with the offline key in targets v${s.unclaimed.targetsVersion})`;
+}
+
 export function formatText(d: PinsDiff, labels: DiffLabels): string {
   const lines = [header(d, labels)];
   if (!hasChanges(d)) lines.push('no pin changes to review');
@@ -111,7 +116,7 @@ export function formatText(d: PinsDiff, labels: DiffLabels): string {
   lines.push(...lockfileLines(d));
   if (d.signers.length > 0) {
     lines.push('signers:');
-    for (const s of d.signers) lines.push(`  ${s.name}: ${s.from}-signed -> ${s.to}-signed`);
+    for (const s of d.signers) lines.push(`  ${s.name}: ${s.from}-signed -> ${s.to}-signed${unclaimNote(s)}`);
   }
   if (d.roleKeys.length > 0) {
     lines.push('role keys:');
@@ -156,7 +161,7 @@ export function formatMarkdown(d: PinsDiff, labels: DiffLabels): string {
   out.push(...lockfileMarkdown(d));
   if (d.signers.length > 0) {
     out.push('| package | signer before | signer after |', '|---|---|---|');
-    for (const s of d.signers) out.push(`| ${code(s.name)} | ${s.from} | ${s.to === 'maintainer' ? s.to : `**${s.to}**`} |`);
+    for (const s of d.signers) out.push(`| ${code(s.name)} | ${s.from} | ${s.to === 'maintainer' ? s.to : `**${s.to}**`}${unclaimNote(s)} |`);
     out.push('');
   }
   if (d.roleKeys.length > 0) {

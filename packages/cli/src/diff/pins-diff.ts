@@ -24,6 +24,11 @@ export interface SignerChange {
   name: string;
   from: Signer | 'mixed';
   to: Signer | 'mixed';
+  /**
+   * ADR 0026: the head pins note that the install accepted this change because the signed top-level targets
+   * (this version) recorded the name as unclaimed on purpose: shown as UNCLAIMED, not SIGNER_DOWNGRADE.
+   */
+  unclaimed?: { targetsVersion: number };
 }
 
 export interface KeysChange {
@@ -90,7 +95,7 @@ export interface PinsDiff {
   lockfiles?: LockfileDiff[];
 }
 
-type Lock = Pick<SideLockfile, 'lockfileVersion' | 'registry' | 'root' | 'timestamp' | 'snapshot' | 'targets' | 'packages' | 'roles' | 'claims' | 'merkle'>;
+type Lock = Pick<SideLockfile, 'lockfileVersion' | 'registry' | 'root' | 'timestamp' | 'snapshot' | 'targets' | 'packages' | 'roles' | 'claims' | 'merkle' | 'unclaims'>;
 
 function splitKey(key: string): { name: string; version: string } {
   const at = key.lastIndexOf('@');
@@ -206,6 +211,8 @@ function compareClaims(base: Lock | undefined, head: Lock | undefined, out: Pins
     const now = to.get(name);
     if (now === undefined) {
       out.claims.removed.push(name);
+      // ADR 0026: a deliberate unclaim the install accepted is listed under signers as UNCLAIMED
+      if (head?.unclaims?.has(name) === true) continue;
       out.warnings.push({ code: 'CLAIM_REMOVED', message: `${name} is no longer recorded as claimed by its maintainers: installs would accept it registry-signed` });
     } else if (head?.roles?.has(name) !== true) {
       // the role's keys are compared once, through `roles`, when both sides recorded them there
@@ -286,8 +293,9 @@ export function diffPins(base: Lock | undefined, head: Lock | undefined): PinsDi
     const from = packageSigner(b);
     const to = packageSigner(h);
     if (from !== undefined && to !== undefined && from !== to) {
-      out.signers.push({ name, from, to });
-      if (from !== 'registry' && to !== 'maintainer') {
+      const unclaim = from !== 'registry' && to !== 'maintainer' ? head?.unclaims?.get(name) : undefined;
+      out.signers.push({ name, from, to, ...(unclaim === undefined ? {} : { unclaimed: { targetsVersion: unclaim.targetsVersion } }) });
+      if (from !== 'registry' && to !== 'maintainer' && unclaim === undefined) {
         out.warnings.push({ code: 'SIGNER_DOWNGRADE', message: `${name} was signed by its maintainers and is now ${to === 'mixed' ? 'partly ' : ''}signed only by the registry` });
       }
     }
