@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Metadata, TargetFile, UNCLAIM_RECORDS_FIELD, parseReleaseIndex, parseUnclaimRecords, releaseIndexPath, releaseIndexTarget, type Snapshot, type Targets } from '@tufpm/models';
 import { addPackageVersion, buildPackageTarball, targetPathFor } from '@tufpm/registry';
 import { UNCLAIMED_ROLE, approveClaim, createClaimRequest, signRole } from '@tufpm/repo';
+import { encodeProof, timestampMerkleHead, verifyProof } from '@tufpm/merkle';
 import { NpmWorld, run, type CliResult, type Project } from '../src/harness/npm-world.js';
 import { YarnProject } from '../src/harness/yarn.js';
 
@@ -57,10 +58,27 @@ function unclaim(world: NpmWorld, name: string): Promise<CliResult> {
   return run(process.execPath, [REPO_CLI, 'unclaim', name, '--registry', world.registryDir, '--keys', world.keysDir, '--json'], world.base, { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: world.base });
 }
 
+/**
+ * Every role the signed snapshot lists, with its version: the snapshot file (classic), or every leaf of the
+ * tree the timestamp signs (Merkle profile, ADR 0021), proven against the signed root.
+ */
 async function snapshotMeta(world: NpmWorld): Promise<Map<string, number>> {
   const ts = Metadata.timestamp(await world.readMetadata('timestamp.json'));
-  const snap = Metadata.snapshot(await world.readMetadata(`${ts.signed.snapshotMeta.version}.snapshot.json`));
-  return new Map([...snap.signed.meta].map(([file, meta]) => [file, meta.version]));
+  const head = timestampMerkleHead(ts.signed.unrecognized);
+  if (head === undefined) {
+    const snap = Metadata.snapshot(await world.readMetadata(`${ts.signed.snapshotMeta.version}.snapshot.json`));
+    return new Map([...snap.signed.meta].map(([file, meta]) => [file, meta.version]));
+  }
+  await world.repo.reloadIfChanged();
+  const tree = world.repo.repo.merkle!.tree;
+  assert.equal(Buffer.from(tree.root()).toString('hex'), head.root, 'the repository holds the tree the timestamp signs');
+  const out = new Map<string, number>();
+  for (const vi of tree.leafValues()) {
+    const name = tree.values.names[vi]!;
+    const proof = verifyProof(encodeProof(tree.prove(name, head.root)), name, Buffer.from(head.root, 'hex'));
+    if (proof.present && proof.value.tombstone !== true) out.set(`${name}.json`, proof.value.version);
+  }
+  return out;
 }
 
 /**
@@ -96,12 +114,15 @@ async function dropClaimWithForgedRecords(world: NpmWorld, name: string, version
   await addPackageVersion(world.registryDir, tarball, { durable: false });
 }
 
-describe('unclaim: a claimed package handed back to the registry-signed bins', () => {
+// Both snapshot profiles: in the Merkle profile (ADR 0021) the retired role must stay a live leaf, never a
+// tombstone. The Yarn and re-claim cases run in the classic profile only (they add no profile-specific step).
+for (const profile of ['classic', 'merkle'] as const) describe(`unclaim (${profile} snapshot): a claimed package handed back to the registry-signed bins`, () => {
   let world: NpmWorld;
   const alice = NpmWorld.maintainer();
+  const classicOnly = { skip: profile !== 'classic' ? 'classic profile only' : false };
 
   before(async () => {
-    world = await NpmWorld.create();
+    world = await NpmWorld.create({ snapshot: profile });
     for (const name of ['handed', 'yhanded', 'seized']) {
       await world.claim(name, [alice], 1);
       await world.publish(name, '1.0.0', {}, [alice.signer]);
@@ -154,7 +175,7 @@ describe('unclaim: a claimed package handed back to the registry-signed bins', (
     await refusedNpm(strict, ['install', '--require-maintainer-signed', 'handed'], /TUF_NOT_MAINTAINER_SIGNED/);
   });
 
-  test('a deliberate unclaim then a registry-signed release installs with Yarn (node-modules), pins updated', async () => {
+  test('a deliberate unclaim then a registry-signed release installs with Yarn (node-modules), pins updated', classicOnly, async () => {
     const project = await YarnProject.create(world, { yhanded: '^1.0.0' }, { rc: { nodeLinker: 'node-modules' } });
     ok(await project.yarn(['install']), 'yarn install');
     assert.equal((await pinsOf(project)).packages['yhanded@1.0.0']!.maintainerSigned, true);
@@ -184,7 +205,7 @@ describe('unclaim: a claimed package handed back to the registry-signed bins', (
     await refusedYarn(yarnProject, ['add', 'seized@1.0.1'], /TUF_SIGNER_DOWNGRADE/);
   });
 
-  test('re-claim of an unclaimed package: the claim request starts one above the retired role, ends the record, and the next maintainer-signed release installs', async () => {
+  test('re-claim of an unclaimed package: the claim request starts one above the retired role, ends the record, and the next maintainer-signed release installs', classicOnly, async () => {
     const bob = NpmWorld.maintainer();
     const project = await world.project({ dependencies: { handed: '1.0.1' } });
     ok(await project.tufpmNpm(['install']), 'install while unclaimed');

@@ -192,3 +192,27 @@ test('tufpm keys change/approve/submit rotates a maintainer key at threshold; tu
     await w.close();
   }
 });
+
+test('tufpm claim request for a name the operator unclaimed starts one above the retired role (read from the unclaim record); the registry and the operator accept it', async () => {
+  const w = await startWorld();
+  try {
+    const alice = await setup(w, 'alice');
+    const pass = ['--passphrase-env', 'TUFPM_PASS'];
+    const repoCli = (...args: string[]): Promise<Run> => run(process.execPath, [TUFPM_REPO, ...args, '--registry', w.R, '--keys', w.K, '--json'], w.dir, alice.home);
+    ok(await alice.tufpm('key', 'generate', '--key', 'alice.key', ...pass), 'key generate');
+    const first = JSON.parse(ok(await alice.tufpm('claim', 'request', 'left-pad', '--key', 'alice.key', ...pass, '--json'), 'claim request').stdout) as { file: string };
+    ok(await alice.tufpm('claim', 'submit', first.file), 'claim submit');
+    ok(await repoCli('approve-claim', 'left-pad'), 'approve-claim');
+    const unclaimed = JSON.parse(ok(await repoCli('unclaim', 'left-pad'), 'tufpm-repo unclaim').stdout) as { roleVersion: number };
+    const again = JSON.parse(ok(await alice.tufpm('claim', 'request', 'left-pad', '--key', 'alice.key', ...pass, '--out', 'again.claim.json', '--json'), 'claim request again').stdout) as { file: string };
+    assert.equal(parseClaimRequest(new Uint8Array(await readFile(again.file))).role.signed.version, unclaimed.roleVersion + 1);
+    ok(await alice.tufpm('claim', 'submit', again.file), 'claim submit again');
+    const approved = JSON.parse(ok(await repoCli('approve-claim', 'left-pad'), 'approve-claim again').stdout) as { name: string };
+    assert.equal(approved.name, 'left-pad');
+    const repo = await NpmRepository.open({ dir: w.M, keysDir: w.K });
+    assert.equal(repo.repo.targetsRole('left-pad').signed.version, unclaimed.roleVersion + 1);
+    assert.equal(repo.claimedRole('left-pad')?.name, 'left-pad');
+  } finally {
+    await w.close();
+  }
+});
