@@ -3,17 +3,10 @@ import { TufError } from '@tufpm/models';
 import { parseCliArgs, USAGE } from './args.js';
 import { loadConfig, unsafeSettings } from './config.js';
 import { NpmUsageError, NpmVerifyError } from './errors.js';
-import { runInit } from './init.js';
-import { runExec } from './exec.js';
-import { runLs } from './ls.js';
-import { runOutdated } from './outdated.js';
 import { workspaceNames } from './workspaces.js';
-import { guardLines } from './guard.js';
 import { runInstall, VerificationFailures } from './install.js';
 import { Progress } from './progress.js';
 import { formatReport, toReport, type FailureReport, type Output } from './report.js';
-import { formatStatus, runStatus } from './status.js';
-import { runVerifyLock } from './verify-lock.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -114,13 +107,22 @@ export async function runCli(argv: string[], ctx: RunContext): Promise<number> {
         }
         return EXIT_OK;
       }
-      case 'exec':
+      // The other commands' modules load only when they run: every install paid ~40 ms of CPU to load them
+      // (init's bootstrap and guard, ls, outdated, status, verify; bench/results/npm-speed-2026-12-07.md).
+      case 'exec': {
+        const { runExec } = await import('./exec.js');
         return await runExec(config, args.packages, { out, cwd: ctx.cwd, env: ctx.env, json }, progress);
-      case 'ls':
+      }
+      case 'ls': {
+        const { runLs } = await import('./ls.js');
         return await runLs(config, args.packages, { out, json }, progress);
-      case 'outdated':
+      }
+      case 'outdated': {
+        const { runOutdated } = await import('./outdated.js');
         return await runOutdated(config, args.packages, { out, json }, progress);
+      }
       case 'verify': {
+        const { runVerifyLock } = await import('./verify-lock.js');
         const result = await runVerifyLock(config, progress);
         const reports = result.failures.map(toReport);
         if (json) {
@@ -132,6 +134,7 @@ export async function runCli(argv: string[], ctx: RunContext): Promise<number> {
         return reports.length === 0 ? EXIT_OK : EXIT_FAILURE;
       }
       case 'init': {
+        const [{ runInit }, { guardLines }] = await Promise.all([import('./init.js'), import('./guard.js')]);
         const { root, floors, npmrc, guard } = await runInit(config, args.init, progress);
         if (json) out.stdout(`${JSON.stringify({ ok: true, command: 'init', ...(root ?? {}), rootWritten: root !== undefined, floors, npmrc, guard }, null, 2)}\n`);
         if (npmrc.status === 'written') out.stderr(`tufpm-npm: added to ${npmrc.path}: ${npmrc.add.join(', ')}; commit it\n`);
@@ -152,6 +155,7 @@ export async function runCli(argv: string[], ctx: RunContext): Promise<number> {
         return EXIT_OK;
       }
       case 'status': {
+        const { formatStatus, runStatus } = await import('./status.js');
         const status = await runStatus(config, progress);
         if (json) out.stdout(`${JSON.stringify({ ok: status.error === null, command: 'status', ...status }, null, 2)}\n`);
         else out.stdout(formatStatus(status));

@@ -1,7 +1,4 @@
 import { relative, resolve } from 'node:path';
-import mapWorkspaces from '@npmcli/map-workspaces';
-import PackageJson from '@npmcli/package-json';
-import { minimatch } from 'minimatch';
 import type { NpmConfig } from './config.js';
 import { NpmUsageError } from './errors.js';
 
@@ -21,6 +18,12 @@ export async function workspaceNames(config: NpmConfig, cwd: string): Promise<st
     return undefined;
   }
   if (filters.length === 0 && config.allWorkspaces !== true) return undefined;
+  // loaded only here: most installs name no workspace, and these modules cost each of them ~20 ms of CPU
+  const [{ default: PackageJson }, { default: mapWorkspaces }, { minimatch }] = await Promise.all([
+    import('@npmcli/package-json'),
+    import('@npmcli/map-workspaces'),
+    import('minimatch'),
+  ]);
   const { content: pkg } = await PackageJson.normalize(config.prefix);
   const all = await mapWorkspaces({ cwd: config.prefix, pkg });
   const relativeFrom = relative(config.prefix, cwd).startsWith('..') ? config.prefix : cwd;

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
-import { Parser } from 'tar/parse';
 import type { Stats } from 'node:fs';
 import type { ReadEntry } from 'tar/read-entry';
 import { TarballEntryError, TarballEntryIndex, normalizeTarballEntryPath } from '@tufpm/models';
@@ -11,6 +10,17 @@ const MAX_UNPACKED_BYTES = 1024 * 1024 * 1024;
 /** Inflated bytes per chunk handed to the tar parser (see the gunzip below). */
 const INFLATE_CHUNK_BYTES = 256 * 1024;
 
+type ParserClass = (typeof import('tar/parse'))['Parser'];
+let parserClass: Promise<ParserClass> | undefined;
+/**
+ * node-tar's parser, loaded on the first walk: a warm install finds every tarball in the sealed records
+ * (checked-tarballs.json) and walks none, and loading node-tar's ESM build cost each install ~15 ms of CPU.
+ */
+function tarParser(): Promise<ParserClass> {
+  parserClass ??= import('tar/parse').then((m) => m.Parser);
+  return parserClass;
+}
+
 /**
  * Walks a tarball's entries (with node-tar's parser, the one pacote and Yarn use) through the shared
  * entry-path rules of @tufpm/models, before an installer extracts it: a tarball in which installers could
@@ -19,7 +29,8 @@ const INFLATE_CHUNK_BYTES = 256 * 1024;
  * refuse such tarballs at publish; this covers targets signed before they did, or by a stolen online key.
  * Only entry headers are read; contents stream through without being kept.
  */
-export function checkTarballEntries(name: string, version: string, role: string, bytes: Uint8Array): Promise<void> {
+export async function checkTarballEntries(name: string, version: string, role: string, bytes: Uint8Array): Promise<void> {
+  const Parser = await tarParser();
   return new Promise((resolve, reject) => {
     const entries = new TarballEntryIndex();
     let settled = false;
@@ -63,7 +74,7 @@ export function checkTarballEntries(name: string, version: string, role: string,
       }
       // Rare (agent-base 7.1.4): files that several entries extract onto pass only with the same bytes and
       // mode; only then are bodies read, in a second walk over just those entries.
-      compareDuplicateFiles(bytes, entries).then(
+      compareDuplicateFiles(Parser, bytes, entries).then(
         () => {
           settled = true;
           resolve();
@@ -93,7 +104,7 @@ export function checkTarballEntries(name: string, version: string, role: string,
  * onto and has the entry index compare them (TarballEntryIndex.recordContent refuses other bytes or modes).
  * Bounded like the first walk (it already passed it).
  */
-function compareDuplicateFiles(gzipped: Uint8Array, entries: TarballEntryIndex): Promise<void> {
+function compareDuplicateFiles(Parser: ParserClass, gzipped: Uint8Array, entries: TarballEntryIndex): Promise<void> {
   const keys = entries.duplicatedFiles;
   return new Promise((resolve, reject) => {
     let failed: unknown;
