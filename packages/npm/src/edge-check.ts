@@ -1,4 +1,4 @@
-import type { ArboristEdge, ArboristNode, ArboristTree } from '@npmcli/arborist';
+import type { ArboristEdge, ArboristNode } from '@npmcli/arborist';
 import semver from 'semver';
 import { VerifyError, type SignedTarget, type TagEdge } from '@tufpm/verify';
 
@@ -72,7 +72,7 @@ function outOfRange(edge: ArboristEdge, name: string, range: string, whose: stri
 }
 
 /** Edges that lead somewhere: Arborist keeps unmet ones (to === null) for its own report, and skipped optional ones. */
-function servedEdges(node: ArboristNode): ArboristEdge[] {
+export function servedEdges(node: ArboristNode): ArboristEdge[] {
   return [...node.edgesOut.values()].filter((edge) => edge.to !== null && edge.type !== 'workspace');
 }
 
@@ -126,39 +126,37 @@ function signedRange(edge: ArboristEdge, signed: SignedTarget | undefined): stri
 }
 
 /**
- * Every edge served by a registry node must be served by a version in its range. The range is the signed one
- * for an edge of a registry package (`signedOf(from)`), unless the project's `overrides` replaced it (then
- * the override, from the root package.json, is the project's decision); the package.json's for the root and
- * workspaces; the lockfile's for a package whose target recorded no dependencies (checkDependencies then had
- * nothing to compare either). A dist-tag edge is collected into `tagEdges`, see checkTagEdge.
+ * Every edge of `from` served by a registry node must be served by a version in its range. The range is the
+ * signed one for an edge of a registry package (`fromSigned`, its signed target), unless the project's
+ * `overrides` replaced it (then the override, from the root package.json, is the project's decision); the
+ * package.json's for the root and workspaces; the lockfile's for a package whose target recorded no
+ * dependencies (checkDependencies then had nothing to compare either). A dist-tag edge is collected into
+ * `tagEdges`, see checkTagEdge. Reads only what npmCheckInputs (check-inputs.ts) records for `from`.
  */
-export function checkEdgeRanges(
-  tree: ArboristTree,
+export function checkEdgesFrom(
+  from: ArboristNode,
   isRegistry: (node: ArboristNode) => boolean,
-  signedOf: (node: ArboristNode) => SignedTarget | undefined,
-  tagEdges: TagEdge[] = [],
+  fromSigned: SignedTarget | undefined,
+  tagEdges: TagEdge[],
 ): VerifyError[] {
   const failures: VerifyError[] = [];
-  for (const from of tree.inventory.values()) {
-    const fromSigned = isRegistry(from) ? signedOf(from) : undefined;
-    for (const edge of servedEdges(from)) {
-      const to = edge.to!;
-      if (!isRegistry(to)) continue;
-      const overridden = edge.spec !== edge.rawSpec;
-      const signed = overridden ? undefined : signedRange(edge, fromSigned);
-      const spec = signed ?? edge.spec;
-      const request = parseEdgeSpec(edge.name, spec);
-      if (request.kind === 'tag') {
-        tagEdges.push(checkTagEdge(edge, request, to));
-        continue;
-      }
-      // A non-registry spec served by a registry node: the name check already held; there is no range.
-      if (request.kind === 'other') continue;
-      // TUF 1.5.2 (extraneous dependencies), through 4.5 (the signed `custom.npm`): the signers decide the range.
-      if (!semver.satisfies(to.version, request.range, NPM_SEMVER)) {
-        const whose = overridden ? 'of the project\'s overrides' : signed !== undefined ? `signed by role ${fromSigned!.role}` : from.isProjectRoot || from.isWorkspace ? 'of package.json' : 'of the lockfile (no signed dependencies recorded)';
-        failures.push(outOfRange(edge, request.name, request.range, whose, to, signed !== undefined ? fromSigned!.role : undefined));
-      }
+  for (const edge of servedEdges(from)) {
+    const to = edge.to!;
+    if (!isRegistry(to)) continue;
+    const overridden = edge.spec !== edge.rawSpec;
+    const signed = overridden ? undefined : signedRange(edge, fromSigned);
+    const spec = signed ?? edge.spec;
+    const request = parseEdgeSpec(edge.name, spec);
+    if (request.kind === 'tag') {
+      tagEdges.push(checkTagEdge(edge, request, to));
+      continue;
+    }
+    // A non-registry spec served by a registry node: the name check already held; there is no range.
+    if (request.kind === 'other') continue;
+    // TUF 1.5.2 (extraneous dependencies), through 4.5 (the signed `custom.npm`): the signers decide the range.
+    if (!semver.satisfies(to.version, request.range, NPM_SEMVER)) {
+      const whose = overridden ? 'of the project\'s overrides' : signed !== undefined ? `signed by role ${fromSigned!.role}` : from.isProjectRoot || from.isWorkspace ? 'of package.json' : 'of the lockfile (no signed dependencies recorded)';
+      failures.push(outOfRange(edge, request.name, request.range, whose, to, signed !== undefined ? fromSigned!.role : undefined));
     }
   }
   return failures;

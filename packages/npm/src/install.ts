@@ -36,6 +36,8 @@ export interface InstallResult {
   pinsMoved: boolean;
   /** npm's warnings tufpm-npm computes itself (EBADENGINE on the signed engines). */
   warnings: string[];
+  /** Registry nodes whose dependency, manifest and edge checks came from this machine's sealed records (ADR 0023). */
+  checksFromRecords: number;
 }
 
 /** Several verification failures at once; the CLI prints each one. `code` is the first one's. */
@@ -292,5 +294,6 @@ export async function runInstall(config: NpmConfig, request: InstallRequest, pro
     summary: verifier.summary(),
     pinsMoved,
     warnings,
+    checksFromRecords: result.checksFromRecords,
   };
 }

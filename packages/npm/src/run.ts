@@ -103,7 +103,8 @@ export async function runCli(argv: string[], ctx: RunContext): Promise<number> {
         } else {
           const maintainer = result.verified.filter((t) => t.maintainerSigned).length;
           const dry = config.dryRun ? ' (dry run: nothing was written)' : '';
-          out.stderr(`tufpm-npm: ${result.verified.length} package(s) verified against TUF (${maintainer} maintainer-signed, ${result.verified.length - maintainer} registry-signed) at snapshot v${result.summary.snapshot.version}, timestamp v${result.summary.timestamp.version}${dry}\n`);
+          const reused = result.checksFromRecords > 0 ? ` (the dependency, manifest and edge checks of ${result.checksFromRecords} taken from this machine's sealed records)` : '';
+          out.stderr(`tufpm-npm: ${result.verified.length} package(s) verified against TUF (${maintainer} maintainer-signed, ${result.verified.length - maintainer} registry-signed) at snapshot v${result.summary.snapshot.version}, timestamp v${result.summary.timestamp.version}${dry}${reused}\n`);
         }
         return EXIT_OK;
       }

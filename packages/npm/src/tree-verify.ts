@@ -1,8 +1,9 @@
 import type { ArboristNode, ArboristTree } from '@npmcli/arborist';
 import { TufError } from '@tufpm/models';
-import type { DeclaredDependencies, InstallVerifier, SignedTarget, TagEdge } from '@tufpm/verify';
+import type { InstallVerifier, SignedTarget, TagEdge } from '@tufpm/verify';
 import { NpmVerifyError, PackageContextError } from './errors.js';
-import { checkEdgeRanges, checkIdentities } from './edge-check.js';
+import { checkEdgesFrom, checkIdentities } from './edge-check.js';
+import { declaredDependencies, npmCheckInputs } from './check-inputs.js';
 import { classifyNode, type NodeSource } from './sources.js';
 import { declaredManifestFields } from './manifest-fields.js';
 
@@ -30,12 +31,20 @@ export interface TreeVerifyResult {
   failures: TufError[];
   /** Nodes reify may extract: bound to their signed target, exempt, or let through by an unsafe setting. */
   extractable: Set<ArboristNode>;
+  /** Registry nodes whose dependency, manifest-field and edge checks came from this machine's sealed records (ADR 0023). */
+  checksFromRecords: number;
 }
 
 interface Pending {
   node: ArboristNode;
   name: string;
   version: string;
+  /** ADR 0023: the digest of this node's per-package checks, once its target is resolved */
+  record?: string;
+  /** this machine sealed a pass of exactly these checks: they are skipped */
+  fromRecord?: boolean;
+  /** checkDependencies and checkManifestFields passed now (the edges are checked after every lookup) */
+  checksPassed?: boolean;
 }
 
 /** The sha512 digests (base64) named by an SRI string such as `sha512-AAA== sha1-BBB=`. */
@@ -82,7 +91,7 @@ function lockIntegrityError(pending: Pending, signed: SignedTarget, found: strin
  * becomes the target's URL on the configured registry. Nothing is written to disk here.
  */
 export async function verifyTree(tree: ArboristTree, verifier: InstallVerifier, opts: TreeVerifyOptions): Promise<TreeVerifyResult> {
-  const result: TreeVerifyResult = { signed: new Map(), exempt: [], unsafeAllowed: [], integrityReplaced: [], failures: [], extractable: new Set() };
+  const result: TreeVerifyResult = { signed: new Map(), exempt: [], unsafeAllowed: [], integrityReplaced: [], failures: [], extractable: new Set(), checksFromRecords: 0 };
   const pending: Pending[] = [];
   const sources = new Map<ArboristNode, NodeSource>();
   for (const node of tree.inventory.values()) if (!node.isProjectRoot) sources.set(node, classifyNode(node));
@@ -137,8 +146,14 @@ export async function verifyTree(tree: ArboristTree, verifier: InstallVerifier, 
         const signed = await verifier.resolve(item.name, item.version);
         result.signed.set(`${item.name}@${item.version}`, signed);
         // Each place the version sits at has its own manifest (package-lock.json lists one per location).
-        for (const each of group) await verifier.checkDependencies(each.name, each.version, declaredDependencies(each.node));
-        for (const each of group) await verifier.checkManifestFields(each.name, each.version, declaredManifestFields(each.node));
+        // ADR 0023: a node whose signed facts and inputs passed these checks on this machine before skips them.
+        for (const each of group) {
+          each.record = verifier.packageChecksDigest(each.name, each.version, 'npm', npmCheckInputs(each.node, isRegistry));
+          each.fromRecord = verifier.packageChecksPassed(each.record);
+        }
+        for (const each of group) if (!each.fromRecord) await verifier.checkDependencies(each.name, each.version, declaredDependencies(each.node));
+        for (const each of group) if (!each.fromRecord) await verifier.checkManifestFields(each.name, each.version, declaredManifestFields(each.node));
+        for (const each of group) each.checksPassed = true;
         for (const each of group) bindNode(each, signed, opts, result);
       } catch (error) {
         if (!(error instanceof TufError)) throw error;
@@ -151,27 +166,30 @@ export async function verifyTree(tree: ArboristTree, verifier: InstallVerifier, 
   };
   const workers = Math.max(1, Math.min(opts.concurrency ?? 8, groups.length));
   await Promise.all(Array.from({ length: workers }, worker));
-  // Every edge served by a registry node, against the range its (signed) declaring manifest states.
+  // Every edge served by a registry node, against the range its (signed) declaring manifest states: the edges
+  // of the root, workspaces and any node that is not a registry package on every install, those of a registry
+  // node unless its record passed. A node whose three checks passed now, with no dist-tag edge (whose verdict
+  // also depends on the signed release list), is recorded; records are sealed only when the install succeeds.
   const signedOf = (node: ArboristNode): SignedTarget | undefined => {
     const source = sources.get(node);
     return source?.kind === 'registry' ? result.signed.get(`${source.name}@${source.version}`) : undefined;
   };
+  const byNode = new Map(pending.map((item) => [item.node, item]));
   const tagEdges: TagEdge[] = [];
-  result.failures.push(...checkEdgeRanges(tree, isRegistry, signedOf, tagEdges));
+  for (const from of tree.inventory.values()) {
+    const item = byNode.get(from);
+    if (item?.fromRecord === true && item.checksPassed === true) {
+      result.checksFromRecords++;
+      continue;
+    }
+    const tags = tagEdges.length;
+    const failures = checkEdgesFrom(from, isRegistry, isRegistry(from) ? signedOf(from) : undefined, tagEdges);
+    result.failures.push(...failures);
+    if (item?.record !== undefined && item.checksPassed === true && failures.length === 0 && tagEdges.length === tags) verifier.recordPackageChecks(item.record);
+  }
   // A tag edge (`foo@latest`) against the signed tags: frozen installs included (an edited lockfile).
   result.failures.push(...(await verifier.checkTagEdges(tagEdges)));
   return result;
-}
-
-/**
- * The dependency maps Arborist builds the tree from: the packument's manifest (install) or the
- * package-lock.json entry (ci, and install with a lockfile). These, not the tarball's package.json, decide
- * what gets installed, so they must match the dependencies signed with the tarball (TUF: extraneous
- * dependencies).
- */
-function declaredDependencies(node: ArboristNode): DeclaredDependencies {
-  const pkg = node.package;
-  return { dependencies: pkg['dependencies'], optionalDependencies: pkg['optionalDependencies'], peerDependencies: pkg['peerDependencies'] };
 }
 
 function bindNode(item: Pending, signed: SignedTarget, opts: TreeVerifyOptions, result: TreeVerifyResult): void {
