@@ -1,8 +1,9 @@
 // A/B of warm installs between two checkouts (each built: npm ci && npm run build): plain vs tufpm at checkout A vs
 // tufpm at checkout B, one bench registry (520 packages, every package claimed), rounds rotating the order; wall and
 // CPU (GNU time) medians as JSON on stdout. Usage: node bench/ab/warm-installs.mjs <checkout A> <checkout B> [rounds=7]
-// AB_PMS=yarn,npm (which installers), AB_LINKER=pnp|node-modules (Yarn's linker), AB_COLD=1 (Yarn: also remove the
-// cache and the state directory before each run: a cold install against the loopback registry),
+// AB_PMS=yarn,npm (which installers), AB_LINKER=pnp|node-modules (Yarn's linker), AB_COLD=1 (also remove the
+// cache and the state directory before each run: Yarn's cache and global folder, npm's cache; a cold install
+// against the loopback registry, with no TUF metadata and no sealed record),
 // AB_PROF_DIR=dir (after the rounds, AB_PROF_RUNS=1 alternating --cpu-prof runs of each tufpm side:
 // <dir>/<side>-<i>.cpuprofile).
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -51,6 +52,8 @@ async function project(kind, checkout) {
       if (cold && cmd === 'ci') for (const f of ['cache', 'global', '.local']) await rm(join(machine, f), { recursive: true, force: true });
       return timedRun(kind, process.execPath, [...node, YARN_JS, 'install'], { cwd: dir, env: env() });
     }
+    // cold: a fresh machine (npm's cache and tufpm state), the registry on loopback
+    if (cold && cmd === 'ci') for (const f of ['.npm', '.local']) await rm(join(machine, f), { recursive: true, force: true });
     const cli = checkout ? join(checkout, 'packages/npm/dist/src/cli.js') : NPM_CLI;
     return timedRun(kind, process.execPath, [...node, cli, cmd], { cwd: dir, env: env() });
   };
