@@ -5,15 +5,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { auditOnce } from '@tufpm/auditor';
 import { generateEd25519KeyPair, Metadata } from '@tufpm/models';
-import { NpmWorld } from '../src/harness/npm-world.js';
+import { NpmWorld, isolatedEnv, run } from '../src/harness/npm-world.js';
 import { YarnProject } from '../src/harness/yarn.js';
 import { refusedNpm, refusedYarn } from '../src/harness/attacks-graph.js';
 import { forgeMerkleRoleRollback } from '../src/harness/attacks-merkle.js';
+
+const VERIFY_CLI = join(dirname(createRequire(import.meta.url).resolve('@tufpm/cli')), 'main.js');
 
 function treeHead(bytes: Uint8Array): { root: string; size: number } {
   return Metadata.timestamp(bytes).signed.unrecognized['x-tufpm-merkle'] as { root: string; size: number };
@@ -68,6 +71,44 @@ describe('the Merkle snapshot profile: Yarn and tufpm-npm install from the loopb
     assert.equal(npm.code, 0, npm.stderr);
     const yarn = await yarnProject.yarn(['install']);
     assert.equal(yarn.code, 0, yarn.stdout);
+  });
+
+  test('rejects a pull request that deletes tufpm-auditors.json (or swaps in its own auditor key) while tufpm-lock.json records auditors as required', async () => {
+    await world.publish('guarded', '1.0.0');
+    const auditor = generateEd25519KeyPair();
+    const policy = JSON.stringify({ threshold: 1, keys: { [auditor.key.keyid]: auditor.key.toJSON() } });
+    await auditOnce({
+      metadataUrl: `${world.url}-/tuf/metadata/`, stateDir: await world.tempDir('auditor-'), outDir: world.metadataDir,
+      trustedRoot: new Uint8Array(await world.readMetadata('1.root.json')), signer: auditor.signer,
+    });
+    const npmProject = await world.project({ dependencies: { guarded: '^1.0.0' } });
+    await npmProject.write('tufpm-auditors.json', policy);
+    const yarnProject = await YarnProject.create(world, { guarded: '^1.0.0' });
+    await writeFile(join(yarnProject.dir, 'tufpm-auditors.json'), policy);
+    assert.equal((await npmProject.tufpmNpm(['install'])).code, 0);
+    const yarn = await yarnProject.yarn(['install']);
+    assert.equal(yarn.code, 0, yarn.stdout);
+    for (const project of [npmProject, yarnProject]) {
+      const lock = JSON.parse((await project.read('tufpm-lock.json'))!) as { merkle: { auditors: unknown } };
+      assert.deepEqual(lock.merkle.auditors, { keyids: [auditor.key.keyid], threshold: 1 }, 'the requirement is recorded with the pins');
+    }
+    // the pull request deletes the auditors file and leaves the pins alone
+    await rm(join(npmProject.dir, 'tufpm-auditors.json'));
+    await rm(join(yarnProject.dir, 'tufpm-auditors.json'));
+    await refusedNpm(npmProject, ['install'], /TUF_AUDITORS_REMOVED/, /attack: +auditor requirement removed or weakened/);
+    await npmProject.freshMachine();
+    await refusedNpm(npmProject, ['ci'], /TUF_AUDITORS_REMOVED/);
+    const gate = await run(process.execPath, [VERIFY_CLI, '--json'], npmProject.dir, isolatedEnv(npmProject.machine));
+    assert.equal(gate.code, 1, gate.stdout);
+    assert.match(gate.stdout, /TUF_AUDITORS_REMOVED/, 'the CI gate refuses it too');
+    await refusedYarn(yarnProject, ['install'], /TUF_AUDITORS_REMOVED/);
+    // or it swaps in an auditor key of its own at the same threshold: the attacker's auditor alone would do
+    const own = generateEd25519KeyPair();
+    await npmProject.write('tufpm-auditors.json', JSON.stringify({ threshold: 1, keys: { [own.key.keyid]: own.key.toJSON() } }));
+    await refusedNpm(npmProject, ['install'], /TUF_AUDITORS_REMOVED/, /lists 1 key\(s\) the pins never recorded/);
+    // the team's file back: the install goes on
+    await npmProject.write('tufpm-auditors.json', policy);
+    assert.equal((await npmProject.tufpmNpm(['install'])).code, 0);
   });
 
   test('rejects rollback of one role in a new tree (the pinned role version, checked when the proofs arrive)', async () => {

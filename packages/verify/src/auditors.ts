@@ -7,17 +7,30 @@ import { MetadataParseError, parseJsonStrict } from '@tufpm/models';
 import { VerifyError } from './errors.js';
 
 export const DEFAULT_AUDITORS_NAME = 'tufpm-auditors.json';
-const MAX_AUDITORS_BYTES = 64 * 1024;
+export const MAX_AUDITORS_BYTES = 64 * 1024;
+
+function configError(path: string, what: string, cause?: unknown): VerifyError {
+  return new VerifyError('TUF_AUDITORS_CONFIG', `${path}: ${what}`, {
+    attack: 'none detected: the project\'s auditor configuration is malformed (the registry was not contacted)',
+    recovery: `restore ${DEFAULT_AUDITORS_NAME} from version control; it lists {"threshold": n, "keys": {keyid: key}} of the auditors your team trusts`,
+    cause,
+  });
+}
+
+/** The raw JSON and the policy of a tufpm-auditors.json's bytes (as read from disk or from a git revision). */
+export function parseAuditorsFile(bytes: Uint8Array, path: string): { raw: unknown; policy: AuditorPolicy } {
+  if (bytes.length > MAX_AUDITORS_BYTES) throw configError(path, `larger than ${MAX_AUDITORS_BYTES} bytes`);
+  try {
+    const raw = parseJsonStrict(bytes, MAX_AUDITORS_BYTES);
+    return { raw, policy: parseAuditorPolicy(raw, path) };
+  } catch (error) {
+    if (error instanceof MetadataParseError) throw configError(path, error.message, error);
+    throw error;
+  }
+}
 
 /** The raw JSON (plain data: it crosses to the TUF worker) and the policy it declares, or undefined without a file. */
 export async function readAuditorPolicy(path: string): Promise<{ raw: unknown; policy: AuditorPolicy } | undefined> {
-  const fail = (what: string, cause?: unknown): never => {
-    throw new VerifyError('TUF_AUDITORS_CONFIG', `${path}: ${what}`, {
-      attack: 'none detected: the project\'s auditor configuration is malformed (the registry was not contacted)',
-      recovery: `restore ${DEFAULT_AUDITORS_NAME} from version control; it lists {"threshold": n, "keys": {keyid: key}} of the auditors your team trusts`,
-      cause,
-    });
-  };
   let size: number;
   try {
     size = (await stat(path)).size;
@@ -25,12 +38,6 @@ export async function readAuditorPolicy(path: string): Promise<{ raw: unknown; p
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  if (size > MAX_AUDITORS_BYTES) fail(`larger than ${MAX_AUDITORS_BYTES} bytes`);
-  try {
-    const raw = parseJsonStrict(new Uint8Array(await readFile(path)), MAX_AUDITORS_BYTES);
-    return { raw, policy: parseAuditorPolicy(raw, path) };
-  } catch (error) {
-    if (error instanceof MetadataParseError) return fail(error.message, error);
-    throw error;
-  }
+  if (size > MAX_AUDITORS_BYTES) throw configError(path, `larger than ${MAX_AUDITORS_BYTES} bytes`);
+  return parseAuditorsFile(new Uint8Array(await readFile(path)), path);
 }

@@ -31,7 +31,8 @@ export type VerifyErrorCode =
   | 'TUF_NOT_APPROVED'
   | 'TUF_PINS_MISSING'
   | 'TUF_PINS_STALE'
-  | 'TUF_AUDITORS_CONFIG';
+  | 'TUF_AUDITORS_CONFIG'
+  | 'TUF_AUDITORS_REMOVED';
 
 export interface VerifyErrorDetails {
   packageName?: string;

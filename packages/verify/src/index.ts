@@ -9,7 +9,9 @@ export { parseManifestFields, manifestFieldProblems, escapingBins, normalizeBinP
 export type { SignedManifestFields, DeclaredManifestFields, ParsedManifestFields } from './manifest-fields.js';
 export type { VerifyErrorCode, VerifyErrorDetails } from './errors.js';
 export { DEFAULT_LOCKFILE_NAME, LOCKFILE_VERSION, LEGACY_LOCKFILE_VERSION, readLockfile, parseLockfile, serializeLockfile, writeLockfile, rootDigestKind, roleKeysName } from './lockfile.js';
-export type { SideLockfile, PinnedPackage, RoleKeys, RootPin, TopRolePin, UnclaimPin } from './lockfile.js';
+export type { SideLockfile, PinnedPackage, RoleKeys, RootPin, TopRolePin, UnclaimPin, MerklePin } from './lockfile.js';
+export { DEFAULT_AUDITORS_NAME, MAX_AUDITORS_BYTES, parseAuditorsFile, readAuditorPolicy } from './auditors.js';
+export { auditorsRecord, auditorsWeakening } from './auditors-pin.js';
 export { targetPathFor, parseTarballUrl, isValidPackageName, isValidVersion } from './target-path.js';
 export { sha512HexToIntegrity, integrityToSha512Hex } from './sri.js';
 export { defaultStateDir, openMachineState, STATE_DIR_ENV, STATE_KEY_FILE, type MachineState } from './state-dir.js';

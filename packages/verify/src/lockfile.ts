@@ -78,6 +78,12 @@ export interface MerklePin {
   /** 64 lower-case hex characters */
   root: string;
   size: number;
+  /**
+   * The project's tufpm-auditors.json when these pins were recorded (its keyids and threshold): auditors
+   * were required. A later install refuses a project whose auditors file is gone or weaker (ADR 0022,
+   * TUF_AUDITORS_REMOVED); dropping this field is a reviewed change that tufpm-diff flags.
+   */
+  auditors?: RoleKeys;
 }
 
 export interface SideLockfile {
@@ -243,10 +249,18 @@ export function parseLockfile(text: string, path: string): SideLockfile {
   let merkle: MerklePin | undefined;
   if (raw.merkle !== undefined) {
     if (!isObject(raw.merkle)) fail(path, 'merkle must be an object');
-    onlyKeys(path, 'merkle', raw.merkle, ['root', 'size']);
+    onlyKeys(path, 'merkle', raw.merkle, ['root', 'size', 'auditors']);
     const size = raw.merkle.size;
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) fail(path, 'merkle.size must be a non-negative integer');
     merkle = { root: hex(path, 'merkle.root', raw.merkle.root, 64), size: size as number };
+    const auditors = raw.merkle.auditors;
+    if (auditors !== undefined) {
+      if (!isObject(auditors)) fail(path, 'merkle.auditors must be an object');
+      onlyKeys(path, 'merkle.auditors', auditors, ['keyids', 'threshold']);
+      const ids = keyids(path, 'merkle.auditors.keyids', auditors.keyids);
+      if (new Set(ids).size !== ids.length) fail(path, 'merkle.auditors.keyids lists a keyid twice');
+      merkle.auditors = { keyids: ids, threshold: threshold(path, 'merkle.auditors.threshold', auditors.threshold, ids) };
+    }
   }
   const claims = raw.claims === undefined ? undefined : parseRoleKeysMap(path, 'claims', raw.claims, MAX_RECORDED_CLAIMS, isValidPackageName);
   const unclaims = raw.unclaims === undefined ? undefined : parseUnclaims(path, raw.unclaims);
@@ -352,7 +366,15 @@ export function serializeLockfile(lock: SideLockfile): string {
     timestamp: top(lock.timestamp),
     snapshot: top(lock.snapshot),
     targets: top(lock.targets),
-    ...(lock.merkle === undefined ? {} : { merkle: { root: lock.merkle.root, size: lock.merkle.size } }),
+    ...(lock.merkle === undefined
+      ? {}
+      : {
+          merkle: {
+            root: lock.merkle.root,
+            size: lock.merkle.size,
+            ...(lock.merkle.auditors === undefined ? {} : { auditors: { keyids: [...lock.merkle.auditors.keyids].sort(), threshold: lock.merkle.auditors.threshold } }),
+          },
+        }),
     packages,
     ...(lock.lockfileVersion === LEGACY_LOCKFILE_VERSION ? {} : { roles: keysMap(lock.roles ?? new Map()) }),
     ...(lock.claims === undefined ? {} : { claims: keysMap(lock.claims) }),

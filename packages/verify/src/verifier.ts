@@ -8,6 +8,7 @@ import { sha512HexToIntegrity } from './sri.js';
 import { parseTarballUrl, targetPathFor } from './target-path.js';
 import { hasVerifiedRoles, openTufSession, type TufSession } from './tuf-session.js';
 import { DEFAULT_AUDITORS_NAME, readAuditorPolicy } from './auditors.js';
+import { auditorsRecord, checkAuditorsAgainstPins } from './auditors-pin.js';
 import { openTufSessionInWorker } from './worker-session.js';
 import { MachineBindings, isBindableKey, patchedBindingKey } from './machine-bindings.js';
 import { CheckedTarballs } from './checked-tarballs.js';
@@ -73,6 +74,8 @@ export class InstallVerifier {
   private readonly signingKeys = new Map<string, RoleKeys>();
   /** package name -> its signed release list (ADR 0013), looked up once per install */
   private readonly releaseLists = new Map<string, Promise<{ role: string; index: ReleaseIndex }>>();
+  /** the project's tufpm-auditors.json as recorded in the pins (merkle.auditors), when it has one */
+  private auditors: RoleKeys | undefined;
 
   private constructor(
     private readonly options: VerifierOptions,
@@ -112,6 +115,8 @@ export class InstallVerifier {
       });
     }
     const auditors = await readAuditorPolicy(join(options.projectDir, DEFAULT_AUDITORS_NAME));
+    // ADR 0022: the pins recorded that auditors are required; a project without them (or with weaker ones) is refused
+    if (pins) checkAuditorsAgainstPins(pins, auditors?.policy, options.pinsPath ?? lockfilePath);
     options.onProgress?.({ phase: 'refresh', done: 0, total: 1 });
     const machine = await openMachineState(options.stateDir, options.packageCaches, options.stateDirIsDefault === true ? undefined : options.projectDir);
     const metadataUrl = options.metadataUrl ?? `${registryUrl}-/tuf/metadata/`;
@@ -141,6 +146,7 @@ export class InstallVerifier {
         CheckedPackages.load(sessionOptions.cacheDir, machine.recordKey),
       ]);
       const verifier = new InstallVerifier(options, tuf, pins, bindings, checked, checkedPackages);
+      if (auditors !== undefined) verifier.auditors = auditorsRecord(auditors.policy);
       if (pins) checkStateAgainstPins(pins, tuf.state(), tuf.rootChain(), verifier.pinsFile);
       // Merkle profile (TAP 16): the roles of the pinned packages are known now; their proofs are fetched
       // concurrently here instead of one round trip per package lookup later
@@ -584,7 +590,10 @@ export class InstallVerifier {
       snapshot: top(state.snapshot),
       targets: top(state.targets),
       // ADR 0022: the Merkle tree root and size this install was verified under (the snapshot pin's epoch)
-      ...(state.merkle === undefined ? {} : { merkle: { root: state.merkle.root, size: state.merkle.size } }),
+      // and the auditors the project required for it (ADR 0022): a later change that drops them is refused
+      ...(state.merkle === undefined
+        ? {}
+        : { merkle: { root: state.merkle.root, size: state.merkle.size, ...(this.auditors === undefined ? {} : { auditors: this.auditors }) } }),
       packages,
       roles,
       ...(claims === undefined ? {} : { claims }),

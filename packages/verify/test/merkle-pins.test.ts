@@ -2,6 +2,9 @@
 // snapshot epoch, parsed strictly, and a later install refuses a smaller tree or another tree for the epoch.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { generateEd25519KeyPair } from '@tufpm/models';
+import { parseAuditorPolicy } from '@tufpm/client';
+import { auditorsRecord, checkAuditorsAgainstPins } from '../src/auditors-pin.js';
 import { checkProvenRolesAgainstPins, checkStateAgainstPins } from '../src/pin-checks.js';
 import { parseLockfile, serializeLockfile, type SideLockfile } from '../src/lockfile.js';
 import type { TufState } from '../src/tuf-session.js';
@@ -74,4 +77,32 @@ test('rejects a pinned package\'s role proven at a lower version in a new tree (
   refuses(() => checkProvenRolesAgainstPins(lock, new Map([['unclaimed-1', 3]]), 'tufpm-lock.json'), 'TUF_PIN_ROLLBACK');
   checkProvenRolesAgainstPins(lock, new Map([['unclaimed-1', 4]]), 'tufpm-lock.json');
   checkProvenRolesAgainstPins(lock, new Map([['unclaimed-1', undefined]]), 'tufpm-lock.json');
+});
+
+test('the recorded auditor requirement (merkle.auditors) round-trips and is parsed strictly', () => {
+  const lock = pins();
+  lock.merkle!.auditors = { keyids: ['5'.repeat(64), '4'.repeat(64)], threshold: 2 };
+  const text = serializeLockfile(lock);
+  assert.deepEqual(parseLockfile(text, 'x').merkle?.auditors, { keyids: ['4'.repeat(64), '5'.repeat(64)], threshold: 2 });
+  const raw = JSON.parse(text) as { merkle: Record<string, unknown> };
+  for (const bad of [{ keyids: ['4'.repeat(64)], threshold: 2 }, { keyids: ['4'.repeat(64), '4'.repeat(64)], threshold: 1 }, { keyids: [], threshold: 1 }, { keyids: ['4'.repeat(64)], threshold: 1, extra: true }, 'yes']) {
+    refuses(() => parseLockfile(JSON.stringify({ ...raw, merkle: { ...raw.merkle, auditors: bad } }), 'x'), 'TUF_LOCKFILE');
+  }
+});
+
+test('rejects a project whose auditors file was deleted, or weakened, while the pins record auditors as required', () => {
+  const [a, b, c] = [generateEd25519KeyPair(), generateEd25519KeyPair(), generateEd25519KeyPair()];
+  const policy = (threshold: number, ...pairs: Array<typeof a>) =>
+    parseAuditorPolicy({ threshold, keys: Object.fromEntries(pairs.map((p) => [p.key.keyid, p.key.toJSON()])) }, 'test');
+  const lock = pins();
+  lock.merkle!.auditors = auditorsRecord(policy(2, a, b));
+  refuses(() => checkAuditorsAgainstPins(lock, undefined, 'tufpm-lock.json'), 'TUF_AUDITORS_REMOVED');
+  refuses(() => checkAuditorsAgainstPins(lock, policy(1, a, b), 'tufpm-lock.json'), 'TUF_AUDITORS_REMOVED');
+  // c added at the same threshold: a and c, or b and c, would do without two of the recorded auditors
+  refuses(() => checkAuditorsAgainstPins(lock, policy(2, a, b, c), 'tufpm-lock.json'), 'TUF_AUDITORS_REMOVED');
+  // as strong or stronger: the same file, c added with the threshold raised to match, more required
+  checkAuditorsAgainstPins(lock, policy(2, a, b), 'tufpm-lock.json');
+  checkAuditorsAgainstPins(lock, policy(3, a, b, c), 'tufpm-lock.json');
+  // nothing recorded: no requirement (the file alone decides, as before)
+  checkAuditorsAgainstPins(pins(), undefined, 'tufpm-lock.json');
 });

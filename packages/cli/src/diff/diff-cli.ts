@@ -5,6 +5,7 @@ import { DEFAULT_LOCKFILE_NAME, describeFailure } from '@tufpm/verify';
 import { formatMarkdown, formatText } from './diff-format.js';
 import { DiffError, baseCommit, headCommit, readPinsAtCommit, readPinsFile, type PinsSide } from './git-pins.js';
 import { addLockfileChanges } from './lockfile-diff.js';
+import { addAuditorsFileChange } from './auditors-file.js';
 import { diffPins, hasChanges } from './pins-diff.js';
 
 export const DIFF_USAGE = `Usage: tufpm-diff [BASE_REF] [options]       (also: tufpm diff)
@@ -105,6 +106,8 @@ export async function runDiffCli(argv: string[], ctx: DiffCliContext): Promise<n
     const diff = diffPins(s.base.lock, s.head.lock);
     // The lockfiles decide what installs fetch: a change made only there must show too (git sides only).
     if (s.git !== undefined) await addLockfileChanges(diff, s.git.project, s.git.base, s.git.head, s.head.lock);
+    // The project's auditors file turns the Merkle split-view check on: its removal or weakening must show (ADR 0022)
+    if (s.git !== undefined) await addAuditorsFileChange(diff, s.git.project, s.git.base, s.git.head);
     const labels = { base: s.base.label, head: s.head.label, file: s.file };
     if (s.json) {
       const side = (p: PinsSide) => ({ label: p.label, ...(p.commit === undefined ? {} : { commit: p.commit }) });

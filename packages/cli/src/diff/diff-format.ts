@@ -1,4 +1,5 @@
 import type { RoleKeys } from '@tufpm/verify';
+import type { AuditorsChange } from './auditors-diff.js';
 import type { LockfileDiff, LockPackageChange } from './lockfile-diff.js';
 import { hasChanges, type KeysChange, type PackageChange, type PinsDiff, type Signer, type SignerChange, type StateChange } from './pins-diff.js';
 
@@ -40,6 +41,10 @@ function stateLine(s: StateChange): string {
 function keysLine(k: KeysChange): string {
   const who = k.packages.length === 0 ? '' : k.role.endsWith('-*') ? ` (registry hash bins: ${k.packages.length} package(s))` : k.packages.length === 1 && k.packages[0] === k.role ? '' : ` (${k.packages.join(', ')})`;
   return `${k.role}${who}: ${keys(k.from)} -> ${keys(k.to)}`;
+}
+
+function auditorsLine(a: AuditorsChange): string {
+  return `${a.source === 'file' ? 'tufpm-auditors.json' : 'auditors pinned (merkle.auditors)'}: ${keys(a.from)} -> ${a.to === null ? 'NONE' : keys(a.to)}`;
 }
 
 function hiddenLine(d: PinsDiff): string | undefined {
@@ -133,6 +138,7 @@ export function formatText(d: PinsDiff, labels: DiffLabels): string {
     const tree = (t: { root: string; size: number } | null) => (t === null ? 'none' : `${t.root} (${t.size} leaves)`);
     lines.push(`Merkle tree pin: ${tree(d.merkle.from)} -> ${tree(d.merkle.to)}`);
   }
+  for (const a of d.auditors ?? []) lines.push(auditorsLine(a));
   const hidden = hiddenLine(d);
   if (hidden !== undefined) lines.push(hidden);
   return `${lines.join('\n')}\n`;
@@ -178,6 +184,11 @@ export function formatMarkdown(d: PinsDiff, labels: DiffLabels): string {
   if (d.state.length > 0) {
     out.push('| repository role | change |', '|---|---|');
     for (const s of d.state) out.push(`| ${s.role} | ${cell(stateLine(s).slice(10))} |`);
+    out.push('');
+  }
+  if ((d.auditors ?? []).length > 0) {
+    out.push('| auditors | before | after |', '|---|---|---|');
+    for (const a of d.auditors!) out.push(`| ${a.source === 'file' ? code('tufpm-auditors.json') : `${code('merkle.auditors')} pin`} | ${cell(keys(a.from))} | ${cell(a.to === null ? '**none**' : keys(a.to))} |`);
     out.push('');
   }
   const hidden = hiddenLine(d);

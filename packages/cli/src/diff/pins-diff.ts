@@ -1,5 +1,6 @@
 import semver from 'semver';
 import type { LockfileDiff } from './lockfile-diff.js';
+import { compareAuditors, type AuditorsChange } from './auditors-diff.js';
 import { rootDigestKind, roleKeysName, type PinnedPackage, type RoleKeys, type SideLockfile } from '@tufpm/verify';
 
 // What a reviewer needs to see in a change of tufpm-lock.json (ADR 0016): packages added, removed,
@@ -68,7 +69,10 @@ export interface Warning {
     | 'REGISTRY_CHANGED'
     | 'LOCKFILE_NOT_PINNED'
     | 'MERKLE_TREE_LOWERED'
-    | 'MERKLE_TREE_REPLACED';
+    | 'MERKLE_TREE_REPLACED'
+    | 'AUDITORS_REMOVED'
+    | 'AUDITORS_THRESHOLD_LOWERED'
+    | 'AUDITORS_KEYS_REPLACED';
   message: string;
 }
 
@@ -91,6 +95,8 @@ export interface PinsDiff {
   warnings: Warning[];
   /** Merkle snapshot profile (ADR 0022): the pinned tree root and size, when they moved */
   merkle?: { from: { root: string; size: number } | null; to: { root: string; size: number } | null };
+  /** the auditor requirement (ADR 0022) when it changed: tufpm-auditors.json (git sides) and merkle.auditors of the pins */
+  auditors?: AuditorsChange[];
   /** registry packages changed in package-lock.json / npm-shrinkwrap.json / yarn.lock (git sides only) */
   lockfiles?: LockfileDiff[];
 }
@@ -304,6 +310,8 @@ export function diffPins(base: Lock | undefined, head: Lock | undefined): PinsDi
   compareClaims(base, head, out);
   if (base !== undefined && head !== undefined) compareState(base, head, out);
   if (base !== undefined && head !== undefined) compareMerkle(base, head, out);
+  // a deleted lockfile already warns LOCKFILE_DELETED; otherwise a dropped merkle.auditors is its own warning
+  if (head !== undefined) compareAuditors('pins', base?.merkle?.auditors, head.merkle?.auditors, out);
   sortedBy(out.roleKeys, (k) => k.role);
   return out;
 }
@@ -316,6 +324,7 @@ export function hasChanges(diff: PinsDiff): boolean {
     diff.signers.length + diff.roleKeys.length + diff.claims.added.length + diff.claims.removed.length + diff.state.length > 0 ||
     diff.warnings.length > 0 ||
     diff.merkle !== undefined ||
+    (diff.auditors ?? []).length > 0 ||
     (diff.lockfiles ?? []).some((l) => l.base.present !== l.head.present || l.added.length + l.removed.length + l.upgraded.length + l.downgraded.length > 0)
   );
 }
