@@ -2,6 +2,7 @@
 export { TrustedMetadataSet, pathKey } from './trusted-metadata-set.js';
 export { ClassicSnapshotView, type SnapshotView } from './snapshot-view.js';
 export { MerkleSnapshotView, MERKLE_PROOF_MAX_LENGTH } from './merkle-view.js';
+export { PROOF_CACHE_FILE } from './merkle-proof-cache.js';
 export { PROFILE_FIELD, TREE_FIELD, snapshotProfile, treeHead, type MerkleTreeHead, type SnapshotProfile } from './merkle-profile.js';
 export { COSIGNATURE_TYPE, COSIGNATURE_MAX_LENGTH, checkCosignature, cosignatureFileName, parseAuditorPolicy, signCosignature, type AuditorPolicy, type CosignedTree } from './merkle-cosignature.js';
 export { MerkleForkError, MerkleProfileError, MerkleRollbackError, MerkleUnauditedError } from './merkle-errors.js';

@@ -14,6 +14,7 @@ import type { Fetcher } from './fetcher.js';
 import { UrlFetcher } from './file-fetcher.js';
 import type { AuditorPolicy } from './merkle-cosignature.js';
 import { MerkleLoader } from './merkle-loader.js';
+import { MerkleProofCache } from './merkle-proof-cache.js';
 import type { TargetInfo } from './target-info.js';
 import { downloadTargetToFile, fetchTargetBytes, findCachedTarget } from './targets.js';
 import { TrustedMetadataSet, pathKey } from './trusted-metadata-set.js';
@@ -122,15 +123,19 @@ export class Updater {
     this.#clock = options.clock ?? (() => new Date());
     this.#retry = options.retry ?? DEFAULT_RETRY;
     this.#bootstrapRoot = options.bootstrapRoot;
-    this.#merkle = new MerkleLoader((fileName, maxLength) => this.#download(fileName, maxLength), this.config.concurrency);
+    this.#merkle = new MerkleLoader((fileName, maxLength) => this.#download(fileName, maxLength), this.config.concurrency, new MerkleProofCache(options.metadataDir));
     this.#auditors = options.auditors;
     // a pack holds many roles (each up to targetsMaxLength): bounded on its own, not by the snapshot's bound
     this.#pack = options.delegatedRoleCache === 'pack' ? new RolePack(options.metadataDir, this.config.targetsMaxLength, PACK_MAX_BYTES, options.verificationRecordKey) : undefined;
   }
 
-  /** Writes the delegated roles verified in this session to the pack ('pack' mode; a no-op otherwise). */
+  /**
+   * Writes what this session verified for the next one: the delegated roles to the pack ('pack' mode), and
+   * in the Merkle profile the proofs and auditor cosignatures of the pinned root (merkle-proof-cache.ts).
+   */
   async persist(): Promise<void> {
     await this.#pack?.flush();
+    await this.#merkle.persist();
   }
 
   /** The verified metadata of this session (after refresh): versions for lockfile pins, consistent_snapshot, ... */

@@ -2,8 +2,10 @@
 // session, and the attacks on proofs, trees and auditors, each named after the attack it stops.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { generateEd25519KeyPair } from '@tufpm/models';
-import { cosignatureFileName, parseAuditorPolicy, signCosignature, type AuditorPolicy } from '../src/index.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { canonicalize, generateEd25519KeyPair } from '@tufpm/models';
+import { PROOF_CACHE_FILE, cosignatureFileName, parseAuditorPolicy, signCosignature, type AuditorPolicy } from '../src/index.js';
 import { newEnv, rejectsWith } from './helpers/env.js';
 import { MerkleSim, proofPath } from './helpers/merkle-sim.js';
 import { RepoSim } from './helpers/simulator.js';
@@ -33,7 +35,7 @@ test('installs in the Merkle profile: refresh fetches only the timestamp, each r
   assert.ok(!requests.some((r) => r.includes('snapshot')), `no snapshot file: ${requests.join(' ')}`);
   assert.deepEqual(requests, ['2.root.json', 'timestamp.json', `merkle/${head.root}/targets.proof.json`, '2.targets.json', `merkle/${head.root}/pkg.proof.json`, '2.pkg.json']);
   assert.equal(updater.trustedSet?.merkleHead?.root, head.root);
-  // a warm session fetches the timestamp and the proofs, and no role file it holds already
+  // a warm session fetches the timestamp and the proofs (none cached without persist()), and no role file it holds already
   sim.requests.length = 0;
   assert.equal((await env.updater().getTargetInfo('pkg/a.tgz'))?.roleVersion, 2);
   assert.ok(!sim.metadataRequests().some((r) => /\.(pkg|targets)\.json$/.test(r)));
@@ -246,4 +248,75 @@ test('parseAuditorPolicy refuses a keyid that is not its key\'s, a key listed tw
   assert.throws(() => parseAuditorPolicy({ threshold: 1, keys: { ['0'.repeat(64)]: a.key.toJSON() } }, 'x'), /not the TUF keyid/);
   assert.throws(() => parseAuditorPolicy({ threshold: 2, keys: { [a.key.keyid]: a.key.toJSON() } }, 'x'), /threshold/);
   assert.throws(() => parseAuditorPolicy({ threshold: 1, keys: { [a.key.keyid]: a.key.toJSON() }, extra: 1 }, 'x'), /unknown field/);
+});
+
+// The proof cache (ADR 0022): proofs and cosignatures verified under a root are kept for the next session
+// (merkle-proofs.cache), and verified again when read back: never trusted as they are.
+const proofRequests = (sim: MerkleSim): string[] => sim.metadataRequests().filter((r) => r.endsWith('.proof.json'));
+
+test('a warm session under an unchanged root makes no proof requests, and an offline one (unsafeOffline) installs from the cached proofs', async (t) => {
+  const { env, sim } = await merkleEnv(t);
+  const cold = env.updater();
+  assert.equal((await cold.getTargetInfo('pkg/a.tgz'))?.roleVersion, 2);
+  await cold.persist();
+  sim.requests.length = 0;
+  assert.equal((await env.updater().getTargetInfo('pkg/a.tgz'))?.roleVersion, 2);
+  assert.deepEqual(proofRequests(sim), [], 'warm: no proof fetched');
+  assert.deepEqual(sim.metadataRequests(), ['2.root.json', 'timestamp.json'], 'warm: the refresh only');
+  sim.requests.length = 0;
+  assert.equal((await env.updater({ config: { unsafeOffline: true } }).getTargetInfo('pkg/a.tgz'))?.roleVersion, 2);
+  assert.deepEqual(sim.requests, [], 'offline: nothing requested');
+  // a new tree: the cached proofs are of another root, so they are fetched again (and the cache moves on)
+  sim.publish('pkg');
+  const next = sim.publishTree();
+  sim.requests.length = 0;
+  const moved = env.updater();
+  assert.equal((await moved.getTargetInfo('pkg/a.tgz'))?.roleVersion, 3);
+  assert.deepEqual(proofRequests(sim), [`merkle/${next.root}/targets.proof.json`, `merkle/${next.root}/pkg.proof.json`]);
+  await moved.persist();
+  assert.equal((JSON.parse(readFileSync(join(env.metadataDir, PROOF_CACHE_FILE), 'utf8')) as { root: string }).root, next.root);
+});
+
+test('a tampered cached proof is never trusted: fetched again online, refused offline', async (t) => {
+  const { env, sim } = await merkleEnv(t);
+  const cold = env.updater();
+  await cold.getTargetInfo('pkg/a.tgz');
+  await cold.persist();
+  const head = sim.trees.at(-1)!;
+  const path = join(env.metadataDir, PROOF_CACHE_FILE);
+  const file = JSON.parse(readFileSync(path, 'utf8')) as { proofs: Record<string, string> };
+  // whoever can write the cache puts in pkg's leaf of the older tree (version 1) labelled with today's root:
+  // trusted, it would roll pkg back
+  file.proofs.pkg = Buffer.from(canonicalize({ ...sim.trees.at(-2)!.proof('pkg'), root: head.root })).toString('base64');
+  writeFileSync(path, JSON.stringify(file));
+  sim.requests.length = 0;
+  await rejectsWith(env.updater({ config: { unsafeOffline: true } }).getTargetInfo('pkg/a.tgz'), 'TUF_CACHE');
+  assert.equal((await env.updater().getTargetInfo('pkg/a.tgz'))?.roleVersion, 2);
+  assert.deepEqual(proofRequests(sim), [`merkle/${head.root}/pkg.proof.json`], 'only the tampered proof is fetched again');
+  // a file that is not the cache's format at all is an empty cache
+  writeFileSync(path, '{"format": 1, "root": "nope"}');
+  sim.requests.length = 0;
+  assert.equal((await env.updater().getTargetInfo('pkg/a.tgz'))?.roleVersion, 2);
+  assert.equal(proofRequests(sim).length, 2);
+});
+
+test('auditor cosignatures are cached with the proofs and checked again: a warm session asks none, a forged one is not counted', async (t) => {
+  const { env, sim } = await merkleEnv(t);
+  const { pairs, policy } = auditors(1, 1);
+  const head = sim.trees.at(-1)!;
+  const served = `metadata/${cosignatureFileName(head.root, pairs[0]!.key.keyid)}`;
+  sim.overrides.set(served, signCosignature(head, sim.timestamp.version, pairs[0]!.signer));
+  const cold = env.updater({ auditors: policy });
+  await cold.getTargetInfo('pkg/a.tgz');
+  await cold.persist();
+  sim.requests.length = 0;
+  await env.updater({ auditors: policy }).getTargetInfo('pkg/a.tgz');
+  assert.equal(sim.count(served), 0, 'warm: the cached cosignature is checked, not fetched');
+  // the cached cosignature replaced by one of a key the user did not configure: not counted
+  const path = join(env.metadataDir, PROOF_CACHE_FILE);
+  const file = JSON.parse(readFileSync(path, 'utf8')) as { cosignatures: Record<string, string> };
+  file.cosignatures[pairs[0]!.key.keyid] = Buffer.from(signCosignature(head, sim.timestamp.version, generateEd25519KeyPair().signer)).toString('base64');
+  writeFileSync(path, JSON.stringify(file));
+  sim.overrides.delete(served);
+  await rejectsWith(env.updater({ auditors: policy }).refresh(), 'TUF_MERKLE_UNAUDITED');
 });
