@@ -113,6 +113,55 @@ export class MerkleStore {
     return { ...c, epoch: this.epochs.length, bytesWritten: nodeBytes.length + valueBytes.length + epochBytes.length + headBytes.length };
   }
 
+  /**
+   * For a reader of a store another process writes (the registry serving proofs while its publisher
+   * commits): catches up with the epochs committed since this store was opened or last refreshed, reading
+   * only what they appended (head.json, one epoch record to check, the new epoch records, nodes and leaf
+   * values: O(log M) bytes per publish) instead of reopening the whole store (O(M)). Returns the bytes
+   * read, or undefined when the store must be reopened: the history this reader holds was rewritten (an
+   * epoch a crashed writer never named in a timestamp, overwritten by the next commit) or the store went
+   * back. Never for a store with sets of its own since its last commit.
+   */
+  async refresh(): Promise<{ bytesRead: number; epochs: number } | undefined> {
+    const t = this.tree;
+    if (t.nodes.count !== this.head.nodes_bytes / NODE_RECORD + 1 || t.values.count !== this.valueCount()) {
+      throw new MerkleStoreError(`merkle store ${this.dir}: refresh of a store with uncommitted sets`);
+    }
+    const stored = await readHead(this.dir);
+    let bytesRead = 0;
+    if (stored === undefined) return this.head.epochs === 0 ? { bytesRead, epochs: 0 } : undefined;
+    if (stored.epochs < this.head.epochs) return undefined;
+    const held = this.epochs.length;
+    // the last epoch this reader holds must still be on disk as it was: then every byte below it is too
+    const fromRecord = held === 0 ? 0 : (held - 1) * EPOCH_RECORD;
+    const records = await readRange(join(this.dir, 'epochs.bin'), fromRecord, stored.epochs * EPOCH_RECORD);
+    bytesRead += records.length;
+    if (held > 0 && !records.subarray(0, EPOCH_RECORD).equals(encodeEpoch(this.epochs[held - 1]!))) return undefined;
+    const fresh: EpochRecord[] = [];
+    for (let o = held === 0 ? 0 : EPOCH_RECORD; o < records.length; o += EPOCH_RECORD) fresh.push(decodeEpoch(records, o));
+    const last = fresh[fresh.length - 1];
+    if (last === undefined) return { bytesRead, epochs: 0 };
+    const nodesEnd = (last.nodeCount - 1) * NODE_RECORD;
+    if (nodesEnd < this.head.nodes_bytes || last.valuesBytes < this.head.values_bytes) return undefined;
+    const [nodes, values] = await Promise.all([
+      readRange(join(this.dir, 'nodes.bin'), this.head.nodes_bytes, nodesEnd),
+      readRange(join(this.dir, 'values.bin'), this.head.values_bytes, last.valuesBytes),
+    ]);
+    bytesRead += nodes.length + values.length;
+    // everything read: the tree changes in one synchronous step (proofs served meanwhile see the old state)
+    loadNodes(t, nodes);
+    loadValues(t, values);
+    for (const e of fresh) {
+      if (e.rootNode < 0 || e.rootNode >= t.nodes.count || e.nodeCount > t.nodes.count || e.valueCount > t.values.count) {
+        throw new MerkleStoreError(`merkle store ${this.dir}: epoch record points past the committed nodes`);
+      }
+    }
+    t.restore(last.rootNode, last.size, fresh.map((e) => ({ root: e.root, size: e.size, node: e.rootNode })));
+    this.head = { format: STORE_FORMAT, nodes_bytes: nodesEnd, values_bytes: last.valuesBytes, epochs: held + fresh.length };
+    this.epochs.push(...fresh);
+    return { bytesRead, epochs: fresh.length };
+  }
+
   private valueCount(): number {
     return this.epochs[this.epochs.length - 1]?.valueCount ?? 0;
   }
@@ -156,19 +205,39 @@ async function readPrefix(file: string, length: number): Promise<Buffer> {
   }
 }
 
+/** Bytes [start, end) of an append-only log, which must hold them (the head committed them). */
+async function readRange(file: string, start: number, end: number): Promise<Buffer> {
+  if (end <= start) return Buffer.alloc(0);
+  const fh = await open(file, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    if (size < end) throw new MerkleStoreError(`${file} holds ${size} bytes, head.json commits ${end} (store damaged)`);
+    const b = Buffer.alloc(end - start);
+    const { bytesRead } = await fh.read(b, 0, b.length, start);
+    if (bytesRead !== b.length) throw new MerkleStoreError(`${file}: short read`);
+    return b;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Appends node records after the tree's last node (ids continue: node id = record index + 1). */
 function loadNodes(tree: SparseMerkleTree, b: Buffer): void {
   const n = tree.nodes;
   const count = b.length / NODE_RECORD;
-  n.grow(Math.max(1024, count + 1));
+  const first = n.count;
+  const want = first + count + 1;
+  // exact on open; with some slack when a refresh appends a few nodes at a time
+  if (want > n.kind.length) n.grow(first === 1 ? Math.max(1024, want) : Math.max(want, n.kind.length + (n.kind.length >> 3)));
   for (let i = 0, o = 0; i < count; i++, o += NODE_RECORD) {
-    const id = i + 1;
+    const id = first + i;
     n.kind[id] = b.readUInt8(o);
     n.a[id] = b.readInt32BE(o + 1);
     n.b[id] = b.readInt32BE(o + 5);
     b.copy(n.hashes, id * HASH_BYTES, o + 9, o + 9 + HASH_BYTES);
     n.valid[id] = 1;
   }
-  n.count = count + 1;
+  n.count = first + count;
 }
 
 function loadValues(tree: SparseMerkleTree, b: Buffer): void {

@@ -11,7 +11,11 @@ const KEYID_FILE = /^[0-9a-f]{64}\.json$/;
 const PROOF_SUFFIX = '.proof.json';
 const MAX_COSIGNATURE_BYTES = 64 * 1024;
 
-/** The tree store of one metadata dir, reopened when its head.json changes (a publish committed an epoch). */
+/**
+ * The tree store of one metadata dir, kept in memory across publishes: when its head.json changes (a publish
+ * committed an epoch) the store reads only what the new epochs appended (MerkleStore.refresh: O(log M) bytes
+ * per publish), and is reopened whole (O(M)) only on first use or when its history was rewritten.
+ */
 class ProofSource {
   private store: MerkleStore | undefined;
   private stamp = '';
@@ -30,12 +34,17 @@ class ProofSource {
     }
     if (this.store !== undefined && stamp === this.stamp) return this.store;
     // One reload at a time; concurrent requests share it.
-    this.loading ??= MerkleStore.open(storeDirOf(this.metadataDir)).finally(() => {
+    this.loading ??= this.reload().finally(() => {
       this.loading = undefined;
     });
     this.store = await this.loading;
     this.stamp = stamp;
     return this.store;
+  }
+
+  private async reload(): Promise<MerkleStore> {
+    if (this.store !== undefined && (await this.store.refresh()) !== undefined) return this.store;
+    return MerkleStore.open(storeDirOf(this.metadataDir));
   }
 }
 
