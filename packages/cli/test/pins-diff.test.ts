@@ -165,13 +165,15 @@ test('the Merkle tree pin (ADR 0022): a moved tree is shown, a smaller one or an
   assert.equal(diffPins(b, lock([], tree('a', 100))).merkle, undefined);
 });
 
-test('a maintainer-signed -> registry-signed change the head pins note as a deliberate unclaim is UNCLAIMED, not SIGNER_DOWNGRADE or CLAIM_REMOVED (ADR 0026)', () => {
+test('a maintainer-signed -> registry-signed change the head pins note as a deliberate unclaim is an UNCLAIMED warning, not SIGNER_DOWNGRADE or CLAIM_REMOVED (ADR 0026)', () => {
   const withClaim = lock([...base.packages], (l) => { l.claims = new Map([['owned', { keyids: [K('6')], threshold: 1 }]]); });
   const moved = [...base.packages].map(([k, p]): [string, PinnedPackage] => (k === 'owned@1.0.0' ? ['owned@1.0.1', pin('owned', '1.0.1', 'unclaimed-2', 5, false)] : [k, p]));
   const unclaimed = lock(moved, (l) => { l.unclaims = new Map([['owned', { targetsVersion: 9 }]]); l.claims = new Map(); });
   const d = diffPins(withClaim, unclaimed);
   assert.deepEqual(d.signers, [{ name: 'owned', from: 'maintainer', to: 'registry', unclaimed: { targetsVersion: 9 } }]);
-  assert.deepEqual(d.warnings.map((w) => w.code), []);
+  // still a warning (one): the note is the pull request's to edit, and tufpm-diff cannot check the record
+  assert.deepEqual(d.warnings.map((w) => w.code), ['UNCLAIMED']);
+  assert.match(d.warnings[0]!.message, /^owned .*cannot check that record/);
   assert.deepEqual(d.claims.removed, ['owned']);
   assert.match(formatText(d, { base: 'main', head: 'HEAD', file: 'tufpm-lock.json' }), /owned: maintainer-signed -> registry-signed {2}UNCLAIMED on purpose \(unclaim record signed with the offline key in targets v9\)/);
   // the same change without the note stays a downgrade

@@ -65,6 +65,7 @@ export interface Warning {
     | 'STATE_LOWERED'
     | 'ROLE_VERSION_LOWERED'
     | 'CLAIM_REMOVED'
+    | 'UNCLAIMED'
     | 'ROOT_REPLACED'
     | 'REGISTRY_CHANGED'
     | 'LOCKFILE_NOT_PINNED'
@@ -209,6 +210,20 @@ function compareRoleKeys(base: Lock | undefined, head: Lock | undefined, out: Pi
   }
 }
 
+/**
+ * The `unclaims` note is written by the install that checked the offline-signed record, but the file is
+ * a pull request's to edit like every pin: a note added by hand would turn a signer downgrade into a
+ * quiet line. So the change stays a warning, one per name, that says what to check; the install itself
+ * accepts the registry-signed package only while the trusted top-level targets carries the record.
+ */
+function warnUnclaimed(name: string, targetsVersion: number, out: PinsDiff): void {
+  if (out.warnings.some((w) => w.code === 'UNCLAIMED' && w.message.startsWith(`${name} `))) return;
+  out.warnings.push({
+    code: 'UNCLAIMED',
+    message: `${name} was signed by its maintainers and is now signed by the registry; these pins say it was unclaimed on purpose (record in top-level targets v${targetsVersion}). tufpm-diff cannot check that record: make sure the registry's operator unclaimed it (tufpm-repo unclaim), since a hand-edited note would hide a downgrade from review`,
+  });
+}
+
 function compareClaims(base: Lock | undefined, head: Lock | undefined, out: PinsDiff): void {
   const from = base?.claims ?? new Map<string, RoleKeys>();
   const to = head?.claims ?? new Map<string, RoleKeys>();
@@ -218,7 +233,11 @@ function compareClaims(base: Lock | undefined, head: Lock | undefined, out: Pins
     if (now === undefined) {
       out.claims.removed.push(name);
       // ADR 0026: a deliberate unclaim the install accepted is listed under signers as UNCLAIMED
-      if (head?.unclaims?.has(name) === true) continue;
+      const unclaim = head?.unclaims?.get(name);
+      if (unclaim !== undefined) {
+        warnUnclaimed(name, unclaim.targetsVersion, out);
+        continue;
+      }
       out.warnings.push({ code: 'CLAIM_REMOVED', message: `${name} is no longer recorded as claimed by its maintainers: installs would accept it registry-signed` });
     } else if (head?.roles?.has(name) !== true) {
       // the role's keys are compared once, through `roles`, when both sides recorded them there
@@ -301,8 +320,9 @@ export function diffPins(base: Lock | undefined, head: Lock | undefined): PinsDi
     if (from !== undefined && to !== undefined && from !== to) {
       const unclaim = from !== 'registry' && to !== 'maintainer' ? head?.unclaims?.get(name) : undefined;
       out.signers.push({ name, from, to, ...(unclaim === undefined ? {} : { unclaimed: { targetsVersion: unclaim.targetsVersion } }) });
-      if (from !== 'registry' && to !== 'maintainer' && unclaim === undefined) {
-        out.warnings.push({ code: 'SIGNER_DOWNGRADE', message: `${name} was signed by its maintainers and is now ${to === 'mixed' ? 'partly ' : ''}signed only by the registry` });
+      if (from !== 'registry' && to !== 'maintainer') {
+        if (unclaim === undefined) out.warnings.push({ code: 'SIGNER_DOWNGRADE', message: `${name} was signed by its maintainers and is now ${to === 'mixed' ? 'partly ' : ''}signed only by the registry` });
+        else warnUnclaimed(name, unclaim.targetsVersion, out);
       }
     }
   }
