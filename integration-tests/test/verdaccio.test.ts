@@ -4,11 +4,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateEd25519KeyPair } from '@tufpm/models';
 import { buildPackageTarball } from '@tufpm/registry';
-import { fetchStaged, prepareRelease, publishRelease, readPackageTarball, signRole } from '@tufpm/repo';
+import { claimRequestToJSON, createClaimRequest, fetchStaged, prepareRelease, publishRelease, readPackageTarball, signRole } from '@tufpm/repo';
 import { InstallVerifier } from '@tufpm/verify';
 import { OVERLAY_CLI } from '../src/harness/overlay-world.js';
 import { run } from '../src/harness/npm-world.js';
@@ -144,6 +144,48 @@ describe('verdaccio-tufpm', () => {
       assert.equal(((await res.json()) as { code: string }).code, 'REGISTRY_METHOD_NOT_ALLOWED');
     }
     assert.deepEqual(await world.snapshot(), untouched);
+  });
+
+  test('rejects a local publish while the operator\'s proxied-packages.json is broken (never read as "nothing proxied"): 500 TUF_PROXIED_PACKAGES_FILE, nothing stored', async () => {
+    const file = join(world.tufDir, 'tuf', 'proxied-packages.json');
+    const untouched = await world.snapshot();
+    for (const broken of ['{"packages": ["approved-up"', '{"packages": "approved-up"}', '{"packages": [1]}']) {
+      await writeFile(file, broken);
+      const res = await world.npmPublish('while-broken', '1.0.0');
+      assert.notEqual(res.code, 0, broken);
+      assert.match(res.stderr, /\b500\b/, `${broken}: the operator's fault, not the publisher's`);
+      assert.match(res.stderr, /proxied-packages\.json/, broken);
+      assert.deepEqual(await world.snapshot(), untouched, `${broken}: Verdaccio storage and TUF metadata untouched`);
+    }
+    await rm(file);
+    assert.equal((await world.npmPublish('while-broken', '1.0.0')).code, 0, 'publishes work again once the operator removed or fixed the file');
+  });
+
+  test('rejects self-service claim requests where anyone can register (many accounts would fill the claim queue so nobody could claim): TUF_REQUESTS_CLOSED, nothing stored', async () => {
+    assert.equal((await world.npmPublish('wanted-name', '1.0.0')).code, 0);
+    const m = generateEd25519KeyPair();
+    const claim = (name: string): string => {
+      const req = createClaimRequest({ name, keys: [m.key], threshold: 1, existing: [], now: new Date() });
+      signRole(req.role, [m.signer]);
+      return JSON.stringify(claimRequestToJSON(req));
+    };
+    // htpasswd registration is open in this config (max_users: 10, as Verdaccio's default is unbounded)
+    const tokens = [world.token];
+    for (const user of ['mallory-1', 'mallory-2']) {
+      const res = await fetch(`${world.url}-/user/org.couchdb.user:${user}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: user, password: 'a-long-enough-password' }) });
+      assert.equal(res.status, 201, 'anyone can create an account');
+      tokens.push(((await res.json()) as { token: string }).token);
+    }
+    for (const token of tokens) {
+      for (const name of ['wanted-name', 'never-published-name']) {
+        const res = await fetch(`${world.url}-/tufpm/claims/${name}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: claim(name) });
+        assert.equal(res.status, 403, name);
+        const body = (await res.json()) as { code: string; error: string };
+        assert.equal(body.code, 'TUF_REQUESTS_CLOSED');
+        assert.match(body.error, /tufpm-repo approve-claim/, 'the maintainers are told where the request goes instead');
+      }
+    }
+    await assert.rejects(readdir(join(world.tufDir, 'tuf', 'claims')), { code: 'ENOENT' }, 'no request stored');
   });
 
   test('two concurrent publishes of different packages both land, each in its own snapshot', async () => {

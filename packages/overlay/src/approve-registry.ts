@@ -63,7 +63,7 @@ export async function approveIntoRegistry(opts: ApproveIntoRegistryOptions): Pro
   // A package claimed meanwhile is refused there (onlineOnly), and nothing is signed.
   // Recorded before signing: from now on the registry refuses local publishes of these names (a new version
   // from anyone with publish rights would otherwise be signed beside the reviewed ones).
-  await recordProxiedPackages(opts.metadataDir, wanted.map((p) => p.name));
+  await recordProxiedPackages(opts.metadataDir, opts.keysDir, wanted.map((p) => p.name));
   const signed = await repo.publishPrepared(tarballs, { onlineOnly: true });
   return { ...plan, outcome: 'signed', signed, snapshot: repo.repo.snapshot.signed.version, seconds: seconds() };
 }

@@ -21,7 +21,7 @@ export {
 } from './repository.js';
 export { loadRepository, readNewestRoot, persistRepository, planPersist, metadataFileName, type PersistOptions, type PlannedFile } from './repository-io.js';
 export { writeFileAtomic } from './fs-util.js';
-export { readProxiedPackages, recordProxiedPackages } from './proxied-packages.js';
+export { readProxiedPackages, recordProxiedPackages, proxiedPackagesFile, ProxiedPackagesFileError, MAX_PROXIED_PACKAGES_BYTES } from './proxied-packages.js';
 export {
   readSignerFile,
   readPublicKeyFile,

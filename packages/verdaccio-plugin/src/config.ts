@@ -20,6 +20,13 @@ export interface TufpmPluginConfig {
    * the plugin refuses to start when root.json says otherwise. Default 'classic'.
    */
   snapshot: 'classic' | 'merkle';
+  /**
+   * Whether maintainers may submit claim requests through `PUT /-/tufpm/claims/<name>` (`maintainer_requests:
+   * open`). Default closed when Verdaccio's htpasswd lets anyone register (`max_users` not negative): one
+   * party with many accounts would fill the bounded queue, so nobody else could claim (claims then go to the
+   * operator out of band as files).
+   */
+  claimRequests: boolean;
 }
 
 export class PluginConfigError extends TufError {
@@ -58,6 +65,20 @@ export function parseFilterConfig(raw: unknown, options: PluginOptions): { dir: 
   return { dir: path(c['dir'], 'dir', configPath === undefined ? process.cwd() : dirname(configPath), 'filters') };
 }
 
+/** Whether Verdaccio's bundled htpasswd auth lets anyone create an account (`npm adduser`): `max_users` absent or >= 0. */
+export function openRegistration(config: PluginOptions['config']): boolean {
+  const htpasswd = (config as { auth?: Record<string, unknown> }).auth?.['htpasswd'];
+  if (typeof htpasswd !== 'object' || htpasswd === null) return false;
+  const max = (htpasswd as { max_users?: unknown }).max_users;
+  return !(typeof max === 'number' && max < 0);
+}
+
+function requests(raw: unknown, config: PluginOptions['config']): boolean {
+  if (raw === undefined) return !openRegistration(config);
+  if (raw !== 'open' && raw !== 'closed') throw new PluginConfigError('middlewares.tufpm.maintainer_requests must be open or closed');
+  return raw === 'open';
+}
+
 /** Relative paths are read from the directory of config.yaml, as Verdaccio reads `storage:`. */
 export function parsePluginConfig(raw: unknown, options: PluginOptions): TufpmPluginConfig {
   const c = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
@@ -70,5 +91,6 @@ export function parsePluginConfig(raw: unknown, options: PluginOptions): TufpmPl
     storeTimeoutMs: positive(c['store_timeout_ms'], 'store_timeout_ms', 60_000),
     renew: bool(c['renew'], 'renew', true),
     snapshot: profile(c['snapshot']),
+    claimRequests: requests(c['maintainer_requests'], options.config),
   };
 }

@@ -80,6 +80,7 @@ export async function createTufpmMiddleware(raw: unknown, options: PluginOptions
     registryDir: config.dir,
     keysDir: config.keys,
     metadataDir,
+    claimRequests: config.claimRequests,
     authorize: async (req, name) => {
       const user = (req as VerdaccioRequest).remote_user;
       const allowed = await allowPublish(auth, name, user);

@@ -41,6 +41,16 @@ function localMetadata(storage: VerdaccioStorage, name: string): Promise<LocalPa
 }
 
 /**
+ * ADR 0025: a name approved from an uplink takes its versions from reviewed lockfiles; a local publish
+ * would get the online key's signature without a review. A broken proxied-packages.json refuses (500).
+ */
+async function refuseIfProxied(dir: string, name: string): Promise<void> {
+  if ((await readProxiedPackages(join(dir, 'tuf', 'metadata'))).has(name)) {
+    throw new RegistryError('REGISTRY_FORBIDDEN', `${name} is proxied from an uplink and approved from lockfiles (tufpm-overlay approve --registry): local publishes of it are refused`);
+  }
+}
+
+/**
  * An `npm publish` / `yarn npm publish` / `tufpm publish` through Verdaccio, after Verdaccio's
  * publish permission passed. Every check that can refuse runs before Verdaccio sees the request
  * (the body rules and tarball checks tufpm-registry applies, then the TUF publish rules of
@@ -62,11 +72,7 @@ export async function handlePublish(req: VerdaccioRequest, res: ServerResponse, 
       if (revision) throw new RegistryError('REGISTRY_BAD_REQUEST', 'a publish with a tarball must not name a revision (/-rev/)');
       const parsed = parsePublishDocument(doc, name);
       version = parsed.version;
-      if ((await readProxiedPackages(join(ctx.dir, 'tuf', 'metadata'))).has(name)) {
-        // ADR 0025: its versions come from the uplink and are approved from reviewed lockfiles; a local
-        // publish would get the online key's signature without a review.
-        throw new RegistryError('REGISTRY_FORBIDDEN', `${name} is proxied from an uplink and approved from lockfiles (tufpm-overlay approve --registry): local publishes of it are refused`);
-      }
+      await refuseIfProxied(ctx.dir, name);
       const prepared = await prepareVersion(parsed.tarball, { claimed: { name, version: parsed.version }, distTags: parsed.distTags });
       const existing = await localMetadata(ctx.storage, name);
       if (existing?.versions !== undefined && Object.hasOwn(existing.versions, parsed.version)) {
@@ -91,7 +97,12 @@ export async function handlePublish(req: VerdaccioRequest, res: ServerResponse, 
       // Verdaccio stores the body as it is: the maintainers' role is the plugin's, not the packument's.
       const { [TUFPM_FIELD]: _role, ...forVerdaccio } = doc;
       req.body = forVerdaccio;
-      await ctx.hook.beforeAccept(event, () => hand.store());
+      await ctx.hook.beforeAccept(event, async () => {
+        // again under the repository lock, which an approval takes to record names: an approval that ran
+        // between the first check and now cannot have a local version signed beside the reviewed ones
+        await refuseIfProxied(ctx.dir, name);
+        await hand.store();
+      });
       hand.release();
       ctx.onOutcome?.({ name, version: parsed.version, outcome: 'accepted', ms: ms() });
       ctx.logger.info({ name, version: parsed.version, ms: Math.round(ms()) }, 'tufpm: signed @{name}@@{version} (@{ms} ms)');

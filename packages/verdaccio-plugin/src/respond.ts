@@ -13,7 +13,9 @@ export function sendError(res: ServerResponse, status: number, message: string, 
   res.end(data);
 }
 
-/** A refusal of the publish rules as tufpm-registry answers it: RegistryError picks its status, any other TufError is 403. */
+/** A refusal of the publish rules as tufpm-registry answers it: RegistryError picks its status, a TufError with its own 4xx/5xx `status` (an operator's broken file: 500) that one, any other 403. */
 export function sendRefusal(res: ServerResponse, err: TufError): void {
-  sendError(res, err instanceof RegistryError ? err.status : 403, err.message, err.code);
+  const own = (err as TufError & { status?: unknown }).status;
+  const status = err instanceof RegistryError ? err.status : typeof own === 'number' && Number.isInteger(own) && own >= 400 && own < 600 ? own : 403;
+  sendError(res, status, err.message, err.code);
 }

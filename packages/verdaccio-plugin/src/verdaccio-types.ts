@@ -42,7 +42,7 @@ export interface VerdaccioLogger {
 
 export interface PluginOptions {
   /** Verdaccio's whole configuration (configPath: the config.yaml this server runs from) */
-  config: { configPath?: string; self_path?: string };
+  config: { configPath?: string; self_path?: string; auth?: Record<string, unknown> };
   logger: VerdaccioLogger;
 }
 

@@ -24,6 +24,18 @@ test('config: snapshot selects the profile (classic by default, merkle); anythin
   assert.throws(() => parsePluginConfig({ dir: 'd', keys: 'k', snapshot: 'Merkle' }, options), { code: 'VERDACCIO_TUFPM_CONFIG' });
 });
 
+test('config: claim requests over HTTP are closed by default where htpasswd lets anyone register (one party with many accounts would fill the claim queue), open where it does not', () => {
+  const withAuth = (auth: Record<string, unknown> | undefined): PluginOptions => ({ config: { configPath: '/etc/verdaccio/config.yaml', ...(auth === undefined ? {} : { auth }) }, logger });
+  const requests = (o: PluginOptions, raw?: unknown): boolean => parsePluginConfig({ dir: 'd', keys: 'k', ...(raw === undefined ? {} : { maintainer_requests: raw }) }, o).claimRequests;
+  assert.equal(requests(withAuth({ htpasswd: { file: './htpasswd' } })), false, 'no max_users: Verdaccio allows unbounded registration');
+  assert.equal(requests(withAuth({ htpasswd: { file: './htpasswd', max_users: 1000 } })), false);
+  assert.equal(requests(withAuth({ htpasswd: { file: './htpasswd', max_users: -1 } })), true, 'registration closed: accounts are the operator\'s');
+  assert.equal(requests(withAuth({ ldap: { url: 'ldap://x' } })), true, 'another auth plugin: accounts are managed elsewhere');
+  assert.equal(requests(withAuth({ htpasswd: { file: './htpasswd' } }), 'open'), true, 'the operator may open them explicitly');
+  assert.equal(requests(withAuth({ htpasswd: { file: './htpasswd', max_users: -1 } }), 'closed'), false);
+  assert.throws(() => requests(withAuth(undefined), 'yes'), { code: 'VERDACCIO_TUFPM_CONFIG' });
+});
+
 /** A real HTTP server whose "Verdaccio" answers with `status`; the test drives handOn like the plugin. */
 async function exchange(status: number, after: (h: ReturnType<typeof handOn>, stored: Promise<void>) => Promise<void>): Promise<{ status: number; body: string; order: string[] }> {
   const order: string[] = [];

@@ -104,6 +104,13 @@ export function createMaintainerRoutes(opts: {
    * publish-permission check here.
    */
   authorize?: (req: IncomingMessage, name: string) => Promise<string>;
+  /**
+   * Whether `PUT /-/tufpm/claims/<name>` stores requests (default true). A registry where anyone can make
+   * accounts (Verdaccio with open htpasswd registration) turns it off: the per-user bound does not hold
+   * against many accounts, and one party filling the total bound would stop everyone's claims. Claims
+   * then reach the operator out of band, as files (tufpm-repo approve-claim REQUEST.json).
+   */
+  claimRequests?: boolean;
 }): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   const allowed = opts.authorize ?? ((req: IncomingMessage, name: string) => authorize(opts.registryDir, req, name));
   const now = opts.now ?? (() => new Date());
@@ -147,6 +154,9 @@ export function createMaintainerRoutes(opts: {
         const done = await acceptRoleRefresh(opened, name, role, now());
         send(res, 201, { ok: true, ...done, message: `role ${name} v${done.roleVersion} accepted, valid until ${done.expires}` });
         return true;
+      }
+      if (m[1] === 'claims' && opts.claimRequests === false) {
+        throw new HttpError(403, 'TUF_REQUESTS_CLOSED', `this registry takes no claim requests over HTTP (anyone can create an account here, so a queue could be filled by one party): send the signed request file (<name>.claim.json, from tufpm claim request and cosign) to the registry operator, who approves it with tufpm-repo approve-claim REQUEST.json`);
       }
       // Requests are checked against the served metadata before they are stored (issue 19: unchecked key
       // changes and claims of names never published were stored, 4 MiB each, without bound).
