@@ -14,6 +14,32 @@ import { OVERLAY_CLI } from '../src/harness/overlay-world.js';
 import { run } from '../src/harness/npm-world.js';
 import { VerdaccioWorld } from '../src/harness/verdaccio.js';
 
+/**
+ * Verdaccio's three ways to remove a version, as npm (or anyone with an account) sends them: an
+ * attachment-less `PUT /<name>/-rev/<rev>` leaving the version out, `DELETE` of its tarball, `DELETE` of
+ * the package. Returns each answer's status; each must be refused with VERDACCIO_SIGNED_RELEASE_REMOVAL.
+ */
+async function removalAttempts(url: string, token: string, name: string, version: string): Promise<number[]> {
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const current = (await (await fetch(`${url}${name}?write=true`, { headers })).json()) as { _rev?: string; versions: Record<string, unknown>; 'dist-tags': Record<string, string> };
+  const rev = current._rev ?? '1-0';
+  const { [version]: _removed, ...kept } = current.versions;
+  const statuses: number[] = [];
+  const attempts: Array<[string, RequestInit]> = [
+    [`${name}/-rev/${rev}`, { method: 'PUT', headers, body: JSON.stringify({ ...current, versions: kept, _attachments: {} }) }],
+    [`${name}/-rev/${rev}`, { method: 'PUT', headers, body: JSON.stringify({ name, _attachments: {} }) }],
+    [`${name}/-/${name}-${version}.tgz/-rev/${rev}`, { method: 'DELETE', headers }],
+    [`${name}/-rev/${rev}`, { method: 'DELETE', headers }],
+  ];
+  for (const [path, init] of attempts) {
+    const res = await fetch(`${url}${path}`, init);
+    const body = (await res.json()) as { code?: string };
+    assert.equal(body.code, 'VERDACCIO_SIGNED_RELEASE_REMOVAL', `${init.method} /${path}`);
+    statuses.push(res.status);
+  }
+  return statuses;
+}
+
 describe('verdaccio-tufpm', () => {
   let world: VerdaccioWorld;
   before(async () => {
@@ -200,20 +226,43 @@ describe('verdaccio-tufpm', () => {
     await v.resolve('concurrent-y', '1.0.0');
   });
 
-  test('rejects republishing other bytes under an unpublished version: npm unpublish and deprecate keep working, the signed target stays', async () => {
+  test('rejects removing a signed version through Verdaccio (npm unpublish, an attachment-less PUT /-rev/, DELETE of its tarball or of the package): refused, nothing changed, installs still verify; npm deprecate keeps working', async () => {
     assert.equal((await world.npmPublish('retired', '1.0.0')).code, 0);
     assert.equal((await world.npmPublish('retired', '1.0.1')).code, 0);
     const dep = await world.npm(['deprecate', 'retired@1.0.0', 'use 1.0.1'], world.base);
     assert.equal(dep.code, 0, dep.stderr);
-    const un = await world.npm(['unpublish', 'retired@1.0.0', '--force'], world.base);
-    assert.equal(un.code, 0, un.stderr);
-    const v = await verifier();
-    assert.equal((await v.resolve('retired', '1.0.0')).maintainerSigned, false, 'the unpublished version stays signed (tombstone)');
+    const deprecated = (await (await fetch(`${world.url}retired`)).json()) as { versions: Record<string, { deprecated?: string }> };
+    assert.equal(deprecated.versions['1.0.0']?.deprecated, 'use 1.0.1', 'deprecate keeps every version, so it passes');
     const untouched = await world.snapshot();
-    const again = await world.npmPublish('retired', '1.0.0', { 'index.js': 'module.exports = "other bytes";\n' }, ['--tag', 'old']);
-    assert.notEqual(again.code, 0);
-    assert.match(again.stderr, /already signed with other contents/, 'refused by the signed target (TUF_TARGET_EXISTS)');
-    assert.deepEqual(await world.snapshot(), untouched, 'the refused republish stored nothing');
+    // before the fix Verdaccio removed 1.0.0 while its release list still signed it: every install of
+    // retired then failed TUF_RELEASE_HIDDEN
+    const un = await world.npm(['unpublish', 'retired@1.0.0', '--force'], world.base);
+    assert.notEqual(un.code, 0, 'npm unpublish of a signed version is refused');
+    assert.match(un.stderr, /signed in the registry's TUF metadata/);
+    for (const status of await removalAttempts(world.url, world.token, 'retired', '1.0.0')) assert.equal(status, 403);
+    assert.deepEqual(await world.snapshot(), untouched, 'Verdaccio storage and TUF metadata untouched');
+    const project = await world.project({ retired: '1.0.1' });
+    const install = await project.tufpmNpm(['install']);
+    assert.equal(install.code, 0, install.stderr);
+  });
+
+  test('rejects removing a maintainer-signed release of a claimed package by any registry account (a new Verdaccio account unpublishing it): refused, nothing changed, installs still verify', async () => {
+    const owner = generateEd25519KeyPair();
+    await world.repo.addPackage('kept-claim', [owner.key], 1, { signers: [owner.signer] });
+    const tarball = buildPackageTarball({ name: 'kept-claim', version: '1.0.0' });
+    await world.repo.reloadIfChanged();
+    const { pkg, role } = await prepareRelease(world.repo.repo.targetsRole('kept-claim'), tarball, { now: new Date() });
+    signRole(role, [owner.signer]);
+    assert.equal((await publishRelease({ registryUrl: world.url, token: world.token, tarball, pkg, role })).outcome, 'published');
+    const res = await fetch(`${world.url}-/user/org.couchdb.user:mallory`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'mallory', password: 'a-long-enough-password' }) });
+    assert.equal(res.status, 201, 'anyone can create an account, and publish: $authenticated lets it unpublish');
+    const mallory = ((await res.json()) as { token: string }).token;
+    const untouched = await world.snapshot();
+    for (const status of await removalAttempts(world.url, mallory, 'kept-claim', '1.0.0')) assert.equal(status, 403);
+    assert.deepEqual(await world.snapshot(), untouched, 'Verdaccio storage and TUF metadata untouched');
+    const project = await world.project({ 'kept-claim': '1.0.0' });
+    const install = await project.tufpmNpm(['install']);
+    assert.equal(install.code, 0, install.stderr);
   });
 });
 

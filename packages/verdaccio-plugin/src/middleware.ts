@@ -8,6 +8,8 @@ import { Observations, RegistryError, answerObservation, isValidPackageName, rea
 import { createMaintainerPublishHook, createMaintainerRoutes, readNewestRoot, snapshotProfileOf, startExpiryRenewer } from '@tufpm/repo';
 import { parsePluginConfig, PluginConfigError, type TufpmPluginConfig } from './config.js';
 import { carriesTarball, handlePublish, type PublishContext } from './publish.js';
+import { guardedChange, refuseSignedPackageRemoval, refuseSignedRemovalByChange, refuseSignedTarballRemoval, type RemovalContext } from './removal.js';
+import { SignedReleaseLists } from './signed-lists.js';
 import { sendError, sendRefusal } from './respond.js';
 import type { Middleware, PluginOptions, RemoteUser, VerdaccioAuth, VerdaccioRequest, VerdaccioStorage } from './verdaccio-types.js';
 
@@ -18,6 +20,9 @@ const MERKLE = /^\/-\/tuf\/metadata\/merkle\/([^/]+)\/([^/]+(?:\/[^/]+)?)$/;
 // Verdaccio's `PUT /:package/-/:filename/*` (a tarball alone)
 const TARBALL_PUT = /^\/(?:@[^/%]+(?:\/|%2[fF]))?[^/@-][^/]*\/-\/[^/]+(?:\/.*)?$/;
 const PACKAGE_PUT = /^\/((?:@[^/%]+(?:\/|%2[fF]))?[^/@-][^/]*)(?:\/-rev\/([^/]+))?$/;
+// Verdaccio's `DELETE /:package/-rev/*` (the whole package) and `DELETE /:package/-/:filename/-rev/:revision` (a tarball)
+const PACKAGE_DELETE = /^\/((?:@[^/%]+(?:\/|%2[fF]))?[^/@-][^/]*)\/-rev\/.+$/;
+const TARBALL_DELETE = /^\/((?:@[^/%]+(?:\/|%2[fF]))?[^/@-][^/]*)\/-\/([^/]+)\/-rev\/[^/]+$/;
 
 /** The path as Verdaccio routes a PUT: trailing slashes dropped (non-strict routing), a leading `%40` read as `@`. */
 function routedPath(path: string): string {
@@ -31,9 +36,9 @@ class ForbiddenError extends TufError {
   }
 }
 
-function allowPublish(auth: VerdaccioAuth, name: string, user: RemoteUser | undefined): Promise<{ ok: true } | { ok: false; status: number; message: string }> {
+function allowPublish(auth: VerdaccioAuth, name: string, user: RemoteUser | undefined, action: 'allow_publish' | 'allow_unpublish' = 'allow_publish'): Promise<{ ok: true } | { ok: false; status: number; message: string }> {
   return new Promise((resolve) => {
-    auth.allow_publish({ packageName: name }, user, (err, ok) => {
+    auth[action]({ packageName: name }, user, (err, ok) => {
       if (err !== null && err !== undefined) resolve({ ok: false, status: typeof err.status === 'number' ? err.status : 403, message: err.message });
       else resolve(ok === true ? { ok: true } : { ok: false, status: 403, message: `not allowed to publish ${name}` });
     });
@@ -62,7 +67,8 @@ export interface TufpmMiddlewareHooks {
  * - GET `/-/tufpm/health` (JSON: each role's version and expiry, the earliest expiry, the last publish;
  *   503 once something expired) and `/-/tufpm/metrics` (Prometheus text);
  * - PUT of a package with a tarball: the publish rules (publish.ts). Other PUTs (deprecate, star,
- *   unpublish of a version) go to Verdaccio unchanged: they never touch the signed metadata.
+ *   unpublish of a version) and Verdaccio's DELETEs (unpublish of a package or a tarball) go to Verdaccio
+ *   unless they would remove a signed release (removal.ts); they never touch the signed metadata.
  */
 export async function createTufpmMiddleware(raw: unknown, options: PluginOptions, auth: VerdaccioAuth, storage: VerdaccioStorage, hooks: TufpmMiddlewareHooks = {}): Promise<Middleware> {
   const config: TufpmPluginConfig = parsePluginConfig(raw, options);
@@ -89,6 +95,7 @@ export async function createTufpmMiddleware(raw: unknown, options: PluginOptions
     },
   });
   const obs = new Observations();
+  const removal: RemovalContext = { lists: new SignedReleaseLists(metadataDir), storage, logger: options.logger, storeTimeoutMs: config.storeTimeoutMs };
   const ctx: PublishContext = {
     dir: config.dir, hook, storage, logger: options.logger, storeTimeoutMs: config.storeTimeoutMs,
     onOutcome: (o) => {
@@ -165,6 +172,7 @@ export async function createTufpmMiddleware(raw: unknown, options: PluginOptions
       // Verdaccio's legacy tarball upload stores bytes outside any publish document, so outside the rules.
       return sendError(res, 405, 'tarballs are published inside the publish document (npm publish), not uploaded alone', 'REGISTRY_METHOD_NOT_ALLOWED');
     }
+    if (method === 'DELETE' && !path.startsWith('/-/')) return handleDelete(req, res, next, routedPath(path));
     const put = method === 'PUT' ? PACKAGE_PUT.exec(routed) : null;
     if (put === null) {
       if (method === 'PUT' && !path.startsWith('/-/')) return sendError(res, 405, `PUT ${path.slice(0, 200)} is not a publish route this registry recognises`, 'REGISTRY_METHOD_NOT_ALLOWED');
@@ -202,13 +210,40 @@ export async function createTufpmMiddleware(raw: unknown, options: PluginOptions
       return;
     }
     if (!carriesTarball(doc)) {
-      // deprecate / star / unpublish of a version: Verdaccio's, unchanged (body-parser skips a read body)
+      // deprecate / star / unpublish of a version: Verdaccio's (body-parser skips a read body), unless it
+      // would remove a signed version (removal.ts)
       req.body = doc;
       req._body = true;
-      return next();
+      return guardedChange(req, res, next, name, removal, (local) => refuseSignedRemovalByChange(removal.lists, name, doc, local));
     }
     req._body = true;
     return handlePublish(req, res, next, name, doc as Record<string, unknown>, put[2] !== undefined, ctx);
+  }
+
+  /** Verdaccio's unpublish of a package or of a tarball: refused for signed releases (removal.ts). */
+  async function handleDelete(req: VerdaccioRequest, res: ServerResponse, next: (err?: unknown) => void, routed: string): Promise<void> {
+    const tarball = TARBALL_DELETE.exec(routed);
+    const whole = tarball === null ? PACKAGE_DELETE.exec(routed) : null;
+    const m = tarball ?? whole;
+    if (m === null) return sendError(res, 405, `DELETE ${routed.slice(0, 200)} is not a route this registry recognises`, 'REGISTRY_METHOD_NOT_ALLOWED');
+    let name: string;
+    let file: string | undefined;
+    try {
+      name = decodeURIComponent(m[1]!);
+      file = tarball === null ? undefined : decodeURIComponent(tarball[2]!);
+    } catch (err) {
+      if (err instanceof URIError) return next();
+      throw err;
+    }
+    if (!isValidPackageName(name)) return next();
+    req.pause();
+    // Verdaccio's own `can('unpublish')` answers whoever may not unpublish: refuse nothing.
+    if (!(await allowPublish(auth, name, req.remote_user, 'allow_unpublish')).ok) {
+      req.resume();
+      return next();
+    }
+    req.resume();
+    return guardedChange(req, res, next, name, removal, () => (file === undefined ? refuseSignedPackageRemoval(removal.lists, name) : refuseSignedTarballRemoval(removal.lists, name, file)));
   }
 
   return (req, res, next) => {

@@ -27,7 +27,8 @@ export function carriesTarball(doc: unknown): boolean {
   return isObject(doc) && isObject(doc['_attachments']) && Object.keys(doc['_attachments']).length > 0;
 }
 
-function localMetadata(storage: VerdaccioStorage, name: string): Promise<LocalPackageMetadata | undefined> {
+/** The package as Verdaccio stores it locally (not merged with uplinks); undefined when it has none. */
+export function localMetadata(storage: VerdaccioStorage, name: string): Promise<LocalPackageMetadata | undefined> {
   return new Promise((resolve, reject) => {
     storage.localStorage.getPackageMetadata(name, (err, data) => {
       if (err !== null && err !== undefined) {

@@ -17,9 +17,10 @@ export type VerdaccioRequest = IncomingMessage & {
 
 export type Next = (err?: unknown) => void;
 
-/** Verdaccio's Auth: `allow_publish` runs the `packages:` access rules of config.yaml. */
+/** Verdaccio's Auth: `allow_publish` / `allow_unpublish` run the `packages:` access rules of config.yaml. */
 export interface VerdaccioAuth {
   allow_publish(pkg: { packageName: string; packageVersion?: string }, user: RemoteUser | undefined, cb: (err: (Error & { status?: number; code?: string | number }) | null, ok?: boolean) => void): void;
+  allow_unpublish(pkg: { packageName: string; packageVersion?: string }, user: RemoteUser | undefined, cb: (err: (Error & { status?: number; code?: string | number }) | null, ok?: boolean) => void): void;
 }
 
 export interface LocalPackageMetadata {

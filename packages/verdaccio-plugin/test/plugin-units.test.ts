@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { handOn } from '../src/hand-on.js';
 import { parsePluginConfig } from '../src/config.js';
 import { restrictToReleaseList } from '../src/filter.js';
+import { refuseSignedPackageRemoval, refuseSignedRemovalByChange, refuseSignedTarballRemoval } from '../src/removal.js';
+import type { SignedReleaseLists } from '../src/signed-lists.js';
 import type { PluginOptions } from '../src/verdaccio-types.js';
 
 const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -90,4 +92,21 @@ test('filter: a packument offering versions and tags beyond the signed release l
   assert.deepEqual(out['dist-tags'], { latest: '1.0.0' });
   assert.equal(out['readme'], 'r');
   assert.deepEqual(Object.keys(manifest.versions).length, 3, 'the input is not modified');
+});
+
+test('removal: a change that leaves a stored signed version out is refused (unpublish); deprecate, star and unsigned versions pass', async () => {
+  const lists = { releaseList: async (name: string) => (name === 'signed' ? { versions: ['1.0.0', '1.0.1'], distTags: { latest: '1.0.1' } } : undefined) } as unknown as SignedReleaseLists;
+  const local = { versions: { '1.0.0': {}, '1.0.1': {}, '1.0.2-unsigned': {} } };
+  const refused = { code: 'VERDACCIO_SIGNED_RELEASE_REMOVAL' };
+  await refuseSignedRemovalByChange(lists, 'signed', { versions: { '1.0.0': { deprecated: 'old' }, '1.0.1': {} } }, local);
+  await refuseSignedRemovalByChange(lists, 'signed', { versions: { '1.0.0': {}, '1.0.1': {} } }, local); // the unsigned 1.0.2 goes
+  await refuseSignedRemovalByChange(lists, 'signed', { users: { bob: true } }, local); // star: Verdaccio keeps its versions
+  await refuseSignedRemovalByChange(lists, 'unsigned', { versions: {} }, local);
+  await assert.rejects(refuseSignedRemovalByChange(lists, 'signed', { versions: { '1.0.1': {} } }, local), refused);
+  await assert.rejects(refuseSignedRemovalByChange(lists, 'signed', { _attachments: {} }, local), refused, 'no versions: Verdaccio would remove them all');
+  await assert.rejects(refuseSignedRemovalByChange(lists, 'signed', { versions: [] }, local), refused);
+  await assert.rejects(refuseSignedPackageRemoval(lists, 'signed'), refused);
+  await refuseSignedPackageRemoval(lists, 'unsigned');
+  await assert.rejects(refuseSignedTarballRemoval(lists, 'signed', 'signed-1.0.0.tgz'), refused);
+  await refuseSignedTarballRemoval(lists, 'signed', 'signed-1.0.2-unsigned.tgz');
 });
