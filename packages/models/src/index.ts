@@ -85,3 +85,14 @@ export {
   setUnclaimRecords,
   type UnclaimRecord,
 } from './unclaim-records.js';
+export {
+  ROLE_BUNDLE_FORMAT,
+  BINS_PER_BUNDLE,
+  MAX_ROLE_BUNDLE_BYTES,
+  roleBundleFileName,
+  roleBundleOfBin,
+  roleBundleBins,
+  roleBundleCount,
+  encodeRoleBundle,
+  parseRoleBundle,
+} from './role-bundle.js';

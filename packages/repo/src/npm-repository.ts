@@ -152,7 +152,7 @@ export class NpmRepositoryCore {
         repo.sign('root', signers.get('root')!);
         await writeConfig(opts.keysDir, config);
         written.push(join(opts.keysDir, 'repo.json'));
-        await persistRepository(repo, opts.dir, { materializeProofs: config.materializeProofs === true });
+        await persistRepository(repo, opts.dir, { materializeProofs: config.materializeProofs === true, roleBundlesOf: UNCLAIMED_ROLE });
       } catch (err) {
         // Leave no half-initialised key directory behind.
         for (const f of written) await rm(f, { force: true });
@@ -196,7 +196,7 @@ export class NpmRepositoryCore {
         const result = await fn(this.repo);
         this.repo.checkConsistency(new Set(opts.allowUnderThreshold ?? []));
         await opts.beforePersist?.();
-        const written = await persistRepository(this.repo, this.dir, { allowUnderThreshold: opts.allowUnderThreshold ?? [], materializeProofs: this.config.materializeProofs === true, rootLast: opts.rootLast === true });
+        const written = await persistRepository(this.repo, this.dir, { allowUnderThreshold: opts.allowUnderThreshold ?? [], materializeProofs: this.config.materializeProofs === true, rootLast: opts.rootLast === true, roleBundlesOf: UNCLAIMED_ROLE });
         return { result, written };
       } catch (err) {
         this.repo.discardChanges();

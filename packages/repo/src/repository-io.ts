@@ -6,6 +6,7 @@ import { RepositoryStateError } from './errors.js';
 import { isErrno, readFileBounded, writeFileAtomic } from './fs-util.js';
 import { Repository } from './repository.js';
 import { commitMerkleEpoch, openMerkleStore, snapshotFromStore, snapshotProfileOf } from './merkle-snapshot.js';
+import { writeRoleBundles, type RoleBundleReport } from './role-bundles.js';
 
 /** Bounds for reading our own metadata directory (it is operator data, but still parsed strictly). */
 const MAX_ROOT_BYTES = 2 * 1024 * 1024;
@@ -24,6 +25,14 @@ export interface PersistOptions {
    * did not sign.
    */
   rootLast?: boolean;
+  /**
+   * Write role bundles (ADR 0024) of this role's succinct hash bins with each new snapshot:
+   * `<snapshot version>.bundle-<k>.json`, before the snapshot. Consistent snapshots and the classic profile
+   * only; ignored otherwise, and when the role does not exist or delegates no bins.
+   */
+  roleBundlesOf?: string;
+  /** Told what the bundles of this persist were (built, linked unchanged, skipped as too large). */
+  onRoleBundles?: (report: RoleBundleReport) => void;
 }
 
 /** The file name a role is stored (and served) under. Root is always versioned (TUF 5.3.3). */
@@ -155,6 +164,12 @@ export function planPersist(repo: Repository, opts: PersistOptions = {}): Planne
   return out;
 }
 
+/** The snapshot version the persisted timestamp names (the files on disk), or undefined before the first persist. */
+function persistedSnapshotVersion(repo: Repository): number | undefined {
+  const bytes = repo.persisted.get('timestamp');
+  return bytes === undefined ? undefined : Metadata.timestamp(bytes, MAX_ROOT_BYTES).signed.snapshotMeta.version;
+}
+
 /**
  * Writes every changed role (each file atomically), after checking signatures and snapshot/timestamp
  * consistency in memory: if the check fails nothing is written. Old versions are kept, because a
@@ -163,7 +178,18 @@ export function planPersist(repo: Repository, opts: PersistOptions = {}): Planne
 export async function persistRepository(repo: Repository, dir: string, opts: PersistOptions = {}): Promise<PlannedFile[]> {
   const plan = planPersist(repo, opts);
   await mkdir(dir, { recursive: true });
+  const changed = new Set(plan.map((f) => f.role));
   for (const f of plan) {
+    // ADR 0024: the bundles a snapshot stands beside are in place before the snapshot is written
+    if (f.role === 'snapshot' && opts.roleBundlesOf !== undefined && repo.root.signed.consistentSnapshot) {
+      const report = await writeRoleBundles({
+        repo, dir, delegator: opts.roleBundlesOf, changed, maxRoleBytes: MAX_ROLE_BYTES,
+        snapshotVersion: repo.snapshot.signed.version,
+        previousSnapshotVersion: persistedSnapshotVersion(repo),
+        fileOf: (name, version) => metadataFileName(name, version, true),
+      });
+      opts.onRoleBundles?.(report);
+    }
     // Merkle profile: the tree epoch (store + merkle/<root>/delta.json) is durable before the timestamp names it.
     if (f.role === 'timestamp' && repo.merkle !== undefined) await commitMerkleEpoch(repo.merkle, dir, opts.materializeProofs === true);
     await writeFileAtomic(join(dir, f.file), f.bytes, 0o644);
