@@ -4,7 +4,10 @@
 // so a bundle can make an install cheaper but never make a role trusted.
 //
 // Format (strict JSON, parsed with parseJsonStrict: no duplicate keys, fatal UTF-8, bounded):
-//   {"bundle":<k>,"format":1,"roles":{"<role name>":"<base64 of the role file's bytes>",...},"snapshot":<N>}
+//   {"bundle":<k>,"format":1,"roles":{"<role name>":"<base64 of the role file's bytes>",...}}
+// The snapshot version is in the file name only: a bundle whose bins did not change between two snapshots
+// has the same bytes under both names (writers hard-link it), and each entry's version is checked against
+// the snapshot by the client anyway.
 // Base64 (RFC 4648, standard alphabet, padded) is exact for any bytes; the parser accepts only the one
 // canonical encoding of each byte string (it re-encodes and compares), so one bundle has one meaning.
 import { Buffer } from 'node:buffer';
@@ -46,11 +49,11 @@ export function roleBundleCount(succinct: SuccinctRoles): number {
   return Math.ceil(succinct.numberOfBins / BINS_PER_BUNDLE);
 }
 
-/** Bytes of bundle `k` of snapshot `snapshotVersion` holding `entries` (role name -> exact file bytes). */
-export function encodeRoleBundle(snapshotVersion: number, bundle: number, entries: Iterable<[string, Uint8Array]>): Uint8Array {
+/** Bytes of bundle `k` holding `entries` (role name -> exact file bytes). */
+export function encodeRoleBundle(bundle: number, entries: Iterable<[string, Uint8Array]>): Uint8Array {
   const roles: Record<string, string> = {};
   for (const [name, bytes] of entries) roles[name] = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-  return new TextEncoder().encode(JSON.stringify({ bundle, format: ROLE_BUNDLE_FORMAT, roles, snapshot: snapshotVersion }));
+  return new TextEncoder().encode(JSON.stringify({ bundle, format: ROLE_BUNDLE_FORMAT, roles }));
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -64,18 +67,17 @@ function decodeBase64Strict(name: string, text: string): Uint8Array {
 }
 
 /**
- * Parses a bundle strictly: the expected snapshot version and bundle number, format 1, and every entry a
+ * Parses a bundle strictly: the expected bundle number, format 1, and every entry a
  * canonical base64 string. Throws MetadataParseError (LengthMismatchError above maxLength). The entries are
  * unverified bytes: nothing here says they are what the snapshot lists.
  */
-export function parseRoleBundle(bytes: Uint8Array, maxLength: number, snapshotVersion: number, bundle: number): Map<string, Uint8Array> {
+export function parseRoleBundle(bytes: Uint8Array, maxLength: number, bundle: number): Map<string, Uint8Array> {
   const value = parseJsonStrict(bytes, maxLength);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new MetadataParseError('role bundle is not a JSON object');
   const obj = value as Record<string, unknown>;
   const keys = Object.keys(obj).sort();
-  if (keys.join(',') !== 'bundle,format,roles,snapshot') throw new MetadataParseError(`role bundle has fields ${keys.join(',')}, expected bundle,format,roles,snapshot`);
+  if (keys.join(',') !== 'bundle,format,roles') throw new MetadataParseError(`role bundle has fields ${keys.join(',')}, expected bundle,format,roles`);
   if (obj.format !== ROLE_BUNDLE_FORMAT) throw new MetadataParseError(`role bundle format ${String(obj.format)} is not ${ROLE_BUNDLE_FORMAT}`);
-  if (obj.snapshot !== snapshotVersion) throw new MetadataParseError(`role bundle is for snapshot ${String(obj.snapshot)}, not ${snapshotVersion}`);
   if (obj.bundle !== bundle) throw new MetadataParseError(`role bundle is number ${String(obj.bundle)}, not ${bundle}`);
   const roles = obj.roles;
   if (typeof roles !== 'object' || roles === null || Array.isArray(roles)) throw new MetadataParseError('role bundle roles is not an object');

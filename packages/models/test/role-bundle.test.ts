@@ -7,28 +7,28 @@ const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 test('a bundle carries any bytes exactly (not only UTF-8 JSON)', () => {
   const odd = new Uint8Array([0, 0xff, 0xfe, 0x22, 0x5c, 0x0a, 0xc3]);
-  const parsed = parseRoleBundle(encodeRoleBundle(7, 2, [['a', odd], ['b', new Uint8Array()]]), 1 << 20, 7, 2);
+  const parsed = parseRoleBundle(encodeRoleBundle(2, [['a', odd], ['b', new Uint8Array()]]), 1 << 20, 2);
   assert.deepEqual(parsed.get('a'), odd);
   assert.deepEqual(parsed.get('b'), new Uint8Array());
   assert.equal(roleBundleFileName(7, 2), '7.bundle-2.json');
 });
 
-test('refuses a bundle with a duplicate role, non-canonical base64, an unknown field or another snapshot', () => {
+test('refuses a bundle with a duplicate role, non-canonical base64, an unknown field or another bundle number', () => {
   const cases: Array<[string, string]> = [
-    ['duplicate', '{"bundle":0,"format":1,"roles":{"a":"AA==","a":"AQ=="},"snapshot":1}'],
-    ['padding bits', '{"bundle":0,"format":1,"roles":{"a":"AB=="},"snapshot":1}'],
-    ['unpadded', '{"bundle":0,"format":1,"roles":{"a":"AA"},"snapshot":1}'],
-    ['url alphabet', '{"bundle":0,"format":1,"roles":{"a":"_-8="},"snapshot":1}'],
-    ['extra field', '{"bundle":0,"extra":1,"format":1,"roles":{},"snapshot":1}'],
-    ['other snapshot', '{"bundle":0,"format":1,"roles":{},"snapshot":2}'],
-    ['other bundle', '{"bundle":1,"format":1,"roles":{},"snapshot":1}'],
-    ['format 2', '{"bundle":0,"format":2,"roles":{},"snapshot":1}'],
-    ['not a string', '{"bundle":0,"format":1,"roles":{"a":1},"snapshot":1}'],
+    ['duplicate', '{"bundle":0,"format":1,"roles":{"a":"AA==","a":"AQ=="}}'],
+    ['padding bits', '{"bundle":0,"format":1,"roles":{"a":"AB=="}}'],
+    ['unpadded', '{"bundle":0,"format":1,"roles":{"a":"AA"}}'],
+    ['url alphabet', '{"bundle":0,"format":1,"roles":{"a":"_-8="}}'],
+    ['extra field', '{"bundle":0,"extra":1,"format":1,"roles":{}}'],
+    ['a snapshot field', '{"bundle":0,"format":1,"roles":{},"snapshot":1}'],
+    ['other bundle', '{"bundle":1,"format":1,"roles":{}}'],
+    ['format 2', '{"bundle":0,"format":2,"roles":{}}'],
+    ['not a string', '{"bundle":0,"format":1,"roles":{"a":1}}'],
   ];
   for (const [why, text] of cases) {
-    assert.throws(() => parseRoleBundle(enc(text), 1 << 20, 1, 0), (err: unknown) => (err as { code?: string }).code === 'TUF_PARSE', why);
+    assert.throws(() => parseRoleBundle(enc(text), 1 << 20, 0), (err: unknown) => (err as { code?: string }).code === 'TUF_PARSE', why);
   }
-  assert.throws(() => parseRoleBundle(enc('{"bundle":0,"format":1,"roles":{},"snapshot":1}'), 10, 1, 0), (err: unknown) => (err as { code?: string }).code === 'TUF_LENGTH');
+  assert.throws(() => parseRoleBundle(enc('{"bundle":0,"format":1,"roles":{}}'), 10, 0), (err: unknown) => (err as { code?: string }).code === 'TUF_LENGTH');
 });
 
 test('bins map to bundles of 32 in order', () => {

@@ -97,7 +97,7 @@ export async function writeRoleBundles(ctx: RoleBundleContext): Promise<RoleBund
       report.tooLarge.push(k);
       continue;
     }
-    await writeFileAtomic(join(ctx.dir, name), encodeRoleBundle(ctx.snapshotVersion, k, entries), 0o644);
+    await writeFileAtomic(join(ctx.dir, name), encodeRoleBundle(k, entries), 0o644);
     report.built.push(k);
   }
   return report;

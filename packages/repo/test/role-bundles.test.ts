@@ -10,7 +10,7 @@ import { initRepository, loadRepository, persistRepository, UNCLAIMED_ROLE } fro
 import { makeTarball, tempDir } from './helpers.js';
 
 async function bundleOf(dir: string, version: number, k: number): Promise<Map<string, Uint8Array>> {
-  return parseRoleBundle(new Uint8Array(await readFile(join(dir, `${version}.bundle-${k}.json`))), MAX_ROLE_BUNDLE_BYTES, version, k);
+  return parseRoleBundle(new Uint8Array(await readFile(join(dir, `${version}.bundle-${k}.json`))), MAX_ROLE_BUNDLE_BYTES, k);
 }
 
 async function snapshotVersion(dir: string): Promise<number> {
@@ -55,6 +55,12 @@ test('a publish rebuilds the bundle of the bin it changed and links the unchange
     assert.ok(Metadata.targets(entries.get(bin)!).signed.targets.has('left-pad/-/left-pad-1.0.0.tgz'));
     const otherK = 1 - changedK;
     assert.equal((await stat(join(dir, `${after}.bundle-${otherK}.json`))).ino, (await stat(join(dir, `${before}.bundle-${otherK}.json`))).ino);
+    // the linked bundle is a valid bundle under its new name: every entry the bin file the new snapshot lists
+    const snapshot = Metadata.snapshot(await readFile(join(dir, `${after}.snapshot.json`)));
+    for (const [name, bytes] of await bundleOf(dir, after, otherK)) {
+      const listed = snapshot.signed.meta.get(`${name}.json`)!.version;
+      assert.deepEqual(bytes, new Uint8Array(await readFile(join(dir, `${listed}.${name}.json`))));
+    }
     assert.notEqual((await stat(join(dir, `${after}.bundle-${changedK}.json`))).ino, (await stat(join(dir, `${before}.bundle-${changedK}.json`))).ino);
   } finally {
     await t.cleanup();
