@@ -65,7 +65,13 @@ export class NpmWorld {
    * `snapshot: 'merkle'`: the Merkle snapshot profile (ADR 0021/0022). Without it, TUFPM_TEST_SNAPSHOT=merkle
    * in the environment selects it, so that merkle-installs.test.ts reruns the classic attack tests unchanged.
    */
-  static async create(opts: { now?: Date; expiries?: Record<string, number>; snapshot?: 'classic' | 'merkle' } = {}): Promise<NpmWorld> {
+  static async create(opts: {
+    now?: Date; expiries?: Record<string, number>; snapshot?: 'classic' | 'merkle';
+    /** hash bins 2^bitLength (default 4 bins) */
+    bitLength?: number;
+    /** one line per registry request (`GET /-/tuf/metadata/3.unclaimed-0a.json 200`) */
+    log?: (line: string) => void;
+  } = {}): Promise<NpmWorld> {
     const snapshot = opts.snapshot ?? (process.env.TUFPM_TEST_SNAPSHOT === 'merkle' ? 'merkle' : 'classic');
     const base = await mkdtemp(join(tmpdir(), 'tufpm-npm-world-'));
     const registryDir = join(base, 'registry');
@@ -73,12 +79,12 @@ export class NpmWorld {
     const repo = await initRepository({
       dir: tufMetadataDir(registryDir),
       keysDir,
-      bitLength: 2,
+      bitLength: opts.bitLength ?? 2,
       ...(opts.now ? { now: opts.now } : {}),
       ...(opts.expiries ? { expiries: opts.expiries } : {}),
       ...(snapshot === 'merkle' ? { snapshotProfile: 'merkle' as const } : {}),
     });
-    const registry = await startRegistry({ dir: registryDir });
+    const registry = await startRegistry({ dir: registryDir, ...(opts.log ? { log: opts.log } : {}) });
     return new NpmWorld(base, registryDir, keysDir, repo, registry);
   }
 

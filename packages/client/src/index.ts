@@ -7,6 +7,7 @@ export { PROFILE_FIELD, TREE_FIELD, snapshotProfile, treeHead, type MerkleTreeHe
 export { COSIGNATURE_TYPE, COSIGNATURE_MAX_LENGTH, checkCosignature, cosignatureFileName, parseAuditorPolicy, signCosignature, type AuditorPolicy, type CosignedTree } from './merkle-cosignature.js';
 export { MerkleForkError, MerkleProfileError, MerkleRollbackError, MerkleUnauditedError } from './merkle-errors.js';
 export { Updater, type UpdaterOptions, type RootChainEntry } from './updater.js';
+export { DEFAULT_ROLE_BUNDLES, roleBundleMaxLength, type RoleBundleOptions, type RoleBundleStats } from './bundle-fetcher.js';
 export type { TargetInfo } from './target-info.js';
 export { searchTarget, type RoleLoader } from './delegation-search.js';
 export { DEFAULT_CONFIG, resolveConfig, type UpdaterConfig } from './config.js';

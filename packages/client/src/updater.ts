@@ -3,7 +3,8 @@
 // role is fetched at most once and verified at most once per delegation path.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { RepositoryError, TufError, type Metadata, type Root, type Targets } from '@tufpm/models';
+import { RepositoryError, TufError, type Metadata, type Root, type SuccinctRoles, type Targets } from '@tufpm/models';
+import { DEFAULT_ROLE_BUNDLES, RoleBundleFetcher, boundBundledRole, type RoleBundleOptions, type RoleBundleStats } from './bundle-fetcher.js';
 import { MetadataCache, ensurePrivateDir } from './cache.js';
 import { RolePack, type PackedRole } from './role-pack.js';
 import { resolveConfig, type UpdaterConfig } from './config.js';
@@ -54,6 +55,13 @@ export interface UpdaterOptions {
    * in the classic profile.
    */
   auditors?: AuditorPolicy;
+  /**
+   * Take hash-bin roles from role bundles (`<snapshot version>.bundle-<k>.json`, ADR 0024) when the session
+   * needs more than a threshold of a bundle's bins: `true` for the defaults, or the threshold and window.
+   * Off by default (plain TUF clients and the conformance suite see exactly the TUF requests). Consistent
+   * snapshots and the classic profile only. Each entry is verified exactly as the role fetched alone.
+   */
+  roleBundles?: boolean | Partial<RoleBundleOptions>;
 }
 
 /** Bound of the role pack file (a damaged or oversized pack reads as an empty cache). */
@@ -110,6 +118,7 @@ export class Updater {
   readonly #pack: RolePack | undefined;
   readonly #merkle: MerkleLoader;
   readonly #auditors: AuditorPolicy | undefined;
+  readonly #bundles: RoleBundleFetcher | undefined;
 
   constructor(options: UpdaterOptions) {
     if (typeof options.metadataDir !== 'string' || options.metadataDir === '') throw new ConfigError('metadataDir is required');
@@ -125,6 +134,13 @@ export class Updater {
     this.#bootstrapRoot = options.bootstrapRoot;
     this.#merkle = new MerkleLoader((fileName, maxLength) => this.#download(fileName, maxLength), this.config.concurrency, new MerkleProofCache(options.metadataDir));
     this.#auditors = options.auditors;
+    const bundles = options.roleBundles === true ? DEFAULT_ROLE_BUNDLES
+      : typeof options.roleBundles === 'object' ? { ...DEFAULT_ROLE_BUNDLES, ...options.roleBundles } : undefined;
+    if (bundles !== undefined && (!Number.isSafeInteger(bundles.threshold) || bundles.threshold < 1 || !Number.isSafeInteger(bundles.windowMs) || bundles.windowMs < 0)) {
+      throw new ConfigError('roleBundles: threshold must be a positive integer and windowMs a non-negative integer');
+    }
+    this.#bundles = bundles === undefined ? undefined
+      : new RoleBundleFetcher((fileName, maxLength) => this.#download(fileName, maxLength), this.config.targetsMaxLength, bundles);
     // a pack holds many roles (each up to targetsMaxLength): bounded on its own, not by the snapshot's bound
     this.#pack = options.delegatedRoleCache === 'pack' ? new RolePack(options.metadataDir, this.config.targetsMaxLength, PACK_MAX_BYTES, options.verificationRecordKey) : undefined;
   }
@@ -314,7 +330,7 @@ export class Updater {
         if (!isCacheRecoverable(err)) throw err;
       }
     }
-    const remote = await this.#fetchRemote(name);
+    const remote = await this.#fetchRemote(name, this.#binsDelegation(delegatorPath));
     const md = trusted.updateDelegatedTargets(remote, name, delegatorPath);
     // TUF 5.6.6: persist the verified role (the pack is written by persist(), with the delegation it verified under)
     pack?.set(name, { bytes: remote, verifiedUnder: trusted.delegationDigest(name, delegatorPath) });
@@ -335,7 +351,18 @@ export class Updater {
     return read;
   }
 
-  #fetchRemote(name: string): Promise<Uint8Array> {
+  /**
+   * The succinct delegation (TAP 15) of the role at `delegatorPath` when role bundles are on and can apply
+   * (consistent snapshots, classic profile): a role it delegates may come from a bundle.
+   */
+  #binsDelegation(delegatorPath: readonly string[]): SuccinctRoles | undefined {
+    const trusted = this.#trusted!;
+    if (this.#bundles === undefined || this.config.unsafeOffline || trusted.profile !== 'classic' || !trusted.root.signed.consistentSnapshot) return undefined;
+    const delegator = delegatorPath.length === 1 ? trusted.targets : trusted.getRole(delegatorPath);
+    return delegator?.signed.delegations?.succinctRoles;
+  }
+
+  #fetchRemote(name: string, bins: SuccinctRoles | undefined): Promise<Uint8Array> {
     let fetching = this.#remoteBytes.get(name);
     if (fetching === undefined) {
       fetching = (async () => {
@@ -344,6 +371,11 @@ export class Updater {
         // TUF 5.6.1: the snapshot must name the role; its version picks the consistent-snapshot file
         if (meta === undefined) throw new RepositoryError(`snapshot v${trusted.snapshotView!.version} does not list ${name}`);
         const consistent = trusted.root.signed.consistentSnapshot;
+        // ADR 0024: a hash bin may come from its bundle; its bytes then face the bounds a download would
+        if (bins !== undefined && consistent) {
+          const bundled = await this.#bundles!.bytesFor(name, bins, trusted.snapshotView!.version);
+          if (bundled !== undefined) return boundBundledRole(name, bundled, meta.length, this.config.targetsMaxLength);
+        }
         // TUF 5.6.1: length from the snapshot when signed there, never above the configured bound
         return this.#downloadBounded(name, metadataFileName(name, consistent ? meta.version : undefined), meta.length, 'targetsMaxLength');
       })();
@@ -394,6 +426,22 @@ export class Updater {
     // the proven version of each role (undefined: absent or a tombstone), for floors kept outside the client
     for (const name of names) proven.set(name, trusted.snapshotView!.metaFor(name)?.version);
     return proven;
+  }
+
+  /**
+   * ADR 0024: roles this session will ask for (a lockfile's pins), so a role bundle can be fetched at the
+   * first request of its bins instead of after a window. Roles this machine already holds (the pack) are
+   * left out: they will not be requested. A hint only: nothing is fetched or trusted because of it.
+   */
+  expectRoles(roleNames: Iterable<string>): void {
+    if (this.#bundles === undefined) return;
+    const pack = this.#pack;
+    this.#bundles.expect([...roleNames].filter((name) => pack?.get(name) === undefined));
+  }
+
+  /** What role bundles did in this session (undefined when they are off). */
+  get roleBundleStats(): Readonly<RoleBundleStats> | undefined {
+    return this.#bundles?.stats;
   }
 
   /** TUF 5.6.7: the target as signed by the first role in pre-order delegation search, or undefined. */

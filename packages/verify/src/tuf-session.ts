@@ -76,7 +76,8 @@ export interface TufSession {
   persist(): Promise<void>;
   /**
    * Merkle profile: fetch the proofs of roles the install already knows (its pins), concurrently, and return
-   * each role's proven version (undefined: absent); classic profile: nothing fetched, an empty list.
+   * each role's proven version (undefined: absent); classic profile: nothing fetched, an empty list, and
+   * the roles count toward fetching their role bundles (ADR 0024) at the first lookup that needs one.
    */
   prefetch(roles: readonly string[]): Promise<Array<[string, number | undefined]>>;
   /** Ends the session (stops its worker thread, if any). */
@@ -230,6 +231,8 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
     delegatedRoleCache: 'pack',
     ...(options.networkTimeoutMs !== undefined ? { fetcher: new UrlFetcher(clientTimeouts(options.networkTimeoutMs)) } : {}),
     verificationRecordKey: options.recordKey,
+    // ADR 0024: hash bins in batches, from role bundles, when an install needs many of a bundle's bins
+    roleBundles: true,
     ...(options.auditors !== undefined ? { auditors: parseAuditorPolicy(options.auditors, 'tufpm-auditors.json') } : {}),
     ...(options.snapshotMaxLength !== undefined ? { config: { snapshotMaxLength: options.snapshotMaxLength } } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
@@ -281,6 +284,8 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
     persist: () => updater.persist(),
     close: async () => undefined,
     async prefetch(roles: readonly string[]): Promise<Array<[string, number | undefined]>> {
+      // classic profile: the roles are a hint for role bundles (ADR 0024); nothing is fetched here
+      updater.expectRoles(roles);
       try {
         return [...(await updater.prefetchProofs(roles))];
       } catch (error) {

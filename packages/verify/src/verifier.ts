@@ -149,10 +149,11 @@ export class InstallVerifier {
       if (auditors !== undefined) verifier.auditors = auditorsRecord(auditors.policy);
       if (pins) checkStateAgainstPins(pins, tuf.state(), tuf.rootChain(), verifier.pinsFile);
       // Merkle profile (TAP 16): the roles of the pinned packages are known now; their proofs are fetched
-      // concurrently here instead of one round trip per package lookup later
-      if (pins && tuf.state().merkle !== undefined) {
+      // concurrently here instead of one round trip per package lookup later. Classic profile: the same roles
+      // tell the session which role bundles (ADR 0024) the lookups will need.
+      if (pins) {
         const proven = new Map(await tuf.prefetch([...new Set([...pins.packages.values()].map((p) => p.role))]));
-        checkProvenRolesAgainstPins(pins, proven, verifier.pinsFile);
+        if (tuf.state().merkle !== undefined) checkProvenRolesAgainstPins(pins, proven, verifier.pinsFile);
       }
       return verifier;
     } catch (error) {
