@@ -56,11 +56,31 @@ export async function readRole(metadataDir: string, role: string, version?: numb
   return { file, md: Metadata.targets(new Uint8Array(await readFile(join(metadataDir, file)))) };
 }
 
-/** Writes metadata under the file name its role and version give (or `file`), replacing what was there. */
+/**
+ * Writes metadata under the file name its role and version give (or `file`), replacing what was there. The
+ * attacker serves the same bytes through every route a client may take to that file: a role bundle
+ * (ADR 0024) entry holding the role at the version in that file name gets the forged bytes too.
+ */
 export async function writeMetadata(metadataDir: string, role: string, md: Metadata, file?: string): Promise<string> {
   const name = file ?? metadataFileName(role, md.signed.version, true);
-  await writeFileAtomic(join(metadataDir, name), md.toBytes());
+  const bytes = md.toBytes();
+  await writeFileAtomic(join(metadataDir, name), bytes);
+  const version = /^([1-9][0-9]*)\./.exec(name)?.[1];
+  if (version !== undefined) await forgeBundleEntries(metadataDir, role, Number(version), bytes);
   return name;
+}
+
+async function forgeBundleEntries(metadataDir: string, role: string, version: number, bytes: Uint8Array): Promise<void> {
+  for (const f of await readdir(metadataDir)) {
+    if (!/^[1-9][0-9]*\.bundle-[0-9]+\.json$/.test(f)) continue;
+    const bundle = JSON.parse(await readFile(join(metadataDir, f), 'utf8')) as { roles: Record<string, string> };
+    const entry = bundle.roles[role];
+    if (entry === undefined) continue;
+    const listed = (JSON.parse(Buffer.from(entry, 'base64').toString('utf8')) as { signed: { version: number } }).signed.version;
+    if (listed !== version) continue;
+    bundle.roles[role] = Buffer.from(bytes).toString('base64');
+    await writeFileAtomic(join(metadataDir, f), JSON.stringify(bundle));
+  }
 }
 
 /** Drops every signature and signs with `signers` (who may or may not be trusted for the role). */

@@ -4,10 +4,13 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Updater } from '@tufpm/client';
-import { Metadata } from '@tufpm/models';
+import { MAX_ROLE_BUNDLE_BYTES, Metadata, parseRoleBundle } from '@tufpm/models';
 import { targetPathFor } from '@tufpm/registry';
 
-/** Every metadata file parses as whole signed metadata; temp files of an interrupted write are only ever dot-files. */
+/**
+ * Every metadata file parses as whole signed metadata (a role bundle, ADR 0024, as a whole bundle whose every
+ * entry is whole signed metadata); temp files of an interrupted write are only ever dot-files.
+ */
 export async function wholeFiles(metadataDir: string): Promise<void> {
   for (const f of await readdir(metadataDir)) {
     if (f.startsWith('.')) {
@@ -16,6 +19,12 @@ export async function wholeFiles(metadataDir: string): Promise<void> {
     }
     if (!f.endsWith('.json')) continue;
     const bytes = await readFile(join(metadataDir, f));
+    const bundle = /^[1-9][0-9]*\.bundle-([0-9]+)\.json$/.exec(f);
+    if (bundle !== null) {
+      const entries = parseRoleBundle(bytes, MAX_ROLE_BUNDLE_BYTES, Number(bundle[1]));
+      for (const [name, role] of entries) assert.doesNotThrow(() => Metadata.fromBytes(role), `${f}: entry ${name} is whole signed metadata`);
+      continue;
+    }
     assert.doesNotThrow(() => Metadata.fromBytes(bytes), `${f} is whole signed metadata (${bytes.length} bytes)`);
   }
 }
