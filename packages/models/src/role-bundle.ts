@@ -56,10 +56,13 @@ export function encodeRoleBundle(bundle: number, entries: Iterable<[string, Uint
   return new TextEncoder().encode(JSON.stringify({ bundle, format: ROLE_BUNDLE_FORMAT, roles }));
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// Linear-time checks only: a backtracking pattern with a repeated group overflowed V8's regexp stack on
+// entries above ~4.4 M characters (a legitimate large bin, or a mirror's padding) and crashed the install
+// with a RangeError instead of a parse error (red team s7, F0).
+const BASE64_CHARS = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function decodeBase64Strict(name: string, text: string): Uint8Array {
-  if (!BASE64.test(text)) throw new MetadataParseError(`role bundle entry ${JSON.stringify(name)} is not padded standard base64`);
+  if (text.length % 4 !== 0 || !BASE64_CHARS.test(text)) throw new MetadataParseError(`role bundle entry ${JSON.stringify(name)} is not padded standard base64`);
   const bytes = Buffer.from(text, 'base64');
   // non-zero padding bits decode to the same bytes as the canonical form: refuse them (one meaning only)
   if (bytes.toString('base64') !== text) throw new MetadataParseError(`role bundle entry ${JSON.stringify(name)} is not canonical base64`);

@@ -24,11 +24,20 @@ test('refuses a bundle with a duplicate role, non-canonical base64, an unknown f
     ['other bundle', '{"bundle":1,"format":1,"roles":{}}'],
     ['format 2', '{"bundle":0,"format":2,"roles":{}}'],
     ['not a string', '{"bundle":0,"format":1,"roles":{"a":1}}'],
+    ['padding inside', '{"bundle":0,"format":1,"roles":{"a":"AA==AA=="}}'],
+    ['three pads', '{"bundle":0,"format":1,"roles":{"a":"A==="}}'],
   ];
   for (const [why, text] of cases) {
     assert.throws(() => parseRoleBundle(enc(text), 1 << 20, 0), (err: unknown) => (err as { code?: string }).code === 'TUF_PARSE', why);
   }
   assert.throws(() => parseRoleBundle(enc('{"bundle":0,"format":1,"roles":{}}'), 10, 0), (err: unknown) => (err as { code?: string }).code === 'TUF_LENGTH');
+});
+
+test('an entry of millions of characters parses (or is refused as TUF_PARSE), never overflows the regexp stack (red team s7 F0: a RangeError crashed installs)', () => {
+  const big = new Uint8Array(4_000_000).fill(7); // 5.3 M base64 characters: a large bin, or a mirror's padding
+  assert.deepEqual(parseRoleBundle(encodeRoleBundle(0, [['a', big]]), 64 << 20, 0).get('a'), big);
+  const padded = enc(`{"bundle":0,"format":1,"roles":{"a":"${'A'.repeat(5_300_000)}*"}}`);
+  assert.throws(() => parseRoleBundle(padded, 64 << 20, 0), (err: unknown) => (err as { code?: string }).code === 'TUF_PARSE');
 });
 
 test('bins map to bundles of 32 in order', () => {
