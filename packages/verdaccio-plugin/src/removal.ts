@@ -43,7 +43,9 @@ export async function refuseSignedRemovalByChange(lists: SignedReleaseLists, nam
   const signed = await signedVersions(lists, name);
   if (signed.size === 0) return;
   const kept = isObject(doc) && isObject(doc['versions']) ? doc['versions'] : {};
-  const removed = Object.keys(local?.versions ?? {}).filter((v) => signed.has(v) && !Object.hasOwn(kept, v)).sort();
+  // Kept means an object under the version: Verdaccio 6.8's changePackage deletes every stored version whose
+  // incoming value is null or undefined, so `"1.0.0": null` removes it as surely as leaving it out (red team s7 F1).
+  const removed = Object.keys(local?.versions ?? {}).filter((v) => signed.has(v) && !(Object.hasOwn(kept, v) && isObject(kept[v]))).sort();
   if (removed.length > 0) throw new SignedReleaseRemovalError(name, removed);
 }
 

@@ -94,7 +94,7 @@ test('filter: a packument offering versions and tags beyond the signed release l
   assert.deepEqual(Object.keys(manifest.versions).length, 3, 'the input is not modified');
 });
 
-test('removal: a change that leaves a stored signed version out is refused (unpublish); deprecate, star and unsigned versions pass', async () => {
+test('removal: a change that leaves a stored signed version out, or sends it as null, is refused (unpublish); deprecate, star and unsigned versions pass', async () => {
   const lists = { releaseList: async (name: string) => (name === 'signed' ? { versions: ['1.0.0', '1.0.1'], distTags: { latest: '1.0.1' } } : undefined) } as unknown as SignedReleaseLists;
   const local = { versions: { '1.0.0': {}, '1.0.1': {}, '1.0.2-unsigned': {} } };
   const refused = { code: 'VERDACCIO_SIGNED_RELEASE_REMOVAL' };
@@ -105,6 +105,9 @@ test('removal: a change that leaves a stored signed version out is refused (unpu
   await assert.rejects(refuseSignedRemovalByChange(lists, 'signed', { versions: { '1.0.1': {} } }, local), refused);
   await assert.rejects(refuseSignedRemovalByChange(lists, 'signed', { _attachments: {} }, local), refused, 'no versions: Verdaccio would remove them all');
   await assert.rejects(refuseSignedRemovalByChange(lists, 'signed', { versions: [] }, local), refused);
+  // Verdaccio 6.8 deletes a stored version whose incoming value is null: as much a removal as leaving it out (red team s7 F1)
+  await assert.rejects(refuseSignedRemovalByChange(lists, 'signed', { versions: { '1.0.0': null, '1.0.1': {} } }, local), refused, 'a null version');
+  await assert.rejects(refuseSignedRemovalByChange(lists, 'signed', { versions: { '1.0.0': 'x', '1.0.1': {} } }, local), refused, 'a non-object version');
   await assert.rejects(refuseSignedPackageRemoval(lists, 'signed'), refused);
   await refuseSignedPackageRemoval(lists, 'unsigned');
   await assert.rejects(refuseSignedTarballRemoval(lists, 'signed', 'signed-1.0.0.tgz'), refused);
