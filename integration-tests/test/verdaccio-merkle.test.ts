@@ -62,6 +62,24 @@ describe('verdaccio-tufpm in the Merkle snapshot profile', () => {
     assert.deepEqual((JSON.parse((await yarnProject.state()).tufpmLock as string) as { merkle: unknown }).merkle, head);
   });
 
+  test('the filter serves the signed release list in this profile too: a dist-tag moved by another Verdaccio account (anyone can register) does not reach installs (red team s7 F3)', async () => {
+    for (const v of ['1.0.0', '1.1.0']) assert.equal((await world.npmPublish('tagged', v)).code, 0);
+    const reg = await fetch(`${world.url}-/user/org.couchdb.user:mallory`, {
+      method: 'PUT', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'mallory', password: 'mallory-password-123' }),
+    });
+    assert.equal(reg.status, 201);
+    const { token } = (await reg.json()) as { token: string };
+    const moved = await fetch(`${world.url}-/package/tagged/dist-tags/latest`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify('1.0.0') });
+    assert.ok(moved.status < 500, `dist-tag change: HTTP ${moved.status}`);
+    const packument = (await (await fetch(`${world.url}tagged`)).json()) as { 'dist-tags': Record<string, string> };
+    assert.deepEqual(packument['dist-tags'], { latest: '1.1.0' }, 'the signed dist-tags are served, not the moved one');
+    const npm = await (await world.project({ tagged: 'latest' })).tufpmNpm(['install']);
+    assert.equal(npm.code, 0, npm.stderr);
+    const yarn = await (await world.project({ tagged: 'latest' })).yarn(['install']);
+    assert.equal(yarn.code, 0, yarn.stdout + yarn.stderr);
+  });
+
   test('rejects a config whose snapshot profile is not the repository\'s: the plugin does not start (VERDACCIO_TUFPM_CONFIG)', async () => {
     const logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
     const auth = { allow_publish: () => undefined } as unknown as Parameters<typeof createTufpmMiddleware>[2];

@@ -5,7 +5,7 @@ export { addPackageVersion, readStoredPackument, prepareVersion, distTagsAfterPu
 // The publish rules the Verdaccio plugin shares with this registry (ADR 0018).
 export { parsePublishDocument, type ParsedPublish } from './publish.js';
 export { resolveMetadataFile } from './tuf-files.js';
-export { resolveMerkleFile } from './merkle-files.js';
+export { resolveMerkleFile, merkleLeafVersion } from './merkle-files.js';
 export { readBody as readRequestBody } from './http-util.js';
 export { Observations, servedRoles, healthReport, answerObservation, type RoleState } from './observe.js';
 export { withDirLock as withKeyLock } from './lock.js';

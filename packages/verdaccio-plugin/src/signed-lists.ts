@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Metadata, parseReleaseIndex, releaseIndexPath, type ReleaseIndex, type Targets } from '@tufpm/models';
+import { merkleLeafVersion } from '@tufpm/registry';
 import { metadataFileName } from '@tufpm/repo';
 
 /** A role file larger than this is not read by the filter (the installers' own bound is the same order). */
@@ -14,10 +15,15 @@ async function readBounded(file: string): Promise<Uint8Array> {
   return new Uint8Array(await readFile(file));
 }
 
+/** The timestamp's signed tree head in the Merkle snapshot profile (ADR 0021), if any. */
+const MERKLE_TIMESTAMP_FIELD = 'x-tufpm-merkle';
+const ROOT_HEX = /^[0-9a-f]{64}$/;
+
 interface Served {
-  snapshotVersion: number;
-  /** role name -> version, from the served snapshot */
-  versions: Map<string, number>;
+  /** what the served timestamp names: the snapshot version, or the Merkle tree root */
+  servedKey: string;
+  /** a role's version in the served snapshot, or its leaf under the served tree root */
+  versionOf: (name: string) => Promise<number | undefined>;
   targets: Metadata<Targets>;
 }
 
@@ -36,19 +42,34 @@ export class SignedReleaseLists {
 
   private async current(): Promise<Served> {
     const ts = Metadata.timestamp(await readBounded(join(this.metadataDir, 'timestamp.json')));
-    const snapshotVersion = ts.signed.snapshotMeta.version;
-    if (this.served?.snapshotVersion === snapshotVersion) return this.served;
-    const snapshot = Metadata.snapshot(await readBounded(join(this.metadataDir, metadataFileName('snapshot', snapshotVersion, true))));
-    const versions = new Map<string, number>();
-    for (const [file, meta] of snapshot.signed.meta) versions.set(file.slice(0, -'.json'.length), meta.version);
-    const targets = await this.readRole('targets', versions);
-    this.served = { snapshotVersion, versions, targets };
+    const head = ts.signed.unrecognized[MERKLE_TIMESTAMP_FIELD] as { root?: unknown } | undefined;
+    let servedKey: string;
+    let versionOf: Served['versionOf'];
+    if (head !== undefined) {
+      // Merkle profile: there is no snapshot file; each role's version is its leaf under the signed root
+      // (before, this read `<v>.snapshot.json`, threw, and Verdaccio served packuments unfiltered: red team s7 F3).
+      const root = head.root;
+      if (typeof root !== 'string' || !ROOT_HEX.test(root)) throw new Error(`timestamp.json: ${MERKLE_TIMESTAMP_FIELD}.root is not a tree root`);
+      servedKey = `merkle:${root}`;
+      if (this.served?.servedKey === servedKey) return this.served;
+      versionOf = (name) => merkleLeafVersion(this.metadataDir, root, name);
+    } else {
+      const snapshotVersion = ts.signed.snapshotMeta.version;
+      servedKey = `snapshot:${snapshotVersion}`;
+      if (this.served?.servedKey === servedKey) return this.served;
+      const snapshot = Metadata.snapshot(await readBounded(join(this.metadataDir, metadataFileName('snapshot', snapshotVersion, true))));
+      const versions = new Map<string, number>();
+      for (const [file, meta] of snapshot.signed.meta) versions.set(file.slice(0, -'.json'.length), meta.version);
+      versionOf = async (name) => versions.get(name);
+    }
+    const targets = await this.readRole('targets', versionOf);
+    this.served = { servedKey, versionOf, targets };
     return this.served;
   }
 
-  private async readRole(name: string, versions: ReadonlyMap<string, number>): Promise<Metadata<Targets>> {
-    const version = versions.get(name);
-    if (version === undefined) throw new Error(`the snapshot does not list ${name}`);
+  private async readRole(name: string, versionOf: Served['versionOf']): Promise<Metadata<Targets>> {
+    const version = await versionOf(name);
+    if (version === undefined) throw new Error(`the served snapshot does not list ${name}`);
     const key = `${version}.${name}`;
     const cached = this.roles.get(key);
     if (cached !== undefined) {
@@ -76,7 +97,7 @@ export class SignedReleaseLists {
       }
       const next = role.signed.delegations?.rolesForTarget(path)[0];
       if (next === undefined) return undefined;
-      role = await this.readRole(next.name, served.versions);
+      role = await this.readRole(next.name, served.versionOf);
     }
     return undefined;
   }
