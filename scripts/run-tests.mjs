@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every compiled test file with Node's built-in test runner.
 // Unit tests live in packages/*/dist/test, integration tests in integration-tests/dist/test.
-// Usage: node scripts/run-tests.mjs [--unit | --integration] [filter-substring]
+// Usage: node scripts/run-tests.mjs [--unit | --integration] [filter-substring ...] (a file runs if its path contains any)
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -11,7 +11,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
 const onlyUnit = args.includes('--unit');
 const onlyIntegration = args.includes('--integration');
-const filter = args.find((a) => !a.startsWith('--'));
+const filters = args.filter((a) => !a.startsWith('--'));
 
 function collect(dir, out) {
   if (!existsSync(dir)) return out;
@@ -28,7 +28,7 @@ if (!onlyIntegration) {
   for (const pkg of readdirSync(join(root, 'packages'))) collect(join(root, 'packages', pkg, 'dist', 'test'), files);
 }
 if (!onlyUnit) collect(join(root, 'integration-tests', 'dist', 'test'), files);
-const selected = files.filter((f) => !filter || relative(root, f).includes(filter)).sort();
+const selected = files.filter((f) => filters.length === 0 || filters.some((filter) => relative(root, f).includes(filter))).sort();
 if (selected.length === 0) {
   console.error('run-tests: no test files found (did the build run?)');
   process.exit(1);
