@@ -6,6 +6,8 @@ export { addPackageVersion, readStoredPackument, prepareVersion, distTagsAfterPu
 export { parsePublishDocument, type ParsedPublish } from './publish.js';
 export { resolveMetadataFile } from './tuf-files.js';
 export { resolveMerkleFile, merkleLeafVersion } from './merkle-files.js';
+// The Merkle profile's timestamp field reader, for the Verdaccio plugin's own reads of the served metadata.
+export { timestampMerkleHead } from '@tufpm/merkle';
 export { readBody as readRequestBody } from './http-util.js';
 export { Observations, servedRoles, healthReport, answerObservation, type RoleState } from './observe.js';
 export { withDirLock as withKeyLock } from './lock.js';

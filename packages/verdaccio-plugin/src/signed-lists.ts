@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Metadata, parseReleaseIndex, releaseIndexPath, type ReleaseIndex, type Targets } from '@tufpm/models';
-import { merkleLeafVersion } from '@tufpm/registry';
+import { merkleLeafVersion, timestampMerkleHead } from '@tufpm/registry';
 import { metadataFileName } from '@tufpm/repo';
 
 /** A role file larger than this is not read by the filter (the installers' own bound is the same order). */
@@ -14,10 +14,6 @@ async function readBounded(file: string): Promise<Uint8Array> {
   if (size > MAX_ROLE_BYTES) throw new Error(`${file} is larger than ${MAX_ROLE_BYTES} bytes`);
   return new Uint8Array(await readFile(file));
 }
-
-/** The timestamp's signed tree head in the Merkle snapshot profile (ADR 0021), if any. */
-const MERKLE_TIMESTAMP_FIELD = 'x-tufpm-merkle';
-const ROOT_HEX = /^[0-9a-f]{64}$/;
 
 interface Served {
   /** what the served timestamp names: the snapshot version, or the Merkle tree root */
@@ -42,14 +38,13 @@ export class SignedReleaseLists {
 
   private async current(): Promise<Served> {
     const ts = Metadata.timestamp(await readBounded(join(this.metadataDir, 'timestamp.json')));
-    const head = ts.signed.unrecognized[MERKLE_TIMESTAMP_FIELD] as { root?: unknown } | undefined;
+    const head = timestampMerkleHead(ts.signed.unrecognized);
     let servedKey: string;
     let versionOf: Served['versionOf'];
     if (head !== undefined) {
-      // Merkle profile: there is no snapshot file; each role's version is its leaf under the signed root
-      // (before, this read `<v>.snapshot.json`, threw, and Verdaccio served packuments unfiltered: red team s7 F3).
+      // Merkle profile (ADR 0021): there is no snapshot file; each role's version is its leaf under the signed
+      // root (before, this read `<v>.snapshot.json`, threw, and Verdaccio served packuments unfiltered: red team s7 F3).
       const root = head.root;
-      if (typeof root !== 'string' || !ROOT_HEX.test(root)) throw new Error(`timestamp.json: ${MERKLE_TIMESTAMP_FIELD}.root is not a tree root`);
       servedKey = `merkle:${root}`;
       if (this.served?.servedKey === servedKey) return this.served;
       versionOf = (name) => merkleLeafVersion(this.metadataDir, root, name);
