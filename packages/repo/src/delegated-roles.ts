@@ -10,6 +10,8 @@ import type { Metadata, Targets } from '@tufpm/models';
  */
 export class DelegatedRoles {
   private readonly roles = new Map<string, Metadata<Targets> | undefined>();
+  /** The names of the roles in memory, so that finding a delegator never walks every listed name (O(M)). */
+  private readonly loaded = new Set<string>();
 
   constructor(private readonly load?: (name: string) => Metadata<Targets>) {}
 
@@ -17,6 +19,7 @@ export class DelegatedRoles {
   listUnloaded(name: string): void {
     if (this.load === undefined) throw new Error('no loader for unloaded roles');
     this.roles.set(name, undefined);
+    this.loaded.delete(name);
   }
 
   get(name: string): Metadata<Targets> | undefined {
@@ -25,6 +28,7 @@ export class DelegatedRoles {
     if (md === undefined) {
       md = this.load!(name);
       this.roles.set(name, md);
+      this.loaded.add(name);
     }
     return md;
   }
@@ -42,12 +46,24 @@ export class DelegatedRoles {
   set(name: string, md: Metadata<Targets>): this {
     if (this.roles.has(name)) this.get(name);
     this.roles.set(name, md);
+    this.loaded.add(name);
     return this;
   }
 
   delete(name: string): boolean {
     if (this.roles.has(name)) this.get(name);
+    this.loaded.delete(name);
     return this.roles.delete(name);
+  }
+
+  /** The roles in memory, in the order they were loaded or set. */
+  loadedNames(): IterableIterator<string> {
+    return this.loaded.values();
+  }
+
+  /** How many roles are in memory (the rest are only listed). */
+  get loadedCount(): number {
+    return this.loaded.size;
   }
 
   keys(): IterableIterator<string> {

@@ -1,17 +1,20 @@
 // The wiring of the Merkle snapshot profile (issue 21, ADR 0021) into the npm-profile repository: the tree,
 // its store and its files live in @tufpm/merkle; this file only maps Repository state onto them.
-import { Metadata, MetaFile, Snapshot, type Root, type Timestamp } from '@tufpm/models';
+import { Metadata, RepositoryError, Snapshot, type Root, type Timestamp } from '@tufpm/models';
 import {
   MERKLE_PROFILE,
   MERKLE_TIMESTAMP_FIELD,
+  MerkleDeltaError,
   MerkleStore,
   SNAPSHOT_PROFILE_FIELD,
+  checkLeafTransition,
   leafForRoleFile,
   storeDirOf,
   timestampMerkleHead,
   writeEpochFiles,
 } from '@tufpm/merkle';
 import { RepositoryStateError } from './errors.js';
+import type { Repository } from './repository.js';
 
 export type SnapshotProfile = 'classic' | 'merkle';
 
@@ -39,17 +42,62 @@ export async function openMerkleStore(metadataDir: string, timestamp?: Timestamp
 }
 
 /**
- * The classic snapshot a merkle-profile repository keeps in memory only (never written or signed): every
- * live leaf of the tree, at the epoch number the timestamp carries. The Repository's bookkeeping (which role
- * is at which version) then works the same in both profiles.
+ * The snapshot a merkle-profile repository keeps in memory (never written or signed into a file): only the
+ * epoch number (its version) and the timestamp's expiry, no entries. The tree holds every role's version;
+ * listing the M roles here made every publish walk, check and serialize all of them (issue 21).
  */
-export function snapshotFromStore(store: MerkleStore, timestamp: Timestamp): Metadata<Snapshot> {
-  const meta = new Map<string, MetaFile>();
-  for (const vi of store.tree.leafValues()) {
-    const v = store.tree.valueAt(vi);
-    if (v.tombstone !== true) meta.set(`${store.tree.values.names[vi]!}.json`, new MetaFile(v.version));
+export function merkleSnapshotStub(timestamp: Timestamp): Metadata<Snapshot> {
+  return new Metadata(new Snapshot({ version: timestamp.snapshotMeta.version, expires: timestamp.expires, meta: new Map() }));
+}
+
+/** The live (not tombstoned) roles of the committed tree and their versions, in key order: what loadRepository lists. */
+export function* liveRoles(store: MerkleStore): Generator<{ name: string; version: number }> {
+  const tree = store.tree;
+  for (const vi of tree.leafValues(tree.committedHead().root)) {
+    const v = tree.valueAt(vi);
+    if (v.tombstone !== true) yield { name: tree.values.names[vi]!, version: v.version };
   }
-  return new Metadata(new Snapshot({ version: timestamp.snapshotMeta.version, expires: timestamp.expires, meta }));
+}
+
+/** The version the committed tree holds for a role (a tombstone's too), or undefined when it never held it. */
+export function committedRoleVersion(store: MerkleStore, name: string): number | undefined {
+  return store.tree.get(name, store.tree.committedHead().root)?.version;
+}
+
+/**
+ * Merkle profile, Repository.checkConsistency: only the roles changed or removed in this cycle are checked (a
+ * role not changed keeps the leaf the committed tree holds). Each changed role's staged leaf is its current
+ * file (version, length, sha256) and never goes below the committed leaf (no rollback: the auditor's rule,
+ * checkLeafTransition), removed roles are tombstones, and the timestamp signs the tree as staged.
+ * O(changed · log M), not O(M).
+ */
+export function checkMerkleLeaves(repo: Repository): void {
+  const tree = repo.merkle?.tree;
+  if (tree === undefined) throw new RepositoryError('merkle profile: the snapshot tree store is not open');
+  const committed = tree.committedHead().root;
+  for (const name of repo.changed) {
+    if (name !== 'targets' && !repo.delegated.has(name)) continue;
+    const md = repo.targetsRole(name);
+    const staged = tree.get(name);
+    const file = leafForRoleFile(md.signed.version, repo.bytesOf(name));
+    if (staged === undefined || staged.tombstone === true || staged.version !== file.version || staged.length !== file.length || staged.hashes?.['sha256'] !== file.hashes!['sha256']) {
+      throw new RepositoryError(`the snapshot tree does not hold ${name} v${md.signed.version} as it is now: update the timestamp`);
+    }
+    try {
+      checkLeafTransition(name, tree.get(name, committed), staged);
+    } catch (err) {
+      if (err instanceof MerkleDeltaError) throw new RepositoryError(`role ${name}: ${err.message}`, { cause: err });
+      throw err;
+    }
+  }
+  for (const name of repo.removed) {
+    const staged = tree.get(name);
+    if (staged !== undefined && staged.tombstone !== true) throw new RepositoryError(`the snapshot tree still lists removed role ${name}: update the timestamp`);
+  }
+  const head = timestampMerkleHead(repo.timestamp.signed.unrecognized);
+  if (head === undefined || head.root !== Buffer.from(tree.root()).toString('hex') || head.size !== tree.size()) {
+    throw new RepositoryError('the timestamp does not sign the snapshot tree as staged: update the timestamp');
+  }
 }
 
 /**

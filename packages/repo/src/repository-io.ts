@@ -1,11 +1,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Metadata, MetadataParseError, encodeRoleName, isTopLevelRole, type Root } from '@tufpm/models';
+import { Metadata, MetadataParseError, encodeRoleName, isTopLevelRole, type Root, type Snapshot, type Timestamp } from '@tufpm/models';
 import { RepositoryStateError } from './errors.js';
 import { isErrno, readFileBounded, writeFileAtomic } from './fs-util.js';
 import { Repository } from './repository.js';
-import { commitMerkleEpoch, openMerkleStore, snapshotFromStore, snapshotProfileOf } from './merkle-snapshot.js';
+import { commitMerkleEpoch, committedRoleVersion, liveRoles, merkleSnapshotStub, openMerkleStore, snapshotProfileOf } from './merkle-snapshot.js';
 import { writeRoleBundles, type RoleBundleReport } from './role-bundles.js';
 
 /** Bounds for reading our own metadata directory (it is operator data, but still parsed strictly). */
@@ -98,10 +98,8 @@ export async function loadRepository(dir: string): Promise<Repository> {
   const timestamp = Metadata.timestamp(tsBytes, MAX_ROOT_BYTES);
   const snapVersion = timestamp.signed.snapshotMeta.version;
   // Merkle profile (ADR 0021): no snapshot file; the roles and versions come from the tree the timestamp names.
-  const merkle = snapshotProfileOf(root.signed) === 'merkle' ? await openMerkleStore(dir, timestamp.signed) : undefined;
-  const snapBytes = merkle !== undefined
-    ? snapshotFromStore(merkle, timestamp.signed).toBytes()
-    : await readMetadataFile(dir, metadataFileName('snapshot', snapVersion, consistent), MAX_ROLE_BYTES);
+  if (snapshotProfileOf(root.signed) === 'merkle') return loadMerkleRepository(dir, root, rootBytes, timestamp, tsBytes);
+  const snapBytes = await readMetadataFile(dir, metadataFileName('snapshot', snapVersion, consistent), MAX_ROLE_BYTES);
   const snapshot = Metadata.snapshot(snapBytes, MAX_ROLE_BYTES);
   if (snapshot.signed.version !== snapVersion) throw new RepositoryStateError(`snapshot file holds v${snapshot.signed.version}, timestamp says v${snapVersion}`);
 
@@ -113,13 +111,55 @@ export async function loadRepository(dir: string): Promise<Repository> {
   });
   const targetsVersion = listed.find((r) => r.name === 'targets')?.version;
   if (targetsVersion === undefined) throw new RepositoryStateError('snapshot does not list targets.json');
+  const versions = new Map(listed.map((r) => [r.name, r.version]));
+  const repo = await assemble(dir, { root, rootBytes, timestamp, tsBytes, snapshot, snapBytes }, targetsVersion, (name) => versions.get(name)!);
+  for (const { name } of listed) if (name !== 'targets') repo.delegated.listUnloaded(name);
+  return repo;
+}
+
+/**
+ * The Merkle profile's load: the in-memory snapshot is a stub (merkle-snapshot.ts) and each role's version
+ * comes from the committed tree when the role is first read, so no map of M versions is kept and nothing of
+ * size M is serialized or parsed. Listing the M role names still walks the tree once (the store was read
+ * whole by MerkleStore.open anyway); a publish afterwards touches only its own roles.
+ */
+async function loadMerkleRepository(dir: string, root: Metadata<Root>, rootBytes: Uint8Array, timestamp: Metadata<Timestamp>, tsBytes: Uint8Array): Promise<Repository> {
+  const store = await openMerkleStore(dir, timestamp.signed);
+  const snapshot = merkleSnapshotStub(timestamp.signed);
+  const targetsVersion = committedRoleVersion(store, 'targets');
+  if (targetsVersion === undefined) throw new RepositoryStateError('the snapshot tree does not hold targets.json');
+  const repo = await assemble(dir, { root, rootBytes, timestamp, tsBytes, snapshot, snapBytes: snapshot.toBytes() }, targetsVersion, (name) => {
+    const v = committedRoleVersion(store, name);
+    if (v === undefined) throw new RepositoryStateError(`the snapshot tree does not hold role ${name}`);
+    return v;
+  });
+  for (const { name } of liveRoles(store)) {
+    if (name === 'targets') continue;
+    if (isTopLevelRole(name)) throw new MetadataParseError(`the snapshot tree holds top-level role ${name}`);
+    repo.delegated.listUnloaded(name);
+  }
+  repo.merkle = store;
+  return repo;
+}
+
+interface TopLevelParts {
+  root: Metadata<Root>;
+  rootBytes: Uint8Array;
+  timestamp: Metadata<Timestamp>;
+  tsBytes: Uint8Array;
+  snapshot: Metadata<Snapshot>;
+  snapBytes: Uint8Array;
+}
+
+/** Reads targets at `targetsVersion` and builds the Repository whose delegated roles are read on first use at `versionOf(name)`. */
+async function assemble(dir: string, p: TopLevelParts, targetsVersion: number, versionOf: (name: string) => number): Promise<Repository> {
+  const consistent = p.root.signed.consistentSnapshot;
   const targetsBytes = await readMetadataFile(dir, metadataFileName('targets', targetsVersion, consistent), MAX_ROLE_BYTES);
   const targets = Metadata.targets(targetsBytes, MAX_ROLE_BYTES);
   if (targets.signed.version !== targetsVersion) throw new RepositoryStateError(`role targets file holds v${targets.signed.version}, snapshot says v${targetsVersion}`);
-  const versions = new Map(listed.map((r) => [r.name, r.version]));
   // Delegated roles are read when first used (delegated-roles.ts): a registry touches a few of its bins.
-  const repo: Repository = new Repository(root, timestamp, snapshot, targets, (name) => {
-    const version = versions.get(name)!;
+  const repo: Repository = new Repository(p.root, p.timestamp, p.snapshot, targets, (name) => {
+    const version = versionOf(name);
     const bytes = readMetadataFileSync(dir, metadataFileName(name, version, consistent), MAX_ROLE_BYTES);
     const md = Metadata.targets(bytes, MAX_ROLE_BYTES);
     if (md.signed.version !== version) throw new RepositoryStateError(`role ${name} file holds v${md.signed.version}, snapshot says v${version}`);
@@ -127,12 +167,10 @@ export async function loadRepository(dir: string): Promise<Repository> {
     return md;
   });
   repo.persisted.set('targets', targetsBytes);
-  for (const { name } of listed) if (name !== 'targets') repo.delegated.listUnloaded(name);
-  repo.persisted.set('root', rootBytes);
-  repo.persisted.set('timestamp', tsBytes);
-  repo.persisted.set('snapshot', snapBytes);
-  repo.trustedRoot = Metadata.root(rootBytes, MAX_ROOT_BYTES);
-  repo.merkle = merkle;
+  repo.persisted.set('root', p.rootBytes);
+  repo.persisted.set('timestamp', p.tsBytes);
+  repo.persisted.set('snapshot', p.snapBytes);
+  repo.trustedRoot = Metadata.root(p.rootBytes, MAX_ROOT_BYTES);
   return repo;
 }
 
@@ -152,8 +190,12 @@ export function planPersist(repo: Repository, opts: PersistOptions = {}): Planne
   repo.checkConsistency(new Set(opts.allowUnderThreshold ?? []));
   const consistent = repo.root.signed.consistentSnapshot;
   // Merkle profile: the snapshot is never written (the timestamp signs the tree root).
-  const snapshot = repo.snapshotProfile() === 'merkle' ? [] : ['snapshot'];
-  const rest = [...[...repo.delegated.keys()], 'targets', ...snapshot, 'timestamp'];
+  const merkle = repo.snapshotProfile() === 'merkle';
+  const snapshot = merkle ? [] : ['snapshot'];
+  // Merkle profile: only the changed roles are visited (not every listed name: issue 21); their order among
+  // themselves does not matter, all are written before targets and the timestamp.
+  const delegated = merkle ? [...repo.changed].filter((n) => repo.delegated.has(n)) : [...repo.delegated.keys()];
+  const rest = [...delegated, 'targets', ...snapshot, 'timestamp'];
   const order = opts.rootLast === true ? [...rest, 'root'] : ['root', ...rest];
   const out: PlannedFile[] = [];
   for (const name of order) {

@@ -24,7 +24,7 @@ import {
 import type { MerkleStore } from '@tufpm/merkle';
 import { DelegatedRoles } from './delegated-roles.js';
 import { KeyMismatchError } from './errors.js';
-import { snapshotProfileOf, stageMerkleLeaves, type SnapshotProfile } from './merkle-snapshot.js';
+import { checkMerkleLeaves, snapshotProfileOf, stageMerkleLeaves, type SnapshotProfile } from './merkle-snapshot.js';
 import { MERKLE_TIMESTAMP_FIELD } from '@tufpm/merkle';
 
 export interface CreateRepositoryOptions {
@@ -150,14 +150,17 @@ export class Repository {
       return { parent: 'root', role: this.root.signed.getRole(name), keys: this.root.signed.keys };
     }
     // The roles in memory first (the delegators a caller just used: targets, unclaimed), then the rest,
-    // loading them, so that signing a bin does not read every role of the repository.
-    const names = [...this.delegated.keys()];
-    const order = ['targets', ...names.filter((n) => this.delegated.isLoaded(n)), ...names.filter((n) => !this.delegated.isLoaded(n))];
-    for (const delegatorName of order) {
+    // loading them, so that signing a bin does not read every role of the repository. Neither list is
+    // copied: with M package roles listed, signing one of them must not walk M names (issue 21).
+    const found = (delegatorName: string): RoleParent | undefined => {
       const d = this.targetsRole(delegatorName).signed.delegations;
       const role = d?.getRole(name);
-      if (d !== undefined && role !== undefined) return { parent: delegatorName, role, keys: d.keys };
-    }
+      return d !== undefined && role !== undefined ? { parent: delegatorName, role, keys: d.keys } : undefined;
+    };
+    const inMemory = found('targets') ?? first(this.delegated.loadedNames(), found);
+    if (inMemory !== undefined) return inMemory;
+    const rest = first([...this.delegated.keys()].filter((n) => !this.delegated.isLoaded(n)).values(), found);
+    if (rest !== undefined) return rest;
     throw new RepositoryError(`role "${name}" is not delegated by any role`);
   }
 
@@ -337,6 +340,10 @@ export class Repository {
   /** Points snapshot at the current version of targets and of every delegated role; never drops an entry. */
   updateSnapshot(opts: MetaOptions = {}): void {
     const snap = this.edit<Snapshot>('snapshot');
+    // Merkle profile (ADR 0021): the tree holds every role's version; the in-memory snapshot is only the epoch
+    // number (its version), so a publish never walks or serializes the M roles (issue 21). The changed roles'
+    // leaves are staged by updateTimestamp.
+    if (this.snapshotProfile() === 'merkle') return;
     const meta = new Map<string, MetaFile>();
     for (const name of ['targets', ...this.delegated.keys()]) {
       // A role not loaded is unchanged since the snapshot listed it: its entry stays as it is.
@@ -404,6 +411,18 @@ export class Repository {
         }
       }
     }
+    if (merkle) {
+      checkMerkleLeaves(this);
+    } else {
+      this.checkSnapshotLists();
+    }
+    if (this.timestamp.signed.snapshotMeta.version !== this.snapshot.signed.version) {
+      throw new RepositoryError(`timestamp points at snapshot v${this.timestamp.signed.snapshotMeta.version}, snapshot is v${this.snapshot.signed.version}: update the timestamp`);
+    }
+  }
+
+  /** Classic profile: the snapshot lists the current version of every targets role. */
+  private checkSnapshotLists(): void {
     const meta = this.snapshot.signed.meta;
     for (const name of ['targets', ...this.delegated.keys()]) {
       if (name !== 'targets' && !this.delegated.isLoaded(name) && meta.has(`${name}.json`)) continue; // unchanged since read
@@ -412,9 +431,6 @@ export class Repository {
       if (listed !== actual) {
         throw new RepositoryError(`snapshot lists ${name} v${String(listed)} but the role is at v${actual}: update the snapshot`);
       }
-    }
-    if (this.timestamp.signed.snapshotMeta.version !== this.snapshot.signed.version) {
-      throw new RepositoryError(`timestamp points at snapshot v${this.timestamp.signed.snapshotMeta.version}, snapshot is v${this.snapshot.signed.version}: update the timestamp`);
     }
   }
 
@@ -442,4 +458,13 @@ export class Repository {
     this.changed.clear();
     this.removed.clear();
   }
+}
+
+/** The first non-undefined result of `f` over `names` (stops there: later names are never loaded). */
+function first<T>(names: Iterator<string>, f: (name: string) => T | undefined): T | undefined {
+  for (let r = names.next(); r.done !== true; r = names.next()) {
+    const out = f(r.value);
+    if (out !== undefined) return out;
+  }
+  return undefined;
 }

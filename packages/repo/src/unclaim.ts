@@ -35,6 +35,8 @@ export function unclaimRecords(repo: Repository): Map<string, UnclaimRecord> {
  * role of that name that was unclaimed (its entry stays: a lower one would be a rollback, TUF 5.5.5).
  */
 export function firstRoleVersion(repo: Repository, name: string): number {
+  // Merkle profile: the tree holds the versions (a tombstone's too: a role reborn must go above it).
+  if (repo.merkle !== undefined) return (repo.merkle.tree.get(name)?.version ?? 0) + 1;
   return (repo.snapshot.signed.meta.get(`${name}.json`)?.version ?? 0) + 1;
 }
 
