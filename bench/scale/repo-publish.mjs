@@ -7,9 +7,8 @@
 // would measure the generator, not the publish.
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DelegatedRole, Delegations, Metadata, Root, Snapshot, TargetFile, Targets, Timestamp, MetaFile } from '@tufpm/models';
-import * as repoLib from '@tufpm/repo';
-const { Repository, declareMerkleProfile, persistRepository } = repoLib;
+import { DelegatedRole, Delegations, Metadata, Root, TargetFile, Targets, Timestamp, MetaFile } from '@tufpm/models';
+import { Repository, declareMerkleProfile, merkleSnapshotStub, persistRepository } from '@tufpm/repo';
 import { MERKLE_TIMESTAMP_FIELD } from '@tufpm/merkle';
 
 const cpuMs = (c) => (c.user + c.system) / 1000;
@@ -39,12 +38,7 @@ function openRepository(reg, store, signer, loads) {
   const timestamp = new Metadata(new Timestamp({ version: 1, expires: EXPIRES, snapshotMeta: new MetaFile(head.epoch), unrecognized: { [MERKLE_TIMESTAMP_FIELD]: { root: head.root, size: head.size } } }));
   timestamp.sign(signer);
   const index = new Map(reg.names.map((n, i) => [n, i]));
-  // TEMP (before): the old loadRepository's in-memory snapshot listing every live leaf
-  const snapshot = repoLib.merkleSnapshotStub !== undefined ? repoLib.merkleSnapshotStub(timestamp.signed) : (() => {
-    const meta = new Map();
-    for (const vi of store.tree.leafValues()) { const v = store.tree.valueAt(vi); if (v.tombstone !== true) meta.set(`${store.tree.values.names[vi]}.json`, new MetaFile(v.version)); }
-    return Metadata.snapshot(new Metadata(new Snapshot({ version: head.epoch, expires: EXPIRES, meta })).toBytes());
-  })();
+  const snapshot = merkleSnapshotStub(timestamp.signed);
   const repo = new Repository(root, timestamp, snapshot, targets, (name) => {
     loads.count++;
     const i = index.get(name);
@@ -53,7 +47,9 @@ function openRepository(reg, store, signer, loads) {
     return md;
   });
   for (const n of reg.names) repo.delegated.listUnloaded(n);
-  for (const [n, md] of [['root', root], ['timestamp', timestamp], ['snapshot', snapshot], ['targets', targets]]) repo.persisted.set(n, md.toBytes());
+  for (const [n, md] of [['root', root], ['timestamp', timestamp], ['snapshot', snapshot]]) repo.persisted.set(n, md.toBytes());
+  // targets (M delegations) is never changed by a publish; its bytes only matter to discardChanges
+  repo.persisted.set('targets', new Uint8Array(0));
   repo.trustedRoot = root;
   repo.merkle = store;
   return repo;
