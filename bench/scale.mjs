@@ -7,7 +7,7 @@
 // Environment:
 //   SCALE_SIZES=10000,100000,1000000   registry sizes
 //   SCALE_INSTALL=1000                 packages one install verifies (N)
-//   SCALE_PUBLISHES=60                 publishes timed per M (each its own epoch: store append + fsync + delta.json)
+//   SCALE_PUBLISHES=60                 publishes timed per M, on the tree alone and through @tufpm/repo (each its own epoch)
 //   BENCH_QUICK=1                      fewer publishes and rounds (same sizes)
 //   BENCH_OUT=dir                      where to write (default bench/results)
 import { spawnSync } from 'node:child_process';
