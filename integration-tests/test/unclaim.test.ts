@@ -93,8 +93,10 @@ async function dropClaimWithForgedRecords(world: NpmWorld, name: string, version
   const bin = world.repo.unclaimedBins().getRoleForTarget(path);
   const listBin = world.repo.unclaimedBins().getRoleForTarget(releaseIndexPath(name));
   await world.repo.transaction(async (repo) => {
+    // Merkle profile: the in-memory snapshot is an epoch stub; the tree lists the role (and, once removed
+    // below, tombstones it whatever the stub says).
     const listed = repo.edit<Snapshot>('snapshot').meta.get(`${name}.json`);
-    if (listed === undefined) throw new Error(`the snapshot does not list ${name}.json`);
+    if (listed === undefined && repo.merkle?.tree.get(name) === undefined) throw new Error(`the snapshot does not list ${name}.json`);
     const role = repo.targetsRole(name).signed;
     const claimed = parseReleaseIndex(role.targets.get(releaseIndexPath(name))?.custom);
     const versions = [...(claimed.kind === 'signed' ? claimed.value.versions : []), version];
@@ -106,7 +108,7 @@ async function dropClaimWithForgedRecords(world: NpmWorld, name: string, version
     repo.addTarget(bin, TargetFile.fromData(path, tarball));
     for (const forged of new Set([bin, listBin, UNCLAIMED_ROLE])) await world.repo.signRole(forged);
     repo.updateSnapshot();
-    repo.edit<Snapshot>('snapshot').meta.set(`${name}.json`, listed);
+    if (listed !== undefined) repo.edit<Snapshot>('snapshot').meta.set(`${name}.json`, listed);
     await world.repo.signRole('snapshot');
     repo.updateTimestamp();
     await world.repo.signRole('timestamp');

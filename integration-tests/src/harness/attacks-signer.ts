@@ -41,8 +41,9 @@ export async function unclaimAndPublishInBin(world: NpmWorld, name: string, vers
   await world.repo.transaction(async (repo) => {
     // The snapshot keeps listing the dropped role (TUF 5.5.5: a client refuses a snapshot that drops one),
     // at its last version: the attacker needs a state every client accepts.
+    // (Merkle profile: the in-memory snapshot is an epoch stub and the tree lists the role.)
     const listed = repo.edit<Snapshot>('snapshot').meta.get(`${name}.json`);
-    if (listed === undefined) throw new Error(`the snapshot does not list ${name}.json`);
+    if (listed === undefined && repo.merkle?.tree.get(name) === undefined) throw new Error(`the snapshot does not list ${name}.json`);
     // The attacker signs a release list into the bins as well (ADR 0013): the package's versions plus the new one.
     const claimed = parseReleaseIndex(repo.targetsRole(name).signed.targets.get(releaseIndexPath(name))?.custom);
     const versions = [...(claimed.kind === 'signed' ? claimed.value.versions : []), version];
@@ -54,7 +55,7 @@ export async function unclaimAndPublishInBin(world: NpmWorld, name: string, vers
     repo.addTarget(bin, TargetFile.fromData(path, tarball));
     await world.repo.signRole(bin);
     repo.updateSnapshot();
-    repo.edit<Snapshot>('snapshot').meta.set(`${name}.json`, listed);
+    if (listed !== undefined) repo.edit<Snapshot>('snapshot').meta.set(`${name}.json`, listed);
     await world.repo.signRole('snapshot');
     repo.updateTimestamp();
     await world.repo.signRole('timestamp');
