@@ -47,7 +47,11 @@ const SMALL_ORDER_KEYS = new Set([
  */
 export function isWeakEd25519PublicKey(publicKey: Uint8Array): boolean {
   if (publicKey.length !== 32) return true;
-  if (SMALL_ORDER_KEYS.has(Buffer.from(publicKey.buffer, publicKey.byteOffset, 32).toString('hex'))) return true;
+  // Every small-order encoding starts with 00, 01, 26, c7 or ec: other keys skip the hex encoding (done
+  // for every key imported and every signature checked).
+  const b0 = publicKey[0]!;
+  if ((b0 === 0x00 || b0 === 0x01 || b0 === 0x26 || b0 === 0xc7 || b0 === 0xec) &&
+    SMALL_ORDER_KEYS.has(Buffer.from(publicKey.buffer, publicKey.byteOffset, 32).toString('hex'))) return true;
   // y (little-endian, top bit is the sign of x) >= p = 2^255 - 19 = ed ff .. ff 7f
   if ((publicKey[31]! & 0x7f) !== 0x7f || publicKey[0]! < 0xed) return false;
   for (let i = 1; i < 31; i++) if (publicKey[i] !== 0xff) return false;

@@ -1,5 +1,5 @@
 import { LengthMismatchError, MetadataParseError } from './errors.js';
-import { FieldReader, parseHashes, withUnrecognized, type JsonObject } from './fields.js';
+import { FieldReader, isPlainObject, parseHashes, withUnrecognized, type JsonObject } from './fields.js';
 import { digestHex, verifyHashes, type HashAlgorithm } from './hashes.js';
 
 /** A target (for tufpm: a tarball) with its signed length and hashes. */
@@ -20,6 +20,19 @@ export class TargetFile {
   }
 
   static fromJSON(path: string, obj: unknown): TargetFile {
+    // The usual entry, `{"hashes": {...}, "length": n}` and nothing else (a role holds one per published
+    // version), is read without a FieldReader. Anything else, or anything invalid, takes the general path,
+    // which decides and words the error: both accept exactly the same entries.
+    if (isPlainObject(obj)) {
+      const keys = Object.keys(obj);
+      if (keys.length === 2 && keys[0] === 'hashes' && keys[1] === 'length') {
+        const length = obj['length'];
+        const hashes = obj['hashes'];
+        if (typeof length === 'number' && Number.isSafeInteger(length) && length >= 0 && isPlainObject(hashes)) {
+          return new TargetFile(path, length, parseHashes(hashes, `target ${path}.hashes`));
+        }
+      }
+    }
     const what = `target ${path}`;
     const r = new FieldReader(obj, what);
     const length = r.int('length', 0);

@@ -34,7 +34,7 @@ export class Targets extends Signed {
     const paths = Object.keys(targetsObj);
     if (paths.length > MAX_TARGETS_PER_ROLE) throw new MetadataParseError(`targets: ${paths.length} targets, more than the ${MAX_TARGETS_PER_ROLE} allowed`);
     for (const path of paths) targets.set(path, TargetFile.fromJSON(path, targetsObj[path]));
-    const opts: TargetsOptions = { ...common, targets };
+    const opts: TargetsOptions = { specVersion: common.specVersion, version: common.version, expires: common.expires, targets };
     if (r.optional('delegations')) opts.delegations = Delegations.fromJSON(r.raw('delegations'));
     opts.unrecognized = r.rest();
     return new Targets(opts);

@@ -33,10 +33,14 @@ export function getVerificationResult(
   const data = signedBytes ?? delegate.signedBytes();
   const signedBy: string[] = [];
   const verifiedKeys: Key[] = [];
-  const seen = new Set<string>();
-  for (const keyid of role.keyids) {
-    if (seen.has(keyid)) continue;
-    seen.add(keyid);
+  const keyids = role.keyids;
+  // a keyid listed twice is checked once (a Set only when there is more than one keyid: per-package roles have one)
+  const seen = keyids.length > 1 ? new Set<string>() : undefined;
+  for (const keyid of keyids) {
+    if (seen !== undefined) {
+      if (seen.has(keyid)) continue;
+      seen.add(keyid);
+    }
     const key = keys.get(keyid);
     const sig = delegate.signatures.get(keyid);
     if (key === undefined || sig === undefined) continue;
