@@ -2,6 +2,7 @@
 // (ADR 0008): the same verdicts and coded errors as in-process, and a dead worker vouches for nothing.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { TufError } from '@tufpm/models';
 import { InstallVerifier } from '@tufpm/verify';
@@ -42,6 +43,31 @@ describe('InstallVerifier with its TUF session on a worker thread (as the Yarn p
       return true;
     });
     await verifier.close();
+  });
+
+  it('rejects a lookup after the session was released (the plugin ends it once its tree check passed), and still persists the roles and writes the pins', async (t) => {
+    const { reg, project } = await setup(t);
+    const pkgs = closure(reg);
+    const cacheDir = await project.cache();
+    const verifier = await inWorker(reg, project, cacheDir);
+    const [first, ...rest] = pkgs;
+    const resolved = await verifier.resolve(first!.name, first!.version);
+    await verifier.releaseTufSession();
+    // what was resolved stays answered; anything else is refused, never passed unverified
+    assert.deepEqual(await verifier.resolve(first!.name, first!.version), resolved);
+    assert.ok(rest.length > 0, 'the closure has more than one package');
+    await assert.rejects(verifier.resolve(rest[0]!.name, rest[0]!.version), /TUF session released/);
+    await verifier.releaseTufSession(); // twice: nothing more happens
+    await verifier.commit([`${first!.name}@${first!.version}`]);
+    await verifier.close();
+    const pins = JSON.parse(await readFile(project.lockfile, 'utf8')) as { packages: Record<string, unknown> };
+    assert.deepEqual(Object.keys(pins.packages), [`${first!.name}@${first!.version}`]);
+    // the role it verified was persisted at the release: a new session reads it from this machine's pack
+    const before = reg.counts().tuf;
+    const again = await inWorker(reg, project, cacheDir);
+    assert.deepEqual(await again.resolve(first!.name, first!.version), resolved);
+    await again.close();
+    assert.ok(reg.counts().tuf - before <= 4, 'the role came from the pack written at the release');
   });
 
   it('fails every open request when the worker dies (nothing is taken as verified)', async (t) => {

@@ -62,6 +62,12 @@ export async function validateProject(project: Project, report: ValidationReport
     }
     const check = startTreeCheck(session, opts);
     session.treeCheck = check;
+    // The tree check makes every role lookup of this install, ahead of the downloads; once it passed, the
+    // verified roles are persisted and the TUF session (its worker thread) ends, before Yarn's own memory
+    // peak at the end of the fetch step, the archive rebuilds and the link step. Anything looked up later
+    // is refused, never passed (InstallVerifier.releaseTufSession).
+    const released = check.settled().then(() => (check.failures.length === 0 ? session.verifier.releaseTufSession() : undefined));
+    released.catch(() => undefined); // awaited below; a failed check is reported by finishTreeCheck
     if (opts.immutable && !warnOnly) {
       // ADR 0015: `--immutable` never moves the pins, so it must not install what they do not list (a pull
       // request that edits only yarn.lock would add or downgrade packages no review of the pins shows).
@@ -83,6 +89,7 @@ export async function validateProject(project: Project, report: ValidationReport
         throw fetchError;
       }
       await finishTreeCheck(session, opts, check);
+      await released;
       await afterFetch(session, opts, check.entries);
     } finally {
       session.fetching = false;
