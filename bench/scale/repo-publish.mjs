@@ -2,13 +2,13 @@
 // but everything @tufpm/repo does for one publish of a package role (edit and sign the role, the in-memory
 // snapshot, sign it, stage the leaf, timestamp, consistency check, persistRepository: role file, store epoch,
 // delta.json, timestamp.json, each fsynced). The repository is the one loadRepository would give for a
-// registry of M package roles (targets delegating to each, every role listed but none read yet), built in memory
+// registry of M package roles (targets delegating to each, the roles named by the tree, none read yet), built in memory
 // from the synthetic registry: writing a million role files (and a targets.json over the 64 MB role bound)
 // would measure the generator, not the publish.
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DelegatedRole, Delegations, Metadata, Root, TargetFile, Targets, Timestamp, MetaFile } from '@tufpm/models';
-import { Repository, declareMerkleProfile, merkleSnapshotStub, persistRepository } from '@tufpm/repo';
+import { Repository, declareMerkleProfile, merkleRoleSource, merkleSnapshotStub, persistRepository } from '@tufpm/repo';
 import { MERKLE_TIMESTAMP_FIELD } from '@tufpm/merkle';
 
 const cpuMs = (c) => (c.user + c.system) / 1000;
@@ -46,7 +46,7 @@ function openRepository(reg, store, signer, loads) {
     repo.persisted.set(name, md.toBytes());
     return md;
   });
-  for (const n of reg.names) repo.delegated.listUnloaded(n);
+  repo.delegated.listFrom(merkleRoleSource(store));
   for (const [n, md] of [['root', root], ['timestamp', timestamp], ['snapshot', snapshot]]) repo.persisted.set(n, md.toBytes());
   // targets (M delegations) is never changed by a publish; its bytes only matter to discardChanges
   repo.persisted.set('targets', new Uint8Array(0));

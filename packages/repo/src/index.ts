@@ -80,4 +80,4 @@ export { readStaged, listStaged, stagedDir, type StagedRelease } from './maintai
 export { publishRelease, fetchStaged, submitClaim, fetchVersions, type PublishReleaseOptions, type PublishReleaseResult, type RemoteStaged } from './maintainer/registry-client.js';
 export { readNpmrc, registryFor, tokenFor, type NpmrcSettings } from './maintainer/npmrc.js';
 export { defaultLatest, versionOfTargetPath } from './release-index.js';
-export { snapshotProfileOf, declareMerkleProfile, openMerkleStore, merkleSnapshotStub, type SnapshotProfile } from './merkle-snapshot.js';
+export { snapshotProfileOf, declareMerkleProfile, openMerkleStore, merkleSnapshotStub, merkleRoleSource, type SnapshotProfile } from './merkle-snapshot.js';

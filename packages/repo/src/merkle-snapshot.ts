@@ -1,6 +1,6 @@
 // The wiring of the Merkle snapshot profile (issue 21, ADR 0021) into the npm-profile repository: the tree,
 // its store and its files live in @tufpm/merkle; this file only maps Repository state onto them.
-import { Metadata, RepositoryError, Snapshot, type Root, type Timestamp } from '@tufpm/models';
+import { Metadata, RepositoryError, Snapshot, isTopLevelRole, type Root, type Timestamp } from '@tufpm/models';
 import {
   MERKLE_PROFILE,
   MERKLE_TIMESTAMP_FIELD,
@@ -15,6 +15,7 @@ import {
 } from '@tufpm/merkle';
 import { RepositoryStateError } from './errors.js';
 import type { Repository } from './repository.js';
+import type { RoleNameSource } from './delegated-roles.js';
 
 export type SnapshotProfile = 'classic' | 'merkle';
 
@@ -50,13 +51,27 @@ export function merkleSnapshotStub(timestamp: Timestamp): Metadata<Snapshot> {
   return new Metadata(new Snapshot({ version: timestamp.snapshotMeta.version, expires: timestamp.expires, meta: new Map() }));
 }
 
-/** The live (not tombstoned) roles of the committed tree and their versions, in key order: what loadRepository lists. */
-export function* liveRoles(store: MerkleStore): Generator<{ name: string; version: number }> {
+/**
+ * The delegated roles of a merkle-profile repository as the committed tree names them (every live leaf but
+ * `targets`): what loadRepository lists, without building a map of the M names on open (delegated-roles.ts).
+ * Committed, not staged: a role created or removed in the open cycle is tracked by DelegatedRoles itself.
+ */
+export function merkleRoleSource(store: MerkleStore): RoleNameSource {
   const tree = store.tree;
-  for (const vi of tree.leafValues(tree.committedHead().root)) {
-    const v = tree.valueAt(vi);
-    if (v.tombstone !== true) yield { name: tree.values.names[vi]!, version: v.version };
-  }
+  const delegatedName = (name: string) => name !== 'targets' && !isTopLevelRole(name);
+  return {
+    has(name: string): boolean {
+      if (!delegatedName(name)) return false;
+      const v = tree.get(name, tree.committedHead().root);
+      return v !== undefined && v.tombstone !== true;
+    },
+    *names(): Generator<string> {
+      for (const vi of tree.leafValues(tree.committedHead().root)) {
+        const name = tree.values.names[vi]!;
+        if (delegatedName(name) && tree.valueAt(vi).tombstone !== true) yield name;
+      }
+    },
+  };
 }
 
 /** The version the committed tree holds for a role (a tombstone's too), or undefined when it never held it. */

@@ -5,7 +5,7 @@ import { Metadata, MetadataParseError, encodeRoleName, isTopLevelRole, type Root
 import { RepositoryStateError } from './errors.js';
 import { isErrno, readFileBounded, writeFileAtomic } from './fs-util.js';
 import { Repository } from './repository.js';
-import { commitMerkleEpoch, committedRoleVersion, liveRoles, merkleSnapshotStub, openMerkleStore, snapshotProfileOf } from './merkle-snapshot.js';
+import { commitMerkleEpoch, committedRoleVersion, merkleRoleSource, merkleSnapshotStub, openMerkleStore, snapshotProfileOf } from './merkle-snapshot.js';
 import { writeRoleBundles, type RoleBundleReport } from './role-bundles.js';
 
 /** Bounds for reading our own metadata directory (it is operator data, but still parsed strictly). */
@@ -118,10 +118,11 @@ export async function loadRepository(dir: string): Promise<Repository> {
 }
 
 /**
- * The Merkle profile's load: the in-memory snapshot is a stub (merkle-snapshot.ts) and each role's version
- * comes from the committed tree when the role is first read, so no map of M versions is kept and nothing of
- * size M is serialized or parsed. Listing the M role names still walks the tree once (the store was read
- * whole by MerkleStore.open anyway); a publish afterwards touches only its own roles.
+ * The Merkle profile's load: the in-memory snapshot is a stub (merkle-snapshot.ts), the delegated roles are
+ * the committed tree's live leaves (looked up by name, never listed one by one) and each role's version comes
+ * from the tree when the role is first read: no map of M names or versions is built and nothing of size M is
+ * serialized or parsed. What stays O(M) is MerkleStore.open reading the store; a publish afterwards touches
+ * only its own roles.
  */
 async function loadMerkleRepository(dir: string, root: Metadata<Root>, rootBytes: Uint8Array, timestamp: Metadata<Timestamp>, tsBytes: Uint8Array): Promise<Repository> {
   const store = await openMerkleStore(dir, timestamp.signed);
@@ -133,11 +134,7 @@ async function loadMerkleRepository(dir: string, root: Metadata<Root>, rootBytes
     if (v === undefined) throw new RepositoryStateError(`the snapshot tree does not hold role ${name}`);
     return v;
   });
-  for (const { name } of liveRoles(store)) {
-    if (name === 'targets') continue;
-    if (isTopLevelRole(name)) throw new MetadataParseError(`the snapshot tree holds top-level role ${name}`);
-    repo.delegated.listUnloaded(name);
-  }
+  repo.delegated.listFrom(merkleRoleSource(store));
   repo.merkle = store;
   return repo;
 }
