@@ -5,7 +5,8 @@
 // cache and the state directory before each run: Yarn's cache and global folder, npm's cache; a cold install
 // against the loopback registry, with no TUF metadata and no sealed record),
 // AB_PROF_DIR=dir (after the rounds, AB_PROF_RUNS=1 alternating --cpu-prof runs of each tufpm side:
-// <dir>/<side>-<i>.cpuprofile).
+// <dir>/<side>-<i>.cpuprofile; AB_PROF_PLAIN=1 profiles the plain side too), AB_TRAFFIC=1 (each run's
+// requests and bytes by kind, from the registry's counters, on stderr).
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,16 +70,18 @@ for (const pm of pms) {
   for (const s of sides.slice(1)) await copyFile(join(sides[0].dir, lock), join(s.dir, lock));
   for (const s of sides.slice(1)) await s.run('install');
   const t = Object.fromEntries(sides.map((s) => [s.kind, { ms: [], cpu: [] }]));
+  if (process.env.AB_TRAFFIC === '1') world.takeTraffic();
   for (let r = 0; r < runs; r++) {
     const order = [0, 1, 2].map((i) => sides[(i + r) % 3]);
     for (const s of order) {
       const res = await s.run('ci');
       t[s.kind].ms.push(res.ms);
+      if (process.env.AB_TRAFFIC === '1') process.stderr.write(`${s.kind} traffic ${JSON.stringify(world.takeTraffic())}\n`);
       if (res.cpuMs !== undefined) t[s.kind].cpu.push(res.cpuMs);
     }
     process.stderr.write(`${pm} round ${r + 1}: ${order.map((s) => `${s.kind} ${t[s.kind].ms.at(-1).toFixed(0)}`).join(', ')}\n`);
   }
-  if (profDir) for (let i = 0; i < Number(process.env.AB_PROF_RUNS ?? 1); i++) for (const s of sides.slice(1)) await s.run('ci', i);
+  if (profDir) for (let i = 0; i < Number(process.env.AB_PROF_RUNS ?? 1); i++) for (const s of process.env.AB_PROF_PLAIN === "1" ? sides : sides.slice(1)) await s.run("ci", i);
   out[pm] = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, { wallMedian: median(v.ms), cpuMedian: median(v.cpu), ms: v.ms.map(Math.round), cpu: v.cpu.map(Math.round) }]));
 }
 console.log(JSON.stringify(out, null, 1));
