@@ -68,3 +68,29 @@ test('rejects a tarball that is not gzip, or not tar', async () => {
   await assert.rejects(checkTarballEntries('x', '1.0.0', 'r', new Uint8Array([1, 2, 3])), { code: 'TUF_TARBALL_ENTRY' });
   await assert.rejects(checkTarballEntries('x', '1.0.0', 'r', new Uint8Array(gzipSync(Buffer.alloc(700, 7)))), { code: 'TUF_TARBALL_ENTRY' });
 });
+
+// Tarballs that unpack to more than 4 MiB stream through zlib; smaller ones are inflated in one call. Both
+// paths must refuse the same tarballs, and the gzip trailer's stated size (attacker-chosen) must not steer
+// a large tarball past its walk.
+const bigData = (bytes: number): string => 'x'.repeat(bytes);
+
+test('rejects a hidden second package.json behind 5 MiB of other entries (the streaming walk of large tarballs)', async () => {
+  const bytes = tgz([{ path: 'package/package.json', data: '{}' }, { path: 'package/big.js', data: bigData(5 * 1024 * 1024) }, { path: 'package/./package.json', data: '{"scripts":{}}' }]);
+  await assert.rejects(checkTarballEntries('twin', '1.0.0', 'r', bytes), { code: 'TUF_TARBALL_ENTRY' });
+  // and the same tarball without the twin passes: the refusal above is the entry rule, not the size
+  await checkTarballEntries('ok', '1.0.0', 'r', tgz([{ path: 'package/package.json', data: '{}' }, { path: 'package/big.js', data: bigData(5 * 1024 * 1024) }]));
+});
+
+test('rejects a hidden second package.json in a large tarball whose gzip trailer claims it is small', async () => {
+  const bytes = tgz([{ path: 'package/package.json', data: '{}' }, { path: 'package/big.js', data: bigData(5 * 1024 * 1024) }, { path: 'package/./package.json', data: '{"scripts":{}}' }]);
+  const lying = new Uint8Array(bytes);
+  new DataView(lying.buffer).setUint32(lying.length - 4, 1024, true); // ISIZE: "unpacks to 1 KiB"
+  await assert.rejects(checkTarballEntries('twin', '1.0.0', 'r', lying), { code: 'TUF_TARBALL_ENTRY' });
+});
+
+test('rejects a hidden second package.json in a small tarball whose gzip trailer claims it is large', async () => {
+  const bytes = tgz([{ path: 'package/package.json', data: '{}' }, { path: 'package/./package.json', data: '{"scripts":{}}' }]);
+  const lying = new Uint8Array(bytes);
+  new DataView(lying.buffer).setUint32(lying.length - 4, 0xfffffff0, true);
+  await assert.rejects(checkTarballEntries('twin', '1.0.0', 'r', lying), { code: 'TUF_TARBALL_ENTRY' });
+});
