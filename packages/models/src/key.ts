@@ -86,10 +86,11 @@ export class Key {
     const p = this.prepare();
     if (p.kind === 'error') throw p.error;
     if (typeof signatureHex !== 'string') return false;
-    // Buffer.from stops at the first character that is not a hex digit (and drops an odd last one): the
-    // signature is well-formed hex exactly when every character was decoded.
+    // TUF 5.4 (signatures are hex): every character must be a hex digit. Buffer.from's decoder cannot say so: it
+    // reads only the low byte of each UTF-16 unit ('\u0161' decodes as 'a'), so a mirror could rewrite signatures
+    // into other text that other TUF clients refuse and this one would accept (red team s8).
+    if (!isHexString(signatureHex)) return false;
     const sig = Buffer.from(signatureHex, 'hex');
-    if (sig.length * 2 !== signatureHex.length) return false;
     switch (p.kind) {
       case 'ed25519':
         return ed25519VerifyPrepared(p.keyObject, p.raw, data, sig, getCryptoBackend());
@@ -184,4 +185,15 @@ function verifyOrFalse(f: () => boolean): boolean {
     if (err instanceof Error && 'code' in err && String((err as { code: unknown }).code).startsWith('ERR_OSSL')) return false;
     throw err;
   }
+}
+
+/** True when s is an even number of ASCII hex digits ([0-9a-fA-F]); a loop over char codes, no regex per signature. */
+function isHexString(s: string): boolean {
+  if (s.length % 2 !== 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // '0'-'9', 'A'-'F', 'a'-'f'
+    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
 }

@@ -105,3 +105,17 @@ test('rejects a signature that is not wholly hex (a valid prefix is not enough)'
   assert.equal(key.verify(data, 42 as unknown as string), false);
   assert.ok(key instanceof Key);
 });
+
+test('rejects a signature rewritten into non-ASCII characters that decode to the same bytes (mirror malleability)', () => {
+  const { key, signer } = generateEd25519KeyPair();
+  const data = new TextEncoder().encode('{"a":1}');
+  const sig = signer.sign(data);
+  // Node's hex decoder reads only the low byte of each UTF-16 unit: U+0100 + c decodes like c.
+  const shifted = [...sig].map((ch) => String.fromCharCode(0x100 + ch.charCodeAt(0))).join('');
+  assert.equal(Buffer.from(shifted, 'hex').equals(Buffer.from(sig, 'hex')), true, 'the rewritten text decodes to the real signature');
+  assert.equal(key.verify(data, shifted), false);
+  // one character is enough: 'a' -> U+0161 ('š'), '0' -> U+0130 ('İ')
+  const i = sig.search(/[a0]/);
+  const one = sig.slice(0, i) + (sig[i] === 'a' ? '\u0161' : '\u0130') + sig.slice(i + 1);
+  assert.equal(key.verify(data, one), false);
+});
