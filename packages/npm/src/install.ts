@@ -9,6 +9,7 @@ import type { NpmConfig } from './config.js';
 import { NpmUsageError, NpmVerifyError } from './errors.js';
 import { failOnOptionalIntegrityErrors, refuseUnverifiedExtractions } from './reify-guard.js';
 import { checkEntriesBeforeExtraction } from './entry-guard.js';
+import { installLibraryOptions } from './install-options.js';
 import type { Progress } from './progress.js';
 import { verifyTree, type TreeVerifyOptions, type TreeVerifyResult } from './tree-verify.js';
 import { withReleaseListGuard } from './release-guard.js';
@@ -50,15 +51,15 @@ export class VerificationFailures extends TufError {
 export function arboristOptions(config: NpmConfig): ArboristOptions {
   // npm's own flat options (every install-shaping key: --legacy-peer-deps, --install-strategy, --omit,
   // --before, --dry-run, --no-save, ...), computed by npm's flatten (config.ts); the registry is the one
-  // tufpm's TUF metadata covers, and audit and fund stay off (they only report).
+  // tufpm's TUF metadata covers, and audit stays off (it only reports; no library reads fund). Keys only other npm commands
+  // read are left out: every library of the install copies its options per request (install-options.ts).
   return {
-    ...config.flat,
+    ...installLibraryOptions(config.flat),
     path: config.prefix,
     registry: config.registry,
     // npm keeps its content-addressed cache in <cache>/_cacache; share it the same way.
     cache: join(config.cache, '_cacache'),
     audit: false,
-    fund: false,
     progress: false,
     ignoreScripts: config.ignoreScripts,
     omit: config.omit,
