@@ -86,7 +86,7 @@ export class Key {
     const p = this.prepare();
     if (p.kind === 'error') throw p.error;
     if (typeof signatureHex !== 'string') return false;
-    // TUF 5.4 (signatures are hex): every character must be a hex digit. Buffer.from's decoder cannot say so: it
+    // TUF 4.2 (SIGNATURE is a hex string): every character must be a hex digit. Buffer.from's decoder cannot say so: it
     // reads only the low byte of each UTF-16 unit ('\u0161' decodes as 'a'), so a mirror could rewrite signatures
     // into other text that other TUF clients refuse and this one would accept (red team s8).
     if (!isHexString(signatureHex)) return false;
