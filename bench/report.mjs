@@ -162,9 +162,10 @@ export function renderMarkdown(result) {
   }
   if (result.world) {
     const w = result.world;
-    const profile = w.profile === 'bins'
-      ? `${w.claimedRoles} claimed package roles, every other package in one of ${w.bins} registry-signed hash bins`
-      : `${w.claimedRoles} per-package delegated roles (every installed package has its own maintainer-signed role)`;
+    const profile = w.profile === 'claimed'
+      ? `${w.claimedRoles} per-package delegated roles (every installed package has its own maintainer-signed role)`
+      : `profile ${w.profile}: ${w.claimedRoles} claimed package roles, every other package in one of ${w.bins} registry-signed hash bins` +
+        (w.profile === 'realistic' ? ', plus real resolve and typescript tarballs installed through Yarn\'s builtin patch: locators' : '');
     out.push(`Registry: ${w.packages} generated packages, install closure ${w.closure} package versions, ${profile}; ${runsFor('cold', config.runs)} cold and ${runsFor('warm', config.runs)} warm runs per side, medians.`);
   }
   out.push('', '## Install wall time: tufpm vs plain (same registry, same run)', '');

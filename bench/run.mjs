@@ -52,7 +52,7 @@ function benchConfig() {
   const only = argv.part !== undefined ? argv.part.join(',') : process.env.BENCH_ONLY ?? ALL_PARTS.join(',');
   const parts = new Set(only.split(',').map((s) => s.trim()).filter(Boolean));
   for (const p of parts) if (!ALL_PARTS.includes(p)) throw new Error(`unknown bench part ${p} (parts: ${ALL_PARTS.join(', ')})`);
-  if (!['claimed', 'mixed', 'bins'].includes(process.env.BENCH_PROFILE || 'claimed')) throw new Error('BENCH_PROFILE must be claimed, mixed or bins');
+  if (!['claimed', 'mixed', 'bins', 'realistic'].includes(process.env.BENCH_PROFILE || 'claimed')) throw new Error('BENCH_PROFILE must be claimed, mixed, bins or realistic');
   if (!['pnp', 'node-modules'].includes(process.env.BENCH_YARN_LINKER || 'pnp')) throw new Error('BENCH_YARN_LINKER must be pnp or node-modules');
   return {
     quick,

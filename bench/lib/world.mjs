@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSignedRegistry } from '@tufpm/integration-tests/dist/src/harness/signed-registry.js';
 import { generateUniverse } from '@tufpm/registry';
+import { addPatchedPackages } from './patched-packages.mjs';
 
 /** Package names of the closure of a universe (the generator is deterministic for the same options). */
 async function closureNames({ packages, seed, roots }) {
@@ -29,15 +30,30 @@ async function closureNames({ packages, seed, roots }) {
  * profile 'mixed': one closure package in eight claimed, the rest in registry-signed hash bins.
  * profile 'bins': the harness's default world, 4 claimed packages and the rest in registry-signed
  * hash bins (how most packages are covered before their maintainers claim them).
+ * profile 'realistic': 'mixed' plus real `resolve` and `typescript` tarballs (and resolve's dependencies)
+ * in registry-signed bins, direct dependencies of the bench project, so Yarn installs them through its
+ * builtin compat `patch:` locators (patched-packages.mjs).
  */
 export async function createBenchWorld({ packages, seed = 1, roots = 20, profile = 'claimed' }) {
   let claimed = 'default';
   if (profile === 'claimed') claimed = (await closureNames({ packages, seed, roots })).names;
   // 'mixed' (issue 20): what a registry looks like a while after launch, most packages registry-signed in
   // hash bins and about one in eight claimed by its maintainers (every 8th closure name, a fixed choice).
-  else if (profile === 'mixed') claimed = (await closureNames({ packages, seed, roots })).names.filter((_, i) => i % 8 === 0);
+  else if (profile === 'mixed' || profile === 'realistic') claimed = (await closureNames({ packages, seed, roots })).names.filter((_, i) => i % 8 === 0);
   else if (profile !== 'bins') throw new Error(`unknown registry profile ${profile}`);
   const registry = await createSignedRegistry({ packages, seed, roots, claimed });
+  let closure = registry.universe.closure;
+  let rootDependencies = registry.universe.rootDependencies;
+  if (profile === 'realistic') {
+    try {
+      const added = await addPatchedPackages(registry);
+      closure = [...closure, ...added.closure].sort();
+      rootDependencies = { ...rootDependencies, ...added.rootDependencies };
+    } catch (err) {
+      await registry.close();
+      throw err;
+    }
+  }
   const traffic = { tuf: { requests: 0, bytes: 0 }, tarball: { requests: 0, bytes: 0 }, packument: { requests: 0, bytes: 0 }, other: { requests: 0, bytes: 0 } };
   // Counts body bytes by wrapping write/end; returns false so the registry (or the harness) answers.
   registry.addIntercept(async (_req, res, route) => {
@@ -62,11 +78,11 @@ export async function createBenchWorld({ packages, seed = 1, roots = 20, profile
   });
   return {
     registry,
-    closure: registry.universe.closure,
+    closure,
     profile,
     claimedRoles: registry.claims.length,
     bins: 2 ** registry.fixture.bitLength,
-    rootDependencies: registry.universe.rootDependencies,
+    rootDependencies,
     /** A copy of the counters, then zeroed. */
     takeTraffic() {
       const copy = JSON.parse(JSON.stringify(traffic));

@@ -35,9 +35,13 @@ function configuredRegistry() {
 
 const fileName = (name, version) => `${name.replace('/', '+')}-${version}.tgz`;
 
-/** Fetches what the cache lacks; returns the tarball directory and the package list. */
-export async function ensureTarballs({ concurrency = 12 } = {}) {
-  const packages = await lockedPackages();
+/**
+ * Fetches what the cache lacks; returns the tarball directory and the package list. `only` (a set of
+ * names) limits both to those packages of the lock (the macro bench's 'realistic' profile takes a few).
+ */
+export async function ensureTarballs({ concurrency = 12, only } = {}) {
+  const packages = (await lockedPackages()).filter((p) => only === undefined || only.has(p.name));
+  if (only !== undefined && packages.length !== only.size) throw new Error(`package-lock.json lacks some of ${[...only].join(', ')}`);
   const dir = join(CACHE_DIR, 'tarballs');
   await mkdir(dir, { recursive: true });
   const missing = packages.filter((p) => !existsSync(join(dir, p.file)));
