@@ -63,7 +63,8 @@ export class NpmProject {
 
   run(command) {
     const [file, label] = this.tufpm ? [TUFPM_NPM_CLI, `tufpm-npm ${command}`] : [NPM_CLI, `npm ${command}`];
-    return timedRun(label, process.execPath, [file, command], { cwd: this.dir, env: this.env() });
+    const prof = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`, `--cpu-prof-name=${label}-${command}-${Date.now()}.cpuprofile`, '--cpu-prof-interval=500'] : [];
+    return timedRun(label, process.execPath, [...prof, file, command], { cwd: this.dir, env: this.env() });
   }
 
   hasFile(name) {

@@ -6,6 +6,7 @@
 //   BENCH_REAL_CLIENTS=a,b  yarn-node-modules, yarn-pnp, npm (default all three)
 //   BENCH_NET_RTT=20,80   round trips (ms) of the network part
 //   BENCH_NET_MBIT=n      the bandwidth cap of the network part, Mbit/s shared by all requests (default 100)
+//   BENCH_CPU_PROF_DIR=d  npm and tufpm-npm runs write a --cpu-prof profile of their main thread into d
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
