@@ -29,7 +29,7 @@ const tail = (text, lines = 30) => text.split('\n').slice(-lines).join('\n');
  */
 function parseTime(text) {
   const m = text.trim().split('\n').pop()?.match(/^(\d+(?:\.\d+)?) (\d+(?:\.\d+)?) (\d+)$/);
-  return m ? { cpuMs: (Number(m[1]) + Number(m[2])) * 1000, maxRssMiB: Number(m[3]) / 1024 } : undefined;
+  return m ? { cpuMs: (Number(m[1]) + Number(m[2])) * 1000, userMs: Number(m[1]) * 1000, sysMs: Number(m[2]) * 1000, maxRssMiB: Number(m[3]) / 1024 } : undefined;
 }
 
 export function timedRun(label, file, args, { cwd, env }) {
@@ -41,11 +41,11 @@ export function timedRun(label, file, args, { cwd, env }) {
     execFile(cmd, argv, { cwd, env, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
       const ms = performance.now() - t0;
       const finish = async () => {
-        let cpuMs;
+        let cpuMs, userMs, sysMs;
         let maxRssMiB;
         if (HAS_CPU_TIME) {
           try {
-            ({ cpuMs, maxRssMiB } = parseTime(await readFile(timeFile, 'utf8')) ?? {});
+            ({ cpuMs, userMs, sysMs, maxRssMiB } = parseTime(await readFile(timeFile, 'utf8')) ?? {});
           } catch (err) {
             if (err.code !== 'ENOENT') throw err;
           }
@@ -55,7 +55,7 @@ export function timedRun(label, file, args, { cwd, env }) {
           const code = typeof error.code === 'number' ? error.code : String(error.code ?? error.signal ?? 'unknown');
           throw new BenchRunError(`${label} failed (exit ${code}) in ${cwd}\n--- stdout (tail) ---\n${tail(stdout)}\n--- stderr (tail) ---\n${tail(stderr)}`, { code, stdout, stderr });
         }
-        return { ms, cpuMs, maxRssMiB, stdout, stderr };
+        return { ms, cpuMs, userMs, sysMs, maxRssMiB, stdout, stderr };
       };
       finish().then(resolve, reject);
     });

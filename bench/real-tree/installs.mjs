@@ -56,7 +56,7 @@ async function measure({ world, sides, kind, rounds, label }) {
       traffic[name] = world.takeTraffic();
       runs[name].push(r);
       if (name === 'tufpm' && r.stdout) notes = { tufSections: tufSectionTime(r.stdout), lines: tufNotes(r.stdout) };
-      progress(`${label} ${kind} ${name} #${round + 1}: ${(r.ms / 1000).toFixed(2)} s wall, ${((r.cpuMs ?? NaN) / 1000).toFixed(2)} s CPU, ${(r.maxRssMiB ?? NaN).toFixed(0)} MiB`);
+      progress(`${label} ${kind} ${name} #${round + 1}: ${(r.ms / 1000).toFixed(2)} s wall, ${((r.cpuMs ?? NaN) / 1000).toFixed(2)} s CPU (user ${((r.userMs ?? NaN) / 1000).toFixed(2)} s, sys ${((r.sysMs ?? NaN) / 1000).toFixed(2)} s), ${(r.maxRssMiB ?? NaN).toFixed(0)} MiB`);
     }
   }
   const plain = summarizeSide(runs.plain);
