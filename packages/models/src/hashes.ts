@@ -22,10 +22,19 @@ export function digestHex(alg: HashAlgorithm, data: Uint8Array): string {
 
 const HEX = /^(?:[0-9a-fA-F]{2})*$/;
 
+/**
+ * True when s is whole bytes of ASCII hex ([0-9a-fA-F], even length). Check before Buffer.from(s, 'hex'):
+ * that decoder stops at the first bad character and reads only the low byte of each UTF-16 unit
+ * ('\u0161' decodes as 'a'), so it cannot tell hex from other text.
+ */
+export function isHexBytes(s: string): boolean {
+  return HEX.test(s);
+}
+
 /** Compares two hex strings as bytes in constant time (for equal lengths). False on invalid hex. */
 export function constantTimeEqualHex(a: string, b: string): boolean {
   if (typeof a !== 'string' || typeof b !== 'string') return false;
-  if (!HEX.test(a) || !HEX.test(b)) return false;
+  if (!isHexBytes(a) || !isHexBytes(b)) return false;
   const x = Buffer.from(a, 'hex');
   const y = Buffer.from(b, 'hex');
   // Digest lengths are public (they follow from the algorithm), so the early length exit leaks nothing.

@@ -2,6 +2,7 @@ import { constants, createHash, createPublicKey, verify as nodeVerify, type KeyO
 import { canonicalize } from './canonical-json.js';
 import { ed25519KeyObject, ed25519Spki, ed25519VerifyPrepared, getCryptoBackend, isWeakEd25519PublicKey } from './crypto-backend.js';
 import { MetadataParseError, UnsupportedAlgorithmError } from './errors.js';
+import { isHexBytes } from './hashes.js';
 import { FieldReader, asObject, withUnrecognized, type JsonObject } from './fields.js';
 
 type Prepared =
@@ -86,10 +87,9 @@ export class Key {
     const p = this.prepare();
     if (p.kind === 'error') throw p.error;
     if (typeof signatureHex !== 'string') return false;
-    // TUF 4.2 (SIGNATURE is a hex string): every character must be a hex digit. Buffer.from's decoder cannot say so: it
-    // reads only the low byte of each UTF-16 unit ('\u0161' decodes as 'a'), so a mirror could rewrite signatures
-    // into other text that other TUF clients refuse and this one would accept (red team s8).
-    if (!isHexString(signatureHex)) return false;
+    // TUF 4.2 (SIGNATURE is a hex string): every character must be a hex digit, or a mirror could rewrite
+    // signatures into other text that Buffer.from still decodes to the same bytes (red team s8).
+    if (!isHexBytes(signatureHex)) return false;
     const sig = Buffer.from(signatureHex, 'hex');
     switch (p.kind) {
       case 'ed25519':
@@ -185,15 +185,4 @@ function verifyOrFalse(f: () => boolean): boolean {
     if (err instanceof Error && 'code' in err && String((err as { code: unknown }).code).startsWith('ERR_OSSL')) return false;
     throw err;
   }
-}
-
-/** True when s is an even number of ASCII hex digits ([0-9a-fA-F]); a loop over char codes, no regex per signature. */
-function isHexString(s: string): boolean {
-  if (s.length % 2 !== 0) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    // '0'-'9', 'A'-'F', 'a'-'f'
-    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102))) return false;
-  }
-  return true;
 }
