@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DEFAULT_RETRY, UrlFetcher, downloadBytes, joinUrl, writeFileAtomic } from '@tufpm/client';
 import { Metadata } from '@tufpm/models';
 import { VerifyError } from './errors.js';
-import { DEFAULT_TRUSTED_ROOT_NAME } from './verifier.js';
+import { DEFAULT_TRUSTED_ROOT_NAME } from './verifier-open.js';
 
 const MAX_ROOT_BYTES = 512 * 1024;
 

@@ -1,6 +1,7 @@
-export { InstallVerifier, normalizeRegistry, DEFAULT_TRUSTED_ROOT_NAME } from './verifier.js';
+export { InstallVerifier } from './verifier.js';
+export { normalizeRegistry, DEFAULT_TRUSTED_ROOT_NAME } from './verifier-open.js';
 export { parseMetadataUrl } from './metadata-url.js';
-export type { VerifierOptions, VerifyMode, SignedTarget, VerifierSummary, ProgressEvent } from './verifier.js';
+export type { VerifierOptions, VerifyMode, SignedTarget, VerifierSummary, ProgressEvent } from './types.js';
 export { VerifyError, describeFailure } from './errors.js';
 export { failureReport, formatFailureReport, type FailureReport } from './failure-report.js';
 export { parseSignedDependencies, extraneousDependencies } from './signed-dependencies.js';

@@ -13,6 +13,11 @@ export function isValidVersion(version: string): boolean {
   return version.length <= 256 && VERSION.test(version);
 }
 
+/** The key of a package version in the pins and the verifier's session maps: `name@version`. */
+export function pkgKey(name: string, version: string): string {
+  return `${name}@${version}`;
+}
+
 /**
  * The TUF target path of a package version: the tarball's path on the registry.
  * 'lodash','4.17.21' -> 'lodash/-/lodash-4.17.21.tgz'; '@babel/core','7.24.0' -> '@babel/core/-/core-7.24.0.tgz'.

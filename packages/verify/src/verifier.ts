@@ -1,44 +1,22 @@
-import { createHash } from 'node:crypto';
-import { join } from 'node:path';
-import { TufError, type ReleaseIndex } from '@tufpm/models';
-import { checkOfferedReleases, dropUnsignedPreferences, findReleaseList, offeredReleases, tagEdgeMismatch, type TagEdge } from './release-list.js';
-import { VerifyError, describeFailure } from './errors.js';
-import { DEFAULT_LOCKFILE_NAME, LOCKFILE_VERSION, readLockfile, roleKeysName, rootDigestKind, writeLockfile, type PinnedPackage, type RecordedClaim, type RoleKeys, type SideLockfile, type UnclaimPin } from './lockfile.js';
-import { sha512HexToIntegrity } from './sri.js';
-import { parseTarballUrl, targetPathFor } from './target-path.js';
-import { hasVerifiedRoles, openTufSession, type TufSession } from './tuf-session.js';
-import { DEFAULT_AUDITORS_NAME, readAuditorPolicy } from './auditors.js';
-import { auditorsRecord, checkAuditorsAgainstPins } from './auditors-pin.js';
-import { openTufSessionInWorker } from './worker-session.js';
+import type { VerifyError } from './errors.js';
+import { writeLockfile, type PinnedPackage, type RecordedClaim, type RoleKeys, type SideLockfile } from './lockfile.js';
+import { parseTarballUrl, pkgKey, targetPathFor } from './target-path.js';
+import type { TufSession } from './tuf-session.js';
 import { releasedSession } from './released-session.js';
-import { MachineBindings, isBindableKey, patchedBindingKey } from './machine-bindings.js';
-import { CheckedTarballs } from './checked-tarballs.js';
-import { CheckedPackages, packageCheckDigest } from './checked-packages.js';
+import type { MachineBindings } from './machine-bindings.js';
+import type { CheckedTarballs } from './checked-tarballs.js';
+import { packageCheckDigest, type CheckedPackages } from './checked-packages.js';
 import { checkTarballEntries } from './tarball-entries.js';
-import { exactVersion, notApprovedError, restrictToApproved } from './overlay.js';
-import { checkStateTree, openMachineState, registryStateDir } from './state-dir.js';
-import { checkPackageAgainstPin, checkProvenRolesAgainstPins, checkRecordedClaim, checkSignerPolicy, checkStateAgainstPins, equalHex } from './pin-checks.js';
+import { checkPackageAgainstPin, checkRecordedClaim, checkSignerPolicy } from './pin-checks.js';
+import type { TagEdge } from './release-list.js';
 import type { SignedTarget, VerifierOptions, VerifierSummary, VerifyMode } from './types.js';
-import { extraneousDependencies, extraneousDependencyError, parseSignedDependencies, type DeclaredDependencies } from './signed-dependencies.js';
-import {
-  binEscapeError,
-  escapingBins,
-  manifestFieldError,
-  manifestFieldProblems,
-  parseManifestFields,
-  uncheckableFields,
-  unsignedFieldsError,
-  type DeclaredManifestFields,
-} from './manifest-fields.js';
-
-export type { VerifyMode, ProgressEvent, VerifierOptions, SignedTarget, VerifierSummary } from './types.js';
-
-export const DEFAULT_TRUSTED_ROOT_NAME = 'tufpm-root.json';
-
-function pkgKey(name: string, version: string): string {
-  return `${name}@${version}`;
-}
-
+import { extraneousDependencies, extraneousDependencyError, type DeclaredDependencies } from './signed-dependencies.js';
+import { binEscapeError, escapingBins, manifestFieldError, manifestFieldProblems, uncheckableFields, unsignedFieldsError, type DeclaredManifestFields } from './manifest-fields.js';
+import { normalizeRegistry, openVerifierSession, pinsLocation } from './verifier-open.js';
+import { ReleaseListChecks } from './release-checks.js';
+import { SessionBindings } from './session-bindings.js';
+import { checkTarballBytes, lookUpSignedTarget } from './signed-target.js';
+import { nextPins } from './next-pins.js';
 
 /**
  * The install-time verification engine shared by the Yarn plugin and tufpm-npm: a package version maps to
@@ -53,9 +31,10 @@ export class InstallVerifier {
   private readonly pinsFile: string;
   private readonly resolved = new Map<string, SignedTarget>();
   private readonly pending = new Map<string, Promise<SignedTarget>>();
-  private readonly yarnChecksums = new Map<string, string>();
-  /** `patch:` archives compared in this session: binding key -> { package key, archive checksum } */
-  private readonly patchedChecksums = new Map<string, { key: string; checksum: string }>();
+  /** Yarn archive checksums bound to this session's verified tarballs (session-bindings.ts) */
+  private readonly bindings: SessionBindings;
+  /** packuments and dist-tag edges against the signed release lists (release-checks.ts) */
+  private readonly releaseChecks: ReleaseListChecks;
   private readonly exemptNames: Set<string>;
   private readonly exemptScopes: string[];
   private readonly maintainerSignedNames = new Set<string>();
@@ -73,28 +52,27 @@ export class InstallVerifier {
   private readonly signedFacts = new Map<string, string>();
   /** the keys of the roles that signed the targets resolved in this session, by their `roles` entry name */
   private readonly signingKeys = new Map<string, RoleKeys>();
-  /** package name -> its signed release list (ADR 0013), looked up once per install */
-  private readonly releaseLists = new Map<string, Promise<{ role: string; index: ReleaseIndex }>>();
-  /** the project's tufpm-auditors.json as recorded in the pins (merkle.auditors), when it has one */
-  private auditors: RoleKeys | undefined;
 
   private constructor(
     private readonly options: VerifierOptions,
     private tuf: TufSession,
     private readonly pins: SideLockfile | undefined,
-    private readonly machineBindings: MachineBindings,
+    machineBindings: MachineBindings,
     private readonly checkedTarballs: CheckedTarballs,
     private readonly checkedPackages: CheckedPackages,
+    /** the project's tufpm-auditors.json as recorded in the pins (merkle.auditors), when it has one */
+    private readonly auditors: RoleKeys | undefined,
   ) {
     this.registryUrl = normalizeRegistry(options.registryUrl);
     this.mode = options.mode ?? 'enforce';
-    this.lockfilePath = join(options.projectDir, options.lockfileName ?? DEFAULT_LOCKFILE_NAME);
-    this.pinsFile = options.pinsPath ?? this.lockfilePath;
+    ({ lockfilePath: this.lockfilePath, pinsFile: this.pinsFile } = pinsLocation(options));
     const exempt = options.unsafeUnverifiedPackages ?? [];
     this.exemptNames = new Set(exempt.filter((e) => !e.endsWith('/*')));
     this.exemptScopes = exempt.filter((e) => e.endsWith('/*')).map((e) => e.slice(0, -1));
     for (const [key, pin] of pins?.packages ?? []) if (pin.maintainerSigned) this.maintainerSignedNames.add(key.slice(0, key.lastIndexOf('@')));
     this.unclaimed = new Set(tuf.state().unclaimed ?? []);
+    this.bindings = new SessionBindings(machineBindings, this.resolved, (name, version) => this.pinned(name, version));
+    this.releaseChecks = new ReleaseListChecks(() => this.tuf, (name) => this.isExempt(name));
   }
 
   static targetPathFor(name: string, version: string): string {
@@ -106,61 +84,8 @@ export class InstallVerifier {
    * than the pins. Nothing is written to the project.
    */
   static async open(options: VerifierOptions): Promise<InstallVerifier> {
-    const registryUrl = normalizeRegistry(options.registryUrl);
-    const lockfilePath = join(options.projectDir, options.lockfileName ?? DEFAULT_LOCKFILE_NAME);
-    const pins = await readLockfile(options.pinsPath ?? lockfilePath);
-    if (pins && normalizeRegistry(pins.registry) !== registryUrl) {
-      throw new VerifyError('TUF_LOCKFILE', `${options.pinsPath ?? lockfilePath} pins registry ${pins.registry}, but the install uses ${registryUrl}`, {
-        attack: 'registry substitution',
-        recovery: 'point the install at the pinned registry, or delete tufpm-lock.json deliberately to re-pin',
-      });
-    }
-    const auditors = await readAuditorPolicy(join(options.projectDir, DEFAULT_AUDITORS_NAME));
-    // ADR 0022: the pins recorded that auditors are required; a project without them (or with weaker ones) is refused
-    if (pins) checkAuditorsAgainstPins(pins, auditors?.policy, options.pinsPath ?? lockfilePath);
-    options.onProgress?.({ phase: 'refresh', done: 0, total: 1 });
-    const machine = await openMachineState(options.stateDir, options.packageCaches, options.stateDirIsDefault === true ? undefined : options.projectDir);
-    const metadataUrl = options.metadataUrl ?? `${registryUrl}-/tuf/metadata/`;
-    // What this install reads from the state directory: no symlinks, nothing writable by others (ADR 0011).
-    await checkStateTree(machine.dir, registryStateDir(machine.dir, metadataUrl));
-    const sessionOptions = {
-      registryUrl,
-      metadataUrl,
-      trustedRootPath: options.trustedRootPath ?? join(options.projectDir, DEFAULT_TRUSTED_ROOT_NAME),
-      cacheDir: registryStateDir(machine.dir, metadataUrl),
-      recordKey: machine.recordKey,
-      ...(options.snapshotMaxLength !== undefined ? { snapshotMaxLength: options.snapshotMaxLength } : {}),
-      ...(options.networkTimeoutMs !== undefined ? { networkTimeoutMs: options.networkTimeoutMs } : {}),
-      // ADR 0022: the project's own auditors (never the registry's word); plain JSON, it may cross to the worker
-      ...(auditors !== undefined ? { auditors: auditors.raw } : {}),
-      ...(pins ? { pinnedRoot: { version: pins.root.version, sha256: pins.root.sha256, digest: rootDigestKind(pins) } } : {}),
-    };
-    const useWorker = options.tufWorker !== undefined && options.clock === undefined && !(await hasVerifiedRoles(sessionOptions));
-    const tuf = useWorker
-      ? await openTufSessionInWorker(sessionOptions, options.tufWorker!())
-      : await openTufSession({ ...sessionOptions, ...(options.clock ? { clock: options.clock } : {}) });
-    options.onProgress?.({ phase: 'refresh', done: 1, total: 1 });
-    try {
-      const [bindings, checked, checkedPackages] = await Promise.all([
-        MachineBindings.load(sessionOptions.cacheDir, machine.recordKey),
-        CheckedTarballs.load(sessionOptions.cacheDir, machine.recordKey),
-        CheckedPackages.load(sessionOptions.cacheDir, machine.recordKey),
-      ]);
-      const verifier = new InstallVerifier(options, tuf, pins, bindings, checked, checkedPackages);
-      if (auditors !== undefined) verifier.auditors = auditorsRecord(auditors.policy);
-      if (pins) checkStateAgainstPins(pins, tuf.state(), tuf.rootChain(), verifier.pinsFile);
-      // Merkle profile (TAP 16): the roles of the pinned packages are known now; their proofs are fetched
-      // concurrently here instead of one round trip per package lookup later. Classic profile: the same roles
-      // tell the session which role bundles (ADR 0024) the lookups will need.
-      if (pins) {
-        const proven = new Map(await tuf.prefetch([...new Set([...pins.packages.values()].map((p) => p.role))]));
-        if (tuf.state().merkle !== undefined) checkProvenRolesAgainstPins(pins, proven, verifier.pinsFile);
-      }
-      return verifier;
-    } catch (error) {
-      await tuf.close();
-      throw error;
-    }
+    const opened = await openVerifierSession(options);
+    return new InstallVerifier(options, opened.tuf, opened.pins, opened.machineBindings, opened.checkedTarballs, opened.checkedPackages, opened.auditors);
   }
 
   parseTarballUrl(url: string): { name: string; version: string; targetPath: string } | null {
@@ -194,60 +119,11 @@ export class InstallVerifier {
   }
 
   private async resolveUncached(name: string, version: string): Promise<SignedTarget> {
-    const targetPath = targetPathFor(name, version);
-    let found: Awaited<ReturnType<TufSession['findTarget']>>;
-    try {
-      found = await this.tuf.findTarget(targetPath);
-    } catch (error) {
-      // Name the package whose lookup met the failure; the client's code (TUF_THRESHOLD, ...) is kept.
-      if (!(error instanceof TufError) || error instanceof VerifyError) throw error;
-      const { attack, recovery } = describeFailure(error.code);
-      throw new VerifyError(error.code, `${name}@${version}: ${error.message}`, { packageName: name, version, attack, recovery, cause: error });
-    }
-    if (!found) {
-      // TUF 1.5.2 (arbitrary installation), ADR 0017: in an overlay repository a target nobody signed is a
-      // version the reviewers never approved.
-      if (this.tuf.state().overlay) throw notApprovedError(name, version);
-      throw new VerifyError('TUF_PACKAGE_NOT_SIGNED', `${name}@${version} is not listed by its delegated role (target ${targetPath})`, {
-        packageName: name,
-        version,
-        attack: 'arbitrary package (a version its signers never published)',
-        recovery: 'the version may be unpublished or forged; pick a version that its maintainers signed',
-      });
-    }
-    const { target, role, roleVersion, maintainerSigned, threshold, keys } = found;
-    const sha512 = target.hashes.sha512;
-    if (sha512 === undefined) {
-      throw new VerifyError('TUF_PACKAGE_NOT_SIGNED', `the signed target ${targetPath} in role ${role} carries no sha512`, {
-        packageName: name,
-        version,
-        role,
-        attack: 'weakly signed package (no sha512 in the signed target)',
-        recovery: 'the registry must re-sign this target with sha512; report it to the registry operator',
-      });
-    }
-    const parsedDependencies = parseSignedDependencies(target.custom);
-    if (parsedDependencies.kind === 'malformed') this.malformedDependencies.set(pkgKey(name, version), parsedDependencies.reason);
-    const parsedFields = parseManifestFields(target.custom);
-    if (parsedFields.kind === 'malformed') this.malformedFields.set(pkgKey(name, version), parsedFields.reason);
-    const signed: SignedTarget = {
-      name,
-      version,
-      targetPath,
-      role,
-      roleVersion,
-      length: target.length,
-      sha512,
-      ...(target.hashes.sha256 === undefined ? {} : { sha256: target.hashes.sha256 }),
-      integrity: sha512HexToIntegrity(sha512),
-      maintainerSigned,
-      threshold,
-      ...(parsedDependencies.kind === 'signed' ? { dependencies: parsedDependencies.value } : {}),
-      ...(parsedFields.kind === 'signed' ? { manifestFields: parsedFields.value } : {}),
-    };
-    // Everything of the target that checkDependencies / checkManifestFields and the installers' edge checks
-    // read, parse results included (ADR 0023): another signed byte here is another check record.
-    this.signedFacts.set(pkgKey(name, version), JSON.stringify([name, version, targetPath, role, target.length, sha512, parsedDependencies, parsedFields]));
+    const { signed, keys, facts, malformedDependencies, malformedFields } = await lookUpSignedTarget(this.tuf, name, version);
+    const { maintainerSigned } = signed;
+    if (malformedDependencies !== undefined) this.malformedDependencies.set(pkgKey(name, version), malformedDependencies);
+    if (malformedFields !== undefined) this.malformedFields.set(pkgKey(name, version), malformedFields);
+    this.signedFacts.set(pkgKey(name, version), facts);
     const pin = this.pinned(name, version);
     checkPackageAgainstPin(signed, pin, this.pinsFile);
     checkSignerPolicy(signed, pin, this.maintainerSignedNames, this.options, this.unclaimed);
@@ -287,36 +163,7 @@ export class InstallVerifier {
    * so the caller must hand the resolver this same object (or its re-serialisation).
    */
   async checkReleaseList(name: string, packument: unknown, opts: { versionFieldOptional?: boolean } = {}): Promise<void> {
-    if (this.isExempt(name)) return;
-    const offered = offeredReleases(name, packument, opts);
-    // TUF 1.5.2 (indefinite freeze): unsigned ranking fields cannot steer a range off a signed fix.
-    dropUnsignedPreferences(packument);
-    let list: { role: string; index: ReleaseIndex };
-    try {
-      list = await this.signedReleaseList(name);
-    } catch (error) {
-      // TUF 5.6.7 / ADR 0017: no approved release list = no approved version of the package (before any download).
-      if (this.tuf.state().overlay && error instanceof VerifyError && error.code === 'TUF_PACKAGE_NOT_SIGNED' && error.role === undefined) throw notApprovedError(name, undefined);
-      throw error;
-    }
-    const { role, index } = list;
-    if (this.tuf.state().overlay) {
-      // TUF 1.5.2 (arbitrary installation): the upstream offers versions the team never reviewed; the resolver
-      // sees only the approved ones and the team's tags (ADR 0017). An approved version the upstream hides is still refused below.
-      restrictToApproved(packument, index);
-      checkOfferedReleases(name, role, index, { versions: offered.versions.filter((v) => index.versions.includes(v)), distTags: { ...index.distTags } });
-      return;
-    }
-    checkOfferedReleases(name, role, index, offered);
-  }
-
-  private signedReleaseList(name: string): Promise<{ role: string; index: ReleaseIndex }> {
-    let signed = this.releaseLists.get(name);
-    if (signed === undefined) {
-      signed = findReleaseList(this.tuf, name);
-      this.releaseLists.set(name, signed);
-    }
-    return signed;
+    return this.releaseChecks.checkReleaseList(name, packument, opts);
   }
 
   /**
@@ -325,16 +172,8 @@ export class InstallVerifier {
    * resolver's "no matching version" (the upstream's unapproved versions are hidden from the resolver).
    * Undefined outside overlay mode, for a spec that is not one exact version, and for an approved version.
    */
-  async unapprovedExactVersion(name: string, spec: string): Promise<VerifyError | undefined> {
-    const version = exactVersion(spec);
-    if (version === undefined || this.isExempt(name) || !this.tuf.state().overlay) return undefined;
-    try {
-      const { index } = await this.signedReleaseList(name);
-      return index.versions.includes(version) ? undefined : notApprovedError(name, version);
-    } catch (error) {
-      if (error instanceof VerifyError && error.code === 'TUF_PACKAGE_NOT_SIGNED' && error.role === undefined) return notApprovedError(name, version);
-      throw error;
-    }
+  unapprovedExactVersion(name: string, spec: string): Promise<VerifyError | undefined> {
+    return this.releaseChecks.unapprovedExactVersion(name, spec);
   }
 
   /**
@@ -342,45 +181,14 @@ export class InstallVerifier {
    * where nothing else compares a tag with the version the lockfile recorded for it. Rare: one release-list
    * lookup per package asked for by tag, none when the tree has no tag edge. Returns every failure.
    */
-  async checkTagEdges(edges: readonly TagEdge[]): Promise<VerifyError[]> {
-    const failures: VerifyError[] = [];
-    for (const tagEdge of edges) {
-      if (this.isExempt(tagEdge.name)) continue;
-      const signed = this.signedReleaseList(tagEdge.name);
-      try {
-        const { role, index } = await signed;
-        const failure = tagEdgeMismatch(role, index, tagEdge);
-        if (failure !== undefined) failures.push(failure);
-      } catch (error) {
-        if (!(error instanceof VerifyError)) throw error;
-        failures.push(error);
-      }
-    }
-    return failures;
+  checkTagEdges(edges: readonly TagEdge[]): Promise<VerifyError[]> {
+    return this.releaseChecks.checkTagEdges(edges);
   }
 
   /** Checks downloaded tarball bytes against the signed target before anything uses them. */
   async verifyTarball(name: string, version: string, bytes: Uint8Array): Promise<SignedTarget> {
     const signed = await this.resolve(name, version);
-    // Fewer bytes than signed is what a download cut short with a matching Content-Length looks like: the
-    // same refusal, worded so that a flaky network is not reported as a proven attack.
-    const short = bytes.length < signed.length;
-    const mismatch = (what: string): never => {
-      throw new VerifyError('TUF_TARBALL_MISMATCH', `${name}@${version}: the downloaded tarball's ${what} differs from the one signed by role ${signed.role}`, {
-        packageName: name,
-        version,
-        role: signed.role,
-        attack: short
-          ? 'tampered tarball, or one cut short in transit (fewer bytes than signed arrived)'
-          : 'tampered tarball (registry, mirror, CDN or network altered the bytes)',
-        recovery: 'nothing was installed; clear the package cache and retry, and report the mirror or registry that served it',
-      });
-    };
-    // TUF 5.7.3: length first (cheap), then the hash.
-    if (bytes.length !== signed.length) mismatch(`length (${bytes.length} bytes, signed ${signed.length})`);
-    const actual = createHash('sha512').update(bytes).digest('hex');
-    if (!equalHex(actual, signed.sha512)) mismatch('sha512');
-    await checkTarballEntries(name, version, signed.role, bytes);
+    await checkTarballBytes(signed, bytes);
     return signed;
   }
 
@@ -448,11 +256,7 @@ export class InstallVerifier {
 
   /** Binds Yarn's zip checksum to a tarball verified in this session. */
   bindYarnChecksum(name: string, version: string, checksum: string): void {
-    const key = pkgKey(name, version);
-    if (!this.resolved.has(key)) {
-      throw new Error(`bindYarnChecksum(${key}) before the tarball was verified`);
-    }
-    this.yarnChecksums.set(key, checksum);
+    this.bindings.bindYarnChecksum(name, version, checksum);
   }
 
   /**
@@ -461,24 +265,7 @@ export class InstallVerifier {
    * verify the tarball bytes itself); throws TUF_CHECKSUM_BINDING on a mismatch.
    */
   checkYarnChecksum(name: string, version: string, checksum: string): 'bound' | 'unbound' {
-    const key = pkgKey(name, version);
-    // A session binding (verified download now) decides both ways. A pinned checksum comes from the project,
-    // which a pull request can edit: it can refuse an archive, never vouch for one.
-    const expected = this.yarnChecksums.get(key) ?? this.pinned(name, version)?.yarnChecksum;
-    if (expected !== undefined && expected !== checksum) {
-      throw new VerifyError('TUF_CHECKSUM_BINDING', `${key}: Yarn checksum ${checksum.slice(0, 24)}... differs from the one bound to the TUF-verified tarball`, {
-        packageName: name,
-        version,
-        ...(this.pinned(name, version) ? { role: this.pinned(name, version)!.role } : {}),
-        attack: 'poisoned cache or mirror, or an edited yarn.lock checksum',
-        recovery: 'restore yarn.lock from version control, clear the Yarn cache (yarn cache clean --mirror) and reinstall',
-      });
-    }
-    if (this.yarnChecksums.get(key) === checksum) return 'bound';
-    // Otherwise only a binding this machine made after a verified download of the same signed tarball counts.
-    const signed = this.resolved.get(key);
-    if (signed !== undefined && this.machineBindings.has(key, signed.sha512, checksum)) return 'bound';
-    return 'unbound';
+    return this.bindings.checkYarnChecksum(name, version, checksum);
   }
 
   /**
@@ -488,9 +275,7 @@ export class InstallVerifier {
    * installs need not rebuild it (ADR 0020). Only after the comparison; saved with the machine's bindings.
    */
   bindPatchedChecksum(name: string, version: string, locator: string, checksum: string): void {
-    const key = pkgKey(name, version);
-    if (!this.resolved.has(key)) throw new Error(`bindPatchedChecksum(${key}) before the package was verified`);
-    this.patchedChecksums.set(patchedBindingKey(key, locator), { key, checksum });
+    this.bindings.bindPatchedChecksum(name, version, locator, checksum);
   }
 
   /**
@@ -498,12 +283,7 @@ export class InstallVerifier {
    * tarball (a sealed binding, ADR 0011); otherwise the caller rebuilds the patched archive and compares.
    */
   hasPatchedBinding(name: string, version: string, locator: string, checksum: string): boolean {
-    const key = pkgKey(name, version);
-    const signed = this.resolved.get(key);
-    if (signed === undefined) return false;
-    const bindingKey = patchedBindingKey(key, locator);
-    if (this.patchedChecksums.get(bindingKey)?.checksum === checksum) return true;
-    return this.machineBindings.has(bindingKey, signed.sha512, checksum);
+    return this.bindings.hasPatchedBinding(name, version, locator, checksum);
   }
 
   /**
@@ -512,15 +292,7 @@ export class InstallVerifier {
    */
   async saveMachineCache(): Promise<void> {
     await this.tuf.persist();
-    for (const [key, checksum] of this.yarnChecksums) {
-      const signed = this.resolved.get(key);
-      if (signed !== undefined) this.machineBindings.set(key, { sha512: signed.sha512, checksum });
-    }
-    for (const [bindingKey, { key, checksum }] of this.patchedChecksums) {
-      const signed = this.resolved.get(key);
-      if (signed !== undefined && isBindableKey(bindingKey)) this.machineBindings.set(bindingKey, { sha512: signed.sha512, checksum });
-    }
-    await this.machineBindings.save();
+    await this.bindings.save();
     await this.checkedTarballs.save();
     await this.checkedPackages.save();
   }
@@ -551,56 +323,22 @@ export class InstallVerifier {
   /** Writes tufpm-lock.json atomically. Call only once the whole install succeeded. */
   async commit(keep?: Iterable<string>): Promise<void> {
     await this.saveMachineCache();
-    const state = this.tuf.state();
-    const packages = new Map<string, PinnedPackage>(this.pins?.packages ?? []);
-    for (const [key, signed] of this.resolved) {
-      const checksum = this.yarnChecksums.get(key) ?? packages.get(key)?.yarnChecksum;
-      packages.set(key, {
-        targetPath: signed.targetPath,
-        role: signed.role,
-        roleVersion: signed.roleVersion,
-        length: signed.length,
-        sha512: signed.sha512,
-        ...(checksum === undefined ? {} : { yarnChecksum: checksum }),
-        maintainerSigned: signed.maintainerSigned,
-      });
-    }
-    if (keep) {
-      const wanted = new Set(keep);
-      for (const key of [...packages.keys()]) if (!wanted.has(key)) packages.delete(key);
-    }
-    // ADR 0026: a name the signed top-level targets records as unclaimed is no claim any more; the unclaims the
-    // install accepted are noted for review (kept while the record stands, dropped once it is claimed again).
-    const recorded = this.recordedClaims ?? this.pins?.claims;
-    const claims = recorded === undefined ? undefined : new Map([...recorded].filter(([name]) => !this.unclaimed.has(name)));
-    const unclaims = new Map<string, UnclaimPin>();
-    for (const [name, u] of this.pins?.unclaims ?? []) if (this.unclaimed.has(name)) unclaims.set(name, u);
-    for (const name of this.acceptedUnclaims) if (!unclaims.has(name)) unclaims.set(name, { targetsVersion: state.targets.version });
-    // The keys of every role a kept pin names: as verified now, else as recorded before (ADR 0016).
-    const roles = new Map<string, RoleKeys>();
-    for (const pin of packages.values()) {
-      const resolvedName = roleKeysName(pin.role, this.signingKeys);
-      const name = resolvedName ?? roleKeysName(pin.role, this.pins?.roles);
-      if (name !== undefined) roles.set(name, this.signingKeys.get(name) ?? this.pins!.roles!.get(name)!);
-    }
-    const top = (pin: { version: number; keyids: string[]; threshold: number }) => ({ version: pin.version, keyids: pin.keyids, threshold: pin.threshold });
-    await writeLockfile(this.lockfilePath, {
-      lockfileVersion: LOCKFILE_VERSION,
-      registry: this.registryUrl,
-      root: { version: state.root.version, sha256: state.root.sha256, keyids: state.root.keyids, threshold: state.root.threshold },
-      timestamp: top(state.timestamp),
-      snapshot: top(state.snapshot),
-      targets: top(state.targets),
-      // ADR 0022: the Merkle tree root and size this install was verified under (the snapshot pin's epoch)
-      // and the auditors the project required for it (ADR 0022): a later change that drops them is refused
-      ...(state.merkle === undefined
-        ? {}
-        : { merkle: { root: state.merkle.root, size: state.merkle.size, ...(this.auditors === undefined ? {} : { auditors: this.auditors }) } }),
-      packages,
-      roles,
-      ...(claims === undefined ? {} : { claims }),
-      ...(unclaims.size === 0 ? {} : { unclaims }),
-    });
+    await writeLockfile(
+      this.lockfilePath,
+      nextPins({
+        registryUrl: this.registryUrl,
+        state: this.tuf.state(),
+        pins: this.pins,
+        resolved: this.resolved,
+        yarnChecksum: (key) => this.bindings.yarnChecksum(key),
+        keep,
+        recordedClaims: this.recordedClaims,
+        unclaimed: this.unclaimed,
+        acceptedUnclaims: this.acceptedUnclaims,
+        signingKeys: this.signingKeys,
+        auditors: this.auditors,
+      }),
+    );
   }
 
   /**
@@ -646,8 +384,3 @@ export class InstallVerifier {
   }
 }
 
-export function normalizeRegistry(url: string): string {
-  return url.endsWith('/') ? url : `${url}/`;
-}
-
-export { describeFailure };
