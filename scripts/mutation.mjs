@@ -40,7 +40,8 @@ export const MODULES = {
   },
   // verify: the verifier, against the in-process verifier attack suite (real loopback registry)
   verifier: {
-    mutate: ['packages/verify/dist/src/verifier.js'],
+    // verifier.ts and the files it was split into (the same code as before the split)
+    mutate: ['verifier', 'verifier-open', 'signed-target', 'release-checks', 'session-bindings', 'next-pins'].map((f) => `packages/verify/dist/src/${f}.js`),
     tests: ['integration-tests/dist/test/verifier-attacks.test.js'],
   },
   // source classification: which lockfile entries and locators are registry packages that TUF must verify
