@@ -4,14 +4,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
+import { Parser } from 'tar/parse';
+import type { ReadEntry } from 'tar/read-entry';
 import { parseSyml, stringifySyml } from '@yarnpkg/parsers';
 import { normalizeTarballEntryPath } from '@tufpm/models';
 import { parsePackageLock, parseYarnLock } from '@tufpm/cli';
 import { readLockedTree } from '@tufpm/overlay';
 import { buildRawTarball, parsePublishDocument, prepareVersion, readTarballManifest, type RawTarballEntry } from '@tufpm/registry';
-import { checkTarballEntries, dropUnsignedPreferences, offeredReleases, parseLockfile, serializeLockfile } from '@tufpm/verify';
+import { checkTarballEntries, dropUnsignedPreferences, offeredReleases, parseLockfile, readPlainUstarEntries, serializeLockfile } from '@tufpm/verify';
 import { byteMutations, jsonInputs, structuralMutations } from './mutate.js';
 import { packageLockSeed, packumentSeed, publishSeed, tarSeeds, tufpmLockSeed, yarnLockSeed } from './seeds.js';
 import { expect, isTyped, typed, type FuzzTarget } from './target.js';
@@ -134,6 +136,62 @@ const tarball: FuzzTarget = {
   },
 };
 
+/** The entries node-tar's parser (strict, as the install-time walk runs it) reports to a filter, or its error. */
+function nodeTarEntries(tar: Buffer): Promise<{ entries: Array<{ path: string; type: string }>; error?: Error }> {
+  return new Promise((resolve) => {
+    const entries: Array<{ path: string; type: string }> = [];
+    let error: Error | undefined;
+    const parser = new Parser({
+      strict: true,
+      filter: (_path: string, entry: unknown) => {
+        const { path, type } = entry as ReadEntry;
+        entries.push({ path, type });
+        return false;
+      },
+    });
+    parser.on('error', (e: Error) => (error ??= e));
+    parser.on('end', () => resolve({ entries, ...(error === undefined ? {} : { error }) }));
+    parser.on('abort', () => resolve({ entries, error: error ?? new Error('aborted') }));
+    parser.end(tar);
+  });
+}
+
+/**
+ * Rewrites the checksum of every block that carries the ustar magic, so that byte mutations reach the field
+ * readers instead of stopping at a checksum failure (which the header reader declines).
+ */
+function withChecksums(input: Uint8Array): Uint8Array {
+  const tar = Buffer.from(input);
+  for (let off = 0; off + 512 <= tar.length; off += 512) {
+    if (tar.toString('latin1', off + 257, off + 262) !== 'ustar') continue;
+    tar.fill(0x20, off + 148, off + 156);
+    let sum = 0;
+    for (let i = off; i < off + 512; i++) sum += tar[i]!;
+    tar.write(`${sum.toString(8).padStart(6, '0')}\0 `, off + 148, 'latin1');
+  }
+  return new Uint8Array(tar);
+}
+
+const plainUstar: FuzzTarget = {
+  name: 'plain-ustar',
+  reads: "uncompressed tar: @tufpm/verify readPlainUstarEntries (the install-time walk's header reader) against node-tar's parser",
+  inputs: () =>
+    fc.oneof(
+      fc.array(entryArb, { maxLength: 6 }).map((entries) => new Uint8Array(gunzipSync(rawTarball(entries)))),
+      byteMutations(tarSeeds()),
+      { weight: 3, arbitrary: byteMutations(tarSeeds()).map(withChecksums) },
+    ),
+  async check(input) {
+    const tar = Buffer.from(input);
+    const ours = readPlainUstarEntries(tar);
+    if (ours === undefined) return; // declined: the walk hands the archive to node-tar itself
+    // ADR 0012: whatever the reader reads, node-tar must read the same entries in the same order, without error
+    const theirs = await nodeTarEntries(tar);
+    expect(theirs.error === undefined, `the header reader accepts an archive node-tar refuses (${theirs.error?.message})`);
+    expect(JSON.stringify(ours) === JSON.stringify(theirs.entries), `the header reader and node-tar disagree: ${JSON.stringify(ours).slice(0, 300)} vs ${JSON.stringify(theirs.entries).slice(0, 300)}`);
+  },
+};
+
 const entryPaths: FuzzTarget = {
   name: 'tarball-entry-path',
   reads: 'normalizeTarballEntryPath (ADR 0012): the path installers extract to',
@@ -166,5 +224,5 @@ const publishBody: FuzzTarget = {
 };
 
 export function npmTargets(): FuzzTarget[] {
-  return [packument, packageLock, yarnLock, tufpmLock, tarball, entryPaths, publishBody];
+  return [packument, packageLock, yarnLock, tufpmLock, tarball, plainUstar, entryPaths, publishBody];
 }

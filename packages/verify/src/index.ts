@@ -20,6 +20,8 @@ export { bootstrapTrustedRoot, type BootstrapOptions, type BootstrapResult } fro
 export { recordProjectFloors, manifestDependencyNames, npmProjectPackageNames, type FloorsResult } from './init-floors.js';
 export type { RecordedClaim } from './lockfile.js';
 export { checkTarballEntries } from './tarball-entries.js';
+// the header reader of the walk, for the differential fuzz target against node-tar (integration-tests fuzz)
+export { readPlainUstarEntries, type PlainUstarEntry } from './plain-ustar.js';
 export { offeredReleases, checkOfferedReleases, dropUnsignedPreferences, type OfferedReleases, type TagEdge } from './release-list.js';
 export { OVERLAY_APPROVAL_ROLE, APPROVE_COMMAND, notApprovedError, restrictToApproved } from './overlay.js';
 export { pinsMissingError, pinsMissingWarning, pinsStaleError } from './pins-missing.js';
