@@ -78,6 +78,9 @@ export interface TarballEntryPath {
   path: string;
 }
 
+/** An empty, `.` or `..` segment anywhere in a path. */
+const ODD_SEGMENT = /(?:^|\/)\.{0,2}(?:\/|$)/;
+
 /**
  * Splits an entry path the way node-tar and Yarn both extract it; throws TarballEntryError where they (or
  * two platforms) would not agree.
@@ -92,6 +95,11 @@ export function normalizeTarballEntryPath(rawPath: string): TarballEntryPath {
   if (rawPath.startsWith('/') || /^[A-Za-z]:/.test(rawPath)) {
     throw new TarballEntryError('absolute', rawPath, `tarball entry ${shown(rawPath)} is an absolute path`);
   }
+  // The usual entry (`package/lib/x.js`: no empty, `.` or `..` segment anywhere) is its own normal form; the
+  // walk of a cold install reads ~10,900 of them (ADR 0012, amended 2026-12-07). Anything else takes the
+  // general rule below, which gives the same answer for these.
+  const slash = rawPath.indexOf('/');
+  if (slash > 0 && !ODD_SEGMENT.test(rawPath)) return { top: rawPath.slice(0, slash), path: rawPath.slice(slash + 1) };
   const segments = rawPath.split('/');
   if (segments.includes('..')) {
     throw new TarballEntryError('parent-segment', rawPath, `tarball entry ${shown(rawPath)} contains a '..' segment`);
@@ -116,6 +124,8 @@ export function normalizeTarballEntryPath(rawPath: string): TarballEntryPath {
 function collisionKey(path: string): string {
   // Printable ASCII (nearly every path) folds the same without the Unicode work, which dominates the cost.
   const folded = /^[\x20-\x7e]*$/.test(path) ? path.toUpperCase() : path.normalize('NFD').toLocaleLowerCase('en').toLocaleUpperCase('en');
+  // a segment ending in a dot or a space is rare: only then split and strip
+  if (!/[. ](?:\/|$)/.test(folded)) return folded;
   return folded
     .split('/')
     .map((s) => s.replace(/[. ]+$/, ''))

@@ -119,3 +119,46 @@ test('a legitimate tarball with directory entries, nested files and repeated dir
   assert.equal(legacy.add('node-foo', 'Directory'), '');
   assert.equal(legacy.add('node-foo/package.json', 'File'), 'package.json');
 });
+
+// The usual-entry shortcuts of normalizeTarballEntryPath and of the collision key (ADR 0012, amended
+// 2026-12-07) against the general rule they skip, written out here as it stood before them: every path must
+// get the same verdict, the same normal form and the same key.
+function generalNormalize(rawPath: string): { top: string; path: string } | string {
+  if (rawPath.length === 0 || rawPath.length > 4096) return 'outside-package';
+  if (rawPath.includes('\\')) return 'backslash';
+  if (rawPath.startsWith('/') || /^[A-Za-z]:/.test(rawPath)) return 'absolute';
+  const segments = rawPath.split('/');
+  if (segments.includes('..')) return 'parent-segment';
+  const top = segments[0]!;
+  if (top === '.') return 'outside-package';
+  return { top, path: segments.slice(1).filter((s) => s !== '' && s !== '.').join('/') };
+}
+function generalKey(path: string): string {
+  const folded = /^[\x20-\x7e]*$/.test(path) ? path.toUpperCase() : path.normalize('NFD').toLocaleLowerCase('en').toLocaleUpperCase('en');
+  return folded
+    .split('/')
+    .map((s) => s.replace(/[. ]+$/, ''))
+    .join('/');
+}
+
+test('rejects the same entries and keys them alike with the usual-entry shortcuts as with the general rule (every path of up to 5 pieces)', () => {
+  const pieces = ['package', '/', '.', '..', ' ', 'a', 'A', '\\', 'C:', 'e\u0301'];
+  const index = new TarballEntryIndex();
+  let compared = 0;
+  const visit = (path: string, depth: number): void => {
+    let ours: { top: string; path: string } | string;
+    try {
+      ours = normalizeTarballEntryPath(path);
+    } catch (error) {
+      assert.ok(error instanceof TarballEntryError);
+      ours = error.problem;
+    }
+    assert.deepEqual(ours, generalNormalize(path), JSON.stringify(path));
+    if (typeof ours !== 'string') assert.equal(index.keyOf(ours.path), generalKey(ours.path), JSON.stringify(path));
+    assert.equal(index.keyOf(path), generalKey(path), JSON.stringify(path));
+    compared++;
+    if (depth < 5) for (const p of pieces) visit(path + p, depth + 1);
+  };
+  for (const p of pieces) visit(p, 1);
+  assert.ok(compared > 100_000);
+});
