@@ -2,12 +2,13 @@ import { Cache, MessageName, ThrowReport, hashUtils, structUtils, type Package }
 import { xfs, type PortablePath } from '@yarnpkg/fslib';
 import { VerifyError } from '@tufpm/verify';
 import { checkBinding, reportFailures, settle, type Failure, type FetchOptions, type NpmEntry } from './install-flow.js';
-import { packageKey } from './locators.js';
+import { classifyLocator, packageKey } from './locators.js';
+import { hashPart, type PatchBuilds } from './patch-builds.js';
 import type { TufSession } from './session.js';
 
 /** Same zip? Compare the hash part only: the `10c0/` cache-key prefix is a label, not content. */
 function sameZip(a: string, b: string): boolean {
-  return a.slice(a.indexOf('/') + 1) === b.slice(b.indexOf('/') + 1);
+  return hashPart(a) === hashPart(b);
 }
 
 /** A cache in a temp dir that never reads or writes the mirror. */
@@ -70,16 +71,20 @@ async function archiveChecksum(session: TufSession, opts: FetchOptions, pkg: Pac
  * After Yarn's fetch step, before yarn.lock is written and anything is linked: every archive must be bound
  * to a TUF-verified tarball. Downloaded now -> bind. From cache/mirror -> the pinned binding must match, or
  * (no binding yet) the archive is rebuilt from a verified download and compared. Patched archives are
- * rebuilt from their (bound) npm archive and compared, unless this machine bound them so before.
+ * rebuilt from their (bound) npm archive and compared, unless this machine bound them so before, or Yarn
+ * built them in this process from the npm archive bound here (`builds`, ADR 0027).
  */
-export async function afterFetch(session: TufSession, opts: FetchOptions, entries: NpmEntry[]): Promise<void> {
+export async function afterFetch(session: TufSession, opts: FetchOptions, entries: NpmEntry[], builds: PatchBuilds): Promise<void> {
   const report = opts.report;
   const failures: Failure[] = [];
   const project = session.project;
   const bound = new Set<string>();
+  /** the checksum each npm archive (by locator hash) was bound under in this install */
+  const boundChecksums = new Map<string, string>();
   await report.startTimerPromise('TUF binding of Yarn checksums', async () => {
     for (const warning of session.warnings) report.reportWarning(MessageName.UNNAMED, `(tufMode: unsafe-warn) ${warning}`);
     let rebuilt = 0;
+    let builtHere = 0;
     const installed = entries.filter((entry) => !project.disabledLocators.has(entry.pkg.locatorHash));
     for (const entry of installed.filter((e) => e.bindable)) {
       const key = packageKey(entry.name, entry.version);
@@ -97,6 +102,7 @@ export async function afterFetch(session: TufSession, opts: FetchOptions, entrie
           session.verifier.bindYarnChecksum(entry.name, entry.version, checksum);
         }
         bound.add(key);
+        boundChecksums.set(entry.pkg.locatorHash, checksum);
       });
     }
     // Patched archives last: they are rebuilt from the npm archives bound above.
@@ -111,12 +117,22 @@ export async function afterFetch(session: TufSession, opts: FetchOptions, entrie
         // otherwise be rebuilt on every install (ADR 0020).
         const locator = structUtils.stringifyLocator(entry.pkg);
         if (session.verifier.hasPatchedBinding(entry.name, entry.version, locator, checksum)) return;
+        // Built by Yarn in this process from the base archive bound above (its loader ran, the base it read
+        // hashed to the bound checksum, its output to this one): a rebuild would run the same build on the
+        // same inputs. An archive from the cache or the mirror never qualifies (ADR 0027).
+        const kind = classifyLocator(entry.pkg);
+        if (kind.kind === 'patched' && builds.builtHere(entry.pkg, kind.source, checksum, boundChecksums.get(kind.source.locatorHash))) {
+          builtHere++;
+          session.verifier.bindPatchedChecksum(entry.name, entry.version, locator, checksum);
+          return;
+        }
         rebuilt++;
         const fresh = await rebuildChecksum(session, entry.pkg, opts.cache);
         if (fresh === null || !sameZip(fresh, checksum)) throw bindingError(entry, role, 'the patched archive differs from the patch applied to the TUF-verified package');
         session.verifier.bindPatchedChecksum(entry.name, entry.version, locator, checksum);
       });
     }
+    if (builtHere > 0) report.reportInfo(MessageName.UNNAMED, `TUF: ${builtHere} patched archive(s) built in this install from verified base archives were bound without a second build`);
     if (rebuilt > 0) report.reportInfo(MessageName.UNNAMED, `TUF: ${rebuilt} archive(s) without a pinned binding were rebuilt from verified tarballs and compared`);
     reportFailures(session, report, failures);
   });

@@ -3,6 +3,7 @@ import { TufError } from '@tufpm/models';
 import { pinsMissingError, pinsMissingWarning, pinsStaleError } from '@tufpm/verify';
 import { afterFetch } from './archive-binding.js';
 import { finishTreeCheck, pinnedKeys, startTreeCheck, type NpmEntry } from './install-flow.js';
+import { PatchBuilds } from './patch-builds.js';
 import { asNetworkFault, describeTufError, toReportError } from './report-errors.js';
 import { TufSession, dropSession, registerSession, sessionFor } from './session.js';
 import { checkPackumentRequest, forgetOpening, openingFor } from './release-lists.js';
@@ -80,17 +81,22 @@ export async function validateProject(project: Project, report: ValidationReport
       }
     }
     session.fetching = true;
+    // Which `patch:` archives Yarn builds in this process, and from what (ADR 0027): seen through the cache
+    // handed to Yarn's fetchers, during the fetch step only.
+    const builds = new PatchBuilds(new Set(check.entries.filter((e) => !e.bindable).map((e) => e.pkg.locatorHash)));
     try {
       try {
-        await fetchEverything(opts);
+        await fetchEverything({ ...opts, cache: builds.observe(opts.cache) });
       } catch (fetchError) {
         // A refused download fails Yarn's fetch step; the tree check then says why, package by package.
         await finishTreeCheck(session, opts, check);
         throw fetchError;
+      } finally {
+        builds.stop();
       }
       await finishTreeCheck(session, opts, check);
       await released;
-      await afterFetch(session, opts, check.entries);
+      await afterFetch(session, opts, check.entries, builds);
     } finally {
       session.fetching = false;
     }

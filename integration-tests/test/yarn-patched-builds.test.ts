@@ -1,0 +1,204 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { addPackageVersion, buildPackageTarball } from '@tufpm/registry';
+import { NpmWorld, type CliResult } from '../src/harness/npm-world.js';
+import { YarnProject } from '../src/harness/yarn.js';
+
+// ADR 0027: a `patch:` archive Yarn built in this process (its cache loader ran: cache and mirror missed)
+// from the base archive bound in the same install is bound without a second build. An archive that came
+// from the cache or the mirror is still rebuilt from the verified base and compared, so a poisoned one
+// planted before a cold install is refused. Real Yarn 4, real loopback registry, real patch files.
+
+const BUILT_HERE = /TUF: (\d+) patched archive\(s\) built in this install from verified base archives were bound without a second build/;
+const REBUILT = /TUF: (\d+) archive\(s\) without a pinned binding were rebuilt/;
+
+const PATCH = [
+  'diff --git a/index.js b/index.js',
+  '--- a/index.js',
+  '+++ b/index.js',
+  '@@ -1 +1 @@',
+  '-module.exports = "original";',
+  '+module.exports = "patched";',
+  '',
+].join('\n');
+
+async function refused(project: YarnProject, code: RegExp, ...also: RegExp[]): Promise<CliResult> {
+  const before = await project.state();
+  const res = await project.yarn(['install']);
+  assert.equal(res.code, 1, `exit code 1 expected\n${res.stdout}${res.stderr}`);
+  assert.match(res.stdout, code);
+  for (const re of also) assert.match(res.stdout, re);
+  assert.doesNotMatch(res.stdout, /Internal Error|\n\s+at /, 'a coded report, not a crash');
+  assert.doesNotMatch(res.stdout, BUILT_HERE, 'nothing bound as built here');
+  assert.deepEqual(await project.state(), before, 'nothing touched');
+  return res;
+}
+
+/** A poisoned copy of a Yarn archive: the same zip with its code replaced (archives are stored, c0). */
+function poison(zip: Buffer): Buffer {
+  const at = zip.indexOf('module.exports');
+  assert.ok(at > 0, 'stored archive holds the code in clear');
+  const out = Buffer.from(zip);
+  out.write('process.exit(66);//', at, 'latin1');
+  return out;
+}
+
+/**
+ * A poisoned copy of a stored (c0) Yarn archive that still reads as a valid zip: `from` replaced by `to` (same
+ * length) inside one entry, whose CRC-32 is fixed in its local header and central directory record, so that
+ * Yarn's patch build reads it without complaint (a base archive the patch still applies to).
+ */
+function poisonValid(zip: Buffer, from: string, to: string): Buffer {
+  assert.equal(from.length, to.length);
+  const out = Buffer.from(zip);
+  const at = out.indexOf(from, 0, 'latin1');
+  assert.ok(at > 0, 'stored archive holds the code in clear');
+  out.write(to, at, 'latin1');
+  for (let local = out.indexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04])); local !== -1; local = out.indexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]), local + 4)) {
+    assert.equal(out.readUInt16LE(local + 8), 0, 'stored entry');
+    const size = out.readUInt32LE(local + 18);
+    const data = local + 30 + out.readUInt16LE(local + 26) + out.readUInt16LE(local + 28);
+    if (at < data || at >= data + size) continue;
+    const crc = crc32(out.subarray(data, data + size));
+    out.writeUInt32LE(crc, local + 14);
+    for (let central = out.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])); central !== -1; central = out.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]), central + 4)) {
+      if (out.readUInt32LE(central + 42) === local) out.writeUInt32LE(crc, central + 16);
+    }
+    return out;
+  }
+  throw new Error('no entry holds the poisoned bytes');
+}
+
+async function archiveOf(dir: string, prefix: string): Promise<string> {
+  const file = (await readdir(dir)).find((f) => f.startsWith(prefix) && f.endsWith('.zip'));
+  assert.ok(file, `archive ${prefix}* in ${dir}`);
+  return join(dir, file);
+}
+
+describe('Yarn binds the patched archives it built in this install, and only those (ADR 0027)', () => {
+  let world: NpmWorld;
+
+  before(async () => {
+    world = await NpmWorld.create();
+    const tarball = buildPackageTarball({ name: 'patchme', version: '1.0.0', files: { 'index.js': 'module.exports = "original";\n' } });
+    await addPackageVersion(world.registryDir, tarball, { durable: false });
+    await world.repo.publishTarball(tarball);
+    // A base with a second file the patch does not touch, for the poisoned-base attack.
+    const base = buildPackageTarball({ name: 'patchbase', version: '1.0.0', files: { 'index.js': 'module.exports = "original";\n', 'extra.js': 'module.exports = "harmless";\n' } });
+    await addPackageVersion(world.registryDir, base, { durable: false });
+    await world.repo.publishTarball(base);
+  });
+  after(() => world.close());
+
+  /** A project installed once on its own machine (yarn.lock and tufpm-lock.json written), then moved to a fresh one. */
+  async function installedThenFresh(name = 'patchme'): Promise<{ project: YarnProject; oldMachine: string }> {
+    const project = await YarnProject.create(world, { [name]: `patch:${name}@npm%3A1.0.0#./${name}.patch` });
+    await project.write(`${name}.patch`, PATCH);
+    const first = await project.yarn(['install']);
+    assert.equal(first.code, 0, first.stdout);
+    const oldMachine = project.machine;
+    await project.freshMachine();
+    return { project, oldMachine };
+  }
+
+  test('a fresh-machine install binds the patched archive Yarn built without building a second copy; a warm one rebuilds nothing', async () => {
+    const project = await YarnProject.create(world, { patchme: 'patch:patchme@npm%3A1.0.0#./patchme.patch' });
+    await project.write('patchme.patch', PATCH);
+    const first = await project.yarn(['install']);
+    assert.equal(first.code, 0, first.stdout);
+    assert.equal(BUILT_HERE.exec(first.stdout)?.[1], '1', first.stdout);
+    assert.doesNotMatch(first.stdout, REBUILT, 'no second build on the first install');
+    assert.match((await project.yarn(['node', '-p', 'require("patchme")'])).stdout, /patched/);
+    // CI: the committed yarn.lock and tufpm-lock.json on a machine with no cache, mirror or bindings.
+    await project.freshMachine();
+    const cold = await project.yarn(['install', '--immutable']);
+    assert.equal(cold.code, 0, cold.stdout);
+    assert.equal(BUILT_HERE.exec(cold.stdout)?.[1], '1', cold.stdout);
+    assert.doesNotMatch(cold.stdout, REBUILT, 'no second build on a fresh machine');
+    assert.match((await project.yarn(['node', '-p', 'require("patchme")'])).stdout, /patched/);
+    // Warm: the sealed binding of the cold install vouches for the cached archive (ADR 0020).
+    const warm = await project.yarn(['install']);
+    assert.equal(warm.code, 0, warm.stdout);
+    assert.doesNotMatch(warm.stdout, REBUILT, 'a bound patched archive is not rebuilt');
+    assert.doesNotMatch(warm.stdout, BUILT_HERE, 'a cache hit is not a build');
+  });
+
+  test('rejects a poisoned patched archive planted in the cache before a cold install (yarn.lock checksum edited to match)', async () => {
+    const { project, oldMachine } = await installedThenFresh();
+    const genuine = await archiveOf(join(oldMachine, 'cache'), 'patchme-patch-');
+    const oldSum = await YarnProject.checksumOf(genuine);
+    const evil = poison(await readFile(genuine));
+    await writeFile(join(oldMachine, 'evil.zip'), evil);
+    const newSum = await YarnProject.checksumOf(join(oldMachine, 'evil.zip'));
+    await mkdir(project.cacheFolder, { recursive: true });
+    const name = genuine.slice(genuine.lastIndexOf('/') + 1).replace(oldSum.slice(5, 15), newSum.slice(5, 15));
+    await writeFile(join(project.cacheFolder, name), evil);
+    const lock = (await project.read('yarn.lock'))!;
+    assert.ok(lock.includes(oldSum));
+    await project.write('yarn.lock', lock.replace(oldSum, newSum));
+    const res = await refused(project, /TUF_CHECKSUM_BINDING/, /package patchme@1\.0\.0/, /patched archive differs/);
+    assert.equal(REBUILT.exec(res.stdout)?.[1], '1', 'the cached archive was rebuilt and compared');
+  });
+
+  test('rejects a poisoned patched archive planted in the global mirror before a cold install (yarn.lock checksum edited to match)', async () => {
+    const { project, oldMachine } = await installedThenFresh();
+    const mirrored = await archiveOf(join(oldMachine, 'global', 'cache'), 'patchme-patch-');
+    const oldSum = await YarnProject.checksumOf(mirrored);
+    const evil = poison(await readFile(mirrored));
+    await mkdir(project.mirrorFolder, { recursive: true });
+    const planted = join(project.mirrorFolder, mirrored.slice(mirrored.lastIndexOf('/') + 1));
+    await writeFile(planted, evil);
+    const newSum = await YarnProject.checksumOf(planted);
+    const lock = (await project.read('yarn.lock'))!;
+    assert.ok(lock.includes(oldSum));
+    await project.write('yarn.lock', lock.replace(oldSum, newSum));
+    const res = await refused(project, /TUF_CHECKSUM_BINDING/, /package patchme@1\.0\.0/, /patched archive differs/);
+    assert.equal(REBUILT.exec(res.stdout)?.[1], '1', 'the mirrored archive was rebuilt and compared');
+  });
+
+  test('rejects a poisoned patched archive in the global mirror that checksumBehavior: update would accept over the genuine yarn.lock checksum', async () => {
+    const { project, oldMachine } = await installedThenFresh();
+    const mirrored = await archiveOf(join(oldMachine, 'global', 'cache'), 'patchme-patch-');
+    await mkdir(project.mirrorFolder, { recursive: true });
+    await writeFile(join(project.mirrorFolder, mirrored.slice(mirrored.lastIndexOf('/') + 1)), poison(await readFile(mirrored)));
+    await project.writeRc({ checksumBehavior: 'update' });
+    await refused(project, /TUF_CHECKSUM_BINDING/, /package patchme@1\.0\.0/, /patched archive differs/);
+  });
+
+  test('rejects a forged patched checksum that checksumBehavior: reset records for the archive Yarn built on a cold install', async () => {
+    // The pull request forges the patched checksum (say, of a poisoned archive to be planted later) and sets
+    // checksumBehavior: reset. Yarn builds the genuine archive, files it under the forged checksum and
+    // reports that checksum: binding it would vouch for the poisoned archive on every later install.
+    const { project, oldMachine } = await installedThenFresh();
+    const genuine = await archiveOf(join(oldMachine, 'cache'), 'patchme-patch-');
+    const oldSum = await YarnProject.checksumOf(genuine);
+    await writeFile(join(oldMachine, 'evil.zip'), poison(await readFile(genuine)));
+    const forged = await YarnProject.checksumOf(join(oldMachine, 'evil.zip'));
+    await project.write('yarn.lock', (await project.read('yarn.lock'))!.replace(oldSum, forged));
+    await project.writeRc({ checksumBehavior: 'reset' });
+    const res = await refused(project, /TUF_CHECKSUM_BINDING/, /package patchme@1\.0\.0/, /patched archive differs/);
+    assert.equal(REBUILT.exec(res.stdout)?.[1], '1', 'the archive Yarn filed under the forged checksum was rebuilt and compared');
+  });
+
+  test('rejects a patched archive Yarn built on a cold install from a poisoned base archive planted in the global mirror', async () => {
+    const { project, oldMachine } = await installedThenFresh('patchbase');
+    const mirroredBase = await archiveOf(join(oldMachine, 'global', 'cache'), 'patchbase-npm-1.0.0-');
+    const oldBase = await YarnProject.checksumOf(mirroredBase);
+    await mkdir(project.mirrorFolder, { recursive: true });
+    const planted = join(project.mirrorFolder, mirroredBase.slice(mirroredBase.lastIndexOf('/') + 1));
+    await writeFile(planted, poisonValid(await readFile(mirroredBase), '"harmless"', '"HARMFUL!"'));
+    const newBase = await YarnProject.checksumOf(planted);
+    // The pull request edits the base checksum everywhere and drops the patched one, so that Yarn accepts
+    // whatever its build of the poisoned base produces: the build runs here, from an unverified base.
+    const lock = (await project.read('yarn.lock'))!;
+    const edited = lock.replace(oldBase, newBase).replace(/(resolution: "patchbase@patch:[^\n]*\n(?: {2}[a-z]+:[^\n]*\n)*?) {2}checksum: [^\n]*\n/, '$1');
+    assert.ok(edited.includes(newBase) && edited.split('checksum:').length === lock.split('checksum:').length - 1, 'base checksum edited, patched checksum dropped');
+    await project.write('yarn.lock', edited);
+    const pins = (await project.read('tufpm-lock.json'))!;
+    await project.write('tufpm-lock.json', pins.replaceAll(oldBase, newBase));
+    await refused(project, /TUF_CHECKSUM_BINDING/, /package patchbase@1\.0\.0/, /differs from the one built from the TUF-verified tarball/, /the package under the patch has no verified archive/);
+  });
+});
