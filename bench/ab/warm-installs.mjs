@@ -7,6 +7,9 @@
 // AB_PROF_DIR=dir (after the rounds, AB_PROF_RUNS=1 alternating --cpu-prof runs of each tufpm side:
 // <dir>/<side>-<i>.cpuprofile; AB_PROF_PLAIN=1 profiles the plain side too), AB_TRAFFIC=1 (each run's
 // requests and bytes by kind, from the registry's counters, on stderr).
+// BENCH_PROFILE=realistic (the registry profile of bench/lib/world.mjs: with it, typescript and resolve through
+// their builtin `patch:` locators), AB_SECTIONS=1 (each Yarn run's "TUF binding of Yarn checksums" section time,
+// as Yarn prints it, on stderr, and its median in the JSON).
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +18,13 @@ const runs = Number(runsArg ?? 7);
 const { createBenchWorld } = await import(join(B, 'bench/lib/world.mjs'));
 const { timedRun } = await import(join(B, 'bench/lib/proc.mjs'));
 const { YARN_JS } = await import(join(B, 'bench/lib/yarn-project.mjs'));
+const { yarnSections } = await import(join(B, 'bench/lib/yarn-output.mjs'));
+const sectionsOn = process.env.AB_SECTIONS === '1';
+/** The binding step's time as Yarn printed it (null: the section is missing, or too quick for Yarn to time). */
+const bindingMs = (stdout) => yarnSections(stdout ?? '').find((s) => s.name === 'TUF binding of Yarn checksums')?.ms ?? null;
 const NPM_CLI = join(process.execPath, '..', '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
 const base = await mkdtemp(join(tmpdir(), 'tb-ab-'));
-const world = await createBenchWorld({ packages: Number(process.env.AB_PACKAGES ?? 520) });
+const world = await createBenchWorld({ packages: Number(process.env.AB_PACKAGES ?? 520), profile: process.env.BENCH_PROFILE ?? 'claimed' });
 const pms = (process.env.AB_PMS ?? 'yarn,npm').split(',');
 const linker = process.env.AB_LINKER ?? 'pnp';
 const cold = process.env.AB_COLD === '1';
@@ -69,7 +76,7 @@ for (const pm of pms) {
   await sides[0].run('install');
   for (const s of sides.slice(1)) await copyFile(join(sides[0].dir, lock), join(s.dir, lock));
   for (const s of sides.slice(1)) await s.run('install');
-  const t = Object.fromEntries(sides.map((s) => [s.kind, { ms: [], cpu: [] }]));
+  const t = Object.fromEntries(sides.map((s) => [s.kind, { ms: [], cpu: [], binding: [] }]));
   if (process.env.AB_TRAFFIC === '1') world.takeTraffic();
   for (let r = 0; r < runs; r++) {
     const order = [0, 1, 2].map((i) => sides[(i + r) % 3]);
@@ -78,11 +85,15 @@ for (const pm of pms) {
       t[s.kind].ms.push(res.ms);
       if (process.env.AB_TRAFFIC === '1') process.stderr.write(`${s.kind} traffic ${JSON.stringify(world.takeTraffic())}\n`);
       if (res.cpuMs !== undefined) t[s.kind].cpu.push(res.cpuMs);
+      if (sectionsOn && s.kind !== `${pm}-plain`) {
+        t[s.kind].binding.push(bindingMs(res.stdout));
+        process.stderr.write(`${s.kind} binding section ${t[s.kind].binding.at(-1)} ms\n`);
+      }
     }
     process.stderr.write(`${pm} round ${r + 1}: ${order.map((s) => `${s.kind} ${t[s.kind].ms.at(-1).toFixed(0)}`).join(', ')}\n`);
   }
   if (profDir) for (let i = 0; i < Number(process.env.AB_PROF_RUNS ?? 1); i++) for (const s of process.env.AB_PROF_PLAIN === "1" ? sides : sides.slice(1)) await s.run("ci", i);
-  out[pm] = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, { wallMedian: median(v.ms), cpuMedian: median(v.cpu), ms: v.ms.map(Math.round), cpu: v.cpu.map(Math.round) }]));
+  out[pm] = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, { wallMedian: median(v.ms), cpuMedian: median(v.cpu), ms: v.ms.map(Math.round), cpu: v.cpu.map(Math.round), ...(sectionsOn && v.binding.length > 0 ? { bindingMs: v.binding, bindingMedian: median(v.binding.map((x) => x ?? 0)) } : {}) }]));
 }
 console.log(JSON.stringify(out, null, 1));
 await world.registry.close();
