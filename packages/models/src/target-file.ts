@@ -20,16 +20,18 @@ export class TargetFile {
   }
 
   static fromJSON(path: string, obj: unknown): TargetFile {
-    // The usual entry, `{"hashes": {...}, "length": n}` and nothing else (a role holds one per published
-    // version), is read without a FieldReader. Anything else, or anything invalid, takes the general path,
-    // which decides and words the error: both accept exactly the same entries.
+    // The usual entries, `{"hashes": {...}, "length": n}` and, on an npm registry, `{"custom": ..., "hashes":
+    // {...}, "length": n}` (canonical JSON orders the keys; a role holds one per published version, and a warm
+    // install reads every one of its packages'), are read without a FieldReader. Anything else, or anything
+    // invalid, takes the general path, which decides and words the error: both accept exactly the same entries.
     if (isPlainObject(obj)) {
       const keys = Object.keys(obj);
-      if (keys.length === 2 && keys[0] === 'hashes' && keys[1] === 'length') {
+      const withCustom = keys.length === 3 && keys[0] === 'custom';
+      if ((keys.length === 2 || withCustom) && keys[keys.length - 2] === 'hashes' && keys[keys.length - 1] === 'length') {
         const length = obj['length'];
         const hashes = obj['hashes'];
         if (typeof length === 'number' && Number.isSafeInteger(length) && length >= 0 && isPlainObject(hashes)) {
-          return new TargetFile(path, length, parseHashes(hashes, `target ${path}.hashes`));
+          return new TargetFile(path, length, parseHashes(hashes, `target ${path}.hashes`), withCustom ? obj['custom'] : undefined);
         }
       }
     }

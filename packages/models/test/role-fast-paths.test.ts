@@ -80,7 +80,20 @@ test('rejects the same target entries, with the same message, whether or not the
     const b = targetOutcome(extended);
     if (a.startsWith('refused')) assert.equal(a, b, JSON.stringify(usual));
     else assert.ok(!b.startsWith('refused'), JSON.stringify(extended));
+    // the npm shape, {custom, hashes, length} in canonical order, takes the fast path too: the same verdicts
+    const withCustom = { custom: { npm: { dependencies: { a: '^1' } } }, ...(usual as object) };
+    const c = targetOutcome(withCustom);
+    // the same fields in another order take the general path
+    const general = targetOutcome({ ...(usual as object), custom: withCustom.custom });
+    if (a.startsWith('refused')) assert.equal(c, a, JSON.stringify(withCustom));
+    assert.equal(c, general, JSON.stringify(withCustom));
   }
+  // an npm entry keeps its custom value as signed and nothing unrecognized, whichever path read it
+  const npm = { custom: { npm: { bin: { x: 'cli.js' } } }, hashes: h, length: 3 };
+  assert.deepEqual(TargetFile.fromJSON('p', npm).toJSON(), npm);
+  assert.deepEqual(TargetFile.fromJSON('p', npm).unrecognized, {});
+  assert.deepEqual(TargetFile.fromJSON('p', { hashes: h, custom: null, length: 3 }).toJSON(), { length: 3, hashes: h, custom: null });
+  assert.deepEqual(TargetFile.fromJSON('p', { custom: 0, hashes: h, length: 3 }).custom, 0);
   // the usual entry keeps nothing unrecognized; the other shapes keep what they carry
   assert.deepEqual(TargetFile.fromJSON('p', { hashes: h, length: 3 }).unrecognized, {});
   assert.deepEqual(TargetFile.fromJSON('p', { length: 3, hashes: h }).toJSON(), { length: 3, hashes: h });

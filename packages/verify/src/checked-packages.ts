@@ -38,16 +38,16 @@ const DIGEST = /^[0-9a-f]{64}$/;
  * installer's declared inputs, each part prefixed by its length, so no pair of inputs reads as another.
  */
 export function packageCheckDigest(installer: string, signedFacts: string, declaredInputs: string): string {
-  const hash = createHash('sha256').update(`tufpm-package-checks ${PACKAGE_CHECK_RULES_VERSION}\n`, 'utf8');
-  for (const part of [installer, signedFacts, declaredInputs]) hash.update(`${part.length}:${part}`, 'utf8');
-  return hash.digest('hex');
+  // one string, one update: the same bytes as one update per part, a third of the native calls (once per package)
+  return createHash('sha256')
+    .update(`tufpm-package-checks ${PACKAGE_CHECK_RULES_VERSION}\n${installer.length}:${installer}${signedFacts.length}:${signedFacts}${declaredInputs.length}:${declaredInputs}`, 'utf8')
+    .digest('hex');
 }
 
 function fileMac(recordKey: Uint8Array, digests: readonly string[]): Buffer {
-  const mac = createHmac('sha256', recordKey).update(`${CONTEXT}\0`, 'utf8');
-  // fixed-length hex digests, each ending in a newline: no list reads as another
-  for (const digest of digests) mac.update(`${digest}\n`, 'utf8');
-  return mac.digest();
+  // fixed-length hex digests, each ending in a newline: no list reads as another (one string, one update:
+  // the same bytes as one update per digest)
+  return createHmac('sha256', recordKey).update(`${CONTEXT}\0${digests.length === 0 ? '' : `${digests.join('\n')}\n`}`, 'utf8').digest();
 }
 
 export class CheckedPackages {

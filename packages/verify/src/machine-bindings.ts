@@ -30,11 +30,12 @@ export interface MachineBinding {
 
 /** The seal of a whole bindings file: its entries in the order written (sorted by key). */
 function fileMac(recordKey: Uint8Array, entries: ReadonlyArray<readonly [string, MachineBinding]>): Buffer {
-  const mac = createHmac('sha256', recordKey).update(`${CONTEXT}\0`, 'utf8');
   // NUL cannot occur in a package key, a hex sha512 or a Yarn checksum, and each binding ends in a newline
-  // the fields cannot hold: no list of bindings reads as another
-  for (const [key, binding] of entries) mac.update(`${key}\0${binding.sha512}\0${binding.checksum}\n`, 'utf8');
-  return mac.digest();
+  // the fields cannot hold: no list of bindings reads as another. The bytes are built as one string and
+  // hashed in one call (the same bytes as one update per binding: ~550 native calls fewer per warm install).
+  let text = `${CONTEXT}\0`;
+  for (const [key, binding] of entries) text += `${key}\0${binding.sha512}\0${binding.checksum}\n`;
+  return createHmac('sha256', recordKey).update(text, 'utf8').digest();
 }
 
 const VALID_CHECKSUM = /^[^\0\n]{1,300}$/;

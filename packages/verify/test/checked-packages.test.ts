@@ -2,7 +2,7 @@
 // this machine's key sealed the file that lists it, and it names one exact set of inputs (signed facts and
 // declared inputs under the current rules); anything else is no record and the package is checked again.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,4 +84,29 @@ test('a damaged or foreign-format file is no record, and the next save replaces 
     const rewritten = JSON.parse(await readFile(file, 'utf8')) as { version: number; checked: string[] };
     assert.deepEqual([rewritten.version, rewritten.checked], [1, []], `rewritten after ${junk}`);
   }
+});
+
+// The digest and the file seal are each computed in one hash update over one string; the bytes hashed are the
+// ones of the earlier one-update-per-part code, spelled out here, so records sealed before still count.
+test('a digest and a file seal are the bytes ADR 0023 defines: records sealed by earlier versions still open', async (t) => {
+  const byParts = createHash('sha256').update('tufpm-package-checks 1\n', 'utf8');
+  for (const part of ['yarn', facts, inputs]) byParts.update(`${part.length}:${part}`, 'utf8');
+  const digest = packageCheckDigest('yarn', facts, inputs);
+  assert.equal(digest, byParts.digest('hex'));
+  const dir = await temp(t);
+  const key = randomBytes(32);
+  const other = packageCheckDigest('npm', facts, inputs);
+  const mac = createHmac('sha256', key).update('tufpm-checked-packages 1\0', 'utf8');
+  for (const d of [digest, other]) mac.update(`${d}\n`, 'utf8');
+  await writeFile(join(dir, CHECKED_PACKAGES_FILE), JSON.stringify({ version: 1, mac: mac.digest('hex'), checked: [digest, other] }));
+  const back = await CheckedPackages.load(dir, key);
+  assert.equal(back.has(digest), true);
+  assert.equal(back.has(other), true);
+  // and a file of no records seals the context alone
+  const empty = await temp(t);
+  await writeFile(join(empty, CHECKED_PACKAGES_FILE), JSON.stringify({ version: 1, mac: createHmac('sha256', key).update('tufpm-checked-packages 1\0', 'utf8').digest('hex'), checked: [] }));
+  const none = await CheckedPackages.load(empty, key);
+  none.add(digest);
+  await none.save();
+  assert.equal((await CheckedPackages.load(empty, key)).has(digest), true);
 });

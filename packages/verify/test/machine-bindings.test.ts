@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,5 +69,24 @@ test('rejects bindings sealed with another machine\'s key, and unsealed (version
     // the next save seals a fresh file, even with nothing new to bind
     await old.save();
     assert.equal((JSON.parse(await readFile(file, 'utf8')) as Doc).version, 3);
+  });
+});
+
+// The seal is computed in one HMAC update over one string: the bytes of the earlier one-update-per-binding code,
+// spelled out here, so a bindings file sealed before still opens (and a changed byte still does not).
+test('a bindings file sealed binding by binding (the bytes ADR 0020 defines) opens, and rejects one edited under that seal', async () => {
+  await withBindings(async (dir, file) => {
+    const bindings = { 'genuine@1.0.0': { sha512: SHA_A, checksum: '10c0/genuine' }, 'other@2.0.0': { sha512: SHA_B, checksum: '10c0/other' } };
+    const mac = createHmac('sha256', KEY).update('tufpm-yarn-bindings 3\0', 'utf8');
+    for (const [key, b] of Object.entries(bindings)) mac.update(`${key}\0${b.sha512}\0${b.checksum}\n`, 'utf8');
+    const doc: Doc = { version: 3, mac: mac.digest('hex'), bindings };
+    assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), doc, 'the file written by save() is exactly this one');
+    await writeFile(file, JSON.stringify(doc));
+    const back = await MachineBindings.load(dir, KEY);
+    assert.equal(back.has('genuine@1.0.0', SHA_A, '10c0/genuine'), true);
+    assert.equal(back.has('other@2.0.0', SHA_B, '10c0/other'), true);
+    doc.bindings['other@2.0.0']!.checksum = '10c0/poisoned';
+    await writeFile(file, JSON.stringify(doc));
+    assert.equal((await MachineBindings.load(dir, KEY)).has('genuine@1.0.0', SHA_A, '10c0/genuine'), false);
   });
 });
