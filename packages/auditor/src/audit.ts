@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DEFAULT_RETRY, HttpFetcher, Updater, cosignatureFileName, downloadBytes, ensurePrivateDir, joinUrl, signCosignature, writeFileAtomic, type Fetcher, type RetryPolicy } from '@tufpm/client';
+import { DEFAULT_RETRY, HttpFetcher, Updater, cosignatureFileName, downloadBytes, ensurePrivateDir, joinUrl, signCosignature, writeFileAtomic, PRIVATE_FILE_MODE, type Fetcher, type RetryPolicy } from '@tufpm/client';
 import { DEFAULT_MAX_DELTA_BYTES, EMPTY, MerkleStore, applyDelta, deltaPath, parseDelta, type MerkleDelta } from '@tufpm/merkle';
 import { signerFromPem, type Signer } from '@tufpm/models';
 import { AuditForkError, AuditorConfigError } from './errors.js';
@@ -80,7 +80,7 @@ export async function auditOnce(options: AuditOptions): Promise<AuditResult> {
   const alreadySigned = existsSync(cosignature);
   if (!alreadySigned) {
     await mkdir(dirname(cosignature), { recursive: true });
-    await writeFileAtomic(cosignature, signCosignature(head, timestampVersion, options.signer), { durable: true });
+    await writeFileAtomic(cosignature, signCosignature(head, timestampVersion, options.signer), { mode: PRIVATE_FILE_MODE, durable: true });
   }
   return { root: head.root, size: head.size, epoch: head.epoch, timestampVersion, deltasReplayed, leavesReplayed, cosignature, alreadySigned };
 }

@@ -1,11 +1,11 @@
 // Local metadata cache: one file per role, holding the exact bytes that were verified, named
 // `<encodeURIComponent(role)>.json` so a role name can never escape the directory. Writes are atomic
 // (temp file in the same directory, fsync, rename): a crash leaves the old or the new file, never half.
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, statSync } from 'node:fs';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeRoleName, isTopLevelRole } from '@tufpm/models';
+import { writeFileAtomic } from '@tufpm/merkle';
 import { CacheError } from './errors.js';
 
 export function isErrno(err: unknown, code: string): boolean {
@@ -22,30 +22,8 @@ export function ensurePrivateDir(dir: string): void {
   if (!statSync(dir).isDirectory()) throw new CacheError(`${dir} is not a directory`);
 }
 
-/**
- * Write `data` to `path` atomically: temp file (mode 0600) in the same directory, fsync, rename.
- * `durable: false` skips the fsync: still atomic for readers, but after a power cut the file may be lost.
- */
-export async function writeFileAtomic(path: string, data: Uint8Array | AsyncIterable<Uint8Array>, opts: { durable?: boolean } = {}): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  let handle;
-  try {
-    handle = await open(tmp, 'wx', 0o600);
-    if (data instanceof Uint8Array) {
-      await handle.writeFile(data);
-    } else {
-      for await (const chunk of data) await handle.write(chunk);
-    }
-    if (opts.durable !== false) await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await rename(tmp, path);
-  } catch (err) {
-    if (handle !== undefined) await handle.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
+/** The mode of the files the client and installers keep for this user (metadata, records, pins): 0600. */
+export const PRIVATE_FILE_MODE = 0o600;
 
 export class MetadataCache {
   readonly dir: string;
@@ -79,7 +57,7 @@ export class MetadataCache {
       // Top-level roles are the rollback references and must survive a crash (fsync). A delegated role is
       // re-verified against its delegator and the snapshot every time it is read, so losing one costs a
       // download, not security; skipping its fsync saves ~0.3 ms a role (one role per npm package).
-      await writeFileAtomic(path, data, { durable: isTopLevelRole(roleName) });
+      await writeFileAtomic(path, data, { mode: PRIVATE_FILE_MODE, durable: isTopLevelRole(roleName) });
     } catch (err) {
       throw new CacheError(`cannot write ${path}`, { cause: err });
     }

@@ -17,7 +17,8 @@ import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MetadataParseError, canonicalize, parseJsonStrict } from '@tufpm/models';
-import { isErrno, writeFileAtomic } from './cache.js';
+import { writeFileAtomic } from '@tufpm/merkle';
+import { PRIVATE_FILE_MODE, isErrno } from './cache.js';
 import { CacheError } from './errors.js';
 import { COSIGNATURE_MAX_LENGTH } from './merkle-cosignature.js';
 import { MERKLE_PROOF_MAX_LENGTH } from './merkle-view.js';
@@ -137,7 +138,7 @@ export class MerkleProofCache {
     const bytes = serializeStoredProofs(next);
     try {
       // a cache: losing it after a power cut costs round trips, not security (no fsync)
-      if (bytes.length <= MAX_FILE_BYTES) await writeFileAtomic(this.path, bytes, { durable: false });
+      if (bytes.length <= MAX_FILE_BYTES) await writeFileAtomic(this.path, bytes, { mode: PRIVATE_FILE_MODE, durable: false });
     } catch (err) {
       throw new CacheError(`cannot write ${this.path}`, { cause: err });
     }

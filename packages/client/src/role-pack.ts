@@ -27,7 +27,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CacheError } from './errors.js';
-import { isErrno, writeFileAtomic } from './cache.js';
+import { writeFileAtomic } from '@tufpm/merkle';
+import { PRIVATE_FILE_MODE, isErrno } from './cache.js';
 
 const MAGIC = Buffer.from('tufpm-role-pack 3\n', 'latin1');
 const MAX_NAME_BYTES = 1024;
@@ -197,7 +198,7 @@ export class RolePack {
     if (!this.#dirty || this.#roles === undefined) return;
     const data = serializeRolePack(this.#roles, this.#recordKey);
     try {
-      await writeFileAtomic(this.path, data, { durable: false });
+      await writeFileAtomic(this.path, data, { mode: PRIVATE_FILE_MODE, durable: false });
     } catch (err) {
       throw new CacheError(`cannot write ${this.path}`, { cause: err });
     }

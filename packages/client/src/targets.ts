@@ -3,7 +3,8 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { HashMismatchError, LengthMismatchError } from '@tufpm/models';
-import { writeFileAtomic } from './cache.js';
+import { writeFileAtomic } from '@tufpm/merkle';
+import { PRIVATE_FILE_MODE } from './cache.js';
 import { withRetries, downloadBytes, type RetryPolicy } from './download.js';
 import type { Fetcher } from './fetcher.js';
 import { StreamHasher, hashStream, verifyDigest } from './hash-stream.js';
@@ -28,7 +29,7 @@ export async function downloadTargetToFile(
       // TUF 5.7.3: length and hashes checked before the temp file is renamed into place
       verifyDigest(hasher.digest(), info, `target ${info.path}`);
     }
-    await writeFileAtomic(dest, verified());
+    await writeFileAtomic(dest, verified(), { mode: PRIVATE_FILE_MODE });
   });
 }
 

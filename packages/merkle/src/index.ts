@@ -7,6 +7,7 @@ export { encodeProof, parseProof, MAX_PROOF_BYTES, type MerkleProof } from './pr
 export { verifyProof, type ProofResult } from './verify.js';
 export { deltaOf, encodeDelta, parseDelta, applyDelta, checkLeafTransition, DEFAULT_MAX_DELTA_BYTES, type MerkleDelta } from './delta.js';
 export { MerkleStore, type StoreCommit } from './store.js';
+export { writeFileAtomic, type AtomicWriteOptions } from './fs-atomic.js';
 export {
   SNAPSHOT_PROFILE_FIELD,
   MERKLE_PROFILE,

@@ -75,7 +75,7 @@ export async function materializeProofs(metadataDir: string, store: MerkleStore,
     const name = store.tree.values.names[vi]!;
     const proof = Buffer.from(encodeProof(store.tree.prove(name, root)));
     // Proof files are derived data: a crash before the timestamp names the root leaves an unused directory.
-    await writeFileAtomic(join(dir, proofFileName(name)), proof, false);
+    await writeFileAtomic(join(dir, proofFileName(name)), proof, { durable: false });
     bytes += proof.length;
   }
   return bytes;

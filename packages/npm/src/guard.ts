@@ -1,4 +1,4 @@
-import { chmod, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@tufpm/client';
 import { NpmUsageError } from './errors.js';
@@ -41,7 +41,7 @@ async function readOptional(path: string): Promise<string | undefined> {
   }
 }
 
-/** Atomic replace (temp file + rename), keeping the file's mode (writeFileAtomic creates 0600). */
+/** Atomic replace (temp file + rename), keeping the file's mode. */
 async function replaceFile(path: string, text: string): Promise<void> {
   let mode = 0o644;
   try {
@@ -49,8 +49,7 @@ async function replaceFile(path: string, text: string): Promise<void> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  await writeFileAtomic(path, new TextEncoder().encode(text));
-  await chmod(path, mode);
+  await writeFileAtomic(path, new TextEncoder().encode(text), { mode });
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

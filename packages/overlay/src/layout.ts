@@ -50,7 +50,7 @@ export function normalizeUpstream(url: string): string {
 }
 
 export async function writeOverlayConfig(paths: OverlayPaths, config: OverlayConfig): Promise<void> {
-  await writeFileAtomic(join(paths.repoDir, OVERLAY_CONFIG), `${JSON.stringify(config, null, 2)}\n`, 0o644);
+  await writeFileAtomic(join(paths.repoDir, OVERLAY_CONFIG), `${JSON.stringify(config, null, 2)}\n`, { mode: 0o644 });
 }
 
 export async function readOverlayConfig(paths: OverlayPaths): Promise<OverlayConfig> {

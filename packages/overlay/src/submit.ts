@@ -65,7 +65,7 @@ export async function readStaged(paths: OverlayPaths): Promise<StagedApproval | 
 async function writeStaged(paths: OverlayPaths, staged: StagedApproval): Promise<void> {
   await mkdir(dirname(paths.stagedFile), { recursive: true });
   const doc = { type: STAGED_TYPE, summary: staged.summary, role: staged.role.toJSON() };
-  await writeFileAtomic(paths.stagedFile, `${JSON.stringify(doc, null, 1)}\n`, 0o644);
+  await writeFileAtomic(paths.stagedFile, `${JSON.stringify(doc, null, 1)}\n`, { mode: 0o644 });
 }
 
 export async function discardStaged(paths: OverlayPaths): Promise<boolean> {

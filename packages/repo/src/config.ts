@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { parseJsonStrict } from '@tufpm/models';
 import { InvalidInputError, RepositoryStateError } from './errors.js';
-import { isErrno, readFileBounded, writeFileAtomic } from './fs-util.js';
+import { isErrno, readFileBounded } from './fs-util.js';
+import { writeFileAtomic } from '@tufpm/merkle';
 
 const DAY = 24 * 60 * 60;
 
@@ -54,7 +55,7 @@ export function checkExpiries(e: Partial<Expiries>): Expiries {
 }
 
 export async function writeConfig(keysDir: string, config: RepoConfig): Promise<void> {
-  await writeFileAtomic(configPath(keysDir), JSON.stringify(config, null, 2) + '\n', 0o600);
+  await writeFileAtomic(configPath(keysDir), JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
 }
 
 export async function readConfig(keysDir: string): Promise<RepoConfig> {

@@ -20,7 +20,7 @@ export {
   type RoleParent,
 } from './repository.js';
 export { loadRepository, readNewestRoot, persistRepository, planPersist, metadataFileName, type PersistOptions, type PlannedFile } from './repository-io.js';
-export { writeFileAtomic } from './fs-util.js';
+export { writeFileAtomic } from '@tufpm/merkle';
 export { readProxiedPackages, recordProxiedPackages, proxiedPackagesFile, ProxiedPackagesFileError, MAX_PROXIED_PACKAGES_BYTES } from './proxied-packages.js';
 export {
   readSignerFile,

@@ -10,7 +10,8 @@ import {
   type Signer,
 } from '@tufpm/models';
 import { InvalidInputError, KeyMismatchError, KeyMissingError } from './errors.js';
-import { ensureDir, isErrno, readFileBounded, writeFileAtomic } from './fs-util.js';
+import { ensureDir, isErrno, readFileBounded } from './fs-util.js';
+import { writeFileAtomic } from '@tufpm/merkle';
 
 const MAX_KEY_FILE_BYTES = 64 * 1024;
 
@@ -87,8 +88,8 @@ export async function writeKeyPair(dir: string, base: string, privateKeyPem: str
   const publicPath = join(dir, `${base}.pub.pem${suffix}`);
   const { createPrivateKey, createPublicKey } = await import('node:crypto');
   const publicPem = createPublicKey(createPrivateKey(privateKeyPem)).export({ format: 'pem', type: 'spki' }).toString();
-  await writeFileAtomic(privatePath, privateKeyPem, 0o600);
-  await writeFileAtomic(publicPath, publicPem, 0o600);
+  await writeFileAtomic(privatePath, privateKeyPem, { mode: 0o600 });
+  await writeFileAtomic(publicPath, publicPem, { mode: 0o600 });
   return { privatePath, publicPath };
 }
 

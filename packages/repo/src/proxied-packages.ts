@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import { TufError } from '@tufpm/models';
 import { InvalidInputError } from './errors.js';
-import { isErrno, readFileBounded, writeFileAtomic } from './fs-util.js';
+import { isErrno, readFileBounded } from './fs-util.js';
+import { writeFileAtomic } from '@tufpm/merkle';
 import { withRepositoryLock } from './lock.js';
 import { checkPackageName } from './tarball.js';
 
@@ -69,6 +70,6 @@ export async function recordProxiedPackages(metadataDir: string, keysDir: string
   await withRepositoryLock(keysDir, async () => {
     const all = new Set(await readProxiedPackages(metadataDir));
     for (const name of names) all.add(name);
-    await writeFileAtomic(proxiedPackagesFile(metadataDir), `${JSON.stringify({ packages: [...all].sort() }, null, 1)}\n`, 0o644);
+    await writeFileAtomic(proxiedPackagesFile(metadataDir), `${JSON.stringify({ packages: [...all].sort() }, null, 1)}\n`, { mode: 0o644 });
   });
 }

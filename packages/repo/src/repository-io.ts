@@ -3,7 +3,8 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Metadata, MetadataParseError, encodeRoleName, isTopLevelRole, type Root, type Snapshot, type Timestamp } from '@tufpm/models';
 import { RepositoryStateError } from './errors.js';
-import { isErrno, readFileBounded, writeFileAtomic } from './fs-util.js';
+import { isErrno, readFileBounded } from './fs-util.js';
+import { writeFileAtomic } from '@tufpm/merkle';
 import { Repository } from './repository.js';
 import { commitMerkleEpoch, committedRoleVersion, merkleRoleSource, merkleSnapshotStub, openMerkleStore, snapshotProfileOf } from './merkle-snapshot.js';
 import { writeRoleBundles, type RoleBundleReport } from './role-bundles.js';
@@ -231,7 +232,7 @@ export async function persistRepository(repo: Repository, dir: string, opts: Per
     }
     // Merkle profile: the tree epoch (store + merkle/<root>/delta.json) is durable before the timestamp names it.
     if (f.role === 'timestamp' && repo.merkle !== undefined) await commitMerkleEpoch(repo.merkle, dir, opts.materializeProofs === true);
-    await writeFileAtomic(join(dir, f.file), f.bytes, 0o644);
+    await writeFileAtomic(join(dir, f.file), f.bytes, { mode: 0o644 });
   }
   for (const f of plan) repo.persisted.set(f.role, f.bytes);
   if (repo.merkle !== undefined && repo.changed.has('snapshot')) repo.persisted.set('snapshot', repo.snapshot.toBytes());

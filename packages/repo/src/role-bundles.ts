@@ -15,7 +15,8 @@ import {
   roleBundleFileName,
   type SuccinctRoles,
 } from '@tufpm/models';
-import { isErrno, readFileBounded, writeFileAtomic } from './fs-util.js';
+import { isErrno, readFileBounded } from './fs-util.js';
+import { writeFileAtomic } from '@tufpm/merkle';
 import type { Repository } from './repository.js';
 
 export interface RoleBundleContext {
@@ -97,7 +98,7 @@ export async function writeRoleBundles(ctx: RoleBundleContext): Promise<RoleBund
       report.tooLarge.push(k);
       continue;
     }
-    await writeFileAtomic(join(ctx.dir, name), encodeRoleBundle(k, entries), 0o644);
+    await writeFileAtomic(join(ctx.dir, name), encodeRoleBundle(k, entries), { mode: 0o644 });
     report.built.push(k);
   }
   return report;

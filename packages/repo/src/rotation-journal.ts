@@ -2,7 +2,8 @@ import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MetadataParseError, parseJsonStrict } from '@tufpm/models';
 import { RepositoryStateError } from './errors.js';
-import { exists, isErrno, readFileBounded, writeFileAtomic } from './fs-util.js';
+import { exists, isErrno, readFileBounded } from './fs-util.js';
+import { writeFileAtomic } from '@tufpm/merkle';
 import { keyDirFor, retireKeyFile, writeKeyPair } from './keys.js';
 
 /**
@@ -45,7 +46,7 @@ function publicOf(privatePath: string): string {
 export async function beginRotation(keysDir: string, journal: Omit<RotationJournal, 'newKeyFile'>, newKey?: { base: string; privateKeyPem: string }): Promise<RotationJournal> {
   const full: RotationJournal = { ...journal };
   if (newKey !== undefined) full.newKeyFile = join(keyDirFor(keysDir, journal.role), `${newKey.base}.pem`);
-  await writeFileAtomic(journalPath(keysDir), JSON.stringify(full, null, 2) + '\n', 0o600);
+  await writeFileAtomic(journalPath(keysDir), JSON.stringify(full, null, 2) + '\n', { mode: 0o600 });
   if (newKey !== undefined) await writeKeyPair(keyDirFor(keysDir, journal.role), newKey.base, newKey.privateKeyPem, PENDING);
   return full;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_RETRY, UrlFetcher, downloadBytes, joinUrl, writeFileAtomic } from '@tufpm/client';
+import { DEFAULT_RETRY, UrlFetcher, downloadBytes, joinUrl, writeFileAtomic, PRIVATE_FILE_MODE } from '@tufpm/client';
 import { Metadata } from '@tufpm/models';
 import { VerifyError } from './errors.js';
 import { DEFAULT_TRUSTED_ROOT_NAME } from './verifier-open.js';
@@ -66,6 +66,6 @@ export async function bootstrapTrustedRoot(options: BootstrapOptions): Promise<B
   // TUF 5.2: the initial root must be a root that its own keys sign to threshold.
   const root = Metadata.root(bytes);
   root.signed.verifyDelegate('root', root);
-  await writeFileAtomic(path, bytes);
+  await writeFileAtomic(path, bytes, { mode: PRIVATE_FILE_MODE });
   return { path, version: root.signed.version, sha256, trustOnFirstUse: options.expectedSha256 === undefined };
 }

@@ -1,7 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { readRecordFile } from './record-file.js';
-import { ensurePrivateDir, writeFileAtomic } from '@tufpm/client';
+import { PRIVATE_FILE_MODE, ensurePrivateDir, writeFileAtomic } from '@tufpm/client';
 
 /**
  * Packages whose per-package tree checks (signed dependencies, signed manifest fields, the edges to the
@@ -89,7 +89,7 @@ export class CheckedPackages {
     const kept = all.length > MAX_RECORDS ? all.slice(all.length - MAX_RECORDS) : all;
     await ensurePrivateDir(dirname(this.path));
     const mac = fileMac(this.recordKey, kept).toString('hex');
-    await writeFileAtomic(this.path, Buffer.from(`${JSON.stringify({ version: FORMAT_VERSION, mac, checked: kept })}\n`, 'utf8'));
+    await writeFileAtomic(this.path, Buffer.from(`${JSON.stringify({ version: FORMAT_VERSION, mac, checked: kept })}\n`, 'utf8'), { mode: PRIVATE_FILE_MODE });
     this.changed = false;
   }
 }

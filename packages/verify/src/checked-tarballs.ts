@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { readRecordFile } from './record-file.js';
-import { ensurePrivateDir, writeFileAtomic } from '@tufpm/client';
+import { PRIVATE_FILE_MODE, ensurePrivateDir, writeFileAtomic } from '@tufpm/client';
 import { TARBALL_ENTRY_RULES_VERSION } from '@tufpm/models';
 
 /**
@@ -74,7 +74,7 @@ export class CheckedTarballs {
     const checked: Record<string, string> = {};
     for (const sha512 of [...this.records.keys()].sort()) if (this.has(sha512)) checked[sha512] = this.records.get(sha512)!;
     await ensurePrivateDir(dirname(this.path));
-    await writeFileAtomic(this.path, Buffer.from(`${JSON.stringify({ version: 1, checked })}\n`, 'utf8'));
+    await writeFileAtomic(this.path, Buffer.from(`${JSON.stringify({ version: 1, checked })}\n`, 'utf8'), { mode: PRIVATE_FILE_MODE });
     this.changed = false;
   }
 }

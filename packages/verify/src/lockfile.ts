@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { writeFileAtomic } from '@tufpm/client';
+import { PRIVATE_FILE_MODE, writeFileAtomic } from '@tufpm/client';
 import { VerifyError } from './errors.js';
 import { isValidPackageName, isValidVersion } from './target-path.js';
 
@@ -392,5 +392,5 @@ export async function writeLockfile(path: string, lock: SideLockfile): Promise<v
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  await writeFileAtomic(path, bytes);
+  await writeFileAtomic(path, bytes, { mode: PRIVATE_FILE_MODE });
 }

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { readRecordFile } from './record-file.js';
-import { ensurePrivateDir, writeFileAtomic } from '@tufpm/client';
+import { PRIVATE_FILE_MODE, ensurePrivateDir, writeFileAtomic } from '@tufpm/client';
 
 /**
  * Yarn checksum bindings recorded on THIS machine, outside the project: "the archive with checksum C was
@@ -96,7 +96,7 @@ export class MachineBindings {
     const bindings: Record<string, MachineBinding> = {};
     for (const [key, binding] of sorted) bindings[key] = binding;
     const mac = fileMac(this.recordKey, sorted).toString('hex');
-    await writeFileAtomic(this.path, Buffer.from(`${JSON.stringify({ version: FORMAT_VERSION, mac, bindings })}\n`, 'utf8'));
+    await writeFileAtomic(this.path, Buffer.from(`${JSON.stringify({ version: FORMAT_VERSION, mac, bindings })}\n`, 'utf8'), { mode: PRIVATE_FILE_MODE });
     this.changed = false;
   }
 }

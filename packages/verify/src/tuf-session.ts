@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DownloadError, ROLE_PACK_FILE, Updater, UrlFetcher, type HttpFetcherOptions, ensurePrivateDir, parseAuditorPolicy, writeFileAtomic, type RootChainEntry } from '@tufpm/client';
+import { DownloadError, ROLE_PACK_FILE, Updater, UrlFetcher, type HttpFetcherOptions, ensurePrivateDir, parseAuditorPolicy, writeFileAtomic, PRIVATE_FILE_MODE, type RootChainEntry } from '@tufpm/client';
 import { Metadata, MetadataParseError, SuccinctRoles, parseUnclaimRecords, type TargetFile, type Targets } from '@tufpm/models';
 import { VerifyError } from './errors.js';
 import type { RecordedClaim, RoleKeys } from './lockfile.js';
@@ -214,13 +214,13 @@ export async function openTufSession(options: TufSessionOptions): Promise<TufSes
     } catch (error) {
       throw unreachable(error);
     }
-    if (start !== undefined) await writeFileAtomic(cachedRoot, start);
+    if (start !== undefined) await writeFileAtomic(cachedRoot, start, { mode: PRIVATE_FILE_MODE });
   } else {
     try {
       await stat(cachedRoot);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      await writeFileAtomic(cachedRoot, rootBytes);
+      await writeFileAtomic(cachedRoot, rootBytes, { mode: PRIVATE_FILE_MODE });
     }
   }
   const updater = new Updater({

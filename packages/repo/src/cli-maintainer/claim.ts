@@ -1,7 +1,8 @@
 import { isReleaseIndexPath, parseUnclaimRecords } from '@tufpm/models';
 import { resolve } from 'node:path';
 import { type Key } from '@tufpm/models';
-import { readFileBounded, writeFileAtomic } from '../fs-util.js';
+import { readFileBounded } from '../fs-util.js';
+import { writeFileAtomic } from '@tufpm/merkle';
 import { claimRequestToJSON, createClaimRequest, parseClaimRequest, verifyClaimRequest, type ClaimRequest } from '../maintainer/claims.js';
 import { MaintainerConfigError } from '../maintainer/errors.js';
 import { readMaintainerPublicKey } from '../maintainer/key-file.js';
@@ -27,7 +28,7 @@ async function readRequest(path: string): Promise<ClaimRequest> {
 }
 
 async function writeRequest(path: string, req: ClaimRequest): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(claimRequestToJSON(req), null, 2) + '\n', 0o644);
+  await writeFileAtomic(path, JSON.stringify(claimRequestToJSON(req), null, 2) + '\n', { mode: 0o644 });
 }
 
 export async function run(argv: string[], e: Env): Promise<number> {

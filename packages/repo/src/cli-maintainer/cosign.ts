@@ -2,7 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Metadata, Targets } from '@tufpm/models';
 import { InvalidInputError, KeyMismatchError } from '../errors.js';
-import { exists, writeFileAtomic } from '../fs-util.js';
+import { exists } from '../fs-util.js';
+import { writeFileAtomic } from '@tufpm/merkle';
 import { RoleTargetError, RoleVersionError } from '../maintainer/errors.js';
 import { fetchStaged } from '../maintainer/registry-client.js';
 import { checkRelease, identicalTarget, type UploadedTarball } from '../maintainer/release-check.js';
@@ -60,7 +61,7 @@ export async function run(argv: string[], e: Env): Promise<number> {
     tarballPath = join(outDir, basename(staged.tarballPath));
     tarball = staged.tarball;
     await mkdir(outDir, { recursive: true });
-    await writeFileAtomic(tarballPath, tarball, 0o644);
+    await writeFileAtomic(tarballPath, tarball, { mode: 0o644 });
     role = staged.role;
     roleFile = roleFileFor(tarballPath);
   }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { readFileBounded, writeFileAtomic } from '../fs-util.js';
+import { readFileBounded } from '../fs-util.js';
+import { writeFileAtomic } from '@tufpm/merkle';
 import { MaintainerConfigError } from '../maintainer/errors.js';
 import { createKeyChange, keyChangeToJSON, parseKeyChange, signKeyChange, type KeyChangeRequest } from '../maintainer/key-change.js';
 import { readMaintainerPublicKey } from '../maintainer/key-file.js';
@@ -25,7 +26,7 @@ async function readChange(path: string): Promise<KeyChangeRequest> {
 }
 
 async function writeChange(path: string, req: KeyChangeRequest): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(keyChangeToJSON(req), null, 2) + '\n', 0o644);
+  await writeFileAtomic(path, JSON.stringify(keyChangeToJSON(req), null, 2) + '\n', { mode: 0o644 });
 }
 
 export async function run(argv: string[], e: Env): Promise<number> {

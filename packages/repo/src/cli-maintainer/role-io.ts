@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Metadata, Targets } from '@tufpm/models';
-import { writeFileAtomic, readFileBounded } from '../fs-util.js';
+import { readFileBounded } from '../fs-util.js';
+import { writeFileAtomic } from '@tufpm/merkle';
 import { MAX_ROLE_BYTES, parseRole } from '../maintainer/role-build.js';
 import { DEFAULT_TARBALL_LIMITS } from '../tarball.js';
 
@@ -14,5 +15,5 @@ export async function readRoleFile(path: string): Promise<Metadata<Targets>> {
 
 /** Role files are written readable (pretty JSON); signatures cover the canonical form, not these bytes. */
 export async function writeRoleFile(path: string, role: Metadata<Targets>): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(role.toJSON(), null, 2) + '\n', 0o644);
+  await writeFileAtomic(path, JSON.stringify(role.toJSON(), null, 2) + '\n', { mode: 0o644 });
 }

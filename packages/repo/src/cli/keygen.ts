@@ -1,6 +1,6 @@
 import { resolve, dirname, basename } from 'node:path';
 import { publicKeyJson, writeNewKeyPair } from '../keys.js';
-import { writeFileAtomic } from '../fs-util.js';
+import { writeFileAtomic } from '@tufpm/merkle';
 import { type Io, UsageError, parse, print } from './common.js';
 
 export const usage = `usage: tufpm-repo keygen OUT_BASE
@@ -12,7 +12,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (p.positionals.length !== 1) throw new UsageError(usage);
   const base = resolve(p.positionals[0]!);
   const { signer, privatePath, publicPath } = await writeNewKeyPair(dirname(base), basename(base));
-  await writeFileAtomic(`${base}.pub.json`, publicKeyJson(signer.key), 0o644);
+  await writeFileAtomic(`${base}.pub.json`, publicKeyJson(signer.key), { mode: 0o644 });
   print(io, p, `${signer.key.keyid}\n  private: ${privatePath}\n  public:  ${publicPath}, ${base}.pub.json`,
     { keyid: signer.key.keyid, private: privatePath, public: publicPath, publicJson: `${base}.pub.json` });
   return 0;

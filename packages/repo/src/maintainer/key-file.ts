@@ -2,7 +2,8 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { dirname } from 'node:path';
 import { MetadataParseError, generateEd25519KeyPair, signerFromPem, type Key, type Signer } from '@tufpm/models';
 import { InvalidInputError, KeyMissingError } from '../errors.js';
-import { ensureDir, exists, isErrno, readFileBounded, writeFileAtomic } from '../fs-util.js';
+import { ensureDir, exists, isErrno, readFileBounded } from '../fs-util.js';
+import { writeFileAtomic } from '@tufpm/merkle';
 import { readPublicKeyFile } from '../keys.js';
 import { PassphraseError } from './errors.js';
 
@@ -38,8 +39,8 @@ export async function generateMaintainerKey(privatePath: string, passphrase: str
   const priv = createPrivateKey(pair.privateKeyPem);
   const encrypted = priv.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase }).toString();
   const publicPem = createPublicKey(priv).export({ format: 'pem', type: 'spki' }).toString();
-  await writeFileAtomic(privatePath, encrypted, 0o600);
-  await writeFileAtomic(publicPath, publicPem, 0o644);
+  await writeFileAtomic(privatePath, encrypted, { mode: 0o600 });
+  await writeFileAtomic(publicPath, publicPem, { mode: 0o644 });
   return { key: pair.key, privatePath, publicPath };
 }
 

@@ -2,7 +2,8 @@ import { constants } from 'node:fs';
 import { open, readdir, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { encodeRoleName, releaseIndexPath, TufError } from '@tufpm/models';
-import { ensureDir, writeFileAtomic } from '../fs-util.js';
+import { ensureDir } from '../fs-util.js';
+import { writeFileAtomic } from '@tufpm/merkle';
 import type { Repository } from '../repository.js';
 import { UNCLAIMED_ROLE } from '../npm-repository.js';
 
@@ -94,7 +95,7 @@ export async function storeRequest(registryDir: string, kind: RequestKind, name:
     throw new RequestRefusedError(429, 'TUF_REQUESTS_PENDING', `${user} has ${byUser} ${kind} requests waiting for the registry operator (at most ${MAX_PENDING_PER_USER}); try again once they are handled`);
   }
   const body = { submittedBy: user, submitted: now.toISOString(), ...request };
-  await writeFileAtomic(mine, `${JSON.stringify(body, null, 2)}\n`, 0o600);
+  await writeFileAtomic(mine, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
 }
 
 /**

@@ -2,7 +2,8 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Metadata, encodeRoleName, parseJsonStrict, type Targets } from '@tufpm/models';
 import { RepositoryStateError } from '../errors.js';
-import { ensureDir, isErrno, readFileBounded, writeFileAtomic } from '../fs-util.js';
+import { ensureDir, isErrno, readFileBounded } from '../fs-util.js';
+import { writeFileAtomic } from '@tufpm/merkle';
 import { MAX_ROLE_BYTES } from './role-build.js';
 
 /**
@@ -37,12 +38,12 @@ function files(registryDir: string, name: string): { meta: string; tarball: stri
 export async function writeStaged(registryDir: string, s: StagedRelease): Promise<void> {
   await ensureDir(stagedDir(registryDir), 0o755);
   const f = files(registryDir, s.name);
-  await writeFileAtomic(f.tarball, s.tarball, 0o644);
+  await writeFileAtomic(f.tarball, s.tarball, { mode: 0o644 });
   const meta = {
     name: s.name, version: s.version, roleVersion: s.roleVersion, tarballPath: s.tarballPath, distTags: s.distTags,
     role: s.role.toJSON(),
   };
-  await writeFileAtomic(f.meta, JSON.stringify(meta, null, 2) + '\n', 0o644);
+  await writeFileAtomic(f.meta, JSON.stringify(meta, null, 2) + '\n', { mode: 0o644 });
 }
 
 /** The staged release of a package, or undefined. */
