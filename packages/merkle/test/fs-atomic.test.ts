@@ -1,21 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../src/index.js';
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'tufpm-fs-atomic-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+import { withDir } from './helpers.js';
 
 test('rejects a stream that fails halfway (a download found tampered at its end): the old file stays, no temp file is left', async () => {
-  await withDir(async (dir) => {
+  await withDir('fs-atomic', async (dir) => {
     const file = join(dir, 'pkg.tgz');
     await writeFile(file, 'old bytes');
     async function* tampered(): AsyncIterable<Uint8Array> {
@@ -29,7 +20,7 @@ test('rejects a stream that fails halfway (a download found tampered at its end)
 });
 
 test('a write in flight is a dot file beside the target (listings that skip dot files never see it)', async () => {
-  await withDir(async (dir) => {
+  await withDir('fs-atomic', async (dir) => {
     const file = join(dir, 'lodash.json');
     let seen: string[] = [];
     async function* chunks(): AsyncIterable<Uint8Array> {
@@ -46,7 +37,7 @@ test('a write in flight is a dot file beside the target (listings that skip dot 
 });
 
 test('an explicit mode is the file\'s mode whatever the umask (a private key is exactly 0600, a public file 0644)', async () => {
-  await withDir(async (dir) => {
+  await withDir('fs-atomic', async (dir) => {
     const previous = process.umask(0o077);
     try {
       await writeFileAtomic(join(dir, 'public.json'), 'x', { mode: 0o644 });
@@ -63,7 +54,7 @@ test('an explicit mode is the file\'s mode whatever the umask (a private key is 
 });
 
 test('a reader racing the writes sees the old bytes or the new ones, never a mix', async () => {
-  await withDir(async (dir) => {
+  await withDir('fs-atomic', async (dir) => {
     const file = join(dir, 'snapshot.json');
     const versions = ['a', 'b', 'c', 'd'].map((c) => c.repeat(256 * 1024));
     await writeFile(file, versions[0]!);

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EMPTY, encodeLeaf, keyBit, leafHash, leafKey, nodeHash, type LeafValue } from '../src/index.js';
 
 /** The contract's hashing written the slow, obvious way (recursive over the leaf set), to check the tree against. */
@@ -20,4 +23,14 @@ export function hashes(seed: string): Record<string, string> {
 
 export function live(version: number, seed = `v${version}`): LeafValue {
   return { version, length: 100 + version, hashes: hashes(seed) };
+}
+
+/** Runs `fn` in a fresh temp directory (named after `prefix`), removed afterwards. */
+export async function withDir(prefix: string, fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), `tufpm-${prefix}-`));
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -1,25 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MerkleStore, MerkleStoreError } from '../src/index.js';
-import { live } from './helpers.js';
+import { live, withDir } from './helpers.js';
 
 // A reader of a store another process writes (the registry serving proofs while its publisher commits,
 // ADR 0021): refresh() reads only what the new epochs appended, O(log M) bytes per publish, where a reopen
 // reads the whole store, O(M).
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'tufpm-merkle-refresh-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-test('a reader catches up with the writer\'s epochs reading only what they appended (O(log M) per publish), and proves every root as a reopened store does', () => withDir(async (dir) => {
+test('a reader catches up with the writer\'s epochs reading only what they appended (O(log M) per publish), and proves every root as a reopened store does', () => withDir('merkle-refresh', async (dir) => {
   const writer = await MerkleStore.open(dir);
   for (let i = 0; i < 4000; i++) writer.tree.set(`p${i}`, live(1));
   const first = (await writer.commit())!;
@@ -44,7 +34,7 @@ test('a reader catches up with the writer\'s epochs reading only what they appen
   assert.deepEqual(await reader.refresh(), { bytesRead: 60, epochs: 0 }, 'nothing new: one epoch record read');
 }));
 
-test('a reader whose history was rewritten (an epoch without its timestamp, overwritten after a crash) is told to reopen, never served the old tree', () => withDir(async (dir) => {
+test('a reader whose history was rewritten (an epoch without its timestamp, overwritten after a crash) is told to reopen, never served the old tree', () => withDir('merkle-refresh', async (dir) => {
   const writer = await MerkleStore.open(dir);
   writer.tree.set('a', live(1));
   const signed = (await writer.commit())!;

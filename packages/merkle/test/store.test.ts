@@ -1,21 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MerkleStore, MerkleStoreError, verifyProof, writeEpochFiles, parseDelta, deltaPath, proofPath } from '../src/index.js';
-import { live } from './helpers.js';
+import { live, withDir } from './helpers.js';
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'tufpm-merkle-store-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-test('a reopened store has every committed root, provable; a publish appends O(log M) bytes', () => withDir(async (dir) => {
+test('a reopened store has every committed root, provable; a publish appends O(log M) bytes', () => withDir('merkle-store', async (dir) => {
   const s = await MerkleStore.open(dir);
   for (let i = 0; i < 1000; i++) s.tree.set(`p${i}`, live(1));
   const first = (await s.commit())!;
@@ -34,7 +24,7 @@ test('a reopened store has every committed root, provable; a publish appends O(l
   assert.equal(third.previousRoot, second.root);
 }));
 
-test('a crash after appending but before head.json leaves the last committed head (garbage past it is ignored)', () => withDir(async (dir) => {
+test('a crash after appending but before head.json leaves the last committed head (garbage past it is ignored)', () => withDir('merkle-store', async (dir) => {
   const s = await MerkleStore.open(dir);
   s.tree.set('a', live(1));
   const c = (await s.commit())!;
@@ -47,7 +37,7 @@ test('a crash after appending but before head.json leaves the last committed hea
   assert.equal((await MerkleStore.open(dir)).committedHead().root, d.root);
 }));
 
-test('opening at the root the signed timestamp names ignores a later epoch whose timestamp was never written', () => withDir(async (dir) => {
+test('opening at the root the signed timestamp names ignores a later epoch whose timestamp was never written', () => withDir('merkle-store', async (dir) => {
   const s = await MerkleStore.open(dir);
   s.tree.set('a', live(1));
   const c1 = (await s.commit())!;
@@ -62,7 +52,7 @@ test('opening at the root the signed timestamp names ignores a later epoch whose
   await assert.rejects(MerkleStore.open(dir, 'ab'.repeat(32)), MerkleStoreError);
 }));
 
-test('refuses a damaged store: head.json committing more epochs than the log holds', () => withDir(async (dir) => {
+test('refuses a damaged store: head.json committing more epochs than the log holds', () => withDir('merkle-store', async (dir) => {
   const s = await MerkleStore.open(dir);
   s.tree.set('a', live(1));
   await s.commit();
@@ -71,7 +61,7 @@ test('refuses a damaged store: head.json committing more epochs than the log hol
   await assert.rejects(MerkleStore.open(dir), (err: unknown) => err instanceof MerkleStoreError && err.code === 'TUF_MERKLE_STORE');
 }));
 
-test('epoch files: delta.json always, every proof when materialized', () => withDir(async (dir) => {
+test('epoch files: delta.json always, every proof when materialized', () => withDir('merkle-store', async (dir) => {
   const s = await MerkleStore.open(join(dir, 'store'));
   s.tree.set('a', live(1));
   s.tree.set('@scope/b', live(3));
