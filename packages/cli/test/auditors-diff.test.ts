@@ -9,28 +9,18 @@ import { serializeLockfile, type SideLockfile } from '@tufpm/verify';
 import { runDiffCli } from '../src/diff/diff-cli.js';
 import { diffPins } from '../src/diff/pins-diff.js';
 import { formatMarkdown, formatText } from '../src/diff/diff-format.js';
+import { K, testPins } from './pins-fixture.js';
 
 // A pull request that turns the Merkle profile's split-view check off (ADR 0022): it deletes
 // tufpm-auditors.json, lowers its threshold or swaps its keys, or drops the requirement the pins record.
 // tufpm-diff must warn like it warns SIGNER_DOWNGRADE, in text, Markdown and --json, on a real git repository.
 
-const K = (c: string): string => c.repeat(64);
 const [a, b, c] = [generateEd25519KeyPair(), generateEd25519KeyPair(), generateEd25519KeyPair()];
 const policy = (threshold: number, ...pairs: Array<typeof a>): string =>
   JSON.stringify({ threshold, keys: Object.fromEntries(pairs.map((p) => [p.key.keyid, p.key.toJSON()])) });
 
 function lock(auditors?: { keyids: string[]; threshold: number }): SideLockfile {
-  return {
-    lockfileVersion: 2,
-    registry: 'http://127.0.0.1:4873/',
-    root: { version: 1, sha256: K('0'), keyids: [K('1')], threshold: 1 },
-    timestamp: { version: 5, keyids: [K('2')], threshold: 1 },
-    snapshot: { version: 5, keyids: [K('3')], threshold: 1 },
-    targets: { version: 2, keyids: [K('4')], threshold: 1 },
-    merkle: { root: K('a'), size: 10, ...(auditors === undefined ? {} : { auditors }) },
-    packages: new Map(),
-    roles: new Map(),
-  };
+  return testPins({ merkle: { root: K('a'), size: 10, ...(auditors === undefined ? {} : { auditors }) } });
 }
 
 const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, {

@@ -3,27 +3,21 @@ import assert from 'node:assert/strict';
 import type { PinnedPackage, SideLockfile } from '@tufpm/verify';
 import { diffPins, hasChanges } from '../src/diff/pins-diff.js';
 import { formatMarkdown, formatText } from '../src/diff/diff-format.js';
+import { K, testPins } from './pins-fixture.js';
 
 // The reviewer's summary of a tufpm-lock.json change (ADR 0016), on hand-made pins: every kind of change
 // the summary names, and the noise it must leave out. The real-git, real-install cases are in
 // integration-tests/test/pins-diff.test.ts.
 
-const K = (c: string): string => c.repeat(64);
 const pin = (name: string, version: string, role: string, roleVersion: number, maintainerSigned: boolean, hash = 'a'): PinnedPackage => ({
   targetPath: `${name}/-/${name}-${version}.tgz`, role, roleVersion, length: 10, sha512: hash.repeat(128), maintainerSigned,
 });
 
 function lock(packages: Array<[string, PinnedPackage]>, edit: (l: SideLockfile) => void = () => undefined): SideLockfile {
-  const l: SideLockfile = {
-    lockfileVersion: 2,
-    registry: 'http://127.0.0.1:4873/',
-    root: { version: 1, sha256: K('0'), keyids: [K('1')], threshold: 1 },
-    timestamp: { version: 5, keyids: [K('2')], threshold: 1 },
-    snapshot: { version: 5, keyids: [K('3')], threshold: 1 },
-    targets: { version: 2, keyids: [K('4')], threshold: 1 },
+  const l = testPins({
     packages: new Map(packages),
     roles: new Map([['unclaimed-*', { keyids: [K('5')], threshold: 1 }], ['owned', { keyids: [K('6')], threshold: 1 }]]),
-  };
+  });
   edit(l);
   return l;
 }
