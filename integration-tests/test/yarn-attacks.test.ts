@@ -6,6 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { addPackageVersion, buildPackageTarball, tarballFile, targetPathFor } from '@tufpm/registry';
+import { createAttackWorld, createExpiredTimestampWorld, createSignerWorld, withMixedRoleFile, withOverLengthTimestamp } from '../src/harness/attack-worlds.js';
 import { NpmWorld, type CliResult } from '../src/harness/npm-world.js';
 import { YarnProject } from '../src/harness/yarn.js';
 import { publishClaimedWithOnlineKeys, rollbackTargetsPastClaimInWorld, unclaimAndPublishInBin } from '../src/harness/attacks-signer.js';
@@ -52,14 +53,10 @@ async function archiveOf(dir: string, prefix: string): Promise<string> {
 
 describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
   let world: NpmWorld;
-  const maintainers = [NpmWorld.maintainer(), NpmWorld.maintainer()];
+  const maintainers = [NpmWorld.maintainer(), NpmWorld.maintainer()] as const;
 
   before(async () => {
-    world = await NpmWorld.create();
-    await world.publish('right', '1.0.0');
-    await world.publish('left', '1.0.0', { right: '^1.0.0' });
-    await world.claim('guarded', maintainers, 2);
-    await world.publish('guarded', '1.0.0', {}, maintainers.map((m) => m.signer));
+    world = await createAttackWorld(maintainers);
   });
   after(() => world.close());
 
@@ -223,36 +220,17 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
   });
 
   test('rejects mix-and-match: a role file of another version than the snapshot lists', async () => {
-    // Bins are chosen by the hash of the target path: publish until the bin of mixed@1.0.1 has two versions.
-    const { role } = await world.publish('mixed', '1.0.1');
-    for (let i = 0; (await world.metadataFiles()).filter((f) => f.endsWith(`.${role}.json`)).length < 2; i++) {
-      await world.publish(`filler${i}`, '1.0.0');
-    }
-    const versions = (await world.metadataFiles())
-      .map((f) => new RegExp(`^(\\d+)\\.${role}\\.json$`).exec(f))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => Number(m[1]))
-      .sort((a, b) => a - b);
-    const latest = versions.at(-1)!;
-    const real = await world.readMetadata(`${latest}.${role}.json`);
-    try {
-      await world.writeMetadata(`${latest}.${role}.json`, await world.readMetadata(`${versions.at(-2)!}.${role}.json`));
+    await withMixedRoleFile(world, 'mixed', '1.0.1', async () => {
       const project = await YarnProject.create(world, { mixed: '1.0.1' });
       await refused(project, ['install'], /TUF_VERSION_MISMATCH|TUF_HASH|TUF_LENGTH/, /package mixed@1\.0\.1/);
-    } finally {
-      await world.writeMetadata(`${latest}.${role}.json`, real);
-    }
+    });
   });
 
   test('rejects over-length metadata (endless data)', async () => {
-    const real = await world.readMetadata('timestamp.json');
-    try {
-      await world.writeMetadata('timestamp.json', Buffer.concat([real, Buffer.alloc(64 * 1024, 0x20)]));
+    await withOverLengthTimestamp(world, async () => {
       const project = await YarnProject.create(world, { left: '^1.0.0' });
       await refused(project, ['install'], /TUF_LENGTH/, /attack: endless data/);
-    } finally {
-      await world.writeMetadata('timestamp.json', real);
-    }
+    });
   });
 
   test('rejects a poisoned Yarn mirror, even for a new project without pins', async () => {
@@ -463,14 +441,7 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
 describe('Yarn with the tufpm plugin refuses an expired timestamp (freeze)', () => {
   let world: NpmWorld;
   before(async () => {
-    // Everything signed ten days ago: only the timestamp (1 day) has expired. Every other role is valid for
-    // a year, so no other expiry check can answer for the timestamp's.
-    const year = 365 * 24 * 3600;
-    world = await NpmWorld.create({
-      now: new Date(Date.now() - 10 * 24 * 3600 * 1000),
-      expiries: { timestamp: 24 * 3600, snapshot: year, targets: year, unclaimed: year, package: year, root: year },
-    });
-    await world.publish('left', '1.0.0');
+    world = await createExpiredTimestampWorld();
   });
   after(() => world.close());
 
@@ -485,14 +456,7 @@ describe('Yarn with the tufpm plugin: who signs a package (maintainers offline, 
   const [alice, bob] = [NpmWorld.maintainer(), NpmWorld.maintainer()];
 
   before(async () => {
-    world = await NpmWorld.create();
-    await world.publish('right', '1.0.0');
-    for (const name of ['owned', 'seized', 'downgraded']) {
-      await world.claim(name, [alice], 1);
-      await world.publish(name, '1.0.0', {}, [alice.signer]);
-    }
-    await world.claim('pair', [alice, bob], 2);
-    await world.publish('pair', '1.0.0', {}, [alice.signer, bob.signer]);
+    world = await createSignerWorld(alice, bob);
   });
   after(() => world.close());
 

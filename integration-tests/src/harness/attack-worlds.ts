@@ -1,0 +1,76 @@
+// The registries the npm and Yarn attack suites (npm-attacks, yarn-attacks) play against, and the metadata
+// attacks both stage the same way: each installer meets the same attack on the same signed state.
+import { NpmWorld, type Maintainer } from './npm-world.js';
+
+/** `right`, `left` (depending on `right`) registry-signed; `guarded` claimed by both `maintainers` (threshold 2). */
+export async function createAttackWorld(maintainers: readonly [Maintainer, Maintainer]): Promise<NpmWorld> {
+  const world = await NpmWorld.create();
+  await world.publish('right', '1.0.0');
+  await world.publish('left', '1.0.0', { right: '^1.0.0' });
+  await world.claim('guarded', [...maintainers], 2);
+  await world.publish('guarded', '1.0.0', {}, maintainers.map((m) => m.signer));
+  return world;
+}
+
+/**
+ * Everything signed ten days ago, `left` published: only the timestamp (1 day) has expired. Every other role
+ * is valid for a year, so no other expiry check can answer for the timestamp's.
+ */
+export async function createExpiredTimestampWorld(): Promise<NpmWorld> {
+  const year = 365 * 24 * 3600;
+  const world = await NpmWorld.create({
+    now: new Date(Date.now() - 10 * 24 * 3600 * 1000),
+    expiries: { timestamp: 24 * 3600, snapshot: year, targets: year, unclaimed: year, package: year, root: year },
+  });
+  await world.publish('left', '1.0.0');
+  return world;
+}
+
+/** Who signs: `right` registry-signed; `owned`, `seized`, `downgraded` claimed by `alice` (threshold 1); `pair` by both (threshold 2). */
+export async function createSignerWorld(alice: Maintainer, bob: Maintainer): Promise<NpmWorld> {
+  const world = await NpmWorld.create();
+  await world.publish('right', '1.0.0');
+  for (const name of ['owned', 'seized', 'downgraded']) {
+    await world.claim(name, [alice], 1);
+    await world.publish(name, '1.0.0', {}, [alice.signer]);
+  }
+  await world.claim('pair', [alice, bob], 2);
+  await world.publish('pair', '1.0.0', {}, [alice.signer, bob.signer]);
+  return world;
+}
+
+/**
+ * Mix-and-match: publishes name@version, then fillers until the bin of its target has two versions (bins are
+ * chosen by the hash of the target path), and serves the older role file under the newer one's name while
+ * `attack` runs; the genuine file is served again afterwards.
+ */
+export async function withMixedRoleFile(world: NpmWorld, name: string, version: string, attack: () => Promise<void>): Promise<void> {
+  const { role } = await world.publish(name, version);
+  for (let i = 0; (await world.metadataFiles()).filter((f) => f.endsWith(`.${role}.json`)).length < 2; i++) {
+    await world.publish(`filler${i}`, '1.0.0');
+  }
+  const versions = (await world.metadataFiles())
+    .map((f) => new RegExp(`^(\\d+)\\.${role}\\.json$`).exec(f))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+  const latest = versions.at(-1)!;
+  const real = await world.readMetadata(`${latest}.${role}.json`);
+  try {
+    await world.writeMetadata(`${latest}.${role}.json`, await world.readMetadata(`${versions.at(-2)!}.${role}.json`));
+    await attack();
+  } finally {
+    await world.writeMetadata(`${latest}.${role}.json`, real);
+  }
+}
+
+/** Endless data: serves timestamp.json with 64 KiB of padding past its bound while `attack` runs, then the genuine one. */
+export async function withOverLengthTimestamp(world: NpmWorld, attack: () => Promise<void>): Promise<void> {
+  const real = await world.readMetadata('timestamp.json');
+  try {
+    await world.writeMetadata('timestamp.json', Buffer.concat([real, Buffer.alloc(64 * 1024, 0x20)]));
+    await attack();
+  } finally {
+    await world.writeMetadata('timestamp.json', real);
+  }
+}
