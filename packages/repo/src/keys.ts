@@ -22,7 +22,8 @@ export function keyDirFor(keysDir: string, role: string): string {
   return join(keysDir, OFFLINE_ROLES.has(role) ? 'offline' : 'online');
 }
 
-async function readKeyFile(path: string): Promise<string> {
+/** A key file's text: bounded, strict UTF-8; a missing file is TUF_KEY_MISSING (also for maintainer key files). */
+export async function readKeyFile(path: string): Promise<string> {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(await readFileBounded(path, MAX_KEY_FILE_BYTES));
   } catch (err) {

@@ -2,12 +2,11 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { dirname } from 'node:path';
 import { MetadataParseError, generateEd25519KeyPair, signerFromPem, type Key, type Signer } from '@tufpm/models';
 import { InvalidInputError, KeyMissingError } from '../errors.js';
-import { ensureDir, exists, isErrno, readFileBounded } from '../fs-util.js';
+import { ensureDir, exists } from '../fs-util.js';
 import { writeFileAtomic } from '@tufpm/merkle';
-import { readPublicKeyFile } from '../keys.js';
+import { readKeyFile, readPublicKeyFile } from '../keys.js';
 import { PassphraseError } from './errors.js';
 
-const MAX_KEY_FILE_BYTES = 64 * 1024;
 /** A shorter passphrase would make the encrypted file little more than a plain key (offline guessing). */
 export const MIN_PASSPHRASE_LENGTH = 8;
 const ENCRYPTED = '-----BEGIN ENCRYPTED PRIVATE KEY-----';
@@ -50,19 +49,9 @@ export function checkNewPassphrase(passphrase: string): void {
   }
 }
 
-async function readText(path: string): Promise<string> {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(await readFileBounded(path, MAX_KEY_FILE_BYTES));
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) throw new KeyMissingError(`key file ${path} does not exist`, { cause: err });
-    if (err instanceof TypeError) throw new InvalidInputError(`key file ${path} is not UTF-8 text`, { cause: err });
-    throw err;
-  }
-}
-
 /** True when the file holds an encrypted private key (a passphrase is needed to use it). */
 export async function isEncryptedKeyFile(path: string): Promise<boolean> {
-  return (await readText(path)).includes(ENCRYPTED);
+  return (await readKeyFile(path)).includes(ENCRYPTED);
 }
 
 /**
@@ -70,7 +59,7 @@ export async function isEncryptedKeyFile(path: string): Promise<boolean> {
  * public-only operation never prompts); a wrong one is TUF_PASSPHRASE.
  */
 export async function readMaintainerSigner(path: string, passphrase: () => Promise<string>): Promise<Signer> {
-  const text = await readText(path);
+  const text = await readKeyFile(path);
   if (!text.includes('PRIVATE KEY-----')) throw new InvalidInputError(`${path} is not a PEM private key`);
   if (!text.includes(ENCRYPTED)) {
     try {
