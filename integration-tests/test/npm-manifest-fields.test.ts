@@ -1,29 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { addPackageVersion, buildPackageTarball, packumentFile } from '@tufpm/registry';
 import { NpmWorld } from '../src/harness/npm-world.js';
 import { signAsOlderRepository } from '../src/harness/resigned-targets.js';
-import { refusedNpm as refused } from '../src/harness/attacks-graph.js';
+import { refusedNpm as refused, publishPackage } from '../src/harness/attacks-graph.js';
 
 // The manifest fields Arborist acts on (bins, os/cpu, install scripts) against tufpm-npm: a registry, a
 // mirror or a package-lock.json edit that changes them is refused before anything is extracted, linked or
 // run; the legitimate uses keep installing.
-
-async function publish(world: NpmWorld, name: string, version: string, manifest: Record<string, unknown>, files: Record<string, string> = {}): Promise<{ tarball: Uint8Array; role: string }> {
-  const tarball = buildPackageTarball({ name, version, manifest, files });
-  await addPackageVersion(world.registryDir, tarball, { durable: false });
-  return { tarball, role: (await world.repo.publishTarball(tarball)).role };
-}
-
-async function editPackument(world: NpmWorld, name: string, version: string, edit: (manifest: Record<string, unknown>) => void): Promise<void> {
-  const file = packumentFile(world.registryDir, name);
-  const packument = JSON.parse(await readFile(file, 'utf8')) as { versions: Record<string, Record<string, unknown>> };
-  edit(packument.versions[version]!);
-  await writeFile(file, JSON.stringify(packument));
-}
 
 const otherPlatform = process.platform === 'darwin' ? 'linux' : 'darwin';
 const BIN_FILES = { 'index.js': '#!/usr/bin/env node\nconsole.log("genuine");\n', 'danger.js': '#!/usr/bin/env node\nconsole.log("danger");\n' };
@@ -33,7 +18,7 @@ describe('tufpm-npm: the manifest fields are the signed ones', () => {
 
   before(async () => {
     world = await NpmWorld.create();
-    await publish(world, 'binpkg', '1.0.0', { bin: { binpkg: 'index.js' } }, BIN_FILES);
+    await publishPackage(world, 'binpkg', '1.0.0', { bin: { binpkg: 'index.js' } }, BIN_FILES);
   });
   after(() => world.close());
 
@@ -45,8 +30,8 @@ describe('tufpm-npm: the manifest fields are the signed ones', () => {
   });
 
   test('rejects a bin map rewritten in the packument', async () => {
-    await publish(world, 'binpkg', '1.0.1', { bin: { binpkg: 'index.js' } }, BIN_FILES);
-    await editPackument(world, 'binpkg', '1.0.1', (m) => { m['bin'] = { binpkg: 'danger.js', eslint: 'danger.js' }; });
+    await publishPackage(world, 'binpkg', '1.0.1', { bin: { binpkg: 'index.js' } }, BIN_FILES);
+    await world.editPackumentManifest('binpkg', '1.0.1', (m) => { m['bin'] = { binpkg: 'danger.js', eslint: 'danger.js' }; });
     const project = await world.project();
     await refused(project, ['install', 'binpkg@1.0.1'], /TUF_MANIFEST_FIELD/, /package: +binpkg@1\.0\.1/, /bin binpkg -> danger\.js differs from the signed index\.js/,
       /bin eslint -> danger\.js is not a bin of the signed package/, /attack: +unsigned manifest fields/);
@@ -64,8 +49,8 @@ describe('tufpm-npm: the manifest fields are the signed ones', () => {
   });
 
   test('rejects a bin escaping the package directory', async () => {
-    await publish(world, 'escaper', '1.0.0', { bin: { escaper: 'index.js' } });
-    await editPackument(world, 'escaper', '1.0.0', (m) => { m['bin'] = { escaper: '../binpkg/danger.js' }; });
+    await publishPackage(world, 'escaper', '1.0.0', { bin: { escaper: 'index.js' } });
+    await world.editPackumentManifest('escaper', '1.0.0', (m) => { m['bin'] = { escaper: '../binpkg/danger.js' }; });
     const project = await world.project();
     // Arborist normalises bin paths (npm-normalize-package-bin) before tufpm-npm sees them, so npm cannot
     // link outside the package; the rewritten bin is still another file than the signed one.
@@ -73,17 +58,17 @@ describe('tufpm-npm: the manifest fields are the signed ones', () => {
   });
 
   test('rejects an install script added to the packument', async () => {
-    await publish(world, 'scripted', '1.0.0', {});
-    await editPackument(world, 'scripted', '1.0.0', (m) => { m['scripts'] = { postinstall: 'node -e "require(\'fs\').writeFileSync(\'pwned\', \'x\')"' }; m['hasInstallScript'] = true; });
+    await publishPackage(world, 'scripted', '1.0.0', {});
+    await world.editPackumentManifest('scripted', '1.0.0', (m) => { m['scripts'] = { postinstall: 'node -e "require(\'fs\').writeFileSync(\'pwned\', \'x\')"' }; m['hasInstallScript'] = true; });
     const project = await world.project();
     await refused(project, ['install', 'scripted@1.0.0'], /TUF_MANIFEST_FIELD/, /package: +scripted@1\.0\.0/, /scripts\.postinstall/);
   });
 
   test('optional packages for another platform are skipped', async () => {
     for (const [name, os] of [[`plat-${process.platform}`, process.platform], [`plat-${otherPlatform}`, otherPlatform]] as const) {
-      await publish(world, name, '1.0.0', { os: [os], cpu: [process.arch, 'arm'] });
+      await publishPackage(world, name, '1.0.0', { os: [os], cpu: [process.arch, 'arm'] });
     }
-    await publish(world, 'plathost', '1.0.0', { optionalDependencies: { [`plat-${process.platform}`]: '1.0.0', [`plat-${otherPlatform}`]: '1.0.0' } });
+    await publishPackage(world, 'plathost', '1.0.0', { optionalDependencies: { [`plat-${process.platform}`]: '1.0.0', [`plat-${otherPlatform}`]: '1.0.0' } });
     const project = await world.project();
     const res = await project.tufpmNpm(['install', 'plathost@1.0.0']);
     assert.equal(res.code, 0, res.stderr);
@@ -95,22 +80,22 @@ describe('tufpm-npm: the manifest fields are the signed ones', () => {
   });
 
   test('rejects os/cpu rewritten in the packument (another platform\'s package installed here)', async () => {
-    await publish(world, `osx-${otherPlatform}`, '1.0.0', { os: [otherPlatform] });
-    await publish(world, 'cpux', '1.0.0', { cpu: ['mips'] });
-    await publish(world, 'oshost', '1.0.0', { optionalDependencies: { [`osx-${otherPlatform}`]: '1.0.0', cpux: '1.0.0' } });
-    await editPackument(world, `osx-${otherPlatform}`, '1.0.0', (m) => { m['os'] = [otherPlatform, process.platform]; });
-    await editPackument(world, 'cpux', '1.0.0', (m) => { delete m['cpu']; });
+    await publishPackage(world, `osx-${otherPlatform}`, '1.0.0', { os: [otherPlatform] });
+    await publishPackage(world, 'cpux', '1.0.0', { cpu: ['mips'] });
+    await publishPackage(world, 'oshost', '1.0.0', { optionalDependencies: { [`osx-${otherPlatform}`]: '1.0.0', cpux: '1.0.0' } });
+    await world.editPackumentManifest(`osx-${otherPlatform}`, '1.0.0', (m) => { m['os'] = [otherPlatform, process.platform]; });
+    await world.editPackumentManifest('cpux', '1.0.0', (m) => { delete m['cpu']; });
     const project = await world.project();
     await refused(project, ['install', 'oshost@1.0.0'], /TUF_MANIFEST_FIELD/, new RegExp(`osx-${otherPlatform}@1\\.0\\.0`), /cpux@1\.0\.0/,
       /os \[.*\] differs from the signed/, /cpu null differs from the signed/);
   });
 
   test('rejects the bins of a target signed without manifest fields (older repository), and installs one without any', async () => {
-    const { tarball, role } = await publish(world, 'oldbin', '1.0.0', { bin: { oldbin: 'index.js' } }, BIN_FILES);
+    const { tarball, role } = await publishPackage(world, 'oldbin', '1.0.0', { bin: { oldbin: 'index.js' } }, BIN_FILES);
     await signAsOlderRepository(world, role, 'oldbin', '1.0.0', tarball);
     const project = await world.project();
     await refused(project, ['install', 'oldbin@1.0.0'], /TUF_MANIFEST_UNSIGNED/, /package: +oldbin@1\.0\.0/, /its bin cannot be checked/);
-    const plain = await publish(world, 'oldplain', '1.0.0', {});
+    const plain = await publishPackage(world, 'oldplain', '1.0.0', {});
     await signAsOlderRepository(world, plain.role, 'oldplain', '1.0.0', plain.tarball);
     const res = await project.tufpmNpm(['install', 'oldplain@1.0.0']);
     assert.equal(res.code, 0, res.stderr);

@@ -1,32 +1,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { addPackageVersion, buildPackageTarball, packumentFile } from '@tufpm/registry';
 import { NpmWorld } from '../src/harness/npm-world.js';
-import { refusedYarn } from '../src/harness/attacks-graph.js';
+import { refusedYarn, publishPackage } from '../src/harness/attacks-graph.js';
 import { YarnProject } from '../src/harness/yarn.js';
 import { signAsOlderRepository } from '../src/harness/resigned-targets.js';
 
 // The manifest fields Yarn acts on (bins, platform conditions, its implicit node-gyp@latest) against real
 // Yarn 4 with the tufpm plugin: a registry, a mirror or a yarn.lock edit that changes them is refused
 // before anything is linked or run, with node-modules and PnP; the legitimate uses keep installing.
-
-/** Publishes and signs (into its bin) a package with its own package.json fields and files. */
-async function publish(world: NpmWorld, name: string, version: string, manifest: Record<string, unknown>, files: Record<string, string> = {}): Promise<{ tarball: Uint8Array; role: string }> {
-  const tarball = buildPackageTarball({ name, version, manifest, files });
-  await addPackageVersion(world.registryDir, tarball, { durable: false });
-  return { tarball, role: (await world.repo.publishTarball(tarball)).role };
-}
-
-/** The registry (or a mirror) rewrites the packument's manifest of name@version; the signed tarball is untouched. */
-async function editPackument(world: NpmWorld, name: string, version: string, edit: (manifest: Record<string, unknown>) => void): Promise<void> {
-  const file = packumentFile(world.registryDir, name);
-  const packument = JSON.parse(await readFile(file, 'utf8')) as { versions: Record<string, Record<string, unknown>> };
-  edit(packument.versions[version]!);
-  await writeFile(file, JSON.stringify(packument));
-}
 
 const LINKERS = [{ nodeLinker: 'pnp' }, { nodeLinker: 'node-modules' }] as const;
 const otherPlatform = process.platform === 'darwin' ? 'linux' : 'darwin';
@@ -37,8 +20,8 @@ describe('Yarn with the tufpm plugin: the manifest fields are the signed ones', 
   before(async () => {
     world = await NpmWorld.create();
     // A harmless node-gyp: its bin exits 0 (a package that builds with node-gyp runs it at install).
-    await publish(world, 'node-gyp', '10.0.0', { bin: { 'node-gyp': 'bin/node-gyp.js' } }, { 'bin/node-gyp.js': '#!/usr/bin/env node\n' });
-    await publish(world, 'binpkg', '1.0.0', { bin: { binpkg: 'index.js' } }, {
+    await publishPackage(world, 'node-gyp', '10.0.0', { bin: { 'node-gyp': 'bin/node-gyp.js' } }, { 'bin/node-gyp.js': '#!/usr/bin/env node\n' });
+    await publishPackage(world, 'binpkg', '1.0.0', { bin: { binpkg: 'index.js' } }, {
       'index.js': '#!/usr/bin/env node\nconsole.log("binpkg genuine");\n',
       'danger.js': '#!/usr/bin/env node\nconsole.log("danger");\n',
     });
@@ -46,7 +29,7 @@ describe('Yarn with the tufpm plugin: the manifest fields are the signed ones', 
   after(() => world.close());
 
   test('a package that really builds with node-gyp installs (Yarn adds node-gyp@latest)', async () => {
-    await publish(world, 'realgyp', '1.0.0', { scripts: { install: 'node-gyp rebuild' } }, { 'binding.gyp': '{"targets": []}\n' });
+    await publishPackage(world, 'realgyp', '1.0.0', { scripts: { install: 'node-gyp rebuild' } }, { 'binding.gyp': '{"targets": []}\n' });
     const project = await YarnProject.create(world, { realgyp: '1.0.0' });
     const res = await project.yarn(['install']);
     assert.equal(res.code, 0, res.stdout);
@@ -56,9 +39,9 @@ describe('Yarn with the tufpm plugin: the manifest fields are the signed ones', 
   test('rejects node-gyp smuggled into a packument (Yarn)', async () => {
     // The registry signs a node-gyp release with a postinstall into its bin (online key), and adds
     // node-gyp@latest to a package whose signed manifest neither depends on nor builds with node-gyp.
-    await publish(world, 'node-gyp', '10.0.1', { bin: { 'node-gyp': 'bin/node-gyp.js' }, scripts: { postinstall: 'node -e "require(\'fs\').writeFileSync(\'pwned\', \'x\')"' } }, { 'bin/node-gyp.js': '#!/usr/bin/env node\n' });
-    await publish(world, 'gyphost', '1.0.0', {});
-    await editPackument(world, 'gyphost', '1.0.0', (m) => { m['dependencies'] = { 'node-gyp': 'latest' }; });
+    await publishPackage(world, 'node-gyp', '10.0.1', { bin: { 'node-gyp': 'bin/node-gyp.js' }, scripts: { postinstall: 'node -e "require(\'fs\').writeFileSync(\'pwned\', \'x\')"' } }, { 'bin/node-gyp.js': '#!/usr/bin/env node\n' });
+    await publishPackage(world, 'gyphost', '1.0.0', {});
+    await world.editPackumentManifest('gyphost', '1.0.0', (m) => { m['dependencies'] = { 'node-gyp': 'latest' }; });
     for (const rc of LINKERS) {
       const project = await YarnProject.create(world, { gyphost: '1.0.0' }, { rc: { ...rc } });
       await refusedYarn(project, ['install'], /TUF_EXTRANEOUS_DEPENDENCY/, /package gyphost@1\.0\.0/, /dependencies node-gyp@latest is not declared by the signed package/,
@@ -67,8 +50,8 @@ describe('Yarn with the tufpm plugin: the manifest fields are the signed ones', 
   });
 
   test('rejects an install script that runs node-gyp added to the packument (Yarn adds node-gyp@latest itself)', async () => {
-    await publish(world, 'gypscript', '1.0.0', {});
-    await editPackument(world, 'gypscript', '1.0.0', (m) => { m['scripts'] = { install: 'node-gyp rebuild' }; });
+    await publishPackage(world, 'gypscript', '1.0.0', {});
+    await world.editPackumentManifest('gypscript', '1.0.0', (m) => { m['scripts'] = { install: 'node-gyp rebuild' }; });
     const project = await YarnProject.create(world, { gypscript: '1.0.0' });
     await refusedYarn(project, ['install'], /TUF_EXTRANEOUS_DEPENDENCY/, /package gypscript@1\.0\.0/, /node-gyp@latest is not declared/);
   });
@@ -84,8 +67,8 @@ describe('Yarn with the tufpm plugin: the manifest fields are the signed ones', 
   });
 
   test('rejects a bin map rewritten in the packument (node-modules and PnP)', async () => {
-    await publish(world, 'binpkg', '1.0.1', { bin: { binpkg: 'index.js' } }, { 'index.js': '#!/usr/bin/env node\n', 'danger.js': '#!/usr/bin/env node\n' });
-    await editPackument(world, 'binpkg', '1.0.1', (m) => { m['bin'] = { binpkg: 'danger.js', eslint: 'danger.js' }; });
+    await publishPackage(world, 'binpkg', '1.0.1', { bin: { binpkg: 'index.js' } }, { 'index.js': '#!/usr/bin/env node\n', 'danger.js': '#!/usr/bin/env node\n' });
+    await world.editPackumentManifest('binpkg', '1.0.1', (m) => { m['bin'] = { binpkg: 'danger.js', eslint: 'danger.js' }; });
     for (const rc of LINKERS) {
       const project = await YarnProject.create(world, { binpkg: '1.0.1' }, { rc: { ...rc } });
       await refusedYarn(project, ['install'], /TUF_MANIFEST_FIELD/, /package binpkg@1\.0\.1/, /bin binpkg -> danger\.js differs from the signed index\.js/,
@@ -108,8 +91,8 @@ describe('Yarn with the tufpm plugin: the manifest fields are the signed ones', 
   });
 
   test('rejects a bin escaping the package directory', async () => {
-    await publish(world, 'escaper', '1.0.0', { bin: { escaper: 'index.js' } });
-    await editPackument(world, 'escaper', '1.0.0', (m) => { m['bin'] = { escaper: '../binpkg/danger.js' }; });
+    await publishPackage(world, 'escaper', '1.0.0', { bin: { escaper: 'index.js' } });
+    await world.editPackumentManifest('escaper', '1.0.0', (m) => { m['bin'] = { escaper: '../binpkg/danger.js' }; });
     for (const rc of LINKERS) {
       const project = await YarnProject.create(world, { escaper: '1.0.0', binpkg: '1.0.0' }, { rc: { ...rc } });
       await refusedYarn(project, ['install'], /TUF_BIN_ESCAPE/, /package escaper@1\.0\.0/, /bin escaper -> \.\.\/binpkg\/danger\.js leaves the package directory/,
@@ -119,9 +102,9 @@ describe('Yarn with the tufpm plugin: the manifest fields are the signed ones', 
 
   test('optional packages for another platform are skipped', async () => {
     for (const [name, os] of [[`plat-${process.platform}`, process.platform], [`plat-${otherPlatform}`, otherPlatform]] as const) {
-      await publish(world, name, '1.0.0', { os: [os], cpu: [process.arch, 'arm'] });
+      await publishPackage(world, name, '1.0.0', { os: [os], cpu: [process.arch, 'arm'] });
     }
-    await publish(world, 'plathost', '1.0.0', { optionalDependencies: { [`plat-${process.platform}`]: '1.0.0', [`plat-${otherPlatform}`]: '1.0.0' } });
+    await publishPackage(world, 'plathost', '1.0.0', { optionalDependencies: { [`plat-${process.platform}`]: '1.0.0', [`plat-${otherPlatform}`]: '1.0.0' } });
     const project = await YarnProject.create(world, { plathost: '1.0.0' }, { rc: { nodeLinker: 'node-modules' } });
     const res = await project.yarn(['install']);
     assert.equal(res.code, 0, res.stdout);
@@ -130,11 +113,11 @@ describe('Yarn with the tufpm plugin: the manifest fields are the signed ones', 
   });
 
   test('rejects os/cpu rewritten in the packument (another platform\'s package installed here)', async () => {
-    await publish(world, `osx-${otherPlatform}`, '1.0.0', { os: [otherPlatform] });
-    await publish(world, 'cpux', '1.0.0', { cpu: ['mips'] });
-    await publish(world, 'oshost', '1.0.0', { optionalDependencies: { [`osx-${otherPlatform}`]: '1.0.0', cpux: '1.0.0' } });
-    await editPackument(world, `osx-${otherPlatform}`, '1.0.0', (m) => { m['os'] = [otherPlatform, process.platform]; });
-    await editPackument(world, 'cpux', '1.0.0', (m) => { delete m['cpu']; });
+    await publishPackage(world, `osx-${otherPlatform}`, '1.0.0', { os: [otherPlatform] });
+    await publishPackage(world, 'cpux', '1.0.0', { cpu: ['mips'] });
+    await publishPackage(world, 'oshost', '1.0.0', { optionalDependencies: { [`osx-${otherPlatform}`]: '1.0.0', cpux: '1.0.0' } });
+    await world.editPackumentManifest(`osx-${otherPlatform}`, '1.0.0', (m) => { m['os'] = [otherPlatform, process.platform]; });
+    await world.editPackumentManifest('cpux', '1.0.0', (m) => { delete m['cpu']; });
     for (const rc of LINKERS) {
       const project = await YarnProject.create(world, { oshost: '1.0.0' }, { rc: { ...rc } });
       await refusedYarn(project, ['install'], /TUF_MANIFEST_FIELD/, new RegExp(`package osx-${otherPlatform}@1\\.0\\.0`), /package cpux@1\.0\.0/,
@@ -143,9 +126,9 @@ describe('Yarn with the tufpm plugin: the manifest fields are the signed ones', 
   });
 
   test('a target signed without manifest fields (older repository) gets no node-gyp exemption and refuses its bins', async () => {
-    const gyp = await publish(world, 'oldgyp', '1.0.0', { scripts: { install: 'node-gyp rebuild' } });
+    const gyp = await publishPackage(world, 'oldgyp', '1.0.0', { scripts: { install: 'node-gyp rebuild' } });
     await signAsOlderRepository(world, gyp.role, 'oldgyp', '1.0.0', gyp.tarball);
-    const bin = await publish(world, 'oldbin', '1.0.0', { bin: { oldbin: 'index.js' } });
+    const bin = await publishPackage(world, 'oldbin', '1.0.0', { bin: { oldbin: 'index.js' } });
     await signAsOlderRepository(world, bin.role, 'oldbin', '1.0.0', bin.tarball);
     const project = await YarnProject.create(world, { oldgyp: '1.0.0', oldbin: '1.0.0' });
     await refusedYarn(project, ['install'], /TUF_MANIFEST_UNSIGNED/, /package oldbin@1\.0\.0/, /its bin cannot be checked/);

@@ -80,10 +80,16 @@ export async function keepPackument(world: NpmWorld, name: string): Promise<() =
   return () => writeFile(file, saved);
 }
 
-/** Publishes and signs (into its bin) name@version with extra package.json fields (peerDependencies, os ...). */
-export async function publishManifest(world: NpmWorld, name: string, version: string, manifest: Record<string, unknown>): Promise<Uint8Array> {
-  const tarball = buildPackageTarball({ name, version, manifest });
+/** Publishes and signs (into its bin) name@version with its own package.json fields (bin, os, peerDependencies ...) and files. */
+export async function publishPackage(
+  world: NpmWorld, name: string, version: string, manifest: Record<string, unknown>, files: Record<string, string> = {},
+): Promise<{ tarball: Uint8Array; role: string }> {
+  const tarball = buildPackageTarball({ name, version, manifest, files });
   await addPackageVersion(world.registryDir, tarball, { durable: false });
-  await world.repo.publishTarball(tarball);
-  return tarball;
+  return { tarball, role: (await world.repo.publishTarball(tarball)).role };
+}
+
+/** publishPackage's tarball, for a package with extra package.json fields only. */
+export async function publishManifest(world: NpmWorld, name: string, version: string, manifest: Record<string, unknown>): Promise<Uint8Array> {
+  return (await publishPackage(world, name, version, manifest)).tarball;
 }

@@ -142,10 +142,16 @@ export class NpmWorld {
    * name@version, which its signed tarball's package.json does not declare. Every tarball still verifies.
    */
   async addPackumentDependency(name: string, version: string, dep: string, range: string): Promise<void> {
+    await this.editPackumentManifest(name, version, (manifest) => {
+      manifest['dependencies'] = { ...(manifest['dependencies'] as Record<string, string> | undefined), [dep]: range };
+    });
+  }
+
+  /** The registry (or a mirror) rewrites the packument's manifest of name@version; the signed tarball is untouched. */
+  async editPackumentManifest(name: string, version: string, edit: (manifest: Record<string, unknown>) => void): Promise<void> {
     const file = packumentFile(this.registryDir, name);
-    const packument = JSON.parse(await readFile(file, 'utf8')) as { versions: Record<string, { dependencies?: Record<string, string> }> };
-    const manifest = packument.versions[version]!;
-    manifest.dependencies = { ...manifest.dependencies, [dep]: range };
+    const packument = JSON.parse(await readFile(file, 'utf8')) as { versions: Record<string, Record<string, unknown>> };
+    edit(packument.versions[version]!);
     await writeFile(file, JSON.stringify(packument));
   }
 
