@@ -2,9 +2,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { addPackageVersion, buildPackageTarball } from '@tufpm/registry';
 import { NpmWorld, type Project } from '../src/harness/npm-world.js';
-import { keepPackument, publishManifest, refusedNpm, serveManifestOf } from '../src/harness/attacks-graph.js';
+import { createEdgesWorld, createLegitimateGraphWorld } from '../src/harness/attack-worlds.js';
+import { keepPackument, refusedNpm, serveManifestOf } from '../src/harness/attacks-graph.js';
 
 // The dependency graph with tufpm-npm (real Arborist, DESIGN §9): a package is verified, pinned and policed
 // under the name its edges ask for, never its manifest's own `name`, and every edge is served by a version in
@@ -28,25 +28,10 @@ function integrityOf(tarball: Uint8Array): string {
 describe('tufpm-npm: edges and identity', () => {
   let world: NpmWorld;
   const alice = NpmWorld.maintainer();
-  const tarballs = new Map<string, Uint8Array>();
+  let tarballs: Map<string, Uint8Array>;
 
   before(async () => {
-    world = await NpmWorld.create();
-    for (const [name, version, deps] of [
-      ['foo', '1.0.0', {}],
-      ['bar', '1.0.0', {}],
-      ['vuln', '1.0.0', {}],
-      ['vuln', '1.0.1', {}],
-      ['vhost', '1.0.0', { vuln: '^1.0.1' }],
-      ['taghost', '1.0.0', { vuln: 'latest' }],
-    ] as const) {
-      tarballs.set(`${name}@${version}`, (await world.publish(name, version, deps)).tarball);
-    }
-    await world.claim('kafen-js', [alice], 1);
-    await world.publish('kafen-js', '3.9.9', {}, [alice.signer]);
-    const evil = buildPackageTarball({ name: 'zzevil', version: '3.9.9', files: { 'index.js': 'module.exports = "zzevil";\n' } });
-    await addPackageVersion(world.registryDir, evil, { durable: false });
-    await world.repo.publishTarball(evil);
+    ({ world, tarballs } = await createEdgesWorld(alice));
   });
   after(() => world.close());
 
@@ -134,21 +119,9 @@ describe('tufpm-npm: edges and identity', () => {
 
 describe('tufpm-npm: legitimate graphs keep installing', () => {
   let world: NpmWorld;
-  const other = process.platform === 'darwin' ? 'linux' : 'darwin';
 
   before(async () => {
-    world = await NpmWorld.create();
-    await world.publish('bar', '1.0.0');
-    await world.publish('bar', '1.1.0');
-    await world.publish('vuln', '1.0.0');
-    await world.publish('vuln', '1.0.1');
-    await world.publish('vhost', '1.0.0', { vuln: '^1.0.1' });
-    await world.publish('aliaser', '1.0.0', { foo: 'npm:bar@^1.0.0' });
-    await publishManifest(world, 'peerhost', '1.0.0', { peerDependencies: { bar: '^1.0.0' } });
-    for (const [name, os] of [[`native-${process.platform}`, process.platform], [`native-${other}`, other]] as const) {
-      await publishManifest(world, name, '1.0.0', { os: [os] });
-    }
-    await publishManifest(world, 'nhost', '1.0.0', { optionalDependencies: { [`native-${process.platform}`]: '1.0.0', [`native-${other}`]: '1.0.0' } });
+    world = await createLegitimateGraphWorld();
   });
   after(() => world.close());
 

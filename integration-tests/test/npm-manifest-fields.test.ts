@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NpmWorld } from '../src/harness/npm-world.js';
+import { OTHER_PLATFORM } from '../src/harness/attack-worlds.js';
 import { signAsOlderRepository } from '../src/harness/resigned-targets.js';
 import { refusedNpm as refused, publishPackage } from '../src/harness/attacks-graph.js';
 
@@ -10,7 +11,6 @@ import { refusedNpm as refused, publishPackage } from '../src/harness/attacks-gr
 // mirror or a package-lock.json edit that changes them is refused before anything is extracted, linked or
 // run; the legitimate uses keep installing.
 
-const otherPlatform = process.platform === 'darwin' ? 'linux' : 'darwin';
 const BIN_FILES = { 'index.js': '#!/usr/bin/env node\nconsole.log("genuine");\n', 'danger.js': '#!/usr/bin/env node\nconsole.log("danger");\n' };
 
 describe('tufpm-npm: the manifest fields are the signed ones', () => {
@@ -65,28 +65,28 @@ describe('tufpm-npm: the manifest fields are the signed ones', () => {
   });
 
   test('optional packages for another platform are skipped', async () => {
-    for (const [name, os] of [[`plat-${process.platform}`, process.platform], [`plat-${otherPlatform}`, otherPlatform]] as const) {
+    for (const [name, os] of [[`plat-${process.platform}`, process.platform], [`plat-${OTHER_PLATFORM}`, OTHER_PLATFORM]] as const) {
       await publishPackage(world, name, '1.0.0', { os: [os], cpu: [process.arch, 'arm'] });
     }
-    await publishPackage(world, 'plathost', '1.0.0', { optionalDependencies: { [`plat-${process.platform}`]: '1.0.0', [`plat-${otherPlatform}`]: '1.0.0' } });
+    await publishPackage(world, 'plathost', '1.0.0', { optionalDependencies: { [`plat-${process.platform}`]: '1.0.0', [`plat-${OTHER_PLATFORM}`]: '1.0.0' } });
     const project = await world.project();
     const res = await project.tufpmNpm(['install', 'plathost@1.0.0']);
     assert.equal(res.code, 0, res.stderr);
     assert.ok(existsSync(join(project.dir, 'node_modules', `plat-${process.platform}`)), 'this platform\'s package installed');
-    assert.ok(!existsSync(join(project.dir, 'node_modules', `plat-${otherPlatform}`)), 'the other platform\'s package skipped');
+    assert.ok(!existsSync(join(project.dir, 'node_modules', `plat-${OTHER_PLATFORM}`)), 'the other platform\'s package skipped');
     await project.freshMachine();
     const ci = await project.tufpmNpm(['ci']);
     assert.equal(ci.code, 0, `ci from the lockfile: ${ci.stderr}`);
   });
 
   test('rejects os/cpu rewritten in the packument (another platform\'s package installed here)', async () => {
-    await publishPackage(world, `osx-${otherPlatform}`, '1.0.0', { os: [otherPlatform] });
+    await publishPackage(world, `osx-${OTHER_PLATFORM}`, '1.0.0', { os: [OTHER_PLATFORM] });
     await publishPackage(world, 'cpux', '1.0.0', { cpu: ['mips'] });
-    await publishPackage(world, 'oshost', '1.0.0', { optionalDependencies: { [`osx-${otherPlatform}`]: '1.0.0', cpux: '1.0.0' } });
-    await world.editPackumentManifest(`osx-${otherPlatform}`, '1.0.0', (m) => { m['os'] = [otherPlatform, process.platform]; });
+    await publishPackage(world, 'oshost', '1.0.0', { optionalDependencies: { [`osx-${OTHER_PLATFORM}`]: '1.0.0', cpux: '1.0.0' } });
+    await world.editPackumentManifest(`osx-${OTHER_PLATFORM}`, '1.0.0', (m) => { m['os'] = [OTHER_PLATFORM, process.platform]; });
     await world.editPackumentManifest('cpux', '1.0.0', (m) => { delete m['cpu']; });
     const project = await world.project();
-    await refused(project, ['install', 'oshost@1.0.0'], /TUF_MANIFEST_FIELD/, new RegExp(`osx-${otherPlatform}@1\\.0\\.0`), /cpux@1\.0\.0/,
+    await refused(project, ['install', 'oshost@1.0.0'], /TUF_MANIFEST_FIELD/, new RegExp(`osx-${OTHER_PLATFORM}@1\\.0\\.0`), /cpux@1\.0\.0/,
       /os \[.*\] differs from the signed/, /cpu null differs from the signed/);
   });
 

@@ -6,7 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { addPackageVersion, buildPackageTarball, tarballFile, targetPathFor } from '@tufpm/registry';
-import { createAttackWorld, createExpiredTimestampWorld, createSignerWorld, withMixedRoleFile, withOverLengthTimestamp } from '../src/harness/attack-worlds.js';
+import { createAttackWorld, createExpiredTimestampWorld, createSignerWorld, publishNativePair, withMixedRoleFile, withOverLengthTimestamp } from '../src/harness/attack-worlds.js';
 import { NpmWorld } from '../src/harness/npm-world.js';
 import { refusedYarn } from '../src/harness/attacks-graph.js';
 import { YarnProject } from '../src/harness/yarn.js';
@@ -26,13 +26,6 @@ function poison(zip: Buffer): Buffer {
   const out = Buffer.from(zip);
   out.write('process.exit(66);//', at, 'latin1');
   return out;
-}
-
-/** Publishes and signs (into its bin) a package with extra package.json fields (os, optionalDependencies...). */
-async function publishManifest(world: NpmWorld, name: string, version: string, manifest: Record<string, unknown>): Promise<void> {
-  const tarball = buildPackageTarball({ name, version, manifest });
-  await addPackageVersion(world.registryDir, tarball, { durable: false });
-  await world.repo.publishTarball(tarball);
 }
 
 async function archiveOf(dir: string, prefix: string): Promise<string> {
@@ -281,11 +274,7 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
   });
 
   test('rejects a poisoned cache archive of a platform-conditional package (yarn.lock keeps no checksum for it)', async () => {
-    const other = process.platform === 'darwin' ? 'linux' : 'darwin';
-    for (const [name, os] of [[`native-${process.platform}`, process.platform], [`native-${other}`, other]] as const) {
-      await publishManifest(world, name, '1.0.0', { os: [os] });
-    }
-    await publishManifest(world, 'host', '1.0.0', { optionalDependencies: { [`native-${process.platform}`]: '1.0.0', [`native-${other}`]: '1.0.0' } });
+    await publishNativePair(world, 'host');
     const project = await YarnProject.create(world, { host: '1.0.0' });
     assert.equal((await project.yarn(['install'])).code, 0);
     assert.match((await project.read('yarn.lock'))!, /conditions: os=/);

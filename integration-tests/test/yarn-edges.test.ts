@@ -1,9 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addPackageVersion, buildPackageTarball } from '@tufpm/registry';
 import { NpmWorld } from '../src/harness/npm-world.js';
+import { createEdgesWorld, createLegitimateGraphWorld } from '../src/harness/attack-worlds.js';
 import { YarnProject } from '../src/harness/yarn.js';
-import { editYarnLockEntry, keepPackument, publishManifest, refusedYarn, serveManifestOf } from '../src/harness/attacks-graph.js';
+import { editYarnLockEntry, keepPackument, refusedYarn, serveManifestOf } from '../src/harness/attacks-graph.js';
 
 // The dependency graph with real Yarn 4 and the tufpm plugin (DESIGN §9): every edge is served by a package of
 // the name it asks for, at a version in its (signed) range, on every install, --immutable ones included, with
@@ -16,18 +16,7 @@ describe('Yarn with the tufpm plugin: edges and identity', () => {
   const alice = NpmWorld.maintainer();
 
   before(async () => {
-    world = await NpmWorld.create();
-    await world.publish('foo', '1.0.0');
-    await world.publish('bar', '1.0.0');
-    await world.publish('vuln', '1.0.0');
-    await world.publish('vuln', '1.0.1');
-    await world.publish('vhost', '1.0.0', { vuln: '^1.0.1' });
-    await world.publish('taghost', '1.0.0', { vuln: 'latest' });
-    await world.claim('kafen-js', [alice], 1);
-    await world.publish('kafen-js', '3.9.9', {}, [alice.signer]);
-    const evil = buildPackageTarball({ name: 'zzevil', version: '3.9.9', files: { 'index.js': 'module.exports = "zzevil";\n' } });
-    await addPackageVersion(world.registryDir, evil, { durable: false });
-    await world.repo.publishTarball(evil);
+    ({ world } = await createEdgesWorld(alice));
   });
   after(() => world.close());
 
@@ -95,21 +84,9 @@ describe('Yarn with the tufpm plugin: edges and identity', () => {
 
 describe('Yarn with the tufpm plugin: legitimate graphs keep installing', () => {
   let world: NpmWorld;
-  const other = process.platform === 'darwin' ? 'linux' : 'darwin';
 
   before(async () => {
-    world = await NpmWorld.create();
-    await world.publish('bar', '1.0.0');
-    await world.publish('bar', '1.1.0');
-    await world.publish('vuln', '1.0.0');
-    await world.publish('vuln', '1.0.1');
-    await world.publish('vhost', '1.0.0', { vuln: '^1.0.1' });
-    await world.publish('aliaser', '1.0.0', { foo: 'npm:bar@^1.0.0' });
-    await publishManifest(world, 'peerhost', '1.0.0', { peerDependencies: { bar: '^1.0.0' } });
-    for (const [name, os] of [[`native-${process.platform}`, process.platform], [`native-${other}`, other]] as const) {
-      await publishManifest(world, name, '1.0.0', { os: [os] });
-    }
-    await publishManifest(world, 'nhost', '1.0.0', { optionalDependencies: { [`native-${process.platform}`]: '1.0.0', [`native-${other}`]: '1.0.0' } });
+    world = await createLegitimateGraphWorld();
   });
   after(() => world.close());
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NpmWorld } from '../src/harness/npm-world.js';
+import { OTHER_PLATFORM } from '../src/harness/attack-worlds.js';
 import { refusedYarn, publishPackage } from '../src/harness/attacks-graph.js';
 import { YarnProject } from '../src/harness/yarn.js';
 import { signAsOlderRepository } from '../src/harness/resigned-targets.js';
@@ -12,7 +13,6 @@ import { signAsOlderRepository } from '../src/harness/resigned-targets.js';
 // before anything is linked or run, with node-modules and PnP; the legitimate uses keep installing.
 
 const LINKERS = [{ nodeLinker: 'pnp' }, { nodeLinker: 'node-modules' }] as const;
-const otherPlatform = process.platform === 'darwin' ? 'linux' : 'darwin';
 
 describe('Yarn with the tufpm plugin: the manifest fields are the signed ones', () => {
   let world: NpmWorld;
@@ -101,26 +101,26 @@ describe('Yarn with the tufpm plugin: the manifest fields are the signed ones', 
   });
 
   test('optional packages for another platform are skipped', async () => {
-    for (const [name, os] of [[`plat-${process.platform}`, process.platform], [`plat-${otherPlatform}`, otherPlatform]] as const) {
+    for (const [name, os] of [[`plat-${process.platform}`, process.platform], [`plat-${OTHER_PLATFORM}`, OTHER_PLATFORM]] as const) {
       await publishPackage(world, name, '1.0.0', { os: [os], cpu: [process.arch, 'arm'] });
     }
-    await publishPackage(world, 'plathost', '1.0.0', { optionalDependencies: { [`plat-${process.platform}`]: '1.0.0', [`plat-${otherPlatform}`]: '1.0.0' } });
+    await publishPackage(world, 'plathost', '1.0.0', { optionalDependencies: { [`plat-${process.platform}`]: '1.0.0', [`plat-${OTHER_PLATFORM}`]: '1.0.0' } });
     const project = await YarnProject.create(world, { plathost: '1.0.0' }, { rc: { nodeLinker: 'node-modules' } });
     const res = await project.yarn(['install']);
     assert.equal(res.code, 0, res.stdout);
     assert.ok(existsSync(join(project.dir, 'node_modules', `plat-${process.platform}`)), 'this platform\'s package installed');
-    assert.ok(!existsSync(join(project.dir, 'node_modules', `plat-${otherPlatform}`)), 'the other platform\'s package skipped');
+    assert.ok(!existsSync(join(project.dir, 'node_modules', `plat-${OTHER_PLATFORM}`)), 'the other platform\'s package skipped');
   });
 
   test('rejects os/cpu rewritten in the packument (another platform\'s package installed here)', async () => {
-    await publishPackage(world, `osx-${otherPlatform}`, '1.0.0', { os: [otherPlatform] });
+    await publishPackage(world, `osx-${OTHER_PLATFORM}`, '1.0.0', { os: [OTHER_PLATFORM] });
     await publishPackage(world, 'cpux', '1.0.0', { cpu: ['mips'] });
-    await publishPackage(world, 'oshost', '1.0.0', { optionalDependencies: { [`osx-${otherPlatform}`]: '1.0.0', cpux: '1.0.0' } });
-    await world.editPackumentManifest(`osx-${otherPlatform}`, '1.0.0', (m) => { m['os'] = [otherPlatform, process.platform]; });
+    await publishPackage(world, 'oshost', '1.0.0', { optionalDependencies: { [`osx-${OTHER_PLATFORM}`]: '1.0.0', cpux: '1.0.0' } });
+    await world.editPackumentManifest(`osx-${OTHER_PLATFORM}`, '1.0.0', (m) => { m['os'] = [OTHER_PLATFORM, process.platform]; });
     await world.editPackumentManifest('cpux', '1.0.0', (m) => { delete m['cpu']; });
     for (const rc of LINKERS) {
       const project = await YarnProject.create(world, { oshost: '1.0.0' }, { rc: { ...rc } });
-      await refusedYarn(project, ['install'], /TUF_MANIFEST_FIELD/, new RegExp(`package osx-${otherPlatform}@1\\.0\\.0`), /package cpux@1\.0\.0/,
+      await refusedYarn(project, ['install'], /TUF_MANIFEST_FIELD/, new RegExp(`package osx-${OTHER_PLATFORM}@1\\.0\\.0`), /package cpux@1\.0\.0/,
         /conditions .* differ from the signed/);
     }
   });

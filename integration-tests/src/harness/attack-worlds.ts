@@ -1,6 +1,8 @@
-// The registries the npm and Yarn attack suites (npm-attacks, yarn-attacks) play against, and the metadata
-// attacks both stage the same way: each installer meets the same attack on the same signed state.
+// The registries the npm and Yarn suites (attacks, edges) play against, and the metadata attacks both stage
+// the same way: each installer meets the same attack, or the same legitimate graph, on the same signed state.
+import { addPackageVersion, buildPackageTarball } from '@tufpm/registry';
 import { NpmWorld, type Maintainer } from './npm-world.js';
+import { publishManifest } from './attacks-graph.js';
 
 /** `right`, `left` (depending on `right`) registry-signed; `guarded` claimed by both `maintainers` (threshold 2). */
 export async function createAttackWorld(maintainers: readonly [Maintainer, Maintainer]): Promise<NpmWorld> {
@@ -73,4 +75,58 @@ export async function withOverLengthTimestamp(world: NpmWorld, attack: () => Pro
   } finally {
     await world.writeMetadata('timestamp.json', real);
   }
+}
+
+/**
+ * Edges and identity: foo, bar, vuln 1.0.0 and 1.0.1, vhost (vuln ^1.0.1), taghost (vuln latest) in the bins;
+ * kafen-js claimed by `alice`; zzevil, any package an attacker could publish, whose manifest a registry
+ * can serve as kafen-js's. Returns the tarballs of the registry-signed packages by name@version.
+ */
+export async function createEdgesWorld(alice: Maintainer): Promise<{ world: NpmWorld; tarballs: Map<string, Uint8Array> }> {
+  const world = await NpmWorld.create();
+  const tarballs = new Map<string, Uint8Array>();
+  for (const [name, version, deps] of [
+    ['foo', '1.0.0', {}],
+    ['bar', '1.0.0', {}],
+    ['vuln', '1.0.0', {}],
+    ['vuln', '1.0.1', {}],
+    ['vhost', '1.0.0', { vuln: '^1.0.1' }],
+    ['taghost', '1.0.0', { vuln: 'latest' }],
+  ] as const) {
+    tarballs.set(`${name}@${version}`, (await world.publish(name, version, deps)).tarball);
+  }
+  await world.claim('kafen-js', [alice], 1);
+  await world.publish('kafen-js', '3.9.9', {}, [alice.signer]);
+  const evil = buildPackageTarball({ name: 'zzevil', version: '3.9.9', files: { 'index.js': 'module.exports = "zzevil";\n' } });
+  await addPackageVersion(world.registryDir, evil, { durable: false });
+  await world.repo.publishTarball(evil);
+  return { world, tarballs };
+}
+
+/** The platform this machine is not: its native-* package is skipped as an optional dependency. */
+export const OTHER_PLATFORM = process.platform === 'darwin' ? 'linux' : 'darwin';
+
+/**
+ * Legitimate graphs: bar 1.0.0 and 1.1.0, vuln, vhost, an alias (aliaser: foo -> npm:bar@^1.0.0), a peer
+ * (peerhost), one native package per platform and nhost depending on both as optional dependencies.
+ */
+export async function createLegitimateGraphWorld(): Promise<NpmWorld> {
+  const world = await NpmWorld.create();
+  await world.publish('bar', '1.0.0');
+  await world.publish('bar', '1.1.0');
+  await world.publish('vuln', '1.0.0');
+  await world.publish('vuln', '1.0.1');
+  await world.publish('vhost', '1.0.0', { vuln: '^1.0.1' });
+  await world.publish('aliaser', '1.0.0', { foo: 'npm:bar@^1.0.0' });
+  await publishManifest(world, 'peerhost', '1.0.0', { peerDependencies: { bar: '^1.0.0' } });
+  await publishNativePair(world, 'nhost');
+  return world;
+}
+
+/** native-<platform> for this platform and for OTHER_PLATFORM (`os` set), and `host` depending on both as optional dependencies. */
+export async function publishNativePair(world: NpmWorld, host: string): Promise<void> {
+  for (const [name, os] of [[`native-${process.platform}`, process.platform], [`native-${OTHER_PLATFORM}`, OTHER_PLATFORM]] as const) {
+    await publishManifest(world, name, '1.0.0', { os: [os] });
+  }
+  await publishManifest(world, host, '1.0.0', { optionalDependencies: { [`native-${process.platform}`]: '1.0.0', [`native-${OTHER_PLATFORM}`]: '1.0.0' } });
 }
