@@ -11,7 +11,6 @@ import {
   TargetFile,
   Targets,
   Timestamp,
-  UnsignedMetadataError,
   getVerificationResult,
   isTopLevelRole,
   type HashAlgorithm,
@@ -24,7 +23,8 @@ import {
 import type { MerkleStore } from '@tufpm/merkle';
 import { DelegatedRoles } from './delegated-roles.js';
 import { KeyMismatchError } from './errors.js';
-import { checkMerkleLeaves, snapshotProfileOf, stageMerkleLeaves, type SnapshotProfile } from './merkle-snapshot.js';
+import { snapshotProfileOf, stageMerkleLeaves, type SnapshotProfile } from './merkle-snapshot.js';
+import { checkRepositoryConsistency } from './repository-consistency.js';
 import { MERKLE_TIMESTAMP_FIELD } from '@tufpm/merkle';
 
 export interface CreateRepositoryOptions {
@@ -392,46 +392,10 @@ export class Repository {
   /**
    * Checks what persist would write: every changed role reaches its threshold (root also the previous
    * root's), snapshot lists the current version of every targets role, timestamp the current
-   * snapshot. Throws UnsignedMetadataError / RepositoryError.
+   * snapshot. Throws UnsignedMetadataError / RepositoryError (repository-consistency.ts).
    */
   checkConsistency(allowUnderThreshold: ReadonlySet<string> = new Set()): void {
-    const merkle = this.snapshotProfile() === 'merkle';
-    for (const name of this.changed) {
-      if (allowUnderThreshold.has(name)) continue;
-      // Merkle profile: the snapshot is bookkeeping in memory; the timestamp signs the tree root instead.
-      if (merkle && name === 'snapshot') continue;
-      const r = this.verification(name);
-      if (!r.verified) {
-        throw new UnsignedMetadataError(`role "${name}" v${this.role(name).signed.version} has ${r.distinctKeys}/${r.threshold} required signatures`);
-      }
-      if (name === 'root') {
-        const prev = this.previousRootVerification();
-        if (prev !== undefined && !prev.verified) {
-          throw new UnsignedMetadataError(`root v${this.root.signed.version} has ${prev.distinctKeys}/${prev.threshold} signatures of the previous root's keys (a rotation must be cross-signed)`);
-        }
-      }
-    }
-    if (merkle) {
-      checkMerkleLeaves(this);
-    } else {
-      this.checkSnapshotLists();
-    }
-    if (this.timestamp.signed.snapshotMeta.version !== this.snapshot.signed.version) {
-      throw new RepositoryError(`timestamp points at snapshot v${this.timestamp.signed.snapshotMeta.version}, snapshot is v${this.snapshot.signed.version}: update the timestamp`);
-    }
-  }
-
-  /** Classic profile: the snapshot lists the current version of every targets role. */
-  private checkSnapshotLists(): void {
-    const meta = this.snapshot.signed.meta;
-    for (const name of ['targets', ...this.delegated.keys()]) {
-      if (name !== 'targets' && !this.delegated.isLoaded(name) && meta.has(`${name}.json`)) continue; // unchanged since read
-      const listed = meta.get(`${name}.json`)?.version;
-      const actual = this.targetsRole(name).signed.version;
-      if (listed !== actual) {
-        throw new RepositoryError(`snapshot lists ${name} v${String(listed)} but the role is at v${actual}: update the snapshot`);
-      }
-    }
+    checkRepositoryConsistency(this, allowUnderThreshold);
   }
 
   /** Forgets every edit since the last persist/load (the npm profile calls this when an operation fails). */
