@@ -42,11 +42,7 @@ test('the metadata dir holds the exact bytes received, role names encoded, no te
 test('a second session uses cached snapshot and targets without downloading them again', async (t) => {
   const env = await newEnv(t);
   const { sim } = env;
-  sim.addDelegation('targets', { name: 'pkg', paths: ['pkg/*'] });
-  sim.addTarget('pkg', 'pkg/a.tgz', 'a');
-  sim.publish('pkg');
-  sim.publish('targets');
-  sim.updateSnapshot();
+  sim.publishPkgRole();
   assert.ok(await env.updater().getTargetInfo('pkg/a.tgz'));
   assert.ok(await env.updater().getTargetInfo('pkg/a.tgz'));
   assert.equal(sim.count('metadata/timestamp.json'), 2);
@@ -59,11 +55,7 @@ for (const role of ['timestamp', 'snapshot', 'targets', 'pkg']) {
   test(`a corrupt cached ${role} is recovered from the network`, async (t) => {
     const env = await newEnv(t);
     const { sim } = env;
-    sim.addDelegation('targets', { name: 'pkg', paths: ['pkg/*'] });
-    sim.addTarget('pkg', 'pkg/a.tgz', 'a');
-    sim.publish('pkg');
-    sim.publish('targets');
-    sim.updateSnapshot();
+    sim.publishPkgRole();
     assert.ok(await env.updater().getTargetInfo('pkg/a.tgz'));
     const file = join(env.metadataDir, `${role}.json`);
     writeFileSync(file, '{"signed": garbage');
@@ -112,11 +104,7 @@ test('a corrupt trusted root is not silently replaced', async (t) => {
 test('unsafeOffline uses only cached metadata, still verified, without any request', async (t) => {
   const env = await newEnv(t);
   const { sim } = env;
-  sim.addDelegation('targets', { name: 'pkg', paths: ['pkg/*'] });
-  sim.addTarget('pkg', 'pkg/a.tgz', 'a');
-  sim.publish('pkg');
-  sim.publish('targets');
-  sim.updateSnapshot();
+  sim.publishPkgRole();
   const offline = { config: { unsafeOffline: true } };
   await rejectsWith(env.updater(offline).refresh(), 'TUF_CACHE'); // nothing cached yet
   assert.ok(await env.updater().getTargetInfo('pkg/a.tgz'));

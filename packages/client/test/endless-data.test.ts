@@ -3,14 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { newEnv, rejectsWith } from './helpers/env.js';
+import { newEnv, padded, rejectsWith } from './helpers/env.js';
 import { RepoSim } from './helpers/simulator.js';
-
-const padded = (bytes: Uint8Array, extra: number): Uint8Array => {
-  const out = new Uint8Array(bytes.length + extra).fill(0x20);
-  out.set(bytes);
-  return out;
-};
 
 test('endless data: root longer than rootMaxLength', async (t) => {
   const env = await newEnv(t);
@@ -50,11 +44,7 @@ test('endless data: delegated role longer than the length signed in snapshot', a
   const sim = new RepoSim();
   sim.computeHashes = true;
   const env = await newEnv(t, sim);
-  sim.addDelegation('targets', { name: 'pkg', paths: ['pkg/*'] });
-  sim.addTarget('pkg', 'pkg/a.tgz', 'a');
-  sim.publish('pkg');
-  sim.publish('targets');
-  sim.updateSnapshot();
+  sim.publishPkgRole();
   sim.overrides.set('metadata/2.pkg.json', padded(sim.latest.get('pkg')!, 1));
   await rejectsWith(env.updater().getTargetInfo('pkg/a.tgz'), 'TUF_LENGTH');
 });

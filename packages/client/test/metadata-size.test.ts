@@ -5,14 +5,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { MetadataTooLargeError } from '../src/index.js';
-import { newEnv, rejectsWith, type Env } from './helpers/env.js';
+import { newEnv, padded, rejectsWith, type Env } from './helpers/env.js';
 import { RepoSim, newKey } from './helpers/simulator.js';
-
-const padded = (bytes: Uint8Array, extra: number): Uint8Array => {
-  const out = new Uint8Array(bytes.length + extra).fill(0x20);
-  out.set(bytes);
-  return out;
-};
 
 test('rejects a snapshot larger than the bound: a signed length above it is refused before the request, nothing cached', async (t) => {
   const env = await newEnv(t);
@@ -61,11 +55,7 @@ async function canonicalWorld(t: Parameters<typeof newEnv>[0]): Promise<Env> {
   sim.computeHashes = true;
   sim.canonicalFiles = true;
   const env = await newEnv(t, sim);
-  sim.addDelegation('targets', { name: 'pkg', paths: ['pkg/*'] });
-  sim.addTarget('pkg', 'pkg/a.tgz', 'a');
-  sim.publish('pkg');
-  sim.publish('targets');
-  sim.updateSnapshot();
+  sim.publishPkgRole();
   const first = env.updater({ delegatedRoleCache: 'pack' });
   assert.ok(await first.getTargetInfo('pkg/a.tgz'));
   await first.persist();

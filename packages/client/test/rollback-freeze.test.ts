@@ -53,11 +53,7 @@ test('rejects targets rollback listed by a new snapshot', async (t) => {
 
 test('rejects delegated role rollback listed by a new snapshot', async (t) => {
   const env = await newEnv(t);
-  env.sim.addDelegation('targets', { name: 'pkg', paths: ['pkg/*'] });
-  env.sim.addTarget('pkg', 'pkg/a.tgz', 'a');
-  env.sim.publish('pkg'); // v2
-  env.sim.publish('targets');
-  env.sim.updateSnapshot();
+  env.sim.publishPkgRole(); // pkg v2
   const info = await env.updater().getTargetInfo('pkg/a.tgz');
   assert.equal(info?.roleVersion, 2);
   env.sim.snapshot.meta['pkg.json'] = { version: 1 };
@@ -95,11 +91,7 @@ test('rejects a delegated role whose hash differs from the one in snapshot (mix-
   const sim = new RepoSim();
   sim.computeHashes = true;
   const env = await newEnv(t, sim);
-  sim.addDelegation('targets', { name: 'pkg', paths: ['pkg/*'] });
-  sim.addTarget('pkg', 'pkg/a.tgz', 'a');
-  sim.publish('pkg');
-  sim.publish('targets');
-  sim.updateSnapshot();
+  sim.publishPkgRole();
   const other = structuredClone(sim.role('pkg'));
   other.targets['pkg/a.tgz'].length = 9; // same length, different bytes, validly signed
   sim.overrides.set('metadata/2.pkg.json', signEnvelope(other, sim.signers.get('pkg')!));

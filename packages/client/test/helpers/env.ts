@@ -58,3 +58,10 @@ export const DAY = 86_400_000;
 export function daysAhead(days: number): () => Date {
   return () => new Date(Date.now() + days * DAY);
 }
+
+/** `bytes` followed by `extra` spaces: a file over its bound that still parses as the same JSON. */
+export function padded(bytes: Uint8Array, extra: number): Uint8Array {
+  const out = new Uint8Array(bytes.length + extra).fill(0x20);
+  out.set(bytes);
+  return out;
+}

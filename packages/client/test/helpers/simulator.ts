@@ -157,6 +157,18 @@ export class RepoSim {
     return keys;
   }
 
+  /**
+   * The delegation most tests start from: `targets` delegates pkg/* to role `pkg`, which signs pkg/a.tgz
+   * ('a'); pkg (v2), targets and the snapshot are published.
+   */
+  publishPkgRole(): void {
+    this.addDelegation('targets', { name: 'pkg', paths: ['pkg/*'] });
+    this.addTarget('pkg', 'pkg/a.tgz', 'a');
+    this.publish('pkg');
+    this.publish('targets');
+    this.updateSnapshot();
+  }
+
   /** TAP 15 succinct hash bins under `delegator`, all signed by one new key */
   addSuccinctRoles(delegator: string, bitLength: number, namePrefix: string): string[] {
     const key = newKey();
