@@ -34,6 +34,20 @@ async function archiveOf(dir: string, prefix: string): Promise<string> {
   return join(dir, file);
 }
 
+/**
+ * Poisons the cached archive `prefix*` in place and, since Yarn names cache files after their checksum, also
+ * writes it under the name of its new checksum (what an attacker who can write the cache does). Returns both.
+ */
+async function poisonCachedArchive(cacheFolder: string, prefix: string): Promise<{ oldSum: string; newSum: string }> {
+  const cached = await archiveOf(cacheFolder, prefix);
+  const evil = poison(await readFile(cached));
+  const oldSum = await YarnProject.checksumOf(cached);
+  await writeFile(cached, evil);
+  const newSum = await YarnProject.checksumOf(cached);
+  await writeFile(cached.replace(oldSum.slice(5, 15), newSum.slice(5, 15)), evil);
+  return { oldSum, newSum };
+}
+
 describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
   let world: NpmWorld;
   const maintainers = [NpmWorld.maintainer(), NpmWorld.maintainer()] as const;
@@ -243,13 +257,7 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
   test('rejects a poisoned Yarn cache whose yarn.lock checksum was edited to match', async () => {
     const project = await YarnProject.create(world, { left: '^1.0.0' });
     assert.equal((await project.yarn(['install'])).code, 0);
-    const cached = await archiveOf(project.cacheFolder, 'right-npm-1.0.0-');
-    const evil = poison(await readFile(cached));
-    const oldSum = await YarnProject.checksumOf(cached);
-    await writeFile(cached, evil);
-    const newSum = await YarnProject.checksumOf(cached);
-    // Yarn names cache files after the checksum: the attacker writes the archive under its new name.
-    await writeFile(cached.replace(oldSum.slice(5, 15), newSum.slice(5, 15)), evil);
+    const { oldSum, newSum } = await poisonCachedArchive(project.cacheFolder, 'right-npm-1.0.0-');
     const lock = (await project.read('yarn.lock'))!;
     assert.ok(lock.includes(oldSum));
     await project.write('yarn.lock', lock.replace(oldSum, newSum));
@@ -259,12 +267,7 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
   test('rejects a poisoned cache archive whose checksum a pull request also wrote into yarn.lock and tufpm-lock.json', async () => {
     const project = await YarnProject.create(world, { left: '^1.0.0' });
     assert.equal((await project.yarn(['install'])).code, 0);
-    const cached = await archiveOf(project.cacheFolder, 'right-npm-1.0.0-');
-    const evil = poison(await readFile(cached));
-    const oldSum = await YarnProject.checksumOf(cached);
-    await writeFile(cached, evil);
-    const newSum = await YarnProject.checksumOf(cached);
-    await writeFile(cached.replace(oldSum.slice(5, 15), newSum.slice(5, 15)), evil);
+    const { oldSum, newSum } = await poisonCachedArchive(project.cacheFolder, 'right-npm-1.0.0-');
     // The pull request edits every checksum in the project; the pins keep the real signed sha512.
     await project.write('yarn.lock', (await project.read('yarn.lock'))!.replace(oldSum, newSum));
     const pins = (await project.read('tufpm-lock.json'))!;
@@ -304,12 +307,7 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
     const warm = await project.yarn(['install']);
     assert.equal(warm.code, 0, warm.stdout);
     assert.doesNotMatch(warm.stdout, /were rebuilt from verified tarballs/, 'a bound patched archive is not rebuilt');
-    const cached = await archiveOf(project.cacheFolder, 'patchme-patch-');
-    const evil = poison(await readFile(cached));
-    const oldSum = await YarnProject.checksumOf(cached);
-    await writeFile(cached, evil);
-    const newSum = await YarnProject.checksumOf(cached);
-    await writeFile(cached.replace(oldSum.slice(5, 15), newSum.slice(5, 15)), evil);
+    const { oldSum, newSum } = await poisonCachedArchive(project.cacheFolder, 'patchme-patch-');
     const lock = (await project.read('yarn.lock'))!;
     assert.ok(lock.includes(oldSum));
     await project.write('yarn.lock', lock.replace(oldSum, newSum));
