@@ -20,6 +20,24 @@ function ok(res: CliResult, what: string): void {
   assert.equal(res.code, 0, `${what}\n${res.stdout}${res.stderr}`);
 }
 
+/**
+ * Whoever can write the metadata directory links its timestamp.json to a forged copy elsewhere on the machine
+ * (a writable temp dir) while `attack` runs; the genuine file is put back afterwards.
+ */
+async function withTimestampSymlinkedOut(world: OverlayWorld, attack: () => Promise<void>): Promise<void> {
+  const timestamp = join(world.paths.metadataDir, 'timestamp.json');
+  const forged = join(await world.upstream.tempDir('forged-'), 'timestamp.json');
+  await writeFile(forged, await readFile(timestamp));
+  await rename(timestamp, `${timestamp}.saved`);
+  await symlink(forged, timestamp);
+  try {
+    await attack();
+  } finally {
+    await rm(timestamp);
+    await rename(`${timestamp}.saved`, timestamp);
+  }
+}
+
 describe('overlay mode with a file:// metadata directory', () => {
   let world: OverlayWorld;
   let fileUrl: string;
@@ -84,18 +102,9 @@ describe('overlay mode with a file:// metadata directory', () => {
   test('rejects a timestamp.json symlinked out of the metadata directory, the project left unchanged', async () => {
     const project = await world.npmProject({ left: '^1.0.0' });
     await writeFile(join(project.dir, '.npmrc'), `registry=${world.upstream.url}\ntufpm-metadata-url=${fileUrl}\n`);
-    const timestamp = join(world.paths.metadataDir, 'timestamp.json');
-    // a forged timestamp elsewhere on the machine (a writable temp dir), linked in by whoever can write the directory
-    const forged = join(await world.upstream.tempDir('forged-'), 'timestamp.json');
-    await writeFile(forged, await readFile(timestamp));
-    await rename(timestamp, `${timestamp}.saved`);
-    await symlink(forged, timestamp);
-    try {
+    await withTimestampSymlinkedOut(world, async () => {
       await refusedNpm(project, ['install'], /TUF_DOWNLOAD/, /outside the metadata directory/);
-    } finally {
-      await rm(timestamp);
-      await rename(`${timestamp}.saved`, timestamp);
-    }
+    });
   });
 
   test('rejects an approval role edited in the metadata directory (same checks as over HTTP)', async () => {
@@ -133,16 +142,8 @@ describe('overlay mode with a file:// metadata directory', () => {
 
   test('Yarn: rejects a timestamp.json symlinked out of the metadata directory, the project left unchanged', async () => {
     const project = await YarnProject.create(world.upstream, { left: '^1.0.0' }, { trustedRoot: world.rootFile, rc: { tufMetadataUrl: fileUrl } });
-    const timestamp = join(world.paths.metadataDir, 'timestamp.json');
-    const forged = join(await world.upstream.tempDir('forged-'), 'timestamp.json');
-    await writeFile(forged, await readFile(timestamp));
-    await rename(timestamp, `${timestamp}.saved`);
-    await symlink(forged, timestamp);
-    try {
+    await withTimestampSymlinkedOut(world, async () => {
       await refusedYarn(project, ['install'], /TUF_DOWNLOAD/, /outside the metadata directory/);
-    } finally {
-      await rm(timestamp);
-      await rename(`${timestamp}.saved`, timestamp);
-    }
+    });
   });
 });
