@@ -13,7 +13,7 @@ import { normalizeTarballEntryPath } from '@tufpm/models';
 import { parsePackageLock, parseYarnLock } from '@tufpm/cli';
 import { readLockedTree } from '@tufpm/overlay';
 import { buildRawTarball, parsePublishDocument, prepareVersion, readTarballManifest, type RawTarballEntry } from '@tufpm/registry';
-import { checkTarballEntries, dropUnsignedPreferences, offeredReleases, parseLockfile, readPlainUstarEntries, serializeLockfile } from '@tufpm/verify';
+import { PlainUstarReader, checkTarballEntries, dropUnsignedPreferences, offeredReleases, parseLockfile, readPlainUstarEntries, serializeLockfile } from '@tufpm/verify';
 import { byteMutations, jsonInputs, structuralMutations } from './mutate.js';
 import { packageLockSeed, packumentSeed, publishSeed, tarSeeds, tufpmLockSeed, yarnLockSeed } from './seeds.js';
 import { expect, isTyped, typed, type FuzzTarget } from './target.js';
@@ -184,6 +184,15 @@ const plainUstar: FuzzTarget = {
   async check(input) {
     const tar = Buffer.from(input);
     const ours = readPlainUstarEntries(tar);
+    // read in chunks (as tarballs over 4 MiB stream), unaligned, the answer must be the same
+    const reader = new PlainUstarReader();
+    for (let pos = 0, n = 1; pos < tar.length; pos += n, n = (n * 7 + 3) % 1100 || 1) {
+      const at = n % 4;
+      const holder = Buffer.alloc(Math.min(n, tar.length - pos) + at);
+      tar.copy(holder, at, pos, pos + holder.length - at);
+      reader.push(holder.subarray(at));
+    }
+    expect(JSON.stringify(reader.finish()) === JSON.stringify(ours), 'the header reader answers otherwise when the archive comes in chunks');
     if (ours === undefined) return; // declined: the walk hands the archive to node-tar itself
     // ADR 0012: whatever the reader reads, node-tar must read the same entries in the same order, without error
     const theirs = await nodeTarEntries(tar);

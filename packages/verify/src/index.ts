@@ -21,7 +21,7 @@ export { recordProjectFloors, manifestDependencyNames, npmProjectPackageNames, t
 export type { RecordedClaim } from './lockfile.js';
 export { checkTarballEntries } from './tarball-entries.js';
 // the header reader of the walk, for the differential fuzz target against node-tar (integration-tests fuzz)
-export { readPlainUstarEntries, type PlainUstarEntry } from './plain-ustar.js';
+export { PlainUstarReader, readPlainUstarEntries, type PlainUstarEntry } from './plain-ustar.js';
 export { offeredReleases, checkOfferedReleases, dropUnsignedPreferences, type OfferedReleases, type TagEdge } from './release-list.js';
 export { OVERLAY_APPROVAL_ROLE, APPROVE_COMMAND, notApprovedError, restrictToApproved } from './overlay.js';
 export { pinsMissingError, pinsMissingWarning, pinsStaleError } from './pins-missing.js';

@@ -128,34 +128,94 @@ function header(tar: Buffer, words: Uint32Array, off: number): { entry: PlainUst
 }
 
 /**
- * The entries of an uncompressed tar archive, in order, or undefined when the archive is not one this reader
- * handles exactly as node-tar does. Reads only headers; every offset is checked against the length first.
+ * Reads the headers of an uncompressed tar archive pushed in chunks of any size (zlib's output, or the whole
+ * archive at once), skipping bodies by count: only the current header block is held (512 bytes), so a
+ * tarball too large to inflate in one call is read as it streams. Once it declines, it reads nothing more.
  */
-export function readPlainUstarEntries(tar: Buffer): PlainUstarEntry[] | undefined {
-  const length = tar.length;
-  // node-tar sniffs its first write: gzip or zstd magic there would make it decompress again.
-  if (length < BLOCK || (tar[0] === 0x1f && tar[1] === 0x8b) || (tar[0] === 0x28 && tar[1] === 0xb5 && tar[2] === 0x2f && tar[3] === 0xfd)) return undefined;
-  // the checksum reads 32-bit words: zlib's output buffers start aligned; anything else is node-tar's
-  if (tar.byteOffset % 4 !== 0) return undefined;
-  const words = new Uint32Array(tar.buffer, tar.byteOffset, length >>> 2);
-  const entries: PlainUstarEntry[] = [];
-  let sawNullBlock = false;
-  for (let off = 0; ; ) {
-    if (off + BLOCK > length) return undefined; // no end marker, or truncated: node-tar's call
-    if (tar[off] === 0) {
-      // an empty name: an all-zero block (the end marker is two of them), or something node-tar reads otherwise
-      if (!zeros(tar, off, off + BLOCK)) return undefined;
-      if (sawNullBlock) break;
-      sawNullBlock = true;
-      off += BLOCK;
-      continue;
-    }
-    sawNullBlock = false;
-    const read = header(tar, words, off);
-    if (read === undefined) return undefined;
-    entries.push(read.entry);
-    off = read.next;
+export class PlainUstarReader {
+  private readonly entries: PlainUstarEntry[] = [];
+  /** the header block being gathered, copied out of the chunks so that it is whole and word-aligned */
+  private readonly block = Buffer.alloc(BLOCK);
+  private readonly words = new Uint32Array(this.block.buffer, this.block.byteOffset, BLOCK / 4);
+  private filled = 0;
+  /** body bytes still to skip before the next header */
+  private skip = 0;
+  private first = true;
+  private sawNullBlock = false;
+  private ended = false;
+  private declined = false;
+
+  /** Whether more bytes can change the answer (false once declined or past the end marker). */
+  get reading(): boolean {
+    return !this.declined && !this.ended;
   }
-  // an archive of no entries is "Unrecognized archive format" to node-tar
-  return entries.length === 0 ? undefined : entries;
+
+  push(chunk: Buffer): void {
+    // a whole header inside the chunk at a word-aligned offset is read where it is (a whole archive pushed
+    // at once: every header); any other is copied into `block` first
+    const words = chunk.byteOffset % 4 === 0 ? new Uint32Array(chunk.buffer, chunk.byteOffset, chunk.length >>> 2) : undefined;
+    let pos = 0;
+    while (pos < chunk.length && this.reading) {
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, chunk.length - pos);
+        this.skip -= n;
+        pos += n;
+        continue;
+      }
+      if (this.filled === 0 && words !== undefined && pos % 4 === 0 && pos + BLOCK <= chunk.length) {
+        this.consumeBlock(chunk, words, pos);
+        pos += BLOCK;
+        continue;
+      }
+      const n = Math.min(BLOCK - this.filled, chunk.length - pos);
+      chunk.copy(this.block, this.filled, pos, pos + n);
+      this.filled += n;
+      pos += n;
+      if (this.filled === BLOCK) {
+        this.filled = 0;
+        this.consumeBlock(this.block, this.words, 0);
+      }
+    }
+  }
+
+  /** The entries, in order, or undefined when the archive is not one this reader handles exactly as node-tar. */
+  finish(): PlainUstarEntry[] | undefined {
+    // no end marker (or a truncated body) is node-tar's call; an archive of no entries is "Unrecognized
+    // archive format" to node-tar
+    return this.declined || !this.ended || this.entries.length === 0 ? undefined : this.entries;
+  }
+
+  /** The 512-byte block at buf[off] (`words` views buf from its start; off is a multiple of 4). */
+  private consumeBlock(buf: Buffer, words: Uint32Array, off: number): void {
+    if (this.first) {
+      this.first = false;
+      // node-tar sniffs its first write: gzip or zstd magic there would make it decompress again
+      if ((buf[off] === 0x1f && buf[off + 1] === 0x8b) || (buf[off] === 0x28 && buf[off + 1] === 0xb5 && buf[off + 2] === 0x2f && buf[off + 3] === 0xfd)) {
+        this.declined = true;
+        return;
+      }
+    }
+    if (buf[off] === 0) {
+      // an empty name: an all-zero block (the end marker is two of them), or something node-tar reads otherwise
+      if (!zeros(buf, off, off + BLOCK)) this.declined = true;
+      else if (this.sawNullBlock) this.ended = true;
+      else this.sawNullBlock = true;
+      return;
+    }
+    this.sawNullBlock = false;
+    const read = header(buf, words, off);
+    if (read === undefined) {
+      this.declined = true;
+      return;
+    }
+    this.entries.push(read.entry);
+    this.skip = read.next - off - BLOCK;
+  }
+}
+
+/** The entries of a whole uncompressed tar archive (PlainUstarReader in one push). */
+export function readPlainUstarEntries(tar: Buffer): PlainUstarEntry[] | undefined {
+  const reader = new PlainUstarReader();
+  reader.push(tar);
+  return reader.finish();
 }

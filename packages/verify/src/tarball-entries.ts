@@ -4,7 +4,7 @@ import type { Stats } from 'node:fs';
 import type { ReadEntry } from 'tar/read-entry';
 import { TarballEntryError, TarballEntryIndex, normalizeTarballEntryPath } from '@tufpm/models';
 import { VerifyError } from './errors.js';
-import { readPlainUstarEntries } from './plain-ustar.js';
+import { PlainUstarReader, readPlainUstarEntries, type PlainUstarEntry } from './plain-ustar.js';
 
 /** A signed tarball is bounded by its signed length; this bounds what it unpacks to (gzip bombs). */
 const MAX_UNPACKED_BYTES = 1024 * 1024 * 1024;
@@ -87,9 +87,9 @@ export async function checkTarballEntries(name: string, version: string, role: s
     throw entryRefusal(name, version, role, `the tarball is not valid gzip (${(error as Error).message})`, error);
   }
   // A plain ustar archive (nearly every tarball `npm pack` wrote) has its headers read directly, as node-tar
-  // reads them (plain-ustar.ts); anything else, and every tarball too large to inflate in one call, goes
-  // through node-tar's parser itself.
-  const plain = small === undefined ? undefined : readPlainUstarEntries(small);
+  // reads them (plain-ustar.ts), whole or, past 4 MiB, as zlib streams it; anything else goes through
+  // node-tar's parser itself.
+  const plain = small === undefined ? await streamPlainUstar(name, version, role, bytes) : readPlainUstarEntries(small);
   if (plain === undefined) return walkWithNodeTar(name, version, role, bytes, small);
   const entries = new TarballEntryIndex();
   try {
@@ -102,6 +102,39 @@ export async function checkTarballEntries(name: string, version: string, role: s
     if (error instanceof TarballEntryError) throw entryRefusal(name, version, role, error.message, error);
     throw entryRefusal(name, version, role, `the tarball could not be read again (${String(error)})`, error);
   }
+}
+
+/**
+ * The plain ustar entries of a tarball too large to inflate in one call, read as zlib streams it (in
+ * INFLATE_CHUNK_BYTES chunks on the thread pool, bounded by MAX_UNPACKED_BYTES like node-tar's walk), or
+ * undefined as soon as the reader declines (the inflate stops there; node-tar then walks the tarball).
+ * Rejects as the node-tar walk does for bytes that are not gzip or unpack past the bound.
+ */
+function streamPlainUstar(name: string, version: string, role: string, bytes: Uint8Array): Promise<PlainUstarEntry[] | undefined> {
+  return new Promise((resolve, reject) => {
+    const reader = new PlainUstarReader();
+    const gunzip = createGunzip({ chunkSize: INFLATE_CHUNK_BYTES });
+    let total = 0;
+    let settled = false;
+    const settle = (answer: PlainUstarEntry[] | undefined | VerifyError): void => {
+      if (settled) return;
+      settled = true;
+      gunzip.destroy();
+      if (answer instanceof VerifyError) reject(answer);
+      else resolve(answer);
+    };
+    gunzip.on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > MAX_UNPACKED_BYTES) return settle(entryRefusal(name, version, role, `the tarball unpacks to more than ${MAX_UNPACKED_BYTES} bytes`));
+      reader.push(chunk);
+      // declined: node-tar walks it from the start. Past the end marker the inflate still runs to the end,
+      // so that a gzip error after it is refused as node-tar's walk refused it.
+      if (!reader.reading && reader.finish() === undefined) settle(undefined);
+    });
+    gunzip.on('end', () => settle(reader.finish()));
+    gunzip.on('error', (error) => settle(entryRefusal(name, version, role, `the tarball is not valid gzip (${error.message})`, error)));
+    gunzip.end(bytes);
+  });
 }
 
 /**

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Parser } from 'tar/parse';
 import type { ReadEntry } from 'tar/read-entry';
-import { readPlainUstarEntries } from '../src/plain-ustar.js';
+import { PlainUstarReader, readPlainUstarEntries } from '../src/plain-ustar.js';
 import { checkTarballEntries } from '../src/index.js';
 
 // Differential tests: the header reader of the install-time entry walk against node-tar's parser, the
@@ -33,9 +33,31 @@ function nodeTarEntries(tar: Buffer): Promise<{ entries: Array<{ path: string; t
   });
 }
 
+/**
+ * The archive pushed as a stream would push it: in chunks of varying sizes (1 byte to a few blocks), each
+ * copied to offset 0 to 3 of its own buffer (so headers straddle chunks, and sit aligned or not).
+ */
+function streamed(tar: Buffer, seed: number): ReturnType<typeof readPlainUstarEntries> {
+  const reader = new PlainUstarReader();
+  const sizes = [1, 7, 511, 512, 513, 1024, 3000];
+  let x = seed;
+  for (let pos = 0; pos < tar.length; ) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    const n = Math.min(sizes[x % sizes.length]!, tar.length - pos);
+    const at = (x >>> 8) % 4;
+    const holder = Buffer.alloc(n + at);
+    tar.copy(holder, at, pos, pos + n);
+    reader.push(holder.subarray(at));
+    pos += n;
+  }
+  return reader.finish();
+}
+
 /** Returns whether the reader read the archive (true) or declined it (false); fails if it disagrees with node-tar. */
 async function agrees(tar: Buffer, what: string): Promise<boolean> {
   const ours = readPlainUstarEntries(tar);
+  // the streaming path (tarballs over 4 MiB) must answer exactly as the whole archive read at once
+  assert.deepEqual(streamed(tar, tar.length), ours, `${what}: read in chunks, the reader answers otherwise`);
   if (ours === undefined) return false;
   const theirs = await nodeTarEntries(tar);
   assert.equal(theirs.error, undefined, `${what}: the reader accepted an archive node-tar fails on (${theirs.error?.message})`);

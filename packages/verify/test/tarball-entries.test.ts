@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { Header } from 'tar/header';
 import { Pax } from 'tar/pax';
 import { checkTarballEntries } from '../src/index.js';
@@ -93,4 +93,25 @@ test('rejects a hidden second package.json in a small tarball whose gzip trailer
   const lying = new Uint8Array(bytes);
   new DataView(lying.buffer).setUint32(lying.length - 4, 0xfffffff0, true);
   await assert.rejects(checkTarballEntries('twin', '1.0.0', 'r', lying), { code: 'TUF_TARBALL_ENTRY' });
+});
+
+// Tarballs over 4 MiB are read by the header reader as zlib streams them; it declines to node-tar whatever it
+// does not read exactly as node-tar (plain-ustar.ts), and the inflate runs to the end of the gzip data.
+test('rejects a hidden second package.json in a pax path record behind 5 MiB (the streamed tarball the header reader leaves to node-tar)', async () => {
+  const bytes = tgz([{ path: 'package/package.json', data: '{}' }, { path: 'package/big.js', data: bigData(5 * 1024 * 1024) }, { path: 'package/harmless.txt', paxPath: 'package//package.json', data: '{"scripts":{"install":"evil"}}' }]);
+  await assert.rejects(checkTarballEntries('twin', '1.0.0', 'r', bytes), { code: 'TUF_TARBALL_ENTRY' });
+});
+
+test('rejects a large tarball whose gzip data is corrupt after the tar end marker (the streamed walk inflates to the end)', async () => {
+  // 2 MiB of zero padding after the end marker (tar writers pad to whole records): the marker is read long
+  // before zlib reaches the trailer
+  const tar = Buffer.concat([gunzipSync(tgz([{ path: 'package/package.json', data: '{}' }, { path: 'package/big.js', data: bigData(5 * 1024 * 1024) }])), Buffer.alloc(2 * 1024 * 1024)]);
+  const corrupt = new Uint8Array(gzipSync(tar));
+  corrupt[corrupt.length - 8]! ^= 0xff; // the gzip trailer's CRC32
+  await assert.rejects(checkTarballEntries('crc', '1.0.0', 'r', corrupt), (error: unknown) => {
+    const e = error as { code: string; message: string };
+    assert.equal(e.code, 'TUF_TARBALL_ENTRY');
+    assert.match(e.message, /not valid gzip/);
+    return true;
+  });
 });
