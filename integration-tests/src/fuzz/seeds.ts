@@ -32,6 +32,9 @@ export interface MetadataSeeds {
   targets: Uint8Array;
   delegating: Uint8Array;
   succinct: Uint8Array;
+  /** a per-package role as tufpm signs it: tarball targets with sha256 + sha512 and nothing else (the shape
+   *  Metadata.parse builds straight from the tokenizer's tape, targets-tape.ts) */
+  package: Uint8Array;
   /** the signers, to verify mutated documents against the seed root's keys */
   signers: Record<'root' | 'timestamp' | 'snapshot' | 'targets', Signer>;
 }
@@ -75,7 +78,13 @@ export function metadataSeeds(): MetadataSeeds {
     keys: new Map([[pkgKey.key.keyid, pkgKey.key]]),
     succinctRoles: new SuccinctRoles({ keyids: [pkgKey.key.keyid], threshold: 1, bitLength: 8, namePrefix: 'unclaimed' }),
   });
+  const pkg = new Targets({ expires: FUTURE, version: 7 });
+  for (const v of ['1.0.0', '1.1.0', '2.0.0-rc.1']) {
+    const path = `@scope/pkg/-/pkg-${v}.tgz`;
+    pkg.targets.set(path, TargetFile.fromData(path, buildPackageTarball({ name: '@scope/pkg', version: v })));
+  }
   return {
+    package: signed(pkg, signers.targets),
     root: signed(root, signers.root),
     timestamp: signed(timestamp, signers.timestamp),
     snapshot: signed(snapshot, signers.snapshot),

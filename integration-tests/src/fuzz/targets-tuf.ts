@@ -27,7 +27,7 @@ let seedCache: MetadataSeeds | undefined;
 const seeds = (): MetadataSeeds => (seedCache ??= metadataSeeds());
 const allMetadata = (): Uint8Array[] => {
   const s = seeds();
-  return [s.root, s.timestamp, s.snapshot, s.targets, s.delegating, s.succinct];
+  return [s.root, s.timestamp, s.snapshot, s.targets, s.delegating, s.succinct, s.package];
 };
 
 /** Deep equality of parsed JSON in which -0 equals 0 (JSON has one zero; canonical JSON writes `-0` as `0`). */
@@ -96,7 +96,21 @@ const canonicalJson: FuzzTarget = {
   },
 };
 
-const ROLE_OF: Record<string, TopLevelRole> = { root: 'root', timestamp: 'timestamp', snapshot: 'snapshot', targets: 'targets', delegating: 'targets', succinct: 'targets' };
+const ROLE_OF: Record<string, TopLevelRole> = { root: 'root', timestamp: 'timestamp', snapshot: 'snapshot', targets: 'targets', delegating: 'targets', succinct: 'targets', package: 'targets' };
+
+/**
+ * What a reader makes of `input`: the metadata as sortedJson plus what toBytes does not show (the order of
+ * the targets and signatures Maps, unrecognized fields) and the signed bytes; or the refusal, class and message.
+ */
+async function readingOf(read: () => { metadata: Metadata; signedBytes: Uint8Array }): Promise<string> {
+  const r = await typed(read);
+  if (isTyped(r)) return `refused: ${r.constructor.name}: ${r.message}`;
+  const { metadata, signedBytes } = r;
+  const t = metadata.signed as { targets?: Map<string, { unrecognized: unknown; custom?: unknown }> };
+  const targets = t.targets === undefined ? [] : [...t.targets].map(([path, f]) => [path, f.unrecognized, f.custom === undefined]);
+  return JSON.stringify([Buffer.from(metadata.toBytes()).toString('base64'), Buffer.from(signedBytes).toString('base64'),
+    [...metadata.signatures.keys()], metadata.unrecognized, metadata.signed.unrecognized, targets]);
+}
 const PATHS = ['left-pad/-/left-pad-1.3.0.tgz', '@scope/pkg/-/pkg-1.0.0.tgz', 'left-pad/tufpm-releases.json', '', '../x', '\u0000'];
 
 function metadataTarget(seed: keyof typeof ROLE_OF, reads: string): FuzzTarget {
@@ -107,6 +121,15 @@ function metadataTarget(seed: keyof typeof ROLE_OF, reads: string): FuzzTarget {
     inputs: () => jsonInputs([seeds()[seed as 'root']]),
     async check(input) {
       const s = seeds();
+      // Metadata.parse builds the usual per-package role straight from the tokenizer's tape (targets-tape.ts) and
+      // everything else through the generic values: it must read every input exactly as the general path does
+      // (Metadata.fromJSON of parseJsonStrict), refusals and their messages included.
+      const fast = await readingOf(() => Metadata.parse(input, role, 1 << 20));
+      const general = await readingOf(() => {
+        const m = Metadata.fromJSON(parseJsonStrict(input, 1 << 20), role);
+        return { metadata: m, signedBytes: m.signedBytes() };
+      });
+      expect(fast === general, `Metadata.parse reads differently from Metadata.fromJSON(parseJsonStrict): ${fast.slice(0, 300)} vs ${general.slice(0, 300)}`);
       const { metadata, signedBytes } = Metadata.parse(input, role, 1 << 20);
       // TUF 4.1: the bytes verification uses are the canonical JSON of what was parsed, fast path or not.
       expect(sameBytes(signedBytes, metadata.signedBytes()), 'Metadata.parse signedBytes differ from canonicalize(signed)');
@@ -208,6 +231,7 @@ export function tufTargets(): FuzzTarget[] {
     metadataTarget('targets', 'Metadata.parse(targets), target files, verification'),
     metadataTarget('delegating', 'targets with delegated roles (paths, path_hash_prefixes), rolesForTarget'),
     metadataTarget('succinct', 'targets with succinct_roles (TAP 15), getRoleForTarget'),
+    metadataTarget('package', 'a per-package role, built straight from the tokenizer tape (targets-tape.ts) and compared with the general path'),
     parts,
   ];
 }

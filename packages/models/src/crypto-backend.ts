@@ -73,7 +73,8 @@ export function ed25519Spki(publicKey: Uint8Array): Buffer {
  */
 export function ed25519KeyObject(publicKey: Uint8Array): KeyObject {
   if (publicKey.length !== 32) throw new RangeError('ed25519 public key must be 32 bytes');
-  const x = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString('base64url'); // a view, no copy
+  // a Buffer already (Key's raw key) is encoded as it is; anything else through a view, no copy
+  const x = (Buffer.isBuffer(publicKey) ? publicKey : Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length)).toString('base64url');
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
 }
 

@@ -174,7 +174,7 @@ function digits2(v: string, i: number): number {
  * fetched): the exact layout, every field in range (days per month of a Gregorian year), years 100..9999.
  * Anything else, valid or not, is left to the general path (undefined), which decides and words the error.
  */
-function expiresFast(v: string): Date | undefined {
+export function expiresFast(v: string): Date | undefined {
   if (v.length !== 20 || v.charCodeAt(4) !== 0x2d || v.charCodeAt(7) !== 0x2d || v.charCodeAt(10) !== 0x54 ||
     v.charCodeAt(13) !== 0x3a || v.charCodeAt(16) !== 0x3a || v.charCodeAt(19) !== 0x5a) return undefined;
   const c = digits2(v, 0), yy = digits2(v, 2), mo = digits2(v, 5), d = digits2(v, 8), h = digits2(v, 11), mi = digits2(v, 14), s = digits2(v, 17);

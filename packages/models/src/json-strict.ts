@@ -15,9 +15,43 @@ export interface ParseJsonOptions {
 const MAX_DEPTH = 512;
 // Characters a string run cannot contain raw (backslash starts an escape; controls must be escaped).
 // A document with none of them anywhere (compact JSON without escapes: what tufpm writes) needs no
-// per-string check at all; it also has no whitespace but spaces.
+// per-string check at all.
 const NEEDS_SLOW_PATH = /[\\\u0000-\u001f]/;
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Token kinds on a tape. A tape is the whole document after every strictness check, as a flat list of
+ * tokens (3 int32 each: kind and flags, then two operands) in document order, with no JS value built:
+ * - OBJECT: member count, index of the token after the object; its members follow as key (STRING), value.
+ * - ARRAY: element count, index of the token after the array; its elements follow.
+ * - STRING: start and end of the raw run between the quotes in `text`; ESCAPED when it holds a backslash.
+ * - NUMBER: start and end in `text`; the value is `numbers[token]`.
+ * - TRUE, FALSE, NULL: no operands.
+ */
+export const TOKEN_OBJECT = 1;
+export const TOKEN_ARRAY = 2;
+export const TOKEN_STRING = 3;
+export const TOKEN_NUMBER = 4;
+export const TOKEN_TRUE = 5;
+export const TOKEN_FALSE = 6;
+export const TOKEN_NULL = 7;
+export const TOKEN_KIND = 0xff;
+export const TOKEN_ESCAPED = 0x100;
+
+/**
+ * A strictly tokenized JSON document (see tokenizeStrict). The typed arrays are shared between parses
+ * (no allocation per document): a tape is valid only until the next call of tokenizeStrict, so it is
+ * read right away, synchronously, by the function that asked for it.
+ */
+export interface JsonTape {
+  readonly text: string;
+  /** 3 int32 per token: kind | flags, operand a, operand b */
+  readonly tokens: Int32Array;
+  readonly numbers: Float64Array;
+  readonly count: number;
+  /** the canonical bytes of the top-level `signed` member (see ParsedEnvelope), when tracked and canonical */
+  readonly canonicalSigned: Uint8Array | undefined;
+}
 
 /**
  * Strict JSON parser for attacker-controlled bytes: fatal UTF-8, no BOM, no duplicate object keys,
@@ -25,7 +59,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * and nesting. Throws LengthMismatchError (too long) or MetadataParseError (anything else).
  */
 export function parseJsonStrict(bytes: Uint8Array, maxLength = DEFAULT_MAX_JSON_LENGTH, options: ParseJsonOptions = {}): unknown {
-  return parse(bytes, maxLength, options.allowFloats === true, false).value;
+  return tapeValue(tokenizeStrict(bytes, maxLength, options.allowFloats === true, false), 0);
 }
 
 export interface ParsedEnvelope {
@@ -46,10 +80,22 @@ export interface ParsedEnvelope {
  * parsed value costs about as much as parsing it, once per role fetched (one per npm package).
  */
 export function parseEnvelopeStrict(bytes: Uint8Array, maxLength = DEFAULT_MAX_JSON_LENGTH): ParsedEnvelope {
-  return parse(bytes, maxLength, false, true);
+  const tape = tokenizeEnvelope(bytes, maxLength);
+  return { value: tapeValue(tape, 0), canonicalSigned: tape.canonicalSigned };
 }
 
-function parse(bytes: Uint8Array, maxLength: number, allowFloats: boolean, trackSigned: boolean): ParsedEnvelope {
+/** The tape of parseEnvelopeStrict, for readers that build their model straight from it (metadata.ts). */
+export function tokenizeEnvelope(bytes: Uint8Array, maxLength = DEFAULT_MAX_JSON_LENGTH): JsonTape {
+  return tokenizeStrict(bytes, maxLength, false, true);
+}
+
+// The shared tape, grown on demand. A document needs at most one token per character; tapes of huge
+// documents are not kept (they are used once, and would pin their memory).
+const KEEP_TOKENS = 1 << 16;
+let sharedTokens = new Int32Array(3 * 1024);
+let sharedNumbers = new Float64Array(1024);
+
+function tokenizeStrict(bytes: Uint8Array, maxLength: number, allowFloats: boolean, trackSigned: boolean): JsonTape {
   if (bytes.length > maxLength) {
     throw new LengthMismatchError(`JSON document of ${bytes.length} bytes exceeds the limit of ${maxLength}`);
   }
@@ -63,35 +109,164 @@ function parse(bytes: Uint8Array, maxLength: number, allowFloats: boolean, track
   if (text.charCodeAt(0) === 0xfeff) throw new MetadataParseError('JSON document starts with a byte order mark');
   // Fatal UTF-8: one UTF-16 unit per byte exactly when every byte is ASCII.
   const ascii = text.length === bytes.length;
-  const parser = new Parser(text, allowFloats, ascii, trackSigned);
-  const value = parser.parseDocument();
+  const maxTokens = text.length + 1;
+  let tokens = sharedTokens;
+  let numbers = sharedNumbers;
+  if (numbers.length < maxTokens) {
+    tokens = new Int32Array(3 * maxTokens);
+    numbers = new Float64Array(maxTokens);
+    if (maxTokens <= KEEP_TOKENS) {
+      sharedTokens = tokens;
+      sharedNumbers = numbers;
+    }
+  }
+  const t = new Tokenizer(text, tokens, numbers, allowFloats, ascii, trackSigned);
+  t.document();
   let canonicalSigned: Uint8Array | undefined;
-  if (parser.signedCanonical) {
-    const { signedStart: start, signedEnd: end } = parser;
+  if (t.signedCanonical) {
+    const { signedStart: start, signedEnd: end } = t;
     // Non-ASCII: encoding the canonical text again gives the same bytes (the fatal decoder accepts
     // only the one shortest UTF-8 form), and spares mapping UTF-16 offsets to byte offsets.
     canonicalSigned = ascii ? bytes.subarray(start, end) : Buffer.from(text.slice(start, end), 'utf8');
   }
-  return { value, canonicalSigned };
+  return { text, tokens, numbers, count: t.count, canonicalSigned };
+}
+
+/** The value of the token at `i` (and everything in it) as plain JS data. */
+export function tapeValue(tape: JsonTape, i: number): unknown {
+  const tokens = tape.tokens;
+  const kind = tokens[3 * i]! & TOKEN_KIND;
+  switch (kind) {
+    case TOKEN_OBJECT: {
+      const obj: Record<string, unknown> = {};
+      const n = tokens[3 * i + 1]!;
+      let j = i + 1;
+      for (let m = 0; m < n; m++) {
+        const key = tapeString(tape, j);
+        const value = tapeValue(tape, j + 1);
+        if (key === '__proto__') {
+          // An own data property, never the prototype setter.
+          Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+        } else {
+          obj[key] = value;
+        }
+        j = tapeNext(tape, j + 1);
+      }
+      return obj;
+    }
+    case TOKEN_ARRAY: {
+      const n = tokens[3 * i + 1]!;
+      const arr: unknown[] = [];
+      let j = i + 1;
+      for (let m = 0; m < n; m++) {
+        arr.push(tapeValue(tape, j));
+        j = tapeNext(tape, j);
+      }
+      return arr;
+    }
+    case TOKEN_STRING: return tapeString(tape, i);
+    case TOKEN_NUMBER: return tape.numbers[i];
+    case TOKEN_TRUE: return true;
+    case TOKEN_FALSE: return false;
+    default: return null;
+  }
+}
+
+/** The index of the token after the value at `i`. */
+export function tapeNext(tape: JsonTape, i: number): number {
+  const k = tape.tokens[3 * i]! & TOKEN_KIND;
+  return k === TOKEN_OBJECT || k === TOKEN_ARRAY ? tape.tokens[3 * i + 2]! : i + 1;
+}
+
+/** The string of the STRING token at `i`, escapes resolved (they were checked when tokenizing). */
+export function tapeString(tape: JsonTape, i: number): string {
+  const t = tape.tokens;
+  const start = t[3 * i + 1]!;
+  if ((t[3 * i]! & TOKEN_ESCAPED) === 0) return tape.text.slice(start, t[3 * i + 2]!);
+  return unescapeRun(tape.text, start).value;
+}
+
+/** True when the STRING token at `i` is exactly the ASCII string `s` (no escapes), compared in place. */
+export function tapeStringIs(tape: JsonTape, i: number, s: string): boolean {
+  const t = tape.tokens;
+  const start = t[3 * i + 1]!;
+  if (t[3 * i]! !== TOKEN_STRING || t[3 * i + 2]! - start !== s.length) return false;
+  return tape.text.startsWith(s, start);
 }
 
 /**
- * Recursive-descent parser. With trackSigned, it also watches whether the top-level `signed` value is
- * written exactly as canonicalize() would write it; `canon` is reset when that value starts and any
- * departure from the canonical form inside it clears it. Anything in doubt clears it too: the caller
- * then canonicalizes the parsed value, which is always correct, only slower.
+ * Resolves the escapes of the string run starting at `from` (just after the opening quote). Refuses raw
+ * control characters, invalid escapes and lone surrogates; `canonical` is false when an escape other than
+ * `\"` and `\\` was used (canonical JSON escapes only those two).
  */
-class Parser {
+function unescapeRun(s: string, from: number): { value: string; end: number; canonical: boolean; error?: string; at?: number } {
+  let p = from;
+  let start = p;
+  let out = '';
+  let canonical = true;
+  for (;;) {
+    const c = s.charCodeAt(p);
+    if (c === 0x22) break;
+    if (Number.isNaN(c)) return { value: '', end: p, canonical, error: 'unterminated string', at: p };
+    if (c < 0x20) return { value: '', end: p, canonical, error: 'unescaped control character in string', at: p };
+    if (c === 0x5c) {
+      out += s.slice(start, p);
+      p++;
+      const e = s.charCodeAt(p);
+      // canonical JSON escapes `"` and `\` exactly like this, and nothing else
+      if (e !== 0x22 && e !== 0x5c) canonical = false;
+      switch (e) {
+        case 0x22: out += '"'; break;
+        case 0x5c: out += '\\'; break;
+        case 0x2f: out += '/'; break;
+        case 0x62: out += '\b'; break;
+        case 0x66: out += '\f'; break;
+        case 0x6e: out += '\n'; break;
+        case 0x72: out += '\r'; break;
+        case 0x74: out += '\t'; break;
+        case 0x75: {
+          const hex = s.slice(p + 1, p + 5);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) return { value: '', end: p, canonical, error: 'invalid \\u escape', at: p };
+          out += String.fromCharCode(parseInt(hex, 16));
+          p += 4;
+          break;
+        }
+        default:
+          return { value: '', end: p, canonical, error: 'invalid escape', at: p };
+      }
+      p++;
+      start = p;
+      continue;
+    }
+    p++;
+  }
+  out += s.slice(start, p);
+  // Escaped lone surrogates cannot be UTF-8 encoded again; no valid metadata contains them.
+  if (!(out as unknown as { isWellFormed(): boolean }).isWellFormed()) return { value: '', end: p + 1, canonical, error: 'string contains a lone surrogate', at: p + 1 };
+  return { value: out, end: p, canonical };
+}
+
+/**
+ * Recursive-descent tokenizer: checks everything parseJsonStrict promises and writes the tape. With
+ * trackSigned, it also watches whether the top-level `signed` value is written exactly as canonicalize()
+ * would write it; `canon` is reset when that value starts and any departure from the canonical form inside
+ * it clears it. Anything in doubt clears it too: the caller then canonicalizes the parsed value, which is
+ * always correct, only slower.
+ */
+class Tokenizer {
   private pos = 0;
   private canon = false;
   /** No backslash and no control character anywhere: strings need no per-string check. */
   private readonly plain: boolean;
+  count = 0;
   signedCanonical = false;
   signedStart = 0;
   signedEnd = 0;
 
   constructor(
     private readonly s: string,
+    private readonly tokens: Int32Array,
+    private readonly numbers: Float64Array,
     private readonly allowFloats: boolean,
     private readonly ascii: boolean,
     private readonly trackSigned: boolean,
@@ -99,16 +274,24 @@ class Parser {
     this.plain = !NEEDS_SLOW_PATH.test(s);
   }
 
-  parseDocument(): unknown {
+  document(): void {
     this.skipWs();
-    const v = this.parseValue(0);
+    this.value(0);
     this.skipWs();
     if (this.pos !== this.s.length) this.fail('trailing data after JSON value');
-    return v;
   }
 
   private fail(msg: string): never {
     throw new MetadataParseError(`invalid JSON at offset ${this.pos}: ${msg}`);
+  }
+
+  private push(kind: number, a: number, b: number): number {
+    const i = this.count++;
+    const t = this.tokens;
+    t[3 * i] = kind;
+    t[3 * i + 1] = a;
+    t[3 * i + 2] = b;
+    return i;
   }
 
   private skipWs(): void {
@@ -124,75 +307,82 @@ class Parser {
     this.pos = p;
   }
 
-  private parseValue(depth: number): unknown {
+  private value(depth: number): void {
     if (depth > MAX_DEPTH) this.fail('nesting too deep');
     const c = this.s.charCodeAt(this.pos);
     switch (c) {
-      case 0x7b: return this.parseObject(depth);
-      case 0x5b: return this.parseArray(depth);
-      case 0x22: return this.parseString();
-      case 0x74: return this.literal('true', true);
-      case 0x66: return this.literal('false', false);
-      case 0x6e: return this.literal('null', null);
+      case 0x7b: this.object(depth); return;
+      case 0x5b: this.array(depth); return;
+      case 0x22: this.string(); return;
+      case 0x74: this.literal('true', TOKEN_TRUE); return;
+      case 0x66: this.literal('false', TOKEN_FALSE); return;
+      case 0x6e: this.literal('null', TOKEN_NULL); return;
       default:
-        if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.parseNumber();
-        return this.fail(Number.isNaN(c) ? 'unexpected end of input' : 'unexpected character');
+        if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+          this.number();
+          return;
+        }
+        this.fail(Number.isNaN(c) ? 'unexpected end of input' : 'unexpected character');
     }
   }
 
-  private literal<T>(word: string, value: T): T {
+  private literal(word: string, kind: number): void {
     if (!this.s.startsWith(word, this.pos)) this.fail('invalid literal');
     this.pos += word.length;
-    return value;
+    this.push(kind, 0, 0);
   }
 
-  private parseObject(depth: number): Record<string, unknown> {
+  private object(depth: number): void {
     const s = this.s;
-    const obj: Record<string, unknown> = {};
+    const t = this.tokens;
+    const at = this.push(TOKEN_OBJECT, 0, 0);
     this.pos++; // {
     this.skipWs();
     if (s.charCodeAt(this.pos) === 0x7d) {
       this.pos++;
-      return obj;
+      t[3 * at + 2] = this.count;
+      return;
     }
-    let prev: string | undefined;
+    let members = 0;
+    let prev = -1;
     // True while every key so far was greater than the one before it in code-point order (canonical
     // order): then they are all distinct, and a next key greater than the last cannot repeat any of them.
-    // For ASCII, code-point order is the native string order.
+    // Once false, the keys so far are kept in a Set (documents tufpm writes never get there).
     let ascending = true;
+    let seen: Set<string> | undefined;
     for (;;) {
       if (s.charCodeAt(this.pos) !== 0x22) this.fail('expected string key');
-      const key = this.parseString();
-      if (ascending && (prev === undefined || (this.ascii ? prev < key : compareCodePoints(prev, key) < 0))) {
+      const key = this.string();
+      if (ascending && (prev === -1 || this.keyOrder(prev, key) < 0)) {
         // in canonical order, and no duplicate
       } else {
-        ascending = false;
-        this.canon = false;
-        if (Object.prototype.hasOwnProperty.call(obj, key)) this.fail(`duplicate object key ${JSON.stringify(key)}`);
+        if (ascending) {
+          ascending = false;
+          this.canon = false;
+          seen = new Set();
+          for (let j = at + 1; j < key; j = this.next(j + 1)) seen.add(this.keyString(j));
+        }
+        const k = this.keyString(key);
+        if (seen!.has(k)) this.fail(`duplicate object key ${JSON.stringify(k)}`);
+        seen!.add(k);
       }
       prev = key;
+      members++;
       this.skipWs();
       if (s.charCodeAt(this.pos) !== 0x3a) this.fail('expected ":"');
       this.pos++;
       this.skipWs();
-      let value: unknown;
-      if (depth === 0 && this.trackSigned && key === 'signed') {
+      if (depth === 0 && this.trackSigned && this.isKey(key, 'signed')) {
         const outer = this.canon;
         const start = this.pos;
         this.canon = true;
-        value = this.parseValue(depth + 1);
+        this.value(depth + 1);
         this.signedStart = start;
         this.signedEnd = this.pos;
         this.signedCanonical = this.canon;
         this.canon = outer;
       } else {
-        value = this.parseValue(depth + 1);
-      }
-      if (key === '__proto__') {
-        // An own data property, never the prototype setter.
-        Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-      } else {
-        obj[key] = value;
+        this.value(depth + 1);
       }
       this.skipWs();
       const c = s.charCodeAt(this.pos);
@@ -201,23 +391,71 @@ class Parser {
         this.skipWs();
       } else if (c === 0x7d) {
         this.pos++;
-        return obj;
+        t[3 * at + 1] = members;
+        t[3 * at + 2] = this.count;
+        return;
       } else {
         this.fail('expected "," or "}"');
       }
     }
   }
 
-  private parseArray(depth: number): unknown[] {
-    const arr: unknown[] = [];
+  private next(i: number): number {
+    const k = this.tokens[3 * i]! & TOKEN_KIND;
+    return k === TOKEN_OBJECT || k === TOKEN_ARRAY ? this.tokens[3 * i + 2]! : i + 1;
+  }
+
+  private keyString(i: number): string {
+    const t = this.tokens;
+    const start = t[3 * i + 1]!;
+    return (t[3 * i]! & TOKEN_ESCAPED) === 0 ? this.s.slice(start, t[3 * i + 2]!) : unescapeRun(this.s, start).value;
+  }
+
+  private isKey(i: number, k: string): boolean {
+    const t = this.tokens;
+    if ((t[3 * i]! & TOKEN_ESCAPED) !== 0) return this.keyString(i) === k;
+    const start = t[3 * i + 1]!;
+    return t[3 * i + 2]! - start === k.length && this.s.startsWith(k, start);
+  }
+
+  /** Code-point order of two keys, compared in place in the text when neither has an escape. */
+  private keyOrder(a: number, b: number): number {
+    const t = this.tokens;
+    if (((t[3 * a]! | t[3 * b]!) & TOKEN_ESCAPED) !== 0) return compareCodePoints(this.keyString(a), this.keyString(b));
+    const s = this.s;
+    let i = t[3 * a + 1]!;
+    const aEnd = t[3 * a + 2]!;
+    let j = t[3 * b + 1]!;
+    const bEnd = t[3 * b + 2]!;
+    for (; i < aEnd && j < bEnd; i++, j++) {
+      let x = s.charCodeAt(i);
+      let y = s.charCodeAt(j);
+      if (x !== y) {
+        // UTF-16 order differs from code-point order only between a surrogate and U+E000..U+FFFF
+        if (!this.ascii && x >= 0xd800 && y >= 0xd800) {
+          x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+          y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+        }
+        return x - y;
+      }
+    }
+    return (aEnd - t[3 * a + 1]!) - (bEnd - t[3 * b + 1]!);
+  }
+
+  private array(depth: number): void {
+    const t = this.tokens;
+    const at = this.push(TOKEN_ARRAY, 0, 0);
     this.pos++; // [
     this.skipWs();
     if (this.s.charCodeAt(this.pos) === 0x5d) {
       this.pos++;
-      return arr;
+      t[3 * at + 2] = this.count;
+      return;
     }
+    let n = 0;
     for (;;) {
-      arr.push(this.parseValue(depth + 1));
+      this.value(depth + 1);
+      n++;
       this.skipWs();
       const c = this.s.charCodeAt(this.pos);
       if (c === 0x2c) {
@@ -225,103 +463,67 @@ class Parser {
         this.skipWs();
       } else if (c === 0x5d) {
         this.pos++;
-        return arr;
+        t[3 * at + 1] = n;
+        t[3 * at + 2] = this.count;
+        return;
       } else {
         this.fail('expected "," or "]"');
       }
     }
   }
 
-  private parseString(): string {
+  /** Tokenizes the string at pos (an opening quote); returns its token index. */
+  private string(): number {
     const s = this.s;
     const start = this.pos + 1; // after opening quote
-    // Fast path: most strings have no escapes; find the closing quote natively and check the run
-    // with one regex. Raw text cannot hold lone surrogates (the UTF-8 decoder is fatal).
+    // Fast path: most strings have no escapes; find the closing quote natively. Raw text cannot hold lone
+    // surrogates (the UTF-8 decoder is fatal).
     const end = s.indexOf('"', start);
     if (end < 0) {
       this.pos = s.length;
       this.fail('unterminated string');
     }
-    if (this.plain) {
-      this.pos = end + 1;
-      return s.slice(start, end);
-    }
-    const run = s.slice(start, end);
-    if (!NEEDS_SLOW_PATH.test(run)) {
-      this.pos = end + 1;
-      return run;
-    }
-    return this.parseStringSlow(start);
-  }
-
-  private parseStringSlow(from: number): string {
-    const s = this.s;
-    let p = from;
-    let start = p;
-    let out = '';
-    for (;;) {
-      const c = s.charCodeAt(p);
-      if (c === 0x22) break;
-      if (Number.isNaN(c)) {
-        this.pos = p;
-        this.fail('unterminated string');
-      }
-      if (c < 0x20) {
-        this.pos = p;
-        this.fail('unescaped control character in string');
-      }
-      if (c === 0x5c) {
-        out += s.slice(start, p);
+    if (!this.plain) {
+      let p = start;
+      while (p < end) {
+        const c = s.charCodeAt(p);
+        if (c === 0x5c || c < 0x20) break;
         p++;
-        const e = s.charCodeAt(p);
-        // canonical JSON escapes `"` and `\` exactly like this, and nothing else
-        if (e !== 0x22 && e !== 0x5c) this.canon = false;
-        switch (e) {
-          case 0x22: out += '"'; break;
-          case 0x5c: out += '\\'; break;
-          case 0x2f: out += '/'; break;
-          case 0x62: out += '\b'; break;
-          case 0x66: out += '\f'; break;
-          case 0x6e: out += '\n'; break;
-          case 0x72: out += '\r'; break;
-          case 0x74: out += '\t'; break;
-          case 0x75: {
-            const hex = s.slice(p + 1, p + 5);
-            if (!/^[0-9a-fA-F]{4}$/.test(hex)) {
-              this.pos = p;
-              this.fail('invalid \\u escape');
-            }
-            out += String.fromCharCode(parseInt(hex, 16));
-            p += 4;
-            break;
-          }
-          default:
-            this.pos = p;
-            this.fail('invalid escape');
+      }
+      if (p < end) {
+        const r = unescapeRun(s, start);
+        if (r.error !== undefined) {
+          this.pos = r.at!;
+          this.fail(r.error);
         }
-        p++;
-        start = p;
-        continue;
+        if (!r.canonical) this.canon = false;
+        this.pos = r.end + 1;
+        return this.push(TOKEN_STRING | TOKEN_ESCAPED, start, r.end);
       }
-      p++;
     }
-    out += s.slice(start, p);
-    this.pos = p + 1;
-    // Escaped lone surrogates cannot be UTF-8 encoded again; no valid metadata contains them.
-    if (!(out as unknown as { isWellFormed(): boolean }).isWellFormed()) this.fail('string contains a lone surrogate');
-    return out;
+    this.pos = end + 1;
+    return this.push(TOKEN_STRING, start, end);
   }
 
-  private parseNumber(): number {
+  private number(): void {
     const s = this.s;
     const start = this.pos;
     let p = start;
-    if (s.charCodeAt(p) === 0x2d) p++;
+    const negative = s.charCodeAt(p) === 0x2d;
+    if (negative) p++;
     const first = s.charCodeAt(p);
+    // Integer digits accumulate exactly while below 2^53; anything at or above it is refused below, and
+    // more than 16 digits (no leading zeros) is always at least 10^16 > 2^53.
+    let v = 0;
     if (first === 0x30) {
       p++;
     } else if (first >= 0x31 && first <= 0x39) {
-      while (isDigit(s.charCodeAt(p))) p++;
+      while (p < s.length) {
+        const d = s.charCodeAt(p) - 0x30;
+        if (d < 0 || d > 9) break;
+        v = v * 10 + d;
+        p++;
+      }
     } else {
       this.pos = p;
       this.fail('invalid number');
@@ -349,12 +551,13 @@ class Parser {
       while (isDigit(s.charCodeAt(p))) p++;
     }
     if (isFloat && !this.allowFloats) this.fail('non-integer numbers are not allowed');
-    const value = Number(s.slice(start, p));
-    if (!isFloat && !Number.isSafeInteger(value)) this.fail('integer outside the exactly representable range');
+    const digits = p - start - (negative ? 1 : 0);
+    if (!isFloat && (digits > 16 || v > Number.MAX_SAFE_INTEGER)) this.fail('integer outside the exactly representable range');
     // canonicalize writes String(value): the same digits for any other integer JSON allows, but `0` for -0
-    if (isFloat || (value === 0 && p - start !== 1)) this.canon = false;
+    if (isFloat || (v === 0 && negative)) this.canon = false;
     this.pos = p;
-    return value;
+    const i = this.push(TOKEN_NUMBER, start, p);
+    this.numbers[i] = isFloat ? Number(s.slice(start, p)) : negative ? -v : v;
   }
 }
 

@@ -1,7 +1,8 @@
 import { canonicalize, sortedJson } from './canonical-json.js';
 import { MetadataParseError } from './errors.js';
 import { FieldReader, withUnrecognized, type JsonObject } from './fields.js';
-import { parseEnvelopeStrict, parseJsonStrict, DEFAULT_MAX_JSON_LENGTH } from './json-strict.js';
+import { parseJsonStrict, tapeValue, tokenizeEnvelope, DEFAULT_MAX_JSON_LENGTH } from './json-strict.js';
+import { targetsFromTape } from './targets-tape.js';
 import { Root } from './root.js';
 import { Signature, type Signed, type TopLevelRole } from './signed.js';
 import type { Signer } from './signer.js';
@@ -70,9 +71,13 @@ export class Metadata<T extends Signed = Signed> {
   static parse<K extends TopLevelRole>(data: Uint8Array, expectedType: K, maxLength?: number): ParsedMetadata<SignedByType[K]>;
   static parse(data: Uint8Array, expectedType?: TopLevelRole, maxLength?: number): ParsedMetadata;
   static parse(data: Uint8Array, expectedType?: TopLevelRole, maxLength = DEFAULT_MAX_JSON_LENGTH): ParsedMetadata {
-    const { value, canonicalSigned } = parseEnvelopeStrict(data, maxLength);
-    const metadata = Metadata.fromJSON(value, expectedType);
-    return { metadata, signedBytes: canonicalSigned ?? metadata.signedBytes() };
+    const tape = tokenizeEnvelope(data, maxLength);
+    // The usual per-package role is built straight from the tape; anything else (other roles, other shapes,
+    // anything invalid) is read by the general path from the same tape, which accepts exactly the same
+    // documents and words every error (targets-tape.ts).
+    const usual = expectedType === undefined || expectedType === 'targets' ? targetsFromTape(tape) : undefined;
+    const metadata = usual !== undefined ? new Metadata(usual.signed, usual.signatures) : Metadata.fromJSON(tapeValue(tape, 0), expectedType);
+    return { metadata, signedBytes: tape.canonicalSigned ?? metadata.signedBytes() };
   }
 
   static fromJSON<K extends TopLevelRole>(obj: unknown, expectedType: K): Metadata<SignedByType[K]>;

@@ -43,7 +43,7 @@ export interface CommonFields {
 }
 
 // Every accepted spec_version, in one regex (checked on every metadata file parsed).
-const SPEC_VERSION_1 = /^1\.[0-9]+(?:\.[0-9]+)?$/;
+export const SPEC_VERSION_1 = /^1\.[0-9]+(?:\.[0-9]+)?$/;
 
 function checkSpecVersion(v: string, what: string): void {
   if (SPEC_VERSION_1.test(v)) return;

@@ -32,7 +32,9 @@ export function getVerificationResult(
   // TUF 4.1: the signatures cover the canonical JSON of `signed`, never the bytes as sent.
   const data = signedBytes ?? delegate.signedBytes();
   const signedBy: string[] = [];
-  const verifiedKeys: Key[] = [];
+  // the keys that verified, for counting distinct ones: the first on its own, an array only from the second on
+  let firstKey: Key | undefined;
+  let moreKeys: Key[] | undefined;
   const keyids = role.keyids;
   // a keyid listed twice is checked once (a Set only when there is more than one keyid: per-package roles have one)
   const seen = keyids.length > 1 ? new Set<string>() : undefined;
@@ -53,11 +55,12 @@ export function getVerificationResult(
     }
     if (ok) {
       signedBy.push(keyid);
-      verifiedKeys.push(key);
+      if (firstKey === undefined) firstKey = key;
+      else (moreKeys ??= [firstKey]).push(key);
     }
   }
   // One verified key is one distinct key; fingerprints (a hash per key) only matter when keys could repeat.
-  const distinctKeys = verifiedKeys.length <= 1 ? verifiedKeys.length : new Set(verifiedKeys.map((k) => k.publicKeyFingerprint)).size;
+  const distinctKeys = moreKeys === undefined ? (firstKey === undefined ? 0 : 1) : new Set(moreKeys.map((k) => k.publicKeyFingerprint)).size;
   return { verified: distinctKeys >= role.threshold, threshold: role.threshold, signedBy, distinctKeys };
 }
 

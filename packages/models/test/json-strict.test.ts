@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LengthMismatchError, MetadataParseError, parseJsonStrict } from '../src/index.js';
+import { LengthMismatchError, MetadataParseError, parseEnvelopeStrict, parseJsonStrict } from '../src/index.js';
 import { enc } from './helpers.js';
 
 const parse = (s: string): unknown => parseJsonStrict(enc(s));
@@ -57,4 +57,29 @@ test('"__proto__" becomes an own property, never the prototype', () => {
   assert.equal(Object.getPrototypeOf(v), Object.prototype);
   assert.deepEqual(Object.keys(v), ['__proto__']);
   assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+});
+
+test('rejects a duplicate key after nested values and out-of-order keys (the tape is walked for the keys so far)', () => {
+  assert.throws(() => parse('{"b":1,"a":{"x":[1,{"y":2}]},"c":[[],{}],"a":4}'), /duplicate object key "a"/);
+  assert.throws(() => parse('{"b":1,"a":2,"b":3}'), /duplicate object key "b"/);
+  assert.deepEqual(parse('{"b":1,"a":{"x":[1,{"y":2}]},"c":[[],{}]}'), { b: 1, a: { x: [1, { y: 2 }] }, c: [[], {}] });
+});
+
+test('one tape serves documents of any size one after another', () => {
+  const big = `[${Array.from({ length: 70000 }, (_, i) => `{"k${i}":${i}}`).join(',')}]`;
+  const small = '{"a":[1,2,{"b":"c"}],"d":-0}';
+  assert.deepEqual(parse(small), JSON.parse(small));
+  assert.equal((parse(big) as unknown[]).length, 70000);
+  assert.deepEqual(parse(small), JSON.parse(small));
+  assert.ok(Object.is((parse(small) as { d: number }).d, -0));
+});
+
+test('signed bytes are taken in place only when canonical, keys in code-point order (astral after U+E000)', () => {
+  const ordered = '{"signed":{"\ue000":1,"\ud83d\ude00":2},"signatures":[]}';
+  const env = parseEnvelopeStrict(enc(ordered));
+  assert.ok(env.canonicalSigned !== undefined);
+  assert.equal(Buffer.from(env.canonicalSigned).toString('utf8'), '{"\ue000":1,"\ud83d\ude00":2}');
+  // UTF-16 order (surrogates before U+E000) is not canonical order: canonicalized instead, same value
+  const utf16Order = '{"signed":{"\ud83d\ude00":2,"\ue000":1},"signatures":[]}';
+  assert.equal(parseEnvelopeStrict(enc(utf16Order)).canonicalSigned, undefined);
 });
