@@ -3,7 +3,7 @@
 // @tufpm/repo's Repository and @tufpm/models, never written to disk. Each package has its own ed25519
 // key (maintainers do not share keys), so every role check also pays the first use of a new public key.
 import { createHash, randomBytes } from 'node:crypto';
-import { DelegatedRole, Metadata, TargetFile, Targets, generateEd25519KeyPair } from '@tufpm/models';
+import { DelegatedRole, Metadata, TargetFile, Targets, generateEd25519KeyPair, releaseIndexTarget } from '@tufpm/models';
 import { Repository, expiresIn, planPersist } from '@tufpm/repo';
 import { Prng } from '@tufpm/registry';
 
@@ -33,7 +33,7 @@ export const tarballPath = (name, version) => `${name}/-/${basename(name)}-${ver
  * `timestamp.json`, `<v>.snapshot.json`, `<v>.targets.json`, `<v>.<encoded role>.json`) plus the raw
  * per-role bytes and the target path to ask for per package.
  */
-export function buildPerPackageRepository({ packages, versionsPerPackage = 5, now = new Date(), seed = 7 }) {
+export function buildPerPackageRepository({ packages, versionsPerPackage = 5, now = new Date(), seed = 7, signedCustom = false }) {
   const names = packageNames(packages, seed);
   const top = {};
   for (const role of ['root', 'targets', 'snapshot', 'timestamp']) top[role] = generateEd25519KeyPair();
@@ -65,8 +65,17 @@ export function buildPerPackageRepository({ packages, versionsPerPackage = 5, no
     for (let v = 0; v < versionsPerPackage; v++) {
       const path = tarballPath(name, `1.${v}.0`);
       const h = (alg) => createHash(alg).update(path).update(payload).digest('hex');
-      md.signed.targets.set(path, new TargetFile(path, 1000 + ((i * 7 + v) % 50_000), { sha256: h('sha256'), sha512: h('sha512') }));
+      const t = new TargetFile(path, 1000 + ((i * 7 + v) % 50_000), { sha256: h('sha256'), sha512: h('sha512') });
+      // signedCustom: what tufpm-repo signs into a real tarball target (readPackageTarball: dependencies and
+      // manifest facts in custom.npm), here two dependencies of the package before it
+      if (signedCustom) t.custom = { npm: { dependencies: { [names[(i + 1) % names.length]]: '^1.0.0', [names[(i + 2) % names.length]]: `~${v}.1.0` }, manifestFields: 1 } };
+      md.signed.targets.set(path, t);
       if (v === versionsPerPackage - 1) targetPaths.push(path);
+    }
+    // and the package's release index (ADR 0013), a target of its own role
+    if (signedCustom) {
+      const index = releaseIndexTarget(name, { versions: Array.from({ length: versionsPerPackage }, (_, v) => `1.${v}.0`), distTags: { latest: `1.${versionsPerPackage - 1}.0` } });
+      md.signed.targets.set(index.path, index);
     }
     md.sign(roleKeys[i].signer, false);
   });

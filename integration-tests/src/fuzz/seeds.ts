@@ -32,7 +32,7 @@ export interface MetadataSeeds {
   targets: Uint8Array;
   delegating: Uint8Array;
   succinct: Uint8Array;
-  /** a per-package role as tufpm signs it: tarball targets with sha256 + sha512 and nothing else (the shape
+  /** a per-package role as tufpm signs it: tarball targets (sha256 + sha512, custom.npm) and the release index (the shape
    *  Metadata.parse builds straight from the tokenizer's tape, targets-tape.ts) */
   package: Uint8Array;
   /** the signers, to verify mutated documents against the seed root's keys */
@@ -81,8 +81,13 @@ export function metadataSeeds(): MetadataSeeds {
   const pkg = new Targets({ expires: FUTURE, version: 7 });
   for (const v of ['1.0.0', '1.1.0', '2.0.0-rc.1']) {
     const path = `@scope/pkg/-/pkg-${v}.tgz`;
-    pkg.targets.set(path, TargetFile.fromData(path, buildPackageTarball({ name: '@scope/pkg', version: v })));
+    const t = TargetFile.fromData(path, buildPackageTarball({ name: '@scope/pkg', version: v }));
+    // what tufpm-repo signs into a tarball target (readPackageTarball): dependencies and manifest facts
+    if (v !== '1.0.0') t.custom = { npm: { dependencies: { 'left-pad': '^1.3.0' }, manifestFields: 1 } };
+    pkg.targets.set(path, t);
   }
+  const pkgIndex = releaseIndexTarget('@scope/pkg', { versions: ['1.0.0', '1.1.0', '2.0.0-rc.1'], distTags: { latest: '1.1.0' } });
+  pkg.targets.set(pkgIndex.path, pkgIndex);
   return {
     package: signed(pkg, signers.targets),
     root: signed(root, signers.root),

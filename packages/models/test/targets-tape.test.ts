@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Metadata, TargetFile, Targets, TufError, generateEd25519KeyPair, parseJsonStrict, type TopLevelRole } from '../src/index.js';
+import { Metadata, TargetFile, Targets, TufError, generateEd25519KeyPair, parseJsonStrict, releaseIndexTarget, type TopLevelRole } from '../src/index.js';
 import { targetsFromTape } from '../src/targets-tape.js';
 import { tokenizeEnvelope } from '../src/json-strict.js';
 import { FUTURE, dec, enc, makeRepo } from './helpers.js';
@@ -49,15 +49,22 @@ function packageRole(): Record<string, any> {
   const t = new Targets({ expires: FUTURE, version: 3 });
   for (const v of ['1.0.0', '1.1.0']) {
     const path = `@s/pkg/-/pkg-${v}.tgz`;
-    t.targets.set(path, TargetFile.fromData(path, enc(`tarball ${v}`)));
+    const f = TargetFile.fromData(path, enc(`tarball ${v}`));
+    // what tufpm-repo signs into a tarball target: dependencies and manifest facts
+    if (v === '1.1.0') f.custom = { npm: { dependencies: { a: '^1.0.0' }, manifestFields: 1 } };
+    t.targets.set(path, f);
   }
+  const index = releaseIndexTarget('@s/pkg', { versions: ['1.0.0', '1.1.0'], distTags: { latest: '1.1.0' } });
+  t.targets.set(index.path, index);
   const md = new Metadata(t);
   md.sign(pair.signer);
   return JSON.parse(dec(md.toBytes()));
 }
 
-test('a per-package role takes the tape path and reads exactly as the general path does', () => {
-  const r = both(enc(JSON.stringify(packageRole())), 'targets');
+test('a per-package role (custom.npm, release index) takes the tape path and reads exactly as the general path does', () => {
+  const role = packageRole();
+  assert.ok(Object.values<any>(role.signed.targets).some((t) => t.custom !== undefined));
+  const r = both(enc(JSON.stringify(role)), 'targets');
   assert.equal(r.tape, true);
   assert.equal(r.fast, r.general);
   assert.ok(!r.fast.startsWith('refused'));
@@ -77,6 +84,11 @@ test('rejects the same edited roles, with the same message, whether or not the t
     ['a third hash', (d) => { Object.values<any>(d.signed.targets)[0].hashes.zzz = 'ab'; }],
     ['__proto__ hash', (d) => { Object.defineProperty(Object.values<any>(d.signed.targets)[0].hashes, '__proto__', { value: 'ab', enumerable: true }); }],
     ['custom in a target', (d) => { Object.values<any>(d.signed.targets)[0].custom = { x: 1 }; }],
+    ['custom null', (d) => { Object.values<any>(d.signed.targets)[0].custom = null; }],
+    ['custom a deep array', (d) => { Object.values<any>(d.signed.targets)[0].custom = [[[{ a: [1, 'x', true, null] }]]]; }],
+    ['custom and an unknown field', (d) => { const e = Object.values<any>(d.signed.targets)[1]; e.x = 1; }],
+    ['custom without hashes', (d) => { delete Object.values<any>(d.signed.targets)[1].hashes; }],
+    ['custom with a bad length', (d) => { Object.values<any>(d.signed.targets)[1].length = -3; }],
     ['unknown field in a target', (d) => { Object.values<any>(d.signed.targets)[0].x = 1; }],
     ['unknown field in signed', (d) => { d.signed.x = 1; }],
     ['unknown field in the envelope', (d) => { d.x = 1; }],
