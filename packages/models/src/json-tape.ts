@@ -46,11 +46,11 @@ export interface JsonTape {
 }
 
 
-// The shared tape, grown on demand. A document needs at most one token per character; tapes of huge
-// documents are not kept (they are used once, and would pin their memory).
+// The shared tape, grown on demand (doubling, so a document pays for about as many tokens as it has, never one
+// per character up front); tapes of huge documents are not kept (they are used once, and would pin their memory).
 const KEEP_TOKENS = 1 << 16;
-let sharedTokens = new Int32Array(3 * 1024);
-let sharedNumbers = new Float64Array(1024);
+let sharedTokens: Int32Array = new Int32Array(3 * 1024);
+let sharedNumbers: Float64Array = new Float64Array(1024);
 
 export function tokenizeStrict(bytes: Uint8Array, maxLength: number, allowFloats: boolean, trackSigned: boolean): JsonTape {
   if (bytes.length > maxLength) {
@@ -66,19 +66,14 @@ export function tokenizeStrict(bytes: Uint8Array, maxLength: number, allowFloats
   if (text.charCodeAt(0) === 0xfeff) throw new MetadataParseError('JSON document starts with a byte order mark');
   // Fatal UTF-8: one UTF-16 unit per byte exactly when every byte is ASCII.
   const ascii = text.length === bytes.length;
-  const maxTokens = text.length + 1;
-  let tokens = sharedTokens;
-  let numbers = sharedNumbers;
-  if (numbers.length < maxTokens) {
-    tokens = new Int32Array(3 * maxTokens);
-    numbers = new Float64Array(maxTokens);
-    if (maxTokens <= KEEP_TOKENS) {
-      sharedTokens = tokens;
-      sharedNumbers = numbers;
-    }
-  }
-  const t = new Tokenizer(text, tokens, numbers, allowFloats, ascii, trackSigned);
+  const t = new Tokenizer(text, sharedTokens, sharedNumbers, allowFloats, ascii, trackSigned);
   t.document();
+  // the tape grows by doubling while tokenizing (Tokenizer.push); keep it only while it is small
+  const { tokens, numbers } = t;
+  if (numbers.length <= KEEP_TOKENS) {
+    sharedTokens = tokens;
+    sharedNumbers = numbers;
+  }
   let canonicalSigned: Uint8Array | undefined;
   if (t.signedCanonical) {
     const { signedStart: start, signedEnd: end } = t;
@@ -160,8 +155,8 @@ class Tokenizer {
 
   constructor(
     private readonly s: string,
-    private readonly tokens: Int32Array,
-    private readonly numbers: Float64Array,
+    public tokens: Int32Array,
+    public numbers: Float64Array,
     private readonly allowFloats: boolean,
     private readonly ascii: boolean,
     private readonly trackSigned: boolean,
@@ -182,11 +177,22 @@ class Tokenizer {
 
   private push(kind: number, a: number, b: number): number {
     const i = this.count++;
+    if (i >= this.numbers.length) this.grow();
     const t = this.tokens;
     t[3 * i] = kind;
     t[3 * i + 1] = a;
     t[3 * i + 2] = b;
     return i;
+  }
+
+  private grow(): void {
+    const n = this.numbers.length * 2;
+    const tokens = new Int32Array(3 * n);
+    tokens.set(this.tokens);
+    const numbers = new Float64Array(n);
+    numbers.set(this.numbers);
+    this.tokens = tokens;
+    this.numbers = numbers;
   }
 
   private skipWs(): void {
@@ -229,13 +235,12 @@ class Tokenizer {
 
   private object(depth: number): void {
     const s = this.s;
-    const t = this.tokens;
     const at = this.push(TOKEN_OBJECT, 0, 0);
     this.pos++; // {
     this.skipWs();
     if (s.charCodeAt(this.pos) === 0x7d) {
       this.pos++;
-      t[3 * at + 2] = this.count;
+      this.tokens[3 * at + 2] = this.count;
       return;
     }
     let members = 0;
@@ -286,8 +291,8 @@ class Tokenizer {
         this.skipWs();
       } else if (c === 0x7d) {
         this.pos++;
-        t[3 * at + 1] = members;
-        t[3 * at + 2] = this.count;
+        this.tokens[3 * at + 1] = members;
+        this.tokens[3 * at + 2] = this.count;
         return;
       } else {
         this.fail('expected "," or "}"');
@@ -338,13 +343,12 @@ class Tokenizer {
   }
 
   private array(depth: number): void {
-    const t = this.tokens;
     const at = this.push(TOKEN_ARRAY, 0, 0);
     this.pos++; // [
     this.skipWs();
     if (this.s.charCodeAt(this.pos) === 0x5d) {
       this.pos++;
-      t[3 * at + 2] = this.count;
+      this.tokens[3 * at + 2] = this.count;
       return;
     }
     let n = 0;
@@ -358,8 +362,8 @@ class Tokenizer {
         this.skipWs();
       } else if (c === 0x5d) {
         this.pos++;
-        t[3 * at + 1] = n;
-        t[3 * at + 2] = this.count;
+        this.tokens[3 * at + 1] = n;
+        this.tokens[3 * at + 2] = this.count;
         return;
       } else {
         this.fail('expected "," or "]"');
