@@ -6,14 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VerifyError } from '../src/errors.js';
 import { parseLockfile, readLockfile, roleKeysName, rootDigestKind, serializeLockfile, writeLockfile, type SideLockfile } from '../src/lockfile.js';
+import { testPins } from './pins-fixture.js';
 
 function sample(): SideLockfile {
-  return {
-    lockfileVersion: 2,
-    registry: 'http://127.0.0.1:4873/',
-    root: { version: 2, sha256: 'a'.repeat(64), keyids: ['0'.repeat(64)], threshold: 1 },
-    timestamp: { version: 7, keyids: ['1'.repeat(64)], threshold: 1 },
-    snapshot: { version: 5, keyids: ['2'.repeat(64)], threshold: 1 },
+  return testPins({
     targets: { version: 3, keyids: ['3'.repeat(64), '4'.repeat(64)], threshold: 2 },
     packages: new Map([
       ['zeta@1.0.0', { targetPath: 'zeta/-/zeta-1.0.0.tgz', role: 'unclaimed-0a', roleVersion: 3, length: 10, sha512: 'b'.repeat(128), maintainerSigned: false }],
@@ -23,7 +19,7 @@ function sample(): SideLockfile {
       ['@s/alpha', { keyids: ['5'.repeat(64), '6'.repeat(64)], threshold: 2 }],
       ['unclaimed-*', { keyids: ['7'.repeat(64)], threshold: 1 }],
     ]),
-  };
+  });
 }
 
 test('side lockfile round-trips with packages sorted for stable diffs', async () => {

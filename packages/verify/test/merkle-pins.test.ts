@@ -8,22 +8,14 @@ import { auditorsRecord, checkAuditorsAgainstPins } from '../src/auditors-pin.js
 import { checkProvenRolesAgainstPins, checkStateAgainstPins } from '../src/pin-checks.js';
 import { parseLockfile, serializeLockfile, type SideLockfile } from '../src/lockfile.js';
 import type { TufState } from '../src/tuf-session.js';
+import { testPins } from './pins-fixture.js';
 
 const ROOT_A = 'a'.repeat(64);
 const ROOT_B = 'b'.repeat(64);
 
 function pins(): SideLockfile {
-  return {
-    lockfileVersion: 2,
-    registry: 'http://127.0.0.1:4873/',
-    root: { version: 1, sha256: 'c'.repeat(64), keyids: ['0'.repeat(64)], threshold: 1 },
-    timestamp: { version: 7, keyids: ['1'.repeat(64)], threshold: 1 },
-    snapshot: { version: 5, keyids: ['2'.repeat(64)], threshold: 1 },
-    targets: { version: 3, keyids: ['3'.repeat(64)], threshold: 1 },
-    merkle: { root: ROOT_A, size: 1000 },
-    packages: new Map(),
-    roles: new Map(),
-  };
+  // root v1 with the digest `state` and `chain` below trust
+  return testPins({ root: { version: 1, sha256: 'c'.repeat(64), keyids: ['0'.repeat(64)], threshold: 1 }, merkle: { root: ROOT_A, size: 1000 } });
 }
 
 function state(epoch: number, root: string, size: number): TufState {

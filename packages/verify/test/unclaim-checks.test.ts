@@ -5,8 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkRecordedClaim, checkSignerPolicy } from '../src/pin-checks.js';
 import { VerifyError } from '../src/errors.js';
-import { parseLockfile, serializeLockfile, type PinnedPackage, type SideLockfile } from '../src/lockfile.js';
+import { parseLockfile, serializeLockfile, type PinnedPackage } from '../src/lockfile.js';
 import type { SignedTarget } from '../src/types.js';
+import { testPins } from './pins-fixture.js';
 
 const LOCK = 'tufpm-lock.json';
 const registrySigned = (over: Partial<SignedTarget> = {}): SignedTarget => ({
@@ -41,17 +42,11 @@ test('requireMaintainerSigned still refuses a package unclaimed on purpose (TUF_
 });
 
 test('the unclaims noted in tufpm-lock.json round-trip, sorted, and are parsed strictly', () => {
-  const lock: SideLockfile = {
-    lockfileVersion: 2,
-    registry: 'http://127.0.0.1:4873/',
-    root: { version: 2, sha256: 'a'.repeat(64), keyids: ['0'.repeat(64)], threshold: 1 },
-    timestamp: { version: 7, keyids: ['1'.repeat(64)], threshold: 1 },
-    snapshot: { version: 5, keyids: ['2'.repeat(64)], threshold: 1 },
-    targets: { version: 3, keyids: ['3'.repeat(64)], threshold: 1 },
+  const lock = testPins({
     packages: new Map([['zed@1.0.0', { targetPath: 'zed/-/zed-1.0.0.tgz', role: 'unclaimed-0a', roleVersion: 3, length: 10, sha512: 'b'.repeat(128), maintainerSigned: false }]]),
     roles: new Map([['unclaimed-*', { keyids: ['7'.repeat(64)], threshold: 1 }]]),
     unclaims: new Map([['zed', { targetsVersion: 3 }], ['@s/alpha', { targetsVersion: 2 }]]),
-  };
+  });
   const text = serializeLockfile(lock);
   assert.ok(text.indexOf('"@s/alpha": {') < text.indexOf('"zed": {'));
   const back = parseLockfile(text, LOCK);
