@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NpmWorld } from '../src/harness/npm-world.js';
-import { OTHER_PLATFORM } from '../src/harness/attack-worlds.js';
+import { OTHER_PLATFORM, publishPlatformRewrite } from '../src/harness/attack-worlds.js';
 import { signAsOlderRepository } from '../src/harness/resigned-targets.js';
 import { refusedNpm as refused, publishPackage } from '../src/harness/attacks-graph.js';
 
@@ -80,11 +80,7 @@ describe('tufpm-npm: the manifest fields are the signed ones', () => {
   });
 
   test('rejects os/cpu rewritten in the packument (another platform\'s package installed here)', async () => {
-    await publishPackage(world, `osx-${OTHER_PLATFORM}`, '1.0.0', { os: [OTHER_PLATFORM] });
-    await publishPackage(world, 'cpux', '1.0.0', { cpu: ['mips'] });
-    await publishPackage(world, 'oshost', '1.0.0', { optionalDependencies: { [`osx-${OTHER_PLATFORM}`]: '1.0.0', cpux: '1.0.0' } });
-    await world.editPackumentManifest(`osx-${OTHER_PLATFORM}`, '1.0.0', (m) => { m['os'] = [OTHER_PLATFORM, process.platform]; });
-    await world.editPackumentManifest('cpux', '1.0.0', (m) => { delete m['cpu']; });
+    await publishPlatformRewrite(world);
     const project = await world.project();
     await refused(project, ['install', 'oshost@1.0.0'], /TUF_MANIFEST_FIELD/, new RegExp(`osx-${OTHER_PLATFORM}@1\\.0\\.0`), /cpux@1\.0\.0/,
       /os \[.*\] differs from the signed/, /cpu null differs from the signed/);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NpmWorld } from '../src/harness/npm-world.js';
-import { OTHER_PLATFORM } from '../src/harness/attack-worlds.js';
+import { OTHER_PLATFORM, publishPlatformRewrite } from '../src/harness/attack-worlds.js';
 import { refusedYarn, publishPackage } from '../src/harness/attacks-graph.js';
 import { YarnProject } from '../src/harness/yarn.js';
 import { signAsOlderRepository } from '../src/harness/resigned-targets.js';
@@ -113,11 +113,7 @@ describe('Yarn with the tufpm plugin: the manifest fields are the signed ones', 
   });
 
   test('rejects os/cpu rewritten in the packument (another platform\'s package installed here)', async () => {
-    await publishPackage(world, `osx-${OTHER_PLATFORM}`, '1.0.0', { os: [OTHER_PLATFORM] });
-    await publishPackage(world, 'cpux', '1.0.0', { cpu: ['mips'] });
-    await publishPackage(world, 'oshost', '1.0.0', { optionalDependencies: { [`osx-${OTHER_PLATFORM}`]: '1.0.0', cpux: '1.0.0' } });
-    await world.editPackumentManifest(`osx-${OTHER_PLATFORM}`, '1.0.0', (m) => { m['os'] = [OTHER_PLATFORM, process.platform]; });
-    await world.editPackumentManifest('cpux', '1.0.0', (m) => { delete m['cpu']; });
+    await publishPlatformRewrite(world);
     for (const rc of LINKERS) {
       const project = await YarnProject.create(world, { oshost: '1.0.0' }, { rc: { ...rc } });
       await refusedYarn(project, ['install'], /TUF_MANIFEST_FIELD/, new RegExp(`package osx-${OTHER_PLATFORM}@1\\.0\\.0`), /package cpux@1\.0\.0/,

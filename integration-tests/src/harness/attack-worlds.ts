@@ -2,7 +2,7 @@
 // the same way: each installer meets the same attack, or the same legitimate graph, on the same signed state.
 import { addPackageVersion, buildPackageTarball } from '@tufpm/registry';
 import { NpmWorld, type Maintainer } from './npm-world.js';
-import { publishManifest } from './attacks-graph.js';
+import { publishManifest, publishPackage } from './attacks-graph.js';
 
 /** `right`, `left` (depending on `right`) registry-signed; `guarded` claimed by both `maintainers` (threshold 2). */
 export async function createAttackWorld(maintainers: readonly [Maintainer, Maintainer]): Promise<NpmWorld> {
@@ -129,4 +129,17 @@ export async function publishNativePair(world: NpmWorld, host: string): Promise<
     await publishManifest(world, name, '1.0.0', { os: [os] });
   }
   await publishManifest(world, host, '1.0.0', { optionalDependencies: { [`native-${process.platform}`]: '1.0.0', [`native-${OTHER_PLATFORM}`]: '1.0.0' } });
+}
+
+/**
+ * The registry rewrites the platform fields in the packument: osx-<OTHER_PLATFORM> (signed os: that platform)
+ * claims this platform too, and cpux (signed cpu: mips) loses its cpu; oshost takes both as optional
+ * dependencies. Every tarball still verifies: only the packument lies.
+ */
+export async function publishPlatformRewrite(world: NpmWorld): Promise<void> {
+  await publishPackage(world, `osx-${OTHER_PLATFORM}`, '1.0.0', { os: [OTHER_PLATFORM] });
+  await publishPackage(world, 'cpux', '1.0.0', { cpu: ['mips'] });
+  await publishPackage(world, 'oshost', '1.0.0', { optionalDependencies: { [`osx-${OTHER_PLATFORM}`]: '1.0.0', cpux: '1.0.0' } });
+  await world.editPackumentManifest(`osx-${OTHER_PLATFORM}`, '1.0.0', (m) => { m['os'] = [OTHER_PLATFORM, process.platform]; });
+  await world.editPackumentManifest('cpux', '1.0.0', (m) => { delete m['cpu']; });
 }
