@@ -35,6 +35,14 @@ describe('tufpm-npm: edges and identity', () => {
   });
   after(() => world.close());
 
+  /** A pull request's package-lock.json edit: vuln, installed at 1.0.1, pinned to the genuine signed vuln@1.0.0. */
+  async function pinGenuineOlderVuln(project: Project): Promise<void> {
+    const lock = await readLock(project);
+    assert.equal(lock.packages['node_modules/vuln']!.version, '1.0.1');
+    lock.packages['node_modules/vuln'] = { version: '1.0.0', resolved: `${world.url}vuln/-/vuln-1.0.0.tgz`, integrity: integrityOf(tarballs.get('vuln@1.0.0')!) };
+    await writeLock(project, lock);
+  }
+
   test('rejects a claimed package replaced through the packument\'s name (fresh install)', async () => {
     const restore = await keepPackument(world, 'kafen-js');
     try {
@@ -87,10 +95,7 @@ describe('tufpm-npm: edges and identity', () => {
     // taghost asks for vuln@latest (signed latest: 1.0.1); Arborist takes any version for a tag edge.
     const project = await world.project({ dependencies: { taghost: '1.0.0' } });
     assert.equal((await project.tufpmNpm(['install'])).code, 0);
-    const lock = await readLock(project);
-    assert.equal(lock.packages['node_modules/vuln']!.version, '1.0.1');
-    lock.packages['node_modules/vuln'] = { version: '1.0.0', resolved: `${world.url}vuln/-/vuln-1.0.0.tgz`, integrity: integrityOf(tarballs.get('vuln@1.0.0')!) };
-    await writeLock(project, lock);
+    await pinGenuineOlderVuln(project);
     await project.freshMachine();
     await refusedNpm(project, ['ci'], /TUF_DIST_TAG_MISMATCH/, /package: +vuln@1\.0\.0/,
       /taghost@1\.0\.0 \(node_modules\/taghost\) -> vuln@latest asks for vuln@latest, which role unclaimed-[0-9a-f]+ signs as 1\.0\.1, but vuln@1\.0\.0 serves it/);
@@ -99,10 +104,7 @@ describe('tufpm-npm: edges and identity', () => {
   test('rejects an out-of-range version of a dependency of a package, against its signed range (edited package-lock.json)', async () => {
     const project = await world.project({ dependencies: { vhost: '1.0.0' } });
     assert.equal((await project.tufpmNpm(['install'])).code, 0);
-    const lock = await readLock(project);
-    assert.equal(lock.packages['node_modules/vuln']!.version, '1.0.1');
-    lock.packages['node_modules/vuln'] = { version: '1.0.0', resolved: `${world.url}vuln/-/vuln-1.0.0.tgz`, integrity: integrityOf(tarballs.get('vuln@1.0.0')!) };
-    await writeLock(project, lock);
+    await pinGenuineOlderVuln(project);
     await project.freshMachine();
     // ci: Arborist re-resolves an invalid edge, so npm's own lockfile sync check refuses first (exit 2).
     const before = await project.state();
