@@ -71,6 +71,11 @@ export class NpmProject {
     return existsSync(join(this.dir, name));
   }
 
+  /** tufpm's project files (trusted root, pins) from a tufpm project; plain npm ignores them. */
+  async copyTufpmFilesFrom(other) {
+    for (const name of ['tufpm-root.json', 'tufpm-lock.json']) await copyFile(join(other.dir, name), join(this.dir, name));
+  }
+
   async copyLockfileFrom(other) {
     await copyFile(join(other.dir, 'package-lock.json'), join(this.dir, 'package-lock.json'));
   }

@@ -20,7 +20,14 @@ async function setupClient(base, world, client) {
   progress(`real-tree ${client}: setup installs`);
   if (client === 'npm') {
     const { plain, tufpm } = await setupNpm(base, world);
-    return { plain, tufpm, install: (p) => p.run('ci'), clean: (p) => p.removeNodeModules() };
+    // The two project directories swap sides every round: on the bench machine's ext4 disk, writing
+    // node_modules into one directory cost up to 1 s less system time than into another, round after
+    // round, so a directory per side measured the place (plain npm in a second directory: warm CPU 1.16
+    // of the same npm in the first; bench/results/npm-cpu-attribution-2026-12-07.md). Both directories
+    // hold every file either side reads (npm ignores tufpm-root.json and tufpm-lock.json).
+    await plain.copyTufpmFilesFrom(tufpm);
+    const swap = () => ([plain.dir, tufpm.dir] = [tufpm.dir, plain.dir]);
+    return { plain, tufpm, install: (p) => p.run('ci'), clean: (p) => p.removeNodeModules(), swap };
   }
   const { plain, tufpm } = await setupYarn(base, world, client === 'yarn-pnp' ? 'pnp' : 'node-modules');
   return { plain, tufpm, install: (p) => p.install(), clean: (p) => p.removeInstallArtifacts() };
@@ -46,6 +53,7 @@ async function measure({ world, sides, kind, rounds, label }) {
   const traffic = {};
   let notes;
   for (let round = 0; round < rounds; round++) {
+    if (round > 0) sides.swap?.();
     const order = round % 2 === 0 ? ['plain', 'tufpm'] : ['tufpm', 'plain'];
     for (const name of order) {
       const project = sides[name];
