@@ -6,12 +6,13 @@ import { TufError } from '@tufpm/models';
  * non-registry sources, usage).
  */
 
-export type NpmUsageCode = 'TUF_NPM_USAGE' | 'TUF_NPM_UNSUPPORTED_OPTION' | 'TUF_NPM_SCOPED_REGISTRY';
+export type NpmUsageCode = 'TUF_NPM_USAGE' | 'TUF_NPM_UNSUPPORTED_OPTION' | 'TUF_NPM_SCOPED_REGISTRY' | 'TUF_NPM_ALLOW_SCRIPTS';
 
 /**
  * Bad command line or config: exit code 2, nothing was touched. TUF_NPM_UNSUPPORTED_OPTION names an npm
  * option tufpm-npm refuses rather than ignore (docs/npm-cli.md); TUF_NPM_SCOPED_REGISTRY names a scope whose
- * registry has no TUF metadata this project trusts.
+ * registry has no TUF metadata this project trusts; TUF_NPM_ALLOW_SCRIPTS names a package.json allowScripts entry
+ * npm 11 would ignore (allow-scripts.ts).
  */
 export class NpmUsageError extends TufError {
   constructor(message: string, options?: { cause?: unknown; code?: NpmUsageCode }) {

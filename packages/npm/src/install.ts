@@ -14,6 +14,7 @@ import type { Progress } from './progress.js';
 import { verifyTree, type TreeVerifyOptions, type TreeVerifyResult } from './tree-verify.js';
 import { withReleaseListGuard } from './release-guard.js';
 import { checkSignedEngines } from './engines.js';
+import { projectAllowScripts, workspacePolicyWarnings } from './allow-scripts.js';
 
 /** The commands that build a tree and reify it (npm's Arborist commands). */
 export type TreeCommandName = 'install' | 'ci' | 'uninstall' | 'update' | 'dedupe' | 'prune';
@@ -62,6 +63,9 @@ export function arboristOptions(config: NpmConfig): ArboristOptions {
     audit: false,
     progress: false,
     ignoreScripts: config.ignoreScripts,
+    // npm's flatten turns the (refused) allow-scripts key into an empty list; the policy npm passes comes
+    // from package.json, added by runInstall (allow-scripts.ts).
+    allowScripts: null,
     omit: config.omit,
   } as ArboristOptions;
 }
@@ -214,7 +218,8 @@ export async function runInstall(config: NpmConfig, request: InstallRequest, pro
   if (command === 'ci' && !lockfilePresent(config.prefix)) {
     throw new NpmUsageError('`tufpm-npm ci` needs an existing package-lock.json or npm-shrinkwrap.json; run `tufpm-npm install` first');
   }
-  const options = arboristOptions(config);
+  // npm 11 hands Arborist the root package.json's allowScripts for every tree command (red team F4).
+  const options: ArboristOptions = { ...arboristOptions(config), allowScripts: await projectAllowScripts(config.prefix) };
   const perCommand = await commandOptions(config, request);
   // Refresh TUF first: a frozen or rolled-back repository is refused before any package data is fetched.
   const verifier = await openVerifier(config, progress);
@@ -256,7 +261,7 @@ export async function runInstall(config: NpmConfig, request: InstallRequest, pro
       throw pinsStaleError(verifier.lockfilePath, 'tufpm-npm ci', unpinned, 'tufpm-npm install');
     }
   }
-  const warnings = checkSignedEngines(result.signed.values(), options['engineStrict'] === true);
+  const warnings = [...checkSignedEngines(result.signed.values(), options['engineStrict'] === true), ...workspacePolicyWarnings(tree.inventory.values())];
 
   refuseUnverifiedExtractions(arb, result.extractable);
   checkEntriesBeforeExtraction(arb, verifier, result.signed.values(), config.registry);

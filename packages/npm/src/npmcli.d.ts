@@ -22,3 +22,20 @@ declare module 'npm-install-checks' {
   /** throws an Error with code EBADENGINE when `target.engines` excludes the given versions */
   export function checkEngine(target: { _id: string; engines: Record<string, string> }, npmVer: string | undefined, nodeVer: string, force?: boolean): void;
 }
+
+declare module 'npm-package-arg' {
+  /** npm's parse of a package spec (the kind npm's allowScripts policy keys are written in). */
+  interface Result {
+    type: 'git' | 'tag' | 'version' | 'range' | 'file' | 'directory' | 'remote' | 'alias';
+    name: string | null;
+    rawSpec: string;
+    fetchSpec: string | null;
+  }
+  function npa(spec: string, where?: string): Result;
+  export default npa;
+}
+
+declare module '@npmcli/arborist/lib/script-allowed.js' {
+  /** Arborist's rule for a pinned allowScripts key: exact versions joined by `||`, nothing else. */
+  export function isExactVersionDisjunction(range: string): boolean;
+}
