@@ -1,9 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { addPackageVersion, buildPackageTarball } from '@tufpm/registry';
-import { NpmWorld, type CliResult, type Project } from '../src/harness/npm-world.js';
+import { NpmWorld, TUFPM_NPM_CLI, isolatedEnv, run, type CliResult, type Project } from '../src/harness/npm-world.js';
 
 // npm 11's install-script policy, package.json `allowScripts` (red team F4): tufpm-npm ignored the field and
 // ran a postinstall that npm 11.19 skips. Real npm 11 and real tufpm-npm (child processes, real Arborist)
@@ -69,6 +70,23 @@ describe('npm 11 allowScripts policy in tufpm-npm', () => {
         assert.equal(ran(project, 'unlisted'), true, `${who}: a script the policy does not list runs (npm only reports it)`);
         assert.equal(ran(project, 'denied'), allowScripts?.denied !== false, `${who}: denied only where the policy says so`);
       }
+    }
+  });
+
+  test("run from inside a workspace, applies the root's policy and ignores the workspace's own, as npm 11 does", async () => {
+    const npmCli = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
+    for (const who of ['npm', 'tufpm-npm'] as const) {
+      const project = await world.project({ workspaces: ['packages/*'], allowScripts: { denied: false } });
+      const ws = join(project.dir, 'packages', 'a');
+      await mkdir(ws, { recursive: true });
+      // the workspace's own policy would allow it: npm ignores a workspace's allowScripts (and warns)
+      await writeFile(join(ws, 'package.json'), JSON.stringify({ name: 'a', version: '1.0.0', dependencies: { denied: '1.0.0', allowed: '1.0.0' }, allowScripts: { denied: true } }));
+      const args = who === 'npm' ? [npmCli, 'install', '--no-audit', '--no-fund'] : [TUFPM_NPM_CLI, 'install'];
+      const res = await run(process.execPath, args, ws, isolatedEnv(project.machine, { npm_config_fetch_retries: '0' }));
+      assert.equal(res.code, 0, `${who}\n${res.stderr}`);
+      assert.equal(ran(project, 'denied'), false, `${who} ran a script the root policy denies`);
+      assert.equal(ran(project, 'allowed'), true, `${who}: a script the root policy does not deny runs`);
+      assert.match(res.stderr, /allowScripts in workspace a .*ignored/, `${who} says the workspace's policy is ignored`);
     }
   });
 
