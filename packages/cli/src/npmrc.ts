@@ -1,22 +1,19 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ini from 'ini';
 import { parseSyml } from '@yarnpkg/parsers';
+import { readBoundedFile } from '@tufpm/merkle';
 import { parseMetadataUrl } from '@tufpm/verify';
 import { VerifyUsageError } from './project-lockfiles.js';
 
 const MAX_RC_BYTES = 1024 * 1024;
 
+/** The rc file's text, bounded before it is read (a pull request writes it), or undefined when absent. */
 async function readRc(path: string): Promise<string | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  if (text.length > MAX_RC_BYTES) throw new VerifyUsageError(`${path}: larger than ${MAX_RC_BYTES} bytes`);
-  return text;
+  const read = await readBoundedFile(path, MAX_RC_BYTES);
+  if (read.kind === 'missing') return undefined;
+  if (read.kind === 'too-large') throw new VerifyUsageError(`${path}: larger than ${MAX_RC_BYTES} bytes`);
+  if (read.kind === 'not-a-file') throw new VerifyUsageError(`${path}: not a regular file`);
+  return new TextDecoder().decode(read.bytes);
 }
 
 function checked(path: string, key: string, value: unknown): string {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { readBoundedFile } from '@tufpm/merkle';
 import { VerifyError } from '@tufpm/verify';
 import { MAX_LOCK_BYTES, malformedLock, type LockEntry } from './lock-entries.js';
 import { parsePackageLock } from './package-lock.js';
@@ -21,18 +21,13 @@ export class VerifyUsageError extends VerifyError {
   }
 }
 
-/** Reads at most MAX_LOCK_BYTES: a lockfile is untrusted input (a pull request writes it). */
+/** Reads at most MAX_LOCK_BYTES: a lockfile is untrusted input (a pull request writes it). A missing file throws ENOENT. */
 export async function readBounded(path: string): Promise<string> {
-  const handle = await open(path, 'r');
-  try {
-    const { size } = await handle.stat();
-    if (size > MAX_LOCK_BYTES) throw malformedLock(path, `is ${size} bytes (more than ${MAX_LOCK_BYTES})`);
-    const buffer = Buffer.alloc(size);
-    const { bytesRead } = await handle.read(buffer, 0, size, 0);
-    return buffer.subarray(0, bytesRead).toString('utf8');
-  } finally {
-    await handle.close();
-  }
+  const read = await readBoundedFile(path, MAX_LOCK_BYTES);
+  if (read.kind === 'missing') throw read.error;
+  if (read.kind === 'not-a-file') throw malformedLock(path, 'is not a regular file');
+  if (read.kind === 'too-large') throw malformedLock(path, `is ${read.size} bytes (more than ${MAX_LOCK_BYTES})`);
+  return new TextDecoder().decode(read.bytes);
 }
 
 function formatOf(path: string): 'npm' | 'yarn' {

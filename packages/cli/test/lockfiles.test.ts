@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TufError } from '@tufpm/models';
 import { parsePackageLock, parseYarnLock, splitLocator } from '../src/index.js';
+import { readProjectLockfiles } from '../src/project-lockfiles.js';
 
 const REG = 'http://127.0.0.1:4873';
 
@@ -174,4 +179,17 @@ test('rejects a package-lock.json whose lockfileVersion is nested 20,000 arrays 
   const text = `{"name":"app","lockfileVersion":${deep},"packages":{}}`;
   assert.throws(() => parsePackageLock('package-lock.json', text), (e: unknown) => e instanceof TufError && e.code === 'TUF_LOCK_MALFORMED' && /lockfileVersion an array is not 2 or 3/.test(e.message));
   assert.throws(() => parsePackageLock('package-lock.json', '{"lockfileVersion":"1"}'), (e: unknown) => e instanceof TufError && /lockfileVersion "1" is not 2 or 3/.test(e.message));
+});
+
+test('rejects a FIFO yarn.lock (opening it used to block the gate) and a 2 GiB sparse package-lock.json with TUF_LOCK_MALFORMED', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'gate-lock-bounded-'));
+  try {
+    execFileSync('mkfifo', [join(dir, 'yarn.lock')]);
+    await assert.rejects(readProjectLockfiles(dir, [join(dir, 'yarn.lock')]), (e: Error & { code?: string }) => e.code === 'TUF_LOCK_MALFORMED' && /not a regular file/.test(e.message));
+    await writeFile(join(dir, 'package-lock.json'), '');
+    await truncate(join(dir, 'package-lock.json'), 2 * 1024 * 1024 * 1024);
+    await assert.rejects(readProjectLockfiles(dir, [join(dir, 'package-lock.json')]), (e: Error & { code?: string }) => e.code === 'TUF_LOCK_MALFORMED' && /2147483648 bytes/.test(e.message));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

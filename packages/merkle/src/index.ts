@@ -8,6 +8,7 @@ export { verifyProof, type ProofResult } from './verify.js';
 export { deltaOf, encodeDelta, parseDelta, applyDelta, checkLeafTransition, DEFAULT_MAX_DELTA_BYTES, type MerkleDelta } from './delta.js';
 export { MerkleStore, type StoreCommit } from './store.js';
 export { writeFileAtomic, type AtomicWriteOptions } from './fs-atomic.js';
+export { readBoundedFile, readHandleBounded, type BoundedFile, type BoundedReadOptions } from './fs-bounded.js';
 export {
   SNAPSHOT_PROFILE_FIELD,
   MERKLE_PROFILE,

@@ -1,8 +1,8 @@
 // tufpm-auditors.json (ADR 0022): the project's own choice of Merkle-tree auditors and how many of them must
 // have cosigned a tree root before an install trusts it. Committed beside tufpm-root.json and reviewed like
 // it; never taken from the registry (a registry showing a split view would name its own "auditors").
-import { readFile, stat } from 'node:fs/promises';
 import { parseAuditorPolicy, type AuditorPolicy } from '@tufpm/client';
+import { readBoundedFile } from '@tufpm/merkle';
 import { MetadataParseError, parseJsonStrict } from '@tufpm/models';
 import { VerifyError } from './errors.js';
 
@@ -31,13 +31,9 @@ export function parseAuditorsFile(bytes: Uint8Array, path: string): { raw: unkno
 
 /** The raw JSON (plain data: it crosses to the TUF worker) and the policy it declares, or undefined without a file. */
 export async function readAuditorPolicy(path: string): Promise<{ raw: unknown; policy: AuditorPolicy } | undefined> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  if (size > MAX_AUDITORS_BYTES) throw configError(path, `larger than ${MAX_AUDITORS_BYTES} bytes`);
-  return parseAuditorsFile(new Uint8Array(await readFile(path)), path);
+  const read = await readBoundedFile(path, MAX_AUDITORS_BYTES);
+  if (read.kind === 'missing') return undefined;
+  if (read.kind === 'not-a-file') throw configError(path, 'not a regular file');
+  if (read.kind === 'too-large') throw configError(path, `larger than ${MAX_AUDITORS_BYTES} bytes`);
+  return parseAuditorsFile(read.bytes, path);
 }

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readBoundedFile } from '@tufpm/merkle';
 import type { RecordedClaim } from './lockfile.js';
 import type { VerifierOptions } from './types.js';
 import { InstallVerifier } from './verifier.js';
@@ -51,17 +51,13 @@ export async function recordProjectFloors(options: VerifierOptions & { packageNa
 const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'] as const;
 const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 
+// The project's package.json / lockfile (a pull request writes them): bounded before they are read; absent,
+// too large, not a regular file or not JSON, they name no floors (npm itself reports a broken manifest).
 async function readJson(path: string): Promise<unknown> {
-  let text: string;
+  const read = await readBoundedFile(path, MAX_MANIFEST_BYTES);
+  if (read.kind !== 'file') return undefined;
   try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  if (text.length > MAX_MANIFEST_BYTES) return undefined;
-  try {
-    return JSON.parse(text);
+    return JSON.parse(new TextDecoder().decode(read.bytes));
   } catch (error) {
     if (error instanceof SyntaxError) return undefined; // npm itself reports a broken manifest
     throw error;

@@ -1,5 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
 import { PRIVATE_FILE_MODE, writeFileAtomic } from '@tufpm/client';
+import { readBoundedFile } from '@tufpm/merkle';
 import { VerifyError } from './errors.js';
 import { isValidPackageName, isValidVersion } from './target-path.js';
 
@@ -317,15 +317,11 @@ function parseRoleKeysMap(path: string, field: string, value: unknown, max: numb
 
 /** Reads the side lockfile, or returns undefined when the project has none yet. */
 export async function readLockfile(path: string): Promise<SideLockfile | undefined> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  if (size > MAX_LOCKFILE_BYTES) fail(path, `larger than ${MAX_LOCKFILE_BYTES} bytes`);
-  return parseLockfile(await readFile(path, 'utf8'), path);
+  const read = await readBoundedFile(path, MAX_LOCKFILE_BYTES);
+  if (read.kind === 'missing') return undefined;
+  if (read.kind === 'not-a-file') fail(path, 'not a regular file');
+  if (read.kind === 'too-large') fail(path, `larger than ${MAX_LOCKFILE_BYTES} bytes`);
+  return parseLockfile(new TextDecoder().decode(read.bytes), path);
 }
 
 function sortedObject<T>(entries: Iterable<[string, T]>): Record<string, T> {
@@ -386,11 +382,8 @@ export function serializeLockfile(lock: SideLockfile): string {
 /** Writes the side lockfile atomically; an unchanged file is left alone (no mtime change, no VCS noise). */
 export async function writeLockfile(path: string, lock: SideLockfile): Promise<void> {
   const bytes = Buffer.from(serializeLockfile(lock), 'utf8');
-  try {
-    // bytes, not decoded text: a file with invalid UTF-8 must not pass for an equal one
-    if ((await stat(path)).size === bytes.length && (await readFile(path)).equals(bytes)) return;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
+  // bytes, not decoded text: a file with invalid UTF-8 must not pass for an equal one; a longer file is not read
+  const old = await readBoundedFile(path, bytes.length);
+  if (old.kind === 'file' && bytes.equals(old.bytes)) return;
   await writeFileAtomic(path, bytes, { mode: PRIVATE_FILE_MODE });
 }

@@ -5,9 +5,9 @@
 // that starts above the pinned version was never compared with the pin.
 import { createHash } from 'node:crypto';
 import { DownloadError, UrlFetcher, downloadBytes, joinUrl, metadataFileName } from '@tufpm/client';
+import { readBoundedFile } from '@tufpm/merkle';
 import { LengthMismatchError, Metadata, MetadataParseError } from '@tufpm/models';
 import { VerifyError } from './errors.js';
-import { openNoFollow } from './state-dir.js';
 
 export interface PinnedRoot {
   version: number;
@@ -52,17 +52,10 @@ function matches(bytes: Uint8Array | undefined, pin: PinnedRoot, maxBytes: numbe
   return id !== undefined && isPinnedRoot(id, pin);
 }
 
-/** The cached root.json (never through a symlink), or undefined when missing or larger than the bound. */
+/** The cached root.json (never through a symlink), or undefined when missing, not a file or larger than the bound. */
 async function readCachedRoot(path: string, maxBytes: number): Promise<Uint8Array | undefined> {
-  const handle = await openNoFollow(path);
-  if (handle === undefined) return undefined;
-  try {
-    const st = await handle.stat();
-    if (!st.isFile() || st.size > maxBytes) return undefined;
-    return new Uint8Array(await handle.readFile());
-  } finally {
-    await handle.close();
-  }
+  const read = await readBoundedFile(path, maxBytes, { noFollow: true });
+  return read.kind === 'file' ? read.bytes : undefined;
 }
 
 export function pinRootError(what: string, pin: PinnedRoot, lockfileHint: string, cause?: unknown): VerifyError {

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DownloadError, ROLE_PACK_FILE, Updater, UrlFetcher, type HttpFetcherOptions, ensurePrivateDir, parseAuditorPolicy, writeFileAtomic, PRIVATE_FILE_MODE, type RootChainEntry } from '@tufpm/client';
+import { readBoundedFile } from '@tufpm/merkle';
 import { Metadata, MetadataParseError, SuccinctRoles, parseUnclaimRecords, type TargetFile, type Targets } from '@tufpm/models';
 import { VerifyError } from './errors.js';
 import type { RecordedClaim, RoleKeys } from './lockfile.js';
@@ -110,23 +111,21 @@ function sha256Hex(data: Uint8Array): string {
 }
 
 async function readTrustedRoot(path: string): Promise<Uint8Array> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  const read = await readBoundedFile(path, MAX_ROOT_BYTES);
+  if (read.kind === 'missing') {
     throw new VerifyError('TUF_NO_TRUSTED_ROOT', `no trusted TUF root at ${path}`, {
       attack: 'none yet: without a trusted root nothing can be verified',
       recovery: 'commit the registry\'s root metadata as tufpm-root.json (obtained out of band, checked by its sha256), or set the trusted root path',
     });
   }
-  if (size > MAX_ROOT_BYTES) {
-    throw new VerifyError('TUF_NO_TRUSTED_ROOT', `trusted root ${path} is larger than ${MAX_ROOT_BYTES} bytes`, {
+  if (read.kind !== 'file') {
+    const what = read.kind === 'too-large' ? `is larger than ${MAX_ROOT_BYTES} bytes` : 'is not a regular file';
+    throw new VerifyError('TUF_NO_TRUSTED_ROOT', `trusted root ${path} ${what}`, {
       attack: 'malformed trusted root',
       recovery: 'replace tufpm-root.json with the registry\'s real root metadata',
     });
   }
-  const bytes = new Uint8Array(await readFile(path));
+  const bytes = read.bytes;
   try {
     Metadata.fromBytes(bytes, 'root', MAX_ROOT_BYTES);
   } catch (error) {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
+import { readBoundedFile } from '@tufpm/merkle';
 import { TufError } from '@tufpm/models';
 import { parseLockfile, type SideLockfile } from '@tufpm/verify';
 
@@ -97,15 +97,9 @@ export async function readPinsAtCommit(cwd: string, commit: string, file: string
 
 /** A lockfile on disk (the working tree, or one of two files compared), or undefined when it does not exist. */
 export async function readPinsFile(path: string, label: string): Promise<PinsSide> {
-  let size: number;
-  try {
-    const st = await stat(path);
-    if (!st.isFile()) throw new DiffError('TUF_DIFF_USAGE', `${path} is not a file`, 'name a tufpm-lock.json file');
-    size = st.size;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { label, lock: undefined };
-    throw error;
-  }
-  if (size > MAX_PINS_BYTES) throw new DiffError('TUF_DIFF_USAGE', `${path} is larger than ${MAX_PINS_BYTES} bytes`, 'this is no tufpm-lock.json an install would accept');
-  return { label, lock: parseLockfile(await readFile(path, 'utf8'), path) };
+  const read = await readBoundedFile(path, MAX_PINS_BYTES);
+  if (read.kind === 'missing') return { label, lock: undefined };
+  if (read.kind === 'not-a-file') throw new DiffError('TUF_DIFF_USAGE', `${path} is not a file`, 'name a tufpm-lock.json file');
+  if (read.kind === 'too-large') throw new DiffError('TUF_DIFF_USAGE', `${path} is larger than ${MAX_PINS_BYTES} bytes`, 'this is no tufpm-lock.json an install would accept');
+  return { label, lock: parseLockfile(new TextDecoder().decode(read.bytes), path) };
 }
