@@ -4,8 +4,8 @@
 //   staged/        an approval role collecting reviewers' signatures (never served)
 //   keys/          default keys directory: offline/ (root, targets) leaves the machine after init,
 //                  online/ (snapshot, timestamp) goes to the CI job that renews them
-import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { readBoundedFile } from '@tufpm/merkle';
 import { parseJsonStrict } from '@tufpm/models';
 import { writeFileAtomic } from '@tufpm/repo';
 import { OverlayError } from './errors.js';
@@ -55,17 +55,12 @@ export async function writeOverlayConfig(paths: OverlayPaths, config: OverlayCon
 
 export async function readOverlayConfig(paths: OverlayPaths): Promise<OverlayConfig> {
   const file = join(paths.repoDir, OVERLAY_CONFIG);
-  let bytes: Uint8Array;
-  try {
-    if ((await stat(file)).size > 64 * 1024) throw new OverlayError('TUF_OVERLAY_STATE', `${file} is larger than 64 KiB`);
-    bytes = new Uint8Array(await readFile(file));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new OverlayError('TUF_OVERLAY_STATE', `no overlay repository at ${paths.repoDir} (${OVERLAY_CONFIG} missing): run tufpm-overlay init --upstream <URL> --repo ${paths.repoDir} first`);
-    }
-    throw error;
+  const read = await readBoundedFile(file, 64 * 1024);
+  if (read.kind === 'missing') {
+    throw new OverlayError('TUF_OVERLAY_STATE', `no overlay repository at ${paths.repoDir} (${OVERLAY_CONFIG} missing): run tufpm-overlay init --upstream <URL> --repo ${paths.repoDir} first`);
   }
-  const value = parseJsonStrict(bytes) as Record<string, unknown>;
+  if (read.kind !== 'file') throw new OverlayError('TUF_OVERLAY_STATE', `${file} is ${read.kind === 'too-large' ? 'larger than 64 KiB' : 'not a regular file'}`);
+  const value = parseJsonStrict(read.bytes) as Record<string, unknown>;
   if (typeof value !== 'object' || value === null || typeof value['upstream'] !== 'string') throw new OverlayError('TUF_OVERLAY_STATE', `${file} is malformed (no "upstream")`);
   return { upstream: normalizeUpstream(value['upstream']) };
 }

@@ -2,9 +2,9 @@
 // yarn.lock (Yarn 2+, `resolution: name@npm:version`) or tufpm-lock.json. Everything that is not a
 // package of the upstream registry (git, file:, link:, workspace:, patch:, another registry) is listed
 // with the reason it cannot be approved.
-import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseSyml } from '@yarnpkg/parsers';
+import { readBoundedFile } from '@tufpm/merkle';
 import { parseJsonStrict } from '@tufpm/models';
 import { integrityToSha512Hex, isBundledInsideParent, isValidPackageName, isValidVersion, targetPathFor } from '@tufpm/verify';
 import { OverlayError } from './errors.js';
@@ -36,9 +36,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 export async function readLockedTree(file: string, upstream: string): Promise<LockedTree> {
-  const size = (await stat(file)).size;
-  if (size > MAX_LOCKFILE_BYTES) throw new OverlayError('TUF_LOCKFILE_FORMAT', `${file} is larger than ${MAX_LOCKFILE_BYTES} bytes`);
-  const bytes = new Uint8Array(await readFile(file));
+  const read = await readBoundedFile(file, MAX_LOCKFILE_BYTES);
+  if (read.kind === 'missing') throw read.error;
+  if (read.kind === 'not-a-file') throw new OverlayError('TUF_LOCKFILE_FORMAT', `${file} is not a regular file`);
+  if (read.kind === 'too-large') throw new OverlayError('TUF_LOCKFILE_FORMAT', `${file} is larger than ${MAX_LOCKFILE_BYTES} bytes`);
+  const bytes = read.bytes;
   const name = basename(file);
   if (name === 'yarn.lock') {
     let text: string;

@@ -3,8 +3,9 @@
 // foreign or broken signature): below threshold the role is staged, at threshold it is published with
 // the online snapshot and timestamp keys (or left complete in staged/ for the CI job that holds them).
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { readBoundedFile } from '@tufpm/merkle';
 import { Metadata, parseJsonStrict, type Signer, type Targets } from '@tufpm/models';
 import { NpmRepository, checkRoleSignatures, delegationFor, loadRepository, signRole, writeFileAtomic, type Repository } from '@tufpm/repo';
 import { OVERLAY_APPROVAL_ROLE } from '@tufpm/verify';
@@ -46,14 +47,10 @@ export interface StagedApproval {
 }
 
 export async function readStaged(paths: OverlayPaths): Promise<StagedApproval | undefined> {
-  let bytes: Uint8Array;
-  try {
-    if ((await stat(paths.stagedFile)).size > MAX_STAGED_BYTES) throw new OverlayError('TUF_APPROVAL_STAGED', `${paths.stagedFile} is too large`);
-    bytes = new Uint8Array(await readFile(paths.stagedFile));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const read = await readBoundedFile(paths.stagedFile, MAX_STAGED_BYTES);
+  if (read.kind === 'missing') return undefined;
+  if (read.kind !== 'file') throw new OverlayError('TUF_APPROVAL_STAGED', `${paths.stagedFile} is ${read.kind === 'too-large' ? 'too large' : 'not a regular file'}`);
+  const bytes = read.bytes;
   const value = parseJsonStrict(bytes, MAX_STAGED_BYTES) as Record<string, unknown>;
   const summary = value?.['summary'] as Record<string, unknown> | undefined;
   if (value?.['type'] !== STAGED_TYPE || typeof summary !== 'object' || summary === null || !Array.isArray(summary['added']) || !Array.isArray(summary['removed'])) {

@@ -1,8 +1,8 @@
 // Tarballs for approval: from a local directory (`--tarballs DIR`, e.g. `npm pack` output or a mirror)
 // or downloaded from the upstream registry. Bounded: a tarball over the limit is refused while it streams.
-import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import cacache from 'cacache';
+import { readBoundedFile } from '@tufpm/merkle';
 import { DEFAULT_TARBALL_LIMITS } from '@tufpm/repo';
 import { sha512HexToIntegrity } from '@tufpm/verify';
 import { OverlayError } from './errors.js';
@@ -21,13 +21,11 @@ const MAX_BYTES = DEFAULT_TARBALL_LIMITS.maxTarballBytes;
 
 async function fromDir(dir: string, targetPath: string): Promise<Uint8Array | undefined> {
   const file = join(dir, basename(targetPath));
-  try {
-    if ((await stat(file)).size > MAX_BYTES) throw new OverlayError('TUF_UPSTREAM', `${file} is larger than ${MAX_BYTES} bytes`);
-    return new Uint8Array(await readFile(file));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const read = await readBoundedFile(file, MAX_BYTES);
+  if (read.kind === 'missing') return undefined;
+  if (read.kind === 'not-a-file') throw new OverlayError('TUF_UPSTREAM', `${file} is not a regular file`);
+  if (read.kind === 'too-large') throw new OverlayError('TUF_UPSTREAM', `${file} is larger than ${MAX_BYTES} bytes`);
+  return read.bytes;
 }
 
 /** The tarball with this sha512 from npm's cache (cacache checks the digest as it reads), or undefined. */

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OverlayError, cacheControlFor, readLockedTree } from '../src/index.js';
@@ -123,4 +124,17 @@ test('cache headers: versioned metadata immutable, timestamp.json short-lived', 
   assert.match(cacheControlFor('2._approved.json'), /immutable/);
   assert.equal(cacheControlFor('timestamp.json'), 'public, max-age=60');
   assert.equal(cacheControlFor('root.json'), 'no-cache');
+});
+
+test('rejects a FIFO yarn.lock and a 2 GiB (sparse) package-lock.json with TUF_LOCKFILE_FORMAT, before reading them', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'overlay-lock-'));
+  try {
+    execFileSync('mkfifo', [join(dir, 'yarn.lock')]);
+    await assert.rejects(readLockedTree(join(dir, 'yarn.lock'), UPSTREAM), (e) => e instanceof OverlayError && e.code === 'TUF_LOCKFILE_FORMAT' && /not a regular file/.test(e.message));
+    await writeFile(join(dir, 'package-lock.json'), '');
+    await truncate(join(dir, 'package-lock.json'), 2 * 1024 * 1024 * 1024);
+    await assert.rejects(readLockedTree(join(dir, 'package-lock.json'), UPSTREAM), (e) => e instanceof OverlayError && e.code === 'TUF_LOCKFILE_FORMAT' && /larger than/.test(e.message));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -2,9 +2,9 @@
 // delta.json and auditors' cosignatures from disk; a role's proof from disk when materialized, else
 // generated from the repository's tree store (the same bytes: proofs are canonical JSON of a pure function
 // of root and role name). Everything is immutable per root, so it may be cached forever.
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_MAX_DELTA_BYTES, MAX_PROOF_BYTES, MAX_ROLE_NAME_LENGTH, MerkleStore, encodeProof, merkleRootDir, proofFileName, storeDirOf } from '@tufpm/merkle';
+import { DEFAULT_MAX_DELTA_BYTES, MAX_PROOF_BYTES, MAX_ROLE_NAME_LENGTH, MerkleStore, encodeProof, merkleRootDir, proofFileName, readBoundedFile, storeDirOf } from '@tufpm/merkle';
 
 const ROOT_HEX = /^[0-9a-f]{64}$/;
 const KEYID_FILE = /^[0-9a-f]{64}\.json$/;
@@ -52,12 +52,10 @@ const sources = new Map<string, ProofSource>();
 
 async function readRegular(file: string, max: number): Promise<Uint8Array | undefined> {
   try {
-    const st = await lstat(file);
-    if (!st.isFile() || st.size > max) return undefined;
-    return new Uint8Array(await readFile(file));
+    const read = await readBoundedFile(file, max, { noFollow: true });
+    return read.kind === 'file' ? read.bytes : undefined;
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw err;
   }
 }

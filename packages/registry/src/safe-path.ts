@@ -1,6 +1,7 @@
 import { constants, type Stats } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
+import { readHandleBounded } from '@tufpm/merkle';
 import { RegistryError } from './errors.js';
 
 /**
@@ -59,10 +60,11 @@ export async function readRegularFile(root: string, file: string, maxBytes: numb
     throw err;
   }
   try {
-    const info = await fh.stat();
-    if (!info.isFile()) throw new UnsafePathError(file, relative(root, file));
-    if (info.size > maxBytes) throw tooLarge();
-    return await fh.readFile();
+    // fstat of this handle, then at most maxBytes + 1 bytes: a file growing after the check is refused too
+    const read = await readHandleBounded(fh, maxBytes);
+    if (read.kind === 'not-a-file') throw new UnsafePathError(file, relative(root, file));
+    if (read.kind === 'too-large') throw tooLarge();
+    return Buffer.from(read.bytes.buffer, read.bytes.byteOffset, read.bytes.byteLength);
   } finally {
     await fh.close();
   }

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readHandleBounded } from '@tufpm/merkle';
 import { TufError } from '@tufpm/models';
 
 /**
@@ -69,10 +70,10 @@ export async function readTokensFile(registryDir: string): Promise<TokensFile> {
     throw err;
   }
   try {
-    const info = await fh.stat();
-    if (!info.isFile()) throw new TokensFileError('tokens.json is not a regular file');
-    if (info.size > MAX_TOKENS_FILE_BYTES) throw new TokensFileError('tokens.json too large');
-    return parseTokensFile(await fh.readFile());
+    const read = await readHandleBounded(fh, MAX_TOKENS_FILE_BYTES);
+    if (read.kind === 'not-a-file') throw new TokensFileError('tokens.json is not a regular file');
+    if (read.kind === 'too-large') throw new TokensFileError('tokens.json too large');
+    return parseTokensFile(read.bytes);
   } finally {
     await fh.close();
   }
