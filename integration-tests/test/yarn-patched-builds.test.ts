@@ -139,10 +139,25 @@ describe('Yarn binds the patched archives it built in this install, and only tho
     await refused(project, /TUF_CHECKSUM_BINDING/, /package patchme@1\.0\.0/, /patched archive differs/);
   });
 
+  test('rejects a poisoned patched archive filed under the genuine checksum by checksumBehavior reset from a mirror committed in the pull request', async () => {
+    // yarn.lock and tufpm-lock.json stay genuine; the pull request sets reset and a globalFolder inside the
+    // repository whose mirror holds a poisoned (valid) patched archive. Yarn would file it under the
+    // genuine checksum, and the rebuild from the verified base would compare genuine with genuine.
+    const { project, oldMachine } = await installedThenFresh();
+    const mirrored = await archiveOf(join(oldMachine, 'global', 'cache'), 'patchme-patch-');
+    const committed = join(project.dir, '.yarn', 'global');
+    await mkdir(join(committed, 'cache'), { recursive: true });
+    await writeFile(join(committed, 'cache', mirrored.slice(mirrored.lastIndexOf('/') + 1)), poisonValid(await readFile(mirrored), '"patched"', '"PWNED!!"'));
+    await project.writeRc({ checksumBehavior: 'reset', globalFolder: committed });
+    await refused(project, /TUF_UNSAFE_SOURCE/, /checksumBehavior: "reset" is refused/);
+    assert.doesNotMatch((await project.yarn(['node', '-p', 'require("patchme")'])).stdout, /PWNED/);
+  });
+
   test('rejects a forged patched checksum that checksumBehavior: reset records for the archive Yarn built on a cold install', async () => {
     // The pull request forges the patched checksum (say, of a poisoned archive to be planted later) and sets
     // checksumBehavior: reset. Yarn builds the genuine archive, files it under the forged checksum and
     // reports that checksum: binding it would vouch for the poisoned archive on every later install.
+    // Refused before anything is fetched: enforce mode does not run under reset at all.
     const { project, oldMachine } = await installedThenFresh();
     const genuine = await archiveOf(join(oldMachine, 'cache'), 'patchme-patch-');
     const oldSum = await YarnProject.checksumOf(genuine);
@@ -150,8 +165,7 @@ describe('Yarn binds the patched archives it built in this install, and only tho
     const forged = await YarnProject.checksumOf(join(oldMachine, 'evil.zip'));
     await project.write('yarn.lock', (await project.read('yarn.lock'))!.replace(oldSum, forged));
     await project.writeRc({ checksumBehavior: 'reset' });
-    const res = await refused(project, /TUF_CHECKSUM_BINDING/, /package patchme@1\.0\.0/, /patched archive differs/);
-    assert.equal(REBUILT.exec(res.stdout)?.[1], '1', 'the archive Yarn filed under the forged checksum was rebuilt and compared');
+    await refused(project, /TUF_UNSAFE_SOURCE/, /checksumBehavior: "reset" is refused/);
   });
 
   test('rejects a patched archive Yarn built on a cold install from a poisoned base archive planted in the global mirror', async () => {

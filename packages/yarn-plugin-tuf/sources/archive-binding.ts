@@ -1,8 +1,9 @@
-import { Cache, MessageName, ThrowReport, hashUtils, structUtils, type Package } from '@yarnpkg/core';
+import { Cache, InstallMode, MessageName, ThrowReport, hashUtils, structUtils, type Package } from '@yarnpkg/core';
 import { xfs, type PortablePath } from '@yarnpkg/fslib';
 import { VerifyError } from '@tufpm/verify';
 import { checkBinding, reportFailures, settle, type Failure, type FetchOptions, type NpmEntry } from './install-flow.js';
 import { classifyLocator, packageKey } from './locators.js';
+import type { FetchedFiles } from './linked-files.js';
 import { hashPart, type PatchBuilds } from './patch-builds.js';
 import type { TufSession } from './session.js';
 
@@ -68,13 +69,29 @@ async function archiveChecksum(session: TufSession, opts: FetchOptions, pkg: Pac
 }
 
 /**
+ * The archive Yarn's link step will open for `entry` must be the one whose checksum `checksum` is checked
+ * here (linked-files.ts): refused when it is another file, or none (the link step would then copy the
+ * mirror's file in without hashing it). `--mode=update-lockfile` links nothing.
+ */
+async function checkLinkedFile(session: TufSession, opts: FetchOptions, files: FetchedFiles, entry: NpmEntry, checksum: string): Promise<void> {
+  if (opts.mode === InstallMode.UpdateLockfile) return;
+  const stored = session.project.storedChecksums.get(entry.pkg.locatorHash) ?? null;
+  const linked = await files.linkedHash(opts.cache, entry.pkg, stored);
+  if (linked === null || linked === hashPart(checksum)) return;
+  const { role } = await session.verifier.resolve(entry.name, entry.version);
+  throw bindingError(entry, role, linked === 'missing'
+    ? 'the archive Yarn would link is not in its cache where the checked checksum names it (its mirror\'s file would be copied in unhashed)'
+    : 'the archive Yarn would link is not the file whose checksum was checked');
+}
+
+/**
  * After Yarn's fetch step, before yarn.lock is written and anything is linked: every archive must be bound
  * to a TUF-verified tarball. Downloaded now -> bind. From cache/mirror -> the pinned binding must match, or
  * (no binding yet) the archive is rebuilt from a verified download and compared. Patched archives are
  * rebuilt from their (bound) npm archive and compared, unless this machine bound them so before, or Yarn
  * built them in this process from the npm archive bound here (`builds`, ADR 0027).
  */
-export async function afterFetch(session: TufSession, opts: FetchOptions, entries: NpmEntry[], builds: PatchBuilds): Promise<void> {
+export async function afterFetch(session: TufSession, opts: FetchOptions, entries: NpmEntry[], builds: PatchBuilds, files: FetchedFiles): Promise<void> {
   const report = opts.report;
   const failures: Failure[] = [];
   const project = session.project;
@@ -90,6 +107,7 @@ export async function afterFetch(session: TufSession, opts: FetchOptions, entrie
       const key = packageKey(entry.name, entry.version);
       await settle(failures, key, async () => {
         const checksum = await archiveChecksum(session, opts, entry.pkg);
+        await checkLinkedFile(session, opts, files, entry, checksum);
         if (session.downloaded.has(key)) {
           session.verifier.bindYarnChecksum(entry.name, entry.version, checksum);
         } else if (checkBinding(session, entry, checksum) === 'unbound') {
@@ -112,6 +130,7 @@ export async function afterFetch(session: TufSession, opts: FetchOptions, entrie
         const { role } = await session.verifier.resolve(entry.name, entry.version);
         if (!bound.has(key)) throw bindingError(entry, role, 'the package under the patch has no verified archive in this install');
         const checksum = await archiveChecksum(session, opts, entry.pkg);
+        await checkLinkedFile(session, opts, files, entry, checksum);
         // A patched archive this machine already rebuilt from the same verified tarball and compared is bound
         // (sealed, like an npm archive's binding): the builtin compat patches (typescript, resolve) would
         // otherwise be rebuilt on every install (ADR 0020).

@@ -2,7 +2,9 @@ import { MessageName, ReportError, type Hooks, type InstallOptions, type Project
 import { TufError } from '@tufpm/models';
 import { pinsMissingError, pinsMissingWarning, pinsStaleError } from '@tufpm/verify';
 import { afterFetch } from './archive-binding.js';
+import { checksumBehaviorRefusal } from './checksum-behavior.js';
 import { finishTreeCheck, pinnedKeys, startTreeCheck, type NpmEntry } from './install-flow.js';
+import { FetchedFiles } from './linked-files.js';
 import { PatchBuilds } from './patch-builds.js';
 import { asNetworkFault, describeTufError, toReportError } from './report-errors.js';
 import { TufSession, dropSession, registerSession, sessionFor } from './session.js';
@@ -23,9 +25,11 @@ const originalFetch = new WeakMap<Project, Project['fetchEverything']>();
  */
 export async function validateProject(project: Project, report: ValidationReport): Promise<void> {
   const warnOnly = project.configuration.get('tufMode') === 'unsafe-warn';
-  // `ignore` makes Yarn use a cached archive whose hash differs from yarn.lock: the binding would be moot.
-  if (!warnOnly && project.configuration.get('checksumBehavior') === 'ignore') {
-    report.reportError(MessageName.UNNAMED, 'TUF_UNSAFE_SOURCE | checksumBehavior: ignore lets Yarn use archives that match no checksum; tufMode: enforce requires throw, update or reset');
+  // `ignore` and `reset` make Yarn report yarn.lock's checksum for an archive whose hash differs from it:
+  // the binding would compare checksum with checksum, never the file Yarn links (checksum-behavior.ts).
+  const unsafeChecksums = warnOnly ? null : checksumBehaviorRefusal(project.configuration);
+  if (unsafeChecksums !== null) {
+    report.reportError(MessageName.UNNAMED, describeTufError(unsafeChecksums));
     return;
   }
   // The TUF refresh (root chain, timestamp, snapshot, targets) runs while Yarn resolves; its result is
@@ -84,19 +88,22 @@ export async function validateProject(project: Project, report: ValidationReport
     // Which `patch:` archives Yarn builds in this process, and from what (ADR 0027): seen through the cache
     // handed to Yarn's fetchers, during the fetch step only.
     const builds = new PatchBuilds(new Set(check.entries.filter((e) => !e.bindable).map((e) => e.pkg.locatorHash)));
+    // Which file the fetch step hashed for each archive: the one the link step opens must be that one.
+    const files = new FetchedFiles();
     try {
       try {
-        await fetchEverything({ ...opts, cache: builds.observe(opts.cache) });
+        await fetchEverything({ ...opts, cache: builds.observe(files.observe(opts.cache)) });
       } catch (fetchError) {
         // A refused download fails Yarn's fetch step; the tree check then says why, package by package.
         await finishTreeCheck(session, opts, check);
         throw fetchError;
       } finally {
         builds.stop();
+        files.stop();
       }
       await finishTreeCheck(session, opts, check);
       await released;
-      await afterFetch(session, opts, check.entries, builds);
+      await afterFetch(session, opts, check.entries, builds, files);
     } finally {
       session.fetching = false;
     }
