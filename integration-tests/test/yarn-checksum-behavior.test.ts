@@ -2,9 +2,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { NpmWorld, type CliResult } from '../src/harness/npm-world.js';
 import { YarnProject, type RcValue } from '../src/harness/yarn.js';
+import { poisonValid } from '../src/harness/yarn-archives.js';
 
 // The checksum Yarn's cache reports must be the hash of the archive Yarn links, or the TUF binding compares
 // checksum with checksum and never the file. `checksumBehavior: reset` breaks that on a cache miss (Yarn
@@ -17,23 +17,8 @@ const GENUINE = 'module.exports = {"name":"right"';
 const EVIL = 'module.exports = {"name":"PWNED"';
 
 /** The archive with one entry's bytes replaced and its CRC-32 fixed: a valid zip Yarn reads without complaint. */
-function poisonValid(zip: Buffer): Buffer {
-  const out = Buffer.from(zip);
-  const at = out.indexOf(GENUINE, 0, 'latin1');
-  assert.ok(at > 0, 'stored archive holds the code in clear');
-  out.write(EVIL, at, 'latin1');
-  for (let local = out.indexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04])); local !== -1; local = out.indexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]), local + 4)) {
-    const size = out.readUInt32LE(local + 18);
-    const data = local + 30 + out.readUInt16LE(local + 26) + out.readUInt16LE(local + 28);
-    if (at < data || at >= data + size) continue;
-    const crc = crc32(out.subarray(data, data + size));
-    out.writeUInt32LE(crc, local + 14);
-    for (let central = out.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])); central !== -1; central = out.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]), central + 4)) {
-      if (out.readUInt32LE(central + 42) === local) out.writeUInt32LE(crc, central + 16);
-    }
-    return out;
-  }
-  throw new Error('no entry holds the code');
+function poisonRight(zip: Buffer): Buffer {
+  return poisonValid(zip, GENUINE, EVIL);
 }
 
 describe('Yarn links only archives whose own hash was checked (checksumBehavior, the link step)', () => {
@@ -83,7 +68,7 @@ describe('Yarn links only archives whose own hash was checked (checksumBehavior,
       const ci = await pullRequest(main, linker, { checksumBehavior: 'reset' });
       const committed = join(ci.dir, '.yarn', 'global');
       await mkdir(join(committed, 'cache'), { recursive: true });
-      await writeFile(join(committed, 'cache', archive), poisonValid(genuine));
+      await writeFile(join(committed, 'cache', archive), poisonRight(genuine));
       await ci.writeRc({ globalFolder: committed });
       await refused(ci, ['install', '--immutable'], {}, ...RESET_REFUSED);
     });
@@ -93,7 +78,7 @@ describe('Yarn links only archives whose own hash was checked (checksumBehavior,
     const { project: main, archive, genuine } = await mainBranch('pnp');
     // The machine's mirror is poisoned (a shared global folder, a restored CI cache); another project on
     // this machine misses its own cache, and the environment sets reset.
-    await writeFile(join(main.mirrorFolder, archive), poisonValid(genuine));
+    await writeFile(join(main.mirrorFolder, archive), poisonRight(genuine));
     const other = await YarnProject.create(world, { right: '1.0.0' }, { machine: main.machine, rc: { nodeLinker: 'pnp', cacheFolder: join(main.machine, 'other-cache') } });
     for (const file of ['yarn.lock', 'tufpm-lock.json']) await other.write(file, (await main.read(file))!);
     await refused(other, ['install'], { YARN_CHECKSUM_BEHAVIOR: 'reset' }, ...RESET_REFUSED);
@@ -103,7 +88,7 @@ describe('Yarn links only archives whose own hash was checked (checksumBehavior,
     const { project: main, archive, genuine } = await mainBranch('node-modules');
     const ci = await pullRequest(main, 'node-modules');
     await mkdir(ci.mirrorFolder, { recursive: true });
-    await writeFile(join(ci.mirrorFolder, archive), poisonValid(genuine));
+    await writeFile(join(ci.mirrorFolder, archive), poisonRight(genuine));
     await writeFile(join(ci.machine, '.yarnrc.yml'), 'checksumBehavior: reset\n');
     await refused(ci, ['install', '--immutable'], {}, ...RESET_REFUSED);
   });
@@ -124,7 +109,7 @@ describe('Yarn links only archives whose own hash was checked (checksumBehavior,
     await mkdir(cache, { recursive: true });
     await mkdir(join(committed, 'cache'), { recursive: true });
     await writeFile(join(cache, archive), genuine);
-    await writeFile(join(committed, 'cache', archive), poisonValid(genuine));
+    await writeFile(join(committed, 'cache', archive), poisonRight(genuine));
     await ci.writeRc({ cacheFolder: cache, globalFolder: committed });
     await refused(ci, ['install', '--immutable'], {}, /TUF_CHECKSUM_BINDING/, /package right@1\.0\.0/, /the archive Yarn would link is not in its cache where the checked checksum names it/);
   });
@@ -135,7 +120,7 @@ describe('Yarn links only archives whose own hash was checked (checksumBehavior,
       const ci = await pullRequest(main, 'pnp', { checksumBehavior: behavior });
       const committed = join(ci.dir, '.yarn', 'global');
       await mkdir(join(committed, 'cache'), { recursive: true });
-      await writeFile(join(committed, 'cache', archive), poisonValid(genuine));
+      await writeFile(join(committed, 'cache', archive), poisonRight(genuine));
       await ci.writeRc({ globalFolder: committed });
       if (behavior === 'throw') await refused(ci, ['install', '--immutable'], {}, /YN0018/, /doesn't match the expected checksum/);
       else await refused(ci, ['install', '--immutable'], {}, /TUF_CHECKSUM_BINDING/, /package right@1\.0\.0/);

@@ -2,10 +2,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { NpmWorld, type CliResult } from '../src/harness/npm-world.js';
 import { YarnProject } from '../src/harness/yarn.js';
-import { PATCH, archiveOf, poison, publishPatchable } from '../src/harness/yarn-archives.js';
+import { PATCH, archiveOf, poison, poisonValid, publishPatchable } from '../src/harness/yarn-archives.js';
 
 // ADR 0027: a `patch:` archive Yarn built in this process (its cache loader ran: cache and mirror missed)
 // from the base archive bound in the same install is bound without a second build. An archive that came
@@ -25,32 +24,6 @@ async function refused(project: YarnProject, code: RegExp, ...also: RegExp[]): P
   assert.doesNotMatch(res.stdout, BUILT_HERE, 'nothing bound as built here');
   assert.deepEqual(await project.state(), before, 'nothing touched');
   return res;
-}
-
-/**
- * A poisoned copy of a stored (c0) Yarn archive that still reads as a valid zip: `from` replaced by `to` (same
- * length) inside one entry, whose CRC-32 is fixed in its local header and central directory record, so that
- * Yarn's patch build reads it without complaint (a base archive the patch still applies to).
- */
-function poisonValid(zip: Buffer, from: string, to: string): Buffer {
-  assert.equal(from.length, to.length);
-  const out = Buffer.from(zip);
-  const at = out.indexOf(from, 0, 'latin1');
-  assert.ok(at > 0, 'stored archive holds the code in clear');
-  out.write(to, at, 'latin1');
-  for (let local = out.indexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04])); local !== -1; local = out.indexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]), local + 4)) {
-    assert.equal(out.readUInt16LE(local + 8), 0, 'stored entry');
-    const size = out.readUInt32LE(local + 18);
-    const data = local + 30 + out.readUInt16LE(local + 26) + out.readUInt16LE(local + 28);
-    if (at < data || at >= data + size) continue;
-    const crc = crc32(out.subarray(data, data + size));
-    out.writeUInt32LE(crc, local + 14);
-    for (let central = out.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])); central !== -1; central = out.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]), central + 4)) {
-      if (out.readUInt32LE(central + 42) === local) out.writeUInt32LE(crc, central + 16);
-    }
-    return out;
-  }
-  throw new Error('no entry holds the poisoned bytes');
 }
 
 describe('Yarn binds the patched archives it built in this install, and only those (ADR 0027)', () => {
