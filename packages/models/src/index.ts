@@ -65,6 +65,9 @@ export {
   type TarballEntryPath,
   type TarballEntryProblem,
 } from './tarball-entries.js';
+export { TarFramingScanner } from './tar-framing.js';
+export { gzipInsideGzipTarball, paxSizeOnLongNameTarball } from './tar-attack-fixtures.js';
+export { TAR_BLOCK, tarOctal, tarZeros } from './tar-fields.js';
 export { MAX_SIGNATURES, MAX_KEYIDS_PER_ROLE, MAX_ROOT_KEYS, MAX_DELEGATION_KEYS, MAX_DELEGATED_ROLES, MAX_SNAPSHOT_ENTRIES, MAX_TARGETS_PER_ROLE } from './limits.js';
 export {
   RELEASE_INDEX_FILE,

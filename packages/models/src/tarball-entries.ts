@@ -38,9 +38,10 @@ import { TufError } from './errors.js';
  * The version of these rules. Whatever records "this tarball passed the rules" (an installer's sealed
  * per-machine record, @tufpm/verify checked-tarballs.ts) names it, so tightening a rule means raising it
  * and every tarball is walked again. (Accepting identical duplicate files loosened a rule: nothing that
- * passed before fails now, so the version stayed.)
+ * passed before fails now, so the version stayed.) 2: the framing check (tar-framing.ts: compression inside
+ * the gzip, chained meta headers, pax `size`/`type`).
  */
-export const TARBALL_ENTRY_RULES_VERSION = 1;
+export const TARBALL_ENTRY_RULES_VERSION = 2;
 
 /** Why a tarball entry was refused. */
 export type TarballEntryProblem =
@@ -50,7 +51,9 @@ export type TarballEntryProblem =
   | 'outside-package'
   | 'link'
   | 'unsupported-type'
-  | 'duplicate';
+  | 'duplicate'
+  /** an archive tar parsers frame differently (compression inside the gzip, chained or framing pax headers) */
+  | 'framing';
 
 /** A tarball entry on which installers could disagree (code TUF_TARBALL_ENTRY, docs/errors.md). */
 export class TarballEntryError extends TufError {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createGunzip, gzipSync, constants as zlibConstants } from 'node:zlib';
 import { Header, Parser, type ReadEntry } from 'tar';
-import { TarballEntryError, TarballEntryIndex } from '@tufpm/models';
+import { TarballEntryError, TarballEntryIndex, TarFramingScanner } from '@tufpm/models';
 import { RegistryError } from './errors.js';
 import { assertPackageName, assertVersion } from './names.js';
 
@@ -177,13 +177,32 @@ export async function readTarballManifest(tarball: Uint8Array, limits: ReadTarba
       resolvePromise();
     });
     const gunzip = createGunzip();
+    // Beside node-tar: refuses archives installers' tar parsers frame differently (gzip inside the gzip,
+    // chained or framing pax headers; models' tar-framing.ts) before the parser sees their bytes.
+    const framing = new TarFramingScanner();
+    const framingFailed = (error: unknown): void => {
+      if (!(error instanceof TarballEntryError)) throw error;
+      fail(new RegistryError('REGISTRY_TARBALL_ENTRY', `${error.message} (${error.code}: installers could extract other entries than the ones published)`, { cause: error }));
+    };
     let total = 0;
     gunzip.on('data', (chunk: Buffer) => {
       total += chunk.length;
       if (total > maxUnpacked) return fail(new RegistryError('REGISTRY_TOO_LARGE', 'tarball unpacks to more than the limit'));
-      parser.write(chunk);
+      try {
+        framing.push(chunk);
+      } catch (error) {
+        return framingFailed(error);
+      }
+      if (!settled) parser.write(chunk);
     });
-    gunzip.on('end', () => parser.end());
+    gunzip.on('end', () => {
+      try {
+        framing.finish();
+      } catch (error) {
+        return framingFailed(error);
+      }
+      parser.end();
+    });
     gunzip.on('error', fail);
     gunzip.end(Buffer.from(tarball.buffer, tarball.byteOffset, tarball.byteLength));
   });

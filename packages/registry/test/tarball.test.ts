@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
+import { gzipInsideGzipTarball, paxSizeOnLongNameTarball } from '@tufpm/models';
 import { buildPackageTarball, readTarballManifest } from '../src/index.js';
 import { rawTar } from './helpers.js';
 
@@ -56,4 +57,15 @@ test('rejects tarball entries outside the package directory, absolute, or links 
     [{ path: 'package/package.json', data: PJ }, { path: 'package/x.js', data: '', type: 'Link' }],
   ];
   for (const entries of cases) await assert.rejects(readTarballManifest(rawTar(entries)), { code: 'REGISTRY_TARBALL_ENTRY' }, JSON.stringify(entries));
+});
+
+test('rejects a gzip-inside-gzip tarball that installers extract differently', async () => {
+  // read as published: node-tar would inflate the inner gzip again and see only the benign package.json
+  const x = gzipInsideGzipTarball([['package.json', '{"name":"p","version":"1.0.0"}']], [['package.json', '{"name":"p","version":"1.0.0","scripts":{"postinstall":"evil"}}']]);
+  await assert.rejects(readTarballManifest(x), (e: Error & { code?: string }) => e.code === 'REGISTRY_TARBALL_ENTRY' && /itself gzip/.test(e.message));
+});
+
+test('rejects a pax size on a GNU long-name header that Yarn\'s tar frames differently', async () => {
+  const t = paxSizeOnLongNameTarball('{"name":"p","version":"1.0.0"}\n', '{"name":"p","version":"1.0.0","scripts":{"postinstall":"evil"}}\n');
+  await assert.rejects(readTarballManifest(t), (e: Error & { code?: string }) => e.code === 'REGISTRY_TARBALL_ENTRY' && /pax record 'size'/.test(e.message));
 });

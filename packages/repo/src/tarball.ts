@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import semver from 'semver';
-import { TarballEntryError, TarballEntryIndex, TargetFile, isValidNpmPackageName, npmTarballTargetPath } from '@tufpm/models';
+import { TarballEntryError, TarballEntryIndex, TarFramingScanner, TargetFile, isValidNpmPackageName, npmTarballTargetPath } from '@tufpm/models';
 import { InvalidInputError, TarballError } from './errors.js';
 import { signedDependenciesOf } from './signed-dependencies.js';
 import { signedManifestFactsOf, type TarballFiles } from './manifest-facts.js';
@@ -80,6 +80,11 @@ const MAX_LISTED_FILES = 65536;
  */
 function readPackageJson(tar: Buffer, maxBytes: number): Promise<{ pj: Uint8Array; files: TarballFiles }> {
   return new Promise((resolve, reject) => {
+    // Before node-tar reads it: an archive that installers' tar parsers frame differently (gzip inside the
+    // gzip, chained or framing pax headers) is refused (TUF_TARBALL_ENTRY, models' tar-framing.ts).
+    const framing = new TarFramingScanner();
+    framing.push(tar);
+    framing.finish();
     const found: Buffer[][] = [];
     const files = { hasBindingGyp: false, files: [] as string[] };
     const entries = new TarballEntryIndex();

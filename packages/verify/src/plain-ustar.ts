@@ -19,42 +19,17 @@
  * - two all-zero blocks end the archive, and nothing after them is read.
  */
 
+import { TAR_BLOCK, tarOctal, tarZeros } from '@tufpm/models';
+
 /** An entry as node-tar's parser reports it to a filter (`entry.path`, `entry.type`). */
 export interface PlainUstarEntry {
   readonly path: string;
   readonly type: 'File' | 'Directory';
 }
 
-const BLOCK = 512;
-/** Compared against, natively (Buffer#compare), instead of looping over bytes in JavaScript. */
-const ZEROS = Buffer.alloc(BLOCK);
-
-/** True when tar[from, to) holds only zero bytes. */
-function zeros(tar: Buffer, from: number, to: number): boolean {
-  return tar.compare(ZEROS, 0, to - from, from, to) === 0;
-}
-
-/**
- * An octal number field as node-tar reads it (cut at its first NUL, trimmed, `parseInt(s, 8)`), accepted
- * only as spaces, octal digits, spaces, then the end of the field or a NUL: node-tar's cut and trim leave
- * those digits at the start of what it parses whatever follows the NUL, and parseInt stops after them.
- * Returns -1 for anything else.
- */
-function octal(tar: Buffer, off: number, size: number): number {
-  const end = off + size;
-  let i = off;
-  while (i < end && tar[i] === 0x20) i++;
-  let value = 0;
-  const first = i;
-  for (; i < end; i++) {
-    const b = tar[i]!;
-    if (b < 0x30 || b > 0x37) break;
-    value = value * 8 + (b - 0x30);
-  }
-  if (i === first) return -1;
-  while (i < end && tar[i] === 0x20) i++;
-  return i === end || tar[i] === 0 ? value : -1;
-}
+const BLOCK = TAR_BLOCK;
+const zeros = tarZeros;
+const octal = tarOctal;
 
 /** Printable ASCII without a backslash (node-tar makes it a separator on Windows). */
 const PLAIN_NAME = /^[\x20-\x5b\x5d-\x7e]*$/;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import type { Stats } from 'node:fs';
 import type { ReadEntry } from 'tar/read-entry';
-import { TarballEntryError, TarballEntryIndex, normalizeTarballEntryPath } from '@tufpm/models';
+import { TarballEntryError, TarballEntryIndex, TarFramingScanner, normalizeTarballEntryPath } from '@tufpm/models';
 import { VerifyError } from './errors.js';
 import { PlainUstarReader, readPlainUstarEntries, type PlainUstarEntry } from './plain-ustar.js';
 
@@ -184,8 +184,24 @@ async function walkWithNodeTar(name: string, version: string, role: string, byte
         (error: unknown) => (error instanceof TarballEntryError ? refuse(error.message, error) : refuse(`the tarball could not be read again (${String(error)})`, error)),
       );
     });
+    // Archives that installers' tar parsers frame differently from node-tar 7.5 here (gzip inside the gzip,
+    // which node-tar would inflate again while pacote and Yarn read it as tar; chained or framing pax
+    // headers): refused before node-tar reads them (models' tar-framing.ts). The plain ustar reader above
+    // declines all of these, so only this walk needs the check.
+    const framing = new TarFramingScanner();
+    const framed = (push: () => void): boolean => {
+      try {
+        push();
+        return true;
+      } catch (error) {
+        if (!(error instanceof TarballEntryError)) throw error;
+        refuse(error.message, error);
+        return false;
+      }
+    };
     if (small !== undefined) {
       // the same parser, fed the same unpacked bytes in one write
+      if (!framed(() => (framing.push(small), framing.finish()))) return;
       parser.end(small);
       return;
     }
@@ -198,9 +214,9 @@ async function walkWithNodeTar(name: string, version: string, role: string, byte
     gunzip.on('data', (chunk: Buffer) => {
       total += chunk.length;
       if (total > MAX_UNPACKED_BYTES) return refuse(`the tarball unpacks to more than ${MAX_UNPACKED_BYTES} bytes`);
-      parser.write(chunk);
+      if (framed(() => framing.push(chunk))) parser.write(chunk);
     });
-    gunzip.on('end', () => parser.end());
+    gunzip.on('end', () => framed(() => framing.finish()) && parser.end());
     gunzip.on('error', (error) => refuse(`the tarball is not valid gzip (${error.message})`, error));
     gunzip.end(bytes);
   });

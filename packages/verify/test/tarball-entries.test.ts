@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Header } from 'tar/header';
 import { Pax } from 'tar/pax';
-import { checkTarballEntries } from '../src/index.js';
+import { Parser } from 'tar/parse';
+import { gzipInsideGzipTarball, paxSizeOnLongNameTarball } from '@tufpm/models';
+import { checkTarballEntries, type VerifyError } from '../src/index.js';
 
 function block(path: string, size: number, type = 'File'): Buffer {
   const b = Buffer.alloc(512);
@@ -115,3 +117,32 @@ test('rejects a large tarball whose gzip data is corrupt after the tar end marke
     return true;
   });
 });
+
+test('rejects a gzip-inside-gzip tarball that installers extract differently', async () => {
+  const x = gzipInsideGzipTarball([['package.json', '{"name":"p","version":"1.0.0"}']], [['package.json', '{"name":"p","version":"1.0.0","scripts":{"postinstall":"evil"}}']]);
+  // the attack is real: node-tar handed the tarball (pacote, Yarn) reads the other package.json
+  assert.match(await firstBody(Buffer.from(x)), /postinstall/);
+  assert.doesNotMatch(await firstBody(gunzipSync(x)), /postinstall/);
+  await assert.rejects(checkTarballEntries('p', '1.0.0', 'r', x), (e: VerifyError) => e.code === 'TUF_TARBALL_ENTRY' && /itself gzip/.test(e.message));
+});
+
+test('rejects a pax size on a GNU long-name header that Yarn\'s tar frames differently', async () => {
+  const t = paxSizeOnLongNameTarball('{"name":"p","version":"1.0.0"}\n', '{"name":"p","version":"1.0.0","scripts":{"postinstall":"evil"}}\n');
+  await assert.rejects(checkTarballEntries('p', '1.0.0', 'r', t), (e: VerifyError) => e.code === 'TUF_TARBALL_ENTRY' && /pax record 'size'/.test(e.message));
+});
+
+/** The body of the first entry node-tar's parser extracts from `data` (which it inflates if it is gzip). */
+function firstBody(data: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out: string | undefined;
+    const parser = new Parser({
+      onReadEntry: (entry) => {
+        let text = '';
+        entry.on('data', (c: Buffer) => (text += c.toString()));
+        entry.on('end', () => (out ??= text));
+      },
+    });
+    parser.on('end', () => (out === undefined ? reject(new Error('no entry')) : resolve(out)));
+    parser.end(data);
+  });
+}

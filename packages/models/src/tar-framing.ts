@@ -1,0 +1,186 @@
+import { TAR_BLOCK, tarOctal, tarZeros } from './tar-fields.js';
+import { TarballEntryError } from './tarball-entries.js';
+
+/**
+ * The framing check of an inflated npm tarball, run by every reader beside its own tar walk (the registry's
+ * and `tufpm-repo`'s publish readers, the install-time entry walk of @tufpm/verify whenever its plain ustar
+ * reader declines): refuses the archives that the tar parsers installers run frame differently from the
+ * node-tar 7.5 tufpm reads with, so that the entries tufpm checks are the entries installers extract.
+ *
+ * - **Compression inside the gzip.** node-tar sniffs the first bytes it is given and inflates gzip (and, in
+ *   7.5, zstd) itself. tufpm's readers inflate the tarball before node-tar sees it, installers hand node-tar
+ *   the tarball: an inflated archive that is itself gzip (valid gzip and a readable tar at once, the tar in
+ *   the gzip FEXTRA field) is read as its inner archive by tufpm and as the outer tar by pacote and Yarn.
+ *   No tar header starts with these bytes in an archive `npm pack` writes (they are the first bytes of the
+ *   first entry's name), so refusing loses nothing. Brotli has no magic; node-tar detects it only by a
+ *   `.tbr` file name, which no reader passes.
+ * - **Meta headers that node-tar versions apply differently.** Yarn 4 bundles an older node-tar that applies
+ *   a pending pax header (`x`, `g`) to the next header of any type, where node-tar 7.5.23 applies it to the
+ *   next file entry only: a pax `size` before a GNU long-name header frames that header's body differently,
+ *   and the two parsers resynchronise on different blocks. Refused: a meta header (`x`, `g`, `L`, `K`, `N`,
+ *   `X`) while another is pending (before its file entry), and a pax record `size` or `type` in any `x` or
+ *   `g` header (what changes a header's framing or makes it a meta header). `npm pack` writes at most one
+ *   `x` per entry, with `path` and times, never a chain.
+ * - **A size that is not plain octal** (base-256 and the like, which parsers decode differently): refused.
+ *   At a header with a bad checksum the check stops reading: every reader runs node-tar strict, which
+ *   refuses the archive there with its own error.
+ *
+ * Frames as node-tar 7.5 does (`parse.js`, `header.js`): a directory (typeflag `5`, or `0`/NUL with a name
+ * ending in `/`) has no body whatever its size field says; two all-zero blocks end the archive and nothing
+ * after them is read. Holds one header block and at most one meta body (bounded by MAX_META_BYTES).
+ */
+
+/** node-tar ignores (skips) meta bodies past 1 MiB; a pax header `npm pack` writes is a few hundred bytes. */
+const MAX_META_BYTES = 1024 * 1024;
+/** typeflags node-tar's ReadEntry treats as meta headers */
+const META_TYPES = new Set(['x', 'g', 'L', 'K', 'N', 'X']);
+/** pax records whose value changes a header's framing or type in one node-tar version and not the other */
+const FRAMING_KEYWORDS = new Set(['size', 'type']);
+
+function refuse(entryPath: string, message: string): never {
+  throw new TarballEntryError('framing', entryPath, message);
+}
+
+/** The pax records of a meta body as [keyword, value] (read leniently: any `<n> <key>=<value>` line counts). */
+function paxRecords(body: Buffer): Array<[string, string]> {
+  const records: Array<[string, string]> = [];
+  for (const line of body.toString('utf8').split('\n')) {
+    const space = line.indexOf(' ');
+    const eq = line.indexOf('=', space + 1);
+    if (space !== -1 && eq !== -1) records.push([line.slice(space + 1, eq), line.slice(eq + 1)]);
+  }
+  return records;
+}
+
+export class TarFramingScanner {
+  private readonly block = Buffer.alloc(TAR_BLOCK);
+  private filled = 0;
+  /** bytes of the inflated archive seen, to check the magic of its first bytes */
+  private seen = 0;
+  private readonly head = Buffer.alloc(4);
+  /** body bytes still to skip, or to gather into `meta` when `metaType` is set */
+  private skip = 0;
+  /** padding after a gathered meta body */
+  private pad = 0;
+  private meta: Buffer[] = [];
+  private metaType: string | undefined;
+  private metaName = '';
+  /** a meta header seen since the last file entry */
+  private pending: string | undefined;
+  /** the path a pending `L`/`N` body or pax `path` record gives the next entry */
+  private pendingPath: string | undefined;
+  private sawNullBlock = false;
+  private ended = false;
+
+  /** Feeds inflated archive bytes in chunks of any size; throws TarballEntryError (`framing`) on refusal. */
+  push(chunk: Buffer): void {
+    if (this.seen < 4) {
+      const n = Math.min(4 - this.seen, chunk.length);
+      chunk.copy(this.head, this.seen, 0, n);
+      this.seen += n;
+      this.checkMagic(this.seen >= 4);
+    }
+    let pos = 0;
+    while (pos < chunk.length && !this.ended) {
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, chunk.length - pos);
+        if (this.metaType !== undefined) this.meta.push(chunk.subarray(pos, pos + n));
+        this.skip -= n;
+        pos += n;
+        if (this.skip === 0 && this.metaType !== undefined) this.endMeta();
+        continue;
+      }
+      if (this.pad > 0) {
+        const n = Math.min(this.pad, chunk.length - pos);
+        this.pad -= n;
+        pos += n;
+        continue;
+      }
+      const n = Math.min(TAR_BLOCK - this.filled, chunk.length - pos);
+      chunk.copy(this.block, this.filled, pos, pos + n);
+      this.filled += n;
+      pos += n;
+      if (this.filled === TAR_BLOCK) {
+        this.filled = 0;
+        this.header();
+      }
+    }
+  }
+
+  /** After the last byte: refuses a chain left pending at the end, and magic in a very short archive. */
+  finish(): void {
+    this.checkMagic(true);
+  }
+
+  private checkMagic(complete: boolean): void {
+    const h = this.head;
+    if (this.seen >= 2 && h[0] === 0x1f && h[1] === 0x8b) refuse('', 'the unpacked tarball is itself gzip data: installers read it as a tar archive, tufpm would inflate it again');
+    if (complete && this.seen >= 4 && h[0] === 0x28 && h[1] === 0xb5 && h[2] === 0x2f && h[3] === 0xfd) refuse('', 'the unpacked tarball is itself zstd data: tar parsers of different versions read it differently');
+  }
+
+  private header(): void {
+    const b = this.block;
+    if (tarZeros(b, 0, TAR_BLOCK)) {
+      if (this.sawNullBlock) this.ended = true;
+      this.sawNullBlock = true;
+      return;
+    }
+    this.sawNullBlock = false;
+    const nul = b.subarray(0, 100).indexOf(0);
+    const name = b.toString('latin1', 0, nul === -1 ? 100 : nul);
+    let sum = 8 * 0x20;
+    for (let i = 0; i < TAR_BLOCK; i++) if (i < 148 || i >= 156) sum += b[i]!;
+    if (tarOctal(b, 148, 12) !== sum) {
+      // every reader runs node-tar strict, which refuses the archive at this header (its own error, e.g.
+      // REGISTRY_BAD_TARBALL); the framing after it is a guess, so nothing more is read here
+      this.ended = true;
+      return;
+    }
+    const size = tarOctal(b, 124, 12);
+    if (size < 0) refuse(name, 'a tar header whose size is not a plain octal number');
+    const type = b[156] === 0 ? '0' : String.fromCharCode(b[156]!);
+    if (META_TYPES.has(type)) {
+      if (this.pending !== undefined) {
+        refuse(name, `a tar meta header (${type}) after another (${this.pending}) before its file entry: node-tar versions apply the first to the second differently`);
+      }
+      if (size > MAX_META_BYTES) refuse(name, `a tar meta header of ${size} bytes`);
+      this.pending = type;
+      this.metaType = type;
+      this.metaName = name;
+      this.meta = [];
+      this.skip = size;
+      this.pad = (TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK;
+      if (size === 0) this.endMeta();
+      return;
+    }
+    const longPath = this.pendingPath;
+    this.pending = undefined;
+    this.pendingPath = undefined;
+    // node-tar gives typeflag 5, and 0 or NUL on a path ending in `/` (the path after pax, GNU long names and
+    // the prefix), no body. A file entry with a body whose name could end in `/` by any of those is refused
+    // rather than framed by a guess (`npm pack` writes none).
+    if (type === '0' && size > 0 && (name === '' || name.endsWith('/') || longPath?.endsWith('/') === true)) {
+      refuse(name, 'a tar file entry with a body on a path ending in "/" (node-tar reads it as a directory)');
+    }
+    const directory = type === '5';
+    this.skip = directory ? 0 : size;
+    this.pad = directory ? 0 : (TAR_BLOCK - (size % TAR_BLOCK)) % TAR_BLOCK;
+  }
+
+  private endMeta(): void {
+    const type = this.metaType!;
+    this.metaType = undefined;
+    const body = Buffer.concat(this.meta);
+    if (type === 'L' || type === 'N') {
+      const nul = body.indexOf(0);
+      this.pendingPath = body.toString('utf8', 0, nul === -1 ? body.length : nul);
+    }
+    if (type === 'x' || type === 'g' || type === 'X') {
+      for (const [key, value] of paxRecords(body)) {
+        if (FRAMING_KEYWORDS.has(key)) refuse(this.metaName, `a pax record '${key}' in a tar ${type} header: node-tar versions apply it to different headers`);
+        if (key === 'path' && type !== 'g') this.pendingPath = value;
+      }
+    }
+    this.meta = [];
+  }
+}

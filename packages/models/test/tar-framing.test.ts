@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gunzipSync } from 'node:zlib';
+import { TarFramingScanner, TarballEntryError, gzipInsideGzipTarball, paxSizeOnLongNameTarball } from '../src/index.js';
+
+/** The scanner's verdict on an inflated archive, fed whole and in chunks of `step` bytes. */
+function scan(tar: Buffer, step = tar.length): void {
+  const scanner = new TarFramingScanner();
+  for (let i = 0; i < tar.length; i += step) scanner.push(tar.subarray(i, i + step));
+  scanner.finish();
+}
+
+function header(path: string, size: number, type: string): Buffer {
+  const b = Buffer.alloc(512);
+  Buffer.from(path, 'latin1').copy(b, 0, 0, 100);
+  Buffer.from(`${size.toString(8).padStart(11, '0')}\0`, 'latin1').copy(b, 124);
+  Buffer.from('0000644\0', 'latin1').copy(b, 100);
+  b[156] = type.charCodeAt(0);
+  Buffer.from('ustar\u000000', 'latin1').copy(b, 257);
+  b.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const x of b) sum += x;
+  Buffer.from(`${sum.toString(8).padStart(6, '0')}\0 `, 'latin1').copy(b, 148);
+  return b;
+}
+function body(text: string): Buffer {
+  const data = Buffer.from(text);
+  return Buffer.concat([data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
+}
+function record(key: string, value: string): string {
+  const rest = ` ${key}=${value}\n`;
+  let len = rest.length + 1;
+  while (String(len).length + rest.length !== len) len++;
+  return `${len}${rest}`;
+}
+function tar(...parts: Buffer[]): Buffer {
+  return Buffer.concat([...parts, Buffer.alloc(1024)]);
+}
+const file = (path: string, text: string): Buffer[] => [header(path, Buffer.byteLength(text), '0'), body(text)];
+const meta = (type: string, text: string): Buffer[] => [header(`PaxHeader/${type}`, Buffer.byteLength(text), type), body(text)];
+
+function refused(t: Buffer, pattern: RegExp): void {
+  for (const step of [t.length, 1, 7, 512, 700]) {
+    assert.throws(() => scan(t, step), (e: unknown) => e instanceof TarballEntryError && e.problem === 'framing' && pattern.test(e.message), `step ${step}`);
+  }
+}
+
+test('the framing check passes plain archives and pax long paths as npm pack writes them, in chunks of any size', () => {
+  const long = `package/${'d/'.repeat(60)}x.js`;
+  const t = tar(...file('package/package.json', '{}'), header('package/d/', 0, '5'), ...meta('x', record('path', long) + record('mtime', '1')), ...file('package/placeholder', 'x'.repeat(700)));
+  for (const step of [t.length, 1, 3, 511, 512, 513]) scan(t, step);
+});
+
+test('rejects a gzip-inside-gzip tarball that installers extract differently', () => {
+  const x = gzipInsideGzipTarball([['package.json', '{"name":"p"}']], [['package.json', '{"name":"p","scripts":{"postinstall":"evil"}}']]);
+  refused(gunzipSync(x), /itself gzip/);
+  // zstd, which node-tar 7.5 detects and Yarn's older node-tar does not
+  refused(Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), tar(...file('package/package.json', '{}')).subarray(4)]), /zstd/);
+});
+
+test('rejects a pax size on a GNU long-name header that Yarn\'s tar frames differently', () => {
+  const t = gunzipSync(paxSizeOnLongNameTarball('{"name":"p"}\n', '{"name":"p","scripts":{"postinstall":"evil"}}\n'));
+  refused(t, /pax record 'size'/);
+});
+
+test('rejects chained meta headers, pax size or type in any x or g header, and a file body on a path ending in "/"', () => {
+  // x then L without a size: still two meta headers before one file entry
+  refused(tar(...meta('x', record('mtime', '1')), ...meta('L', 'package/a.js'), ...file('package/ignored', 'a')), /after another/);
+  refused(tar(...meta('L', 'package/a.js'), ...meta('x', record('mtime', '1')), ...file('package/ignored', 'a')), /after another/);
+  refused(tar(...meta('g', record('comment', 'git')), ...meta('x', record('path', 'package/a')), ...file('package/ignored', 'a')), /after another/);
+  refused(tar(...meta('g', record('size', '0')), ...file('package/a', 'a')), /'size' in a tar g/);
+  refused(tar(...meta('x', record('size', '1')), ...file('package/a', 'a')), /'size'/);
+  refused(tar(...meta('x', record('type', '0')), ...file('package/a', 'a')), /'type'/);
+  refused(tar(...file('package/d/', 'a body node-tar never reads')), /ending in/);
+  refused(tar(...meta('x', record('path', 'package/d/')), ...file('package/x', 'a body')), /ending in/);
+  // a size node-tar 7 and older parsers could decode differently (base-256)
+  const big = header('package/a', 1, '0');
+  big[124] = 0x80;
+  big.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const x of big) sum += x;
+  Buffer.from(`${sum.toString(8).padStart(6, '0')}\0 `, 'latin1').copy(big, 148);
+  refused(tar(big, body('a')), /octal/);
+  // at a bad checksum the check stops: node-tar strict refuses the archive there itself (every reader)
+  const bad = tar(...file('package/a', 'a'), ...meta('x', record('size', '1')));
+  bad[0] ^= 1;
+  scan(bad);
+});
