@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { gzipInsideGzipTarball, paxSizeOnLongNameTarball } from '@tufpm/models';
 import { buildRawTarball } from '@tufpm/registry';
 import { NpmWorld, type CliResult, type Project } from '../src/harness/npm-world.js';
 import { YarnProject } from '../src/harness/yarn.js';
@@ -106,5 +107,40 @@ describe('one manifest: a signed tarball hiding a second package.json is refused
     const n = await npm.tufpmNpm(['install']);
     assert.equal(n.code, 0, n.stderr);
     assert.equal(await npm.read('node_modules/plain/index.js'), `module.exports = {"name":"plain","version":"1.0.0"};\n`);
+  });
+});
+
+// Red-team findings (2026-12-07): tarballs that tar parsers frame differently. Signed anyway (the registry
+// and `tufpm sign` refuse them at publish since models' tar-framing.ts), each installer refuses them.
+describe('one manifest: a signed tarball that installers frame differently from tufpm is refused at install', () => {
+  let world: NpmWorld;
+  const benign = (name: string): string => `${JSON.stringify({ name, version: '1.0.0', main: 'index.js' })}\n`;
+  const evil = (name: string): string => `${JSON.stringify({ name, version: '1.0.0', main: 'index.js', scripts: { postinstall: 'node -e "require(\'fs\').writeFileSync(\'PWNED\',\'1\')"' } })}\n`;
+
+  before(async () => {
+    world = await NpmWorld.create();
+    const forged: Array<[string, Uint8Array]> = [
+      ['poly', gzipInsideGzipTarball([['package.json', benign('poly')], ['index.js', 'module.exports = 1;\n']], [['package.json', evil('poly')], ['index.js', 'module.exports = 2;\n']])],
+      ['smuggled', paxSizeOnLongNameTarball(benign('smuggled'), evil('smuggled'))],
+    ];
+    for (const [name, bytes] of forged) {
+      const { role } = await world.publish(name, '1.0.0');
+      await world.forgeRoleTarget(role, name, '1.0.0', bytes, await world.repo.signersFor(role));
+    }
+  });
+  after(() => world.close());
+
+  test('rejects a gzip-inside-gzip tarball that installers extract differently (Yarn and tufpm-npm)', async () => {
+    const yarn = await YarnProject.create(world, { poly: '1.0.0' }, { rc: { nodeLinker: 'node-modules', enableScripts: true } });
+    await yarnRefused(yarn, ['install'], /TUF_TARBALL_ENTRY/, /package poly@1\.0\.0/, /itself gzip/);
+    const npm = await world.project({ dependencies: { poly: '1.0.0' } });
+    await npmRefused(npm, ['install'], /TUF_TARBALL_ENTRY/, /poly@1\.0\.0/, /itself gzip/);
+  });
+
+  test('rejects a pax size on a GNU long-name header that Yarn\'s tar frames differently (Yarn and tufpm-npm)', async () => {
+    const yarn = await YarnProject.create(world, { smuggled: '1.0.0' }, { rc: { nodeLinker: 'node-modules', enableScripts: true } });
+    await yarnRefused(yarn, ['install'], /TUF_TARBALL_ENTRY/, /package smuggled@1\.0\.0/, /pax record 'size'/);
+    const npm = await world.project({ dependencies: { smuggled: '1.0.0' } });
+    await npmRefused(npm, ['install'], /TUF_TARBALL_ENTRY/, /smuggled@1\.0\.0/, /pax record 'size'/);
   });
 });

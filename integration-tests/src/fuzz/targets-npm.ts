@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { Parser } from 'tar/parse';
 import type { ReadEntry } from 'tar/read-entry';
 import { parseSyml, stringifySyml } from '@yarnpkg/parsers';
-import { normalizeTarballEntryPath } from '@tufpm/models';
+import { TarFramingScanner, TarballEntryError, normalizeTarballEntryPath } from '@tufpm/models';
 import { parsePackageLock, parseYarnLock } from '@tufpm/cli';
 import { readLockedTree } from '@tufpm/overlay';
 import { buildRawTarball, parsePublishDocument, prepareVersion, readTarballManifest, type RawTarballEntry } from '@tufpm/registry';
@@ -193,6 +193,22 @@ const plainUstar: FuzzTarget = {
       reader.push(holder.subarray(at));
     }
     expect(JSON.stringify(reader.finish()) === JSON.stringify(ours), 'the header reader answers otherwise when the archive comes in chunks');
+    // the framing check (models' tar-framing.ts) refuses with a typed error only, the same whole or in
+    // chunks, and never an archive the plain reader reads (plain ustar has no meta headers to chain)
+    const framing = (step: number): string => {
+      const scanner = new TarFramingScanner();
+      try {
+        for (let pos = 0; pos < tar.length; pos += step) scanner.push(tar.subarray(pos, pos + step));
+        scanner.finish();
+        return 'passed';
+      } catch (error) {
+        if (!(error instanceof TarballEntryError)) throw error;
+        return error.message;
+      }
+    };
+    const framed = framing(Math.max(1, tar.length));
+    expect(framing(7) === framed && framing(512) === framed, 'the framing check answers otherwise when the archive comes in chunks');
+    expect(ours === undefined || framed === 'passed', `the framing check refuses an archive the plain reader reads: ${framed}`);
     if (ours === undefined) return; // declined: the walk hands the archive to node-tar itself
     // ADR 0012: whatever the reader reads, node-tar must read the same entries in the same order, without error
     const theirs = await nodeTarEntries(tar);

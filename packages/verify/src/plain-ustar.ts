@@ -98,6 +98,9 @@ function header(tar: Buffer, words: Uint32Array, off: number): { entry: PlainUst
   if (base === undefined || prefix === undefined) return undefined;
   const path = prefix === '' ? base : `${prefix}/${base}`;
   const directory = typeflag === 0x35 || path.endsWith('/');
+  // a file entry with a body on a path ending in `/`: node-tar 7.5 makes it a directory and reads its body as
+  // headers; older parsers may not. The framing check (models' tar-framing.ts) refuses it, so decline
+  if (directory && typeflag !== 0x35 && size > 0) return undefined;
   // node-tar skips a file's body in whole blocks and a directory's not at all
   return { entry: { path, type: directory ? 'Directory' : 'File' }, next: off + BLOCK + (directory ? 0 : Math.ceil(size / BLOCK) * BLOCK) };
 }

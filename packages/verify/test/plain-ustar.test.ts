@@ -120,16 +120,10 @@ test('rejects a second package.json smuggled in the body of a directory entry (n
 test('rejects a second package.json smuggled after a file entry whose name ends in / (node-tar makes it a directory and reads its body as headers)', async () => {
   const body = Buffer.concat(file('package/package.json', '{"scripts":{"install":"evil"}}'));
   const tar = tarOf(file('package/package.json', '{}'), [header({ name: 'package/d/', typeflag: '0', size: body.length }), body], [END]);
-  assert.equal(await agrees(tar, 'file named like a directory'), true);
-  assert.deepEqual(
-    readPlainUstarEntries(tar)!.map((e) => [e.path, e.type]),
-    [
-      ['package/package.json', 'File'],
-      ['package/d/', 'Directory'],
-      ['package/package.json', 'File'],
-    ],
-  );
-  await assert.rejects(checkTarballEntries('slash', '1.0.0', 'r', gzipSync(tar)), { code: 'TUF_TARBALL_ENTRY' });
+  // since the framing check (models' tar-framing.ts): the header reader declines a file entry with a body on
+  // a path ending in `/` (tar parsers of other versions could frame it otherwise), and the walk refuses it
+  assert.equal(readPlainUstarEntries(tar), undefined);
+  await assert.rejects(checkTarballEntries('slash', '1.0.0', 'r', gzipSync(tar)), (e: Error & { code?: string }) => e.code === 'TUF_TARBALL_ENTRY' && /ending in "\/"/.test(e.message));
 });
 
 test('rejects a tarball with a header whose checksum is wrong (node-tar, strict, refuses it; lenient readers resynchronise on later blocks)', async () => {
