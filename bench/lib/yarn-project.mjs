@@ -2,7 +2,7 @@
 // registry, PnP (Yarn's default) or node-modules linker, with or without the tufpm plugin bundle. Everything a machine
 // keeps between installs (Yarn's cache, its mirror, the plugin's TUF metadata cache) lives under one
 // "machine" directory used as HOME, so a cold install is one new machine away.
-import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -42,6 +42,15 @@ export class YarnProject {
     if (this.machine !== undefined) await rm(this.machine, { recursive: true, force: true });
     this.machine = await mkdtemp(join(this.base, 'machine-'));
     await mkdir(join(this.machine, 'tmp'));
+    await this.writeRc();
+  }
+
+  /**
+   * Writes this side's .yarnrc.yml into the directory the side installs in now: the plugin entry and the
+   * cache and global folders (inside this side's machine) follow the side, so when the real-tree bench
+   * swaps the two project directories a warm install still finds its own caches.
+   */
+  async writeRc() {
     const rc = [
       `yarnPath: ${JSON.stringify(YARN_JS)}`,
       `npmRegistryServer: ${JSON.stringify(this.registryUrl)}`,
@@ -82,6 +91,17 @@ export class YarnProject {
 
   hasFile(name) {
     return existsSync(join(this.dir, name));
+  }
+
+  /**
+   * Copies the tufpm project files (trusted root, tufpm-lock.json) of another project, so either side can
+   * install in either directory (plain Yarn does not read them), and refuses to go on if the two
+   * yarn.lock files differ: both sides must install exactly the same tree.
+   */
+  async copyTufpmFilesFrom(other) {
+    for (const name of ['tufpm-root.json', 'tufpm-lock.json']) await copyFile(join(other.dir, name), join(this.dir, name));
+    const [mine, theirs] = await Promise.all([readFile(join(this.dir, 'yarn.lock')), readFile(join(other.dir, 'yarn.lock'))]);
+    if (!mine.equals(theirs)) throw new Error(`yarn.lock differs between ${this.dir} and ${other.dir}: the sides would install different trees`);
   }
 
   /** Copies the lockfile of another project, so both sides install exactly the same tree. */
