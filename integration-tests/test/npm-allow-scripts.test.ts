@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { addPackageVersion, buildPackageTarball } from '@tufpm/registry';
 import { NpmWorld, TUFPM_NPM_CLI, isolatedEnv, run, type CliResult, type Project } from '../src/harness/npm-world.js';
@@ -57,6 +57,28 @@ describe('npm 11 allowScripts policy in tufpm-npm', () => {
           assert.equal(ran(project, 'denied'), false, 'tufpm-npm ci ran a denied script');
         }
       }
+    }
+  });
+
+  test("runs no install script the project's allowScripts policy denies, when package.json starts with a byte order mark", async () => {
+    // red team round 3: npm reads package.json through @npmcli/package-json, which drops a leading U+FEFF;
+    // tufpm-npm read the BOM-prefixed file as "no policy" and ran the denied postinstall (install and ci).
+    for (const who of ['npm', 'tufpm-npm'] as const) {
+      const project = await world.project({ dependencies, allowScripts: { denied: false } });
+      const pj = join(project.dir, 'package.json');
+      const withBom = async (): Promise<void> => {
+        const text = await readFile(pj, 'utf8');
+        if (!text.startsWith('\uFEFF')) await writeFile(pj, `\uFEFF${text}`); // an install may have rewritten it
+      };
+      await withBom();
+      const res = await install(who, project);
+      assert.equal(res.code, 0, `${who}\n${res.stderr}`);
+      assert.equal(ran(project, 'denied'), false, `${who} ran a script the BOM-prefixed package.json denies`);
+      assert.equal(ran(project, 'allowed'), true, `${who}: a script the policy does not deny runs`);
+      await withBom();
+      const ci = await install(who, project, ['ci']);
+      assert.equal(ci.code, 0, `${who} ci\n${ci.stderr}`);
+      assert.equal(ran(project, 'denied'), false, `${who} ci ran a script the BOM-prefixed package.json denies`);
     }
   });
 

@@ -67,28 +67,37 @@ function unusableKey(key: string): string | undefined {
 /**
  * The policy npm 11.19 would pass to Arborist for the project at `prefix` (null: none, which is also what
  * npm passes for an empty object or a missing package.json), or TUF_NPM_ALLOW_SCRIPTS for an entry npm
- * would ignore. `tufpm-npm exec` installs into a fresh directory whose package.json has no policy, as
+ * would ignore, or for a package.json that exists but does not parse as a JSON object. `tufpm-npm exec` installs into a fresh directory whose package.json has no policy, as
  * npm exec skips the project's package.json.
  */
 export async function projectAllowScripts(prefix: string): Promise<AllowScriptsPolicy | null> {
   const path = join(prefix, 'package.json');
   let text: string;
   try {
+    // Decoded as npm decodes it (@npmcli/package-json's read: fs readFile 'utf8', which keeps a BOM as U+FEFF).
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
   if (text.length > MAX_PACKAGE_JSON_BYTES) throw new NpmUsageError(`${path} is larger than ${MAX_PACKAGE_JSON_BYTES} bytes`);
+  // npm's parser (json-parse-even-better-errors, under @npmcli/package-json) drops one leading U+FEFF and
+  // then parses, so a package.json with a UTF-8 byte order mark carries a policy npm applies (red team
+  // round 3: reading it as "no policy" ran a postinstall npm 11.19.1 denies). A second mark stays and fails.
+  if (text.startsWith('\uFEFF')) text = text.slice(1);
   let manifest: unknown;
   try {
     manifest = JSON.parse(text);
   } catch (error) {
-    // Arborist reports a broken package.json itself, as with npm (whose policy reader gives up quietly).
-    if (error instanceof SyntaxError) return null;
+    // Fail closed: a policy that cannot be read is not "no policy" (the file may deny scripts in a form
+    // npm reads and JSON.parse does not); Arborist would refuse the file anyway.
+    if (error instanceof SyntaxError) throw new NpmUsageError(`${path} is not valid JSON (${error.message}), so its allowScripts policy cannot be read; fix the file`, { code: 'TUF_NPM_ALLOW_SCRIPTS', cause: error });
     throw error;
   }
-  if (manifest === null || typeof manifest !== 'object' || !('allowScripts' in manifest)) return null;
+  if (manifest === null || typeof manifest !== 'object' || Array.isArray(manifest)) {
+    throw new NpmUsageError(`${path} is not a JSON object, so its allowScripts policy cannot be read`, { code: 'TUF_NPM_ALLOW_SCRIPTS' });
+  }
+  if (!('allowScripts' in manifest)) return null;
   const field = (manifest as { allowScripts: unknown }).allowScripts;
   if (field === null || typeof field !== 'object' || Array.isArray(field)) {
     refuse(path, `must be an object of package spec -> true | false, got ${Array.isArray(field) ? 'an array' : JSON.stringify(field)}`);

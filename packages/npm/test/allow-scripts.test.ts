@@ -24,15 +24,26 @@ test('passes the entries npm passes to Arborist, verbatim', async () => {
   assert.deepEqual(await policyOf({ allowScripts }), allowScripts);
 });
 
-test('no policy where npm has none: no field, an empty object, no package.json, a package.json Arborist will reject', async () => {
+test('no policy where npm has none: no field, an empty object, no package.json', async () => {
   assert.equal(await policyOf({ name: 'x' }), null);
   assert.equal(await policyOf({ allowScripts: {} }), null);
-  assert.equal(await policyOf('{ not json'), null);
   const empty = await mkdtemp(join(tmpdir(), 'tufpm-allow-scripts-'));
   try {
     assert.equal(await projectAllowScripts(empty), null);
   } finally {
     await rm(empty, { recursive: true, force: true });
+  }
+});
+
+test('reads the policy of a package.json that starts with a byte order mark, as npm does (red team round 3)', async () => {
+  assert.deepEqual(await policyOf(`\uFEFF${JSON.stringify({ allowScripts: { evil: false } })}`), { evil: false });
+});
+
+test('rejects a package.json whose policy cannot be read, instead of reading it as no policy', async () => {
+  const policy = JSON.stringify({ allowScripts: { evil: false } });
+  // not JSON; two byte order marks (npm strips one); not an object
+  for (const text of ['{ not json', `\uFEFF\uFEFF${policy}`, `${policy.slice(0, -1)},}`, '[]', 'null', '"x"']) {
+    await assert.rejects(policyOf(text), (error: unknown) => error instanceof NpmUsageError && error.code === 'TUF_NPM_ALLOW_SCRIPTS', JSON.stringify(text));
   }
 });
 
