@@ -1,7 +1,7 @@
 import { hashUtils, type Cache, type Locator, type Package } from '@yarnpkg/core';
 import type { PortablePath } from '@yarnpkg/fslib';
+import { cacheWithFetch } from './cache-view.js';
 
-type FetchFromCache = Cache['fetchPackageFromCache'];
 
 /**
  * Which cache file Yarn's fetch step handed over for each locator. Under `checksumBehavior: throw` or `update`
@@ -18,18 +18,10 @@ export class FetchedFiles {
 
   /** A view of `cache` recording the file each `fetchPackageFromCache` call returned (fetch step only). */
   observe(cache: Cache): Cache {
-    const fetchFromCache = cache.fetchPackageFromCache.bind(cache);
-    const observed: FetchFromCache = async (locator, expectedChecksum, opts) => {
+    return cacheWithFetch(cache, (fetchFromCache) => async (locator, expectedChecksum, opts) => {
       const result = await fetchFromCache(locator, expectedChecksum, opts);
       if (this.observing) this.record(locator, result[0].getRealPath());
       return result;
-    };
-    return new Proxy(cache, {
-      get(target, prop) {
-        if (prop === 'fetchPackageFromCache') return observed;
-        const value: unknown = Reflect.get(target, prop, target);
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
     });
   }
 

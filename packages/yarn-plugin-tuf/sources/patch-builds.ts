@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { hashUtils, type Cache, type Locator } from '@yarnpkg/core';
 import type { PortablePath } from '@yarnpkg/fslib';
+import { cacheWithFetch, type FetchFromCache } from './cache-view.js';
 
 /**
  * What Yarn's cache did for one `patch:` locator whose loader (PatchFetcher's build) ran in this process
@@ -16,7 +17,6 @@ interface PatchBuild {
   outputHash: string | null;
 }
 
-type FetchFromCache = Cache['fetchPackageFromCache'];
 type CacheCallOptions = Parameters<FetchFromCache>[2];
 
 /**
@@ -42,15 +42,7 @@ export class PatchBuilds {
    * own rebuilds later never register as builds.
    */
   observe(cache: Cache): Cache {
-    const fetchFromCache = cache.fetchPackageFromCache.bind(cache);
-    const observed: FetchFromCache = async (locator, expectedChecksum, opts) => this.fetch(fetchFromCache, locator, expectedChecksum, opts);
-    return new Proxy(cache, {
-      get(target, prop) {
-        if (prop === 'fetchPackageFromCache') return observed;
-        const value: unknown = Reflect.get(target, prop, target);
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    return cacheWithFetch(cache, (fetchFromCache) => async (locator, expectedChecksum, opts) => this.fetch(fetchFromCache, locator, expectedChecksum, opts));
   }
 
   /** Ends the observation (the fetch step returned or failed). */
