@@ -66,7 +66,7 @@ export {
   type TarballEntryProblem,
 } from './tarball-entries.js';
 export { TarFramingScanner } from './tar-framing.js';
-export { gzipInsideGzipTarball, paxSizeOnLongNameTarball } from './tar-attack-fixtures.js';
+export { globalPaxSizeTarball, gzipInsideGzipTarball, paxDirectoryPathTarball, paxSizeOnLongNameTarball } from './tar-attack-fixtures.js';
 export { TAR_BLOCK, tarOctal, tarZeros } from './tar-fields.js';
 export { MAX_SIGNATURES, MAX_KEYIDS_PER_ROLE, MAX_ROOT_KEYS, MAX_DELEGATION_KEYS, MAX_DELEGATED_ROLES, MAX_SNAPSHOT_ENTRIES, MAX_TARGETS_PER_ROLE } from './limits.js';
 export {

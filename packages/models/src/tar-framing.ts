@@ -18,9 +18,11 @@ import { TarballEntryError } from './tarball-entries.js';
  *   a pending pax header (`x`, `g`) to the next header of any type, where node-tar 7.5.23 applies it to the
  *   next file entry only: a pax `size` before a GNU long-name header frames that header's body differently,
  *   and the two parsers resynchronise on different blocks. Refused: a meta header (`x`, `g`, `L`, `K`, `N`,
- *   `X`) while another is pending (before its file entry), and a pax record `size` or `type` in any `x` or
- *   `g` header (what changes a header's framing or makes it a meta header). `npm pack` writes at most one
- *   `x` per entry, with `path` and times, never a chain.
+ *   `X`) while another is pending (before its file entry), a pax record `size` or `type` in any `x` header
+ *   (what changes a header's framing or makes it a meta header), any global header `g` (Yarn's copy applies
+ *   it to every later header), and any pax record line not exactly `<length> <keyword>=<value>\n` (node-tar
+ *   reads any byte after the length as the separator). `npm pack` writes at most one `x` per entry, with
+ *   `path` and times, never a chain and never a `g`.
  * - **A size that is not plain octal** (base-256 and the like, which parsers decode differently): refused.
  *   At a header with a bad checksum the check stops reading: every reader runs node-tar strict, which
  *   refuses the archive there with its own error.
@@ -41,13 +43,37 @@ function refuse(entryPath: string, message: string): never {
   throw new TarballEntryError('framing', entryPath, message);
 }
 
-/** The pax records of a meta body as [keyword, value] (read leniently: any `<n> <key>=<value>` line counts). */
-function paxRecords(body: Buffer): Array<[string, string]> {
+/**
+ * One pax record line exactly as POSIX writes it: a decimal length without leading zeros, one space, a
+ * keyword of printable ASCII without `=`, `=`, a value of printable ASCII. The length is checked against the
+ * line below (it counts the line's bytes and its newline).
+ */
+const PAX_LINE = /^([1-9][0-9]{0,7}) ([\x21-\x3c\x3e-\x7e]+)=([\x20-\x7e]*)$/;
+
+/**
+ * The pax records of a meta body as [keyword, value], refusing every body whose lines are not all exactly
+ * `<decimal length> <keyword>=<value>\n`. Why strict: node-tar 7.5.23 and the node-tar bundled in Yarn 4 both
+ * read a line as `parseInt` of its start and then drop as many characters as that number's digits plus one,
+ * whatever the byte after the digits is (a tab, an `x`), and node-tar 7 cuts a value at a NUL where Yarn's
+ * copy keeps it; a body of other shapes would be read one way here and another way there. Both decode the
+ * body as UTF-8 chunk by chunk as the bytes arrive, so a multi-byte character split across chunks changes
+ * the line's length and whether they keep it: non-ASCII bodies are refused too (`npm pack` writes ASCII
+ * pax bodies for ASCII paths; the 531 tarballs of the real tree carry no pax header at all).
+ */
+function paxRecords(body: Buffer, where: string, type: string): Array<[string, string]> {
+  for (const byte of body) {
+    if (byte > 0x7e || (byte < 0x20 && byte !== 0x0a)) refuse(where, `a tar ${type} header body with a byte that is not printable ASCII (0x${byte.toString(16)}): tar parsers decode it differently`);
+  }
+  if (body.length === 0) return [];
+  const text = body.toString('latin1');
+  if (!text.endsWith('\n')) refuse(where, `a tar ${type} header body that does not end its last record with a newline`);
   const records: Array<[string, string]> = [];
-  for (const line of body.toString('utf8').split('\n')) {
-    const space = line.indexOf(' ');
-    const eq = line.indexOf('=', space + 1);
-    if (space !== -1 && eq !== -1) records.push([line.slice(space + 1, eq), line.slice(eq + 1)]);
+  for (const line of text.slice(0, -1).split('\n')) {
+    const m = PAX_LINE.exec(line);
+    if (m === null || Number(m[1]) !== line.length + 1) {
+      refuse(where, `a pax record line that is not exactly '<length> <keyword>=<value>' with its length (${JSON.stringify(line.slice(0, 40))}): node-tar versions read such lines differently`);
+    }
+    records.push([m[2]!, m[3]!]);
   }
   return records;
 }
@@ -139,6 +165,12 @@ export class TarFramingScanner {
     const size = tarOctal(b, 124, 12);
     if (size < 0) refuse(name, 'a tar header whose size is not a plain octal number');
     const type = b[156] === 0 ? '0' : String.fromCharCode(b[156]!);
+    if (type === 'g') {
+      // Yarn 4's bundled node-tar applies a global header's `size`/`path` to every later header, meta headers
+      // included; node-tar 7.5.23 to later file entries only. `npm pack` never writes one and none of the 531
+      // tarballs of the real tree carries one, so it is refused rather than framed both ways.
+      refuse(name, 'a tar global pax header (g): node-tar versions apply it to different headers');
+    }
     if (META_TYPES.has(type)) {
       if (this.pending !== undefined) {
         refuse(name, `a tar meta header (${type}) after another (${this.pending}) before its file entry: node-tar versions apply the first to the second differently`);
@@ -175,10 +207,12 @@ export class TarFramingScanner {
       const nul = body.indexOf(0);
       this.pendingPath = body.toString('utf8', 0, nul === -1 ? body.length : nul);
     }
-    if (type === 'x' || type === 'g' || type === 'X') {
-      for (const [key, value] of paxRecords(body)) {
+    if (type === 'x' || type === 'X') {
+      for (const [key, value] of paxRecords(body, this.metaName, type)) {
         if (FRAMING_KEYWORDS.has(key)) refuse(this.metaName, `a pax record '${key}' in a tar ${type} header: node-tar versions apply it to different headers`);
-        if (key === 'path' && type !== 'g') this.pendingPath = value;
+        // node-tar applies the pax path before it decides the type: `0` on a path ending in `/` is a
+        // directory without a body (checked at the next header)
+        if (key === 'path') this.pendingPath = value;
       }
     }
     this.meta = [];

@@ -39,9 +39,10 @@ import { TufError } from './errors.js';
  * per-machine record, @tufpm/verify checked-tarballs.ts) names it, so tightening a rule means raising it
  * and every tarball is walked again. (Accepting identical duplicate files loosened a rule: nothing that
  * passed before fails now, so the version stayed.) 2: the framing check (tar-framing.ts: compression inside
- * the gzip, chained meta headers, pax `size`/`type`).
+ * the gzip, chained meta headers, pax `size`/`type`). 3: global pax headers and pax record lines that are
+ * not exactly `<length> <keyword>=<value>` refused (red-team round 3).
  */
-export const TARBALL_ENTRY_RULES_VERSION = 2;
+export const TARBALL_ENTRY_RULES_VERSION = 3;
 
 /** Why a tarball entry was refused. */
 export type TarballEntryProblem =

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
-import { gzipInsideGzipTarball, paxSizeOnLongNameTarball } from '@tufpm/models';
+import { globalPaxSizeTarball, gzipInsideGzipTarball, paxDirectoryPathTarball, paxSizeOnLongNameTarball } from '@tufpm/models';
 import { buildPackageTarball, readTarballManifest } from '../src/index.js';
 import { rawTar } from './helpers.js';
 
@@ -68,4 +68,23 @@ test('rejects a gzip-inside-gzip tarball that installers extract differently', a
 test('rejects a pax size on a GNU long-name header that Yarn\'s tar frames differently', async () => {
   const t = paxSizeOnLongNameTarball('{"name":"p","version":"1.0.0"}\n', '{"name":"p","version":"1.0.0","scripts":{"postinstall":"evil"}}\n');
   await assert.rejects(readTarballManifest(t), (e: Error & { code?: string }) => e.code === 'REGISTRY_TARBALL_ENTRY' && /pax record 'size'/.test(e.message));
+});
+
+// red-team round 3: pax record syntax that node-tar reads with any separator after the length
+const benignR3 = '{"name":"p","version":"1.0.0"}\n';
+const evilR3 = '{"name":"p","version":"1.0.0","scripts":{"postinstall":"evil"}}';
+
+test('rejects a global pax size record with a non-space separator that Yarn\'s tar applies to a GNU long-name header', async () => {
+  const t = globalPaxSizeTarball(benignR3, evilR3, 'x');
+  await assert.rejects(readTarballManifest(t), (e: Error & { code?: string }) => e.code === 'REGISTRY_TARBALL_ENTRY' && /global pax header/.test(e.message));
+});
+
+test('rejects a global pax size record with a tab separator that Yarn\'s tar applies to a GNU long-name header', async () => {
+  const t = globalPaxSizeTarball(benignR3, evilR3, '\t');
+  await assert.rejects(readTarballManifest(t), (e: Error & { code?: string }) => e.code === 'REGISTRY_TARBALL_ENTRY' && /global pax header/.test(e.message));
+});
+
+test('rejects a pax path ending in "/" with a tab separator that node-tar reads as a bodiless directory', async () => {
+  const t = paxDirectoryPathTarball(benignR3, evilR3, '\t');
+  await assert.rejects(readTarballManifest(t), (e: Error & { code?: string }) => e.code === 'REGISTRY_TARBALL_ENTRY' && /not printable ASCII/.test(e.message));
 });

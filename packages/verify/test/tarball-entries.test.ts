@@ -4,7 +4,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { Header } from 'tar/header';
 import { Pax } from 'tar/pax';
 import { Parser } from 'tar/parse';
-import { gzipInsideGzipTarball, paxSizeOnLongNameTarball } from '@tufpm/models';
+import { globalPaxSizeTarball, gzipInsideGzipTarball, paxDirectoryPathTarball, paxSizeOnLongNameTarball } from '@tufpm/models';
 import { checkTarballEntries, type VerifyError } from '../src/index.js';
 
 function block(path: string, size: number, type = 'File'): Buffer {
@@ -146,3 +146,22 @@ function firstBody(data: Buffer): Promise<string> {
     parser.end(data);
   });
 }
+
+// red-team round 3: pax record syntax that node-tar reads with any separator after the length
+const benignR3 = '{"name":"p","version":"1.0.0"}\n';
+const evilR3 = '{"name":"p","version":"1.0.0","scripts":{"postinstall":"evil"}}';
+
+test('rejects a global pax size record with a non-space separator that Yarn\'s tar applies to a GNU long-name header', async () => {
+  const t = globalPaxSizeTarball(benignR3, evilR3, 'x');
+  await assert.rejects(checkTarballEntries('p', '1.0.0', 'r', t), (e: VerifyError) => e.code === 'TUF_TARBALL_ENTRY' && /global pax header/.test(e.message));
+});
+
+test('rejects a global pax size record with a tab separator that Yarn\'s tar applies to a GNU long-name header', async () => {
+  const t = globalPaxSizeTarball(benignR3, evilR3, '\t');
+  await assert.rejects(checkTarballEntries('p', '1.0.0', 'r', t), (e: VerifyError) => e.code === 'TUF_TARBALL_ENTRY' && /global pax header/.test(e.message));
+});
+
+test('rejects a pax path ending in "/" with a tab separator that node-tar reads as a bodiless directory', async () => {
+  const t = paxDirectoryPathTarball(benignR3, evilR3, '\t');
+  await assert.rejects(checkTarballEntries('p', '1.0.0', 'r', t), (e: VerifyError) => e.code === 'TUF_TARBALL_ENTRY' && /not printable ASCII/.test(e.message));
+});
