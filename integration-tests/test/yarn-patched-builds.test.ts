@@ -160,3 +160,65 @@ describe('Yarn binds the patched archives it built in this install, and only tho
     await refused(project, /TUF_CHECKSUM_BINDING/, /package patchbase@1\.0\.0/, /differs from the one built from the TUF-verified tarball/, /the package under the patch has no verified archive/);
   });
 });
+
+// ADR 0027 amendment: a `patch:` whose source is another `patch:` (also Yarn's builtin compat patch over a
+// user's typescript patch) has an outer archive no checked path binds: it is refused before anything is
+// fetched, never dropped from the checks. The pull request commits a poisoned outer archive in an in-repo
+// cacheFolder and edits that one yarn.lock checksum; CI runs `yarn install --immutable` on a fresh machine.
+describe('Yarn refuses a patch over a patch instead of linking its outer archive unchecked', () => {
+  let world: NpmWorld;
+  const A = PATCH.replace('"patched"', '"patchedA"');
+  const B = ['diff --git a/extra.js b/extra.js', '--- a/extra.js', '+++ b/extra.js', '@@ -1 +1 @@', '-module.exports = "harmless";', '+module.exports = "harmlesB";', ''].join('\n');
+  const nested = `patch:nest@${encodeURIComponent('patch:nest@npm%3A1.0.0#~/a.patch')}#~/b.patch`;
+
+  before(async () => {
+    world = await NpmWorld.create();
+    await publishPatchable(world, 'nest', { 'extra.js': 'module.exports = "harmless";\n' });
+  });
+  after(() => world.close());
+
+  for (const nodeLinker of ['pnp', 'node-modules']) {
+    test(`rejects a poisoned archive of a patch over a patch (nested patch locators are refused, not dropped) (${nodeLinker})`, async () => {
+      // The developer's machine: nest pinned through a single patch, then the nested patch added (written
+      // under unsafe-warn, which the fix needs to get the genuine outer archive; the pins keep nest@1.0.0).
+      const dev = await YarnProject.create(world, { nest: 'patch:nest@npm%3A1.0.0#~/a.patch' }, { rc: { nodeLinker } });
+      await dev.write('a.patch', A);
+      await dev.write('b.patch', B);
+      assert.equal((await dev.yarn(['install'])).code, 0);
+      const manifest = JSON.parse((await dev.read('package.json'))!) as { dependencies: Record<string, string> };
+      manifest.dependencies.nest = nested;
+      await dev.write('package.json', JSON.stringify(manifest, null, 2));
+      await dev.writeRc({ tufMode: 'unsafe-warn' });
+      const second = await dev.yarn(['install']);
+      assert.equal(second.code, 0, second.stdout);
+      const lock = (await dev.read('yarn.lock'))!;
+      const outerEntry = lock.split('\n\n').find((b) => b.includes('resolution: "nest@patch:nest@patch%3A'));
+      assert.ok(outerEntry !== undefined, lock);
+      const oldSum = /checksum: (\S+)/.exec(outerEntry)![1]!;
+      const outerFile = (await dev.archives('cache')).find((f) => f.includes(oldSum.slice(5, 15)))!;
+      assert.ok(outerFile !== undefined, 'the outer archive is in the cache');
+      const evil = poisonValid(await readFile(join(dev.cacheFolder, outerFile)), 'module.exports = "patchedA"', 'module.exports = "PWNED!!!"');
+      // The pull request: the poisoned outer archive committed in .yarn/cache, its yarn.lock checksum edited.
+      const ci = await YarnProject.create(world, { nest: nested }, { rc: { nodeLinker, cacheFolder: './.yarn/cache' } });
+      await ci.write('a.patch', A);
+      await ci.write('b.patch', B);
+      await mkdir(join(ci.dir, '.yarn', 'cache'), { recursive: true });
+      await writeFile(join(ci.machine, 'evil.zip'), evil);
+      const newSum = await YarnProject.checksumOf(join(ci.machine, 'evil.zip'));
+      await writeFile(join(ci.dir, '.yarn', 'cache', outerFile.replace(oldSum.slice(5, 15), newSum.slice(5, 15))), evil);
+      await ci.write('yarn.lock', lock.replace(oldSum, newSum));
+      await ci.write('tufpm-lock.json', (await dev.read('tufpm-lock.json'))!);
+      assert.match((await ci.read('tufpm-lock.json'))!, /nest@1\.0\.0/, 'nest is pinned');
+      const before = await ci.state();
+      const res = await ci.yarn(['install', '--immutable']);
+      assert.equal(res.code, 1, `exit code 1 expected\n${res.stdout}${res.stderr}`);
+      assert.match(res.stdout, /TUF_UNSAFE_SOURCE/);
+      assert.match(res.stdout, /nest@patch:nest@patch%3Anest/, 'names the nested locator');
+      assert.match(res.stdout, /nested patch: locators .* are not verified yet/);
+      assert.match(res.stdout, /apply the change as one patch on the npm package/);
+      assert.doesNotMatch(res.stdout, /Internal Error|\n\s+at /, 'a coded report, not a crash');
+      assert.deepEqual(await ci.state(), before, 'nothing touched');
+      assert.doesNotMatch((await ci.yarn(['node', '-p', 'require("nest")'])).stdout, /PWNED/);
+    });
+  }
+});

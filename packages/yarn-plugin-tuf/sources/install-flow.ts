@@ -39,11 +39,18 @@ export function collectTree(session: TufSession, packages: Iterable<Package>, fa
     const key = `${pkg.locatorHash}`;
     if (!out.has(key)) out.set(key, { pkg, name, version, bindable });
   };
-  for (const pkg of packages) {
+  const all = [...packages];
+  const present = new Set(all.map((pkg) => pkg.locatorHash));
+  // Every locator kind ends in a checked path or a refusal: a kind left out here would be linked unverified.
+  for (const pkg of all) {
     const kind = classifyLocator(pkg);
     switch (kind.kind) {
       case 'project':
+        break;
       case 'virtual':
+        // Its bytes are its base's: checked when the base (a package of the same tree) is. A base missing
+        // from the tree would leave them unchecked.
+        if (!present.has(structUtils.devirtualizeLocator(pkg).locatorHash)) refuseUnclassified(pkg, 'a virtual instance whose base package is not in the resolved tree', failures);
         break;
       case 'npm':
         addNpm(pkg, kind.name, kind.version, kind.archiveUrl, true);
@@ -52,14 +59,34 @@ export function collectTree(session: TufSession, packages: Iterable<Package>, fa
         const inner = classifyLocator(kind.source);
         if (inner.kind === 'npm') addNpm(pkg, inner.name, inner.version, inner.archiveUrl, false);
         else if (inner.kind === 'non-registry') refuseNonRegistry(session, pkg, inner.protocol, failures, unsafe);
+        // A patch over a patch (also Yarn's builtin compat patch over a user's typescript patch), over a
+        // workspace or over a virtual: archive-binding rebuilds only a patch applied to a verified npm
+        // archive, so the outer archive would be linked unbound. Refused until nested patches are verified.
+        else if (session.isExempt(structUtils.stringifyIdent(pkg))) unsafe.add(`${structUtils.stringifyLocator(pkg)} (unsafeTufUnverifiedPackages)`);
+        else refuseUnclassified(pkg, `a patch over a ${inner.kind === 'patched' ? 'patch: locator (nested patch:)' : inner.kind === 'project' ? 'workspace' : 'virtual package'}`, failures);
         break;
       }
       case 'non-registry':
         refuseNonRegistry(session, pkg, kind.protocol, failures, unsafe);
         break;
+      default:
+        refuseUnclassified(pkg, 'a locator of a kind the plugin does not verify', failures, kind);
     }
   }
   return [...out.values()];
+}
+
+/**
+ * A locator whose archive no checked path binds (ADR 0027 amendment): refused before anything is fetched.
+ * Only unsafeTufUnverifiedPackages naming the package (checked by the caller, warned on every install) skips it.
+ */
+function refuseUnclassified(pkg: Locator, what: string, failures: Failure[], _exhaustive?: never): void {
+  const locator = structUtils.stringifyLocator(pkg).slice(0, 300);
+  failures.push({ error: new VerifyError('TUF_UNSAFE_SOURCE', `${locator} is ${what}; nested patch: locators (and patches over workspaces or virtual packages) are not verified yet, so its archive would be linked unchecked`, {
+    packageName: structUtils.stringifyIdent(pkg),
+    attack: 'unverified archive (a patch: locator whose source is not an npm package: its archive is never bound to a verified tarball)',
+    recovery: 'drop the nested patch: apply the change as one patch on the npm package (yarn patch <name>@npm:<version>; for typescript, the one patch Yarn wraps in its builtin compat patch is itself nested: remove the user patch), then yarn install; or list the package in unsafeTufUnverifiedPackages deliberately',
+  }) });
 }
 
 function refuseNonRegistry(session: TufSession, pkg: Locator, protocol: string, failures: Failure[], unsafe: Set<string>): void {
