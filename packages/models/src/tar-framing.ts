@@ -1,4 +1,7 @@
 import { TAR_BLOCK, tarOctal, tarZeros } from './tar-fields.js';
+
+/** C0 controls and DEL: no `npm pack` path holds one, and node-tar's name handling treats `\n` specially. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
 import { TarballEntryError } from './tarball-entries.js';
 
 /**
@@ -24,8 +27,11 @@ import { TarballEntryError } from './tarball-entries.js';
  *   reads any byte after the length as the separator). `npm pack` writes at most one `x` per entry, with
  *   `path` and times, never a chain and never a `g`.
  * - **A size that is not plain octal** (base-256 and the like, which parsers decode differently): refused.
- *   At a header with a bad checksum the check stops reading: every reader runs node-tar strict, which
- *   refuses the archive there with its own error.
+ *   A checksum field that is not plain octal is refused (node-tar trims a tab before the digits, and reads
+ *   an unparsable checksum on an otherwise empty block as an empty block); at a plain-octal checksum that
+ *   does not match, the check stops reading: every reader runs node-tar strict, which refuses the archive
+ *   there with its own error. A name field or long-name body with bytes after its NUL, or with a control
+ *   character, is refused (node-tar's cut at the NUL stops at a newline).
  *
  * Frames as node-tar 7.5 does (`parse.js`, `header.js`): a directory (typeflag `5`, or `0`/NUL with a name
  * ending in `/`) has no body whatever its size field says; two all-zero blocks end the archive and nothing
@@ -38,6 +44,17 @@ const MAX_META_BYTES = 1024 * 1024;
 const META_TYPES = new Set(['x', 'g', 'L', 'K', 'N', 'X']);
 /** pax records whose value changes a header's framing or type in one node-tar version and not the other */
 const FRAMING_KEYWORDS = new Set(['size', 'type']);
+
+/** The checksum field as node-tar decodes it (base-256, or cut at a NUL, trimmed, parseInt base 8), or NaN. */
+function lenientChecksum(b: Buffer): number {
+  if (b[148] === 0x80) {
+    let v = 0;
+    for (let i = 149; i < 160; i++) v = v * 256 + b[i]!;
+    return v;
+  }
+  if ((b[148]! & 0x80) !== 0) return NaN;
+  return parseInt(b.toString('utf8', 148, 160).replace(/\0.*$/, '').trim(), 8);
+}
 
 function refuse(entryPath: string, message: string): never {
   throw new TarballEntryError('framing', entryPath, message);
@@ -156,12 +173,23 @@ export class TarFramingScanner {
     const name = b.toString('latin1', 0, nul === -1 ? 100 : nul);
     let sum = 8 * 0x20;
     for (let i = 0; i < TAR_BLOCK; i++) if (i < 148 || i >= 156) sum += b[i]!;
-    if (tarOctal(b, 148, 12) !== sum) {
-      // every reader runs node-tar strict, which refuses the archive at this header (its own error, e.g.
-      // REGISTRY_BAD_TARBALL); the framing after it is a guess, so nothing more is read here
+    const cksum = tarOctal(b, 148, 12);
+    if (cksum !== sum) {
+      // TUF 5.7.3 (the target's bytes are what installers read): node-tar reads a checksum field more
+      // leniently than plain octal (a tab before the digits, base-256), and takes an unreadable one on an
+      // otherwise empty block for an empty block; such a header is valid or empty to both node-tars while
+      // this check would stop at it, so it is refused (red team round 4). A plain-octal checksum that does
+      // not match: every reader runs node-tar strict, which refuses the archive here with its own error,
+      // so nothing more is read
+      if (cksum < 0 && (sum === 8 * 0x20 || lenientChecksum(b) === sum)) refuse(name, 'a tar header whose checksum is not a plain octal number: tar parsers read it differently');
       this.ended = true;
       return;
     }
+    // node-tar cuts a name at its first NUL with /\0.*$/, which a newline after the NUL defeats, so bytes
+    // after the NUL can be part of the name to one reader and not to another: refused, as are control
+    // characters, which no `npm pack` name holds (red team round 4)
+    if (nul !== -1 && !tarZeros(b, nul, 100)) refuse(name, 'a tar name field with bytes after its terminating NUL: tar parsers cut it differently');
+    if (CONTROL.test(name)) refuse(name, 'a tar name with a control character');
     const size = tarOctal(b, 124, 12);
     if (size < 0) refuse(name, 'a tar header whose size is not a plain octal number');
     const type = b[156] === 0 ? '0' : String.fromCharCode(b[156]!);
@@ -206,6 +234,9 @@ export class TarFramingScanner {
     if (type === 'L' || type === 'N') {
       const nul = body.indexOf(0);
       this.pendingPath = body.toString('utf8', 0, nul === -1 ? body.length : nul);
+      // as for the header's name field: node-tar's cut at the NUL stops at a newline (red team round 4)
+      if (nul !== -1 && body.subarray(nul).some((x) => x !== 0)) refuse(this.metaName, `a tar long-name (${type}) body with bytes after its terminating NUL: tar parsers cut it differently`);
+      if (CONTROL.test(this.pendingPath)) refuse(this.metaName, `a tar long-name (${type}) body with a control character`);
     }
     if (type === 'x' || type === 'X') {
       for (const [key, value] of paxRecords(body, this.metaName, type)) {

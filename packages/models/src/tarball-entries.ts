@@ -40,9 +40,10 @@ import { TufError } from './errors.js';
  * and every tarball is walked again. (Accepting identical duplicate files loosened a rule: nothing that
  * passed before fails now, so the version stayed.) 2: the framing check (tar-framing.ts: compression inside
  * the gzip, chained meta headers, pax `size`/`type`). 3: global pax headers and pax record lines that are
- * not exactly `<length> <keyword>=<value>` refused (red-team round 3).
+ * not exactly `<length> <keyword>=<value>` refused (red-team round 3). 4: checksum fields that are not plain
+ * octal, and names or long-name bodies with bytes after their NUL or control characters, refused (round 4).
  */
-export const TARBALL_ENTRY_RULES_VERSION = 3;
+export const TARBALL_ENTRY_RULES_VERSION = 4;
 
 /** Why a tarball entry was refused. */
 export type TarballEntryProblem =

@@ -122,3 +122,36 @@ test('rejects pax record lines that node-tar versions could read differently', (
   // what npm pack writes still passes: several exact records, `=` inside a value
   scan(x(record('path', 'package/a=b') + record('mtime', '1700000000.5') + record('SCHILY.dev', '1')));
 });
+
+// Red team round 4: headers node-tar reads more leniently than this check, which must refuse them rather
+// than stop reading at them (the smuggled chain after them was unchecked and Yarn's tar extracted it).
+const refusesFraming = (t: Buffer, pattern: RegExp): void => {
+  for (const step of [t.length, 1, 7, 512]) assert.throws(() => scan(t, step), (e: unknown) => e instanceof TarballEntryError && pattern.test(e.message));
+};
+
+test('rejects a tar header whose checksum has a tab before its digits, which node-tar reads as valid', () => {
+  const h = header('package/a.js', 1, '0');
+  const digits = h.toString('latin1', 148, 154);
+  Buffer.from(`\t${digits}\0`, 'latin1').copy(h, 148);
+  refusesFraming(tar(...file('package/package.json', '{}'), h, body('1')), /checksum is not a plain octal number/);
+});
+
+test('rejects an empty block with an unreadable checksum, which node-tar reads as an empty block', () => {
+  const block = Buffer.alloc(512);
+  Buffer.from('xxxxxxx\0', 'latin1').copy(block, 148);
+  refusesFraming(tar(...file('package/package.json', '{}'), block, ...file('package/b.js', '1')), /checksum is not a plain octal number/);
+});
+
+test('rejects a tar name with bytes after its NUL, which node-tar keeps when a newline follows the NUL', () => {
+  refusesFraming(tar(...file('package/package.json', '{}'), ...file('package/d\0\nx/', '1')), /name field with bytes after its terminating NUL/);
+});
+
+test('rejects a GNU long-name body with bytes after its NUL, which node-tar keeps when a newline follows the NUL', () => {
+  refusesFraming(tar(...meta('L', 'package/d\0\nx/'), ...file('package/placeholder', '1')), /long-name \(L\) body with bytes after its terminating NUL/);
+});
+
+test('still reads a plain-octal checksum that does not match as the end (node-tar strict refuses the archive there)', () => {
+  const h = header('package/a.js', 1, '0');
+  Buffer.from('000001\0 ', 'latin1').copy(h, 148);
+  assert.doesNotThrow(() => scan(tar(...file('package/package.json', '{}'), h, body('1'))));
+});
