@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import npa from 'npm-package-arg';
 import { isExactVersionDisjunction } from '@npmcli/arborist/lib/script-allowed.js';
+import { readBoundedFile } from '@tufpm/merkle';
 import { NpmUsageError } from './errors.js';
 
 /**
@@ -72,15 +72,13 @@ function unusableKey(key: string): string | undefined {
  */
 export async function projectAllowScripts(prefix: string): Promise<AllowScriptsPolicy | null> {
   const path = join(prefix, 'package.json');
-  let text: string;
-  try {
-    // Decoded as npm decodes it (@npmcli/package-json's read: fs readFile 'utf8', which keeps a BOM as U+FEFF).
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  if (text.length > MAX_PACKAGE_JSON_BYTES) throw new NpmUsageError(`${path} is larger than ${MAX_PACKAGE_JSON_BYTES} bytes`);
+  // bounded before reading (a pull request writes package.json); @tufpm/merkle's one bounded reader
+  const read = await readBoundedFile(path, MAX_PACKAGE_JSON_BYTES);
+  if (read.kind === 'missing') return null;
+  if (read.kind === 'not-a-file') throw new NpmUsageError(`${path} is not a regular file`);
+  if (read.kind === 'too-large') throw new NpmUsageError(`${path} is larger than ${MAX_PACKAGE_JSON_BYTES} bytes`);
+  // Decoded as npm decodes it (@npmcli/package-json's read: fs readFile 'utf8', which keeps a BOM as U+FEFF).
+  let text = Buffer.from(read.bytes.buffer, read.bytes.byteOffset, read.bytes.byteLength).toString('utf8');
   // npm's parser (json-parse-even-better-errors, under @npmcli/package-json) drops one leading U+FEFF and
   // then parses, so a package.json with a UTF-8 byte order mark carries a policy npm applies (red team
   // round 3: reading it as "no policy" ran a postinstall npm 11.19.1 denies). A second mark stays and fails.

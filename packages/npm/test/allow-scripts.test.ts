@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectAllowScripts, workspacePolicyWarnings } from '../src/allow-scripts.js';
@@ -77,4 +77,19 @@ test('warns, as npm does, that a workspace package.json allowScripts is ignored'
   ]);
   assert.deepEqual(warnings.length, 1);
   assert.match(warnings[0]!, /ws-a .*ignored/);
+});
+
+test('rejects a package.json that is oversized or not a regular file without reading it, instead of reading it as no policy', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tufpm-allow-scripts-'));
+  try {
+    // sparse: refused by its size before any byte is read
+    await writeFile(join(dir, 'package.json'), '');
+    await truncate(join(dir, 'package.json'), 2 * 1024 * 1024 * 1024);
+    await assert.rejects(projectAllowScripts(dir), (error: unknown) => error instanceof NpmUsageError && /larger than/.test(error.message));
+    await rm(join(dir, 'package.json'));
+    await mkdir(join(dir, 'package.json'));
+    await assert.rejects(projectAllowScripts(dir), (error: unknown) => error instanceof NpmUsageError && /not a regular file/.test(error.message));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
